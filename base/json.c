@@ -1,0 +1,202 @@
+/* json.c: canonical JSON (sorted keys, compact, NFC text), RFC 7396 merge patches and
+ * their inverse (a diff), over jansson. Canonical bytes are what the journal hashes and
+ * what two nodes compare, so the same state must always give the same bytes. */
+#include "base/base.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+int ds_json_parse(const char *s, size_t n, json_t **out)
+{
+	json_error_t e;
+	json_t *v = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+
+	*out = NULL;
+	if (!v)
+		return ds_error_set(DS_EINVALID, "invalid JSON at line %d, column %d: %s", e.line,
+				    e.column, e.text);
+	*out = v;
+	return 0;
+}
+
+int ds_json_canonical(const json_t *v, char **out, size_t *len)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	*out = NULL;
+	if (!s)
+		return ds_error_set(DS_ERROR, "cannot serialise JSON");
+	*out = s;
+	if (len)
+		*len = strlen(s);
+	return 0;
+}
+
+int ds_json_same(const json_t *a, const json_t *b)
+{
+	char *x = NULL, *y = NULL;
+	int same;
+
+	if (!a || !b)
+		return a == b;
+	if (ds_json_canonical(a, &x, NULL) || ds_json_canonical(b, &y, NULL)) {
+		free(x);
+		return 0;
+	}
+	same = strcmp(x, y) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+static json_t *merge(json_t *target, const json_t *patch)
+{
+	const char *key;
+	json_t *value;
+
+	if (!json_is_object(patch)) {
+		json_decref(target);
+		return json_deep_copy(patch);
+	}
+	if (!json_is_object(target)) {
+		json_decref(target);
+		target = json_object();
+	}
+	json_object_foreach((json_t *)patch, key, value)
+	{
+		if (json_is_null(value)) {
+			json_object_del(target, key);
+			continue;
+		}
+		json_t *cur = json_incref(json_object_get(target, key));
+		json_object_set_new(target, key, merge(cur, value));
+	}
+	return target;
+}
+
+int ds_json_merge_patch(json_t **target, const json_t *patch)
+{
+	json_t *t = *target;
+
+	if (!patch)
+		return ds_error_set(DS_EINVALID, "no patch");
+	if (json_is_object(t) && t->refcount > 1) {
+		/* Never change a value somebody else holds. */
+		*target = json_deep_copy(t);
+		json_decref(t);
+	}
+	*target = merge(*target, patch);
+	return 0;
+}
+
+int ds_json_diff(const json_t *from, const json_t *to, json_t **out)
+{
+	const char *key;
+	json_t *value, *patch = json_object();
+
+	*out = NULL;
+	if (!json_is_object(from) || !json_is_object(to)) {
+		json_decref(patch);
+		return ds_error_set(DS_EINVALID, "diff needs two objects");
+	}
+	json_object_foreach((json_t *)from, key, value)
+	{
+		if (!json_object_get(to, key))
+			json_object_set_new(patch, key, json_null());
+	}
+	json_object_foreach((json_t *)to, key, value)
+	{
+		json_t *old = json_object_get(from, key);
+
+		if (old && json_is_object(old) && json_is_object(value)) {
+			json_t *sub;
+			if (ds_json_diff(old, value, &sub)) {
+				json_decref(patch);
+				return DS_ERROR;
+			}
+			if (json_object_size(sub))
+				json_object_set_new(patch, key, sub);
+			else
+				json_decref(sub);
+		} else if (!old || !ds_json_same(old, value)) {
+			json_object_set_new(patch, key, json_deep_copy(value));
+		}
+	}
+	*out = patch;
+	return 0;
+}
+
+int ds_text_nfc(const char *s, char **out)
+{
+	utf8proc_uint8_t *dst = NULL;
+	utf8proc_ssize_t n;
+
+	*out = NULL;
+	n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &dst,
+			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+	if (n < 0)
+		return ds_error_set(DS_EINVALID, "text is not valid UTF-8: %s",
+				    utf8proc_errmsg(n));
+	*out = (char *)dst;
+	return 0;
+}
+
+static int nfc_value(const json_t *v, json_t **out)
+{
+	const char *key;
+	json_t *item, *copy;
+	size_t i;
+	char *s;
+
+	*out = NULL;
+	if (json_is_string(v)) {
+		if (ds_text_nfc(json_string_value(v), &s))
+			return DS_EINVALID;
+		*out = json_string(s);
+		free(s);
+		return *out ? 0 : ds_error_set(DS_EINVALID, "text is not valid UTF-8");
+	}
+	if (json_is_array(v)) {
+		*out = json_array();
+		json_array_foreach(v, i, item)
+		{
+			if (nfc_value(item, &copy))
+				goto fail;
+			json_array_append_new(*out, copy);
+		}
+		return 0;
+	}
+	if (json_is_object(v)) {
+		*out = json_object();
+		json_object_foreach((json_t *)v, key, item)
+		{
+			if (ds_text_nfc(key, &s))
+				goto fail;
+			if (nfc_value(item, &copy)) {
+				free(s);
+				goto fail;
+			}
+			json_object_set_new(*out, s, copy);
+			free(s);
+		}
+		return 0;
+	}
+	*out = json_deep_copy(v);
+	return 0;
+fail:
+	json_decref(*out);
+	*out = NULL;
+	return DS_EINVALID;
+}
+
+int ds_json_nfc(json_t **v)
+{
+	json_t *out;
+
+	if (nfc_value(*v, &out))
+		return DS_EINVALID;
+	json_decref(*v);
+	*v = out;
+	return 0;
+}

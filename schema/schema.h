@@ -1,0 +1,100 @@
+/* schema.h: the dossier model shared by the agent and central.
+ *
+ * The ten national status codes and their legal moves, validation and NFC normalisation of
+ * dossier JSON, the journal op (its kinds, its canonical form and hash, and how it applies
+ * to a dossier state), dossier code allocation, and the SQL schemas with their migrations.
+ * Everything here is deterministic: the agent and central apply the same op to the same
+ * state and get the same bytes.
+ */
+#ifndef DOSSYNC_SCHEMA_H
+#define DOSSYNC_SCHEMA_H
+
+#include "base/base.h"
+
+/* ---------------------------------------------------------------- statuses */
+#define SCHEMA_STATUS_NEW 0 /* "no dossier yet": the from-status of a create */
+#define SCHEMA_STATUS_MAX 10
+
+/* 1 when s is one of the ten national codes. */
+int schema_status_valid(int s);
+/* 1 for 3 (refused), 8 (stopped) and 10 (handed over): nothing leaves them. */
+int schema_status_terminal(int s);
+/* 1 when from -> to is a legal move (DOMAIN.md). prior is the status held before the
+ * dossier moved to 7; it matters only when from == 7 (7 -> prior is the refusal of a
+ * withdrawal request). from == SCHEMA_STATUS_NEW asks about a new dossier. */
+int schema_status_legal(int from, int to, int prior);
+/* The Vietnamese meaning of a status ("Đang xử lý"); "" for an invalid code. */
+const char *schema_status_name(int s);
+
+/* ---------------------------------------------------------------- codes */
+#define SCHEMA_CODE_MAX 64
+/* Agency electronic IDs (Decision 20/2020): dot-separated upper-case/digit segments,
+ * e.g. "000.00.12.H22". */
+int schema_agency_check(const char *agency);
+/* "{agency}-{yyMMdd}-{NNNN}". Splits a code; agency gets SCHEMA_CODE_MAX bytes.
+ * DS_EINVALID (with a message) when it does not match. Any out pointer may be NULL. */
+int schema_code_parse(const char *code, char *agency, int *y, int *m, int *d, int *seq);
+/* Writes the code for agency, the +07:00 date of received, and seq (1..9999). */
+int schema_code_format(char out[SCHEMA_CODE_MAX], const char *agency, int64_t received,
+		       int seq);
+/* Allocates the next free code for agency on the +07:00 date of received, with a sequence
+ * in [lo, hi], using the code_alloc table of db (agent and central schemas both have it).
+ * Run it inside the caller's write transaction so an allocation and the dossier that uses
+ * it commit together. DS_ETOOBIG with a clear message when the day's block is used up. */
+int schema_code_alloc(sqlite3 *db, const char *agency, int64_t received, int lo, int hi,
+		      char out[SCHEMA_CODE_MAX]);
+/* Records that an explicitly given code is taken, so allocation never issues it again. */
+int schema_code_claim(sqlite3 *db, const char *code);
+
+/* ---------------------------------------------------------------- dossiers */
+/* Validates a whole dossier and normalises it in place (every string to NFC). The
+ * dossier must carry "code" and "agency". DS_EINVALID with a message naming the field
+ * ("applicant.id_number: must be 12 digits"). */
+int schema_dossier_validate(json_t **dossier);
+/* Checks a merge patch a person asked for (update): it may not touch code, agency,
+ * status or prior_status (status moves go through a transition). */
+int schema_patch_check(const json_t *patch);
+/* 1 when the dossier has not ended (status not 3, 8, 10) and now is past due_at. */
+int schema_dossier_overdue(const json_t *dossier, int64_t now);
+
+/* ---------------------------------------------------------------- ops
+ * A journal op as JSON (the canonical entry that is hashed and pushed):
+ *   {"seq":12, "op_id":"node1:12", "code":"...", "kind":"patch", "payload":{...},
+ *    "base":3, "parent":"node1:11" or null, "actor":"lan",
+ *    "occurred_at":"2026-11-29T08:00:00+07:00"}
+ * Payloads: create = the whole dossier; patch, merge, resolve = an RFC 7396 merge patch;
+ * transition = {"to":4, "note":"..."} (note optional). */
+enum schema_op_kind {
+	SCHEMA_OP_CREATE,
+	SCHEMA_OP_PATCH,
+	SCHEMA_OP_TRANSITION,
+	SCHEMA_OP_MERGE,
+	SCHEMA_OP_RESOLVE,
+};
+const char *schema_op_kind_name(int kind);
+/* The kind for a name, or -1. */
+int schema_op_kind_parse(const char *name);
+/* Checks that op has every field of the canonical entry with the right type. */
+int schema_op_check(const json_t *op);
+/* hash = SHA-256 hex of prev_hash, "\n", and the canonical bytes of op (only the fields
+ * listed above; any "hash" or "prev_hash" member is ignored). */
+int schema_op_hash(const char *prev_hash, const json_t *op, char out[DS_SHA256_HEX]);
+/* The prev_hash of the first entry of a journal: 64 zeros. */
+extern const char schema_genesis_hash[DS_SHA256_HEX];
+/* Applies op to *state (NULL for a create; replaced in place otherwise) and validates
+ * the result. Deterministic: the same op on the same state gives the same bytes on every
+ * node. A transition checks the legal moves, sets prior_status when moving to 7 (and
+ * drops it when leaving 7), sets finished_at on 9 and returned_at on 10 when absent, and
+ * appends a progress row with id "s-<node>-<seq>". DS_EINVALID (state untouched) when
+ * the op does not apply. */
+int schema_op_apply(json_t **state, const json_t *op);
+
+/* ---------------------------------------------------------------- SQL schemas
+ * "agent" (agent.db) and "central" (central.db), each an ordered list of steps in
+ * schema/sql/<which>/NNNN_name.sql; PRAGMA user_version holds the last step applied. */
+int schema_version_latest(const char *which);
+/* Applies the missing steps, each in its own transaction. A database whose user_version
+ * is newer than this build knows is refused (DS_EINVALID) and left untouched. */
+int schema_migrate(sqlite3 *db, const char *which);
+
+#endif

@@ -1,0 +1,116 @@
+/* sync.h: the wire between an office agent and central (docs/PROTOCOL.md).
+ *
+ * The column codec that lays a list of records out by field, zlib bodies with an inflate
+ * cap, the push/receipt/pull documents, the libcurl client with its timeouts and counters,
+ * and the retry policy (exponential backoff with full jitter). It knows ops and receipts
+ * as JSON, never the store: the agent hands it ops and takes back receipts, and central
+ * uses the same codec on the other side.
+ */
+#ifndef DOSSYNC_SYNC_H
+#define DOSSYNC_SYNC_H
+
+#include "base/base.h"
+
+#define SYNC_PROTOCOL_VERSION 1
+/* Limits both sides enforce (docs/PROTOCOL.md "Limits"). */
+#define SYNC_MAX_BODY (8u << 20)      /* compressed request or response body */
+#define SYNC_MAX_INFLATED (64u << 20) /* inflated body: the zip-bomb cap */
+#define SYNC_MAX_BATCH_OPS 5000       /* ops in one push */
+#define SYNC_DEFAULT_BATCH_BYTES (512u << 10) /* canonical op bytes per push, agent side */
+#define SYNC_MAX_PULL_LIMIT 5000
+
+/* ---------------------------------------------------------------- column codec
+ * records: an array of JSON objects. Each record is flattened into key paths (nested
+ * non-empty objects recurse; everything else is a leaf); the document holds, for each
+ * path, the rows that have it (as deltas) and their values:
+ *   {"n": 3, "cols": [{"p": ["applicant","name"], "r": [0,1,1], "v": ["A","B","C"]}, ...]}
+ * decode(encode(x)) gives records with the same canonical bytes as x. */
+int sync_cols_encode(const json_t *records, json_t **out);
+int sync_cols_decode(const json_t *doc, json_t **records);
+
+/* ---------------------------------------------------------------- zlib bodies */
+/* zlib-format (RFC 1950, "Content-Encoding: deflate") compression at level 0..9. */
+int sync_deflate(const void *p, size_t n, int level, ds_buf *out);
+/* Inflates at most max bytes: DS_ETOOBIG past it (a zip bomb), DS_EINVALID when the data
+ * is corrupt or truncated. */
+int sync_inflate(const void *p, size_t n, size_t max, ds_buf *out);
+/* A JSON document as a body: deflate(canonical JSON), level 9. */
+int sync_body_encode(const json_t *doc, ds_buf *out);
+/* The inverse, with the inflate cap; DS_EINVALID for bad zlib or bad JSON. */
+int sync_body_decode(const void *p, size_t n, size_t max_inflated, json_t **out);
+
+/* ---------------------------------------------------------------- documents
+ * Push request: {"v":1, "node":N, "first_seq":S, "prev_hash":H0, "hash":Hn,
+ *                "ops": <cols of the ops without seq and op_id>}
+ * ops (in): canonical op entries (schema.h) of one node, consecutive seqs. */
+int sync_push_encode(const char *node, const char *prev_hash, const char *final_hash,
+		     const json_t *ops, ds_buf *body);
+/* Decodes a push body into {"node", "first_seq", "prev_hash", "hash", "ops": [full op
+ * entries with seq and op_id restored]}. DS_EINVALID for any malformed part. */
+int sync_push_decode(const void *body, size_t n, json_t **out);
+
+/* Push response: {"receipts": [{"op_id", "result", "version", "reason"?, "state"?}]}
+ * result: "applied" | "duplicate" | "conflict" | "rejected". For a conflict, "version" is
+ * central's current version and "state" its current dossier. */
+int sync_receipts_encode(const json_t *receipts, ds_buf *body);
+int sync_receipts_decode(const void *body, size_t n, json_t **receipts);
+
+/* Pull response: {"changes": [{"cursor", "code", "version", "op_id", "node", "state"}],
+ * "next": C, "more": true|false}. */
+int sync_changes_encode(const json_t *changes, int64_t next, int more, ds_buf *body);
+int sync_changes_decode(const void *body, size_t n, json_t **changes, int64_t *next,
+			int *more);
+
+/* ---------------------------------------------------------------- HTTP client */
+typedef struct sync_client sync_client;
+
+typedef struct sync_opts {
+	const char *url;          /* central base URL, "http://127.0.0.1:7070" */
+	const char *token;        /* bearer token */
+	const char *ca_file;      /* extra CA bundle for https; NULL: the system's */
+	long connect_timeout_s;   /* 0: 10 */
+	long total_timeout_s;     /* 0: 120 */
+	long low_speed_bytes;     /* stall: under this many bytes/s ... (0: 100) */
+	long low_speed_time_s;    /* ... for this long aborts the request (0: 30) */
+	long max_send_bytes_s;    /* upload cap in bytes/s; 0: none */
+} sync_opts;
+
+typedef struct sync_counters {
+	uint64_t requests;
+	uint64_t bytes_up;   /* request bodies as sent (compressed) */
+	uint64_t bytes_down; /* response bodies as received (compressed) */
+} sync_counters;
+
+/* Creates a client that keeps one connection alive across requests. */
+int sync_client_new(sync_client **out, const sync_opts *opts);
+void sync_client_free(sync_client *c);
+const sync_counters *sync_client_counters(const sync_client *c);
+
+/* POST /v1/push with an encoded push body; *receipts is the caller's.
+ * Errors: DS_ERETRY (unreachable, timeout, stall, 5xx, 429), DS_EPERM (401, 403),
+ * DS_EINVALID (400, 413), DS_ECONFLICT (409: central's journal position differs; then
+ * *expected_seq is the seq central expects next). The message names the cause. */
+int sync_client_push(sync_client *c, const ds_buf *body, json_t **receipts,
+		     int64_t *expected_seq);
+/* GET /v1/pull?since=C&limit=L. */
+int sync_client_pull(sync_client *c, int64_t since, int limit, json_t **changes,
+		     int64_t *next, int *more);
+/* GET /v1/health: 0 when central answers. */
+int sync_client_health(sync_client *c);
+
+/* ---------------------------------------------------------------- retry policy
+ * Exponential backoff with full jitter: the n-th failure waits a uniformly random time
+ * in [0, min(cap, base * 2^n)]. */
+typedef struct sync_backoff {
+	int64_t base_ms;
+	int64_t cap_ms;
+	int failures;
+	uint64_t rng;
+} sync_backoff;
+
+void sync_backoff_init(sync_backoff *b, int64_t base_ms, int64_t cap_ms, uint64_t seed);
+/* Records a failure and returns the delay before the next try, in ms. */
+int64_t sync_backoff_fail(sync_backoff *b);
+void sync_backoff_reset(sync_backoff *b);
+
+#endif
