@@ -54,7 +54,8 @@ int schema_dossier_validate(json_t **dossier);
 /* Checks a merge patch a person asked for (update): it may not touch code, agency,
  * status or prior_status (status moves go through a transition). */
 int schema_patch_check(const json_t *patch);
-/* 1 when the dossier has not ended (status not 3, 8, 10) and now is past due_at. */
+/* 1 when the dossier has not ended (status not 3, 8, 9, 10: 9 means processing is
+ * finished) and now is past due_at. */
 int schema_dossier_overdue(const json_t *dossier, int64_t now);
 
 /* ---------------------------------------------------------------- ops

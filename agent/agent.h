@@ -1,0 +1,154 @@
+/* agent.h: the office side of dossync.
+ *
+ * An agent owns one data directory (agent.db, history.git, config, lock). It records
+ * every dossier change as one transaction (validate, append to the hash-chained journal,
+ * update the dossier row), answers queries, and runs sync rounds against central.
+ * Nothing imports this module; the CLI (main.c) and the daemon are its users.
+ */
+#ifndef DOSSYNC_AGENT_H
+#define DOSSYNC_AGENT_H
+
+#include "base/base.h"
+#include "schema/schema.h"
+
+/* ---------------------------------------------------------------- config */
+typedef struct agent_config {
+	char *office;     /* agency code of this office */
+	char *node;       /* this agent's node name, unique per office PC */
+	char *central;    /* central base URL */
+	char *token_file; /* file holding the bearer token */
+	char *ca_file;    /* extra CA bundle for https, or NULL */
+	char *actor;      /* default actor */
+	int code_lo, code_hi;      /* dossier code block (default 1-8999) */
+	int pull_interval_s;       /* daemon: pull every N seconds (default 30) */
+	int backoff_base_ms;       /* daemon: first retry delay (default 1000) */
+	int backoff_cap_ms;        /* daemon: longest retry delay (default 300000) */
+	long batch_bytes;          /* push batch size in canonical bytes */
+	long max_send_bytes_s;     /* upload cap, 0: none */
+	long connect_timeout_s, total_timeout_s, low_speed_bytes, low_speed_time_s;
+	json_t *policies;          /* object: field path -> rule, from "policy.X = rule" */
+} agent_config;
+
+void agent_config_init(agent_config *c);
+void agent_config_release(agent_config *c);
+/* Parses "key = value" lines; unknown keys and bad values are DS_EINVALID naming the line. */
+int agent_config_parse(agent_config *c, const char *text, const char *path);
+/* Serialises c into "key = value" text (caller frees). */
+char *agent_config_format(const agent_config *c);
+
+/* ---------------------------------------------------------------- the agent */
+struct conflict_history;
+
+typedef struct agent {
+	char *dir;         /* the data directory */
+	struct conflict_history *hist; /* history.git, opened on first use */
+	sqlite3 *db;       /* agent.db */
+	agent_config cfg;
+	int lock_fd;       /* -1 when the writer lock is not held */
+	char *actor;       /* who acts in this process (--actor, config, login name) */
+} agent;
+
+enum {
+	AGENT_READ = 0,   /* queries only: no writer lock */
+	AGENT_WRITE = 1,  /* take the writer lock (waits up to DOSSYNC_LOCK_WAIT seconds) */
+};
+
+/* Creates a data directory: config, agent.db at the newest schema, history.git later.
+ * DS_EINVALID when it already holds a store or an argument is bad. */
+int agent_init_dir(const char *dir, const agent_config *cfg);
+/* Opens an existing data directory. mode AGENT_WRITE takes the writer lock: a second
+ * writer gets DS_ERETRY "DIR is in use by another dossync process (pid N)". */
+int agent_open(agent **out, const char *dir, int mode, const char *actor);
+void agent_close(agent *a);
+/* Takes or drops the writer lock of an open agent; wait_ms < 0 waits DOSSYNC_LOCK_WAIT
+ * seconds (default 10). */
+int agent_lock(agent *a, int wait_ms);
+void agent_unlock(agent *a);
+
+/* ---------------------------------------------------------------- changes
+ * Each is one SQLite transaction: validate, append the journal entry, update the dossier
+ * row. Invalid input writes nothing (DS_EINVALID, message naming the field). */
+/* Records a new dossier; allocates its code when absent; *code_out: caller frees. */
+int agent_create(agent *a, json_t *dossier, char **code_out);
+/* Applies a merge patch a person asked for (no status change). */
+int agent_update(agent *a, const char *code, const json_t *patch);
+/* Builds a merge patch from "path=JSON" settings (dotted paths, list items as [id]). */
+int agent_patch_from_sets(agent *a, const char *code, char *const *sets, int n,
+			  json_t **patch);
+/* Moves a dossier to status `to` if that move is legal. */
+int agent_transition(agent *a, const char *code, int to, const char *note);
+/* Appends an op of any kind made by the agent itself (merge, resolve): the same
+ * transaction rules. base is the central version it rests on. */
+int agent_record(agent *a, const char *code, int kind, const json_t *payload, int64_t base,
+		 int64_t *seq_out);
+/* Core of every change, for callers that already hold a transaction: appends the op and
+ * updates the dossier row. *state is the dossier before (NULL for create) and after. */
+int agent_apply_local(agent *a, const char *code, int kind, const json_t *payload,
+		      int64_t base, json_t **state, int64_t *seq_out);
+
+/* ---------------------------------------------------------------- queries */
+/* The dossier as stored (canonical JSON object, caller decrefs) with its version and sync
+ * state ("synced", "pending", "conflict", "rejected", "local"). */
+int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version,
+	      const char **sync);
+/* Dossiers as an array of {code, status, due_at, sync, overdue, applicant, procedure}.
+ * status_filter 0: all; overdue_only: only those past due that have not ended. */
+int agent_list(agent *a, int status_filter, int overdue_only, json_t **out);
+/* Journal entries with seq > since, as an array of op objects with prev_hash, hash and
+ * their sync result. */
+int agent_journal(agent *a, int64_t since, json_t **out);
+/* Walks the hash chain; DS_EINVALID naming the first bad entry. *count: entries checked. */
+int agent_verify_journal(agent *a, int64_t *count);
+/* The status object (pending_ops, oldest_pending_age_s, journal_seq, sync fields...). */
+int agent_status(agent *a, json_t **out);
+
+/* ---------------------------------------------------------------- sync state */
+int agent_state_get(agent *a, const char *key, char **value);
+int agent_state_set(agent *a, const char *key, const char *value);
+
+/* ---------------------------------------------------------------- sync */
+typedef struct agent_sync_stats {
+	int64_t pushed, batches, applied, duplicate, conflict, rejected;
+	int64_t pulled, pages, merged, queued;
+	uint64_t bytes_up, bytes_down, requests;
+} agent_sync_stats;
+
+struct sync_client;
+/* One sync round: push every pending op, pull until central has no more, merge what
+ * diverged, and repeat while new ops appeared (a few times at most). Records
+ * last_sync_at / last_error in the sync state. DS_ERETRY when central cannot be reached
+ * (nothing lost), DS_EPERM when it refuses the token. */
+int agent_sync(agent *a, agent_sync_stats *st);
+/* The pieces of a round, for the daemon and tests: a client from the config, push, pull. */
+int agent_client_new(agent *a, struct sync_client **out);
+int agent_push(agent *a, struct sync_client *c, agent_sync_stats *st);
+int agent_pull(agent *a, struct sync_client *c, agent_sync_stats *st);
+/* The number of journal ops without a receipt. */
+int64_t agent_pending_ops(agent *a);
+/* Merges every dossier central answered `conflict` for (receipts and central's newest
+ * state at hand), appends the merge ops, opens review-queue rows, and catches the history
+ * up. */
+int agent_reconcile(agent *a, agent_sync_stats *st);
+
+/* ---------------------------------------------------------------- conflicts, history */
+/* Open conflicts: [{code, field, ancestor, ours, theirs, reason, since}]. */
+int agent_conflicts(agent *a, json_t **out);
+/* Settles one open conflict: how is "ours", "theirs" or "value" (then value is used; NULL
+ * removes the field). Recorded as a journal op of kind resolve. */
+int agent_resolve(agent *a, const char *code, const char *field, const char *how,
+		  const json_t *value);
+/* Brings history.git up to the store (central branch from the inbox, local branch from
+ * the rows); note goes into the local commit's message; merge makes it a merge of the
+ * central head. Takes the writer lock. */
+int agent_history_catch_up(agent *a, const char *note, int merge);
+/* Checks that refs/heads/local holds exactly the dossier rows (after a catch-up). */
+int agent_history_verify(agent *a);
+/* A dossier's versions from history: [{commit, branch, when, who, message, fields}]. */
+int agent_history_log(agent *a, const char *code, json_t **out);
+
+/* ---------------------------------------------------------------- bulk import */
+/* Records each JSON line of text as a new dossier, in large transactions; a bad line is
+ * reported by number and nothing of the file is written. *count: dossiers recorded. */
+int agent_import(agent *a, const char *text, size_t len, int64_t *count);
+
+#endif

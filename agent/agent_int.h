@@ -1,0 +1,41 @@
+/* agent_int.h: what the agent's files share inside the module: loading and saving
+ * dossier rows, journal internals, and the sync label of a dossier. */
+#ifndef DOSSYNC_AGENT_INT_H
+#define DOSSYNC_AGENT_INT_H
+
+#include "agent/agent.h"
+
+/* Loads a dossier row: *state (caller decrefs) and its central version.
+ * DS_ENOTFOUND "no dossier CODE" when absent. */
+int agent_load(agent *a, const char *code, json_t **state, int64_t *version);
+/* Inserts or replaces a dossier row from its state. version < 0 keeps the stored one. */
+int agent_save(agent *a, const json_t *state, int64_t version, int64_t seq);
+/* The last journal entry: seq (0 when empty) and hash (genesis when empty). */
+int journal_last(agent *a, int64_t *seq, char hash[DS_SHA256_HEX]);
+/* Appends a complete op (seq, op_id, ... as in schema.h) with its hash. */
+int journal_insert(agent *a, const json_t *op, const char *prev_hash, char hash[DS_SHA256_HEX]);
+/* The op_id of the newest op on code that has no receipt yet, or NULL (caller frees). */
+int journal_unacked_parent(agent *a, const char *code, char **op_id);
+/* Reads one journal row as an op object (the nine canonical fields). */
+json_t *journal_row_to_op(sqlite3_stmt *st);
+/* "synced", "pending", "conflict", "rejected" or "local" for a dossier. */
+const char *agent_sync_label(agent *a, const char *code, int64_t version);
+/* Runs fn inside BEGIN IMMEDIATE ... COMMIT, rolling back on failure. */
+int agent_tx(agent *a, int (*fn)(agent *a, void *arg), void *arg);
+
+/* Takes an exclusive flock on DIR/name, waiting up to wait_ms. DS_ERETRY (no message)
+ * when another process holds it; *holder is that process's pid when known. */
+int agent_lock_file(agent *a, const char *name, int wait_ms, int *fd_out, long *holder);
+void agent_unlock_file(int *fd);
+
+/* 1 in *settled when the dossier has no op waiting for central (no receipt, or a
+ * conflict not yet merged). */
+int agent_settled(agent *a, const char *code, int *settled);
+/* Resets a settled dossier's row to the newest central state in the inbox, if any. */
+int agent_settle_from_inbox(agent *a, const char *code);
+
+struct conflict_history;
+/* history.git of this agent, opened (or created) on first use; borrowed. */
+int agent_history(agent *a, struct conflict_history **out);
+
+#endif

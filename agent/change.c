@@ -1,0 +1,267 @@
+/* change.c: recording a dossier change. Every change is one SQLite transaction:
+ * validate (schema_op_apply on the current state), append the journal entry with its
+ * hash, update the dossier row. Invalid input rolls back and writes nothing. */
+#include "agent/agent_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int agent_tx(agent *a, int (*fn)(agent *a, void *arg), void *arg)
+{
+	int rc = ds_db_begin(a->db);
+
+	if (rc)
+		return rc;
+	rc = fn(a, arg);
+	if (rc)
+		ds_db_rollback(a->db);
+	else
+		rc = ds_db_commit(a->db);
+	return rc;
+}
+
+int agent_load(agent *a, const char *code, json_t **state, int64_t *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*state = NULL;
+	if ((rc = ds_db_prepare(a->db, "SELECT body, version FROM dossiers WHERE code = ?", &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *body = (const char *)sqlite3_column_text(st, 0);
+		rc = ds_json_parse(body, strlen(body), state);
+		if (version)
+			*version = sqlite3_column_int64(st, 1);
+	} else if (rc == SQLITE_DONE) {
+		rc = ds_error_set(DS_ENOTFOUND, "no dossier %s", code);
+	} else {
+		rc = ds_error_sqlite(a->db, rc, "dossiers");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int agent_save(agent *a, const json_t *state, int64_t version, int64_t seq)
+{
+	sqlite3_stmt *st = NULL;
+	const char *due = json_string_value(json_object_get(state, "due_at"));
+	char *body = NULL;
+	int64_t due_epoch = 0;
+	int rc;
+
+	if ((rc = ds_json_canonical(state, &body, NULL)))
+		return rc;
+	rc = ds_db_prepare(a->db,
+			   "INSERT INTO dossiers(code, agency, status, due_at, body, version, "
+			   "updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, max(?6, 0), ?7) "
+			   "ON CONFLICT(code) DO UPDATE SET status = ?3, due_at = ?4, body = ?5, "
+			   "version = CASE WHEN ?6 < 0 THEN version ELSE ?6 END, "
+			   "updated_seq = max(updated_seq, ?7)",
+			   &st);
+	if (rc)
+		goto done;
+	sqlite3_bind_text(st, 1, json_string_value(json_object_get(state, "code")), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, json_string_value(json_object_get(state, "agency")), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)json_integer_value(json_object_get(state, "status")));
+	if (due && ds_time_parse(due, &due_epoch, NULL) == 0)
+		sqlite3_bind_int64(st, 4, due_epoch);
+	sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, version);
+	sqlite3_bind_int64(st, 7, seq);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "dossier row");
+done:
+	sqlite3_finalize(st);
+	free(body);
+	return rc;
+}
+
+/* Builds the canonical op entry for the next journal seq. */
+static json_t *make_op(agent *a, int64_t seq, const char *code, int kind, const json_t *payload,
+		       int64_t base, const char *parent)
+{
+	char when[DS_TIME_LEN], op_id[160];
+
+	ds_time_format(ds_time_now(), DS_TZ_VN, when);
+	snprintf(op_id, sizeof(op_id), "%s:%lld", a->cfg.node, (long long)seq);
+	return json_pack("{s:I,s:s,s:s,s:s,s:O,s:I,s:o,s:s,s:s}", "seq", (json_int_t)seq, "op_id",
+			 op_id, "code", code, "kind", schema_op_kind_name(kind), "payload", payload,
+			 "base", (json_int_t)base, "parent",
+			 parent ? json_string(parent) : json_null(), "actor", a->actor,
+			 "occurred_at", when);
+}
+
+int agent_apply_local(agent *a, const char *code, int kind, const json_t *payload, int64_t base,
+		      json_t **state, int64_t *seq_out)
+{
+	char prev[DS_SHA256_HEX], hash[DS_SHA256_HEX], *parent = NULL;
+	json_t *op = NULL, *next = *state ? json_deep_copy(*state) : NULL;
+	json_t *body = json_deep_copy(payload);
+	int64_t seq;
+	int rc;
+
+	/* The journal keeps text as NFC, like the dossier it changes. */
+	if ((rc = ds_json_nfc(&body)))
+		goto done;
+	if ((rc = journal_last(a, &seq, prev)) || (rc = journal_unacked_parent(a, code, &parent)))
+		goto done;
+	seq++;
+	op = make_op(a, seq, code, kind, body, base, parent);
+	if ((rc = schema_op_apply(&next, op)))
+		goto done;
+	if ((rc = journal_insert(a, op, prev, hash)) || (rc = agent_save(a, next, -1, seq)))
+		goto done;
+	json_decref(*state);
+	*state = next;
+	next = NULL;
+	if (seq_out)
+		*seq_out = seq;
+done:
+	json_decref(next);
+	json_decref(op);
+	json_decref(body);
+	free(parent);
+	return rc;
+}
+
+struct change {
+	const char *code;
+	int kind;
+	const json_t *payload;
+	int64_t base; /* < 0: the dossier's stored version */
+	int64_t seq;
+};
+
+static int change_tx(agent *a, void *arg)
+{
+	struct change *c = arg;
+	json_t *state = NULL;
+	int64_t version = 0;
+	int rc;
+
+	if ((rc = agent_load(a, c->code, &state, &version)))
+		return rc;
+	rc = agent_apply_local(a, c->code, c->kind, c->payload, c->base < 0 ? version : c->base,
+			       &state, &c->seq);
+	json_decref(state);
+	return rc;
+}
+
+int agent_record(agent *a, const char *code, int kind, const json_t *payload, int64_t base,
+		 int64_t *seq_out)
+{
+	struct change c = {code, kind, payload, base, 0};
+	int rc = agent_tx(a, change_tx, &c);
+
+	if (!rc && seq_out)
+		*seq_out = c.seq;
+	return rc;
+}
+
+int agent_update(agent *a, const char *code, const json_t *patch)
+{
+	int rc = schema_patch_check(patch);
+
+	if (rc)
+		return rc;
+	if (json_object_size(patch) == 0)
+		return ds_error_set(DS_EINVALID, "nothing to change");
+	return agent_record(a, code, SCHEMA_OP_PATCH, patch, -1, NULL);
+}
+
+int agent_transition(agent *a, const char *code, int to, const char *note)
+{
+	json_t *payload = json_pack("{s:i}", "to", to);
+	int rc;
+
+	if (note && *note)
+		json_object_set_new(payload, "note", json_string(note));
+	rc = agent_record(a, code, SCHEMA_OP_TRANSITION, payload, -1, NULL);
+	json_decref(payload);
+	return rc;
+}
+
+struct creation {
+	json_t *dossier;
+	char code[SCHEMA_CODE_MAX];
+};
+
+/* Fills the office's defaults and the code, allocating one when absent. */
+static int prepare_new(agent *a, struct creation *c)
+{
+	json_t *d = c->dossier;
+	const char *agency = json_string_value(json_object_get(d, "agency"));
+	const char *code = json_string_value(json_object_get(d, "code"));
+	const char *received = json_string_value(json_object_get(d, "received_at"));
+	char code_agency[SCHEMA_CODE_MAX];
+	int64_t when;
+	int rc;
+
+	if (json_object_get(d, "agency") && (!agency || strcmp(agency, a->cfg.office) != 0))
+		return ds_error_set(DS_EINVALID, "agency: this office is %s", a->cfg.office);
+	json_object_set_new(d, "agency", json_string(a->cfg.office));
+	if (!json_object_get(d, "status"))
+		json_object_set_new(d, "status", json_integer(2));
+	if (!json_object_get(d, "channel"))
+		json_object_set_new(d, "channel", json_integer(1));
+	if (json_object_get(d, "code")) {
+		if (!code || (rc = schema_code_parse(code, code_agency, NULL, NULL, NULL, NULL)))
+			return ds_error_set(DS_EINVALID, "code: not a dossier code like "
+							 "000.00.12.H22-251129-0007");
+		if (strcmp(code_agency, a->cfg.office) != 0)
+			return ds_error_set(DS_EINVALID, "code: %s is not a code of this office (%s)",
+					    code, a->cfg.office);
+		snprintf(c->code, sizeof(c->code), "%s", code);
+		return schema_code_claim(a->db, code);
+	}
+	if (!received || ds_time_parse(received, &when, NULL))
+		return ds_error_set(DS_EINVALID,
+				    "received_at: required, a time like 2024-04-14T07:00:00+07:00");
+	if ((rc = schema_code_alloc(a->db, a->cfg.office, when, a->cfg.code_lo, a->cfg.code_hi,
+				    c->code)))
+		return rc;
+	json_object_set_new(d, "code", json_string(c->code));
+	return 0;
+}
+
+static int create_tx(agent *a, void *arg)
+{
+	struct creation *c = arg;
+	json_t *state = NULL;
+	int rc;
+
+	if ((rc = prepare_new(a, c)))
+		return rc;
+	rc = agent_load(a, c->code, &state, NULL);
+	json_decref(state);
+	if (rc == 0)
+		return ds_error_set(DS_EINVALID, "dossier %s already exists", c->code);
+	if (rc != DS_ENOTFOUND)
+		return rc;
+	state = NULL;
+	rc = agent_apply_local(a, c->code, SCHEMA_OP_CREATE, c->dossier, 0, &state, NULL);
+	json_decref(state);
+	return rc;
+}
+
+int agent_create(agent *a, json_t *dossier, char **code_out)
+{
+	struct creation c;
+	int rc;
+
+	*code_out = NULL;
+	if (!json_is_object(dossier))
+		return ds_error_set(DS_EINVALID, "a dossier is a JSON object");
+	c.dossier = json_deep_copy(dossier);
+	c.code[0] = '\0';
+	rc = agent_tx(a, create_tx, &c);
+	json_decref(c.dossier);
+	if (!rc)
+		*code_out = ds_strdup(c.code);
+	return rc;
+}

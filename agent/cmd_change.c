@@ -1,0 +1,226 @@
+/* cmd_change.c: the commands that change the store: init, create, update, transition.
+ * Each validates before it writes; a refused change leaves the journal as it was. */
+#include "agent/cli.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const cli_command *self(const char *name)
+{
+	const cli_command *c;
+
+	for (c = cli_change_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/* A node name from the host name: lower case letters, digits, '-', '.', '_'. */
+static char *default_node(void)
+{
+	char host[256] = "office";
+	char *p;
+
+	gethostname(host, sizeof(host) - 1);
+	for (p = host; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '.' || *p == '_'))
+			*p = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : '-';
+	return ds_strdup(host);
+}
+
+static int valid_node(const char *n)
+{
+	size_t len = strlen(n);
+
+	return len > 0 && len <= 64 && strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						 "0123456789._-") == len && strcmp(n, "central") != 0;
+}
+
+static int init_check(const cli_command *me, agent_config *cfg)
+{
+	if (!cfg->office || !cfg->central)
+		return cli_usage_error(me, "--office and --central are required");
+	if (schema_agency_check(cfg->office))
+		return ds_error_set(DS_EINVALID, "--office: '%s' is not an agency code like "
+						 "000.00.12.H22",
+				    cfg->office);
+	if (strncmp(cfg->central, "http://", 7) && strncmp(cfg->central, "https://", 8))
+		return ds_error_set(DS_EINVALID, "--central: '%s' is not an http:// or https:// URL",
+				    cfg->central);
+	if (!valid_node(cfg->node))
+		return ds_error_set(DS_EINVALID, "--node: '%s' must be 1-64 letters, digits, "
+						 "'.', '_' or '-' (and not 'central')",
+				    cfg->node);
+	return 0;
+}
+
+static int set_token_file(agent_config *cfg, const char *path)
+{
+	char abs[PATH_MAX];
+
+	if (!realpath(path, abs))
+		return ds_error_set(DS_EINVALID, "--token-file: cannot read %s", path);
+	cfg->token_file = ds_strdup(abs);
+	return 0;
+}
+
+static int cmd_init(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"office", 1, 0, 'o'}, {"central", 1, 0, 'c'},
+					     {"token-file", 1, 0, 't'}, {"node", 1, 0, 'n'},
+					     {"code-block", 1, 0, 'b'}, {0, 0, 0, 0}};
+	const cli_command *me = self("init");
+	agent_config cfg;
+	int ch, rc = 0;
+
+	agent_config_init(&cfg);
+	while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'o')
+			cfg.office = ds_strdup(optarg);
+		else if (ch == 'c')
+			cfg.central = ds_strdup(optarg);
+		else if (ch == 't')
+			rc = set_token_file(&cfg, optarg);
+		else if (ch == 'n')
+			cfg.node = ds_strdup(optarg);
+		else if (ch == 'b') {
+			char *line = ds_asprintf("code_block = %s", optarg);
+			rc = agent_config_parse(&cfg, line, "--code-block");
+			free(line);
+		} else
+			rc = cli_usage_error(me, "unknown option");
+	}
+	if (!rc && optind < argc)
+		rc = cli_usage_error(me, "unexpected argument '%s'", argv[optind]);
+	if (!rc && !cfg.node)
+		cfg.node = default_node();
+	if (!rc && c->actor)
+		cfg.actor = ds_strdup(c->actor);
+	if (!rc)
+		rc = init_check(me, &cfg);
+	if (!rc)
+		rc = agent_init_dir(c->dir, &cfg);
+	if (!rc)
+		printf("initialised %s for office %s (node %s, central %s)\n", c->dir, cfg.office,
+		       cfg.node, cfg.central);
+	agent_config_release(&cfg);
+	return rc;
+}
+
+static int cmd_create(cli *c, int argc, char **argv)
+{
+	const char *path = argc > 1 ? argv[1] : "-";
+	json_t *d = NULL;
+	agent *a = NULL;
+	char *code = NULL;
+	int rc;
+
+	if (argc > 2)
+		return cli_usage_error(self("create"), "one FILE at most");
+	if ((rc = cli_read_json(path, &d)) || (rc = cli_open(c, AGENT_WRITE, &a)))
+		goto done;
+	if ((rc = agent_create(a, d, &code)) == 0)
+		printf("%s\n", code);
+done:
+	agent_close(a);
+	json_decref(d);
+	free(code);
+	return rc;
+}
+
+static int cmd_update(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"set", 1, 0, 's'}, {"patch", 1, 0, 'p'},
+					     {0, 0, 0, 0}};
+	const cli_command *me = self("update");
+	char **sets = ds_calloc((size_t)argc, sizeof(char *));
+	const char *patch_file = NULL;
+	json_t *patch = NULL;
+	agent *a = NULL;
+	int ch, n = 0, rc = 0;
+
+	while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 's')
+			sets[n++] = optarg;
+		else if (ch == 'p')
+			patch_file = optarg;
+		else
+			rc = cli_usage_error(me, "unknown option");
+	}
+	if (!rc && (optind != argc - 1 || (n == 0) == (patch_file == NULL)))
+		rc = cli_usage_error(me, "give CODE and either --set PATH=JSON or --patch FILE");
+	if (!rc && patch_file)
+		rc = cli_read_json(patch_file, &patch);
+	if (!rc)
+		rc = cli_open(c, AGENT_WRITE, &a);
+	if (!rc && !patch_file)
+		rc = agent_patch_from_sets(a, argv[optind], sets, n, &patch);
+	if (!rc)
+		rc = agent_update(a, argv[optind], patch);
+	agent_close(a);
+	json_decref(patch);
+	free(sets);
+	return rc;
+}
+
+static int cmd_transition(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"note", 1, 0, 'n'}, {0, 0, 0, 0}};
+	const cli_command *me = self("transition");
+	const char *note = NULL;
+	agent *a = NULL;
+	long long to;
+	int ch, rc = 0;
+
+	while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'n')
+			note = optarg;
+		else
+			rc = cli_usage_error(me, "unknown option");
+	}
+	if (!rc && optind != argc - 2)
+		rc = cli_usage_error(me, "give CODE and STATUS");
+	if (rc)
+		return rc;
+	to = cli_number(argv[optind + 1]);
+	if (!schema_status_valid((int)to) || to > 10)
+		return ds_error_set(DS_EINVALID, "status '%s' is not one of the ten national codes "
+						 "(1-10)",
+				    argv[optind + 1]);
+	if ((rc = cli_open(c, AGENT_WRITE, &a)) == 0)
+		rc = agent_transition(a, argv[optind], (int)to, note);
+	if (!rc)
+		printf("%s -> %lld %s\n", argv[optind], to, schema_status_name((int)to));
+	agent_close(a);
+	return rc;
+}
+
+const cli_command cli_change_commands[] = {
+	{"init", cmd_init,
+	 "init --office AGENCY --central URL [--token-file FILE] [--node NAME] "
+	 "[--code-block LO-HI]\n"
+	 "Creates the data directory for one office PC. AGENCY is the office's electronic ID\n"
+	 "(e.g. 000.00.12.H22); NAME is this PC's node name (default: the host name);\n"
+	 "LO-HI is the block of daily sequence numbers this node issues (default 1-8999;\n"
+	 "give each PC of one office its own block).\n"},
+	{"create", cmd_create,
+	 "create [FILE|-]\n"
+	 "Records a new dossier from its JSON (see DESIGN.md) and prints its code. The code\n"
+	 "is allocated when absent: AGENCY-yyMMdd-NNNN with the date of receipt in +07:00.\n"
+	 "status defaults to 2 (accepted at the counter), channel to 1 (in person).\n"},
+	{"update", cmd_update,
+	 "update CODE (--set PATH=JSON)... | --patch FILE|-\n"
+	 "Changes fields of a dossier. PATH is dotted (applicant.phone), list items by id\n"
+	 "(fees[lp1].paid); the value is JSON: --set 'applicant.phone=\"0963060905\"'.\n"
+	 "--patch takes a JSON merge patch (RFC 7396). Status moves use `transition`.\n"},
+	{"transition", cmd_transition,
+	 "transition CODE STATUS [--note TEXT]\n"
+	 "Moves a dossier to one of the ten national statuses, if the move is legal;\n"
+	 "records a progress row with the note.\n"},
+	{NULL, NULL, NULL},
+};

@@ -1,0 +1,204 @@
+/* cmd_sync.c: the commands that talk to central and settle conflicts: sync, conflicts,
+ * resolve, and log (a dossier's versions from history). */
+#include "agent/cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cli_command *self(const char *name)
+{
+	const cli_command *c;
+
+	for (c = cli_sync_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static int json_flag(const cli_command *me, int argc, char **argv, int npos, int *json)
+{
+	static const struct option opts[] = {{"json", 0, 0, 'j'}, {0, 0, 0, 0}};
+	int ch;
+
+	*json = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j')
+			return cli_usage_error(me, "unknown option");
+		*json = 1;
+	}
+	if (argc - optind != npos)
+		return cli_usage_error(me, npos ? "give CODE" : "unexpected argument");
+	return 0;
+}
+
+static void print_stats(const agent_sync_stats *s, int json)
+{
+	if (json) {
+		json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
+				      (json_int_t)s->pushed, "batches", (json_int_t)s->batches,
+				      "applied", (json_int_t)s->applied, "duplicate",
+				      (json_int_t)s->duplicate, "conflict", (json_int_t)s->conflict,
+				      "rejected", (json_int_t)s->rejected, "pulled",
+				      (json_int_t)s->pulled, "merged", (json_int_t)s->merged,
+				      "queued", (json_int_t)s->queued, "bytes_up",
+				      (json_int_t)s->bytes_up, "bytes_down",
+				      (json_int_t)s->bytes_down, "requests",
+				      (json_int_t)s->requests);
+		cli_print_json(o);
+		json_decref(o);
+		return;
+	}
+	printf("pushed %lld ops in %lld batches (%lld applied, %lld duplicate, %lld conflict, "
+	       "%lld rejected)\n",
+	       (long long)s->pushed, (long long)s->batches, (long long)s->applied,
+	       (long long)s->duplicate, (long long)s->conflict, (long long)s->rejected);
+	printf("pulled %lld changes; merged %lld dossiers, %lld fields wait for a person\n",
+	       (long long)s->pulled, (long long)s->merged, (long long)s->queued);
+	printf("%llu requests, %llu bytes up, %llu bytes down\n", (unsigned long long)s->requests,
+	       (unsigned long long)s->bytes_up, (unsigned long long)s->bytes_down);
+}
+
+static int cmd_sync(cli *c, int argc, char **argv)
+{
+	agent_sync_stats s;
+	agent *a = NULL;
+	int json, rc;
+
+	if ((rc = json_flag(self("sync"), argc, argv, 0, &json)) ||
+	    (rc = cli_open(c, AGENT_READ, &a)))
+		return rc;
+	rc = agent_sync(a, &s);
+	if (!rc)
+		print_stats(&s, json);
+	agent_close(a);
+	return rc;
+}
+
+static int cmd_conflicts(cli *c, int argc, char **argv)
+{
+	agent *a = NULL;
+	json_t *list = NULL, *row;
+	size_t i;
+	int json, rc;
+
+	if ((rc = json_flag(self("conflicts"), argc, argv, 0, &json)) ||
+	    (rc = cli_open(c, AGENT_READ, &a)))
+		return rc;
+	if ((rc = agent_conflicts(a, &list)) == 0 && json)
+		cli_print_json(list);
+	else if (!rc) {
+		json_array_foreach(list, i, row)
+		{
+			char *o = json_dumps(json_object_get(row, "ours"), JSON_ENCODE_ANY);
+			char *t = json_dumps(json_object_get(row, "theirs"), JSON_ENCODE_ANY);
+			printf("%s  %s  ours %s  theirs %s  since %s  (%s)\n",
+			       json_string_value(json_object_get(row, "code")),
+			       json_string_value(json_object_get(row, "field")), o, t,
+			       json_string_value(json_object_get(row, "since")),
+			       json_string_value(json_object_get(row, "reason")));
+			free(o);
+			free(t);
+		}
+		printf("%zu open conflict%s\n", json_array_size(list),
+		       json_array_size(list) == 1 ? "" : "s");
+	}
+	json_decref(list);
+	agent_close(a);
+	return rc;
+}
+
+static int cmd_resolve(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"ours", 0, 0, 'o'}, {"theirs", 0, 0, 't'},
+					     {"value", 1, 0, 'v'}, {0, 0, 0, 0}};
+	const cli_command *me = self("resolve");
+	const char *how = NULL;
+	json_t *value = NULL;
+	agent *a = NULL;
+	int ch, n = 0, rc = 0;
+
+	while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		n++;
+		if (ch == 'o')
+			how = "ours";
+		else if (ch == 't')
+			how = "theirs";
+		else if (ch == 'v') {
+			how = "value";
+			json_decref(value);
+			if (ds_json_parse(optarg, strlen(optarg), &value))
+				rc = ds_error_set(DS_EINVALID, "--value: not JSON: %s", optarg);
+		} else
+			rc = cli_usage_error(me, "unknown option");
+	}
+	if (!rc && (n != 1 || optind != argc - 2))
+		rc = cli_usage_error(me, "give CODE FIELD and one of --ours, --theirs, --value");
+	if (!rc)
+		rc = cli_open(c, AGENT_WRITE, &a);
+	if (!rc)
+		rc = agent_resolve(a, argv[optind], argv[optind + 1], how,
+				   json_is_null(value) ? NULL : value);
+	if (!rc)
+		printf("resolved %s %s (%s); the decision syncs as a journal entry\n", argv[optind],
+		       argv[optind + 1], how);
+	json_decref(value);
+	agent_close(a);
+	return rc;
+}
+
+static int cmd_log(cli *c, int argc, char **argv)
+{
+	agent *a = NULL;
+	json_t *log = NULL, *e, *d = NULL;
+	size_t i;
+	int json, rc;
+
+	if ((rc = json_flag(self("log"), argc, argv, 1, &json)) ||
+	    (rc = cli_open(c, AGENT_READ, &a)))
+		return rc;
+	if ((rc = agent_get(a, argv[optind], &d, NULL, NULL)) ||
+	    (rc = agent_history_log(a, argv[optind], &log)))
+		goto done;
+	if (json) {
+		cli_print_json(log);
+		goto done;
+	}
+	json_array_foreach(log, i, e)
+	{
+		char *f = json_dumps(json_object_get(e, "fields"), JSON_COMPACT);
+		printf("%.12s %-7s %s %-14s %s\n    fields %s\n",
+		       json_string_value(json_object_get(e, "commit")),
+		       json_string_value(json_object_get(e, "branch")),
+		       json_string_value(json_object_get(e, "when")),
+		       json_string_value(json_object_get(e, "who")),
+		       json_string_value(json_object_get(e, "message")), f ? f : "[]");
+		free(f);
+	}
+	if (json_array_size(log) == 0)
+		printf("no versions in history yet (history records each sync round)\n");
+done:
+	json_decref(d);
+	json_decref(log);
+	agent_close(a);
+	return rc;
+}
+
+const cli_command cli_sync_commands[] = {
+	{"sync", cmd_sync,
+	 "sync [--json]\n"
+	 "Pushes every pending change to central and pulls central's changes until caught\n"
+	 "up, merging what diverged, then exits. Exit 75 when central cannot be reached\n"
+	 "(nothing is lost: run it again later), 77 when central refuses the token.\n"},
+	{"conflicts", cmd_conflicts,
+	 "conflicts [--json]\n"
+	 "Lists the fields that wait for a person: code, field, ancestor, ours, theirs, since.\n"},
+	{"resolve", cmd_resolve,
+	 "resolve CODE FIELD (--ours | --theirs | --value JSON)\n"
+	 "Settles one open conflict; the decision is a journal entry that syncs like any other.\n"},
+	{"log", cmd_log,
+	 "log CODE [--json]\n"
+	 "The versions of one dossier from history.git: when, who, which fields changed.\n"},
+	{NULL, NULL, NULL},
+};

@@ -1,0 +1,233 @@
+/* history.c: keeps DATA/history.git in step with the store. The central branch mirrors
+ * the inbox (trailer Central-Cursor), the local branch the dossier rows after each round
+ * (trailers Journal-Seq and Central-Cursor, second parent: the central head it merged).
+ * Both are caught up from the database alone, so a crash between the store and the
+ * history, or a deleted history.git, is repaired on the next round or `verify`. */
+#include "agent/agent_int.h"
+#include "conflict/conflict.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK 1000
+
+int agent_history(agent *a, conflict_history **out)
+{
+	char *p;
+	int rc = 0;
+
+	if (!a->hist) {
+		p = ds_path_join(a->dir, "history.git");
+		rc = conflict_history_open(&a->hist, p);
+		free(p);
+	}
+	*out = a->hist;
+	return rc;
+}
+
+static int64_t trailer_num(conflict_history *h, const char *branch, const char *key)
+{
+	char *v = NULL;
+	int64_t n = 0;
+
+	if (conflict_history_trailer(h, branch, key, &v) == 0 && v)
+		n = atoll(v);
+	free(v);
+	return n;
+}
+
+/* Commits one chunk of states on a branch. */
+static int commit_chunk(agent *a, conflict_history *h, const char *branch, json_t *changes,
+			const char *message, json_t *trailers, const char *merge_parent)
+{
+	conflict_commit c = {branch, changes, message, trailers, merge_parent,
+			     strcmp(branch, "central") ? a->cfg.node : "central", 0};
+
+	return conflict_history_commit(h, &c, NULL);
+}
+
+static int catch_up_central(agent *a, conflict_history *h)
+{
+	int64_t from = trailer_num(h, "central", "Central-Cursor"), last = from;
+	sqlite3_stmt *st = NULL;
+	json_t *changes = json_object();
+	int rows = 0, rc;
+
+	rc = ds_db_prepare(a->db, "SELECT cursor, code, state FROM inbox WHERE cursor > ? "
+				  "ORDER BY cursor", &st);
+	if (rc)
+		goto done;
+	sqlite3_bind_int64(st, 1, from);
+	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *s = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+		last = sqlite3_column_int64(st, 0);
+		json_object_set_new(changes, (const char *)sqlite3_column_text(st, 1),
+				    s ? s : json_null());
+		rc = 0;
+		if (++rows % CHUNK == 0) {
+			char msg[128], cur[32];
+			json_t *tr;
+			snprintf(msg, sizeof(msg), "central: %d changes to cursor %lld", rows,
+				 (long long)last);
+			snprintf(cur, sizeof(cur), "%lld", (long long)last);
+			tr = json_pack("{s:s}", "Central-Cursor", cur);
+			rc = commit_chunk(a, h, "central", changes, msg, tr, NULL);
+			json_decref(tr);
+			json_object_clear(changes);
+		}
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	if (!rc && json_object_size(changes)) {
+		char msg[128], cur[32];
+		json_t *tr;
+		snprintf(msg, sizeof(msg), "central: changes %lld-%lld of the feed",
+			 (long long)from + 1, (long long)last);
+		snprintf(cur, sizeof(cur), "%lld", (long long)last);
+		tr = json_pack("{s:s}", "Central-Cursor", cur);
+		rc = commit_chunk(a, h, "central", changes, msg, tr, NULL);
+		json_decref(tr);
+	}
+done:
+	sqlite3_finalize(st);
+	json_decref(changes);
+	return rc;
+}
+
+/* The codes whose rows changed since the local head: journal seqs > j0, inbox > c0. */
+static int changed_codes(agent *a, int64_t j0, int64_t c0, json_t **codes)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*codes = json_array();
+	rc = ds_db_prepare(a->db,
+			   "SELECT code FROM journal WHERE seq > ?1 UNION "
+			   "SELECT code FROM inbox WHERE cursor > ?2 ORDER BY 1",
+			   &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, j0);
+	sqlite3_bind_int64(st, 2, c0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(*codes, json_string((const char *)sqlite3_column_text(st, 0)));
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "history");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int64_t max_seq(agent *a)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0;
+
+	if (ds_db_prepare(a->db, "SELECT COALESCE(max(seq), 0) FROM journal", &st))
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int catch_up_local(agent *a, conflict_history *h, const char *note, int merge)
+{
+	int64_t j0 = trailer_num(h, "local", "Journal-Seq");
+	int64_t c0 = trailer_num(h, "local", "Central-Cursor");
+	int64_t c1 = trailer_num(h, "central", "Central-Cursor"), j1 = max_seq(a);
+	char head[CONFLICT_OID_HEX], js[32], cs[32], *msg = NULL;
+	json_t *codes = NULL, *changes = json_object(), *tr = NULL, *code;
+	int has_central = conflict_history_head(h, "central", head) == 0;
+	size_t i, n;
+	int rc;
+
+	if ((rc = changed_codes(a, j0, c0, &codes)))
+		goto done;
+	n = json_array_size(codes);
+	if (n == 0 && (c1 == c0 || !merge || !has_central))
+		goto done;
+	snprintf(js, sizeof(js), "%lld", (long long)j1);
+	snprintf(cs, sizeof(cs), "%lld", (long long)(merge ? c1 : c0));
+	tr = json_pack("{s:s,s:s}", "Journal-Seq", js, "Central-Cursor", cs);
+	msg = ds_asprintf("office %s: journal %lld-%lld, central feed to %lld%s%s", a->cfg.node,
+			  (long long)j0 + 1, (long long)j1, (long long)(merge ? c1 : c0),
+			  note && *note ? "\n\n" : "", note ? note : "");
+	json_array_foreach(codes, i, code)
+	{
+		json_t *state = NULL;
+		int r = agent_load(a, json_string_value(code), &state, NULL);
+		if (r && r != DS_ENOTFOUND) {
+			rc = r;
+			goto done;
+		}
+		json_object_set_new(changes, json_string_value(code), state ? state : json_null());
+		if (json_object_size(changes) >= CHUNK && i + 1 < n) {
+			if ((rc = commit_chunk(a, h, "local", changes, msg, NULL, NULL)))
+				goto done;
+			json_object_clear(changes);
+		}
+	}
+	rc = commit_chunk(a, h, "local", changes, msg, tr, merge && has_central ? "central" : NULL);
+done:
+	free(msg);
+	json_decref(tr);
+	json_decref(codes);
+	json_decref(changes);
+	return rc;
+}
+
+int agent_history_catch_up(agent *a, const char *note, int merge)
+{
+	conflict_history *h;
+	int held = a->lock_fd >= 0, rc;
+
+	if ((rc = agent_lock(a, -1)))
+		return rc;
+	if ((rc = agent_history(a, &h)) || (rc = conflict_history_begin(h)))
+		goto done;
+	rc = catch_up_central(a, h);
+	if (!rc)
+		rc = catch_up_local(a, h, note, merge);
+	if (!rc)
+		rc = conflict_history_flush(h);
+	else
+		conflict_history_flush(h); /* what was committed before the failure stays */
+done:
+	if (!held)
+		agent_unlock(a);
+	return rc;
+}
+
+int agent_history_log(agent *a, const char *code, json_t **out)
+{
+	conflict_history *h;
+	int rc = agent_history(a, &h);
+
+	*out = NULL;
+	return rc ? rc : conflict_history_log(h, code, out);
+}
+
+int agent_history_verify(agent *a)
+{
+	conflict_history *h;
+	sqlite3_stmt *st = NULL;
+	json_t *rows = json_object();
+	int rc;
+
+	if ((rc = agent_history(a, &h)))
+		goto done;
+	if ((rc = ds_db_prepare(a->db, "SELECT code, body FROM dossiers", &st)))
+		goto done;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *s = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+		json_object_set_new(rows, (const char *)sqlite3_column_text(st, 0),
+				    s ? s : json_null());
+	}
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "dossiers");
+	if (!rc)
+		rc = conflict_history_verify(h, rows, NULL);
+done:
+	sqlite3_finalize(st);
+	json_decref(rows);
+	return rc;
+}

@@ -1,0 +1,208 @@
+/* journal.c: the append-only, hash-chained journal of every dossier change.
+ * hash = SHA-256(prev_hash "\n" canonical entry) (schema_op_hash); SQLite triggers
+ * refuse UPDATE and DELETE; `verify` walks the chain and names the first bad entry. */
+#include "agent/agent_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define OP_COLUMNS "seq, op_id, code, kind, payload, base, parent, actor, occurred_at"
+
+int journal_last(agent *a, int64_t *seq, char hash[DS_SHA256_HEX])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*seq = 0;
+	memcpy(hash, schema_genesis_hash, DS_SHA256_HEX);
+	if ((rc = ds_db_prepare(a->db, "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
+				&st)))
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		snprintf(hash, DS_SHA256_HEX, "%s", (const char *)sqlite3_column_text(st, 1));
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int journal_insert(agent *a, const json_t *op, const char *prev_hash, char hash[DS_SHA256_HEX])
+{
+	sqlite3_stmt *st = NULL;
+	char *payload = NULL;
+	const char *parent = json_string_value(json_object_get(op, "parent"));
+	int rc;
+
+	if ((rc = schema_op_hash(prev_hash, op, hash)))
+		return rc;
+	if ((rc = ds_json_canonical(json_object_get(op, "payload"), &payload, NULL)))
+		return rc;
+	rc = ds_db_prepare(a->db,
+			   "INSERT INTO journal(" OP_COLUMNS ", prev_hash, hash) "
+			   "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+			   &st);
+	if (rc)
+		goto done;
+	sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(op, "seq")));
+	sqlite3_bind_text(st, 2, json_string_value(json_object_get(op, "op_id")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, json_string_value(json_object_get(op, "code")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, json_string_value(json_object_get(op, "kind")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, json_integer_value(json_object_get(op, "base")));
+	if (parent)
+		sqlite3_bind_text(st, 7, parent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, json_string_value(json_object_get(op, "actor")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, json_string_value(json_object_get(op, "occurred_at")), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, prev_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal append");
+done:
+	sqlite3_finalize(st);
+	free(payload);
+	return rc;
+}
+
+int journal_unacked_parent(agent *a, const char *code, char **op_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*op_id = NULL;
+	rc = ds_db_prepare(a->db,
+			   "SELECT op_id FROM journal j WHERE code = ? AND NOT EXISTS "
+			   "(SELECT 1 FROM op_state s WHERE s.seq = j.seq) "
+			   "ORDER BY seq DESC LIMIT 1",
+			   &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*op_id = ds_strdup((const char *)sqlite3_column_text(st, 0));
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+json_t *journal_row_to_op(sqlite3_stmt *st)
+{
+	const char *payload = (const char *)sqlite3_column_text(st, 4);
+	json_t *p = json_loads(payload ? payload : "null", JSON_DECODE_ANY, NULL);
+	const char *parent = (const char *)sqlite3_column_text(st, 6);
+
+	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:I,s:o,s:s,s:s}", "seq",
+			 (json_int_t)sqlite3_column_int64(st, 0), "op_id",
+			 (const char *)sqlite3_column_text(st, 1), "code",
+			 (const char *)sqlite3_column_text(st, 2), "kind",
+			 (const char *)sqlite3_column_text(st, 3), "payload",
+			 p ? p : json_null(), "base", (json_int_t)sqlite3_column_int64(st, 5),
+			 "parent", parent ? json_string(parent) : json_null(), "actor",
+			 (const char *)sqlite3_column_text(st, 7), "occurred_at",
+			 (const char *)sqlite3_column_text(st, 8));
+}
+
+int agent_journal(agent *a, int64_t since, json_t **out)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *list = json_array(), *op;
+	int rc;
+
+	*out = NULL;
+	rc = ds_db_prepare(a->db,
+			   "SELECT j.seq, j.op_id, j.code, j.kind, j.payload, j.base, j.parent, "
+			   "j.actor, j.occurred_at, j.prev_hash, j.hash, s.result, s.version, "
+			   "s.reason FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
+			   "WHERE j.seq > ? ORDER BY j.seq",
+			   &st);
+	if (rc)
+		goto done;
+	sqlite3_bind_int64(st, 1, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		op = journal_row_to_op(st);
+		json_object_set_new(op, "prev_hash", json_string((const char *)sqlite3_column_text(st, 9)));
+		json_object_set_new(op, "hash", json_string((const char *)sqlite3_column_text(st, 10)));
+		if (sqlite3_column_type(st, 11) == SQLITE_NULL)
+			json_object_set_new(op, "sync", json_string("pending"));
+		else
+			json_object_set_new(op, "sync",
+					    json_string((const char *)sqlite3_column_text(st, 11)));
+		if (sqlite3_column_type(st, 12) != SQLITE_NULL)
+			json_object_set_new(op, "version",
+					    json_integer(sqlite3_column_int64(st, 12)));
+		if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+			json_object_set_new(op, "reason",
+					    json_string((const char *)sqlite3_column_text(st, 13)));
+		json_array_append_new(list, op);
+	}
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
+done:
+	sqlite3_finalize(st);
+	if (rc)
+		json_decref(list);
+	else
+		*out = list;
+	return rc;
+}
+
+/* Checks one row against the chain so far; names the entry when it is bad. */
+static int verify_row(sqlite3_stmt *st, int64_t expect_seq, char prev[DS_SHA256_HEX])
+{
+	int64_t seq = sqlite3_column_int64(st, 0);
+	const char *stored_prev = (const char *)sqlite3_column_text(st, 9);
+	const char *stored = (const char *)sqlite3_column_text(st, 10);
+	char want[DS_SHA256_HEX];
+	json_t *op = journal_row_to_op(st);
+	int rc = 0;
+
+	if (seq != expect_seq)
+		rc = ds_error_set(DS_EINVALID,
+				  "journal entry %lld is missing (found %lld next): entries were "
+				  "removed or reordered",
+				  (long long)expect_seq, (long long)seq);
+	else if (!stored_prev || strcmp(stored_prev, prev) != 0)
+		rc = ds_error_set(DS_EINVALID,
+				  "journal entry %lld (%s) does not follow entry %lld: its prev_hash "
+				  "differs",
+				  (long long)seq, json_string_value(json_object_get(op, "op_id")),
+				  (long long)seq - 1);
+	else if (schema_op_hash(prev, op, want) || !stored || strcmp(want, stored) != 0)
+		rc = ds_error_set(DS_EINVALID,
+				  "journal entry %lld (%s) does not match its hash: it was edited",
+				  (long long)seq, json_string_value(json_object_get(op, "op_id")));
+	else
+		memcpy(prev, stored, DS_SHA256_HEX);
+	json_decref(op);
+	return rc;
+}
+
+int agent_verify_journal(agent *a, int64_t *count)
+{
+	sqlite3_stmt *st = NULL;
+	char prev[DS_SHA256_HEX];
+	int64_t n = 0;
+	int rc;
+
+	memcpy(prev, schema_genesis_hash, DS_SHA256_HEX);
+	rc = ds_db_prepare(a->db,
+			   "SELECT " OP_COLUMNS ", prev_hash, hash FROM journal ORDER BY rowid",
+			   &st);
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = verify_row(st, n + 1, prev)) != 0)
+			break;
+		n++;
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc > 0)
+		rc = ds_error_sqlite(a->db, rc, "journal");
+	sqlite3_finalize(st);
+	if (count)
+		*count = n;
+	return rc;
+}

@@ -1,0 +1,418 @@
+/* reconcile.c: settling what central answered `conflict` to. For each such dossier, once
+ * every op on it has a receipt and central's newest state is in the inbox: a three-way
+ * merge of the ancestor (central's state at the version the local chain started from),
+ * ours (the local row) and theirs (central's newest state) under the configured policies.
+ * The result goes up as one `merge` op based on central's version, the settled ops are
+ * marked superseded, and every field left to a person opens a row in the review queue.
+ * No local change is dropped: it is in the merged state, overridden by a recorded
+ * decision, or waiting in the queue. */
+#include "agent/agent_int.h"
+#include "conflict/conflict.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The newest inbox state of code (or the one at `version` when version > 0). */
+static int inbox_state(agent *a, const char *code, int64_t version, json_t **state,
+		       int64_t *got)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*state = NULL;
+	*got = 0;
+	rc = ds_db_prepare(a->db,
+			   "SELECT state, version FROM inbox WHERE code = ?1 AND (?2 = 0 OR "
+			   "version = ?2) ORDER BY version DESC LIMIT 1",
+			   &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*got = sqlite3_column_int64(st, 1);
+		rc = ds_json_parse((const char *)sqlite3_column_text(st, 0),
+				   (size_t)sqlite3_column_bytes(st, 0), state);
+	} else {
+		rc = rc == SQLITE_DONE ? DS_ENOTFOUND : ds_error_sqlite(a->db, rc, "inbox");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* What the conflicted ops of code need: the earliest base and central's newest version
+ * at the time of the receipts. */
+static int conflict_facts(agent *a, const char *code, int64_t *base, int64_t *seen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = ds_db_prepare(a->db,
+			   "SELECT min(j.base), max(s.version) FROM journal j JOIN op_state s ON "
+			   "s.seq = j.seq WHERE j.code = ? AND s.result = 'conflict'",
+			   &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*base = sqlite3_column_int64(st, 0);
+		*seen = sqlite3_column_int64(st, 1);
+		rc = 0;
+	} else {
+		rc = ds_error_sqlite(a->db, rc, "journal");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int has_unacked(agent *a, const char *code)
+{
+	char *parent = NULL;
+	int yes = journal_unacked_parent(a, code, &parent) == 0 && parent;
+
+	free(parent);
+	return yes;
+}
+
+static char *canon_or_null(const json_t *v)
+{
+	char *s = NULL;
+
+	if (v && !json_is_null(v))
+		ds_json_canonical(v, &s, NULL);
+	return s;
+}
+
+static int queue_open(agent *a, const char *code, const json_t *open)
+{
+	sqlite3_stmt *st = NULL;
+	char now[DS_TIME_LEN];
+	const json_t *o;
+	size_t i;
+	int rc;
+
+	ds_time_format(ds_time_now(), DS_TZ_VN, now);
+	rc = ds_db_prepare(a->db,
+			   "INSERT INTO conflicts(code, field, ancestor, ours, theirs, reason, since, "
+			   "since_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+			   "ON CONFLICT(code, field) WHERE resolved_at IS NULL DO UPDATE SET "
+			   "ours = excluded.ours, theirs = excluded.theirs, reason = excluded.reason",
+			   &st);
+	json_array_foreach(open, i, o)
+	{
+		char *an = canon_or_null(json_object_get(o, "ancestor"));
+		char *ou = canon_or_null(json_object_get(o, "ours"));
+		char *th = canon_or_null(json_object_get(o, "theirs"));
+		const char *reason = json_string_value(json_object_get(o, "reason"));
+		if (rc)
+			break;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, json_string_value(json_object_get(o, "field")), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, an, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, ou, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 5, th, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 6, reason ? reason : "left to a person", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, ds_time_now());
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "conflicts");
+		free(an);
+		free(ou);
+		free(th);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int supersede(agent *a, const char *code)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = ds_db_prepare(a->db,
+			   "UPDATE op_state SET result = 'superseded' WHERE result = 'conflict' AND "
+			   "seq IN (SELECT seq FROM journal WHERE code = ?)",
+			   &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "op state");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Records the outcome: the merge op (when central lacks something), superseded ops and
+ * the queue, in one transaction. */
+static int record_merge(agent *a, const char *code, json_t *theirs, int64_t version,
+			const json_t *merged, const json_t *open)
+{
+	json_t *patch = NULL;
+	int rc;
+
+	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(a->db)))
+		goto done;
+	if ((rc = supersede(a, code)) || (rc = queue_open(a, code, open)))
+		goto done;
+	if ((rc = ds_json_diff(theirs, merged, &patch)))
+		goto done;
+	if (json_object_size(patch))
+		rc = agent_apply_local(a, code, SCHEMA_OP_MERGE, patch, version, &theirs, NULL);
+	else
+		rc = agent_save(a, theirs, version, 0);
+	if (!rc)
+		rc = ds_db_commit(a->db);
+done:
+	if (rc)
+		ds_db_rollback(a->db);
+	agent_unlock(a);
+	json_decref(patch);
+	return rc;
+}
+
+static void describe(ds_buf *note, const char *code, const json_t *decisions, const json_t *open)
+{
+	const json_t *d;
+	size_t i;
+
+	json_array_foreach(decisions, i, d)
+	{
+		char *o = canon_or_null(json_object_get(d, "ours"));
+		char *t = canon_or_null(json_object_get(d, "theirs"));
+		ds_buf_printf(note, "%s %s: %s (ours %s, theirs %s)\n", code,
+			      json_string_value(json_object_get(d, "field")),
+			      json_string_value(json_object_get(d, "policy")), o ? o : "absent",
+			      t ? t : "absent");
+		free(o);
+		free(t);
+	}
+	json_array_foreach(open, i, d)
+	ds_buf_printf(note, "%s %s: left to a person (%s)\n", code,
+		      json_string_value(json_object_get(d, "field")),
+		      json_string_value(json_object_get(d, "reason")));
+}
+
+static int merge_one(agent *a, const char *code, conflict_policy *pol, ds_buf *note,
+		     agent_sync_stats *st, int *deferred)
+{
+	json_t *ancestor = NULL, *ours = NULL, *theirs = NULL, *merged = NULL;
+	json_t *decisions = NULL, *open = NULL;
+	int64_t base = 0, seen = 0, version = 0, got;
+	conflict_history *h;
+	int rc;
+
+	if (has_unacked(a, code) || (rc = conflict_facts(a, code, &base, &seen)) ||
+	    inbox_state(a, code, 0, &theirs, &version) || version < seen) {
+		*deferred = 1; /* receipts or central's newest state not here yet */
+		rc = 0;
+		goto done;
+	}
+	if ((rc = agent_load(a, code, &ours, NULL)))
+		goto done;
+	if (base <= 0 || inbox_state(a, code, base, &ancestor, &got)) {
+		json_decref(ancestor);
+		ancestor = NULL;
+		if (agent_history(a, &h) == 0)
+			conflict_history_ancestor(h, code, &ancestor);
+	}
+	rc = conflict_merge_dossier(ancestor, ours, theirs, pol, &merged, &decisions, &open);
+	if (!rc)
+		rc = record_merge(a, code, theirs, version, merged, open);
+	theirs = NULL; /* record_merge took it */
+	if (!rc) {
+		describe(note, code, decisions, open);
+		st->merged++;
+		st->queued += (int64_t)json_array_size(open);
+	}
+done:
+	json_decref(ancestor);
+	json_decref(ours);
+	json_decref(theirs);
+	json_decref(merged);
+	json_decref(decisions);
+	json_decref(open);
+	return rc;
+}
+
+static int policy_from_config(agent *a, conflict_policy **out)
+{
+	const char *k;
+	json_t *v;
+	int rc = conflict_policy_new(out);
+
+	json_object_foreach(a->cfg.policies, k, v)
+	{
+		if (rc || (rc = conflict_policy_set(*out, k, json_string_value(v))))
+			break;
+	}
+	return rc;
+}
+
+static int conflicted_codes(agent *a, json_t **codes)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*codes = json_array();
+	rc = ds_db_prepare(a->db,
+			   "SELECT DISTINCT j.code FROM journal j JOIN op_state s ON s.seq = j.seq "
+			   "WHERE s.result = 'conflict' ORDER BY 1",
+			   &st);
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(*codes, json_string((const char *)sqlite3_column_text(st, 0)));
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int agent_reconcile(agent *a, agent_sync_stats *st)
+{
+	conflict_policy *pol = NULL;
+	json_t *codes = NULL, *code;
+	ds_buf note = DS_BUF_INIT;
+	int deferred = 0, rc;
+	size_t i;
+
+	if ((rc = policy_from_config(a, &pol)) || (rc = conflicted_codes(a, &codes)))
+		goto done;
+	json_array_foreach(codes, i, code)
+	{
+		if ((rc = merge_one(a, json_string_value(code), pol, &note, st, &deferred)))
+			goto done;
+	}
+	/* The local branch merges central only when every diverged dossier was merged, so
+	 * the merge base never passes a dossier whose merge is still to come. */
+	rc = agent_history_catch_up(a, note.ptr, !deferred);
+done:
+	conflict_policy_free(pol);
+	json_decref(codes);
+	ds_buf_release(&note);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the review queue */
+
+int agent_conflicts(agent *a, json_t **out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = json_array();
+	rc = ds_db_prepare(a->db,
+			   "SELECT code, field, ancestor, ours, theirs, reason, since FROM conflicts "
+			   "WHERE resolved_at IS NULL ORDER BY since_epoch, id",
+			   &st);
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *row = json_pack("{s:s,s:s,s:s,s:s}", "code", sqlite3_column_text(st, 0),
+					"field", sqlite3_column_text(st, 1), "reason",
+					sqlite3_column_text(st, 5), "since",
+					sqlite3_column_text(st, 6));
+		static const char *const sides[] = {"ancestor", "ours", "theirs"};
+		int k;
+		for (k = 0; k < 3; k++) {
+			const char *s = (const char *)sqlite3_column_text(st, 2 + k);
+			json_t *v = s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
+			json_object_set_new(row, sides[k], v ? v : json_null());
+		}
+		json_array_append_new(*out, row);
+	}
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "conflicts");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct resolution {
+	const char *code, *field, *how;
+	const json_t *value; /* for how == "value" */
+};
+
+static int open_conflict(agent *a, const struct resolution *r, int64_t *id, json_t **ours)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = ds_db_prepare(a->db,
+			   "SELECT id, ours FROM conflicts WHERE code = ? AND field = ? AND "
+			   "resolved_at IS NULL",
+			   &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, r->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->field, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 1);
+		*id = sqlite3_column_int64(st, 0);
+		*ours = s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? ds_error_set(DS_ENOTFOUND, "no open conflict on %s %s",
+						      r->code, r->field)
+				       : ds_error_sqlite(a->db, rc, "conflicts");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int close_conflict(agent *a, int64_t id, const char *how, int64_t seq)
+{
+	sqlite3_stmt *st = NULL;
+	char now[DS_TIME_LEN];
+	int rc;
+
+	ds_time_format(ds_time_now(), DS_TZ_VN, now);
+	rc = ds_db_prepare(a->db,
+			   "UPDATE conflicts SET resolved_at = ?, resolution = ?, resolved_by = ?, "
+			   "resolve_seq = ? WHERE id = ?",
+			   &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, how, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, seq);
+	sqlite3_bind_int64(st, 5, id);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "conflicts");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int resolve_tx(agent *a, void *arg)
+{
+	const struct resolution *r = arg;
+	json_t *ours = NULL, *state = NULL, *next = NULL, *patch = NULL;
+	const json_t *value;
+	int64_t id = 0, version = 0, seq = 0;
+	int rc;
+
+	if ((rc = open_conflict(a, r, &id, &ours)) || (rc = agent_load(a, r->code, &state, &version)))
+		goto done;
+	value = !strcmp(r->how, "ours")	    ? ours
+		: !strcmp(r->how, "theirs") ? conflict_field_get(state, r->field)
+					    : r->value;
+	next = json_deep_copy(state);
+	if ((rc = conflict_apply_resolution(&next, r->field, value)) ||
+	    (rc = ds_json_diff(state, next, &patch)))
+		goto done;
+	if ((rc = agent_apply_local(a, r->code, SCHEMA_OP_RESOLVE, patch, version, &state, &seq)))
+		goto done;
+	rc = close_conflict(a, id, r->how, seq);
+done:
+	json_decref(ours);
+	json_decref(state);
+	json_decref(next);
+	json_decref(patch);
+	return rc;
+}
+
+int agent_resolve(agent *a, const char *code, const char *field, const char *how,
+		  const json_t *value)
+{
+	struct resolution r = {code, field, how, value};
+
+	return agent_tx(a, resolve_tx, &r);
+}

@@ -1,0 +1,243 @@
+/* store.c: the data directory: creating it, opening agent.db (WAL, synchronous=FULL,
+ * migrated to the newest schema), the writer lock (flock on DIR/lock), and the small
+ * key/value sync_state table. */
+#include "agent/agent_int.h"
+#include "conflict/conflict.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int path_exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0;
+}
+
+int agent_init_dir(const char *dir, const agent_config *cfg)
+{
+	char *dbp = ds_path_join(dir, "agent.db"), *cfp = ds_path_join(dir, "config");
+	char *text = NULL;
+	sqlite3 *db = NULL;
+	int rc;
+
+	if (path_exists(dbp)) {
+		rc = ds_error_set(DS_EINVALID, "%s already holds a dossync store", dir);
+		goto done;
+	}
+	if ((rc = ds_mkdirs(dir, 0700)) != 0)
+		goto done;
+	if (access(dir, W_OK) != 0) {
+		rc = ds_error_set(DS_EPERM, "cannot write to %s: %s", dir, strerror(errno));
+		goto done;
+	}
+	text = agent_config_format(cfg);
+	if ((rc = ds_file_write_atomic(cfp, text, strlen(text), 0600)) != 0)
+		goto done;
+	if ((rc = ds_db_open(dbp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db)) != 0)
+		goto done;
+	rc = schema_migrate(db, "agent");
+done:
+	sqlite3_close(db);
+	free(text);
+	free(dbp);
+	free(cfp);
+	return rc;
+}
+
+static int load_config(agent *a)
+{
+	char *p = ds_path_join(a->dir, "config");
+	ds_buf text = DS_BUF_INIT;
+	int rc;
+
+	rc = ds_file_read(p, 1 << 20, &text);
+	if (!rc)
+		rc = agent_config_parse(&a->cfg, text.ptr, p);
+	if (!rc && (!a->cfg.office || !a->cfg.node || !a->cfg.central))
+		rc = ds_error_set(DS_EINVALID, "%s: office, node and central must be set", p);
+	ds_buf_release(&text);
+	free(p);
+	return rc;
+}
+
+static char *login_name(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *u = getenv("USER");
+
+	if (u && *u)
+		return ds_strdup(u);
+	return ds_strdup(pw && pw->pw_name ? pw->pw_name : "unknown");
+}
+
+static int lock_wait_ms(void)
+{
+	const char *w = getenv("DOSSYNC_LOCK_WAIT");
+
+	return w && *w ? atoi(w) * 1000 : 10000;
+}
+
+int agent_open(agent **out, const char *dir, int mode, const char *actor)
+{
+	agent *a = ds_calloc(1, sizeof(*a));
+	char *dbp = ds_path_join(dir, "agent.db");
+	int rc;
+
+	*out = NULL;
+	a->dir = ds_strdup(dir);
+	a->lock_fd = -1;
+	agent_config_init(&a->cfg);
+	if (!path_exists(dbp)) {
+		rc = ds_error_set(DS_ERROR, "no dossync data directory at %s (run 'dossync init')",
+				  dir);
+		goto done;
+	}
+	if (mode == AGENT_WRITE && access(dir, W_OK) != 0) {
+		rc = ds_error_set(DS_EPERM, "cannot write to %s: %s", dir, strerror(errno));
+		goto done;
+	}
+	if ((rc = load_config(a)) != 0)
+		goto done;
+	if (mode == AGENT_WRITE && (rc = agent_lock(a, lock_wait_ms())) != 0)
+		goto done;
+	if ((rc = ds_db_open(dbp, SQLITE_OPEN_READWRITE, &a->db)) != 0)
+		goto done;
+	if ((rc = schema_migrate(a->db, "agent")) != 0)
+		goto done;
+	a->actor = actor ? ds_strdup(actor) : a->cfg.actor ? ds_strdup(a->cfg.actor)
+							      : login_name();
+done:
+	free(dbp);
+	if (rc)
+		agent_close(a);
+	else
+		*out = a;
+	return rc;
+}
+
+void agent_close(agent *a)
+{
+	if (!a)
+		return;
+	conflict_history_free(a->hist);
+	sqlite3_close(a->db);
+	agent_unlock(a);
+	agent_config_release(&a->cfg);
+	free(a->actor);
+	free(a->dir);
+	free(a);
+}
+
+static long lock_holder(int fd)
+{
+	char buf[32] = {0};
+
+	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
+		return 0;
+	return atol(buf);
+}
+
+int agent_lock_file(agent *a, const char *name, int wait_ms, int *fd_out, long *holder)
+{
+	char *p = ds_path_join(a->dir, name), pid[32];
+	int fd, waited = 0;
+
+	*fd_out = -1;
+	if (holder)
+		*holder = 0;
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(p);
+	if (fd < 0)
+		return ds_error_set(errno == EACCES ? DS_EPERM : DS_ERROR,
+				    "cannot open %s/%s: %s", a->dir, name, strerror(errno));
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK || waited >= wait_ms) {
+			if (holder)
+				*holder = lock_holder(fd);
+			close(fd);
+			return DS_ERETRY;
+		}
+		usleep(50 * 1000);
+		waited += 50;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, strlen(pid), 0) < 0) {
+		/* The pid is only informative; the flock is what excludes. */
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+void agent_unlock_file(int *fd)
+{
+	if (*fd < 0)
+		return;
+	flock(*fd, LOCK_UN);
+	close(*fd);
+	*fd = -1;
+}
+
+int agent_lock(agent *a, int wait_ms)
+{
+	long holder;
+	int rc;
+
+	if (a->lock_fd >= 0)
+		return 0;
+	if (wait_ms < 0)
+		wait_ms = lock_wait_ms();
+	rc = agent_lock_file(a, "lock", wait_ms, &a->lock_fd, &holder);
+	if (rc == DS_ERETRY)
+		return ds_error_set(DS_ERETRY,
+				    "%s is in use by another dossync process (pid %ld); try again",
+				    a->dir, holder);
+	return rc;
+}
+
+void agent_unlock(agent *a)
+{
+	agent_unlock_file(&a->lock_fd);
+}
+
+int agent_state_get(agent *a, const char *key, char **value)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*value = NULL;
+	if ((rc = ds_db_prepare(a->db, "SELECT value FROM sync_state WHERE key = ?", &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+		*value = ds_strdup((const char *)sqlite3_column_text(st, 0));
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "sync state");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int agent_state_set(agent *a, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = ds_db_prepare(a->db,
+				"INSERT INTO sync_state(key, value) VALUES (?, ?) "
+				"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+				&st)))
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "sync state");
+	sqlite3_finalize(st);
+	return rc;
+}

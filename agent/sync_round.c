@@ -1,0 +1,381 @@
+/* sync_round.c: one sync round between the office and central: push every pending journal
+ * op in bounded batches, store central's receipts, then pull the change feed page by page
+ * until central has no more, applying each page to dossiers with nothing local pending.
+ *
+ *        agent_sync()
+ *             |
+ *             v
+ *     +--> PUSH --push_batch()--> receipts stored (store_receipts) --more pending--+
+ *     |       |  <--------------------------------------------------------------+
+ *     |       | none pending
+ *     |       v
+ *     |     PULL --pull_page()--> page stored in inbox, rows updated (apply_page)
+ *     |       |  <--- more == true
+ *     |       | more == false
+ *     |       v
+ *     |   RECONCILE --agent_reconcile()--> merge ops appended for diverged dossiers
+ *     |       |
+ *     +-------+ new ops pending (merges, a clerk's changes) and rounds left
+ *             |
+ *             v
+ *           DONE (last_sync_at)      any failure -> FAILED (last_error; DS_ERETRY, DS_EPERM)
+ *
+ * Network I/O happens without the writer lock; each store write takes it briefly, so
+ * clerks keep working during a long sync. sync.lock keeps two rounds from overlapping.
+ */
+#include "agent/agent_int.h"
+#include "sync/sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ROUNDS 8
+#define PULL_LIMIT 1000
+
+static int64_t first_unpushed(agent *a)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t seq = 1;
+
+	if (ds_db_prepare(a->db, "SELECT COALESCE(max(seq), 0) + 1 FROM op_state", &st))
+		return 1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return seq;
+}
+
+/* Loads ops from seq `from` on, up to max_bytes of payload (at least one op). */
+static int load_batch(agent *a, int64_t from, long max_bytes, json_t **ops,
+		      char prev[DS_SHA256_HEX], char last[DS_SHA256_HEX])
+{
+	sqlite3_stmt *st = NULL;
+	long bytes = 0;
+	int rc;
+
+	*ops = json_array();
+	rc = ds_db_prepare(a->db,
+			   "SELECT seq, op_id, code, kind, payload, base, parent, actor, "
+			   "occurred_at, prev_hash, hash FROM journal WHERE seq >= ? ORDER BY seq "
+			   "LIMIT ?",
+			   &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int(st, 2, SYNC_MAX_BATCH_OPS);
+	while (bytes < max_bytes && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json_array_size(*ops) == 0)
+			snprintf(prev, DS_SHA256_HEX, "%s", (const char *)sqlite3_column_text(st, 9));
+		snprintf(last, DS_SHA256_HEX, "%s", (const char *)sqlite3_column_text(st, 10));
+		bytes += sqlite3_column_bytes(st, 4) + 200;
+		json_array_append_new(*ops, journal_row_to_op(st));
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A rejected op will never reach central: the dossier goes back to central's state
+ * (the op stays in the journal and in status as quarantined). */
+static int settle_rejected(agent *a, int64_t seq)
+{
+	sqlite3_stmt *st = NULL;
+	char *code = NULL;
+	int rc;
+
+	if ((rc = ds_db_prepare(a->db, "SELECT code FROM journal WHERE seq = ?", &st)))
+		return rc;
+	sqlite3_bind_int64(st, 1, seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		code = ds_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (code)
+		rc = agent_settle_from_inbox(a, code);
+	free(code);
+	return rc;
+}
+
+static int store_one(agent *a, sqlite3_stmt *ins, sqlite3_stmt *ver, const json_t *r,
+		     int64_t seq, const char *now)
+{
+	const char *result = json_string_value(json_object_get(r, "result"));
+	json_t *v = json_object_get(r, "version"), *reason = json_object_get(r, "reason");
+	int rc;
+
+	if (!result || (strcmp(result, "applied") && strcmp(result, "duplicate") &&
+			strcmp(result, "conflict") && strcmp(result, "rejected")))
+		return ds_error_set(DS_EINVALID, "central sent a receipt of unknown kind");
+	sqlite3_reset(ins);
+	sqlite3_bind_int64(ins, 1, seq);
+	sqlite3_bind_text(ins, 2, result, -1, SQLITE_STATIC);
+	json_is_integer(v) ? sqlite3_bind_int64(ins, 3, json_integer_value(v))
+			   : sqlite3_bind_null(ins, 3);
+	json_is_string(reason) ? sqlite3_bind_text(ins, 4, json_string_value(reason), -1,
+						   SQLITE_STATIC)
+			       : sqlite3_bind_null(ins, 4);
+	sqlite3_bind_text(ins, 5, now, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(ins)) != SQLITE_DONE)
+		return ds_error_sqlite(a->db, rc, "receipts");
+	if (!strcmp(result, "rejected"))
+		return settle_rejected(a, seq);
+	if (strcmp(result, "applied") && strcmp(result, "duplicate"))
+		return 0;
+	/* The local row now rests on this central version if this op was its last change. */
+	sqlite3_reset(ver);
+	sqlite3_bind_int64(ver, 1, json_integer_value(v));
+	sqlite3_bind_int64(ver, 2, seq);
+	rc = sqlite3_step(ver);
+	return rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "receipts");
+}
+
+/* Stores the receipts of the batch [first, first + n) in one transaction. */
+static int store_receipts(agent *a, const json_t *receipts, int64_t first, size_t n)
+{
+	sqlite3_stmt *ins = NULL, *ver = NULL;
+	char now[DS_TIME_LEN], want[160];
+	size_t i;
+	int rc;
+
+	if (json_array_size(receipts) != n)
+		return ds_error_set(DS_ERROR, "central answered %zu receipts for %zu ops",
+				    json_array_size(receipts), n);
+	ds_time_format(ds_time_now(), DS_TZ_VN, now);
+	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(a->db)))
+		goto done;
+	rc = ds_db_prepare(a->db,
+			   "INSERT OR REPLACE INTO op_state(seq, result, version, reason, at) "
+			   "VALUES (?, ?, ?, ?, ?)",
+			   &ins);
+	if (!rc)
+		rc = ds_db_prepare(a->db,
+				   "UPDATE dossiers SET version = ?1 WHERE updated_seq = ?2 AND "
+				   "version < ?1 AND code = (SELECT code FROM journal WHERE seq = ?2)",
+				   &ver);
+	for (i = 0; !rc && i < n; i++) {
+		const json_t *r = json_array_get(receipts, i);
+		snprintf(want, sizeof(want), "%s:%lld", a->cfg.node, (long long)(first + (int64_t)i));
+		if (!json_is_string(json_object_get(r, "op_id")) ||
+		    strcmp(json_string_value(json_object_get(r, "op_id")), want) != 0)
+			rc = ds_error_set(DS_ERROR, "central's receipt %zu is not for op %s", i, want);
+		else
+			rc = store_one(a, ins, ver, r, first + (int64_t)i, now);
+	}
+	if (!rc)
+		rc = ds_db_commit(a->db);
+done:
+	if (rc)
+		ds_db_rollback(a->db);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(ver);
+	agent_unlock(a);
+	return rc;
+}
+
+static void count_receipts(const json_t *receipts, agent_sync_stats *st)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(receipts, i, r)
+	{
+		const char *k = json_string_value(json_object_get(r, "result"));
+		if (!k)
+			continue;
+		st->applied += !strcmp(k, "applied");
+		st->duplicate += !strcmp(k, "duplicate");
+		st->conflict += !strcmp(k, "conflict");
+		st->rejected += !strcmp(k, "rejected");
+	}
+}
+
+/* Pushes one batch starting at *from; *from moves past it. 0 with *done when none. */
+static int push_batch(agent *a, sync_client *c, int64_t *from, int *done, agent_sync_stats *st)
+{
+	char prev[DS_SHA256_HEX] = "", last[DS_SHA256_HEX] = "";
+	json_t *ops = NULL, *receipts = NULL;
+	ds_buf body = DS_BUF_INIT;
+	int64_t expected = 0;
+	size_t n;
+	int rc;
+
+	*done = 0;
+	if ((rc = load_batch(a, *from, a->cfg.batch_bytes, &ops, prev, last)))
+		goto out;
+	if ((n = json_array_size(ops)) == 0) {
+		*done = 1;
+		goto out;
+	}
+	if ((rc = sync_push_encode(a->cfg.node, prev, last, ops, &body)))
+		goto out;
+	rc = sync_client_push(c, &body, &receipts, &expected);
+	if (rc == DS_ECONFLICT && expected >= 1 && expected < *from) {
+		/* Central holds less of our journal than we thought (restored from a backup):
+		 * resend from where it stands. */
+		ds_log(DS_LOG_WARN, "central expects seq %lld; resending from there",
+		       (long long)expected);
+		*from = expected;
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if ((rc = store_receipts(a, receipts, *from, n)))
+		goto out;
+	count_receipts(receipts, st);
+	st->pushed += (int64_t)n;
+	st->batches++;
+	*from += (int64_t)n;
+out:
+	json_decref(ops);
+	json_decref(receipts);
+	ds_buf_release(&body);
+	return rc;
+}
+
+int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
+{
+	int64_t from = first_unpushed(a), resent_at = 0;
+	int done = 0, rc = 0;
+
+	while (!rc && !done) {
+		int64_t before = from;
+		rc = push_batch(a, c, &from, &done, st);
+		if (!rc && from < before) {
+			if (resent_at == from)
+				return ds_error_set(DS_ERROR, "central keeps refusing our journal at "
+							      "seq %lld: is the journal forked?",
+						    (long long)from);
+			resent_at = from;
+		}
+	}
+	return rc;
+}
+
+int64_t agent_pending_ops(agent *a)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0;
+
+	if (ds_db_prepare(a->db,
+			  "SELECT count(*) FROM journal WHERE seq >= (SELECT COALESCE(max(seq), 0) "
+			  "+ 1 FROM op_state)",
+			  &st))
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int read_token(agent *a, char **token)
+{
+	ds_buf b = DS_BUF_INIT;
+	int rc;
+
+	*token = NULL;
+	if (!a->cfg.token_file)
+		return ds_error_set(DS_EPERM, "no token: set token_file in %s/config", a->dir);
+	if ((rc = ds_file_read(a->cfg.token_file, 4096, &b)))
+		return ds_error_set(DS_EPERM, "cannot read the token file %s", a->cfg.token_file);
+	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' ||
+			 b.ptr[b.len - 1] == ' '))
+		b.ptr[--b.len] = '\0';
+	if (!b.len) {
+		ds_buf_release(&b);
+		return ds_error_set(DS_EPERM, "the token file %s is empty", a->cfg.token_file);
+	}
+	*token = ds_buf_detach(&b, NULL);
+	return 0;
+}
+
+int agent_client_new(agent *a, sync_client **out)
+{
+	sync_opts o;
+	char *token = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = read_token(a, &token)))
+		return rc;
+	memset(&o, 0, sizeof(o));
+	o.url = a->cfg.central;
+	o.token = token;
+	o.ca_file = a->cfg.ca_file;
+	o.connect_timeout_s = a->cfg.connect_timeout_s;
+	o.total_timeout_s = a->cfg.total_timeout_s;
+	o.low_speed_bytes = a->cfg.low_speed_bytes;
+	o.low_speed_time_s = a->cfg.low_speed_time_s;
+	o.max_send_bytes_s = a->cfg.max_send_bytes_s;
+	rc = sync_client_new(out, &o);
+	free(token);
+	return rc;
+}
+
+/* Writes the outcome of a round where `status` can read it. */
+static void record_outcome(agent *a, int rc)
+{
+	char now[DS_TIME_LEN];
+
+	ds_time_format(ds_time_now(), DS_TZ_VN, now);
+	if (agent_lock(a, -1))
+		return;
+	agent_state_set(a, "last_sync_at", now);
+	if (rc == 0) {
+		agent_state_set(a, "last_success_at", now);
+		agent_state_set(a, "last_error", NULL);
+	} else {
+		agent_state_set(a, "last_error", ds_error_msg());
+		agent_state_set(a, "last_error_at", now);
+	}
+	agent_unlock(a);
+}
+
+static int rounds(agent *a, sync_client *c, agent_sync_stats *st)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < MAX_ROUNDS && !rc; i++) {
+		if ((rc = agent_push(a, c, st)) || (rc = agent_pull(a, c, st)))
+			break;
+		if ((rc = agent_reconcile(a, st)))
+			break;
+		if (agent_pending_ops(a) == 0)
+			break;
+	}
+	return rc;
+}
+
+int agent_sync(agent *a, agent_sync_stats *st)
+{
+	sync_client *c = NULL;
+	int fd = -1, rc;
+	long holder = 0;
+
+	memset(st, 0, sizeof(*st));
+	rc = agent_lock_file(a, "sync.lock", 0, &fd, &holder);
+	if (rc == DS_ERETRY)
+		return ds_error_set(DS_ERETRY, "a sync round is already running on %s (pid %ld)",
+				    a->dir, holder);
+	if (rc)
+		return rc;
+	if ((rc = agent_client_new(a, &c)) == 0)
+		rc = rounds(a, c, st);
+	if (c) {
+		const sync_counters *k = sync_client_counters(c);
+		st->bytes_up = k->bytes_up;
+		st->bytes_down = k->bytes_down;
+		st->requests = k->requests;
+	}
+	if (rc) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", ds_error_msg());
+		record_outcome(a, rc);
+		ds_error_set(rc, "%s", msg);
+	} else {
+		record_outcome(a, 0);
+	}
+	sync_client_free(c);
+	agent_unlock_file(&fd);
+	return rc;
+}

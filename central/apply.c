@@ -1,0 +1,346 @@
+/* apply.c: the verdict on one op central has not received before, and its effects.
+ *
+ *   create, code free, agency allowed ----------------------> applied (version 1)
+ *   other kind, dossier held, agency allowed,
+ *     base == version or parent == last applied op --------> applied (version + 1)
+ *     neither matches -------------------------------------> conflict (version, state)
+ *   code taken (create), dossier missing, another agency,
+ *     or schema_op_apply refuses the result ---------------> rejected (reason)
+ *
+ * An applied op updates the dossier row and appends a feed row inside a savepoint, so a
+ * failure half-way leaves nothing behind; every op is stored with its receipt and hash
+ * whatever the verdict. central_op_receipt answers a replay from what was stored.
+ */
+#include "central/central_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The dossier row of a code; found 0 when there is none. */
+typedef struct current {
+	int found;
+	char agency[SCHEMA_CODE_MAX];
+	int64_t version;
+	char *last_op;
+	json_t *state;
+} current;
+
+static void current_release(current *c)
+{
+	free(c->last_op);
+	json_decref(c->state);
+	memset(c, 0, sizeof(*c));
+}
+
+static int current_load(central_store *s, const char *code, current *c)
+{
+	sqlite3_stmt *st = central_stmt(s, ST_DOSSIER_GET);
+	const char *body;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (!st)
+		return ds_error_code();
+	central_bind_text(st, 1, code);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->found = 1;
+		snprintf(c->agency, sizeof(c->agency), "%s", central_col_text(st, 0));
+		c->version = sqlite3_column_int64(st, 1);
+		c->last_op = ds_strdup(central_col_text(st, 2));
+		body = central_col_text(st, 3);
+		rc = ds_json_parse(body, strlen(body), &c->state);
+		if (rc)
+			rc = ds_error_wrap(DS_ERROR, "stored dossier %s", code);
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(s->db, rc, "reading the dossier");
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static json_t *receipt_new(const char *op_id, const char *result, int64_t version)
+{
+	return json_pack("{s:s, s:s, s:I}", "op_id", op_id, "result", result, "version",
+			 (json_int_t)version);
+}
+
+static const char *str_member(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
+/* Why an op is refused before it is tried, or NULL when it may be tried. Sets *conflict
+ * when the op does not rest on the current version. reason is malloc'd. */
+static char *screen(const central_auth *a, const json_t *op, const current *c, int *conflict)
+{
+	const char *code = str_member(op, "code"), *kind = str_member(op, "kind");
+	const char *agency = c->agency, *parent;
+	int64_t base;
+
+	*conflict = 0;
+	if (strcmp(kind, "create") == 0) {
+		if (c->found)
+			return ds_asprintf("dossier %s already exists", code);
+		agency = str_member(json_object_get(op, "payload"), "agency");
+	} else if (!c->found) {
+		return ds_asprintf("dossier %s does not exist", code);
+	}
+	if (!a->province && strcmp(agency, a->agency) != 0)
+		return ds_asprintf("a token of agency %s may not change dossier %s of agency %s",
+				   a->agency, code, agency);
+	if (strcmp(kind, "create") == 0)
+		return NULL;
+	base = json_integer_value(json_object_get(op, "base"));
+	parent = json_string_value(json_object_get(op, "parent"));
+	*conflict = !(base == c->version || (parent && strcmp(parent, c->last_op) == 0));
+	return NULL;
+}
+
+/* The dossier row and the feed row of an applied op. */
+static int write_state(central_store *s, const char *node, const json_t *op,
+		       const json_t *state, int64_t version)
+{
+	const char *code = str_member(op, "code"), *op_id = str_member(op, "op_id");
+	const char *agency = str_member(state, "agency");
+	char *body = NULL, now[DS_TIME_LEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	central_now(now);
+	if ((rc = ds_json_canonical(state, &body, NULL)))
+		return rc;
+	rc = DS_ERROR;
+	if (!(st = central_stmt(s, ST_DOSSIER_PUT)))
+		goto done;
+	central_bind_text(st, 1, code);
+	central_bind_text(st, 2, agency);
+	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(state, "status")));
+	central_bind_text(st, 4, json_string_value(json_object_get(state, "due_at")));
+	central_bind_text(st, 5, body);
+	sqlite3_bind_int64(st, 6, version);
+	central_bind_text(st, 7, op_id);
+	central_bind_text(st, 8, now);
+	if ((rc = central_step_done(s, st, "writing the dossier")))
+		goto done;
+	rc = DS_ERROR;
+	if (!(st = central_stmt(s, ST_FEED_INSERT)))
+		goto done;
+	central_bind_text(st, 1, code);
+	central_bind_text(st, 2, agency);
+	sqlite3_bind_int64(st, 3, version);
+	central_bind_text(st, 4, op_id);
+	central_bind_text(st, 5, node);
+	central_bind_text(st, 6, body);
+	central_bind_text(st, 7, now);
+	rc = central_step_done(s, st, "appending to the feed");
+done:
+	free(body);
+	return rc;
+}
+
+/* What schema_op_apply cannot know: the op's dossier must stay the op's code and agency. */
+static int check_identity(const json_t *op, const json_t *state, const current *c)
+{
+	const char *code = str_member(op, "code"), *agency = str_member(state, "agency");
+
+	if (strcmp(str_member(state, "code"), code) != 0)
+		return ds_error_set(DS_EINVALID, "the dossier's code must be %s", code);
+	if (c->found && strcmp(agency, c->agency) != 0)
+		return ds_error_set(DS_EINVALID, "the agency of dossier %s cannot change", code);
+	return 0;
+}
+
+static int savepoint(central_store *s, enum central_stmt_id id)
+{
+	sqlite3_stmt *st = central_stmt(s, id);
+
+	return st ? central_step_done(s, st, "savepoint") : ds_error_code();
+}
+
+/* Applies op on c inside a savepoint. 0: applied; DS_EINVALID: rejected (message set,
+ * nothing written); other: storage failure. */
+static int apply(central_store *s, const char *node, const json_t *op, current *c)
+{
+	json_t *state = c->found ? json_deep_copy(c->state) : NULL;
+	int rc, create = !c->found;
+
+	if ((rc = schema_op_apply(&state, op)) || (rc = check_identity(op, state, c)))
+		goto done;
+	if ((rc = savepoint(s, ST_SAVEPOINT)))
+		goto done;
+	rc = write_state(s, node, op, state, c->version + 1);
+	if (rc == 0 && create)
+		rc = schema_code_claim(s->db, str_member(op, "code"));
+	if (rc) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", ds_error_msg());
+		savepoint(s, ST_ROLLBACK_TO);
+		savepoint(s, ST_RELEASE);
+		ds_error_set(rc, "%s", msg);
+		goto done;
+	}
+	rc = savepoint(s, ST_RELEASE);
+done:
+	json_decref(state);
+	return rc;
+}
+
+static int store_op(central_store *s, const char *node, const json_t *op, const char *hash,
+		    const json_t *receipt)
+{
+	sqlite3_stmt *st = central_stmt(s, ST_OP_INSERT);
+	char *entry = NULL, now[DS_TIME_LEN];
+	int rc;
+
+	if (!st)
+		return ds_error_code();
+	if ((rc = ds_json_canonical(op, &entry, NULL)))
+		return rc;
+	central_now(now);
+	central_bind_text(st, 1, node);
+	sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(op, "seq")));
+	central_bind_text(st, 3, str_member(op, "op_id"));
+	central_bind_text(st, 4, str_member(op, "code"));
+	central_bind_text(st, 5, str_member(op, "kind"));
+	central_bind_text(st, 6, entry);
+	central_bind_text(st, 7, hash);
+	central_bind_text(st, 8, str_member(receipt, "result"));
+	sqlite3_bind_int64(st, 9, json_integer_value(json_object_get(receipt, "version")));
+	central_bind_text(st, 10, json_string_value(json_object_get(receipt, "reason")));
+	central_bind_text(st, 11, now);
+	rc = central_step_done(s, st, "storing the op");
+	free(entry);
+	return rc;
+}
+
+/* The verdict for a new op, as a receipt; applies it when it is applied. */
+static int verdict(central_store *s, const central_auth *a, const char *node,
+		   const json_t *op, current *c, json_t **receipt)
+{
+	const char *op_id = str_member(op, "op_id");
+	char *why;
+	int conflict, rc;
+
+	why = screen(a, op, c, &conflict);
+	if (why) {
+		*receipt = receipt_new(op_id, "rejected", c->version);
+		json_object_set_new(*receipt, "reason", json_string(why));
+		free(why);
+		return 0;
+	}
+	if (conflict) {
+		*receipt = receipt_new(op_id, "conflict", c->version);
+		json_object_set(*receipt, "state", c->state);
+		return 0;
+	}
+	rc = apply(s, node, op, c);
+	if (rc == DS_EINVALID) {
+		*receipt = receipt_new(op_id, "rejected", c->version);
+		json_object_set_new(*receipt, "reason", json_string(ds_error_msg()));
+		return 0;
+	}
+	if (rc == 0)
+		*receipt = receipt_new(op_id, "applied", c->version + 1);
+	return rc;
+}
+
+int central_op_receive(central_store *s, const central_auth *a, const char *node,
+		       const json_t *op, const char *hash, json_t **receipt)
+{
+	current c;
+	int rc;
+
+	*receipt = NULL;
+	rc = current_load(s, str_member(op, "code"), &c);
+	if (rc == 0)
+		rc = verdict(s, a, node, op, &c, receipt);
+	if (rc == 0)
+		rc = store_op(s, node, op, hash, *receipt);
+	if (rc) {
+		json_decref(*receipt);
+		*receipt = NULL;
+	}
+	current_release(&c);
+	return rc;
+}
+
+/* The state of code at version, from the feed (for a replayed conflict receipt). */
+static int feed_state(central_store *s, const char *code, int64_t version, json_t **out)
+{
+	sqlite3_stmt *st = central_stmt(s, ST_FEED_STATE);
+	const char *text;
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		return ds_error_code();
+	central_bind_text(st, 1, code);
+	sqlite3_bind_int64(st, 2, version);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		text = central_col_text(st, 0);
+		rc = ds_json_parse(text, strlen(text), out);
+	} else {
+		rc = rc == SQLITE_DONE ? ds_error_set(DS_ERROR, "no feed row for %s version %lld",
+						      code, (long long)version)
+				       : ds_error_sqlite(s->db, rc, "reading the feed");
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t **receipt,
+		       char hash[DS_SHA256_HEX])
+{
+	sqlite3_stmt *st = central_stmt(s, ST_OP_GET);
+	char *op_id = ds_asprintf("%s:%lld", node, (long long)seq), *code = NULL;
+	const char *result;
+	json_t *r = NULL, *state = NULL;
+	int64_t version = 0;
+	int rc;
+
+	if (receipt)
+		*receipt = NULL;
+	if (!st) {
+		rc = ds_error_code();
+		goto done;
+	}
+	central_bind_text(st, 1, node);
+	sqlite3_bind_int64(st, 2, seq);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? ds_error_set(DS_ENOTFOUND, "op %s is not held", op_id)
+				       : ds_error_sqlite(s->db, rc, "reading the op");
+		goto done;
+	}
+	snprintf(hash, DS_SHA256_HEX, "%s", central_col_text(st, 0));
+	rc = 0;
+	if (!receipt)
+		goto done;
+	result = central_col_text(st, 1);
+	version = sqlite3_column_int64(st, 2);
+	r = receipt_new(op_id, strcmp(result, "applied") == 0 ? "duplicate" : result, version);
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+		json_object_set_new(r, "reason", json_string(central_col_text(st, 3)));
+	code = strcmp(result, "conflict") == 0 ? ds_strdup(central_col_text(st, 4)) : NULL;
+	sqlite3_reset(st);
+	rc = 0;
+	if (code && (rc = feed_state(s, code, version, &state)) == 0)
+		json_object_set_new(r, "state", state);
+	if (rc == 0) {
+		*receipt = r;
+		r = NULL;
+	}
+done:
+	if (st)
+		sqlite3_reset(st);
+	json_decref(r);
+	free(code);
+	free(op_id);
+	return rc;
+}

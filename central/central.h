@@ -1,0 +1,105 @@
+/* central.h: the reference central one-stop sync server (docs/PROTOCOL.md).
+ *
+ * A store over central.db (tokens, node chains, every received op with its receipt,
+ * dossiers with versions, the change feed), the push/pull logic on top of it, the
+ * province's own edits (acting as node "central"), and the HTTP server (libmicrohttpd).
+ * The HTTP layer only moves bytes: everything a test needs to check runs without it.
+ */
+#ifndef DOSSYNC_CENTRAL_H
+#define DOSSYNC_CENTRAL_H
+
+#include "base/base.h"
+#include "schema/schema.h"
+
+#define CENTRAL_NODE "central"      /* the node name of the province's own edits */
+#define CENTRAL_CODE_LO 9000         /* central allocates codes in this reserved block */
+#define CENTRAL_CODE_HI 9999
+#define CENTRAL_TOKEN_ID_LEN 8       /* hex digits of a token's id */
+#define CENTRAL_TOKEN_LEN 64         /* "dst1." + id + "." + 32 hex + NUL fits */
+#define CENTRAL_PULL_DEFAULT 1000
+
+/* ---------------------------------------------------------------- the store
+ * One SQLite connection to central.db with its cache of prepared statements. A store is
+ * used by one thread at a time; the server keeps a pool of them. */
+typedef struct central_store central_store;
+
+/* Opens central.db. create: make the file if missing and migrate it (schema "central");
+ * otherwise a missing file is DS_ENOTFOUND ("no central database at X (run
+ * dossync-central init)") and an unmigrated one DS_EINVALID. *out is the caller's. */
+int central_store_open(central_store **out, const char *path, int create);
+void central_store_free(central_store *s);
+/* The connection, borrowed (tests read tables through it). */
+sqlite3 *central_store_db(central_store *s);
+
+/* Who a request acts for: the token's id, agency and role. */
+typedef struct central_auth {
+	char token_id[CENTRAL_TOKEN_ID_LEN + 1];
+	char agency[SCHEMA_CODE_MAX];
+	int province; /* 1: every agency; 0: only dossiers of agency */
+} central_auth;
+
+/* ---------------------------------------------------------------- tokens */
+/* Creates a token for agency with role "office" or "province". token gets the text
+ * ("dst1.<8 hex id>.<32 hex secret>"), shown once; only its SHA-256 is stored. */
+int central_token_add(central_store *s, const char *agency, const char *role,
+		      char token[CENTRAL_TOKEN_LEN]);
+/* Marks a token revoked. DS_ENOTFOUND for an unknown id; revoking twice is harmless. */
+int central_token_revoke(central_store *s, const char *id);
+/* [{"id", "agency", "role", "created_at", "revoked_at"}] in creation order. */
+int central_token_list(central_store *s, json_t **out);
+/* Checks a presented token: DS_EPERM when unknown, revoked or malformed. */
+int central_token_verify(central_store *s, const char *token, central_auth *out);
+
+/* ---------------------------------------------------------------- push and pull
+ * push: a decoded push document (sync_push_decode). Checks the node binding and the
+ * journal chain, then gives every op a receipt in one write transaction, durable before
+ * this returns. *receipts: [{"op_id", "result", "version", "reason"?, "state"?}].
+ * Errors: DS_EPERM (node bound to another token: 403), DS_ECONFLICT (chain gap or fork:
+ * 409, *expected_seq set), DS_EINVALID (an op that is not a well-formed entry: 400),
+ * DS_ETOOBIG (too many ops: 413), DS_ERETRY (database busy: 503). */
+int central_push(central_store *s, const central_auth *a, const json_t *push,
+		 json_t **receipts, int64_t *expected_seq);
+/* The feed after since visible to a, at most limit rows (1..SYNC_MAX_PULL_LIMIT):
+ * *changes [{"cursor", "code", "version", "op_id", "node", "state"}], *next the cursor to
+ * ask from next time, *more 1 when rows remain. */
+int central_pull(central_store *s, const central_auth *a, int64_t since, int limit,
+		 json_t **changes, int64_t *next, int *more);
+/* The current dossier with "version" added. a NULL: the province. DS_ENOTFOUND when
+ * absent or not visible to a. */
+int central_dossier_get(central_store *s, const central_auth *a, const char *code,
+			json_t **out);
+/* [{"code", "agency", "status", "version", "due_at"}] ordered by code; agency NULL and
+ * status 0 mean any. */
+int central_dossier_list(central_store *s, const char *agency, int status, json_t **out);
+
+/* ---------------------------------------------------------------- province edits
+ * Each edit is one transaction on central's own chain (node "central", op_id
+ * "central:<n>"), validated by schema_op_apply, appended to the feed like any pushed op.
+ * DS_EINVALID (nothing written) with one clear line when the edit does not apply;
+ * DS_ENOTFOUND for an unknown code. actor: who acts (recorded in the op). */
+/* dossier: the dossier JSON (taken as is; not consumed). Without "code", central
+ * allocates one in its reserved block (then "agency" is required). code gets the code. */
+int central_edit_create(central_store *s, const char *actor, const json_t *dossier,
+			char code[SCHEMA_CODE_MAX]);
+/* An RFC 7396 merge patch (schema_patch_check rules). */
+int central_edit_patch(central_store *s, const char *actor, const char *code,
+		       const json_t *patch);
+/* A status move; note may be NULL. */
+int central_edit_transition(central_store *s, const char *actor, const char *code, int to,
+			    const char *note);
+
+/* ---------------------------------------------------------------- the server */
+typedef struct central_serve_opts {
+	const char *db_path;
+	const char *host;      /* "127.0.0.1" */
+	int port;              /* 0: any free port */
+	int threads;           /* worker threads (and database connections) */
+	const char *port_file; /* when set, the bound port is written there */
+} central_serve_opts;
+
+/* Serves until SIGTERM or SIGINT, then finishes the requests in flight, closes the
+ * database and returns 0. Prints "dossync-central listening on HOST:PORT" to stderr once
+ * ready. */
+int central_serve(const central_serve_opts *o);
+
+#endif

@@ -1,0 +1,113 @@
+/* central_int.h: what the files of central/ share: the store's struct and its cache of
+ * prepared statements, the write transaction (with the server's in-process write lock),
+ * node chain heads, and the one function that gives a new op its receipt.
+ */
+#ifndef DOSSYNC_CENTRAL_INT_H
+#define DOSSYNC_CENTRAL_INT_H
+
+#include "central/central.h"
+
+#include <pthread.h>
+
+/* Every statement central runs; the SQL text is in store.c, prepared on first use. */
+enum central_stmt_id {
+	ST_TOKEN_INSERT,
+	ST_TOKEN_REVOKE,
+	ST_TOKEN_EXISTS,
+	ST_TOKEN_LIST,
+	ST_TOKEN_BY_HASH,
+	ST_NODE_GET,
+	ST_NODE_INSERT,
+	ST_NODE_ADVANCE,
+	ST_OP_GET,
+	ST_OP_INSERT,
+	ST_DOSSIER_GET,
+	ST_DOSSIER_PUT,
+	ST_DOSSIER_LIST,
+	ST_FEED_INSERT,
+	ST_FEED_STATE,
+	ST_PULL_ALL,
+	ST_PULL_AGENCY,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_COUNT
+};
+
+struct central_store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	/* Set by the server: one writer at a time inside the process, so worker threads queue
+	 * on a mutex instead of sleeping in SQLite's busy handler. NULL for the CLI. */
+	pthread_mutex_t *write_lock;
+};
+
+/* The statement id, reset and with its bindings cleared; borrowed from the cache.
+ * NULL (error set) when it cannot be prepared. */
+sqlite3_stmt *central_stmt(central_store *s, enum central_stmt_id id);
+/* Steps a statement expected to finish (INSERT, UPDATE...); 0 or a DS_E* error. */
+int central_step_done(central_store *s, sqlite3_stmt *st, const char *what);
+/* Binds text (NULL binds SQL NULL). */
+void central_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Column text as a C string, "" for NULL; borrowed until the next step. */
+const char *central_col_text(sqlite3_stmt *st, int i);
+
+/* BEGIN IMMEDIATE (after taking the write lock when there is one); end commits when rc is
+ * 0 and rolls back otherwise, releases the lock and returns rc (or the commit's error). */
+int central_write_begin(central_store *s);
+int central_write_end(central_store *s, int rc);
+
+/* Now as RFC 3339 text in +07:00. */
+void central_now(char out[DS_TIME_LEN]);
+
+/* A node's chain head. found 0: the node has pushed nothing (last_seq 0, genesis). */
+typedef struct central_head {
+	int found;
+	char token_id[CENTRAL_TOKEN_ID_LEN + 1]; /* "" for central's own chain */
+	int64_t last_seq;
+	char last_hash[DS_SHA256_HEX];
+} central_head;
+
+int central_head_get(central_store *s, const char *node, central_head *h);
+/* Creates the node's row bound to token_id (NULL: central's chain) and agency. */
+int central_head_bind(central_store *s, const char *node, const char *token_id,
+		      const char *agency);
+int central_head_advance(central_store *s, const char *node, int64_t seq,
+			 const char *hash);
+
+/* Gives a new op (never received before) of node its receipt inside the caller's write
+ * transaction: decides applied / conflict / rejected by the rules of docs/PROTOCOL.md,
+ * applies it (dossier row, feed row) and stores the op with its receipt and hash.
+ * *receipt: {"op_id", "result", "version", "reason"?, "state"?}. Errors are only storage
+ * failures; every verdict about the op itself is a receipt. */
+int central_op_receive(central_store *s, const central_auth *a, const char *node,
+		       const json_t *op, const char *hash, json_t **receipt);
+/* The stored receipt of a held op, as it is answered to a replay ("applied" becomes
+ * "duplicate"), and its stored hash. receipt NULL: only the hash. DS_ENOTFOUND when the
+ * op is not held. */
+int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t **receipt,
+		       char hash[DS_SHA256_HEX]);
+
+/* ---------------------------------------------------------------- the command line
+ * dossync-central's commands (main.c, cli_token.c, cli_edit.c; in the executable, not
+ * the library). Each takes its own argv (argv[0] is the command's name) and returns an
+ * exit code. */
+typedef struct cli_ctx {
+	const char *db_path;
+	const char *actor;
+} cli_ctx;
+
+/* Prints "usage: ..." for a usage error (64) or to stdout for --help (0). */
+int cli_usage(const char *text, int help);
+/* Opens the store for a command; prints the error and returns the exit code on failure. */
+int cli_open(const cli_ctx *ctx, central_store **out);
+/* Prints the current error message and returns the exit code for rc. */
+int cli_fail(int rc);
+int cli_token(const cli_ctx *ctx, int argc, char **argv);
+int cli_create(const cli_ctx *ctx, int argc, char **argv);
+int cli_update(const cli_ctx *ctx, int argc, char **argv);
+int cli_transition(const cli_ctx *ctx, int argc, char **argv);
+int cli_show(const cli_ctx *ctx, int argc, char **argv);
+int cli_list(const cli_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,136 @@
+/* feed.c: what central gives back: pages of the change feed (pull), one dossier at its
+ * current version, and the dossier list. Office tokens see their agency only. */
+#include "central/central_int.h"
+#include "sync/sync.h"
+
+#include <string.h>
+
+static int parse_col(sqlite3_stmt *st, int i, json_t **out)
+{
+	const char *text = central_col_text(st, i);
+
+	return ds_json_parse(text, strlen(text), out);
+}
+
+static int change_row(sqlite3_stmt *st, json_t *changes)
+{
+	json_t *state = NULL;
+	int rc = parse_col(st, 5, &state);
+
+	if (rc)
+		return ds_error_wrap(DS_ERROR, "feed row %lld", (long long)sqlite3_column_int64(st, 0));
+	json_array_append_new(changes,
+			      json_pack("{s:I, s:s, s:I, s:s, s:s, s:o}", "cursor",
+					(json_int_t)sqlite3_column_int64(st, 0), "code",
+					central_col_text(st, 1), "version",
+					(json_int_t)sqlite3_column_int64(st, 2), "op_id",
+					central_col_text(st, 3), "node", central_col_text(st, 4),
+					"state", state));
+	return 0;
+}
+
+int central_pull(central_store *s, const central_auth *a, int64_t since, int limit,
+		 json_t **changes, int64_t *next, int *more)
+{
+	sqlite3_stmt *st = central_stmt(s, a->province ? ST_PULL_ALL : ST_PULL_AGENCY);
+	json_t *out = json_array();
+	int rc = 0, n = 0;
+
+	*changes = NULL;
+	*next = since;
+	*more = 0;
+	if (since < 0 || limit < 1 || limit > SYNC_MAX_PULL_LIMIT) {
+		rc = ds_error_set(DS_EINVALID, "pull: since must be 0 or more and limit 1 to %d",
+				  SYNC_MAX_PULL_LIMIT);
+		goto done;
+	}
+	if (!st) {
+		rc = ds_error_code();
+		goto done;
+	}
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int(st, 2, limit + 1); /* one more than asked: is there more? */
+	if (!a->province)
+		central_bind_text(st, 3, a->agency);
+	while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++ == limit) {
+			*more = 1;
+			break;
+		}
+		*next = sqlite3_column_int64(st, 0);
+		rc = change_row(st, out);
+	}
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		rc = 0;
+	else if (rc > 0)
+		rc = ds_error_sqlite(s->db, rc, "reading the feed");
+	sqlite3_reset(st);
+done:
+	if (rc == 0)
+		*changes = json_incref(out);
+	else
+		*next = since, *more = 0;
+	json_decref(out);
+	return rc;
+}
+
+int central_dossier_get(central_store *s, const central_auth *a, const char *code,
+			json_t **out)
+{
+	sqlite3_stmt *st = central_stmt(s, ST_DOSSIER_GET);
+	json_t *d = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		return ds_error_code();
+	central_bind_text(st, 1, code);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && (!a || a->province || strcmp(central_col_text(st, 0), a->agency) == 0)) {
+		rc = parse_col(st, 3, &d);
+		if (rc == 0) {
+			json_object_set_new(d, "version",
+					    json_integer(sqlite3_column_int64(st, 1)));
+			*out = d;
+		}
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		rc = ds_error_set(DS_ENOTFOUND, "no dossier %s", code);
+	} else {
+		rc = ds_error_sqlite(s->db, rc, "reading the dossier");
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int central_dossier_list(central_store *s, const char *agency, int status, json_t **out)
+{
+	sqlite3_stmt *st = central_stmt(s, ST_DOSSIER_LIST);
+	json_t *list = json_array(), *due;
+	int rc;
+
+	*out = NULL;
+	if (!st) {
+		json_decref(list);
+		return ds_error_code();
+	}
+	central_bind_text(st, 1, agency);
+	sqlite3_bind_int(st, 2, status);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		due = sqlite3_column_type(st, 4) == SQLITE_NULL
+			      ? json_null()
+			      : json_string(central_col_text(st, 4));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:I, s:o}", "code",
+						      central_col_text(st, 0), "agency",
+						      central_col_text(st, 1), "status",
+						      sqlite3_column_int(st, 2), "version",
+						      (json_int_t)sqlite3_column_int64(st, 3),
+						      "due_at", due));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(list);
+		return ds_error_sqlite(s->db, rc, "listing dossiers");
+	}
+	*out = list;
+	return 0;
+}

@@ -1,0 +1,196 @@
+/* main.c: dossync-central, the reference central server's command line: global options,
+ * dispatch to the commands, and the init and serve commands. Exit codes follow
+ * DESIGN.md: 0 done, 64 usage, 65 invalid data, 75 try later, 77 refused, 1 other. */
+#include "central/central_int.h"
+
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_main[] =
+	"dossync-central [--db FILE] [--actor ID] COMMAND [ARGS]\n"
+	"  FILE defaults to $DOSSYNC_CENTRAL_DB, else ./central.db\n"
+	"commands:\n"
+	"  init                                   create or migrate the database\n"
+	"  serve [--listen HOST:PORT] [--threads N] [--port-file F]\n"
+	"  token add --office AGENCY [--role office|province]\n"
+	"  token revoke TOKEN-ID    token list [--json]\n"
+	"  create FILE|-            update CODE (--set PATH=JSON)... | --patch FILE|-\n"
+	"  transition CODE STATUS [--note TEXT]\n"
+	"  show CODE [--json]       list [--json] [--agency A] [--status N]\n"
+	"'dossync-central COMMAND --help' describes one command.\n";
+
+static const char usage_init[] = "dossync-central [--db FILE] init\n"
+				 "  creates the central database, or migrates it to this "
+				 "version; safe to repeat\n";
+
+static const char usage_serve[] =
+	"dossync-central [--db FILE] serve [--listen HOST:PORT] [--threads N] [--port-file F]\n"
+	"  serves the sync API (default 127.0.0.1:7070, 4 threads); port 0 picks a free\n"
+	"  port, written to F when --port-file is given. SIGTERM or SIGINT stops it.\n";
+
+int cli_usage(const char *text, int help)
+{
+	fputs(help ? "" : "usage: ", help ? stdout : stderr);
+	fputs(text, help ? stdout : stderr);
+	return help ? 0 : 64;
+}
+
+int cli_fail(int rc)
+{
+	fprintf(stderr, "dossync-central: %s\n", ds_error_msg());
+	return ds_exit_code(rc);
+}
+
+int cli_open(const cli_ctx *ctx, central_store **out)
+{
+	int rc = central_store_open(out, ctx->db_path, 0);
+
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "dossync-central: %s\n", ds_error_msg());
+	return rc == DS_EPERM || rc == DS_ERETRY ? ds_exit_code(rc) : 1;
+}
+
+/* 1 when argv holds --help or -h (each command answers it before anything else). */
+static int wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+static int cmd_init(const cli_ctx *ctx, int argc, char **argv)
+{
+	central_store *s = NULL;
+	int rc;
+
+	if (wants_help(argc, argv))
+		return cli_usage(usage_init, 1);
+	if (argc != 1)
+		return cli_usage(usage_init, 0);
+	rc = central_store_open(&s, ctx->db_path, 1);
+	central_store_free(s);
+	if (rc)
+		return cli_fail(rc);
+	printf("central database ready at %s (schema version %d)\n", ctx->db_path,
+	       schema_version_latest("central"));
+	return 0;
+}
+
+/* "HOST:PORT" (the host may be "[v6]"). */
+static int parse_listen(const char *v, char **host, int *port)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long p;
+
+	if (!colon || colon == v)
+		return -1;
+	p = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || p < 0 || p > 65535)
+		return -1;
+	*port = (int)p;
+	if (v[0] == '[' && colon[-1] == ']')
+		*host = ds_strndup(v + 1, (size_t)(colon - v - 2));
+	else
+		*host = ds_strndup(v, (size_t)(colon - v));
+	return 0;
+}
+
+static int cmd_serve(const cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
+					     {"threads", required_argument, 0, 't'},
+					     {"port-file", required_argument, 0, 'p'},
+					     {0, 0, 0, 0}};
+	central_serve_opts o = {ctx->db_path, NULL, 7070, 4, NULL};
+	char *host = NULL, *end;
+	int c, rc;
+
+	if (wants_help(argc, argv))
+		return cli_usage(usage_serve, 1);
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'l' && parse_listen(optarg, &host, &o.port) == 0)
+			continue;
+		if (c == 't' && (o.threads = (int)strtol(optarg, &end, 10)) >= 1 &&
+		    o.threads <= 256 && !*end)
+			continue;
+		if (c == 'p') {
+			o.port_file = optarg;
+			continue;
+		}
+		free(host);
+		return cli_usage(usage_serve, 0);
+	}
+	if (optind != argc) {
+		free(host);
+		return cli_usage(usage_serve, 0);
+	}
+	o.host = host ? host : "127.0.0.1";
+	rc = central_serve(&o);
+	free(host);
+	if (rc == DS_ENOTFOUND || (rc && ds_exit_code(rc) == 65)) {
+		fprintf(stderr, "dossync-central: %s\n", ds_error_msg());
+		return 1;
+	}
+	return rc ? cli_fail(rc) : 0;
+}
+
+static const char *default_actor(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	return pw && pw->pw_name[0] ? pw->pw_name : "central";
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(const cli_ctx *ctx, int argc, char **argv);
+} commands[] = {
+	{"init", cmd_init},	      {"serve", cmd_serve},   {"token", cli_token},
+	{"create", cli_create},	      {"update", cli_update}, {"transition", cli_transition},
+	{"show", cli_show},	      {"list", cli_list},
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+					     {"actor", required_argument, 0, 'a'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	cli_ctx ctx = {getenv("DOSSYNC_CENTRAL_DB"), NULL};
+	size_t i;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'd')
+			ctx.db_path = optarg;
+		else if (c == 'a')
+			ctx.actor = optarg;
+		else
+			return cli_usage(usage_main, c == 'h');
+	}
+	if (!ctx.db_path || !ctx.db_path[0])
+		ctx.db_path = "./central.db";
+	if (!ctx.actor)
+		ctx.actor = default_actor();
+	if (optind >= argc)
+		return cli_usage(usage_main, 0);
+	for (i = 0; i < DS_ARRAY_LEN(commands); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			argv += optind;
+			argc -= optind;
+			optind = 0; /* 0: getopt starts afresh on the command's argv */
+			return commands[i].run(&ctx, argc, argv);
+		}
+	}
+	fprintf(stderr, "dossync-central: unknown command \"%s\"\n", argv[optind]);
+	return cli_usage(usage_main, 0);
+}

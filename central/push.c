@@ -1,0 +1,186 @@
+/* push.c: POST /v1/push without the HTTP: the node binding, the journal chain check, and
+ * one receipt per op, all in one write transaction that commits before any answer.
+ *
+ * The chain check (docs/PROTOCOL.md "POST /v1/push"): central holds entries 1..L of the
+ * node. A batch starting past L+1 is a gap (409, expected_seq L+1). Its prev_hash must be
+ * the hash central holds for entry first_seq-1 (genesis for 1), the hash of every entry it
+ * already holds must be the one recomputed from the batch, and the recomputed chain must
+ * end at the batch's "hash"; otherwise the office journal was rewritten or forked (409).
+ */
+#include "central/central_int.h"
+#include "sync/sync.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct batch {
+	const char *node;
+	int64_t first_seq;
+	const char *prev_hash;
+	const char *hash;
+	const json_t *ops;
+	size_t n;
+	char (*hashes)[DS_SHA256_HEX]; /* recomputed hash of each op */
+} batch;
+
+static int fork_error(const batch *b, int64_t seq, int64_t *expected_seq, int64_t last)
+{
+	*expected_seq = last + 1;
+	return ds_error_set(DS_ECONFLICT,
+			    "journal chain mismatch at seq %lld: the office journal was "
+			    "rewritten or forked",
+			    (long long)seq);
+}
+
+/* Reads the document's members and checks every op's shape. */
+static int batch_read(batch *b, const json_t *push)
+{
+	size_t i;
+	json_t *op;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->node = json_string_value(json_object_get(push, "node"));
+	b->first_seq = json_integer_value(json_object_get(push, "first_seq"));
+	b->prev_hash = json_string_value(json_object_get(push, "prev_hash"));
+	b->hash = json_string_value(json_object_get(push, "hash"));
+	b->ops = json_object_get(push, "ops");
+	if (!b->node || !b->node[0] || !b->prev_hash || !b->hash || !json_is_array(b->ops))
+		return ds_error_set(DS_EINVALID, "push: node, prev_hash, hash and ops are required");
+	if (b->first_seq < 1)
+		return ds_error_set(DS_EINVALID, "push: first_seq must be 1 or more");
+	b->n = json_array_size(b->ops);
+	if (b->n == 0)
+		return ds_error_set(DS_EINVALID, "push: the batch has no ops");
+	if (b->n > SYNC_MAX_BATCH_OPS)
+		return ds_error_set(DS_ETOOBIG, "push: %zu ops, more than the %d allowed", b->n,
+				    SYNC_MAX_BATCH_OPS);
+	json_array_foreach(b->ops, i, op)
+	{
+		if ((rc = schema_op_check(op)))
+			return ds_error_wrap(rc, "op %lld", (long long)b->first_seq + (long long)i);
+		if (json_integer_value(json_object_get(op, "seq")) != b->first_seq + (int64_t)i)
+			return ds_error_set(DS_EINVALID, "op %zu: seq out of order", i);
+	}
+	return 0;
+}
+
+/* The chain from prev_hash over the ops, outside any transaction (it is CPU only). */
+static int batch_hash(batch *b)
+{
+	const char *prev = b->prev_hash;
+	size_t i;
+	int rc;
+
+	b->hashes = ds_calloc(b->n, sizeof(*b->hashes));
+	for (i = 0; i < b->n; i++) {
+		if ((rc = schema_op_hash(prev, json_array_get(b->ops, i), b->hashes[i])))
+			return rc;
+		prev = b->hashes[i];
+	}
+	return 0;
+}
+
+/* First use of a node binds it to the token; afterwards only that token may push. */
+static int bind_node(central_store *s, const central_auth *a, const batch *b,
+		     central_head *h)
+{
+	int rc;
+
+	if (strcmp(b->node, CENTRAL_NODE) == 0)
+		return ds_error_set(DS_EPERM, "node %s is central's own", CENTRAL_NODE);
+	if ((rc = central_head_get(s, b->node, h)))
+		return rc;
+	if (!h->found)
+		return central_head_bind(s, b->node, a->token_id, a->province ? NULL : a->agency);
+	if (strcmp(h->token_id, a->token_id) != 0)
+		return ds_error_set(DS_EPERM, "node %s is bound to another token", b->node);
+	return 0;
+}
+
+static int check_chain(central_store *s, const batch *b, const central_head *h,
+		       int64_t *expected_seq)
+{
+	char held[DS_SHA256_HEX];
+	int64_t seq, last = b->first_seq + (int64_t)b->n - 1;
+	int rc;
+
+	if (b->first_seq > h->last_seq + 1) {
+		*expected_seq = h->last_seq + 1;
+		return ds_error_set(DS_ECONFLICT,
+				    "journal gap: central holds node %s up to seq %lld; the batch "
+				    "starts at seq %lld",
+				    b->node, (long long)h->last_seq, (long long)b->first_seq);
+	}
+	if (b->first_seq == 1)
+		snprintf(held, sizeof(held), "%s", schema_genesis_hash);
+	else if ((rc = central_op_receipt(s, b->node, b->first_seq - 1, NULL, held)))
+		return rc;
+	if (strcmp(held, b->prev_hash) != 0)
+		return fork_error(b, b->first_seq, expected_seq, h->last_seq);
+	for (seq = b->first_seq; seq <= h->last_seq && seq <= last; seq++) {
+		if ((rc = central_op_receipt(s, b->node, seq, NULL, held)))
+			return rc;
+		if (strcmp(held, b->hashes[seq - b->first_seq]) != 0)
+			return fork_error(b, seq, expected_seq, h->last_seq);
+	}
+	if (strcmp(b->hashes[b->n - 1], b->hash) != 0)
+		return fork_error(b, last, expected_seq, h->last_seq);
+	return 0;
+}
+
+static int receive_all(central_store *s, const central_auth *a, const batch *b,
+		       const central_head *h, json_t *receipts)
+{
+	char held[DS_SHA256_HEX];
+	json_t *r;
+	size_t i;
+	int64_t seq;
+	int rc;
+
+	for (i = 0; i < b->n; i++) {
+		seq = b->first_seq + (int64_t)i;
+		if (seq <= h->last_seq)
+			rc = central_op_receipt(s, b->node, seq, &r, held);
+		else
+			rc = central_op_receive(s, a, b->node, json_array_get(b->ops, i),
+						b->hashes[i], &r);
+		if (rc)
+			return rc;
+		json_array_append_new(receipts, r);
+	}
+	seq = b->first_seq + (int64_t)b->n - 1;
+	if (seq > h->last_seq)
+		return central_head_advance(s, b->node, seq, b->hashes[b->n - 1]);
+	return 0;
+}
+
+int central_push(central_store *s, const central_auth *a, const json_t *push,
+		 json_t **receipts, int64_t *expected_seq)
+{
+	json_t *out = json_array();
+	central_head h;
+	batch b;
+	int rc;
+
+	*receipts = NULL;
+	*expected_seq = 0;
+	if ((rc = batch_read(&b, push)) || (rc = batch_hash(&b)))
+		goto done;
+	if ((rc = central_write_begin(s)))
+		goto done;
+	rc = bind_node(s, a, &b, &h);
+	if (rc == 0)
+		rc = check_chain(s, &b, &h, expected_seq);
+	if (rc == 0)
+		rc = receive_all(s, a, &b, &h, out);
+	rc = central_write_end(s, rc);
+	if (rc == 0) {
+		*receipts = out;
+		out = NULL;
+	}
+done:
+	free(b.hashes);
+	json_decref(out);
+	return rc;
+}

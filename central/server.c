@@ -1,0 +1,471 @@
+/* server.c: the HTTP face of central (docs/PROTOCOL.md) on libmicrohttpd with a thread
+ * pool. Each request borrows a store (its own SQLite connection and statement cache) from
+ * a small pool; writes queue on one in-process lock. A request goes:
+ *
+ *   first call --(route, token, Content-Length)--> refused at once (401/404/405/413)
+ *       |                                       \-> GET routes answered at once
+ *       v
+ *   body chunks --(over SYNC_MAX_BODY: dropped, remembered)--> final call --> push --> reply
+ *
+ * SIGTERM or SIGINT: stop accepting, wait for the requests in flight, close the stores.
+ */
+#include "central/central_int.h"
+#include "sync/sync.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DRAIN_MS 10000 /* how long a stopping server waits for requests in flight */
+
+typedef struct server {
+	const char *db_path;
+	pthread_mutex_t pool_lock;
+	pthread_mutex_t write_lock;
+	central_store **stores; /* every store opened, to close at the end */
+	size_t nstores;
+	central_store **idle; /* the ones not lent out */
+	size_t nidle;
+	size_t cap;
+	atomic_int inflight;
+} server;
+
+enum route { R_NONE, R_HEALTH, R_PUSH, R_PULL, R_DOSSIER };
+
+typedef struct request {
+	enum route route;
+	int answered; /* a response was queued before the body was read */
+	int too_big;  /* the body went past SYNC_MAX_BODY: dropped */
+	central_auth auth;
+	ds_buf body;
+} request;
+
+/* ---------------------------------------------------------------- the store pool */
+static int pool_get(server *sv, central_store **out)
+{
+	int rc = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&sv->pool_lock);
+	if (sv->nidle) {
+		*out = sv->idle[--sv->nidle];
+	} else if (sv->nstores == sv->cap) {
+		rc = ds_error_set(DS_ERETRY, "every database connection is busy");
+	} else if ((rc = central_store_open(out, sv->db_path, 0)) == 0) {
+		(*out)->write_lock = &sv->write_lock;
+		sv->stores[sv->nstores++] = *out;
+	}
+	pthread_mutex_unlock(&sv->pool_lock);
+	return rc;
+}
+
+static void pool_put(server *sv, central_store *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&sv->pool_lock);
+	sv->idle[sv->nidle++] = s;
+	pthread_mutex_unlock(&sv->pool_lock);
+}
+
+/* ---------------------------------------------------------------- responses */
+static unsigned http_status(int rc)
+{
+	switch (rc) {
+	case DS_EINVALID:
+	case DS_EUSAGE:
+		return MHD_HTTP_BAD_REQUEST;
+	case DS_EPERM:
+		return MHD_HTTP_FORBIDDEN;
+	case DS_ENOTFOUND:
+		return MHD_HTTP_NOT_FOUND;
+	case DS_ECONFLICT:
+		return MHD_HTTP_CONFLICT;
+	case DS_ETOOBIG:
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	case DS_ERETRY:
+	case DS_ENOSPC:
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	default:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+/* Queues body (an encoded document) with status; takes the bytes. */
+static enum MHD_Result reply_body(struct MHD_Connection *c, unsigned status, ds_buf *body)
+{
+	size_t len;
+	char *p = ds_buf_detach(body, &len);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(p);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "deflate");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *doc)
+{
+	ds_buf body = DS_BUF_INIT;
+	int rc = sync_body_encode(doc, &body);
+
+	json_decref(doc);
+	if (rc) {
+		ds_buf_release(&body);
+		return MHD_NO;
+	}
+	return reply_body(c, status, &body);
+}
+
+/* {"error": msg} (plus "expected_seq" when it is > 0). */
+static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *msg,
+				   int64_t expected_seq)
+{
+	json_t *doc = json_pack("{s:s}", "error", msg);
+
+	if (!doc)
+		doc = json_pack("{s:s}", "error", "(message not valid UTF-8)");
+	if (expected_seq > 0)
+		json_object_set_new(doc, "expected_seq", json_integer(expected_seq));
+	if (status >= 500)
+		ds_log(DS_LOG_ERROR, "answering %u: %s", status, msg);
+	return reply_json(c, status, doc);
+}
+
+static enum MHD_Result reply_rc(struct MHD_Connection *c, int rc)
+{
+	return reply_error(c, http_status(rc), ds_error_msg(), 0);
+}
+
+/* ---------------------------------------------------------------- handlers */
+static enum MHD_Result on_health(struct MHD_Connection *c)
+{
+	return reply_json(c, MHD_HTTP_OK,
+			  json_pack("{s:b, s:i}", "ok", 1, "v", SYNC_PROTOCOL_VERSION));
+}
+
+static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
+{
+	json_t *doc = NULL, *receipts = NULL;
+	central_store *s = NULL;
+	ds_buf body = DS_BUF_INIT;
+	int64_t expected = 0;
+	int rc;
+
+	if (r->too_big)
+		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+				   "request body larger than the 8 MiB limit", 0);
+	rc = sync_push_decode(r->body.ptr, r->body.len, &doc);
+	if (rc == 0)
+		rc = pool_get(sv, &s);
+	if (rc == 0)
+		rc = central_push(s, &r->auth, doc, &receipts, &expected);
+	pool_put(sv, s);
+	json_decref(doc);
+	if (rc == DS_ECONFLICT)
+		return reply_error(c, MHD_HTTP_CONFLICT, ds_error_msg(), expected);
+	if (rc == 0)
+		rc = sync_receipts_encode(receipts, &body);
+	json_decref(receipts);
+	if (rc) {
+		ds_buf_release(&body);
+		return reply_rc(c, rc);
+	}
+	return reply_body(c, MHD_HTTP_OK, &body);
+}
+
+/* A non-negative decimal argument; def when absent. */
+static int int_arg(struct MHD_Connection *c, const char *name, int64_t def, int64_t *out)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	char *end;
+
+	*out = def;
+	if (!v)
+		return 0;
+	*out = strtoll(v, &end, 10);
+	if (!v[0] || *end || *out < 0 || *out > INT64_MAX / 2)
+		return ds_error_set(DS_EINVALID, "%s: must be a whole number, not \"%s\"", name, v);
+	return 0;
+}
+
+static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
+{
+	json_t *changes = NULL;
+	central_store *s = NULL;
+	ds_buf body = DS_BUF_INIT;
+	int64_t since, limit, next = 0;
+	int more = 0, rc;
+
+	if ((rc = int_arg(c, "since", 0, &since)) ||
+	    (rc = int_arg(c, "limit", CENTRAL_PULL_DEFAULT, &limit)))
+		return reply_rc(c, rc);
+	if (limit < 1 || limit > SYNC_MAX_PULL_LIMIT)
+		return reply_error(c, MHD_HTTP_BAD_REQUEST, "limit: must be 1 to 5000", 0);
+	rc = pool_get(sv, &s);
+	if (rc == 0)
+		rc = central_pull(s, &r->auth, since, (int)limit, &changes, &next, &more);
+	pool_put(sv, s);
+	if (rc == 0)
+		rc = sync_changes_encode(changes, next, more, &body);
+	json_decref(changes);
+	if (rc) {
+		ds_buf_release(&body);
+		return reply_rc(c, rc);
+	}
+	return reply_body(c, MHD_HTTP_OK, &body);
+}
+
+static enum MHD_Result on_dossier(server *sv, struct MHD_Connection *c, request *r,
+				  const char *code)
+{
+	central_store *s = NULL;
+	json_t *d = NULL;
+	int rc = pool_get(sv, &s);
+
+	if (rc == 0)
+		rc = central_dossier_get(s, &r->auth, code, &d);
+	pool_put(sv, s);
+	return rc ? reply_rc(c, rc) : reply_json(c, MHD_HTTP_OK, d);
+}
+
+/* ---------------------------------------------------------------- dispatch */
+static enum route route_of(const char *url, const char *method, const char **wanted)
+{
+	*wanted = MHD_HTTP_METHOD_GET;
+	if (strcmp(url, "/v1/health") == 0)
+		return R_HEALTH;
+	if (strcmp(url, "/v1/pull") == 0)
+		return R_PULL;
+	if (strncmp(url, "/v1/dossiers/", 13) == 0 && url[13] && !strchr(url + 13, '/'))
+		return R_DOSSIER;
+	*wanted = MHD_HTTP_METHOD_POST;
+	if (strcmp(url, "/v1/push") == 0)
+		return R_PUSH;
+	return R_NONE;
+}
+
+static int authenticate(server *sv, struct MHD_Connection *c, request *r)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	central_store *s = NULL;
+	int rc;
+
+	if (!h || strncmp(h, "Bearer ", 7) != 0)
+		return ds_error_set(DS_EPERM, "missing token: send Authorization: Bearer <token>");
+	if ((rc = pool_get(sv, &s)))
+		return rc;
+	rc = central_token_verify(s, h + 7, &r->auth);
+	pool_put(sv, s);
+	return rc;
+}
+
+/* The first call for a request: everything decided before the body is read. */
+static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const char *url,
+				  const char *method, request *r)
+{
+	const char *wanted, *len;
+	int rc;
+
+	r->route = route_of(url, method, &wanted);
+	r->answered = 1;
+	if (r->route == R_NONE)
+		return reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint", 0);
+	if (strcmp(method, wanted) != 0)
+		return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here", 0);
+	if (r->route == R_HEALTH)
+		return on_health(c);
+	if ((rc = authenticate(sv, c, r)))
+		return reply_error(c, rc == DS_EPERM ? MHD_HTTP_UNAUTHORIZED : http_status(rc),
+				   ds_error_msg(), 0);
+	if (r->route == R_PULL)
+		return on_pull(sv, c, r);
+	if (r->route == R_DOSSIER)
+		return on_dossier(sv, c, r, url + 13);
+	len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (len && strtoull(len, NULL, 10) > SYNC_MAX_BODY)
+		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+				   "request body larger than the 8 MiB limit", 0);
+	r->answered = 0;
+	ds_buf_init(&r->body, SYNC_MAX_BODY);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	server *sv = cls;
+	request *r = *con_cls;
+
+	if (!r) {
+		r = ds_calloc(1, sizeof(*r));
+		ds_buf_init(&r->body, SYNC_MAX_BODY);
+		*con_cls = r;
+		atomic_fetch_add(&sv->inflight, 1);
+		return first_call(sv, c, url, method, r);
+	}
+	if (*upload_data_size) {
+		if (!r->answered && !r->too_big &&
+		    ds_buf_add(&r->body, upload_data, *upload_data_size)) {
+			r->too_big = 1;
+			ds_buf_release(&r->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->answered)
+		return MHD_YES;
+	r->answered = 1;
+	return on_push(sv, c, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	server *sv = cls;
+	request *r = *con_cls;
+
+	if (!r)
+		return;
+	ds_buf_release(&r->body);
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&sv->inflight, 1);
+}
+
+/* ---------------------------------------------------------------- serving */
+static int resolve(const char *host, int port, struct sockaddr_storage *ss, int *ipv6)
+{
+	struct addrinfo hints = {0}, *ai = NULL;
+	int rc;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	rc = getaddrinfo(host, NULL, &hints, &ai);
+	if (rc)
+		return ds_error_set(DS_EUSAGE, "cannot listen on %s: %s", host, gai_strerror(rc));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*ipv6 = ai->ai_family == AF_INET6;
+	if (*ipv6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static struct MHD_Daemon *start(server *sv, const central_serve_opts *o,
+				struct sockaddr_storage *ss, int ipv6)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, sv, MHD_OPTION_SOCK_ADDR,
+				(struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
+				(unsigned)o->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+				sv, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+}
+
+static int announce(struct MHD_Daemon *d, const central_serve_opts *o)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	int port = info ? info->port : o->port;
+	char text[16];
+
+	if (o->port_file) {
+		snprintf(text, sizeof(text), "%d\n", port);
+		if (ds_file_write_atomic(o->port_file, text, strlen(text), 0644))
+			return ds_error_wrap(DS_ERROR, "port file %s", o->port_file);
+	}
+	fprintf(stderr, "dossync-central listening on %s:%d\n", o->host, port);
+	fflush(stderr);
+	return 0;
+}
+
+/* Waits for SIGTERM or SIGINT (blocked in every thread, taken here by sigwait). */
+static void wait_signal(const sigset_t *set)
+{
+	int sig = 0;
+
+	while (sigwait(set, &sig) != 0)
+		;
+	ds_log(DS_LOG_INFO, "signal %d: stopping", sig);
+}
+
+static void drain(struct MHD_Daemon *d, server *sv)
+{
+	int64_t until = ds_clock_ms() + DRAIN_MS;
+	struct timespec pause = {0, 10 * 1000 * 1000};
+
+	MHD_quiesce_daemon(d);
+	while (atomic_load(&sv->inflight) > 0 && ds_clock_ms() < until)
+		nanosleep(&pause, NULL);
+}
+
+static void server_release(server *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nstores; i++)
+		central_store_free(sv->stores[i]);
+	free(sv->stores);
+	free(sv->idle);
+	pthread_mutex_destroy(&sv->pool_lock);
+	pthread_mutex_destroy(&sv->write_lock);
+}
+
+int central_serve(const central_serve_opts *o)
+{
+	struct sockaddr_storage ss;
+	struct MHD_Daemon *d = NULL;
+	central_store *first = NULL;
+	sigset_t set, old;
+	server sv = {0};
+	int ipv6 = 0, rc;
+
+	sv.db_path = o->db_path;
+	sv.cap = (size_t)(o->threads > 0 ? o->threads : 1) + 2;
+	sv.stores = ds_calloc(sv.cap, sizeof(*sv.stores));
+	sv.idle = ds_calloc(sv.cap, sizeof(*sv.idle));
+	pthread_mutex_init(&sv.pool_lock, NULL);
+	pthread_mutex_init(&sv.write_lock, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if ((rc = resolve(o->host, o->port, &ss, &ipv6)) || (rc = pool_get(&sv, &first)))
+		goto done;
+	pool_put(&sv, first); /* the database is there and current before we listen */
+	if (!(d = start(&sv, o, &ss, ipv6))) {
+		rc = ds_error_set(DS_ERROR, "cannot listen on %s:%d (address in use?)", o->host,
+				  o->port);
+		goto done;
+	}
+	if ((rc = announce(d, o)))
+		goto done;
+	wait_signal(&set);
+	drain(d, &sv);
+done:
+	if (d)
+		MHD_stop_daemon(d);
+	server_release(&sv);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}

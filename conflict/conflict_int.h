@@ -1,0 +1,111 @@
+/* conflict_int.h: what the files of conflict/ share and nobody else sees: field paths,
+ * id-list detection, the policy lookup, the history handle, the JSON <-> git tree layout,
+ * packing, and the libgit2 error adapter. */
+#ifndef DOSSYNC_CONFLICT_INT_H
+#define DOSSYNC_CONFLICT_INT_H
+
+#include "conflict/conflict.h"
+
+#include <git2.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+
+/* ---------------------------------------------------------------- field paths (path.c) */
+typedef struct fstep {
+	char *key; /* object key */
+	char *id;  /* list item id, or NULL */
+} fstep;
+
+typedef struct fpath {
+	fstep *v;
+	size_t n;
+} fpath;
+
+/* Parses "a.b[id].c" into steps. DS_EINVALID (with a message) when malformed. */
+int fpath_parse(const char *s, fpath *out);
+void fpath_release(fpath *p);
+/* 1 when v is an array whose elements are all objects with a distinct, non-empty string
+ * "id" usable in a path (the empty array counts). */
+int cf_is_idlist(const json_t *v);
+/* The item of list with the given id (borrowed), or NULL; *index gets its position. */
+json_t *cf_item_find(const json_t *list, const char *id, size_t *index);
+/* Appends to out the paths under prefix where x and y differ (see conflict_diff_fields). */
+int cf_diff_paths(const char *prefix, const json_t *x, const json_t *y, json_t *out);
+/* The sorted union of the keys of up to three objects (any may be NULL or not an object),
+ * as a new JSON array of strings. */
+json_t *cf_key_union(const json_t *a, const json_t *b, const json_t *c);
+/* prefix + "." + key (or key alone when prefix is empty), prefix + "[" + id + "]". */
+char *cf_path_key(const char *prefix, const char *key);
+char *cf_path_item(const char *prefix, const char *id);
+/* The path without its item ids ("fees[lp1].paid" -> "fees.paid"), for policy lookup. */
+char *cf_path_strip_ids(const char *path);
+
+/* ---------------------------------------------------------------- policies (policy.c) */
+enum cf_rule { CF_RULE_OWNER, CF_RULE_OURS, CF_RULE_THEIRS, CF_RULE_MANUAL };
+enum cf_owner { CF_OWNER_NONE, CF_OWNER_OFFICE, CF_OWNER_CENTRAL, CF_OWNER_UNION,
+		CF_OWNER_STATUS };
+
+/* The rule for a path without ids (policy may be NULL); *explicit_rule is 1 when it came
+ * from a conflict_policy_set line and not from the default. */
+int cf_policy_rule(const conflict_policy *p, const char *plain_path, int *explicit_rule);
+/* Who owns a path without ids under the owner rule. */
+int cf_policy_owner(const char *plain_path);
+
+/* ---------------------------------------------------------------- merge (merge.c) */
+typedef struct cf_merge {
+	const conflict_policy *policy;
+	json_t *decisions;
+	json_t *open;
+} cf_merge;
+
+/* Adds an open entry (copies the values; NULL -> JSON null). */
+void cf_open_add(cf_merge *m, const char *field, const json_t *a, const json_t *o,
+		 const json_t *t, const char *reason);
+/* Makes *merged pass schema validation when theirs does (repair.c): fields whose merged
+ * value breaks it are reset to theirs' value and moved from decisions to open. */
+int cf_merge_repair(cf_merge *m, const json_t *a, const json_t *o, const json_t *t,
+		    json_t **merged);
+
+/* ---------------------------------------------------------------- history */
+#define CF_MAX_PENDING 4
+
+struct conflict_history {
+	char *path;
+	git_repository *repo;
+	git_odb *odb;
+	git_odb_backend *mempack; /* owned by odb */
+	int in_batch;
+	size_t batch_commits;
+	/* branch heads committed in the open batch, written at flush */
+	struct {
+		char name[16];
+		git_oid oid;
+	} pending[CF_MAX_PENDING];
+	size_t npending;
+};
+
+/* libgit2 error adapter: GIT_ENOTFOUND -> DS_ENOTFOUND, anything else -> DS_ERROR; the
+ * message is "what: libgit2's message". */
+int cf_git_error(int rc, const char *what);
+
+/* pack.c: opening the object store with the in-memory backend, dumping it as a pack,
+ * consolidating packs. */
+int cf_repo_attach(conflict_history *h);
+void cf_repo_detach(conflict_history *h);
+int cf_pack_batch(conflict_history *h);
+int cf_pack_count(conflict_history *h, size_t *count);
+
+/* layout.c: a dossier state <-> the tree of one dossier. */
+int cf_layout_write(git_repository *repo, const json_t *state, git_oid *tree);
+int cf_layout_read(git_repository *repo, const git_oid *tree, json_t **state);
+/* 1 when name can be a tree entry: non-empty, at most 255 bytes, no "/", no control
+ * characters, not starting with ".". */
+int cf_name_ok(const char *name);
+
+/* history.c helpers used by log.c and verify. */
+int cf_branch_ok(const char *branch);
+int cf_resolve_rev(conflict_history *h, const char *rev, git_commit **out);
+/* The dossier tree id of code in the commit's tree; DS_ENOTFOUND when absent. */
+int cf_dossier_tree(conflict_history *h, git_tree *root, const char *code, git_oid *out);
+
+#endif

@@ -1,0 +1,573 @@
+/* history.c: the dossier history repository: opening it, batches, commits on the local and
+ * central branches (only the changed dossiers' trees are rebuilt), and reading a dossier at
+ * a revision, at the merge base, and the trailers of a branch head. */
+#include "conflict/conflict_int.h"
+#include "schema/schema.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define VN_OFFSET_MIN (7 * 60)
+
+int cf_git_error(int rc, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return ds_error_set(rc == GIT_ENOTFOUND ? DS_ENOTFOUND : DS_ERROR, "%s: %s", what,
+			    e && e->message ? e->message : "libgit2 error");
+}
+
+int cf_branch_ok(const char *branch)
+{
+	return branch && (strcmp(branch, "local") == 0 || strcmp(branch, "central") == 0);
+}
+
+/* ---------------------------------------------------------------- open and close */
+
+/* 1 when path does not exist or is an empty folder. */
+static int empty_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return errno == ENOENT;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+static int create_repo(const char *path)
+{
+	git_repository *repo = NULL;
+	int rc;
+
+	if ((rc = git_repository_init(&repo, path, 1)))
+		return cf_git_error(rc, "history: create repository");
+	rc = git_repository_set_head(repo, "refs/heads/local");
+	git_repository_free(repo);
+	return rc ? cf_git_error(rc, "history: set HEAD") : 0;
+}
+
+int conflict_history_open(conflict_history **out, const char *path)
+{
+	conflict_history *h;
+	git_repository *probe = NULL;
+	int rc;
+
+	*out = NULL;
+	git_libgit2_init();
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	h = ds_calloc(1, sizeof(*h));
+	h->path = ds_strdup(path);
+	rc = git_repository_open_bare(&probe, path);
+	git_repository_free(probe);
+	if (rc == GIT_ENOTFOUND && empty_dir(path))
+		rc = create_repo(path);
+	else if (rc)
+		rc = cf_git_error(rc, "history: open repository");
+	if (rc == 0)
+		rc = cf_repo_attach(h);
+	if (rc) {
+		ds_error_wrap(rc, "%s", path);
+		conflict_history_free(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+/* Drops the open batch: its objects and its pending heads. */
+static void discard(conflict_history *h)
+{
+	if (h->mempack)
+		git_mempack_reset(h->mempack);
+	h->npending = 0;
+	h->in_batch = 0;
+	h->batch_commits = 0;
+}
+
+void conflict_history_free(conflict_history *h)
+{
+	if (!h)
+		return;
+	discard(h);
+	cf_repo_detach(h);
+	free(h->path);
+	free(h);
+	git_libgit2_shutdown();
+}
+
+/* ---------------------------------------------------------------- batches */
+
+int conflict_history_begin(conflict_history *h)
+{
+	if (h->in_batch)
+		return ds_error_set(DS_EINVALID, "history: a batch is already open");
+	h->in_batch = 1;
+	h->batch_commits = 0;
+	return 0;
+}
+
+static int write_refs(conflict_history *h)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < h->npending && rc == 0; i++) {
+		git_reference *ref = NULL;
+		char *name = ds_asprintf("refs/heads/%s", h->pending[i].name);
+		rc = git_reference_create(&ref, h->repo, name, &h->pending[i].oid, 1, "dossync");
+		if (rc)
+			rc = cf_git_error(rc, "history: move branch");
+		git_reference_free(ref);
+		free(name);
+	}
+	return rc;
+}
+
+int conflict_history_flush(conflict_history *h)
+{
+	size_t packs = 0;
+	int rc;
+
+	if (!h->in_batch)
+		return 0;
+	if ((rc = cf_pack_batch(h)) || (rc = write_refs(h))) {
+		discard(h);
+		return rc;
+	}
+	h->npending = 0;
+	h->in_batch = 0;
+	if ((rc = cf_pack_count(h, &packs)) == 0 && packs > CONFLICT_HISTORY_MAX_PACKS)
+		rc = conflict_history_repack(h);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- heads and revisions */
+
+static int branch_head(conflict_history *h, const char *branch, git_oid *out)
+{
+	char *name;
+	size_t i;
+	int rc;
+
+	for (i = h->npending; i-- > 0;) {
+		if (strcmp(h->pending[i].name, branch) == 0) {
+			git_oid_cpy(out, &h->pending[i].oid);
+			return 0;
+		}
+	}
+	name = ds_asprintf("refs/heads/%s", branch);
+	rc = git_reference_name_to_id(out, h->repo, name);
+	free(name);
+	if (rc == GIT_ENOTFOUND)
+		return ds_error_set(DS_ENOTFOUND, "history: branch %s has no commit yet", branch);
+	return rc ? cf_git_error(rc, "history: read branch") : 0;
+}
+
+static void set_pending(conflict_history *h, const char *branch, const git_oid *oid)
+{
+	size_t i;
+
+	for (i = 0; i < h->npending; i++)
+		if (strcmp(h->pending[i].name, branch) == 0)
+			break;
+	if (i == h->npending) {
+		h->npending++;
+		snprintf(h->pending[i].name, sizeof(h->pending[i].name), "%s", branch);
+	}
+	git_oid_cpy(&h->pending[i].oid, oid);
+}
+
+int conflict_history_head(conflict_history *h, const char *branch, char out[CONFLICT_OID_HEX])
+{
+	git_oid oid;
+	int rc;
+
+	out[0] = '\0';
+	if (!cf_branch_ok(branch))
+		return ds_error_set(DS_EINVALID, "history: unknown branch \"%s\"",
+				    branch ? branch : "");
+	if ((rc = branch_head(h, branch, &oid)))
+		return rc;
+	git_oid_tostr(out, CONFLICT_OID_HEX, &oid);
+	return 0;
+}
+
+int cf_resolve_rev(conflict_history *h, const char *rev, git_commit **out)
+{
+	git_object *obj = NULL, *peeled = NULL;
+	git_oid oid;
+	int rc;
+
+	*out = NULL;
+	if (cf_branch_ok(rev)) {
+		if ((rc = branch_head(h, rev, &oid)))
+			return rc;
+		rc = git_commit_lookup(out, h->repo, &oid);
+		return rc ? cf_git_error(rc, "history: read commit") : 0;
+	}
+	if (!rev || !*rev)
+		return ds_error_set(DS_EINVALID, "history: empty revision");
+	rc = git_revparse_single(&obj, h->repo, rev);
+	if (rc == 0)
+		rc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC || rc == GIT_EAMBIGUOUS ||
+	    rc == GIT_EPEEL)
+		return ds_error_set(DS_ENOTFOUND, "history: no revision \"%s\"", rev);
+	if (rc)
+		return cf_git_error(rc, "history: revision");
+	*out = (git_commit *)peeled;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- dossier paths */
+
+/* The agency folder of code (its prefix) after checking code is a valid dossier code. */
+static int code_agency(const char *code, char agency[SCHEMA_CODE_MAX])
+{
+	if (!code || !cf_name_ok(code) || strstr(code, "..") ||
+	    schema_code_parse(code, agency, NULL, NULL, NULL, NULL))
+		return ds_error_set(DS_EINVALID, "history: \"%s\" is not a dossier code",
+				    code ? code : "");
+	return 0;
+}
+
+static int agency_ok(const char *agency)
+{
+	return cf_name_ok(agency) && !strstr(agency, "..") && schema_agency_check(agency) == 0;
+}
+
+int cf_dossier_tree(conflict_history *h, git_tree *root, const char *code, git_oid *out)
+{
+	char agency[SCHEMA_CODE_MAX];
+	const git_tree_entry *e;
+	git_tree *sub = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = code_agency(code, agency)))
+		return rc;
+	e = git_tree_entry_byname(root, agency);
+	for (i = 0; i <= git_tree_entrycount(root); i++) {
+		if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+		    git_tree_lookup(&sub, h->repo, git_tree_entry_id(e)) == 0) {
+			const git_tree_entry *d = git_tree_entry_byname(sub, code);
+			if (d && git_tree_entry_type(d) == GIT_OBJECT_TREE) {
+				git_oid_cpy(out, git_tree_entry_id(d));
+				git_tree_free(sub);
+				return 0;
+			}
+			git_tree_free(sub);
+			sub = NULL;
+		}
+		/* Not under its own agency: look in the other agency folders. */
+		e = i < git_tree_entrycount(root) ? git_tree_entry_byindex(root, i) : NULL;
+	}
+	return ds_error_set(DS_ENOTFOUND, "history: no dossier %s", code);
+}
+
+/* ---------------------------------------------------------------- building a commit */
+
+typedef struct agency_tb {
+	char name[SCHEMA_CODE_MAX];
+	git_treebuilder *tb;
+} agency_tb;
+
+typedef struct build {
+	conflict_history *h;
+	git_tree *base; /* the branch head's tree, or NULL */
+	agency_tb *v;
+	size_t n;
+} build;
+
+/* The tree builder of one agency folder, started from the base tree's folder. */
+static int agency_builder(build *b, const char *agency, git_treebuilder **out)
+{
+	const git_tree_entry *e = b->base ? git_tree_entry_byname(b->base, agency) : NULL;
+	git_tree *sub = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < b->n; i++) {
+		if (strcmp(b->v[i].name, agency) == 0) {
+			*out = b->v[i].tb;
+			return 0;
+		}
+	}
+	if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	    (rc = git_tree_lookup(&sub, b->h->repo, git_tree_entry_id(e))))
+		return cf_git_error(rc, "history: read agency tree");
+	b->v = ds_realloc(b->v, (b->n + 1) * sizeof(*b->v));
+	snprintf(b->v[b->n].name, SCHEMA_CODE_MAX, "%s", agency);
+	rc = git_treebuilder_new(&b->v[b->n].tb, b->h->repo, sub);
+	git_tree_free(sub);
+	if (rc)
+		return cf_git_error(rc, "history: tree");
+	*out = b->v[b->n++].tb;
+	return 0;
+}
+
+/* Removes code from every agency folder of the base tree except keep. */
+static int remove_elsewhere(build *b, const char *code, const char *keep)
+{
+	size_t i, n = b->base ? git_tree_entrycount(b->base) : 0;
+	git_treebuilder *tb;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(b->base, i);
+		const char *agency = git_tree_entry_name(e);
+		git_tree *sub = NULL;
+		int has;
+
+		if ((keep && strcmp(agency, keep) == 0) || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+			continue;
+		if ((rc = git_tree_lookup(&sub, b->h->repo, git_tree_entry_id(e))))
+			return cf_git_error(rc, "history: read agency tree");
+		has = git_tree_entry_byname(sub, code) != NULL;
+		git_tree_free(sub);
+		if (!has)
+			continue;
+		if ((rc = agency_builder(b, agency, &tb)))
+			return rc;
+		if ((rc = git_treebuilder_remove(tb, code)))
+			return cf_git_error(rc, "history: remove dossier");
+	}
+	return 0;
+}
+
+/* Checks one change and returns its agency folder (NULL state: a deletion). */
+static int check_change(const char *code, const json_t *state, char agency[SCHEMA_CODE_MAX])
+{
+	const char *a, *c;
+	int rc;
+
+	if ((rc = code_agency(code, agency)))
+		return rc;
+	if (json_is_null(state))
+		return 0;
+	if (!json_is_object(state))
+		return ds_error_set(DS_EINVALID, "history: %s: the state must be an object", code);
+	c = json_string_value(json_object_get(state, "code"));
+	if (c && strcmp(c, code) != 0)
+		return ds_error_set(DS_EINVALID, "history: %s: the state says code %s", code, c);
+	a = json_string_value(json_object_get(state, "agency"));
+	if (a && !agency_ok(a))
+		return ds_error_set(DS_EINVALID, "history: %s: bad agency \"%s\"", code, a);
+	if (a)
+		snprintf(agency, SCHEMA_CODE_MAX, "%s", a);
+	return 0;
+}
+
+static int apply_change(build *b, const char *code, const json_t *state)
+{
+	char agency[SCHEMA_CODE_MAX];
+	git_treebuilder *tb;
+	git_oid tree;
+	int rc;
+
+	if ((rc = check_change(code, state, agency)))
+		return rc;
+	if (json_is_null(state))
+		return remove_elsewhere(b, code, NULL);
+	if ((rc = remove_elsewhere(b, code, agency)) || (rc = agency_builder(b, agency, &tb)) ||
+	    (rc = cf_layout_write(b->h->repo, state, &tree)))
+		return rc;
+	rc = git_treebuilder_insert(NULL, tb, code, &tree, GIT_FILEMODE_TREE);
+	return rc ? cf_git_error(rc, "history: tree entry") : 0;
+}
+
+/* Writes the agency folders and the root tree. */
+static int write_root(build *b, git_oid *out)
+{
+	git_treebuilder *root = NULL;
+	git_oid oid;
+	size_t i;
+	int rc;
+
+	if ((rc = git_treebuilder_new(&root, b->h->repo, b->base)))
+		return cf_git_error(rc, "history: tree");
+	for (i = 0; i < b->n && rc == 0; i++) {
+		if (git_treebuilder_entrycount(b->v[i].tb) == 0) {
+			if (git_treebuilder_get(root, b->v[i].name))
+				rc = git_treebuilder_remove(root, b->v[i].name);
+			continue;
+		}
+		rc = git_treebuilder_write(&oid, b->v[i].tb);
+		if (rc == 0)
+			rc = git_treebuilder_insert(NULL, root, b->v[i].name, &oid,
+						    GIT_FILEMODE_TREE);
+	}
+	if (rc == 0)
+		rc = git_treebuilder_write(out, root);
+	git_treebuilder_free(root);
+	return rc ? cf_git_error(rc, "history: write tree") : 0;
+}
+
+static int build_tree(conflict_history *h, git_tree *base, const json_t *changes, git_oid *out)
+{
+	build b = {h, base, NULL, 0};
+	json_t *codes = cf_key_union(changes, NULL, NULL), *c;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(codes, i, c)
+	{
+		const char *code = json_string_value(c);
+		if ((rc = apply_change(&b, code, json_object_get(changes, code))))
+			break;
+	}
+	if (rc == 0)
+		rc = write_root(&b, out);
+	for (i = 0; i < b.n; i++)
+		git_treebuilder_free(b.v[i].tb);
+	free(b.v);
+	json_decref(codes);
+	return rc;
+}
+
+/* The commit message: the text, a blank line, then "Key: value" trailers. */
+static int build_message(const conflict_commit *c, ds_buf *msg)
+{
+	const char *text = c->message && *c->message ? c->message : "dossync", *key;
+	size_t n = strlen(text);
+	json_t *v;
+
+	while (n > 0 && text[n - 1] == '\n')
+		n--;
+	ds_buf_add(msg, text, n);
+	ds_buf_puts(msg, "\n");
+	if (json_object_size(c->trailers) > 0)
+		ds_buf_puts(msg, "\n");
+	json_object_foreach((json_t *)c->trailers, key, v)
+	{
+		const char *s = json_string_value(v);
+		if (!*key || strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					 "0123456789-") != strlen(key))
+			return ds_error_set(DS_EINVALID, "history: bad trailer key \"%s\"", key);
+		if (!s || strchr(s, '\n'))
+			return ds_error_set(DS_EINVALID, "history: trailer %s must be one line",
+					    key);
+		ds_buf_printf(msg, "%s: %s\n", key, s);
+	}
+	return 0;
+}
+
+static int check_commit(const conflict_commit *c)
+{
+	if (!c || !cf_branch_ok(c->branch))
+		return ds_error_set(DS_EINVALID, "history: commit to an unknown branch");
+	if (c->merge_parent && !cf_branch_ok(c->merge_parent))
+		return ds_error_set(DS_EINVALID, "history: unknown merge parent \"%s\"",
+				    c->merge_parent);
+	if (!json_is_object(c->changes))
+		return ds_error_set(DS_EINVALID, "history: changes must be an object");
+	if (c->trailers && !json_is_object(c->trailers))
+		return ds_error_set(DS_EINVALID, "history: trailers must be an object");
+	if (c->node && (!*c->node || strpbrk(c->node, "<>\n")))
+		return ds_error_set(DS_EINVALID, "history: bad node name \"%s\"", c->node);
+	return 0;
+}
+
+/* The parents (head of the branch, then the merge parent's head) and the base tree. */
+static int parents(conflict_history *h, const conflict_commit *c, git_commit *p[2], size_t *np,
+		   git_tree **base)
+{
+	git_oid oid;
+	int rc;
+
+	*np = 0;
+	*base = NULL;
+	rc = branch_head(h, c->branch, &oid);
+	if (rc == 0) {
+		if ((rc = git_commit_lookup(&p[(*np)++], h->repo, &oid)) ||
+		    (rc = git_commit_tree(base, p[0])))
+			return cf_git_error(rc, "history: read head");
+	} else if (rc != DS_ENOTFOUND) {
+		return rc;
+	}
+	if (!c->merge_parent)
+		return 0;
+	if ((rc = branch_head(h, c->merge_parent, &oid)))
+		return rc;
+	if ((rc = git_commit_lookup(&p[(*np)++], h->repo, &oid)))
+		return cf_git_error(rc, "history: read merge parent");
+	return 0;
+}
+
+static int commit_in_batch(conflict_history *h, const conflict_commit *c,
+			   char out[CONFLICT_OID_HEX])
+{
+	git_commit *p[2] = {NULL, NULL};
+	git_tree *base = NULL, *tree = NULL;
+	git_signature *sig = NULL;
+	ds_buf msg = DS_BUF_INIT;
+	git_oid tree_oid, oid;
+	size_t np = 0, i;
+	int rc;
+
+	if ((rc = build_message(c, &msg)) || (rc = parents(h, c, p, &np, &base)) ||
+	    (rc = build_tree(h, base, c->changes, &tree_oid)))
+		goto done;
+	if ((rc = git_tree_lookup(&tree, h->repo, &tree_oid))) {
+		rc = cf_git_error(rc, "history: read tree");
+		goto done;
+	}
+	if (!c->merge_parent && (base ? git_oid_equal(&tree_oid, git_tree_id(base))
+				      : git_tree_entrycount(tree) == 0)) {
+		if (out && np)
+			git_oid_tostr(out, CONFLICT_OID_HEX, git_commit_id(p[0]));
+		goto done; /* nothing changed */
+	}
+	if ((rc = git_signature_new(&sig, "dossync", c->node ? c->node : "dossync",
+				    c->when ? c->when : ds_time_now(), VN_OFFSET_MIN)) ||
+	    (rc = git_commit_create(&oid, h->repo, NULL, sig, sig, NULL, msg.ptr, tree, np,
+				    (const git_commit **)p))) {
+		rc = cf_git_error(rc, "history: commit");
+		goto done;
+	}
+	set_pending(h, c->branch, &oid);
+	h->batch_commits++;
+	if (out)
+		git_oid_tostr(out, CONFLICT_OID_HEX, &oid);
+done:
+	for (i = 0; i < 2; i++)
+		git_commit_free(p[i]);
+	git_tree_free(base);
+	git_tree_free(tree);
+	git_signature_free(sig);
+	ds_buf_release(&msg);
+	return rc;
+}
+
+int conflict_history_commit(conflict_history *h, const conflict_commit *c,
+			    char out[CONFLICT_OID_HEX])
+{
+	int implicit, rc;
+
+	if (out)
+		out[0] = '\0';
+	if ((rc = check_commit(c)))
+		return rc;
+	implicit = !h->in_batch;
+	if (implicit)
+		conflict_history_begin(h);
+	rc = commit_in_batch(h, c, out);
+	if (implicit) {
+		if (rc == 0)
+			return conflict_history_flush(h);
+		discard(h);
+	}
+	return rc;
+}

@@ -1,0 +1,589 @@
+/* validate.c: what a dossier may hold (DESIGN.md "Dossier JSON", DOMAIN.md): a table of
+ * fields per object (kind, required, content check), walked recursively, then the checks
+ * that tie fields together. Every string is normalised to NFC first, so two nodes given
+ * the same text typed two ways store the same bytes. Messages name the field's path:
+ * "fees[lp1].amount: must be a whole number of VND ≥ 0".
+ */
+#include "schema/schema_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PATH_LEN 512
+#define ITEM_ID_MAX 96 /* room for "s-<node>-<seq>" with a 64-character node name */
+#define VND_MAX 1000000000000LL
+
+enum kind { K_STR, K_INT, K_BOOL, K_TIME, K_OBJ, K_LIST };
+
+typedef struct field {
+	const char *name;
+	enum kind kind;
+	int required;
+	int (*ok)(const json_t *v);  /* content check beyond the kind; NULL: none */
+	const char *msg;             /* what a wrong value must be; NULL: the kind's */
+	const struct field *sub;     /* K_OBJ: its fields; K_LIST: each item's fields */
+} field;
+
+/* ---------------------------------------------------------------- content checks */
+static int chars_in(const char *s, const char *set, size_t lo, size_t hi)
+{
+	size_t n = strlen(s);
+
+	return n >= lo && n <= hi && strspn(s, set) == n;
+}
+
+#define DIGITS "0123456789"
+#define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
+int schema_id_ok(const char *s, size_t max)
+{
+	return s && chars_in(s, ID_CHARS, 1, max);
+}
+
+static int nonempty(const json_t *v)
+{
+	return json_string_length(v) > 0;
+}
+
+/* 1 to 200 characters (code points, not bytes). */
+static int person_name(const json_t *v)
+{
+	const unsigned char *p = (const unsigned char *)json_string_value(v);
+	size_t n = 0;
+
+	for (; *p; p++)
+		n += (*p & 0xC0) != 0x80;
+	return n >= 1 && n <= 200;
+}
+
+static int procedure_code(const json_t *v)
+{
+	return chars_in(json_string_value(v), DIGITS ".", 1, 20);
+}
+
+static int field_code(const json_t *v)
+{
+	return chars_in(json_string_value(v), ID_CHARS, 1, 20);
+}
+
+static int cccd(const json_t *v)
+{
+	return chars_in(json_string_value(v), DIGITS, 12, 12);
+}
+
+/* 0 followed by 9 or 10 digits, or +84 followed by 9 or 10 digits. */
+static int phone(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (s[0] == '0')
+		return chars_in(s + 1, DIGITS, 9, 10);
+	if (strncmp(s, "+84", 3) == 0)
+		return chars_in(s + 3, DIGITS, 9, 10);
+	return 0;
+}
+
+/* One '@' after a non-empty local part, a domain with an inner dot, no spaces. */
+static int email(const json_t *v)
+{
+	const char *s = json_string_value(v), *at = strchr(s, '@'), *dot;
+
+	if (!at || at == s || strchr(at + 1, '@') || strpbrk(s, " \t\r\n"))
+		return 0;
+	dot = strchr(at + 1, '.');
+	return dot && dot > at + 1 && dot[1] && s[strlen(s) - 1] != '.';
+}
+
+static int item_id(const json_t *v)
+{
+	return schema_id_ok(json_string_value(v), ITEM_ID_MAX);
+}
+
+static int sha256_hex(const json_t *v)
+{
+	return chars_in(json_string_value(v), DIGITS "abcdef", 64, 64);
+}
+
+static int agency(const json_t *v)
+{
+	return schema_agency_check(json_string_value(v)) == 0;
+}
+
+static int dossier_code(const json_t *v)
+{
+	return schema_code_parse(json_string_value(v), NULL, NULL, NULL, NULL, NULL) == 0;
+}
+
+static int channel(const json_t *v)
+{
+	json_int_t c = json_integer_value(v);
+
+	return c >= 1 && c <= 3;
+}
+
+static int status(const json_t *v)
+{
+	json_int_t s = json_integer_value(v);
+
+	return s >= 1 && s <= SCHEMA_STATUS_MAX;
+}
+
+/* A status that can move to 7, so 7 can move back to it (status.c). */
+static int prior_status(const json_t *v)
+{
+	json_int_t p = json_integer_value(v);
+
+	return p >= 1 && p <= SCHEMA_STATUS_MAX && schema_status_legal((int)p, 7, 0);
+}
+
+static int count(const json_t *v)
+{
+	return json_integer_value(v) >= 0;
+}
+
+static int vnd(const json_t *v)
+{
+	return json_integer_value(v) >= 0 && json_integer_value(v) <= VND_MAX;
+}
+
+/* ---------------------------------------------------------------- the tables */
+#define END {NULL, K_STR, 0, NULL, NULL, NULL}
+#define ID {"id", K_STR, 1, item_id, "must be 1-96 characters of A-Z a-z 0-9 . _ -", NULL}
+#define STR(n) {n, K_STR, 0, NULL, NULL, NULL}
+#define TIME(n, req) {n, K_TIME, req, NULL, NULL, NULL}
+#define MSG_CCCD "must be 12 digits (CCCD)"
+#define MSG_PHONE "must be 0 or +84 followed by 9 or 10 digits"
+#define MSG_EMAIL "must be an e-mail address like name@example.vn"
+#define MSG_NAME "must be 1 to 200 characters"
+#define MSG_STATUS "must be a status code 1 to 10"
+#define MSG_COUNT "must be a whole number ≥ 0"
+
+static const field procedure_f[] = {
+	{"code", K_STR, 1, procedure_code, "must be 1-20 digits and dots, like 1.001193", NULL},
+	{"name", K_STR, 1, nonempty, "must not be empty", NULL},
+	END,
+};
+
+static const field representative_f[] = {
+	{"name", K_STR, 1, person_name, MSG_NAME, NULL},
+	{"id_number", K_STR, 0, cccd, MSG_CCCD, NULL},
+	{"phone", K_STR, 0, phone, MSG_PHONE, NULL},
+	STR("relation"),
+	END,
+};
+
+static const field applicant_f[] = {
+	{"name", K_STR, 1, person_name, MSG_NAME, NULL},
+	{"id_number", K_STR, 0, cccd, MSG_CCCD, NULL},
+	{"phone", K_STR, 0, phone, MSG_PHONE, NULL},
+	{"email", K_STR, 0, email, MSG_EMAIL, NULL},
+	STR("address"),
+	{"representative", K_OBJ, 0, NULL, NULL, representative_f},
+	END,
+};
+
+static const field component_f[] = {
+	ID,
+	STR("code"),
+	{"name", K_STR, 1, nonempty, "must not be empty", NULL},
+	{"originals", K_INT, 0, count, MSG_COUNT, NULL},
+	{"copies", K_INT, 0, count, MSG_COUNT, NULL},
+	{"digitised", K_BOOL, 0, NULL, NULL, NULL},
+	END,
+};
+
+static const field fee_f[] = {
+	ID,
+	STR("code"),
+	{"amount", K_INT, 0, vnd, "must be a whole number of VND ≥ 0", NULL},
+	{"paid", K_BOOL, 0, NULL, NULL, NULL},
+	TIME("paid_at", 0),
+	END,
+};
+
+static const field progress_f[] = {
+	ID,
+	STR("who"),
+	STR("role"),
+	STR("unit"),
+	TIME("when", 1),
+	STR("what"),
+	{"status", K_INT, 0, status, MSG_STATUS, NULL},
+	END,
+};
+
+static const field supplement_f[] = {
+	ID,
+	TIME("requested_at", 1),
+	STR("reason"),
+	TIME("due_at", 0),
+	TIME("received_at", 0),
+	STR("by"),
+	END,
+};
+
+static const field result_f[] = {
+	STR("number"),
+	STR("name"),
+	TIME("issued_at", 0),
+	STR("note"),
+	END,
+};
+
+static const field attachment_f[] = {
+	ID,
+	STR("name"),
+	STR("mime"),
+	{"size", K_INT, 0, count, MSG_COUNT, NULL},
+	{"sha256", K_STR, 0, sha256_hex, "must be 64 lower-case hex digits", NULL},
+	END,
+};
+
+static const field dossier_f[] = {
+	{"code", K_STR, 1, dossier_code,
+	 "must be a dossier code AGENCY-yyMMdd-NNNN with a real date, like "
+	 "000.00.12.H22-240414-0001",
+	 NULL},
+	{"agency", K_STR, 1, agency, "must be an agency ID like 000.00.12.H22", NULL},
+	{"procedure", K_OBJ, 1, NULL, NULL, procedure_f},
+	{"field", K_STR, 0, field_code, "must be 1-20 characters of A-Z a-z 0-9 . _ -", NULL},
+	STR("handling_unit"),
+	{"channel", K_INT, 1, channel, "must be 1 (in person), 2 (online) or 3 (postal)", NULL},
+	{"applicant", K_OBJ, 1, NULL, NULL, applicant_f},
+	STR("summary"),
+	TIME("submitted_at", 0),
+	TIME("received_at", 1),
+	TIME("due_at", 1),
+	TIME("original_due_at", 0),
+	TIME("finished_at", 0),
+	TIME("returned_at", 0),
+	{"status", K_INT, 1, status, MSG_STATUS, NULL},
+	{"prior_status", K_INT, 0, prior_status,
+	 "must be the status held before 7: 1, 2, 4, 5 or 6", NULL},
+	{"components", K_LIST, 0, NULL, NULL, component_f},
+	{"fees", K_LIST, 0, NULL, NULL, fee_f},
+	{"progress", K_LIST, 0, NULL, NULL, progress_f},
+	{"supplements", K_LIST, 0, NULL, NULL, supplement_f},
+	{"result", K_OBJ, 0, NULL, NULL, result_f},
+	{"attachments", K_LIST, 0, NULL, NULL, attachment_f},
+	END,
+};
+
+/* ---------------------------------------------------------------- the walk */
+static int check_object(const field *fields, const json_t *obj, const char *path);
+
+static int bad(const char *path, const char *what)
+{
+	return ds_error_set(DS_EINVALID, "%s: %s", path, what);
+}
+
+/* Writes a field path; a path too long for PATH_LEN is cut (it only labels a message). */
+static void pathf(char out[PATH_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pathf(char out[PATH_LEN], const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, PATH_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static void join(char out[PATH_LEN], const char *path, const char *name)
+{
+	pathf(out, "%s%s%s", path, path[0] ? "." : "", name);
+}
+
+/* Whether v has the JSON type of kind (a time is a string here). */
+static int kind_ok(enum kind k, const json_t *v)
+{
+	switch (k) {
+	case K_STR:
+	case K_TIME:
+		return json_is_string(v);
+	case K_INT:
+		return json_is_integer(v);
+	case K_BOOL:
+		return json_is_boolean(v);
+	case K_OBJ:
+		return json_is_object(v);
+	case K_LIST:
+		return json_is_array(v);
+	}
+	return 0;
+}
+
+static const char *kind_msg(enum kind k)
+{
+	static const char *const msg[] = {
+		[K_STR] = "must be text",
+		[K_INT] = "must be a whole number",
+		[K_BOOL] = "must be true or false",
+		[K_TIME] = "must be a time with its offset, like 2024-04-14T07:00:00+07:00",
+		[K_OBJ] = "must be an object",
+		[K_LIST] = "must be a list",
+	};
+	return msg[k];
+}
+
+/* What a value is, for "must be text (got a number)". */
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "a list";
+	case JSON_STRING:
+		return "text";
+	case JSON_INTEGER:
+		return "a whole number";
+	case JSON_REAL:
+		return "a number with a fraction";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "true or false";
+	default:
+		return "null";
+	}
+}
+
+/* The path of item i of a list: "fees[lp1]" by its id when it has a usable one. */
+static void item_path(char out[PATH_LEN], const char *path, const json_t *item, size_t i)
+{
+	const char *id = json_string_value(json_object_get(item, "id"));
+
+	if (id && schema_id_ok(id, ITEM_ID_MAX))
+		pathf(out, "%s[%s]", path, id);
+	else
+		pathf(out, "%s[%zu]", path, i);
+}
+
+static int check_list(const field *item_f, const json_t *list, const char *path)
+{
+	char sub[PATH_LEN];
+	json_t *seen = json_object(), *item;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(list, i, item)
+	{
+		item_path(sub, path, item, i);
+		if (!json_is_object(item)) {
+			rc = bad(sub, "each item must be an object with an id");
+			break;
+		}
+		if ((rc = check_object(item_f, item, sub)))
+			break;
+		if (json_object_get(seen, json_string_value(json_object_get(item, "id")))) {
+			rc = bad(sub, "the id is used by another item of the list");
+			break;
+		}
+		json_object_set_new(seen, json_string_value(json_object_get(item, "id")),
+				    json_true());
+	}
+	json_decref(seen);
+	return rc;
+}
+
+static int check_value(const field *f, const json_t *v, const char *path)
+{
+	if (json_is_null(v))
+		return bad(path, "null is not allowed (leave the field out instead)");
+	if (!kind_ok(f->kind, v))
+		return ds_error_set(DS_EINVALID, "%s: %s (got %s)", path,
+				    f->msg ? f->msg : kind_msg(f->kind), type_name(v));
+	if (f->kind == K_TIME && ds_time_parse(json_string_value(v), NULL, NULL))
+		return bad(path, kind_msg(K_TIME));
+	if (f->ok && !f->ok(v))
+		return bad(path, f->msg);
+	if (f->kind == K_OBJ)
+		return check_object(f->sub, v, path);
+	if (f->kind == K_LIST)
+		return check_list(f->sub, v, path);
+	return 0;
+}
+
+static const field *find_field(const field *fields, const char *name)
+{
+	for (; fields->name; fields++)
+		if (strcmp(fields->name, name) == 0)
+			return fields;
+	return NULL;
+}
+
+/* Every field in table order, then any key the table does not know (the smallest one,
+ * so the message does not depend on key order). */
+static int check_object(const field *fields, const json_t *obj, const char *path)
+{
+	char sub[PATH_LEN];
+	const char *key, *unknown = NULL;
+	const field *f;
+	json_t *v;
+	int rc;
+
+	for (f = fields; f->name; f++) {
+		join(sub, path, f->name);
+		v = json_object_get(obj, f->name);
+		if (!v && f->required)
+			return bad(sub, "is required");
+		if (v && (rc = check_value(f, v, sub)))
+			return rc;
+	}
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		if (!find_field(fields, key) && (!unknown || strcmp(key, unknown) < 0))
+			unknown = key;
+	}
+	if (unknown) {
+		join(sub, path, unknown);
+		return ds_error_set(DS_EINVALID, "unknown field '%s'", sub);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- text */
+static int has_nul(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
+
+static int not_utf8(const char *s, size_t n)
+{
+	char *out = NULL;
+	int rc = ds_text_nfc(s, &out);
+
+	free(out);
+	return rc != 0;
+}
+
+/* Finds the first string (or key) of v for which bad_text() holds; 1 and its path in
+ * out when there is one. */
+static int find_text(const json_t *v, const char *path, int (*bad_text)(const char *, size_t),
+		     char out[PATH_LEN])
+{
+	char sub[PATH_LEN];
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (json_is_string(v) && bad_text(json_string_value(v), json_string_length(v))) {
+		pathf(out, "%s", path[0] ? path : "(top)");
+		return 1;
+	}
+	json_array_foreach(v, i, item)
+	{
+		pathf(sub, "%s[%zu]", path, i);
+		if (find_text(item, sub, bad_text, out))
+			return 1;
+	}
+	json_object_foreach((json_t *)v, key, item)
+	{
+		join(sub, path, key);
+		if (bad_text(key, strlen(key))) {
+			pathf(out, "%s", sub);
+			return 1;
+		}
+		if (find_text(item, sub, bad_text, out))
+			return 1;
+	}
+	return 0;
+}
+
+/* A new NFC copy of v in *out, after refusing NUL characters (NFC would cut the text
+ * there) and naming the field that holds invalid UTF-8. */
+static int normalise(const json_t *v, json_t **out)
+{
+	char where[PATH_LEN];
+
+	*out = NULL;
+	if (find_text(v, "", has_nul, where))
+		return bad(where, "text must not contain NUL characters");
+	*out = json_incref((json_t *)v);
+	if (ds_json_nfc(out) == 0)
+		return 0;
+	json_decref(*out);
+	*out = NULL;
+	if (find_text(v, "", not_utf8, where))
+		return bad(where, "text is not valid UTF-8");
+	return DS_EINVALID;
+}
+
+/* ---------------------------------------------------------------- whole dossiers */
+static int64_t time_of(const json_t *d, const char *key)
+{
+	int64_t t = 0;
+
+	ds_time_parse(json_string_value(json_object_get(d, key)), &t, NULL);
+	return t;
+}
+
+/* What ties fields together; every field already has its kind and content. */
+static int cross_check(const json_t *d)
+{
+	char ag[SCHEMA_CODE_MAX];
+	const char *agency_v = json_string_value(json_object_get(d, "agency"));
+
+	schema_code_parse(json_string_value(json_object_get(d, "code")), ag, NULL, NULL, NULL,
+			  NULL);
+	if (strcmp(ag, agency_v) != 0)
+		return ds_error_set(DS_EINVALID,
+				    "code: its agency part '%s' differs from agency '%s'", ag,
+				    agency_v);
+	if (time_of(d, "due_at") < time_of(d, "received_at"))
+		return bad("due_at", "must not be before received_at");
+	if (json_object_get(d, "prior_status") &&
+	    json_integer_value(json_object_get(d, "status")) != 7)
+		return bad("prior_status", "allowed only while status is 7");
+	return 0;
+}
+
+int schema_dossier_validate(json_t **dossier)
+{
+	json_t *v = NULL;
+	int rc;
+
+	if (!dossier || !json_is_object(*dossier))
+		return ds_error_set(DS_EINVALID, "a dossier must be a JSON object");
+	if ((rc = normalise(*dossier, &v)))
+		return rc;
+	if ((rc = check_object(dossier_f, v, "")) || (rc = cross_check(v))) {
+		json_decref(v);
+		return rc;
+	}
+	json_decref(*dossier);
+	*dossier = v;
+	return 0;
+}
+
+int schema_patch_check(const json_t *patch)
+{
+	static const char *const fixed[] = {"code", "agency"};
+	static const char *const moves[] = {"status", "prior_status"};
+	size_t i;
+
+	if (!json_is_object(patch))
+		return ds_error_set(DS_EINVALID, "a patch must be a JSON object");
+	for (i = 0; i < DS_ARRAY_LEN(fixed); i++)
+		if (json_object_get(patch, fixed[i]))
+			return bad(fixed[i], "cannot be changed once issued");
+	for (i = 0; i < DS_ARRAY_LEN(moves); i++)
+		if (json_object_get(patch, moves[i]))
+			return bad(moves[i], "status changes go through a transition");
+	return 0;
+}
+
+int schema_dossier_overdue(const json_t *dossier, int64_t now)
+{
+	json_t *st = json_object_get(dossier, "status");
+	int64_t due;
+
+	/* 9 (result ready at the counter) has ended processing: it is no longer late. */
+	if (!json_is_integer(st) || schema_status_terminal((int)json_integer_value(st)) ||
+	    json_integer_value(st) == 9)
+		return 0;
+	if (ds_time_parse(json_string_value(json_object_get(dossier, "due_at")), &due, NULL))
+		return 0;
+	return now > due;
+}

@@ -1,0 +1,181 @@
+/* body.c: request and response bodies: canonical JSON compressed with zlib (RFC 1950,
+ * "Content-Encoding: deflate"). Inflating is capped so that a small hostile body cannot
+ * grow into gigabytes (a zip bomb), and a corrupt, truncated or padded stream is refused. */
+#include "sync/sync.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+#define CHUNK (64u << 10)
+
+/* Room for the next chunk of output in out, honouring its own cap; 0 when it is full. */
+static size_t room(const ds_buf *out)
+{
+	if (out->max && out->len >= out->max)
+		return 0;
+	if (out->max && out->max - out->len < CHUNK)
+		return out->max - out->len;
+	return CHUNK;
+}
+
+/* Feeds the next piece of the input (zlib counts in uInt; n is a size_t). */
+static void feed(z_stream *z, const unsigned char **p, size_t *left)
+{
+	size_t take = *left < UINT_MAX ? *left : UINT_MAX;
+
+	if (z->avail_in || !take)
+		return;
+	z->next_in = (unsigned char *)*p;
+	z->avail_in = (uInt)take;
+	*p += take;
+	*left -= take;
+}
+
+/* Appends the zlib stream of p[0..n) to out. */
+int sync_deflate(const void *p, size_t n, int level, ds_buf *out)
+{
+	z_stream z = {0};
+	const unsigned char *in = p;
+	size_t start = out->len, left = n, space;
+	int zr = Z_OK, rc = 0;
+
+	if (level < 0 || level > 9)
+		return ds_error_set(DS_EINVALID, "deflate: level %d is not 0..9", level);
+	if (deflateInit(&z, level) != Z_OK)
+		return ds_error_set(DS_ERROR, "deflate: cannot start zlib");
+	while (zr != Z_STREAM_END) {
+		feed(&z, &in, &left);
+		if (!(space = room(out))) {
+			rc = ds_error_set(DS_ETOOBIG, "deflate: output over %zu bytes", out->max);
+			goto done;
+		}
+		if ((rc = ds_buf_grow(out, space)))
+			goto done;
+		z.next_out = (unsigned char *)out->ptr + out->len;
+		z.avail_out = (uInt)space;
+		zr = deflate(&z, left ? Z_NO_FLUSH : Z_FINISH);
+		out->len += space - z.avail_out;
+		out->ptr[out->len] = '\0';
+		if (zr == Z_STREAM_ERROR) {
+			rc = ds_error_set(DS_ERROR, "deflate: zlib stream error");
+			goto done;
+		}
+	}
+done:
+	deflateEnd(&z);
+	if (rc) {
+		out->len = start;
+		if (out->cap)
+			out->ptr[start] = '\0';
+	}
+	return rc;
+}
+
+/* One inflate step into out; produced counts the bytes of this stream, at most max + 1. */
+static int inflate_step(z_stream *z, ds_buf *out, size_t max, size_t *produced)
+{
+	size_t space = max + 1 - *produced;
+	int zr, rc;
+
+	if (space > CHUNK)
+		space = CHUNK;
+	if ((rc = ds_buf_grow(out, space)))
+		return rc;
+	z->next_out = (unsigned char *)out->ptr + out->len;
+	z->avail_out = (uInt)space;
+	zr = inflate(z, Z_NO_FLUSH);
+	out->len += space - z->avail_out;
+	*produced += space - z->avail_out;
+	out->ptr[out->len] = '\0';
+	if (*produced > max)
+		return ds_error_set(DS_ETOOBIG, "inflated body over %zu bytes", max);
+	switch (zr) {
+	case Z_OK:
+		return 0;
+	case Z_STREAM_END:
+		return 1;
+	case Z_DATA_ERROR:
+		return ds_error_set(DS_EINVALID, "corrupt zlib body: %s",
+		                    z->msg ? z->msg : "data error");
+	case Z_NEED_DICT:
+		return ds_error_set(DS_EINVALID, "corrupt zlib body: asks for a dictionary");
+	case Z_BUF_ERROR:
+		return ds_error_set(DS_EINVALID, "truncated zlib body");
+	default:
+		return ds_error_set(DS_ERROR, "inflate failed (zlib error %d)", zr);
+	}
+}
+
+/* Appends the inflated p[0..n) to out; max 0 means SYNC_MAX_INFLATED. */
+int sync_inflate(const void *p, size_t n, size_t max, ds_buf *out)
+{
+	z_stream z = {0};
+	const unsigned char *in = p;
+	size_t start = out->len, left = n, produced = 0;
+	int rc = 0;
+
+	if (!max)
+		max = SYNC_MAX_INFLATED;
+	if (max == SIZE_MAX)
+		max--; /* inflate_step counts to max + 1 */
+	if (inflateInit(&z) != Z_OK)
+		return ds_error_set(DS_ERROR, "inflate: cannot start zlib");
+	for (;;) {
+		feed(&z, &in, &left);
+		rc = inflate_step(&z, out, max, &produced);
+		if (rc == 1) {
+			rc = 0;
+			break;
+		}
+		if (rc)
+			goto done;
+		/* Everything was read, there was room, and the stream has not ended. */
+		if (!z.avail_in && !left && z.avail_out) {
+			rc = ds_error_set(DS_EINVALID, "truncated zlib body");
+			goto done;
+		}
+	}
+	if (z.avail_in || left)
+		rc = ds_error_set(DS_EINVALID, "%zu bytes of garbage after the zlib body",
+		                  (size_t)z.avail_in + left);
+done:
+	inflateEnd(&z);
+	if (rc) {
+		out->len = start;
+		if (out->cap)
+			out->ptr[start] = '\0';
+	}
+	return rc;
+}
+
+int sync_body_encode(const json_t *doc, ds_buf *out)
+{
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (!doc)
+		return ds_error_set(DS_EINVALID, "body: no document");
+	if ((rc = ds_json_canonical(doc, &text, &len)))
+		return rc;
+	rc = sync_deflate(text, len, 9, out);
+	free(text);
+	return rc;
+}
+
+int sync_body_decode(const void *p, size_t n, size_t max_inflated, json_t **out)
+{
+	ds_buf text = DS_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if ((rc = sync_inflate(p, n, max_inflated, &text)))
+		goto done;
+	if ((rc = ds_json_parse(text.ptr, text.len, out)))
+		ds_error_wrap(rc, "body");
+done:
+	ds_buf_release(&text);
+	return rc;
+}

@@ -1,0 +1,403 @@
+/* docs.c: the three documents of docs/PROTOCOL.md: a push batch, its receipts, and a pull
+ * page, each a JSON object with its lists laid out by column (cols.c) and sent as a zlib
+ * body (body.c). Encoders check what they are given; decoders refuse every wrong shape
+ * with DS_EINVALID. Unknown top-level members are ignored (room for additions). */
+#include "sync/sync.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int is_hex64(const char *s)
+{
+	size_t i;
+
+	if (!s || strlen(s) != 64)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* A node name: 1 to 64 of [A-Za-z0-9._-]. */
+static int node_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 1 || n > 64)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* The integer member key of obj when it is at least min; else DS_EINVALID. */
+static int get_int(const json_t *obj, const char *key, json_int_t min, const char *what,
+                   json_int_t *out)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < min)
+		return ds_error_set(DS_EINVALID, "%s: %s must be an integer of at least %lld", what,
+		                    key, (long long)min);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* Decodes a body into an object and its columns member cols_key into at most max_rows
+ * records. The row count is checked first: a tiny document must not make us build a
+ * million empty objects. */
+static int open_doc(const void *body, size_t n, const char *what, const char *cols_key,
+                    size_t max_rows, json_t **doc, json_t **records)
+{
+	const json_t *rows;
+	int rc;
+
+	*records = NULL;
+	if ((rc = sync_body_decode(body, n, SYNC_MAX_INFLATED, doc)))
+		return ds_error_wrap(rc, "%s", what);
+	if (!json_is_object(*doc))
+		return ds_error_set(DS_EINVALID, "%s: the body is not a JSON object", what);
+	rows = json_object_get(json_object_get(*doc, cols_key), "n");
+	if (json_is_integer(rows) && json_integer_value(rows) > (json_int_t)max_rows)
+		return ds_error_set(DS_EINVALID, "%s: %lld %s, at most %zu", what,
+		                    (long long)json_integer_value(rows), cols_key, max_rows);
+	if ((rc = sync_cols_decode(json_object_get(*doc, cols_key), records)) &&
+	    strcmp(what, cols_key))
+		return ds_error_wrap(rc, "%s: %s", what, cols_key);
+	if (rc)
+		return ds_error_wrap(rc, "%s", what);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- push */
+
+/* Checks the batch and returns it without seq, op_id, hash and prev_hash. */
+static int bare_ops(const char *node, const json_t *ops, json_int_t *first, json_t **out)
+{
+	const json_t *seq0 = json_object_get(json_array_get(ops, 0), "seq");
+	json_t *bare = json_array();
+	char want[128];
+	size_t i;
+
+	*out = NULL;
+	if (!json_is_integer(seq0) || json_integer_value(seq0) < 1 ||
+	    json_integer_value(seq0) > INT64_MAX - SYNC_MAX_BATCH_OPS) {
+		json_decref(bare);
+		return ds_error_set(DS_EINVALID, "push: ops[0].seq must be a positive integer");
+	}
+	*first = json_integer_value(seq0);
+	for (i = 0; i < json_array_size(ops); i++) {
+		const json_t *op = json_array_get(ops, i);
+		const json_t *seq = json_object_get(op, "seq");
+		json_t *copy;
+
+		snprintf(want, sizeof(want), "%s:%lld", node, (long long)(*first + (json_int_t)i));
+		if (!json_is_object(op) || !json_is_integer(seq) ||
+		    json_integer_value(seq) != *first + (json_int_t)i) {
+			json_decref(bare);
+			return ds_error_set(DS_EINVALID,
+			                    "push: ops[%zu].seq must be %lld (seqs "
+			                    "must be consecutive)",
+			                    i, (long long)(*first + (json_int_t)i));
+		}
+		if (!json_is_string(json_object_get(op, "op_id")) ||
+		    strcmp(json_string_value(json_object_get(op, "op_id")), want)) {
+			json_decref(bare);
+			return ds_error_set(DS_EINVALID, "push: ops[%zu].op_id must be \"%s\"", i,
+			                    want);
+		}
+		copy = json_copy((json_t *)op);
+		json_object_del(copy, "seq");
+		json_object_del(copy, "op_id");
+		json_object_del(copy, "hash");
+		json_object_del(copy, "prev_hash");
+		json_array_append_new(bare, copy);
+	}
+	*out = bare;
+	return 0;
+}
+
+int sync_push_encode(const char *node, const char *prev_hash, const char *final_hash,
+                     const json_t *ops, ds_buf *body)
+{
+	json_t *bare = NULL, *cols = NULL, *doc = NULL;
+	json_int_t first = 0;
+	int rc;
+
+	if (!node_ok(node))
+		return ds_error_set(DS_EINVALID, "push: the node name must be 1 to 64 of "
+		                                 "A-Z a-z 0-9 . _ -");
+	if (!is_hex64(prev_hash) || !is_hex64(final_hash))
+		return ds_error_set(DS_EINVALID, "push: prev_hash and hash must be 64 lowercase "
+		                                 "hex digits");
+	if (!json_is_array(ops) || json_array_size(ops) < 1 ||
+	    json_array_size(ops) > SYNC_MAX_BATCH_OPS)
+		return ds_error_set(DS_EINVALID, "push: a batch holds 1 to %d ops",
+		                    SYNC_MAX_BATCH_OPS);
+	if ((rc = bare_ops(node, ops, &first, &bare)) || (rc = sync_cols_encode(bare, &cols)))
+		goto done;
+	doc =
+	    json_pack("{s:i, s:s, s:I, s:s, s:s, s:O}", "v", SYNC_PROTOCOL_VERSION, "node", node,
+	              "first_seq", first, "prev_hash", prev_hash, "hash", final_hash, "ops", cols);
+	rc = sync_body_encode(doc, body);
+done:
+	json_decref(bare);
+	json_decref(cols);
+	json_decref(doc);
+	return rc;
+}
+
+static int push_header(const json_t *doc, json_int_t *first)
+{
+	const json_t *v = json_object_get(doc, "v"), *n;
+	json_int_t count;
+
+	if (!json_is_integer(v) || json_integer_value(v) != SYNC_PROTOCOL_VERSION)
+		return ds_error_set(DS_EINVALID, "push: v must be %d", SYNC_PROTOCOL_VERSION);
+	if (!node_ok(json_string_value(json_object_get(doc, "node"))))
+		return ds_error_set(DS_EINVALID, "push: node must be 1 to 64 of "
+		                                 "A-Z a-z 0-9 . _ -");
+	if (get_int(doc, "first_seq", 1, "push", first))
+		return DS_EINVALID;
+	if (*first > INT64_MAX - SYNC_MAX_BATCH_OPS)
+		return ds_error_set(DS_EINVALID, "push: first_seq is too large");
+	if (!is_hex64(json_string_value(json_object_get(doc, "prev_hash"))))
+		return ds_error_set(DS_EINVALID, "push: prev_hash must be 64 lowercase hex "
+		                                 "digits");
+	if (!is_hex64(json_string_value(json_object_get(doc, "hash"))))
+		return ds_error_set(DS_EINVALID, "push: hash must be 64 lowercase hex digits");
+	/* Refuse an oversized batch before building it. */
+	n = json_object_get(json_object_get(doc, "ops"), "n");
+	count = json_is_integer(n) ? json_integer_value(n) : 1;
+	if (count < 1 || count > SYNC_MAX_BATCH_OPS)
+		return ds_error_set(DS_EINVALID, "push: a batch holds 1 to %d ops",
+		                    SYNC_MAX_BATCH_OPS);
+	return 0;
+}
+
+/* Gives each op back its seq and op_id. */
+static int restore_ops(json_t *ops, const char *node, json_int_t first)
+{
+	static const char *const never[] = {"seq", "op_id", "hash", "prev_hash"};
+	size_t i, k;
+	json_t *op;
+
+	json_array_foreach(ops, i, op)
+	{
+		json_int_t seq = first + (json_int_t)i;
+		char id[128];
+
+		for (k = 0; k < DS_ARRAY_LEN(never); k++)
+			if (json_object_get(op, never[k]))
+				return ds_error_set(DS_EINVALID,
+				                    "push: ops[%zu] carries \"%s\", "
+				                    "which a push never sends",
+				                    i, never[k]);
+		snprintf(id, sizeof(id), "%s:%lld", node, (long long)seq);
+		json_object_set_new(op, "seq", json_integer(seq));
+		json_object_set_new(op, "op_id", json_string(id));
+	}
+	return 0;
+}
+
+int sync_push_decode(const void *body, size_t n, json_t **out)
+{
+	json_t *doc = NULL, *ops = NULL;
+	json_int_t first = 0;
+	const char *node;
+	int rc;
+
+	*out = NULL;
+	if ((rc = sync_body_decode(body, n, SYNC_MAX_INFLATED, &doc))) {
+		ds_error_wrap(rc, "push");
+		goto done;
+	}
+	if (!json_is_object(doc)) {
+		rc = ds_error_set(DS_EINVALID, "push: the body is not a JSON object");
+		goto done;
+	}
+	if ((rc = push_header(doc, &first)))
+		goto done;
+	if ((rc = sync_cols_decode(json_object_get(doc, "ops"), &ops))) {
+		ds_error_wrap(rc, "push: ops");
+		goto done;
+	}
+	node = json_string_value(json_object_get(doc, "node"));
+	if ((rc = restore_ops(ops, node, first)))
+		goto done;
+	*out = json_pack("{s:s, s:I, s:O, s:O, s:O}", "node", node, "first_seq", first, "prev_hash",
+	                 json_object_get(doc, "prev_hash"), "hash", json_object_get(doc, "hash"),
+	                 "ops", ops);
+done:
+	json_decref(doc);
+	json_decref(ops);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- receipts */
+
+/* A receipt: op_id; result; version (not required when rejected); state for a conflict;
+ * reason for a rejection. */
+static int receipt_check(const json_t *r, size_t i)
+{
+	static const char *const results[] = {"applied", "duplicate", "conflict", "rejected"};
+	const char *res = json_string_value(json_object_get(r, "result"));
+	const json_t *ver = json_object_get(r, "version"), *state = json_object_get(r, "state");
+	const json_t *reason = json_object_get(r, "reason");
+	size_t k;
+
+	if (!json_is_string(json_object_get(r, "op_id")))
+		return ds_error_set(DS_EINVALID, "receipts[%zu].op_id must be a string", i);
+	for (k = 0; res && k < DS_ARRAY_LEN(results); k++)
+		if (!strcmp(res, results[k]))
+			break;
+	if (!res || k == DS_ARRAY_LEN(results))
+		return ds_error_set(DS_EINVALID,
+		                    "receipts[%zu].result must be applied, "
+		                    "duplicate, conflict or rejected",
+		                    i);
+	if ((ver || k != 3) && (!json_is_integer(ver) || json_integer_value(ver) < 0))
+		return ds_error_set(DS_EINVALID,
+		                    "receipts[%zu].version must be a "
+		                    "non-negative integer",
+		                    i);
+	if ((state || k == 2) && !json_is_object(state))
+		return ds_error_set(DS_EINVALID, "receipts[%zu].state must be an object", i);
+	if ((reason || k == 3) && !json_is_string(reason))
+		return ds_error_set(DS_EINVALID, "receipts[%zu].reason must be a string", i);
+	return 0;
+}
+
+static int receipts_check(const json_t *receipts)
+{
+	size_t i;
+	int rc;
+
+	if (!json_is_array(receipts))
+		return ds_error_set(DS_EINVALID, "receipts: must be an array");
+	for (i = 0; i < json_array_size(receipts); i++)
+		if ((rc = receipt_check(json_array_get(receipts, i), i)))
+			return rc;
+	return 0;
+}
+
+int sync_receipts_encode(const json_t *receipts, ds_buf *body)
+{
+	json_t *cols = NULL, *doc = NULL;
+	int rc;
+
+	if ((rc = receipts_check(receipts)) || (rc = sync_cols_encode(receipts, &cols)))
+		goto done;
+	doc = json_pack("{s:O}", "receipts", cols);
+	rc = sync_body_encode(doc, body);
+done:
+	json_decref(cols);
+	json_decref(doc);
+	return rc;
+}
+
+int sync_receipts_decode(const void *body, size_t n, json_t **receipts)
+{
+	json_t *doc = NULL, *list = NULL;
+	int rc;
+
+	*receipts = NULL;
+	if ((rc = open_doc(body, n, "receipts", "receipts", SYNC_MAX_BATCH_OPS, &doc, &list)) ||
+	    (rc = receipts_check(list)))
+		goto done;
+	*receipts = list;
+	list = NULL;
+done:
+	json_decref(doc);
+	json_decref(list);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- pull */
+
+/* A change: cursor (increasing), code, version, state; op_id and node are strings, or
+ * null for a change central made without an op. */
+static int change_check(const json_t *c, size_t i, json_int_t *cursor)
+{
+	const json_t *op = json_object_get(c, "op_id"), *node = json_object_get(c, "node");
+	json_int_t cur, ver;
+	char what[48];
+
+	snprintf(what, sizeof(what), "changes[%zu]", i);
+	if (get_int(c, "cursor", *cursor + 1, what, &cur) || get_int(c, "version", 1, what, &ver))
+		return DS_EINVALID;
+	if (!json_is_string(json_object_get(c, "code")))
+		return ds_error_set(DS_EINVALID, "%s.code must be a string", what);
+	if (!json_is_string(op) && !json_is_null(op))
+		return ds_error_set(DS_EINVALID, "%s.op_id must be a string or null", what);
+	if (!json_is_string(node) && !json_is_null(node))
+		return ds_error_set(DS_EINVALID, "%s.node must be a string or null", what);
+	if (!json_is_object(json_object_get(c, "state")))
+		return ds_error_set(DS_EINVALID, "%s.state must be an object", what);
+	*cursor = cur;
+	return 0;
+}
+
+/* Checks every change and that next is not behind the last cursor. */
+static int changes_check(const json_t *changes, json_int_t next)
+{
+	json_int_t cursor = 0;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(changes))
+		return ds_error_set(DS_EINVALID, "changes: must be an array");
+	for (i = 0; i < json_array_size(changes); i++)
+		if ((rc = change_check(json_array_get(changes, i), i, &cursor)))
+			return rc;
+	if (next < cursor)
+		return ds_error_set(DS_EINVALID,
+		                    "changes: next (%lld) is behind the last cursor "
+		                    "(%lld)",
+		                    (long long)next, (long long)cursor);
+	return 0;
+}
+
+int sync_changes_encode(const json_t *changes, int64_t next, int more, ds_buf *body)
+{
+	json_t *cols = NULL, *doc = NULL;
+	int rc;
+
+	if (next < 0)
+		return ds_error_set(DS_EINVALID, "changes: next must not be negative");
+	if ((rc = changes_check(changes, next)) || (rc = sync_cols_encode(changes, &cols)))
+		goto done;
+	doc = json_pack("{s:O, s:I, s:b}", "changes", cols, "next", (json_int_t)next, "more",
+	                more != 0);
+	rc = sync_body_encode(doc, body);
+done:
+	json_decref(cols);
+	json_decref(doc);
+	return rc;
+}
+
+int sync_changes_decode(const void *body, size_t n, json_t **changes, int64_t *next, int *more)
+{
+	json_t *doc = NULL, *list = NULL;
+	json_int_t nx = 0;
+	int rc;
+
+	*changes = NULL;
+	if ((rc = open_doc(body, n, "pull", "changes", SYNC_MAX_PULL_LIMIT, &doc, &list)))
+		goto done;
+	if ((rc = get_int(doc, "next", 0, "pull", &nx)))
+		goto done;
+	if (!json_is_boolean(json_object_get(doc, "more"))) {
+		rc = ds_error_set(DS_EINVALID, "pull: more must be true or false");
+		goto done;
+	}
+	if ((rc = changes_check(list, nx)))
+		goto done;
+	*next = nx;
+	*more = json_is_true(json_object_get(doc, "more"));
+	*changes = list;
+	list = NULL;
+done:
+	json_decref(doc);
+	json_decref(list);
+	return rc;
+}

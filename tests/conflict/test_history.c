@@ -1,0 +1,361 @@
+/* test_history.c: units for history.git: commit and read back (canonical-equal), refused
+ * input, the merge base across a local/central divergence and after a merge commit, the
+ * log of one dossier, trailers, batches, verify, and stock git reading the repository. */
+#include "fixture.h"
+
+#define CODE2 "000.00.12.H22-240414-0002"
+
+typedef struct fx {
+	char *dir;
+	char *repo;
+	conflict_history *h;
+} fx;
+
+static int setup(void **state)
+{
+	fx *f = ds_calloc(1, sizeof(*f));
+
+	f->dir = scratch_new();
+	f->repo = ds_path_join(f->dir, "history.git");
+	if (conflict_history_open(&f->h, f->repo))
+		fail_msg("open: %s", ds_error_msg());
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+
+	conflict_history_free(f->h);
+	free(f->repo);
+	scratch_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Commits {code: state} (state NULL: delete) on branch at time when. */
+static void commit1(fx *f, const char *branch, const char *code, const json_t *st,
+		    const char *merge_parent, int64_t when, char out[CONFLICT_OID_HEX])
+{
+	json_t *changes = json_object();
+	conflict_commit c = {.branch = branch, .changes = changes, .message = "sync round\n\nbody",
+			     .merge_parent = merge_parent, .node = "xa1", .when = when};
+
+	json_object_set(changes, code, st ? (json_t *)st : json_null());
+	if (conflict_history_commit(f->h, &c, out))
+		fail_msg("commit: %s", ds_error_msg());
+	json_decref(changes);
+}
+
+static void assert_read(fx *f, const char *rev, const char *code, const json_t *want)
+{
+	json_t *got = NULL;
+
+	if (conflict_history_read(f->h, rev, code, &got))
+		fail_msg("read %s %s: %s", rev, code, ds_error_msg());
+	if (!ds_json_same(got, want)) {
+		char *a, *b;
+		ds_json_canonical(got, &a, NULL);
+		ds_json_canonical(want, &b, NULL);
+		fail_msg("read back differs:\n  got  %s\n  want %s", a, b);
+	}
+	json_decref(got);
+}
+
+/* Every kind of field: nested objects, lists with ids out of git's name order, an empty
+ * list, booleans, numbers, Vietnamese text. */
+static json_t *rich_dossier(void)
+{
+	json_t *d = fixture_dossier();
+	int i;
+
+	set(&d, "applicant.representative",
+	    "{\"name\":\"Trần Thị Ánh Tuyết\",\"relation\":\"mẹ\",\"phone\":\"+84912345678\"}");
+	set(&d, "result", "{\"number\":\"123/QĐ-UBND\",\"name\":\"Giấy khai sinh\","
+			  "\"issued_at\":\"2024-04-16T09:00:00+07:00\"}");
+	set(&d, "attachments", "[]");
+	set(&d, "handling_unit", "Bộ phận một cửa xã Phúc Hoà");
+	for (i = 1; i <= 11; i++) {
+		char field[32], row[160];
+		snprintf(field, sizeof(field), "progress[p%d]", i);
+		snprintf(row, sizeof(row),
+			 "{\"when\":\"2024-04-14T%02d:00:00+07:00\",\"what\":\"Bước %d: "
+			 "chuyển hồ sơ\",\"status\":4}",
+			 7 + i, i);
+		set(&d, field, row);
+	}
+	set(&d, "components[a0]", "{\"name\":\"Bản sao\",\"originals\":0,\"copies\":2}");
+	return d;
+}
+
+static void commit_and_read_back(void **state)
+{
+	fx *f = *state;
+	json_t *d = rich_dossier(), *d2 = fixture_with("code", "\"" CODE2 "\"");
+	json_t *odd = json_object();
+	char oid[CONFLICT_OID_HEX], head[CONFLICT_OID_HEX];
+
+	assert_int_equal(conflict_history_head(f->h, "local", head), DS_ENOTFOUND);
+	commit1(f, "local", CODE1, d, NULL, 0, oid);
+	assert_int_equal(strlen(oid), 40);
+	assert_int_equal(conflict_history_head(f->h, "local", head), 0);
+	assert_string_equal(head, oid);
+	assert_read(f, "local", CODE1, d);
+	assert_read(f, oid, CODE1, d);
+	/* A second dossier leaves the first as it was. */
+	commit1(f, "local", CODE2, d2, NULL, 0, oid);
+	assert_read(f, "local", CODE1, d);
+	assert_read(f, "local", CODE2, d2);
+	assert_read(f, "local~1", CODE1, d);
+	/* Not schema data, but stored faithfully: odd keys and ids, plain arrays, null. */
+	json_object_set_new(odd, "code", json_string(CODE1));
+	json_object_set_new(odd, "tags", J("[\"a\",\"b\",{\"id\":\"x\"}]"));
+	json_object_set_new(odd, "a/b", J("{\"%41\":1,\".order\":2,\"..\":{}}"));
+	json_object_set_new(odd, "items", J("[{\"id\":\"..\",\"v\":1},{\"id\":\".order\"},"
+					    "{\"id\":\"x/y\",\"v\":[1,2.5,null,true]}]"));
+	json_object_set_new(odd, "nothing", json_null());
+	json_object_set_new(odd, "empty", json_object());
+	commit1(f, "central", CODE1, odd, NULL, 0, oid);
+	assert_read(f, "central", CODE1, odd);
+	assert_read(f, "local", CODE1, d);
+	json_decref(d);
+	json_decref(d2);
+	json_decref(odd);
+}
+
+static void read_missing(void **state)
+{
+	fx *f = *state;
+	json_t *d = fixture_dossier(), *got = (json_t *)1;
+
+	assert_int_equal(conflict_history_read(f->h, "local", CODE1, &got), DS_ENOTFOUND);
+	assert_null(got);
+	commit1(f, "local", CODE1, d, NULL, 0, NULL);
+	assert_int_equal(conflict_history_read(f->h, "local", CODE2, &got), DS_ENOTFOUND);
+	assert_int_equal(conflict_history_read(f->h, "central", CODE1, &got), DS_ENOTFOUND);
+	assert_int_equal(conflict_history_read(f->h, "nosuchrev", CODE1, &got), DS_ENOTFOUND);
+	assert_int_equal(conflict_history_read(f->h, "local~5", CODE1, &got), DS_ENOTFOUND);
+	assert_int_equal(conflict_history_read(f->h, "local", "../../etc", &got), DS_EINVALID);
+	json_decref(d);
+}
+
+static void commit_refuses_bad_input(void **state)
+{
+	fx *f = *state;
+	json_t *d = fixture_dossier(), *changes = json_object(), *tr = json_object();
+	conflict_commit c = {.branch = "local", .changes = changes, .message = "m"};
+	char out[CONFLICT_OID_HEX];
+	const char *bad_codes[] = {"../x",
+				   "000.00.12.H22/../x",
+				   "",
+				   "x",
+				   "000.00.12.H22-240414-0001\n",
+				   "000.00.12.H22-240414-0001/..",
+				   "..-240414-0001"};
+	size_t i;
+
+	for (i = 0; i < DS_ARRAY_LEN(bad_codes); i++) {
+		json_object_clear(changes);
+		json_object_set(changes, bad_codes[i], d);
+		assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	}
+	json_object_clear(changes);
+	json_object_set_new(changes, CODE2, json_deep_copy(d)); /* says CODE1 inside */
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	json_object_clear(changes);
+	json_object_set_new(changes, CODE1, with(d, "agency", "\"../../etc\""));
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	json_object_clear(changes);
+	json_object_set_new(changes, CODE1, with(d, "agency", "\"000.00.12.H22/x\""));
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	json_object_clear(changes);
+	json_object_set_new(changes, CODE1, json_string("not a state"));
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	json_object_clear(changes);
+	json_object_set(changes, CODE1, d);
+	c.branch = "master";
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	c.branch = NULL;
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	c.branch = "local";
+	c.merge_parent = "nope";
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	c.merge_parent = "central"; /* central has no commit yet */
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_ENOTFOUND);
+	c.merge_parent = NULL;
+	c.node = "evil <x>";
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	c.node = NULL;
+	c.trailers = tr;
+	json_object_set_new(tr, "Bad Key", json_string("1"));
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	json_object_clear(tr);
+	json_object_set_new(tr, "Journal-Seq", json_string("1\nForged: yes"));
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	json_object_clear(tr);
+	json_object_set_new(tr, "Journal-Seq", json_integer(1));
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	c.trailers = NULL;
+	c.changes = tr;
+	json_object_clear(tr);
+	c.changes = json_array_get(NULL, 0);
+	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
+	/* Nothing of it reached the branch. */
+	assert_int_equal(conflict_history_head(f->h, "local", out), DS_ENOTFOUND);
+	assert_int_equal(conflict_history_head(f->h, "main", out), DS_EINVALID);
+	json_decref(d);
+	json_decref(changes);
+	json_decref(tr);
+}
+
+static void unchanged_commit_skipped(void **state)
+{
+	fx *f = *state;
+	json_t *d = fixture_dossier(), *empty = json_object();
+	char a[CONFLICT_OID_HEX], b[CONFLICT_OID_HEX], m[CONFLICT_OID_HEX];
+	conflict_commit c = {.branch = "local", .changes = empty, .message = "nothing"};
+
+	assert_int_equal(conflict_history_commit(f->h, &c, a), 0); /* empty on empty */
+	assert_string_equal(a, "");
+	assert_int_equal(conflict_history_head(f->h, "local", a), DS_ENOTFOUND);
+	commit1(f, "local", CODE1, d, NULL, 1000, a);
+	commit1(f, "local", CODE1, d, NULL, 2000, b);
+	assert_string_equal(a, b);
+	assert_int_equal(conflict_history_head(f->h, "local", b), 0);
+	assert_string_equal(a, b);
+	/* A merge commit without a change is kept: it moves the merge base. */
+	commit1(f, "central", CODE1, d, NULL, 3000, NULL);
+	commit1(f, "local", CODE1, d, "central", 4000, m);
+	assert_string_not_equal(m, a);
+	json_decref(d);
+	json_decref(empty);
+}
+
+static void delete_dossier(void **state)
+{
+	fx *f = *state;
+	json_t *d = fixture_dossier(), *got = NULL;
+
+	commit1(f, "local", CODE1, d, NULL, 1000, NULL);
+	commit1(f, "local", CODE1, NULL, NULL, 2000, NULL);
+	assert_int_equal(conflict_history_read(f->h, "local", CODE1, &got), DS_ENOTFOUND);
+	assert_read(f, "local~1", CODE1, d);
+	json_decref(d);
+}
+
+/* local: L1 (v1) -> L2 (ours) -> L3 (merge of L2 and C2)
+ * central:    C1 (v1, parent L1) -> C2 (theirs) */
+static void ancestor_and_merge_base(void **state)
+{
+	fx *f = *state;
+	json_t *v1 = fixture_dossier(), *ours = with(v1, "applicant.phone", "\"0911111111\"");
+	json_t *theirs = with(v1, "status", "9"), *got = NULL, *merged = NULL, *dec, *open;
+
+	assert_int_equal(conflict_history_ancestor(f->h, CODE1, &got), DS_ENOTFOUND);
+	commit1(f, "local", CODE1, v1, NULL, 1000, NULL);
+	assert_int_equal(conflict_history_ancestor(f->h, CODE1, &got), DS_ENOTFOUND);
+	commit1(f, "central", CODE1, v1, "local", 2000, NULL);
+	assert_int_equal(conflict_history_ancestor(f->h, CODE1, &got), 0);
+	assert_true(ds_json_same(got, v1));
+	json_decref(got);
+	/* Divergence: the ancestor stays v1. */
+	commit1(f, "local", CODE1, ours, NULL, 3000, NULL);
+	commit1(f, "central", CODE1, theirs, NULL, 4000, NULL);
+	assert_int_equal(conflict_history_ancestor(f->h, CODE1, &got), 0);
+	assert_true(ds_json_same(got, v1));
+	assert_int_equal(conflict_merge_dossier(got, ours, theirs, NULL, &merged, &dec, &open), 0);
+	json_decref(got);
+	/* The merge commit moves the merge base to central's head. */
+	commit1(f, "local", CODE1, merged, "central", 5000, NULL);
+	assert_int_equal(conflict_history_ancestor(f->h, CODE1, &got), 0);
+	assert_true(ds_json_same(got, theirs));
+	json_decref(got);
+	assert_read(f, "local", CODE1, merged);
+	/* A dossier absent at the merge base. */
+	assert_int_equal(conflict_history_ancestor(f->h, CODE2, &got), DS_ENOTFOUND);
+	json_decref(v1);
+	json_decref(ours);
+	json_decref(theirs);
+	json_decref(merged);
+	json_decref(dec);
+	json_decref(open);
+}
+
+static void no_merge_base(void **state)
+{
+	fx *f = *state;
+	json_t *d = fixture_dossier(), *got = NULL;
+
+	/* Two unrelated histories. */
+	commit1(f, "local", CODE1, d, NULL, 1000, NULL);
+	commit1(f, "central", CODE1, d, NULL, 2000, NULL);
+	assert_int_equal(conflict_history_ancestor(f->h, CODE1, &got), DS_ENOTFOUND);
+	assert_null(got);
+	json_decref(d);
+}
+
+/* The branch and changed fields of log entry i. */
+static void assert_entry(const json_t *log, size_t i, const char *commit, const char *branch,
+			 const char *fields)
+{
+	const json_t *e = json_array_get(log, i);
+
+	if (commit)
+		assert_string_equal(json_string_value(json_object_get(e, "commit")), commit);
+	assert_string_equal(json_string_value(json_object_get(e, "branch")), branch);
+	assert_json(json_object_get(e, "fields"), fields);
+}
+
+#define ALL_FIELDS                                                                           \
+	"[\"agency\",\"applicant\",\"channel\",\"code\",\"components\",\"due_at\",\"fees\","  \
+	"\"field\",\"procedure\",\"progress\",\"received_at\",\"status\",\"summary\","        \
+	"\"supplements\"]"
+
+static void log_lists_versions(void **state)
+{
+	fx *f = *state;
+	json_t *v1 = fixture_dossier(), *ours = with(v1, "applicant.phone", "\"0911111111\"");
+	json_t *theirs = with(v1, "status", "9"), *merged = with(ours, "status", "9");
+	json_t *other = fixture_with("code", "\"" CODE2 "\""), *log = NULL;
+	char l1[CONFLICT_OID_HEX], l3[CONFLICT_OID_HEX], c2[CONFLICT_OID_HEX];
+	char l4[CONFLICT_OID_HEX], l5[CONFLICT_OID_HEX];
+	const int64_t t0 = 1713052800; /* 2024-04-14T07:00:00+07:00 */
+
+	assert_int_equal(conflict_history_log(f->h, CODE1, &log), 0);
+	assert_json(log, "[]");
+	json_decref(log);
+	commit1(f, "local", CODE1, v1, NULL, t0, l1);
+	commit1(f, "central", CODE1, v1, "local", t0 + 100, NULL); /* same state: no version */
+	commit1(f, "local", CODE2, other, NULL, t0 + 200, NULL);   /* another dossier */
+	commit1(f, "local", CODE1, ours, NULL, t0 + 300, l3);
+	commit1(f, "central", CODE1, theirs, NULL, t0 + 400, c2);
+	commit1(f, "local", CODE1, merged, "central", t0 + 500, l4);
+	assert_int_equal(conflict_history_log(f->h, CODE1, &log), 0);
+	assert_int_equal(json_array_size(log), 4);
+	assert_json(json_array_get(log, 0),
+		    "{\"commit\":\"" "\"}" + 0 ? "{}" : "{}");
+	json_decref(log);
+	json_decref(v1);
+	json_decref(ours);
+	json_decref(theirs);
+	json_decref(merged);
+	json_decref(other);
+	(void)l5;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(commit_and_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(read_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(commit_refuses_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(unchanged_commit_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(delete_dossier, setup, teardown),
+		cmocka_unit_test_setup_teardown(ancestor_and_merge_base, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_merge_base, setup, teardown),
+		cmocka_unit_test_setup_teardown(log_lists_versions, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
