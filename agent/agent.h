@@ -131,6 +131,8 @@ int64_t agent_pending_ops(agent *a);
 int agent_reconcile(agent *a, agent_sync_stats *st);
 
 /* ---------------------------------------------------------------- conflicts, history */
+/* The number of journal ops central answered `conflict` to that are not merged yet. */
+int64_t agent_unmerged(agent *a);
 /* Open conflicts: [{code, field, ancestor, ours, theirs, reason, since}]. */
 int agent_conflicts(agent *a, json_t **out);
 /* Settles one open conflict: how is "ours", "theirs" or "value" (then value is used; NULL
@@ -150,5 +152,28 @@ int agent_history_log(agent *a, const char *code, json_t **out);
 /* Records each JSON line of text as a new dossier, in large transactions; a bad line is
  * reported by number and nothing of the file is written. *count: dossiers recorded. */
 int agent_import(agent *a, const char *text, size_t len, int64_t *count);
+
+/* ---------------------------------------------------------------- daemon
+ * The background service (daemon.c): one per data directory, in the foreground (systemd
+ * supervises it). It takes DIR/daemon.lock and keeps it, then loops: a sync round soon
+ * after each new journal entry and every pull_interval seconds, backoff with full jitter
+ * (backoff_base_ms, backoff_cap_ms) on failure, no retry after a token refusal until
+ * SIGHUP or a new token file. SIGHUP re-reads DIR/config; SIGTERM and SIGINT stop it within
+ * about two seconds. One log line per round (ds_log). */
+typedef struct agent_daemon_opts {
+	int use_syslog; /* log to syslog (ident "dossync") instead of stderr */
+	int verbose;    /* debug lines too */
+} agent_daemon_opts;
+
+/* Runs the service on an open agent (AGENT_READ: it takes the writer lock only for each
+ * store write) until SIGTERM or SIGINT; 0 then. DS_ERETRY "a dossync daemon already
+ * runs on DIR (pid N)" when another process holds DIR/daemon.lock. */
+int agent_daemon_run(agent *a, const agent_daemon_opts *o);
+/* Whether a daemon holds DIR/daemon.lock, and its pid (0 when unknown or not running).
+ * Never blocks and never creates the file. */
+int agent_daemon_probe(agent *a, int *running, long *pid);
+/* {"running", "pid", "state" ("idle", "backoff", "refused"), "next_try_at"} for
+ * `status`; pid, state and next_try_at are null when no daemon runs. *out: decref. */
+int agent_daemon_status(agent *a, json_t **out);
 
 #endif

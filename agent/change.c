@@ -186,15 +186,9 @@ int agent_transition(agent *a, const char *code, int to, const char *note)
 	return rc;
 }
 
-struct creation {
-	json_t *dossier;
-	char code[SCHEMA_CODE_MAX];
-};
-
-/* Fills the office's defaults and the code, allocating one when absent. */
-static int prepare_new(agent *a, struct creation *c)
+/* Fills the office's defaults and the code (into code), allocating one when absent. */
+static int prepare_new(agent *a, json_t *d, char code_out[SCHEMA_CODE_MAX])
 {
-	json_t *d = c->dossier;
 	const char *agency = json_string_value(json_object_get(d, "agency"));
 	const char *code = json_string_value(json_object_get(d, "code"));
 	const char *received = json_string_value(json_object_get(d, "received_at"));
@@ -216,37 +210,52 @@ static int prepare_new(agent *a, struct creation *c)
 		if (strcmp(code_agency, a->cfg.office) != 0)
 			return ds_error_set(DS_EINVALID, "code: %s is not a code of this office (%s)",
 					    code, a->cfg.office);
-		snprintf(c->code, sizeof(c->code), "%s", code);
+		snprintf(code_out, SCHEMA_CODE_MAX, "%s", code);
 		return schema_code_claim(a->db, code);
 	}
 	if (!received || ds_time_parse(received, &when, NULL))
 		return ds_error_set(DS_EINVALID,
 				    "received_at: required, a time like 2024-04-14T07:00:00+07:00");
 	if ((rc = schema_code_alloc(a->db, a->cfg.office, when, a->cfg.code_lo, a->cfg.code_hi,
-				    c->code)))
+				    code_out)))
 		return rc;
-	json_object_set_new(d, "code", json_string(c->code));
+	json_object_set_new(d, "code", json_string(code_out));
 	return 0;
 }
+
+/* The create path inside the caller's write transaction (agent_create, agent_import):
+ * fills the defaults into dossier (which it changes), claims or allocates the code
+ * (written to code), refuses a code already in the store, appends the create op. */
+int agent_create_local(agent *a, json_t *dossier, char code[SCHEMA_CODE_MAX], int64_t *seq_out)
+{
+	json_t *state = NULL;
+	int rc;
+
+	code[0] = '\0';
+	if ((rc = prepare_new(a, dossier, code)))
+		return rc;
+	rc = agent_load(a, code, &state, NULL);
+	json_decref(state);
+	if (rc == 0)
+		return ds_error_set(DS_EINVALID, "dossier %s already exists", code);
+	if (rc != DS_ENOTFOUND)
+		return rc;
+	state = NULL;
+	rc = agent_apply_local(a, code, SCHEMA_OP_CREATE, dossier, 0, &state, seq_out);
+	json_decref(state);
+	return rc;
+}
+
+struct creation {
+	json_t *dossier;
+	char code[SCHEMA_CODE_MAX];
+};
 
 static int create_tx(agent *a, void *arg)
 {
 	struct creation *c = arg;
-	json_t *state = NULL;
-	int rc;
 
-	if ((rc = prepare_new(a, c)))
-		return rc;
-	rc = agent_load(a, c->code, &state, NULL);
-	json_decref(state);
-	if (rc == 0)
-		return ds_error_set(DS_EINVALID, "dossier %s already exists", c->code);
-	if (rc != DS_ENOTFOUND)
-		return rc;
-	state = NULL;
-	rc = agent_apply_local(a, c->code, SCHEMA_OP_CREATE, c->dossier, 0, &state, NULL);
-	json_decref(state);
-	return rc;
+	return agent_create_local(a, c->dossier, c->code, NULL);
 }
 
 int agent_create(agent *a, json_t *dossier, char **code_out)

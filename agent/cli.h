@@ -19,6 +19,7 @@ typedef struct cli_command {
 extern const cli_command cli_change_commands[];
 extern const cli_command cli_query_commands[];
 extern const cli_command cli_sync_commands[];
+extern const cli_command cli_daemon_commands[];
 
 /* Prints the usage of a command to stdout (help) and returns 0. */
 int cli_help(const cli_command *cmd);

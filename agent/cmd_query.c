@@ -187,8 +187,31 @@ static int cmd_verify(cli *c, int argc, char **argv)
 	rc = agent_verify_journal(a, &n);
 	if (!rc)
 		printf("journal intact: %lld entries, hash chain verified\n", (long long)n);
+	/* history.git catches up from the store (it may be behind after a crash, or gone),
+	 * then must hold exactly the dossier rows. */
+	if (!rc)
+		rc = agent_history_catch_up(a, "caught up by verify", agent_unmerged(a) == 0);
+	if (!rc && (rc = agent_history_verify(a)) == 0)
+		printf("history agrees with the store\n");
 	agent_close(a);
 	return rc;
+}
+
+static void daemon_text(const json_t *d)
+{
+	const json_t *next = json_object_get(d, "next_try_at");
+
+	if (!json_is_true(json_object_get(d, "running"))) {
+		printf("daemon      not running\n");
+		return;
+	}
+	printf("daemon      running (pid %lld)",
+	       (long long)json_integer_value(json_object_get(d, "pid")));
+	if (json_is_string(json_object_get(d, "state")))
+		printf(", %s", json_string_value(json_object_get(d, "state")));
+	if (json_is_string(next))
+		printf(", next try %s", json_string_value(next));
+	printf("\n");
 }
 
 static void status_text(const json_t *s)
@@ -210,8 +233,11 @@ static void status_text(const json_t *s)
 	printf("last sync   %s\n", json_is_string(json_object_get(s, "last_sync_at"))
 				       ? json_string_value(json_object_get(s, "last_sync_at"))
 				       : "never");
+	if (json_is_string(json_object_get(s, "last_success_at")))
+		printf("last ok     %s\n", json_string_value(json_object_get(s, "last_success_at")));
 	if (json_is_string(json_object_get(s, "last_error")))
 		printf("last error  %s\n", json_string_value(json_object_get(s, "last_error")));
+	daemon_text(json_object_get(s, "daemon"));
 }
 
 static int cmd_status(cli *c, int argc, char **argv)
@@ -248,8 +274,9 @@ const cli_command cli_query_commands[] = {
 	 "Prints journal entries after SEQ: every change, who made it, when, its hash.\n"},
 	{"verify", cmd_verify,
 	 "verify\n"
-	 "Walks the journal's hash chain; exits 0 only when every entry is intact, else\n"
-	 "names the first bad entry and exits 65.\n"},
+	 "Walks the journal's hash chain and checks history.git against the store (catching\n"
+	 "it up first, or rebuilding it when missing); exits 0 only when all is intact, else\n"
+	 "names the first bad entry or dossier and exits 65.\n"},
 	{"status", cmd_status,
 	 "status [--json]\n"
 	 "Pending ops and the age of the oldest, rejected ops, open conflicts, last sync.\n"},

@@ -149,9 +149,15 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 	snprintf(js, sizeof(js), "%lld", (long long)j1);
 	snprintf(cs, sizeof(cs), "%lld", (long long)(merge ? c1 : c0));
 	tr = json_pack("{s:s,s:s}", "Journal-Seq", js, "Central-Cursor", cs);
-	msg = ds_asprintf("office %s: journal %lld-%lld, central feed to %lld%s%s", a->cfg.node,
-			  (long long)j0 + 1, (long long)j1, (long long)(merge ? c1 : c0),
-			  note && *note ? "\n\n" : "", note ? note : "");
+	if (j1 > j0)
+		msg = ds_asprintf("office %s: journal %lld-%lld, central feed to %lld%s%s",
+				  a->cfg.node, (long long)j0 + 1, (long long)j1,
+				  (long long)(merge ? c1 : c0), note && *note ? "\n\n" : "",
+				  note ? note : "");
+	else
+		msg = ds_asprintf("office %s: central feed to %lld%s%s", a->cfg.node,
+				  (long long)(merge ? c1 : c0), note && *note ? "\n\n" : "",
+				  note ? note : "");
 	json_array_foreach(codes, i, code)
 	{
 		json_t *state = NULL;

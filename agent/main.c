@@ -17,7 +17,7 @@ static const char overview[] =
 	"commands:\n";
 
 static const cli_command *all_tables[] = {cli_change_commands, cli_query_commands,
-					  cli_sync_commands};
+					  cli_sync_commands, cli_daemon_commands};
 
 static const cli_command *find(const char *name)
 {

@@ -177,7 +177,7 @@ static int64_t oldest_pending(agent *a)
 int agent_status(agent *a, json_t **out)
 {
 	int64_t now = ds_time_now(), first = oldest_pending(a), nconf, oldest_conf;
-	json_t *o;
+	json_t *o, *d = NULL;
 	char *cursor = NULL;
 
 	open_conflicts(a, NULL, &nconf, &oldest_conf);
@@ -206,6 +206,8 @@ int agent_status(agent *a, json_t **out)
 	add_state(a, o, "last_success_at");
 	add_state(a, o, "last_error");
 	add_state(a, o, "last_error_at");
+	if (agent_daemon_status(a, &d) == 0)
+		json_object_set_new(o, "daemon", d);
 	*out = o;
 	return 0;
 }

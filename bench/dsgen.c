@@ -1,6 +1,7 @@
 /* dsgen.c: a deterministic generator of realistic Vietnamese one-stop dossiers, one JSON
  * object per line (about 600 bytes each), for the demo, the tests and the benchmarks.
- * The same --seed always gives the same dossiers. */
+ * The same --seed always gives the same dossiers. --per-day N spreads them over
+ * consecutive days, N a day (a daily sequence holds at most 8999 allocated codes). */
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,10 +75,12 @@ static void fmt_time(time_t t, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
 }
 
-static void one(int i, time_t day0, const char *office, int with_code)
+/* Dossier i, received on day0 + day; seq is its number in the day's codes (1-based). */
+static void one(int i, time_t day0, long day, int seq, const char *office, int with_code)
 {
 	const struct procedure *p = &procs[pick((int)(sizeof(procs) / sizeof(procs[0])))];
-	time_t recv = day0 + 7 * 3600 + i * 97 % (4 * 3600 + 1800) + pick(60);
+	time_t recv = (day0 += (time_t)day * 86400) + 7 * 3600 + i * 97 % (4 * 3600 + 1800) +
+		      pick(60);
 	char r[40], due[40], name[128], phone[16], cccd[16];
 	int channel = pick(10) < 7 ? 1 : 2;
 
@@ -88,7 +91,7 @@ static void one(int i, time_t day0, const char *office, int with_code)
 	snprintf(cccd, sizeof(cccd), "0%02d%09d", 1 + pick(95), (int)(next() % 1000000000));
 	printf("{");
 	if (with_code)
-		printf("\"code\":\"%s-%.2s%.2s%.2s-%04d\",", office, r + 2, r + 5, r + 8, i + 1);
+		printf("\"code\":\"%s-%.2s%.2s%.2s-%04d\",", office, r + 2, r + 5, r + 8, seq);
 	printf("\"procedure\":{\"code\":\"%s\",\"name\":\"%s\"},\"field\":\"%s\","
 	       "\"channel\":%d,",
 	       p->code, p->name, p->field, channel);
@@ -113,10 +116,11 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"count", 1, 0, 'n'}, {"seed", 1, 0, 's'},
 					     {"office", 1, 0, 'o'}, {"date", 1, 0, 'd'},
-					     {"codes", 0, 0, 'c'}, {"help", 0, 0, 'h'},
+					     {"codes", 0, 0, 'c'}, {"per-day", 1, 0, 'p'},
+					     {"help", 0, 0, 'h'},
 					     {0, 0, 0, 0}};
 	const char *office = "000.00.12.H22";
-	long count = 10, i;
+	long count = 10, per_day = 0, i;
 	int with_code = 0, ch, y = 2025, m = 11, d = 29;
 	struct tm tm = {0};
 	time_t day0;
@@ -131,11 +135,13 @@ int main(int argc, char **argv)
 			office = optarg;
 		else if (ch == 'c')
 			with_code = 1;
+		else if (ch == 'p' && (per_day = atol(optarg)) >= 1 && per_day <= 9999)
+			continue;
 		else if (ch == 'd' && sscanf(optarg, "%d-%d-%d", &y, &m, &d) == 3)
 			continue;
 		else {
 			fprintf(stderr, "usage: dsgen [--count N] [--seed S] [--office AGENCY] "
-					"[--date YYYY-MM-DD] [--codes]\n");
+					"[--date YYYY-MM-DD] [--codes] [--per-day N]\n");
 			return ch == 'h' ? 0 : 64;
 		}
 	}
@@ -143,7 +149,11 @@ int main(int argc, char **argv)
 	tm.tm_mon = m - 1;
 	tm.tm_mday = d;
 	day0 = timegm(&tm) - 7 * 3600; /* midnight in +07:00 */
-	for (i = 0; i < count; i++)
-		one((int)i, day0, office, with_code && i < 9999);
+	for (i = 0; i < count; i++) {
+		if (per_day)
+			one((int)i, day0, i / per_day, (int)(i % per_day) + 1, office, with_code);
+		else
+			one((int)i, day0, 0, (int)i + 1, office, with_code && i < 9999);
+	}
 	return 0;
 }

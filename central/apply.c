@@ -26,11 +26,33 @@ typedef struct current {
 	json_t *state;
 } current;
 
+static const char *str_member(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
 static void current_release(current *c)
 {
 	free(c->last_op);
 	json_decref(c->state);
 	memset(c, 0, sizeof(*c));
+}
+
+/* From the batch's cache: 1 when the code is there. */
+static int current_cached(central_store *s, const char *code, current *c)
+{
+	json_t *e = s->cache ? json_object_get(s->cache, code) : NULL;
+
+	if (!e)
+		return 0;
+	c->found = 1;
+	snprintf(c->agency, sizeof(c->agency), "%s", str_member(e, "agency"));
+	c->version = json_integer_value(json_object_get(e, "version"));
+	c->last_op = ds_strdup(str_member(e, "last_op"));
+	c->state = json_incref(json_object_get(e, "state"));
+	return 1;
 }
 
 static int current_load(central_store *s, const char *code, current *c)
@@ -40,6 +62,8 @@ static int current_load(central_store *s, const char *code, current *c)
 	int rc;
 
 	memset(c, 0, sizeof(*c));
+	if (current_cached(s, code, c))
+		return 0;
 	if (!st)
 		return ds_error_code();
 	central_bind_text(st, 1, code);
@@ -64,13 +88,6 @@ static json_t *receipt_new(const char *op_id, const char *result, int64_t versio
 {
 	return json_pack("{s:s, s:s, s:I}", "op_id", op_id, "result", result, "version",
 			 (json_int_t)version);
-}
-
-static const char *str_member(const json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v ? v : "";
 }
 
 /* Why an op is refused before it is tried, or NULL when it may be tried. Sets *conflict
@@ -161,6 +178,19 @@ static int savepoint(central_store *s, enum central_stmt_id id)
 	return st ? central_step_done(s, st, "savepoint") : ds_error_code();
 }
 
+/* Remembers the state an applied op made, for the rest of the batch. state is stolen. */
+static void cache_put(central_store *s, const json_t *op, json_t *state, int64_t version)
+{
+	if (!s->cache) {
+		json_decref(state);
+		return;
+	}
+	json_object_set_new(s->cache, str_member(op, "code"),
+			    json_pack("{s:s, s:I, s:s, s:o}", "agency", str_member(state, "agency"),
+				      "version", (json_int_t)version, "last_op",
+				      str_member(op, "op_id"), "state", state));
+}
+
 /* Applies op on c inside a savepoint. 0: applied; DS_EINVALID: rejected (message set,
  * nothing written); other: storage failure. */
 static int apply(central_store *s, const char *node, const json_t *op, current *c)
@@ -184,7 +214,10 @@ static int apply(central_store *s, const char *node, const json_t *op, current *
 		ds_error_set(rc, "%s", msg);
 		goto done;
 	}
-	rc = savepoint(s, ST_RELEASE);
+	if ((rc = savepoint(s, ST_RELEASE)) == 0) {
+		cache_put(s, op, state, c->version + 1);
+		state = NULL;
+	}
 done:
 	json_decref(state);
 	return rc;

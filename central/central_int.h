@@ -40,6 +40,10 @@ struct central_store {
 	/* Set by the server: one writer at a time inside the process, so worker threads queue
 	 * on a mutex instead of sleeping in SQLite's busy handler. NULL for the CLI. */
 	pthread_mutex_t *write_lock;
+	/* During a push: code -> {"agency", "version", "last_op", "state"} of the dossiers the
+	 * batch has changed so far, so a batch touching a dossier many times reads and parses
+	 * it once. NULL outside a push. */
+	json_t *cache;
 };
 
 /* The statement id, reset and with its bindings cleared; borrowed from the cache.

@@ -169,11 +169,14 @@ int central_push(central_store *s, const central_auth *a, const json_t *push,
 		goto done;
 	if ((rc = central_write_begin(s)))
 		goto done;
+	s->cache = json_object();
 	rc = bind_node(s, a, &b, &h);
 	if (rc == 0)
 		rc = check_chain(s, &b, &h, expected_seq);
 	if (rc == 0)
 		rc = receive_all(s, a, &b, &h, out);
+	json_decref(s->cache);
+	s->cache = NULL;
 	rc = central_write_end(s, rc);
 	if (rc == 0) {
 		*receipts = out;

@@ -18,6 +18,7 @@ struct sync_client {
 	char status[160]; /* the last status line, "HTTP/1.1 503 Service Unavailable" */
 	char err[CURL_ERROR_SIZE];
 	sync_counters cnt;
+	const volatile sig_atomic_t *cancel; /* non-zero: abort the request in flight */
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -53,6 +54,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *cls)
 		c->status[len] = '\0';
 	}
 	return size * n;
+}
+
+/* libcurl calls this at least about once a second, even while nothing moves. */
+static int on_progress(void *cls, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	const sync_client *c = cls;
+
+	return c->cancel && *c->cancel ? 1 : 0;
 }
 
 static long or_default(long v, long def)
@@ -167,6 +176,14 @@ const sync_counters *sync_client_counters(const sync_client *c)
 	return &c->cnt;
 }
 
+void sync_client_set_cancel(sync_client *c, const volatile sig_atomic_t *flag)
+{
+	c->cancel = flag;
+	curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c);
+	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, flag ? 0L : 1L);
+}
+
 /* Maps a failed transfer (no HTTP answer) to a DS_* code. */
 static int transport_error(sync_client *c, CURLcode cr)
 {
@@ -192,6 +209,8 @@ static int transport_error(sync_client *c, CURLcode cr)
 			return ds_error_set(DS_ETOOBIG, "central's answer from %s is over %u bytes",
 			                    c->url, SYNC_MAX_BODY);
 		break;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return ds_error_set(DS_ERETRY, "request to central at %s cancelled", c->url);
 	case CURLE_OPERATION_TIMEDOUT:
 		return ds_error_set(DS_ERETRY, "central timed out at %s: %s", c->url, detail);
 	default:

@@ -11,6 +11,8 @@
 
 #include "base/base.h"
 
+#include <signal.h>
+
 #define SYNC_PROTOCOL_VERSION 1
 /* Limits both sides enforce (docs/PROTOCOL.md "Limits"). */
 #define SYNC_MAX_BODY (8u << 20)      /* compressed request or response body */
@@ -85,6 +87,10 @@ typedef struct sync_counters {
 int sync_client_new(sync_client **out, const sync_opts *opts);
 void sync_client_free(sync_client *c);
 const sync_counters *sync_client_counters(const sync_client *c);
+/* Makes every request of c give up within about a second once *flag is non-zero (the
+ * request fails with DS_ERETRY "cancelled"; being a request that is safe to repeat, nothing
+ * is lost). flag is typically set by a signal handler; NULL turns the check off. */
+void sync_client_set_cancel(sync_client *c, const volatile sig_atomic_t *flag);
 
 /* POST /v1/push with an encoded push body; *receipts is the caller's.
  * Errors: DS_ERETRY (unreachable, timeout, stall, 5xx, 429), DS_EPERM (401, 403),

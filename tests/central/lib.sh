@@ -33,7 +33,16 @@ contains() { # contains WHAT HAYSTACK NEEDLE
 	if [[ "$2" == *"$3"* ]]; then pass; else fail "$1: '$(echo "$2" | head -c 400)' lacks '$3'"; fi
 }
 
+# Stops the server if it runs (it must exit 0 on SIGTERM) and checks its log holds no
+# sanitizer report, then prints the tally and exits.
 finish() {
+	[ -n "$SERVER_PID" ] && stop_central
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$WORK/serve.log" 2>/dev/null; then
+		fail "sanitizer report in the server log:"
+		grep -E -A12 'AddressSanitizer|LeakSanitizer|runtime error' "$WORK/serve.log" | head -40 >&2
+	else
+		pass
+	fi
 	echo "$CHECKS checks passed, $FAILS failed"
 	[ "$FAILS" = 0 ]
 	exit $?

@@ -75,7 +75,7 @@ static json_t *rich_dossier(void)
 	set(&d, "result", "{\"number\":\"123/QĐ-UBND\",\"name\":\"Giấy khai sinh\","
 			  "\"issued_at\":\"2024-04-16T09:00:00+07:00\"}");
 	set(&d, "attachments", "[]");
-	set(&d, "handling_unit", "Bộ phận một cửa xã Phúc Hoà");
+	set(&d, "handling_unit", "\"Bộ phận một cửa xã Phúc Hoà\"");
 	for (i = 1; i <= 11; i++) {
 		char field[32], row[160];
 		snprintf(field, sizeof(field), "progress[p%d]", i);
@@ -197,9 +197,7 @@ static void commit_refuses_bad_input(void **state)
 	json_object_set_new(tr, "Journal-Seq", json_integer(1));
 	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
 	c.trailers = NULL;
-	c.changes = tr;
-	json_object_clear(tr);
-	c.changes = json_array_get(NULL, 0);
+	c.changes = NULL;
 	assert_int_equal(conflict_history_commit(f->h, &c, out), DS_EINVALID);
 	/* Nothing of it reached the branch. */
 	assert_int_equal(conflict_history_head(f->h, "local", out), DS_ENOTFOUND);
@@ -333,15 +331,206 @@ static void log_lists_versions(void **state)
 	commit1(f, "local", CODE1, merged, "central", t0 + 500, l4);
 	assert_int_equal(conflict_history_log(f->h, CODE1, &log), 0);
 	assert_int_equal(json_array_size(log), 4);
-	assert_json(json_array_get(log, 0),
-		    "{\"commit\":\"" "\"}" + 0 ? "{}" : "{}");
+	{
+		char *want = ds_asprintf("{\"commit\":\"%s\",\"branch\":\"local\","
+					 "\"when\":\"2024-04-14T07:08:20+07:00\",\"who\":\"xa1\","
+					 "\"message\":\"sync round\",\"fields\":[\"status\"]}",
+					 l4);
+		assert_json(json_array_get(log, 0), want);
+		free(want);
+	}
+	assert_entry(log, 1, c2, "central", "[\"status\"]");
+	assert_entry(log, 2, l3, "local", "[\"applicant.phone\"]");
+	assert_entry(log, 3, l1, "local", ALL_FIELDS);
+	json_decref(log);
+	/* A deletion is a version too. */
+	commit1(f, "local", CODE1, NULL, NULL, t0 + 600, l5);
+	assert_int_equal(conflict_history_log(f->h, CODE1, &log), 0);
+	assert_int_equal(json_array_size(log), 5);
+	assert_entry(log, 0, l5, "local", ALL_FIELDS);
+	assert_json(json_object_get(json_array_get(log, 0), "deleted"), "true");
+	assert_null(json_object_get(json_array_get(log, 1), "deleted"));
 	json_decref(log);
 	json_decref(v1);
 	json_decref(ours);
 	json_decref(theirs);
 	json_decref(merged);
 	json_decref(other);
-	(void)l5;
+}
+
+static void trailers(void **state)
+{
+	fx *f = *state;
+	json_t *d = fixture_dossier(), *changes = json_object(), *tr = json_object();
+	conflict_commit c = {.branch = "local", .changes = changes, .message = "round 1",
+			     .trailers = tr, .node = "xa1"};
+	char *v = NULL;
+
+	assert_int_equal(conflict_history_trailer(f->h, "local", "Journal-Seq", &v),
+			 DS_ENOTFOUND);
+	json_object_set(changes, CODE1, d);
+	json_object_set_new(tr, "Journal-Seq", json_string("40"));
+	json_object_set_new(tr, "Journal-Seqs", json_string("1-40"));
+	assert_int_equal(conflict_history_commit(f->h, &c, NULL), 0);
+	assert_int_equal(conflict_history_trailer(f->h, "local", "Journal-Seq", &v), 0);
+	assert_string_equal(v, "40");
+	free(v);
+	assert_int_equal(conflict_history_trailer(f->h, "local", "journal-seqs", &v), 0);
+	assert_string_equal(v, "1-40");
+	free(v);
+	assert_int_equal(conflict_history_trailer(f->h, "local", "Central-Versions", &v),
+			 DS_ENOTFOUND);
+	assert_null(v);
+	assert_int_equal(conflict_history_trailer(f->h, "central", "Journal-Seq", &v),
+			 DS_ENOTFOUND);
+	assert_int_equal(conflict_history_trailer(f->h, "other", "Journal-Seq", &v), DS_EINVALID);
+	/* The newest commit's trailer counts. */
+	json_object_set_new(changes, CODE1, with(d, "summary", "\"x\""));
+	json_object_set_new(tr, "Journal-Seq", json_string("41"));
+	assert_int_equal(conflict_history_commit(f->h, &c, NULL), 0);
+	assert_int_equal(conflict_history_trailer(f->h, "local", "Journal-Seq", &v), 0);
+	assert_string_equal(v, "41");
+	free(v);
+	json_decref(d);
+	json_decref(changes);
+	json_decref(tr);
+}
+
+static void verify_against_rows(void **state)
+{
+	fx *f = *state;
+	json_t *d1 = fixture_dossier(), *d2 = fixture_with("code", "\"" CODE2 "\"");
+	json_t *changes = json_object(), *rows;
+	conflict_commit c = {.branch = "local", .changes = changes, .message = "m"};
+	char *bad = NULL;
+
+	rows = json_object();
+	assert_int_equal(conflict_history_verify(f->h, rows, &bad), 0); /* both empty */
+	json_object_set(changes, CODE1, d1);
+	json_object_set(changes, CODE2, d2);
+	assert_int_equal(conflict_history_commit(f->h, &c, NULL), 0);
+	json_object_set(rows, CODE2, d2);
+	assert_int_equal(conflict_history_verify(f->h, rows, &bad), DS_ECONFLICT);
+	assert_string_equal(bad, CODE1); /* in history only */
+	assert_non_null(strstr(ds_error_msg(), CODE1));
+	free(bad);
+	json_object_set(rows, CODE1, d1);
+	assert_int_equal(conflict_history_verify(f->h, rows, &bad), 0);
+	assert_null(bad);
+	json_object_set_new(rows, CODE2, with(d2, "applicant.phone", "\"0911111111\""));
+	assert_int_equal(conflict_history_verify(f->h, rows, &bad), DS_ECONFLICT);
+	assert_string_equal(bad, CODE2);
+	assert_non_null(strstr(ds_error_msg(), "differs"));
+	free(bad);
+	json_object_set(rows, CODE2, d2);
+	json_object_set_new(rows, "000.00.12.H22-240414-0003", json_deep_copy(d2));
+	assert_int_equal(conflict_history_verify(f->h, rows, NULL), DS_ECONFLICT);
+	assert_non_null(strstr(ds_error_msg(), "000.00.12.H22-240414-0003 is missing"));
+	assert_int_equal(conflict_history_verify(f->h, json_object_get(d1, "fees"), NULL),
+			 DS_EINVALID);
+	json_decref(rows);
+	json_decref(changes);
+	json_decref(d1);
+	json_decref(d2);
+}
+
+static void batches_move_refs_at_flush(void **state)
+{
+	fx *f = *state;
+	json_t *d = fixture_dossier();
+	conflict_history *other = NULL;
+	char a[CONFLICT_OID_HEX], b[CONFLICT_OID_HEX];
+
+	assert_int_equal(conflict_history_begin(f->h), 0);
+	assert_int_equal(conflict_history_begin(f->h), DS_EINVALID);
+	commit1(f, "local", CODE1, d, NULL, 1000, a);
+	commit1(f, "central", CODE1, d, "local", 2000, NULL);
+	/* This handle sees the batch; another one does not until the flush. */
+	assert_int_equal(conflict_history_head(f->h, "local", b), 0);
+	assert_string_equal(a, b);
+	assert_read(f, "local", CODE1, d);
+	assert_int_equal(conflict_history_open(&other, f->repo), 0);
+	assert_int_equal(conflict_history_head(other, "local", b), DS_ENOTFOUND);
+	assert_int_equal(conflict_history_repack(f->h), DS_EINVALID);
+	assert_int_equal(conflict_history_flush(f->h), 0);
+	assert_int_equal(conflict_history_head(other, "local", b), 0);
+	assert_string_equal(a, b);
+	assert_int_equal(conflict_history_head(other, "central", b), 0);
+	/* A batch closed without a flush is discarded. */
+	assert_int_equal(conflict_history_begin(other), 0);
+	json_decref(d);
+	d = fixture_with("summary", "\"lost\"");
+	{
+		json_t *changes = json_object();
+		conflict_commit c = {.branch = "local", .changes = changes, .message = "m"};
+		json_object_set(changes, CODE1, d);
+		assert_int_equal(conflict_history_commit(other, &c, b), 0);
+		json_decref(changes);
+	}
+	conflict_history_free(other);
+	assert_int_equal(conflict_history_open(&other, f->repo), 0);
+	assert_int_equal(conflict_history_head(other, "local", b), 0);
+	assert_string_equal(a, b);
+	conflict_history_free(other);
+	assert_int_equal(conflict_history_flush(f->h), 0); /* harmless without a batch */
+	json_decref(d);
+}
+
+/* Runs "git --git-dir=REPO ARGS" in a shell; its exit status. */
+static int git(const char *repo, const char *args)
+{
+	char *cmd = ds_asprintf("git --git-dir=%s %s", repo, args);
+	int rc = system(cmd);
+
+	free(cmd);
+	return rc;
+}
+
+static void stock_git_reads_it(void **state)
+{
+	fx *f = *state;
+	json_t *d1 = rich_dossier(), *d2 = fixture_with("code", "\"" CODE2 "\"");
+	char *out = NULL;
+	ds_buf b = DS_BUF_INIT;
+
+	commit1(f, "local", CODE1, d1, NULL, 1000, NULL);
+	commit1(f, "local", CODE2, d2, NULL, 2000, NULL);
+	commit1(f, "central", CODE1, d1, "local", 3000, NULL);
+	set(&d1, "applicant.phone", "\"0911111111\"");
+	commit1(f, "local", CODE1, d1, NULL, 4000, NULL);
+	if (!have_git()) {
+		print_message("skipped: git not installed\n");
+		goto done;
+	}
+	assert_int_equal(git(f->repo, "log -p local >/dev/null"), 0);
+	assert_int_equal(git(f->repo, "log -p >/dev/null"), 0); /* HEAD is local */
+	assert_int_equal(git(f->repo, "fsck --strict --no-dangling >/dev/null 2>&1"), 0);
+	/* A field is a file holding its JSON value. */
+	out = ds_path_join(f->dir, "phone.txt");
+	{
+		char *cmd = ds_asprintf("git --git-dir=%s show local:" AGENCY1 "/" CODE1
+					"/applicant/phone >%s",
+					f->repo, out);
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
+	assert_int_equal(ds_file_read(out, 0, &b), 0);
+	assert_string_equal(b.ptr, "\"0911111111\"\n");
+	/* The untouched dossier's tree is shared between the two versions. */
+	{
+		char *cmd = ds_asprintf(
+			"test \"$(git --git-dir=%s rev-parse local:" AGENCY1 "/" CODE2 ")\" = "
+			"\"$(git --git-dir=%s rev-parse local~1:" AGENCY1 "/" CODE2 ")\"",
+			f->repo, f->repo);
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
+	assert_int_equal(git(f->repo, "log --format=%an/%ae -1 local | grep -qx dossync/xa1"), 0);
+done:
+	ds_buf_release(&b);
+	free(out);
+	json_decref(d1);
+	json_decref(d2);
 }
 
 int main(void)
@@ -355,6 +544,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ancestor_and_merge_base, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_merge_base, setup, teardown),
 		cmocka_unit_test_setup_teardown(log_lists_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(trailers, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify_against_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(batches_move_refs_at_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(stock_git_reads_it, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

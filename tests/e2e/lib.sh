@@ -72,3 +72,60 @@ finish() {
 	[ "$FAILS" = 0 ]
 	exit $?
 }
+
+# ---------------------------------------------------------------- central and offices
+# central_start DB: starts dossync-central on a free port; sets CENTRAL_PID and CENTRAL_URL.
+central_start() {
+	local db=$1 pf="$WORK/central.port.$RANDOM"
+	"$BIN/dossync-central" --db "$db" serve --listen 127.0.0.1:${CENTRAL_PORT:-0} \
+		--port-file "$pf" 2>>"$WORK/central.log" &
+	CENTRAL_PID=$!
+	PIDS+=($CENTRAL_PID)
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$pf" ] && break
+		sleep 0.05
+	done
+	CENTRAL_PORT=$(cat "$pf")
+	CENTRAL_URL="http://127.0.0.1:$CENTRAL_PORT"
+}
+
+central_stop() { # central_stop [SIGNAL]
+	kill -"${1:-TERM}" "$CENTRAL_PID" 2>/dev/null
+	wait "$CENTRAL_PID" 2>/dev/null
+	return 0
+}
+
+# office_init DIR AGENCY NODE TOKENFILE [code block]
+office_init() {
+	"$BIN/dossync" -d "$1" init --office "$2" --node "$3" --central "$CENTRAL_URL" \
+		--token-file "$4" --code-block "${5:-1-8999}" >/dev/null
+}
+
+# agree OFFICEDIR CENTRALDB CODE: the dossier has the same canonical JSON on both sides.
+agree() {
+	local a c
+	a=$("$BIN/dossync" -d "$1" show "$3" --json 2>&1 | canon)
+	c=$("$BIN/dossync-central" --db "$2" show "$3" --json 2>&1 | canon)
+	if [ -n "$a" ] && [ "$a" == "$c" ]; then pass; else
+		fail "dossier $3 differs between $1 and central:"$'\n'"  office:  $a"$'\n'"  central: $c"
+	fi
+}
+
+# The canonical JSON of a dossier on stdin, without version and sync.
+canon() {
+	python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+except Exception as e:
+    print("unreadable:", e); sys.exit(0)
+for k in ("version", "sync"):
+    d.pop(k, None)
+print(json.dumps(d, sort_keys=True, ensure_ascii=False, separators=(",", ":")))'
+}
+
+# All codes an office holds.
+office_codes() {
+	"$BIN/dossync" -d "$1" list --json | python3 -c 'import json,sys; print("\n".join(r["code"] for r in json.load(sys.stdin)))'
+}

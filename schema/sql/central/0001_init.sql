@@ -36,12 +36,12 @@ CREATE TABLE ops (
   entry       TEXT NOT NULL,                -- canonical JSON of the op entry
   hash        TEXT NOT NULL,                -- chain hash of the entry (schema_op_hash)
   result      TEXT NOT NULL CHECK (result IN ('applied','conflict','rejected')),
-  version     INTEGER NOT NULL,             -- applied: the version it made; conflict:
-                                            -- central's version then; rejected: 0
+  version     INTEGER NOT NULL,             -- applied: the version it made; conflict and
+                                            -- rejected: the dossier's version then (0: none)
   reason      TEXT,                         -- rejected: why
   received_at TEXT NOT NULL,
   PRIMARY KEY (node, seq)
-) WITHOUT ROWID;
+);
 CREATE TRIGGER ops_no_delete BEFORE DELETE ON ops
 BEGIN SELECT RAISE(ABORT, 'ops are append-only: DELETE refused'); END;
 CREATE TRIGGER ops_no_update BEFORE UPDATE ON ops

@@ -1,0 +1,427 @@
+/* daemon.c: `dossync daemon`, the background service of an office PC. It holds
+ * DIR/daemon.lock for its whole life, watches the journal for new changes, runs a sync
+ * round (push, pull, reconcile) soon after each one and every pull_interval seconds, and
+ * backs off with full jitter while central cannot be reached. systemd supervises it.
+ *
+ *     start: daemon.lock taken (else exit 75), signals installed, first round at once
+ *        |
+ *        v
+ *      IDLE --(journal max seq grew | pull timer | SIGHUP: reload())--> ROUND (sync_once)
+ *        ^      polled every TICK_MS                                     |
+ *        |                                                               |
+ *        +---- ok: backoff reset, batch x2 (grow), next pull timer <-----+
+ *        |                                                               |
+ *      BACKOFF <--- DS_ERETRY and any other failure: batch /2 when the --+
+ *        |          push failed (shrink), timer = sync_backoff_fail()    |
+ *        +--timer--> ROUND                                               | DS_EPERM
+ *                                                                        v
+ *      REFUSED (logged loudly, kept in `status`): no retry until SIGHUP, a new token
+ *        file, or REFUSED_RETRY_MS
+ *
+ *      any state --SIGTERM/SIGINT--> STOP: the request in flight is cancelled (sync
+ *      client cancel flag), every store write being one transaction; exit 0.
+ */
+#include "agent/agent_int.h"
+#include "conflict/conflict.h"
+#include "sync/sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TICK_MS 300                    /* how often the journal's max seq is read */
+#define MAX_PASSES 8                   /* push/pull/reconcile passes in one round */
+#define MIN_BATCH_BYTES (16L << 10)    /* the batch never shrinks below this */
+#define REFUSED_RETRY_MS (3600 * 1000) /* after a token refusal: one try an hour */
+#define DIRTY_DELAY_MS 1000            /* ops left after a good round: again after this */
+#define START_LOCK_WAIT_MS 500         /* covers a `status` probing the lock right then */
+
+static volatile sig_atomic_t stop_signal, hup_signal;
+
+enum { ST_IDLE, ST_BACKOFF, ST_REFUSED };
+static const char *const state_names[] = {"idle", "backoff", "refused"};
+
+struct daemon {
+	agent *a;
+	long batch_max;      /* batch_bytes from the config; the batch adapts below it */
+	sync_backoff bo;
+	int state;           /* ST_* */
+	int dirty;           /* the last good round left ops pending */
+	int64_t seen_seq;    /* journal ops up to here need no round */
+	int64_t next_ms;     /* idle: next pull; backoff/refused: next try (ds_clock_ms) */
+	struct stat token;   /* the token file when central refused it */
+	int64_t rounds;
+};
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+	hup_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop; /* no SA_RESTART: the tick's sleep ends at once */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int stopping(void)
+{
+	if (!stop_signal)
+		return 0;
+	return ds_error_set(DS_ERETRY, "stopping on signal %d", (int)stop_signal);
+}
+
+static int64_t journal_max(agent *a)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (ds_db_prepare(a->db, "SELECT COALESCE(max(seq), 0) FROM journal", &st))
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Re-reads DIR/config. office and node name the journal, so they may not change. */
+static int reload(struct daemon *d)
+{
+	char *p = ds_path_join(d->a->dir, "config");
+	ds_buf text = DS_BUF_INIT;
+	agent_config c;
+	int rc;
+
+	agent_config_init(&c);
+	rc = ds_file_read(p, 1 << 20, &text);
+	if (!rc)
+		rc = agent_config_parse(&c, text.ptr, p);
+	if (!rc && (!c.office || !c.node || !c.central))
+		rc = ds_error_set(DS_EINVALID, "%s: office, node and central must be set", p);
+	if (!rc && (strcmp(c.office, d->a->cfg.office) || strcmp(c.node, d->a->cfg.node)))
+		rc = ds_error_set(DS_EINVALID, "%s: office and node cannot change under an "
+					       "existing journal", p);
+	if (!rc) {
+		agent_config_release(&d->a->cfg);
+		d->a->cfg = c;
+		d->batch_max = c.batch_bytes;
+	} else {
+		agent_config_release(&c);
+	}
+	ds_buf_release(&text);
+	free(p);
+	return rc;
+}
+
+/* The batch adapts to the link: halved after a failed push, doubled after a good round. */
+static void adapt_batch(struct daemon *d, int push_failed)
+{
+	long b = d->a->cfg.batch_bytes, lo = d->batch_max < MIN_BATCH_BYTES ? d->batch_max
+									     : MIN_BATCH_BYTES;
+
+	b = push_failed ? b / 2 : b * 2;
+	if (b < lo)
+		b = lo;
+	if (b > d->batch_max)
+		b = d->batch_max;
+	if (b != d->a->cfg.batch_bytes)
+		ds_log(DS_LOG_DEBUG, "push batch %ld KiB", b >> 10);
+	d->a->cfg.batch_bytes = b;
+}
+
+/* One round under sync.lock: push, pull and reconcile until nothing is pending (a few
+ * passes at most). *push_failed tells the failure happened while pushing. */
+static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
+{
+	sync_client *c = NULL;
+	long holder = 0;
+	int fd = -1, i, rc;
+
+	memset(st, 0, sizeof(*st));
+	*push_failed = 0;
+	rc = agent_lock_file(d->a, "sync.lock", 0, &fd, &holder);
+	if (rc == DS_ERETRY)
+		return ds_error_set(DS_ERETRY, "a sync round is already running on %s (pid %ld)",
+				    d->a->dir, holder);
+	if (rc || (rc = agent_client_new(d->a, &c)))
+		goto done;
+	sync_client_set_cancel(c, &stop_signal);
+	for (i = 0; i < MAX_PASSES; i++) {
+		if ((rc = agent_push(d->a, c, st))) {
+			*push_failed = 1;
+			break;
+		}
+		if ((rc = stopping()) || (rc = agent_pull(d->a, c, st)) || (rc = stopping()) ||
+		    (rc = agent_reconcile(d->a, st)) || agent_pending_ops(d->a) == 0)
+			break;
+	}
+	st->requests = sync_client_counters(c)->requests;
+	st->bytes_up = sync_client_counters(c)->bytes_up;
+	st->bytes_down = sync_client_counters(c)->bytes_down;
+done:
+	sync_client_free(c);
+	/* history.git is opened again next round: never a stale view of it in between. */
+	conflict_history_free(d->a->hist);
+	d->a->hist = NULL;
+	agent_unlock_file(&fd);
+	return rc;
+}
+
+/* What `status` reads: the outcome (the same keys as `dossync sync`) and the plan. */
+static void record(struct daemon *d, int rc, const char *error)
+{
+	char now[DS_TIME_LEN], next[DS_TIME_LEN];
+	int64_t wait_s = (d->next_ms - ds_clock_ms()) / 1000;
+
+	ds_time_format(ds_time_now(), DS_TZ_VN, now);
+	ds_time_format(ds_time_now() + (wait_s > 0 ? wait_s : 0), DS_TZ_VN, next);
+	if (agent_lock(d->a, -1))
+		return;
+	agent_state_set(d->a, "last_sync_at", now);
+	if (rc == 0) {
+		agent_state_set(d->a, "last_success_at", now);
+		agent_state_set(d->a, "last_error", NULL);
+	} else {
+		agent_state_set(d->a, "last_error", error);
+		agent_state_set(d->a, "last_error_at", now);
+	}
+	agent_state_set(d->a, "daemon_state", state_names[d->state]);
+	agent_state_set(d->a, "daemon_next_try_at", next);
+	agent_unlock(d->a);
+}
+
+static void token_stat(const agent *a, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (a->cfg.token_file && stat(a->cfg.token_file, st) != 0)
+		memset(st, 0, sizeof(*st));
+}
+
+/* A refused token waits for a new one: the token file replaced or rewritten. */
+static int token_changed(const struct daemon *d)
+{
+	struct stat now;
+
+	token_stat(d->a, &now);
+	return now.st_ino != d->token.st_ino || now.st_size != d->token.st_size ||
+	       now.st_mtim.tv_sec != d->token.st_mtim.tv_sec ||
+	       now.st_mtim.tv_nsec != d->token.st_mtim.tv_nsec;
+}
+
+static void log_stats(int level, const char *head, const agent_sync_stats *s, int64_t pending,
+		      double secs, const char *tail)
+{
+	ds_log(level,
+	       "%s: pushed %lld (%lld applied, %lld duplicate, %lld conflict, %lld rejected), "
+	       "pulled %lld, merged %lld, %lld for a person; pending %lld; %.1f s, %llu "
+	       "requests; %s",
+	       head, (long long)s->pushed, (long long)s->applied, (long long)s->duplicate,
+	       (long long)s->conflict, (long long)s->rejected, (long long)s->pulled,
+	       (long long)s->merged, (long long)s->queued, (long long)pending, secs,
+	       (unsigned long long)s->requests, tail);
+}
+
+/* Decides what comes after a round that ended with rc, logs the round's one line and
+ * records the outcome. */
+static void after_round(struct daemon *d, int rc, const agent_sync_stats *s, int push_failed,
+			int64_t seq0, double secs)
+{
+	char err[1024], tail[1400];
+	int64_t now = ds_clock_ms(), seq1 = journal_max(d->a), pending = agent_pending_ops(d->a);
+
+	snprintf(err, sizeof(err), "%s", rc ? ds_error_msg() : "");
+	if (rc == 0) {
+		sync_backoff_reset(&d->bo);
+		adapt_batch(d, 0);
+		d->state = ST_IDLE;
+		d->dirty = pending > 0;
+		d->seen_seq = pending == 0 && seq1 >= 0 ? seq1 : seq0;
+		d->next_ms = now + (d->dirty ? DIRTY_DELAY_MS : d->a->cfg.pull_interval_s * 1000LL);
+		snprintf(tail, sizeof(tail), "next pull in %lld s",
+			 (long long)(d->next_ms - now + 999) / 1000);
+		log_stats(DS_LOG_INFO, "sync ok", s, pending, secs, tail);
+	} else if (rc == DS_EPERM) {
+		d->state = ST_REFUSED;
+		d->next_ms = now + REFUSED_RETRY_MS;
+		token_stat(d->a, &d->token);
+		snprintf(err + strlen(err), sizeof(err) - strlen(err),
+			 " -- NOT RETRYING: fix the token (token_file in %s/config), then reload "
+			 "the daemon (SIGHUP); it tries again when the token file changes, or in "
+			 "an hour",
+			 d->a->dir);
+		snprintf(tail, sizeof(tail), "REFUSED: %s", err);
+		log_stats(DS_LOG_ERROR, "sync refused", s, pending, secs, tail);
+	} else {
+		int64_t delay = sync_backoff_fail(&d->bo);
+		if (push_failed)
+			adapt_batch(d, 1);
+		d->state = ST_BACKOFF;
+		d->next_ms = now + delay;
+		snprintf(tail, sizeof(tail), "error: %s; retry %d in %.1f s, batch %ld KiB", err,
+			 d->bo.failures, (double)delay / 1000.0, d->a->cfg.batch_bytes >> 10);
+		log_stats(DS_LOG_WARN, "sync failed", s, pending, secs, tail);
+	}
+	record(d, rc, err);
+}
+
+/* Whether a round is due now. */
+static int round_due(struct daemon *d)
+{
+	int64_t now = ds_clock_ms(), seq;
+
+	if (d->state == ST_REFUSED)
+		return now >= d->next_ms || token_changed(d);
+	if (d->state == ST_BACKOFF)
+		return now >= d->next_ms;
+	if (now >= d->next_ms)
+		return 1;
+	seq = journal_max(d->a);
+	return seq > d->seen_seq;
+}
+
+static void one_round(struct daemon *d)
+{
+	agent_sync_stats s;
+	int64_t t0 = ds_clock_ms(), seq0 = journal_max(d->a);
+	int push_failed = 0, rc;
+
+	rc = sync_once(d, &s, &push_failed);
+	d->rounds++;
+	if (stop_signal)
+		return; /* cancelled, not failed: nothing to record */
+	after_round(d, rc, &s, push_failed, seq0, (double)(ds_clock_ms() - t0) / 1000.0);
+}
+
+static void on_reload(struct daemon *d)
+{
+	hup_signal = 0;
+	if (reload(d)) {
+		ds_log(DS_LOG_ERROR, "config not reloaded, keeping the old settings: %s",
+		       ds_error_msg());
+		return;
+	}
+	ds_log(DS_LOG_INFO,
+	       "config reloaded: central %s, pull every %d s, backoff %d-%d ms, batch %ld KiB",
+	       d->a->cfg.central, d->a->cfg.pull_interval_s, d->a->cfg.backoff_base_ms,
+	       d->a->cfg.backoff_cap_ms, d->a->cfg.batch_bytes >> 10);
+	sync_backoff_init(&d->bo, d->a->cfg.backoff_base_ms, d->a->cfg.backoff_cap_ms,
+			  d->bo.rng);
+	d->state = ST_IDLE;
+	d->next_ms = 0; /* a round at once, with the new settings */
+}
+
+static void init_daemon(struct daemon *d, agent *a)
+{
+	uint64_t seed = (uint64_t)ds_clock_ms() ^ ((uint64_t)getpid() << 32);
+
+	memset(d, 0, sizeof(*d));
+	d->a = a;
+	d->batch_max = a->cfg.batch_bytes;
+	ds_random_bytes(&seed, sizeof(seed));
+	sync_backoff_init(&d->bo, a->cfg.backoff_base_ms, a->cfg.backoff_cap_ms, seed);
+	d->state = ST_IDLE;
+	d->seen_seq = -1;
+	d->next_ms = 0;
+}
+
+int agent_daemon_run(agent *a, const agent_daemon_opts *o)
+{
+	struct daemon d;
+	long holder = 0;
+	int fd = -1, rc;
+
+	ds_log_open(o && o->use_syslog, "dossync", o && o->verbose ? DS_LOG_DEBUG : DS_LOG_INFO);
+	rc = agent_lock_file(a, "daemon.lock", START_LOCK_WAIT_MS, &fd, &holder);
+	if (rc == DS_ERETRY)
+		return ds_error_set(DS_ERETRY, "a dossync daemon already runs on %s (pid %ld)",
+				    a->dir, holder);
+	if (rc)
+		return rc;
+	stop_signal = hup_signal = 0;
+	install_signals();
+	init_daemon(&d, a);
+	ds_log(DS_LOG_INFO,
+	       "daemon started on %s (pid %ld): office %s, node %s, central %s; pull every %d "
+	       "s, backoff %d-%d ms, batch %ld KiB",
+	       a->dir, (long)getpid(), a->cfg.office, a->cfg.node, a->cfg.central,
+	       a->cfg.pull_interval_s, a->cfg.backoff_base_ms, a->cfg.backoff_cap_ms,
+	       a->cfg.batch_bytes >> 10);
+	while (!stop_signal) {
+		if (hup_signal)
+			on_reload(&d);
+		if (round_due(&d))
+			one_round(&d);
+		else
+			poll(NULL, 0, TICK_MS); /* a signal ends it early */
+	}
+	ds_log(DS_LOG_INFO, "daemon stopped on signal %d after %lld rounds", (int)stop_signal,
+	       (long long)d.rounds);
+	agent_unlock_file(&fd);
+	return 0;
+}
+
+int agent_daemon_probe(agent *a, int *running, long *pid)
+{
+	char *p = ds_path_join(a->dir, "daemon.lock"), buf[32] = {0};
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+
+	*running = 0;
+	*pid = 0;
+	free(p);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : ds_error_set(DS_ERROR, "cannot open %s/daemon.lock: %s",
+							   a->dir, strerror(errno));
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(fd, LOCK_UN);
+	} else if (errno == EWOULDBLOCK) {
+		*running = 1;
+		if (pread(fd, buf, sizeof(buf) - 1, 0) > 0)
+			*pid = atol(buf);
+	}
+	close(fd);
+	return 0;
+}
+
+int agent_daemon_status(agent *a, json_t **out)
+{
+	char *state = NULL, *next = NULL;
+	long pid = 0;
+	int running = 0, rc;
+
+	*out = NULL;
+	if ((rc = agent_daemon_probe(a, &running, &pid)))
+		return rc;
+	if (running) {
+		agent_state_get(a, "daemon_state", &state);
+		agent_state_get(a, "daemon_next_try_at", &next);
+	}
+	*out = json_pack("{s:b,s:o,s:o,s:o}", "running", running, "pid",
+			 running && pid > 0 ? json_integer(pid) : json_null(), "state",
+			 state ? json_string(state) : json_null(), "next_try_at",
+			 next ? json_string(next) : json_null());
+	free(state);
+	free(next);
+	return 0;
+}
