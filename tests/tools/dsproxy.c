@@ -104,7 +104,7 @@ static int parse_addr(const char *opt, const char *s, int port0_ok, struct socka
                       socklen_t *len)
 {
 	char host[64];
-	const char *colon = strrchr(s, ':');
+	const char *arg = s, *colon = strrchr(s, ':');
 	char *end = NULL;
 	size_t hl;
 	unsigned long port;
@@ -132,7 +132,7 @@ static int parse_addr(const char *opt, const char *s, int port0_ok, struct socka
 	return 0;
 bad:
 	fprintf(stderr, "dsproxy: %s '%s': expected HOST:PORT with a numeric loopback HOST and "
-	                "PORT %s\n", opt, s, port0_ok ? "0-65535" : "1-65535");
+	                "PORT %s\n", opt, arg, port0_ok ? "0-65535" : "1-65535");
 	return -1;
 }
 
