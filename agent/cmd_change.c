@@ -73,7 +73,8 @@ static int cmd_init(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"office", 1, 0, 'o'}, {"central", 1, 0, 'c'},
 					     {"token-file", 1, 0, 't'}, {"node", 1, 0, 'n'},
-					     {"code-block", 1, 0, 'b'}, {0, 0, 0, 0}};
+					     {"code-block", 1, 0, 'b'}, {"ca-file", 1, 0, 'a'},
+					     {0, 0, 0, 0}};
 	const cli_command *me = self("init");
 	agent_config cfg;
 	int ch, rc = 0;
@@ -88,6 +89,13 @@ static int cmd_init(cli *c, int argc, char **argv)
 			rc = set_token_file(&cfg, optarg);
 		else if (ch == 'n')
 			cfg.node = ds_strdup(optarg);
+		else if (ch == 'a') {
+			char abs[PATH_MAX];
+			if (!realpath(optarg, abs))
+				rc = ds_error_set(DS_EINVALID, "--ca-file: cannot read %s", optarg);
+			else
+				cfg.ca_file = ds_strdup(abs);
+		}
 		else if (ch == 'b') {
 			char *line = ds_asprintf("code_block = %s", optarg);
 			rc = agent_config_parse(&cfg, line, "--code-block");
@@ -203,11 +211,12 @@ static int cmd_transition(cli *c, int argc, char **argv)
 const cli_command cli_change_commands[] = {
 	{"init", cmd_init,
 	 "init --office AGENCY --central URL [--token-file FILE] [--node NAME] "
-	 "[--code-block LO-HI]\n"
+	 "[--code-block LO-HI] [--ca-file PEM]\n"
 	 "Creates the data directory for one office PC. AGENCY is the office's electronic ID\n"
 	 "(e.g. 000.00.12.H22); NAME is this PC's node name (default: the host name);\n"
 	 "LO-HI is the block of daily sequence numbers this node issues (default 1-8999;\n"
-	 "give each PC of one office its own block).\n"},
+	 "give each PC of one office its own block). For https, central's certificate is\n"
+	 "always verified, against PEM when given, else the system's CA store.\n"},
 	{"create", cmd_create,
 	 "create [FILE|-]\n"
 	 "Records a new dossier from its JSON (see DESIGN.md) and prints its code. The code\n"
