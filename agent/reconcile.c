@@ -157,8 +157,13 @@ static int record_merge(agent *a, const char *code, json_t *theirs, int64_t vers
 		goto done;
 	if ((rc = ds_json_diff(theirs, merged, &patch)))
 		goto done;
-	if (json_object_size(patch))
+	if (json_object_size(patch)) {
+		/* The merge is the agent's own act, not the clerk's who happens to sync. */
+		char *clerk = a->actor;
+		a->actor = "dossync";
 		rc = agent_apply_local(a, code, SCHEMA_OP_MERGE, patch, version, &theirs, NULL);
+		a->actor = clerk;
+	}
 	else
 		rc = agent_save(a, theirs, version, 0);
 	if (!rc)
