@@ -9,10 +9,11 @@
  *      IDLE --(journal max seq grew | pull timer | SIGHUP: reload())--> ROUND (sync_once)
  *        ^      polled every TICK_MS                                     |
  *        |                                                               |
- *        +---- ok: backoff reset, batch x2 (grow), next pull timer <-----+
+ *        +---- ok: backoff reset, batch x2 (adapt_batch), pull timer <---+
  *        |                                                               |
- *      BACKOFF <--- DS_ERETRY and any other failure: batch /2 when the --+
- *        |          push failed (shrink), timer = sync_backoff_fail()    |
+ *      BACKOFF <--- DS_ERETRY and any other failure: batch /2 when a ----+
+ *        |          push died on the way (adapt_batch), timer =         |
+ *        |          sync_backoff_fail()                                  |
  *        +--timer--> ROUND                                               | DS_EPERM
  *                                                                        v
  *      REFUSED (logged loudly, kept in `status`): no retry until SIGHUP, a new token
@@ -152,7 +153,7 @@ static void adapt_batch(struct daemon *d, int push_failed)
 }
 
 /* One round under sync.lock: push, pull and reconcile until nothing is pending (a few
- * passes at most). *push_failed tells the failure happened while pushing. */
+ * passes at most). *push_failed tells a push failed after bytes went out. */
 static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 {
 	sync_client *c = NULL;
@@ -169,8 +170,11 @@ static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 		goto done;
 	sync_client_set_cancel(c, &stop_signal);
 	for (i = 0; i < MAX_PASSES; i++) {
+		uint64_t sent = sync_client_counters(c)->bytes_up;
 		if ((rc = agent_push(d->a, c, st))) {
-			*push_failed = 1;
+			/* A batch too big for the link dies on the way; a link that is down (no
+			 * byte went out) says nothing about the batch size. */
+			*push_failed = sync_client_counters(c)->bytes_up > sent;
 			break;
 		}
 		if ((rc = stopping()) || (rc = agent_pull(d->a, c, st)) || (rc = stopping()) ||
@@ -281,7 +285,9 @@ static void after_round(struct daemon *d, int rc, const agent_sync_stats *s, int
 		d->next_ms = now + delay;
 		snprintf(tail, sizeof(tail), "error: %s; retry %d in %.1f s, batch %ld KiB", err,
 			 d->bo.failures, (double)delay / 1000.0, d->a->cfg.batch_bytes >> 10);
-		log_stats(DS_LOG_WARN, "sync failed", s, pending, secs, tail);
+		/* The link and a full disk heal by themselves; anything else needs a look. */
+		log_stats(rc == DS_ERETRY || rc == DS_ENOSPC ? DS_LOG_WARN : DS_LOG_ERROR,
+			  "sync failed", s, pending, secs, tail);
 	}
 	record(d, rc, err);
 }

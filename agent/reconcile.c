@@ -399,6 +399,57 @@ static int close_conflict(agent *a, int64_t id, const char *how, int64_t seq)
 	return rc;
 }
 
+/* When the journal of this office moved the dossier to `to`, the real time it did. */
+static int64_t local_move_time(agent *a, const char *code, int to)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t when = 0;
+
+	if (ds_db_prepare(a->db,
+			  "SELECT occurred_at FROM journal WHERE code = ? AND kind = 'transition' "
+			  "AND json_extract(payload, '$.to') = ? ORDER BY seq DESC LIMIT 1",
+			  &st))
+		return 0;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, to);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ds_time_parse((const char *)sqlite3_column_text(st, 0), &when, NULL);
+	sqlite3_finalize(st);
+	return when;
+}
+
+static void set_time_if_absent(agent *a, json_t *next, const char *key, const char *code, int to)
+{
+	char t[DS_TIME_LEN];
+	int64_t when;
+
+	if (json_object_get(next, key))
+		return;
+	when = local_move_time(a, code, to);
+	ds_time_format(when ? when : ds_time_now(), DS_TZ_VN, t);
+	json_object_set_new(next, key, json_string(t));
+}
+
+/* A status chosen by a person brings what a transition to it brings: finished_at on 9,
+ * returned_at on 10 (at the real time of the office's move when it made one), and
+ * prior_status only while the status is 7. */
+static int status_consequences(agent *a, const char *code, const json_t *state, json_t *next)
+{
+	json_t *s = json_object_get(next, "status");
+	int to = json_is_integer(s) ? (int)json_integer_value(s) : 0;
+	int cur = (int)json_integer_value(json_object_get(state, "status"));
+
+	if (to == 9)
+		set_time_if_absent(a, next, "finished_at", code, 9);
+	if (to == 10)
+		set_time_if_absent(a, next, "returned_at", code, 10);
+	if (to != 7)
+		json_object_del(next, "prior_status");
+	else if (!json_object_get(next, "prior_status") && schema_status_legal(cur, 7, 0))
+		json_object_set_new(next, "prior_status", json_integer(cur));
+	return 0;
+}
+
 static int resolve_tx(agent *a, void *arg)
 {
 	const struct resolution *r = arg;
@@ -413,8 +464,11 @@ static int resolve_tx(agent *a, void *arg)
 		: !strcmp(r->how, "theirs") ? conflict_field_get(state, r->field)
 					    : r->value;
 	next = json_deep_copy(state);
-	if ((rc = conflict_apply_resolution(&next, r->field, value)) ||
-	    (rc = ds_json_diff(state, next, &patch)))
+	if ((rc = conflict_apply_resolution(&next, r->field, value)))
+		goto done;
+	if (!strcmp(r->field, "status") && (rc = status_consequences(a, r->code, state, next)))
+		goto done;
+	if ((rc = ds_json_diff(state, next, &patch)))
 		goto done;
 	if ((rc = agent_apply_local(a, r->code, SCHEMA_OP_RESOLVE, patch, version, &state, &seq)))
 		goto done;

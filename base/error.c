@@ -2,6 +2,7 @@
  * and the mapping from error codes to sysexits exit codes. */
 #include "base/base.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,7 +85,12 @@ int ds_error_sqlite(sqlite3 *db, int rc, const char *what)
 		code = DS_EPERM;
 		break;
 	case SQLITE_IOERR:
-		/* SQLITE_IOERR_WRITE and friends are how a full disk often shows up. */
+		/* SQLITE_IOERR_WRITE, _SHMSIZE (a -shm file that cannot grow) and friends are how
+		 * a full disk often shows up: the OS error tells. */
+		if (db && (sqlite3_system_errno(db) == ENOSPC || sqlite3_system_errno(db) == EDQUOT ||
+			   sqlite3_system_errno(db) == EFBIG))
+			return ds_error_set(DS_ENOSPC, "%s: disk full (%s: %s)", what, m,
+					    strerror(sqlite3_system_errno(db)));
 		code = DS_ERROR;
 		break;
 	default:

@@ -23,7 +23,7 @@ typedef struct batch {
 	char (*hashes)[DS_SHA256_HEX]; /* recomputed hash of each op */
 } batch;
 
-static int fork_error(const batch *b, int64_t seq, int64_t *expected_seq, int64_t last)
+static int fork_error(int64_t seq, int64_t *expected_seq, int64_t last)
 {
 	*expected_seq = last + 1;
 	return ds_error_set(DS_ECONFLICT,
@@ -117,15 +117,15 @@ static int check_chain(central_store *s, const batch *b, const central_head *h,
 	else if ((rc = central_op_receipt(s, b->node, b->first_seq - 1, NULL, held)))
 		return rc;
 	if (strcmp(held, b->prev_hash) != 0)
-		return fork_error(b, b->first_seq, expected_seq, h->last_seq);
+		return fork_error(b->first_seq, expected_seq, h->last_seq);
 	for (seq = b->first_seq; seq <= h->last_seq && seq <= last; seq++) {
 		if ((rc = central_op_receipt(s, b->node, seq, NULL, held)))
 			return rc;
 		if (strcmp(held, b->hashes[seq - b->first_seq]) != 0)
-			return fork_error(b, seq, expected_seq, h->last_seq);
+			return fork_error(seq, expected_seq, h->last_seq);
 	}
 	if (strcmp(b->hashes[b->n - 1], b->hash) != 0)
-		return fork_error(b, last, expected_seq, h->last_seq);
+		return fork_error(last, expected_seq, h->last_seq);
 	return 0;
 }
 

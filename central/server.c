@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DRAIN_MS 10000 /* how long a stopping server waits for requests in flight */
 
@@ -409,12 +410,16 @@ static void wait_signal(const sigset_t *set)
 	ds_log(DS_LOG_INFO, "signal %d: stopping", sig);
 }
 
+/* Stops accepting (the listening socket is ours to close once quiesced) and waits for
+ * the requests in flight, at most DRAIN_MS. */
 static void drain(struct MHD_Daemon *d, server *sv)
 {
 	int64_t until = ds_clock_ms() + DRAIN_MS;
 	struct timespec pause = {0, 10 * 1000 * 1000};
+	MHD_socket fd = MHD_quiesce_daemon(d);
 
-	MHD_quiesce_daemon(d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 	while (atomic_load(&sv->inflight) > 0 && ds_clock_ms() < until)
 		nanosleep(&pause, NULL);
 }

@@ -13,7 +13,6 @@ static const char *const sql[ST_COUNT] = {
 			    "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) "
 			    "WHERE id = ?1",
-	[ST_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE id = ?1",
 	[ST_TOKEN_LIST] = "SELECT id, agency, role, created_at, revoked_at FROM tokens "
 			  "ORDER BY rowid",
 	[ST_TOKEN_BY_HASH] = "SELECT id, agency, role FROM tokens "

@@ -77,8 +77,8 @@ void conflict_policy_free(conflict_policy *p);
  * Entries come in a stable order: keys sorted at each level, status and prior_status last.
  * DS_EINVALID when ours or theirs is not an object. */
 int conflict_merge_dossier(const json_t *ancestor, const json_t *ours, const json_t *theirs,
-			   const conflict_policy *policy, json_t **merged, json_t **decisions,
-			   json_t **open);
+                           const conflict_policy *policy, json_t **merged, json_t **decisions,
+                           json_t **open);
 
 /* ---------------------------------------------------------------- history
  * A bare repository: refs/heads/local holds the office's state at each sync round, merge and
@@ -86,7 +86,8 @@ int conflict_merge_dossier(const json_t *ancestor, const json_t *ours, const jso
  * <agency>/<code>/. Objects are written to memory and land as one pack per batch; refs move
  * only after their pack is on disk, so a crash loses at most the open batch (which the agent
  * replays from its journal: see conflict_history_trailer). When more than
- * CONFLICT_HISTORY_MAX_PACKS packs pile up, they are consolidated into one.
+ * CONFLICT_HISTORY_MAX_PACKS packs pile up, the newest ones are merged (docs/HISTORY.md,
+ * "Packing"), so no object is ever loose and old packs are not rewritten each time.
  *
  * Steps for a caller:
  *   conflict_history_open(&h, "DATA/history.git");
@@ -102,16 +103,19 @@ typedef struct conflict_history conflict_history;
 #define CONFLICT_OID_HEX 41 /* 40 hex digits and a NUL */
 
 /* Opens the repository at path, creating it (bare, HEAD -> refs/heads/local) when the
- * folder does not exist or is empty. DS_ERROR with libgit2's message when it cannot. */
+ * folder does not exist or is empty. A folder that holds something else is refused
+ * (DS_ENOTFOUND: not a repository); other failures are DS_ERROR with libgit2's message. */
 int conflict_history_open(conflict_history **out, const char *path);
 /* Closes it; NULL-safe. Discards an open batch. */
 void conflict_history_free(conflict_history *h);
 
 /* Starts a batch: commits go to memory until conflict_history_flush. DS_EINVALID when a
- * batch is already open. Reads see the batch's commits. */
+ * batch is already open. Reads of "local" and "central" see the batch's commits. */
 int conflict_history_begin(conflict_history *h);
 /* Writes the batch's objects as one pack (fsynced), then moves the branches, then
- * consolidates the packs if there are too many. Harmless without a batch. */
+ * consolidates the packs if there are too many. Harmless without a batch. When the pack or
+ * the refs fail, the batch is discarded; an error from the consolidation comes after the
+ * refs moved, so the batch's commits stay. */
 int conflict_history_flush(conflict_history *h);
 /* Consolidates every pack into one holding exactly the objects reachable from the branches
  * (unreachable objects go). Fails with DS_EINVALID inside a batch. */
@@ -122,7 +126,7 @@ typedef struct conflict_commit {
 	const json_t *changes;    /* {code: state object, or null to delete the dossier} */
 	const char *message;      /* the commit message (first line: a summary) */
 	const json_t *trailers;   /* {key: string} written as git trailers ("Journal-Seq: 40");
-				     NULL: none. Keys: letters, digits and "-"; values one line */
+	                             NULL: none. Keys: letters, digits and "-"; values one line */
 	const char *merge_parent; /* NULL, or the branch whose head becomes the second parent */
 	const char *node;         /* the author/committer is "dossync <node>"; NULL: "dossync" */
 	int64_t when;             /* commit time (Unix seconds, shown at +07:00); 0: now */
@@ -132,18 +136,19 @@ typedef struct conflict_commit {
  * other tree is reused. The agency folder is the state's "agency" (for a deletion, the
  * code's agency). Codes and agencies must be valid (schema_code_parse,
  * schema_agency_check), and every key and list id must be usable as a file name.
- * A commit that changes nothing is skipped unless it is a merge commit (which moves the
- * merge base); out then holds the branch's unchanged head ("" when it has none).
+ * A branch's first commit starts from an empty tree. A commit that changes nothing is
+ * skipped unless it is a merge commit (which moves the merge base); out then holds the
+ * branch's unchanged head ("" when it has none).
  * out (may be NULL) gets the new commit's id. DS_EINVALID for bad input (nothing written),
  * DS_ENOTFOUND when merge_parent has no commit. */
 int conflict_history_commit(conflict_history *h, const conflict_commit *c,
-			    char out[CONFLICT_OID_HEX]);
+                            char out[CONFLICT_OID_HEX]);
 
 /* The state of dossier code at rev ("local", "central", a commit id or any git revision
- * such as "local~2"). *state is the caller's and has the same canonical JSON as the state
- * that was committed. DS_ENOTFOUND when rev or the dossier does not exist. */
-int conflict_history_read(conflict_history *h, const char *rev, const char *code,
-			  json_t **state);
+ * such as "local~2", which reads the refs on disk). *state is the caller's and has the same
+ * canonical JSON as the state that was committed. DS_ENOTFOUND when rev or the dossier does not
+ * exist. */
+int conflict_history_read(conflict_history *h, const char *rev, const char *code, json_t **state);
 /* The state of code at the merge base of local and central. DS_ENOTFOUND when the branches
  * have no merge base or the dossier is absent there. */
 int conflict_history_ancestor(conflict_history *h, const char *code, json_t **state);
@@ -158,7 +163,7 @@ int conflict_history_head(conflict_history *h, const char *branch, char out[CONF
 /* The value of trailer key ("Journal-Seq") in the head commit of branch; *value is the
  * caller's to free(). DS_ENOTFOUND when there is no head or no such trailer. */
 int conflict_history_trailer(conflict_history *h, const char *branch, const char *key,
-			     char **value);
+                             char **value);
 /* Checks refs/heads/local against rows ({code: state}, the agent's dossier table): every
  * dossier must be in both with the same canonical JSON. 0 when they match; DS_ECONFLICT
  * with a message naming the first code (in sorted order) that differs, is missing from the

@@ -42,8 +42,7 @@ char *cf_path_strip_ids(const char *path);
 
 /* ---------------------------------------------------------------- policies (policy.c) */
 enum cf_rule { CF_RULE_OWNER, CF_RULE_OURS, CF_RULE_THEIRS, CF_RULE_MANUAL };
-enum cf_owner { CF_OWNER_NONE, CF_OWNER_OFFICE, CF_OWNER_CENTRAL, CF_OWNER_UNION,
-		CF_OWNER_STATUS };
+enum cf_owner { CF_OWNER_NONE, CF_OWNER_OFFICE, CF_OWNER_CENTRAL, CF_OWNER_UNION, CF_OWNER_STATUS };
 
 /* The rule for a path without ids (policy may be NULL); *explicit_rule is 1 when it came
  * from a conflict_policy_set line and not from the default. */
@@ -59,12 +58,12 @@ typedef struct cf_merge {
 } cf_merge;
 
 /* Adds an open entry (copies the values; NULL -> JSON null). */
-void cf_open_add(cf_merge *m, const char *field, const json_t *a, const json_t *o,
-		 const json_t *t, const char *reason);
+void cf_open_add(cf_merge *m, const char *field, const json_t *a, const json_t *o, const json_t *t,
+                 const char *reason);
 /* Makes *merged pass schema validation when theirs does (repair.c): fields whose merged
  * value breaks it are reset to theirs' value and moved from decisions to open. */
 int cf_merge_repair(cf_merge *m, const json_t *a, const json_t *o, const json_t *t,
-		    json_t **merged);
+                    json_t **merged);
 
 /* ---------------------------------------------------------------- history */
 #define CF_MAX_PENDING 4
@@ -73,9 +72,8 @@ struct conflict_history {
 	char *path;
 	git_repository *repo;
 	git_odb *odb;
-	git_odb_backend *mempack; /* owned by odb */
+	git_odb_backend *mem; /* the in-memory object store (pack.c), owned by odb */
 	int in_batch;
-	size_t batch_commits;
 	/* branch heads committed in the open batch, written at flush */
 	struct {
 		char name[16];
@@ -88,12 +86,20 @@ struct conflict_history {
  * message is "what: libgit2's message". */
 int cf_git_error(int rc, const char *what);
 
-/* pack.c: opening the object store with the in-memory backend, dumping it as a pack,
- * consolidating packs. */
+/* pack.c: the object store with its in-memory backend, and one pack per batch. */
 int cf_repo_attach(conflict_history *h);
 void cf_repo_detach(conflict_history *h);
-int cf_pack_batch(conflict_history *h);
-int cf_pack_count(conflict_history *h, size_t *count);
+/* Writes the objects in memory as one pack (fsynced) and forgets them; *name gets
+ * "pack-<hash>" (free()), or NULL when there was nothing to write. */
+int cf_pack_batch(conflict_history *h, char **name);
+/* Forgets every object written to memory since the last pack. */
+void cf_mem_reset(conflict_history *h);
+/* The objects/pack folder (free()). */
+char *cf_pack_dir(conflict_history *h);
+
+/* repack.c: records a batch's pack with the branch heads it brings the repository to, and
+ * merges packs when there are more than CONFLICT_HISTORY_MAX_PACKS. */
+int cf_pack_added(conflict_history *h, const char *name);
 
 /* layout.c: a dossier state <-> the tree of one dossier. */
 int cf_layout_write(git_repository *repo, const json_t *state, git_oid *tree);

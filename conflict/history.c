@@ -1,16 +1,14 @@
-/* history.c: the dossier history repository: opening it, batches, commits on the local and
- * central branches (only the changed dossiers' trees are rebuilt), and reading a dossier at
- * a revision, at the merge base, and the trailers of a branch head. */
+/* history.c: the dossier history repository: opening it, batches (objects in memory, refs
+ * moved at the flush), branch heads and revisions, where a dossier's tree lives, and commits
+ * on the local and central branches that rebuild only the changed dossiers' trees. */
 #include "conflict/conflict_int.h"
 #include "schema/schema.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
 #define VN_OFFSET_MIN (7 * 60)
 
@@ -19,7 +17,7 @@ int cf_git_error(int rc, const char *what)
 	const git_error *e = git_error_last();
 
 	return ds_error_set(rc == GIT_ENOTFOUND ? DS_ENOTFOUND : DS_ERROR, "%s: %s", what,
-			    e && e->message ? e->message : "libgit2 error");
+	                    e && e->message ? e->message : "libgit2 error");
 }
 
 int cf_branch_ok(const char *branch)
@@ -88,11 +86,9 @@ int conflict_history_open(conflict_history **out, const char *path)
 /* Drops the open batch: its objects and its pending heads. */
 static void discard(conflict_history *h)
 {
-	if (h->mempack)
-		git_mempack_reset(h->mempack);
+	cf_mem_reset(h);
 	h->npending = 0;
 	h->in_batch = 0;
-	h->batch_commits = 0;
 }
 
 void conflict_history_free(conflict_history *h)
@@ -113,7 +109,6 @@ int conflict_history_begin(conflict_history *h)
 	if (h->in_batch)
 		return ds_error_set(DS_EINVALID, "history: a batch is already open");
 	h->in_batch = 1;
-	h->batch_commits = 0;
 	return 0;
 }
 
@@ -136,19 +131,21 @@ static int write_refs(conflict_history *h)
 
 int conflict_history_flush(conflict_history *h)
 {
-	size_t packs = 0;
+	char *pack = NULL;
 	int rc;
 
 	if (!h->in_batch)
 		return 0;
-	if ((rc = cf_pack_batch(h)) || (rc = write_refs(h))) {
+	if ((rc = cf_pack_batch(h, &pack)) || (rc = write_refs(h))) {
 		discard(h);
+		free(pack);
 		return rc;
 	}
 	h->npending = 0;
 	h->in_batch = 0;
-	if ((rc = cf_pack_count(h, &packs)) == 0 && packs > CONFLICT_HISTORY_MAX_PACKS)
-		rc = conflict_history_repack(h);
+	if (pack)
+		rc = cf_pack_added(h, pack);
+	free(pack);
 	return rc;
 }
 
@@ -196,7 +193,7 @@ int conflict_history_head(conflict_history *h, const char *branch, char out[CONF
 	out[0] = '\0';
 	if (!cf_branch_ok(branch))
 		return ds_error_set(DS_EINVALID, "history: unknown branch \"%s\"",
-				    branch ? branch : "");
+		                    branch ? branch : "");
 	if ((rc = branch_head(h, branch, &oid)))
 		return rc;
 	git_oid_tostr(out, CONFLICT_OID_HEX, &oid);
@@ -239,7 +236,7 @@ static int code_agency(const char *code, char agency[SCHEMA_CODE_MAX])
 	if (!code || !cf_name_ok(code) || strstr(code, "..") ||
 	    schema_code_parse(code, agency, NULL, NULL, NULL, NULL))
 		return ds_error_set(DS_EINVALID, "history: \"%s\" is not a dossier code",
-				    code ? code : "");
+		                    code ? code : "");
 	return 0;
 }
 
@@ -248,32 +245,39 @@ static int agency_ok(const char *agency)
 	return cf_name_ok(agency) && !strstr(agency, "..") && schema_agency_check(agency) == 0;
 }
 
+/* 1 when e is an agency folder holding a dossier tree named code; *out gets its id. */
+static int holds(conflict_history *h, const git_tree_entry *e, const char *code, git_oid *out)
+{
+	git_tree *sub = NULL;
+	const git_tree_entry *d;
+	int found = 0;
+
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+	    git_tree_lookup(&sub, h->repo, git_tree_entry_id(e)))
+		return 0;
+	d = git_tree_entry_byname(sub, code);
+	if (d && git_tree_entry_type(d) == GIT_OBJECT_TREE) {
+		git_oid_cpy(out, git_tree_entry_id(d));
+		found = 1;
+	}
+	git_tree_free(sub);
+	return found;
+}
+
 int cf_dossier_tree(conflict_history *h, git_tree *root, const char *code, git_oid *out)
 {
 	char agency[SCHEMA_CODE_MAX];
-	const git_tree_entry *e;
-	git_tree *sub = NULL;
 	size_t i;
 	int rc;
 
 	if ((rc = code_agency(code, agency)))
 		return rc;
-	e = git_tree_entry_byname(root, agency);
-	for (i = 0; i <= git_tree_entrycount(root); i++) {
-		if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-		    git_tree_lookup(&sub, h->repo, git_tree_entry_id(e)) == 0) {
-			const git_tree_entry *d = git_tree_entry_byname(sub, code);
-			if (d && git_tree_entry_type(d) == GIT_OBJECT_TREE) {
-				git_oid_cpy(out, git_tree_entry_id(d));
-				git_tree_free(sub);
-				return 0;
-			}
-			git_tree_free(sub);
-			sub = NULL;
-		}
-		/* Not under its own agency: look in the other agency folders. */
-		e = i < git_tree_entrycount(root) ? git_tree_entry_byindex(root, i) : NULL;
-	}
+	if (holds(h, git_tree_entry_byname(root, agency), code, out))
+		return 0;
+	/* Not under its code's agency: the state named another one. */
+	for (i = 0; i < git_tree_entrycount(root); i++)
+		if (holds(h, git_tree_entry_byindex(root, i), code, out))
+			return 0;
 	return ds_error_set(DS_ENOTFOUND, "history: no dossier %s", code);
 }
 
@@ -331,7 +335,8 @@ static int remove_elsewhere(build *b, const char *code, const char *keep)
 		git_tree *sub = NULL;
 		int has;
 
-		if ((keep && strcmp(agency, keep) == 0) || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		if ((keep && strcmp(agency, keep) == 0) ||
+		    git_tree_entry_type(e) != GIT_OBJECT_TREE)
 			continue;
 		if ((rc = git_tree_lookup(&sub, b->h->repo, git_tree_entry_id(e))))
 			return cf_git_error(rc, "history: read agency tree");
@@ -407,7 +412,7 @@ static int write_root(build *b, git_oid *out)
 		rc = git_treebuilder_write(&oid, b->v[i].tb);
 		if (rc == 0)
 			rc = git_treebuilder_insert(NULL, root, b->v[i].name, &oid,
-						    GIT_FILEMODE_TREE);
+			                            GIT_FILEMODE_TREE);
 	}
 	if (rc == 0)
 		rc = git_treebuilder_write(out, root);
@@ -454,11 +459,11 @@ static int build_message(const conflict_commit *c, ds_buf *msg)
 	{
 		const char *s = json_string_value(v);
 		if (!*key || strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					 "0123456789-") != strlen(key))
+		                         "0123456789-") != strlen(key))
 			return ds_error_set(DS_EINVALID, "history: bad trailer key \"%s\"", key);
 		if (!s || strchr(s, '\n'))
 			return ds_error_set(DS_EINVALID, "history: trailer %s must be one line",
-					    key);
+			                    key);
 		ds_buf_printf(msg, "%s: %s\n", key, s);
 	}
 	return 0;
@@ -470,7 +475,7 @@ static int check_commit(const conflict_commit *c)
 		return ds_error_set(DS_EINVALID, "history: commit to an unknown branch");
 	if (c->merge_parent && !cf_branch_ok(c->merge_parent))
 		return ds_error_set(DS_EINVALID, "history: unknown merge parent \"%s\"",
-				    c->merge_parent);
+		                    c->merge_parent);
 	if (!json_is_object(c->changes))
 		return ds_error_set(DS_EINVALID, "history: changes must be an object");
 	if (c->trailers && !json_is_object(c->trailers))
@@ -480,15 +485,17 @@ static int check_commit(const conflict_commit *c)
 	return 0;
 }
 
-/* The parents (head of the branch, then the merge parent's head) and the base tree. */
+/* The parents (head of the branch, then the merge parent's head) and the base tree;
+ * *merging is 1 when the merge parent is a parent of its own. */
 static int parents(conflict_history *h, const conflict_commit *c, git_commit *p[2], size_t *np,
-		   git_tree **base)
+                   git_tree **base, int *merging)
 {
 	git_oid oid;
 	int rc;
 
 	*np = 0;
 	*base = NULL;
+	*merging = 0;
 	rc = branch_head(h, c->branch, &oid);
 	if (rc == 0) {
 		if ((rc = git_commit_lookup(&p[(*np)++], h->repo, &oid)) ||
@@ -501,13 +508,16 @@ static int parents(conflict_history *h, const conflict_commit *c, git_commit *p[
 		return 0;
 	if ((rc = branch_head(h, c->merge_parent, &oid)))
 		return rc;
+	if (*np && git_oid_equal(&oid, git_commit_id(p[0])))
+		return 0; /* already the same commit: nothing to merge */
 	if ((rc = git_commit_lookup(&p[(*np)++], h->repo, &oid)))
 		return cf_git_error(rc, "history: read merge parent");
+	*merging = 1;
 	return 0;
 }
 
 static int commit_in_batch(conflict_history *h, const conflict_commit *c,
-			   char out[CONFLICT_OID_HEX])
+                           char out[CONFLICT_OID_HEX])
 {
 	git_commit *p[2] = {NULL, NULL};
 	git_tree *base = NULL, *tree = NULL;
@@ -515,30 +525,29 @@ static int commit_in_batch(conflict_history *h, const conflict_commit *c,
 	ds_buf msg = DS_BUF_INIT;
 	git_oid tree_oid, oid;
 	size_t np = 0, i;
-	int rc;
+	int rc, merging;
 
-	if ((rc = build_message(c, &msg)) || (rc = parents(h, c, p, &np, &base)) ||
+	if ((rc = build_message(c, &msg)) || (rc = parents(h, c, p, &np, &base, &merging)) ||
 	    (rc = build_tree(h, base, c->changes, &tree_oid)))
 		goto done;
 	if ((rc = git_tree_lookup(&tree, h->repo, &tree_oid))) {
 		rc = cf_git_error(rc, "history: read tree");
 		goto done;
 	}
-	if (!c->merge_parent && (base ? git_oid_equal(&tree_oid, git_tree_id(base))
-				      : git_tree_entrycount(tree) == 0)) {
+	if (!merging &&
+	    (base ? git_oid_equal(&tree_oid, git_tree_id(base)) : git_tree_entrycount(tree) == 0)) {
 		if (out && np)
 			git_oid_tostr(out, CONFLICT_OID_HEX, git_commit_id(p[0]));
 		goto done; /* nothing changed */
 	}
 	if ((rc = git_signature_new(&sig, "dossync", c->node ? c->node : "dossync",
-				    c->when ? c->when : ds_time_now(), VN_OFFSET_MIN)) ||
+	                            c->when ? c->when : ds_time_now(), VN_OFFSET_MIN)) ||
 	    (rc = git_commit_create(&oid, h->repo, NULL, sig, sig, NULL, msg.ptr, tree, np,
-				    (const git_commit **)p))) {
+	                            (const git_commit **)p))) {
 		rc = cf_git_error(rc, "history: commit");
 		goto done;
 	}
 	set_pending(h, c->branch, &oid);
-	h->batch_commits++;
 	if (out)
 		git_oid_tostr(out, CONFLICT_OID_HEX, &oid);
 done:
@@ -552,7 +561,7 @@ done:
 }
 
 int conflict_history_commit(conflict_history *h, const conflict_commit *c,
-			    char out[CONFLICT_OID_HEX])
+                            char out[CONFLICT_OID_HEX])
 {
 	int implicit, rc;
 

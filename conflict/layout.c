@@ -60,8 +60,7 @@ static char *decode_name(const char *s)
 	return out;
 }
 
-static int write_value(git_repository *repo, const json_t *v, git_oid *oid,
-		       git_filemode_t *mode);
+static int write_value(git_repository *repo, const json_t *v, git_oid *oid, git_filemode_t *mode);
 
 static int write_blob(git_repository *repo, const json_t *v, git_oid *oid)
 {
@@ -231,7 +230,7 @@ static int read_object(git_repository *repo, const git_tree *tree, json_t **out)
 }
 
 static int read_list(git_repository *repo, const git_tree *tree, const git_tree_entry *order,
-		     json_t **out)
+                     json_t **out)
 {
 	json_t *ids = NULL, *list = json_array(), *item, *id;
 	size_t i;
@@ -251,7 +250,7 @@ static int read_list(git_repository *repo, const git_tree *tree, const git_tree_
 		free(name);
 		if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE) {
 			rc = ds_error_set(DS_ERROR, "history: list item %s missing",
-					  json_string_value(id));
+			                  json_string_value(id));
 			goto done;
 		}
 		if ((rc = read_tree(repo, git_tree_entry_id(e), &item)))

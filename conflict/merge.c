@@ -39,25 +39,25 @@ static json_t *shown(const json_t *v)
 }
 
 static void decision_add(cf_merge *m, const char *field, const char *policy, const json_t *a,
-			 const json_t *o, const json_t *t, const json_t *result)
+                         const json_t *o, const json_t *t, const json_t *result)
 {
 	json_array_append_new(m->decisions,
-			      json_pack("{ss ss so so so so}", "field", field, "policy", policy,
-					"ancestor", shown(a), "ours", shown(o), "theirs", shown(t),
-					"result", shown(result)));
+	                      json_pack("{ss ss so so so so}", "field", field, "policy", policy,
+	                                "ancestor", shown(a), "ours", shown(o), "theirs", shown(t),
+	                                "result", shown(result)));
 }
 
-void cf_open_add(cf_merge *m, const char *field, const json_t *a, const json_t *o,
-		 const json_t *t, const char *reason)
+void cf_open_add(cf_merge *m, const char *field, const json_t *a, const json_t *o, const json_t *t,
+                 const char *reason)
 {
-	json_array_append_new(m->open, json_pack("{ss so so so ss}", "field", field, "ancestor",
-						 shown(a), "ours", shown(o), "theirs", shown(t),
-						 "reason", reason));
+	json_array_append_new(m->open,
+	                      json_pack("{ss so so so ss}", "field", field, "ancestor", shown(a),
+	                                "ours", shown(o), "theirs", shown(t), "reason", reason));
 }
 
 /* Both sides changed path differently: the policy decides, or a person (theirs kept). */
 static json_t *settle(cf_merge *m, const char *path, const json_t *a, const json_t *o,
-		      const json_t *t)
+                      const json_t *t)
 {
 	char *plain = cf_path_strip_ids(path), *reason = NULL;
 	int expl, rule = cf_policy_rule(m->policy, plain, &expl);
@@ -95,10 +95,10 @@ static json_t *settle(cf_merge *m, const char *path, const json_t *a, const json
 }
 
 static json_t *merge_value(cf_merge *m, const char *path, const json_t *a, const json_t *o,
-			   const json_t *t);
+                           const json_t *t);
 
 static json_t *merge_object(cf_merge *m, const char *path, const json_t *a, const json_t *o,
-			    const json_t *t)
+                            const json_t *t)
 {
 	json_t *out = json_object(), *keys = cf_key_union(a, o, t), *k;
 	size_t i;
@@ -113,7 +113,7 @@ static json_t *merge_object(cf_merge *m, const char *path, const json_t *a, cons
 			continue; /* merge_status, after the walk */
 		child = cf_path_key(path, key);
 		v = merge_value(m, child, json_object_get(a, key), json_object_get(o, key),
-				json_object_get(t, key));
+		                json_object_get(t, key));
 		if (v)
 			json_object_set_new(out, key, v);
 		free(child);
@@ -139,7 +139,7 @@ static void add_ids(json_t *ids, const json_t *list)
 /* Lists with ids, per item: ancestor order, then ours' new items, then theirs'. An absent
  * side counts as an empty list. */
 static json_t *merge_list(cf_merge *m, const char *path, const json_t *a, const json_t *o,
-			  const json_t *t)
+                          const json_t *t)
 {
 	json_t *ids = json_object(), *out = json_array(), *v;
 	const char *id;
@@ -151,7 +151,7 @@ static json_t *merge_list(cf_merge *m, const char *path, const json_t *a, const 
 	{
 		char *item_path = cf_path_item(path, id);
 		json_t *r = merge_value(m, item_path, cf_item_find(a, id, NULL),
-					cf_item_find(o, id, NULL), cf_item_find(t, id, NULL));
+		                        cf_item_find(o, id, NULL), cf_item_find(t, id, NULL));
 		if (r)
 			json_array_append_new(out, r);
 		free(item_path);
@@ -170,7 +170,7 @@ static int list_or_absent(const json_t *v)
 }
 
 static json_t *merge_value(cf_merge *m, const char *path, const json_t *a, const json_t *o,
-			   const json_t *t)
+                           const json_t *t)
 {
 	if (same(o, t))
 		return copy(o);
@@ -196,12 +196,12 @@ static void status_text(const json_t *v, char *buf, size_t n)
 }
 
 static json_t *merge_status(cf_merge *m, const json_t *a, const json_t *o, const json_t *t,
-			    int *winner)
+                            int *winner)
 {
 	char sa[32], so[32], st[32], *reason;
-	int expl;
+	int expl, rule = cf_policy_rule(m->policy, "status", &expl);
 
-	cf_policy_rule(m->policy, "status", &expl);
+	expl = expl && rule != CF_RULE_OWNER; /* "owner" is the status rule itself */
 	*winner = WIN_THEIRS;
 	if (same(o, t)) {
 		*winner = WIN_BOTH;
@@ -212,7 +212,7 @@ static json_t *merge_status(cf_merge *m, const json_t *a, const json_t *o, const
 	status_text(t, st, sizeof(st));
 	if (json_is_integer(a) && schema_status_terminal((int)json_integer_value(a))) {
 		reason = ds_asprintf("status %s is terminal but was moved: %s here, %s at central",
-				     sa, so, st);
+		                     sa, so, st);
 	} else if (same(a, o)) {
 		return copy(t);
 	} else if (same(a, t)) {
@@ -224,8 +224,8 @@ static json_t *merge_status(cf_merge *m, const json_t *a, const json_t *o, const
 		return r;
 	} else {
 		reason = ds_asprintf("both sides moved the status from %s: to %s here, to %s at "
-				     "central",
-				     sa, so, st);
+		                     "central",
+		                     sa, so, st);
 	}
 	cf_open_add(m, "status", a, o, t, reason);
 	free(reason);
@@ -233,10 +233,10 @@ static json_t *merge_status(cf_merge *m, const json_t *a, const json_t *o, const
 }
 
 static json_t *merge_prior(cf_merge *m, const json_t *a, const json_t *o, const json_t *t,
-			   int winner)
+                           int winner)
 {
 	const json_t *res;
-	int expl;
+	int expl, rule;
 
 	if (same(o, t))
 		return copy(o);
@@ -247,17 +247,51 @@ static json_t *merge_prior(cf_merge *m, const json_t *a, const json_t *o, const 
 	else
 		res = same(a, t) ? o : t;
 	if (!same(a, o) && !same(a, t)) {
-		cf_policy_rule(m->policy, "prior_status", &expl);
-		if (expl)
+		rule = cf_policy_rule(m->policy, "prior_status", &expl);
+		if (expl && rule != CF_RULE_OWNER)
 			return settle(m, "prior_status", a, o, t);
 		decision_add(m, "prior_status", "status-rule", a, o, t, res);
 	}
 	return copy(res);
 }
 
+/* 1 when the status was left to a person in this merge. */
+static int status_open(const cf_merge *m)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(m->open, i, o)
+	{
+		if (!strcmp(json_string_value(json_object_get(o, "field")), "status"))
+			return 1;
+	}
+	return 0;
+}
+
+/* While the status waits for a person the merged dossier keeps central's status, so the
+ * times a status move brings (finished_at on 9, returned_at on 10) keep central's values
+ * too: a dossier in processing never carries the office's finish time. The office's move
+ * and its time stay in the journal, and `resolve --ours` brings them back. */
+static void times_follow_status(const cf_merge *m, json_t *out, const json_t *theirs)
+{
+	static const char *const keys[] = {"finished_at", "returned_at"};
+	size_t i;
+
+	if (!status_open(m))
+		return;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const json_t *t = json_object_get(theirs, keys[i]);
+		if (t)
+			json_object_set_new(out, keys[i], json_deep_copy(t));
+		else
+			json_object_del(out, keys[i]);
+	}
+}
+
 int conflict_merge_dossier(const json_t *ancestor, const json_t *ours, const json_t *theirs,
-			   const conflict_policy *policy, json_t **merged, json_t **decisions,
-			   json_t **open)
+                           const conflict_policy *policy, json_t **merged, json_t **decisions,
+                           json_t **open)
 {
 	cf_merge m = {policy, NULL, NULL};
 	json_t *out = NULL, *v;
@@ -272,14 +306,15 @@ int conflict_merge_dossier(const json_t *ancestor, const json_t *ours, const jso
 	m.open = json_array();
 	out = merge_object(&m, "", ancestor, ours, theirs);
 	v = merge_status(&m, json_object_get(ancestor, "status"), json_object_get(ours, "status"),
-			 json_object_get(theirs, "status"), &winner);
+	                 json_object_get(theirs, "status"), &winner);
 	if (v)
 		json_object_set_new(out, "status", v);
 	v = merge_prior(&m, json_object_get(ancestor, "prior_status"),
-			json_object_get(ours, "prior_status"),
-			json_object_get(theirs, "prior_status"), winner);
+	                json_object_get(ours, "prior_status"),
+	                json_object_get(theirs, "prior_status"), winner);
 	if (v)
 		json_object_set_new(out, "prior_status", v);
+	times_follow_status(&m, out, theirs);
 	rc = cf_merge_repair(&m, ancestor, ours, theirs, &out);
 	if (rc) {
 		json_decref(out);

@@ -37,8 +37,8 @@ static int parse_step(const char **s, fstep *st, const char *whole)
 		p += n + 2;
 	}
 	if (*p != '\0' && *p != '.')
-		return ds_error_set(DS_EINVALID, "field path \"%s\": bad character after %s",
-				    whole, st->key);
+		return ds_error_set(DS_EINVALID, "field path \"%s\": bad character after %s", whole,
+		                    st->key);
 	if (*p == '.' && p[1] == '\0')
 		return ds_error_set(DS_EINVALID, "field path \"%s\": ends with a dot", whole);
 	*s = *p == '.' ? p + 1 : p;
@@ -200,13 +200,14 @@ static int set_last(json_t *obj, const fstep *st, const json_t *value)
 
 	if (!st->id) {
 		if (value)
-			return json_object_set_new(obj, st->key, json_deep_copy(value)) ? DS_ERROR : 0;
+			return json_object_set_new(obj, st->key, json_deep_copy(value)) ? DS_ERROR
+			                                                                : 0;
 		json_object_del(obj, st->key);
 		return 0;
 	}
 	if (value && !json_is_object(value))
 		return ds_error_set(DS_EINVALID, "%s[%s]: a list item must be an object", st->key,
-				    st->id);
+		                    st->id);
 	list = json_object_get(obj, st->key);
 	if (list && !json_is_array(list))
 		return ds_error_set(DS_EINVALID, "field %s is not a list", st->key);
@@ -295,7 +296,7 @@ static int diff_objects(const char *prefix, const json_t *x, const json_t *y, js
 }
 
 static int diff_item(const char *prefix, const json_t *item, const json_t *x, const json_t *y,
-		     json_t *out)
+                     json_t *out)
 {
 	const char *id = json_string_value(json_object_get(item, "id"));
 	char *path = cf_path_item(prefix, id);
@@ -341,11 +342,10 @@ json_t *cf_key_union(const json_t *a, const json_t *b, const json_t *c)
 		if (!json_is_object(objs[i]))
 			continue;
 		json_object_foreach((json_t *)objs[i], key, v)
-			json_object_set(seen, key, json_true());
+		    json_object_set(seen, key, json_true());
 	}
 	sorted = ds_calloc(json_object_size(seen) + 1, sizeof(*sorted));
-	json_object_foreach(seen, key, v)
-		sorted[n++] = key;
+	json_object_foreach(seen, key, v) sorted[n++] = key;
 	qsort(sorted, n, sizeof(*sorted), cmp_str);
 	for (i = 0; i < n; i++)
 		json_array_append_new(keys, json_string(sorted[i]));
@@ -356,7 +356,7 @@ json_t *cf_key_union(const json_t *a, const json_t *b, const json_t *c)
 
 int conflict_diff_fields(const json_t *from, const json_t *to, json_t **paths)
 {
-	json_t *out = json_array();
+	json_t *out;
 	int rc;
 
 	*paths = NULL;
@@ -364,6 +364,7 @@ int conflict_diff_fields(const json_t *from, const json_t *to, json_t **paths)
 		return ds_error_set(DS_EINVALID, "diff: from is not an object");
 	if (!json_is_object(to) && to)
 		return ds_error_set(DS_EINVALID, "diff: to is not an object");
+	out = json_array();
 	rc = diff_objects("", from, to, out);
 	if (rc) {
 		json_decref(out);

@@ -12,7 +12,7 @@ struct conflict_policy {
 	struct {
 		char *path;
 		int rule;
-	} *v;
+	} * v;
 };
 
 /* Top-level fields and who owns them under the owner rule. */
@@ -20,18 +20,28 @@ static const struct {
 	const char *field;
 	int owner;
 } owners[] = {
-	{"code", CF_OWNER_OFFICE},          {"agency", CF_OWNER_OFFICE},
-	{"applicant", CF_OWNER_OFFICE},     {"procedure", CF_OWNER_OFFICE},
-	{"channel", CF_OWNER_OFFICE},       {"received_at", CF_OWNER_OFFICE},
-	{"submitted_at", CF_OWNER_OFFICE},  {"components", CF_OWNER_OFFICE},
-	{"fees", CF_OWNER_OFFICE},          {"summary", CF_OWNER_OFFICE},
-	{"field", CF_OWNER_OFFICE},         {"returned_at", CF_OWNER_OFFICE},
-	{"result", CF_OWNER_CENTRAL},
-	{"due_at", CF_OWNER_CENTRAL},       {"original_due_at", CF_OWNER_CENTRAL},
-	{"finished_at", CF_OWNER_CENTRAL},  {"supplements", CF_OWNER_CENTRAL},
-	{"handling_unit", CF_OWNER_CENTRAL}, {"attachments", CF_OWNER_CENTRAL},
-	{"progress", CF_OWNER_UNION},       {"status", CF_OWNER_STATUS},
-	{"prior_status", CF_OWNER_STATUS},
+    {"code", CF_OWNER_OFFICE},
+    {"agency", CF_OWNER_OFFICE},
+    {"applicant", CF_OWNER_OFFICE},
+    {"procedure", CF_OWNER_OFFICE},
+    {"channel", CF_OWNER_OFFICE},
+    {"received_at", CF_OWNER_OFFICE},
+    {"submitted_at", CF_OWNER_OFFICE},
+    {"components", CF_OWNER_OFFICE},
+    {"fees", CF_OWNER_OFFICE},
+    {"summary", CF_OWNER_OFFICE},
+    {"field", CF_OWNER_OFFICE},
+    {"returned_at", CF_OWNER_OFFICE},
+    {"result", CF_OWNER_CENTRAL},
+    {"due_at", CF_OWNER_CENTRAL},
+    {"original_due_at", CF_OWNER_CENTRAL},
+    {"finished_at", CF_OWNER_CENTRAL},
+    {"supplements", CF_OWNER_CENTRAL},
+    {"handling_unit", CF_OWNER_CENTRAL},
+    {"attachments", CF_OWNER_CENTRAL},
+    {"progress", CF_OWNER_UNION},
+    {"status", CF_OWNER_STATUS},
+    {"prior_status", CF_OWNER_STATUS},
 };
 
 static const char *const rule_names[] = {"owner", "ours", "theirs", "manual"};
@@ -90,8 +100,8 @@ int conflict_policy_set(conflict_policy *p, const char *path, const char *rule)
 			r = (int)i;
 	if (r < 0)
 		return ds_error_set(DS_EINVALID,
-				    "policy %s: unknown rule \"%s\" (owner, ours, theirs, manual)",
-				    path, rule);
+		                    "policy %s: unknown rule \"%s\" (owner, ours, theirs, manual)",
+		                    path, rule);
 	for (i = 0; i < p->n; i++) {
 		if (strcmp(p->v[i].path, path) == 0) {
 			p->v[i].rule = r;

@@ -25,8 +25,7 @@ static int read_at(conflict_history *h, git_commit *c, const char *code, json_t 
 	return rc;
 }
 
-int conflict_history_read(conflict_history *h, const char *rev, const char *code,
-			  json_t **state)
+int conflict_history_read(conflict_history *h, const char *rev, const char *code, json_t **state)
 {
 	git_commit *c = NULL;
 	int rc;
@@ -65,8 +64,7 @@ done:
 	return rc;
 }
 
-int conflict_history_trailer(conflict_history *h, const char *branch, const char *key,
-			     char **value)
+int conflict_history_trailer(conflict_history *h, const char *branch, const char *key, char **value)
 {
 	git_message_trailer_array arr = {0};
 	git_commit *c = NULL;
@@ -76,7 +74,7 @@ int conflict_history_trailer(conflict_history *h, const char *branch, const char
 	*value = NULL;
 	if (!cf_branch_ok(branch))
 		return ds_error_set(DS_EINVALID, "history: unknown branch \"%s\"",
-				    branch ? branch : "");
+		                    branch ? branch : "");
 	if ((rc = cf_resolve_rev(h, branch, &c)))
 		return rc;
 	if ((rc = git_message_trailers(&arr, git_commit_message(c)))) {
@@ -128,7 +126,7 @@ static int tree_in(walk *w, git_commit *c, git_oid *oid, int *found)
 }
 
 static int add_version(walk *w, git_commit *c, const char *branch, const git_oid *before,
-		       const git_oid *after)
+                       const git_oid *after)
 {
 	json_t *from = NULL, *to = NULL, *fields = NULL, *e;
 	const git_signature *who = git_commit_author(c);
@@ -142,7 +140,7 @@ static int add_version(walk *w, git_commit *c, const char *branch, const git_oid
 	ds_time_format(who->when.time, who->when.offset, when);
 	git_oid_tostr(id, sizeof(id), git_commit_id(c));
 	e = json_pack("{ss ss ss ss ss* sO}", "commit", id, "branch", branch, "when", when, "who",
-		      who->email, "message", git_commit_summary(c), "fields", fields);
+	              who->email, "message", git_commit_summary(c), "fields", fields);
 	if (!after)
 		json_object_set_new(e, "deleted", json_true());
 	w->v = ds_realloc(w->v, (w->n + 1) * sizeof(*w->v));
@@ -184,7 +182,7 @@ static int walk_branch(walk *w, const char *branch)
 		}
 		if (has_cur != has_prev || (has_cur && !git_oid_equal(&cur, &prev)))
 			rc = add_version(w, c, branch, has_prev ? &prev : NULL,
-					 has_cur ? &cur : NULL);
+			                 has_cur ? &cur : NULL);
 		git_commit_free(c);
 		c = parent;
 		parent = NULL;
@@ -216,7 +214,8 @@ int conflict_history_log(conflict_history *h, const char *code, json_t **entries
 	rc = walk_branch(&w, "local");
 	if (rc == 0)
 		rc = walk_branch(&w, "central");
-	qsort(w.v, w.n, sizeof(*w.v), newest_first);
+	if (w.n > 1)
+		qsort(w.v, w.n, sizeof(*w.v), newest_first);
 	for (i = 0; i < w.n; i++)
 		json_array_append_new(out, w.v[i].entry);
 	free(w.v);
@@ -267,7 +266,7 @@ static int local_index(conflict_history *h, json_t *index)
 
 /* 0 when the history's dossier tree (hex id, or NULL) holds row (or NULL). */
 static int same_dossier(conflict_history *h, const char *code, const char *tree_hex,
-			const json_t *row)
+                        const json_t *row)
 {
 	json_t *state = NULL;
 	git_oid oid;
@@ -275,19 +274,20 @@ static int same_dossier(conflict_history *h, const char *code, const char *tree_
 
 	if (!tree_hex)
 		return ds_error_set(DS_ECONFLICT, "history: dossier %s is missing from history.git",
-				    code);
+		                    code);
 	if (!row)
 		return ds_error_set(DS_ECONFLICT,
-				    "history: dossier %s is in history.git but not in the store",
-				    code);
+		                    "history: dossier %s is in history.git but not in the store",
+		                    code);
 	git_oid_fromstr(&oid, tree_hex);
 	if ((rc = cf_layout_read(h->repo, &oid, &state)))
 		return rc;
 	same = ds_json_same(state, row);
 	json_decref(state);
 	return same ? 0
-		    : ds_error_set(DS_ECONFLICT,
-				   "history: dossier %s in history.git differs from the store", code);
+	            : ds_error_set(DS_ECONFLICT,
+	                           "history: dossier %s in history.git differs from the store",
+	                           code);
 }
 
 int conflict_history_verify(conflict_history *h, const json_t *rows, char **first_bad)
@@ -309,7 +309,7 @@ int conflict_history_verify(conflict_history *h, const json_t *rows, char **firs
 	{
 		const char *code = json_string_value(c);
 		rc = same_dossier(h, code, json_string_value(json_object_get(index, code)),
-				  json_object_get(rows, code));
+		                  json_object_get(rows, code));
 		if (rc) {
 			if (first_bad && rc == DS_ECONFLICT)
 				*first_bad = ds_strdup(code);

@@ -21,18 +21,18 @@ static int overlaps(const char *a, const char *p)
 
 /* Moves field from decisions (if a rule had settled it) to open with reason. */
 static void reopen(cf_merge *m, const char *field, const json_t *a, const json_t *o,
-		   const json_t *t, const char *reason)
+                   const json_t *t, const char *reason)
 {
 	size_t i = json_array_size(m->decisions);
 
 	while (i-- > 0) {
 		const char *f =
-			json_string_value(json_object_get(json_array_get(m->decisions, i), "field"));
+		    json_string_value(json_object_get(json_array_get(m->decisions, i), "field"));
 		if (overlaps(f, field))
 			json_array_remove(m->decisions, i);
 	}
 	cf_open_add(m, field, conflict_field_get(a, field), conflict_field_get(o, field),
-		    conflict_field_get(t, field), reason);
+	            conflict_field_get(t, field), reason);
 }
 
 /* A copy of merged with field set back to theirs' value, validated; NULL if still bad. */
@@ -64,8 +64,7 @@ static void named_first(json_t *paths, const char *msg)
 	}
 }
 
-int cf_merge_repair(cf_merge *m, const json_t *a, const json_t *o, const json_t *t,
-		    json_t **merged)
+int cf_merge_repair(cf_merge *m, const json_t *a, const json_t *o, const json_t *t, json_t **merged)
 {
 	json_t *try = json_deep_copy(*merged), *theirs = json_deep_copy(t), *paths = NULL, *p;
 	char *msg = NULL, *reason = NULL;
@@ -86,8 +85,8 @@ int cf_merge_repair(cf_merge *m, const json_t *a, const json_t *o, const json_t 
 	if ((rc = conflict_diff_fields(*merged, t, &paths)))
 		goto done;
 	named_first(paths, msg);
-	reason = ds_asprintf("the merged dossier does not validate (%s); central's value kept",
-			     msg);
+	reason =
+	    ds_asprintf("the merged dossier does not validate (%s); central's value kept", msg);
 	json_array_foreach(paths, i, p)
 	{
 		json_t *fixed = revert_one(*merged, t, json_string_value(p));
@@ -99,8 +98,7 @@ int cf_merge_repair(cf_merge *m, const json_t *a, const json_t *o, const json_t 
 		}
 	}
 	/* No single field explains it: every field that differs from theirs waits. */
-	json_array_foreach(paths, i, p)
-		reopen(m, json_string_value(p), a, o, t, reason);
+	json_array_foreach(paths, i, p) reopen(m, json_string_value(p), a, o, t, reason);
 	json_decref(*merged);
 	*merged = theirs;
 	theirs = NULL;

@@ -35,24 +35,24 @@ static inline json_t *J(const char *text)
 static inline json_t *fixture_dossier(void)
 {
 	return J("{\"code\":\"" CODE1 "\",\"agency\":\"" AGENCY1 "\","
-		 "\"procedure\":{\"code\":\"1.001193\",\"name\":\"Đăng ký khai sinh\"},"
-		 "\"field\":\"HT\",\"channel\":1,"
-		 "\"applicant\":{\"name\":\"Phạm Ngọc Giang\",\"id_number\":\"068337861984\","
-		 "\"phone\":\"0963060905\",\"email\":\"congdan0@example.vn\","
-		 "\"address\":\"Số 239, đường Nguyễn Huệ, Vinh, Nghệ An\"},"
-		 "\"summary\":\"Đăng ký khai sinh cho con\","
-		 "\"received_at\":\"2024-04-14T07:00:00+07:00\","
-		 "\"due_at\":\"2024-04-16T17:00:00+07:00\",\"status\":4,"
-		 "\"components\":[{\"id\":\"tp1\",\"code\":\"TK\",\"name\":\"Tờ khai\","
-		 "\"originals\":1,\"copies\":0,\"digitised\":true},"
-		 "{\"id\":\"tp2\",\"code\":\"GCS\",\"name\":\"Giấy chứng sinh\",\"originals\":1,"
-		 "\"copies\":0,\"digitised\":false}],"
-		 "\"fees\":[{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":false}],"
-		 "\"progress\":[{\"id\":\"p0\",\"who\":\"Nguyễn Hữu Phước\",\"role\":\"Cán bộ\","
-		 "\"unit\":\"Một cửa\",\"when\":\"2024-04-14T07:00:00+07:00\","
-		 "\"what\":\"Mới tiếp nhận\",\"status\":2}],"
-		 "\"supplements\":[{\"id\":\"bs1\",\"requested_at\":\"2024-04-15T08:00:00+07:00\","
-		 "\"reason\":\"Thiếu bản sao\"}]}");
+	         "\"procedure\":{\"code\":\"1.001193\",\"name\":\"Đăng ký khai sinh\"},"
+	         "\"field\":\"HT\",\"channel\":1,"
+	         "\"applicant\":{\"name\":\"Phạm Ngọc Giang\",\"id_number\":\"068337861984\","
+	         "\"phone\":\"0963060905\",\"email\":\"congdan0@example.vn\","
+	         "\"address\":\"Số 239, đường Nguyễn Huệ, Vinh, Nghệ An\"},"
+	         "\"summary\":\"Đăng ký khai sinh cho con\","
+	         "\"received_at\":\"2024-04-14T07:00:00+07:00\","
+	         "\"due_at\":\"2024-04-16T17:00:00+07:00\",\"status\":4,"
+	         "\"components\":[{\"id\":\"tp1\",\"code\":\"TK\",\"name\":\"Tờ khai\","
+	         "\"originals\":1,\"copies\":0,\"digitised\":true},"
+	         "{\"id\":\"tp2\",\"code\":\"GCS\",\"name\":\"Giấy chứng sinh\",\"originals\":1,"
+	         "\"copies\":0,\"digitised\":false}],"
+	         "\"fees\":[{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":false}],"
+	         "\"progress\":[{\"id\":\"p0\",\"who\":\"Nguyễn Hữu Phước\",\"role\":\"Cán bộ\","
+	         "\"unit\":\"Một cửa\",\"when\":\"2024-04-14T07:00:00+07:00\","
+	         "\"what\":\"Mới tiếp nhận\",\"status\":2}],"
+	         "\"supplements\":[{\"id\":\"bs1\",\"requested_at\":\"2024-04-15T08:00:00+07:00\","
+	         "\"reason\":\"Thiếu bản sao\"}]}");
 }
 
 /* Sets field of *v to the JSON text value (NULL removes it). */
@@ -128,6 +128,24 @@ static inline void scratch_remove(char *dir)
 static inline int have_git(void)
 {
 	return system("git --version >/dev/null 2>&1") == 0;
+}
+
+/* Stock git finds every object of the repository and nothing wrong with it. */
+static inline void git_fsck_ok(const char *repo)
+{
+	char *cmd =
+	    ds_asprintf("git --git-dir=%s fsck --strict --no-dangling >/dev/null 2>&1", repo);
+
+	if (have_git())
+		assert_int_equal(system(cmd), 0);
+	else
+		print_message("skipped: git not installed\n");
+	free(cmd);
+}
+
+static inline const char *code_of(const json_t *dossier)
+{
+	return json_string_value(json_object_get(dossier, "code"));
 }
 
 #endif

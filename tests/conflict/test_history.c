@@ -36,11 +36,15 @@ static int teardown(void **state)
 
 /* Commits {code: state} (state NULL: delete) on branch at time when. */
 static void commit1(fx *f, const char *branch, const char *code, const json_t *st,
-		    const char *merge_parent, int64_t when, char out[CONFLICT_OID_HEX])
+                    const char *merge_parent, int64_t when, char out[CONFLICT_OID_HEX])
 {
 	json_t *changes = json_object();
-	conflict_commit c = {.branch = branch, .changes = changes, .message = "sync round\n\nbody",
-			     .merge_parent = merge_parent, .node = "xa1", .when = when};
+	conflict_commit c = {.branch = branch,
+	                     .changes = changes,
+	                     .message = "sync round\n\nbody",
+	                     .merge_parent = merge_parent,
+	                     .node = "xa1",
+	                     .when = when};
 
 	json_object_set(changes, code, st ? (json_t *)st : json_null());
 	if (conflict_history_commit(f->h, &c, out))
@@ -72,17 +76,18 @@ static json_t *rich_dossier(void)
 
 	set(&d, "applicant.representative",
 	    "{\"name\":\"Trần Thị Ánh Tuyết\",\"relation\":\"mẹ\",\"phone\":\"+84912345678\"}");
-	set(&d, "result", "{\"number\":\"123/QĐ-UBND\",\"name\":\"Giấy khai sinh\","
-			  "\"issued_at\":\"2024-04-16T09:00:00+07:00\"}");
+	set(&d, "result",
+	    "{\"number\":\"123/QĐ-UBND\",\"name\":\"Giấy khai sinh\","
+	    "\"issued_at\":\"2024-04-16T09:00:00+07:00\"}");
 	set(&d, "attachments", "[]");
 	set(&d, "handling_unit", "\"Bộ phận một cửa xã Phúc Hoà\"");
 	for (i = 1; i <= 11; i++) {
 		char field[32], row[160];
 		snprintf(field, sizeof(field), "progress[p%d]", i);
 		snprintf(row, sizeof(row),
-			 "{\"when\":\"2024-04-14T%02d:00:00+07:00\",\"what\":\"Bước %d: "
-			 "chuyển hồ sơ\",\"status\":4}",
-			 7 + i, i);
+		         "{\"when\":\"2024-04-14T%02d:00:00+07:00\",\"what\":\"Bước %d: "
+		         "chuyển hồ sơ\",\"status\":4}",
+		         7 + i, i);
 		set(&d, field, row);
 	}
 	set(&d, "components[a0]", "{\"name\":\"Bản sao\",\"originals\":0,\"copies\":2}");
@@ -112,8 +117,9 @@ static void commit_and_read_back(void **state)
 	json_object_set_new(odd, "code", json_string(CODE1));
 	json_object_set_new(odd, "tags", J("[\"a\",\"b\",{\"id\":\"x\"}]"));
 	json_object_set_new(odd, "a/b", J("{\"%41\":1,\".order\":2,\"..\":{}}"));
-	json_object_set_new(odd, "items", J("[{\"id\":\"..\",\"v\":1},{\"id\":\".order\"},"
-					    "{\"id\":\"x/y\",\"v\":[1,2.5,null,true]}]"));
+	json_object_set_new(odd, "items",
+	                    J("[{\"id\":\"..\",\"v\":1},{\"id\":\".order\"},"
+	                      "{\"id\":\"x/y\",\"v\":[1,2.5,null,true]}]"));
 	json_object_set_new(odd, "nothing", json_null());
 	json_object_set_new(odd, "empty", json_object());
 	commit1(f, "central", CODE1, odd, NULL, 0, oid);
@@ -122,6 +128,27 @@ static void commit_and_read_back(void **state)
 	json_decref(d);
 	json_decref(d2);
 	json_decref(odd);
+}
+
+static void open_refuses_other_folders(void **state)
+{
+	fx *f = *state;
+	conflict_history *h = NULL;
+	char *file = ds_path_join(f->dir, "notes.txt"), *repo = NULL;
+
+	/* A folder that holds something else is not turned into a repository. */
+	assert_int_equal(ds_file_write_atomic(file, "x", 1, 0644), 0);
+	assert_int_not_equal(conflict_history_open(&h, f->dir), 0);
+	assert_null(h);
+	assert_non_null(strstr(ds_error_msg(), f->dir));
+	/* A missing folder is created, and reopening finds what was committed. */
+	repo = ds_path_join(f->dir, "a/b/history.git");
+	assert_int_equal(conflict_history_open(&h, repo), 0);
+	conflict_history_free(h);
+	assert_int_equal(conflict_history_open(&h, repo), 0);
+	conflict_history_free(h);
+	free(file);
+	free(repo);
 }
 
 static void read_missing(void **state)
@@ -147,12 +174,12 @@ static void commit_refuses_bad_input(void **state)
 	conflict_commit c = {.branch = "local", .changes = changes, .message = "m"};
 	char out[CONFLICT_OID_HEX];
 	const char *bad_codes[] = {"../x",
-				   "000.00.12.H22/../x",
-				   "",
-				   "x",
-				   "000.00.12.H22-240414-0001\n",
-				   "000.00.12.H22-240414-0001/..",
-				   "..-240414-0001"};
+	                           "000.00.12.H22/../x",
+	                           "",
+	                           "x",
+	                           "000.00.12.H22-240414-0001\n",
+	                           "000.00.12.H22-240414-0001/..",
+	                           "..-240414-0001"};
 	size_t i;
 
 	for (i = 0; i < DS_ARRAY_LEN(bad_codes); i++) {
@@ -295,7 +322,7 @@ static void no_merge_base(void **state)
 
 /* The branch and changed fields of log entry i. */
 static void assert_entry(const json_t *log, size_t i, const char *commit, const char *branch,
-			 const char *fields)
+                         const char *fields)
 {
 	const json_t *e = json_array_get(log, i);
 
@@ -305,9 +332,9 @@ static void assert_entry(const json_t *log, size_t i, const char *commit, const 
 	assert_json(json_object_get(e, "fields"), fields);
 }
 
-#define ALL_FIELDS                                                                           \
-	"[\"agency\",\"applicant\",\"channel\",\"code\",\"components\",\"due_at\",\"fees\","  \
-	"\"field\",\"procedure\",\"progress\",\"received_at\",\"status\",\"summary\","        \
+#define ALL_FIELDS                                                                                 \
+	"[\"agency\",\"applicant\",\"channel\",\"code\",\"components\",\"due_at\",\"fees\","       \
+	"\"field\",\"procedure\",\"progress\",\"received_at\",\"status\",\"summary\","             \
 	"\"supplements\"]"
 
 static void log_lists_versions(void **state)
@@ -333,9 +360,9 @@ static void log_lists_versions(void **state)
 	assert_int_equal(json_array_size(log), 4);
 	{
 		char *want = ds_asprintf("{\"commit\":\"%s\",\"branch\":\"local\","
-					 "\"when\":\"2024-04-14T07:08:20+07:00\",\"who\":\"xa1\","
-					 "\"message\":\"sync round\",\"fields\":[\"status\"]}",
-					 l4);
+		                         "\"when\":\"2024-04-14T07:08:20+07:00\",\"who\":\"xa1\","
+		                         "\"message\":\"sync round\",\"fields\":[\"status\"]}",
+		                         l4);
 		assert_json(json_array_get(log, 0), want);
 		free(want);
 	}
@@ -362,12 +389,14 @@ static void trailers(void **state)
 {
 	fx *f = *state;
 	json_t *d = fixture_dossier(), *changes = json_object(), *tr = json_object();
-	conflict_commit c = {.branch = "local", .changes = changes, .message = "round 1",
-			     .trailers = tr, .node = "xa1"};
+	conflict_commit c = {.branch = "local",
+	                     .changes = changes,
+	                     .message = "round 1",
+	                     .trailers = tr,
+	                     .node = "xa1"};
 	char *v = NULL;
 
-	assert_int_equal(conflict_history_trailer(f->h, "local", "Journal-Seq", &v),
-			 DS_ENOTFOUND);
+	assert_int_equal(conflict_history_trailer(f->h, "local", "Journal-Seq", &v), DS_ENOTFOUND);
 	json_object_set(changes, CODE1, d);
 	json_object_set_new(tr, "Journal-Seq", json_string("40"));
 	json_object_set_new(tr, "Journal-Seqs", json_string("1-40"));
@@ -379,10 +408,10 @@ static void trailers(void **state)
 	assert_string_equal(v, "1-40");
 	free(v);
 	assert_int_equal(conflict_history_trailer(f->h, "local", "Central-Versions", &v),
-			 DS_ENOTFOUND);
+	                 DS_ENOTFOUND);
 	assert_null(v);
 	assert_int_equal(conflict_history_trailer(f->h, "central", "Journal-Seq", &v),
-			 DS_ENOTFOUND);
+	                 DS_ENOTFOUND);
 	assert_int_equal(conflict_history_trailer(f->h, "other", "Journal-Seq", &v), DS_EINVALID);
 	/* The newest commit's trailer counts. */
 	json_object_set_new(changes, CODE1, with(d, "summary", "\"x\""));
@@ -427,7 +456,7 @@ static void verify_against_rows(void **state)
 	assert_int_equal(conflict_history_verify(f->h, rows, NULL), DS_ECONFLICT);
 	assert_non_null(strstr(ds_error_msg(), "000.00.12.H22-240414-0003 is missing"));
 	assert_int_equal(conflict_history_verify(f->h, json_object_get(d1, "fees"), NULL),
-			 DS_EINVALID);
+	                 DS_EINVALID);
 	json_decref(rows);
 	json_decref(changes);
 	json_decref(d1);
@@ -509,8 +538,8 @@ static void stock_git_reads_it(void **state)
 	out = ds_path_join(f->dir, "phone.txt");
 	{
 		char *cmd = ds_asprintf("git --git-dir=%s show local:" AGENCY1 "/" CODE1
-					"/applicant/phone >%s",
-					f->repo, out);
+		                        "/applicant/phone >%s",
+		                        f->repo, out);
 		assert_int_equal(system(cmd), 0);
 		free(cmd);
 	}
@@ -519,9 +548,9 @@ static void stock_git_reads_it(void **state)
 	/* The untouched dossier's tree is shared between the two versions. */
 	{
 		char *cmd = ds_asprintf(
-			"test \"$(git --git-dir=%s rev-parse local:" AGENCY1 "/" CODE2 ")\" = "
-			"\"$(git --git-dir=%s rev-parse local~1:" AGENCY1 "/" CODE2 ")\"",
-			f->repo, f->repo);
+		    "test \"$(git --git-dir=%s rev-parse local:" AGENCY1 "/" CODE2 ")\" = "
+		    "\"$(git --git-dir=%s rev-parse local~1:" AGENCY1 "/" CODE2 ")\"",
+		    f->repo, f->repo);
 		assert_int_equal(system(cmd), 0);
 		free(cmd);
 	}
@@ -533,21 +562,65 @@ done:
 	json_decref(d2);
 }
 
+/* Many small packs on both branches, merged along the way: nothing is lost. */
+static void pack_merges_keep_both_branches(void **state)
+{
+	fx *f = *state;
+	json_t *d = fixture_dossier(), *log = NULL, *e, *got = NULL, *many = json_object();
+	conflict_commit c = {.branch = "local", .changes = many, .message = "intake"};
+	char phone[32], code[64];
+	size_t i;
+
+	/* A big first pack (another agency, so that later commits do not rewrite its folder),
+	 * so that later merges stop short of it and hide what it holds. */
+	for (i = 1; i < 300; i++) {
+		json_t *other = with(d, "agency", "\"000.00.12.H23\"");
+		snprintf(code, sizeof(code), "000.00.12.H23-240414-%04zu", i);
+		json_object_set_new(other, "code", json_string(code));
+		json_object_set_new(many, code, other);
+	}
+	assert_int_equal(conflict_history_commit(f->h, &c, NULL), 0);
+	json_decref(many);
+	for (i = 0; i < 60; i++) {
+		snprintf(phone, sizeof(phone), "\"09%08zu\"", i);
+		set(&d, "applicant.phone", phone);
+		commit1(f, i % 3 == 2 ? "central" : "local", CODE1, d,
+		        i % 3 == 2 ? "local" : (i % 6 == 3 ? "central" : NULL), 1000 + (int64_t)i,
+		        NULL);
+	}
+	git_fsck_ok(f->repo);
+	assert_int_equal(conflict_history_log(f->h, CODE1, &log), 0);
+	assert_int_equal(json_array_size(log), 60);
+	json_array_foreach(log, i, e)
+	{
+		const char *commit = json_string_value(json_object_get(e, "commit"));
+		assert_int_equal(conflict_history_read(f->h, commit, CODE1, &got), 0);
+		snprintf(phone, sizeof(phone), "09%08zu", 59 - i);
+		assert_string_equal(json_string_value(conflict_field_get(got, "applicant.phone")),
+		                    phone);
+		json_decref(got);
+	}
+	json_decref(log);
+	json_decref(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(commit_and_read_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(read_missing, setup, teardown),
-		cmocka_unit_test_setup_teardown(commit_refuses_bad_input, setup, teardown),
-		cmocka_unit_test_setup_teardown(unchanged_commit_skipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(delete_dossier, setup, teardown),
-		cmocka_unit_test_setup_teardown(ancestor_and_merge_base, setup, teardown),
-		cmocka_unit_test_setup_teardown(no_merge_base, setup, teardown),
-		cmocka_unit_test_setup_teardown(log_lists_versions, setup, teardown),
-		cmocka_unit_test_setup_teardown(trailers, setup, teardown),
-		cmocka_unit_test_setup_teardown(verify_against_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(batches_move_refs_at_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(stock_git_reads_it, setup, teardown),
+	    cmocka_unit_test_setup_teardown(commit_and_read_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(open_refuses_other_folders, setup, teardown),
+	    cmocka_unit_test_setup_teardown(read_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(commit_refuses_bad_input, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unchanged_commit_skipped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(delete_dossier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(ancestor_and_merge_base, setup, teardown),
+	    cmocka_unit_test_setup_teardown(no_merge_base, setup, teardown),
+	    cmocka_unit_test_setup_teardown(log_lists_versions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(trailers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(verify_against_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(batches_move_refs_at_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(stock_git_reads_it, setup, teardown),
+	    cmocka_unit_test_setup_teardown(pack_merges_keep_both_branches, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,7 @@ typedef struct result {
 
 /* Merges and checks the merged state validates as it is (nothing left to normalise). */
 static void merge3(const json_t *a, const json_t *o, const json_t *t, const conflict_policy *p,
-		   result *r)
+                   result *r)
 {
 	json_t *check;
 
@@ -76,8 +76,8 @@ static void owner_office_field_takes_ours(void **state)
 	merge3(a, o, t, NULL, &r);
 	assert_true(ds_json_same(r.merged, o));
 	assert_json(r.decisions, "[{\"field\":\"applicant.phone\",\"policy\":\"owner:office\","
-				 "\"ancestor\":\"0963060905\",\"ours\":\"0911111111\","
-				 "\"theirs\":\"0922222222\",\"result\":\"0911111111\"}]");
+	                         "\"ancestor\":\"0963060905\",\"ours\":\"0911111111\","
+	                         "\"theirs\":\"0922222222\",\"result\":\"0911111111\"}]");
 	assert_json(r.open, "[]");
 	result_free(&r);
 	json_decref(a);
@@ -95,10 +95,10 @@ static void owner_central_field_takes_theirs(void **state)
 	merge3(a, o, t, NULL, &r);
 	assert_true(ds_json_same(r.merged, t));
 	assert_json(r.decisions, "[{\"field\":\"due_at\",\"policy\":\"owner:central\","
-				 "\"ancestor\":\"2024-04-16T17:00:00+07:00\","
-				 "\"ours\":\"2024-04-17T17:00:00+07:00\","
-				 "\"theirs\":\"2024-04-19T17:00:00+07:00\","
-				 "\"result\":\"2024-04-19T17:00:00+07:00\"}]");
+	                         "\"ancestor\":\"2024-04-16T17:00:00+07:00\","
+	                         "\"ours\":\"2024-04-17T17:00:00+07:00\","
+	                         "\"theirs\":\"2024-04-19T17:00:00+07:00\","
+	                         "\"result\":\"2024-04-19T17:00:00+07:00\"}]");
 	assert_json(r.open, "[]");
 	result_free(&r);
 	json_decref(a);
@@ -126,16 +126,17 @@ static void explicit_policies_override_owner(void **state)
 	assert_json(conflict_field_get(r.merged, "applicant.phone"), "\"0922222222\"");
 	assert_json(conflict_field_get(r.merged, "due_at"), "\"2024-04-17T17:00:00+07:00\"");
 	assert_json(conflict_field_get(r.merged, "summary"), "\"Theirs\"");
-	assert_json(r.decisions,
-		    "[{\"field\":\"applicant.phone\",\"policy\":\"theirs\",\"ancestor\":"
-		    "\"0963060905\",\"ours\":\"0911111111\",\"theirs\":\"0922222222\",\"result\":"
-		    "\"0922222222\"},"
-		    "{\"field\":\"due_at\",\"policy\":\"ours\",\"ancestor\":"
-		    "\"2024-04-16T17:00:00+07:00\",\"ours\":\"2024-04-17T17:00:00+07:00\",\"theirs\":"
-		    "\"2024-04-19T17:00:00+07:00\",\"result\":\"2024-04-17T17:00:00+07:00\"}]");
+	assert_json(
+	    r.decisions,
+	    "[{\"field\":\"applicant.phone\",\"policy\":\"theirs\",\"ancestor\":"
+	    "\"0963060905\",\"ours\":\"0911111111\",\"theirs\":\"0922222222\",\"result\":"
+	    "\"0922222222\"},"
+	    "{\"field\":\"due_at\",\"policy\":\"ours\",\"ancestor\":"
+	    "\"2024-04-16T17:00:00+07:00\",\"ours\":\"2024-04-17T17:00:00+07:00\",\"theirs\":"
+	    "\"2024-04-19T17:00:00+07:00\",\"result\":\"2024-04-17T17:00:00+07:00\"}]");
 	assert_json(r.open, "[{\"field\":\"summary\",\"ancestor\":\"Đăng ký khai sinh cho con\","
-			    "\"ours\":\"Ours\",\"theirs\":\"Theirs\","
-			    "\"reason\":\"the policy for summary is manual\"}]");
+	                    "\"ours\":\"Ours\",\"theirs\":\"Theirs\","
+	                    "\"reason\":\"the policy for summary is manual\"}]");
 	result_free(&r);
 	conflict_policy_free(p);
 	json_decref(a);
@@ -161,18 +162,16 @@ static void most_specific_policy_wins(void **state)
 	set(&t, "fees[lp1].amount", "30000");
 	merge3(a, o, t, p, &r);
 	assert_json(conflict_field_get(r.merged, "applicant"),
-		    "{\"name\":\"Phạm Ngọc B\",\"id_number\":\"068337861984\",\"phone\":"
-		    "\"0911111111\",\"email\":\"congdan0@example.vn\",\"address\":"
-		    "\"Số 239, đường Nguyễn Huệ, Vinh, Nghệ An\"}");
+	            "{\"name\":\"Phạm Ngọc B\",\"id_number\":\"068337861984\",\"phone\":"
+	            "\"0911111111\",\"email\":\"congdan0@example.vn\",\"address\":"
+	            "\"Số 239, đường Nguyễn Huệ, Vinh, Nghệ An\"}");
 	assert_json(conflict_field_get(r.merged, "fees[lp1].amount"), "30000");
 	assert_int_equal(json_array_size(r.decisions), 3);
 	assert_json(json_object_get(json_array_get(r.decisions, 0), "policy"), "\"theirs\"");
-	assert_json(json_object_get(json_array_get(r.decisions, 0), "field"),
-		    "\"applicant.name\"");
-	assert_json(json_object_get(json_array_get(r.decisions, 1), "policy"),
-		    "\"owner:office\"");
+	assert_json(json_object_get(json_array_get(r.decisions, 0), "field"), "\"applicant.name\"");
+	assert_json(json_object_get(json_array_get(r.decisions, 1), "policy"), "\"owner:office\"");
 	assert_json(json_object_get(json_array_get(r.decisions, 2), "field"),
-		    "\"fees[lp1].amount\"");
+	            "\"fees[lp1].amount\"");
 	assert_json(json_object_get(json_array_get(r.decisions, 2), "policy"), "\"theirs\"");
 	result_free(&r);
 	conflict_policy_free(p);
@@ -191,10 +190,10 @@ static void nested_fields_merge(void **state)
 	set(&o, "applicant.representative", "{\"name\":\"Lê Văn Tám\",\"relation\":\"cha\"}");
 	merge3(a, o, t, NULL, &r);
 	assert_json(conflict_field_get(r.merged, "applicant"),
-		    "{\"name\":\"Phạm Ngọc Giang Anh\",\"id_number\":\"068337861984\","
-		    "\"phone\":\"0963060905\",\"email\":\"giang@example.vn\","
-		    "\"address\":\"Số 239, đường Nguyễn Huệ, Vinh, Nghệ An\","
-		    "\"representative\":{\"name\":\"Lê Văn Tám\",\"relation\":\"cha\"}}");
+	            "{\"name\":\"Phạm Ngọc Giang Anh\",\"id_number\":\"068337861984\","
+	            "\"phone\":\"0963060905\",\"email\":\"giang@example.vn\","
+	            "\"address\":\"Số 239, đường Nguyễn Huệ, Vinh, Nghệ An\","
+	            "\"representative\":{\"name\":\"Lê Văn Tám\",\"relation\":\"cha\"}}");
 	assert_json(r.decisions, "[]");
 	assert_json(r.open, "[]");
 	result_free(&r);
@@ -213,7 +212,7 @@ static void field_added_one_side_removed_other(void **state)
 	/* Added on one side, another field removed on the other: both happen. */
 	merge3(a, o, t, NULL, &r);
 	assert_json(conflict_field_get(r.merged, "original_due_at"),
-		    "\"2024-04-16T17:00:00+07:00\"");
+	            "\"2024-04-16T17:00:00+07:00\"");
 	assert_null(conflict_field_get(r.merged, "summary"));
 	assert_json(r.decisions, "[]");
 	result_free(&r);
@@ -225,8 +224,8 @@ static void field_added_one_side_removed_other(void **state)
 	merge3(a, o, t, NULL, &r);
 	assert_null(conflict_field_get(r.merged, "applicant.email"));
 	assert_json(r.decisions, "[{\"field\":\"applicant.email\",\"policy\":\"owner:office\","
-				 "\"ancestor\":\"congdan0@example.vn\",\"ours\":null,"
-				 "\"theirs\":\"moi@example.vn\",\"result\":null}]");
+	                         "\"ancestor\":\"congdan0@example.vn\",\"ours\":null,"
+	                         "\"theirs\":\"moi@example.vn\",\"result\":null}]");
 	result_free(&r);
 	json_decref(o);
 	json_decref(t);
@@ -235,8 +234,8 @@ static void field_added_one_side_removed_other(void **state)
 	t = with(a, "handling_unit", "\"UBND xã\"");
 	merge3(a, o, t, NULL, &r);
 	assert_json(r.decisions, "[{\"field\":\"handling_unit\",\"policy\":\"owner:central\","
-				 "\"ancestor\":null,\"ours\":\"Phòng Tư pháp\","
-				 "\"theirs\":\"UBND xã\",\"result\":\"UBND xã\"}]");
+	                         "\"ancestor\":null,\"ours\":\"Phòng Tư pháp\","
+	                         "\"theirs\":\"UBND xã\",\"result\":\"UBND xã\"}]");
 	result_free(&r);
 	json_decref(a);
 	json_decref(o);
@@ -253,13 +252,13 @@ static void lists_union_added_items(void **state)
 	set(&t, "components[tp4]", "{\"code\":\"CM\",\"name\":\"CCCD mẹ\"}");
 	merge3(a, o, t, NULL, &r);
 	assert_json(conflict_field_get(r.merged, "components"),
-		    "[{\"id\":\"tp1\",\"code\":\"TK\",\"name\":\"Tờ khai\",\"originals\":1,"
-		    "\"copies\":0,\"digitised\":true},"
-		    "{\"id\":\"tp2\",\"code\":\"GCS\",\"name\":\"Giấy chứng sinh\",\"originals\":1,"
-		    "\"copies\":0,\"digitised\":false},"
-		    "{\"id\":\"tp3\",\"code\":\"CC\",\"name\":\"CCCD cha\"},"
-		    "{\"id\":\"tp5\",\"code\":\"HN\",\"name\":\"Giấy kết hôn\"},"
-		    "{\"id\":\"tp4\",\"code\":\"CM\",\"name\":\"CCCD mẹ\"}]");
+	            "[{\"id\":\"tp1\",\"code\":\"TK\",\"name\":\"Tờ khai\",\"originals\":1,"
+	            "\"copies\":0,\"digitised\":true},"
+	            "{\"id\":\"tp2\",\"code\":\"GCS\",\"name\":\"Giấy chứng sinh\",\"originals\":1,"
+	            "\"copies\":0,\"digitised\":false},"
+	            "{\"id\":\"tp3\",\"code\":\"CC\",\"name\":\"CCCD cha\"},"
+	            "{\"id\":\"tp5\",\"code\":\"HN\",\"name\":\"Giấy kết hôn\"},"
+	            "{\"id\":\"tp4\",\"code\":\"CM\",\"name\":\"CCCD mẹ\"}]");
 	assert_json(r.decisions, "[]");
 	assert_json(r.open, "[]");
 	result_free(&r);
@@ -277,9 +276,10 @@ static void list_item_added_both_sides_differently(void **state)
 
 	merge3(a, o, t, NULL, &r);
 	assert_json(conflict_field_get(r.merged, "fees[lp2]"),
-		    "{\"id\":\"lp2\",\"code\":\"PHI\",\"amount\":5000,\"paid\":true}");
-	assert_json(r.decisions, "[{\"field\":\"fees[lp2].amount\",\"policy\":\"owner:office\","
-				 "\"ancestor\":null,\"ours\":5000,\"theirs\":7000,\"result\":5000}]");
+	            "{\"id\":\"lp2\",\"code\":\"PHI\",\"amount\":5000,\"paid\":true}");
+	assert_json(r.decisions,
+	            "[{\"field\":\"fees[lp2].amount\",\"policy\":\"owner:office\","
+	            "\"ancestor\":null,\"ours\":5000,\"theirs\":7000,\"result\":5000}]");
 	result_free(&r);
 	json_decref(a);
 	json_decref(o);
@@ -297,8 +297,8 @@ static void list_item_changed_both_sides(void **state)
 	set(&o, "fees[lp1].paid_at", "\"2024-04-14T08:00:00+07:00\"");
 	merge3(a, o, t, NULL, &r);
 	assert_json(conflict_field_get(r.merged, "fees"),
-		    "[{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":15000,\"paid\":true,"
-		    "\"paid_at\":\"2024-04-14T08:00:00+07:00\"}]");
+	            "[{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":15000,\"paid\":true,"
+	            "\"paid_at\":\"2024-04-14T08:00:00+07:00\"}]");
 	assert_json(r.decisions, "[]");
 	result_free(&r);
 	json_decref(o);
@@ -309,8 +309,8 @@ static void list_item_changed_both_sides(void **state)
 	merge3(a, o, t, NULL, &r);
 	assert_json(conflict_field_get(r.merged, "fees[lp1].amount"), "20000");
 	assert_json(r.decisions, "[{\"field\":\"fees[lp1].amount\",\"policy\":\"owner:office\","
-				 "\"ancestor\":10000,\"ours\":20000,\"theirs\":30000,"
-				 "\"result\":20000}]");
+	                         "\"ancestor\":10000,\"ours\":20000,\"theirs\":30000,"
+	                         "\"result\":20000}]");
 	result_free(&r);
 	json_decref(a);
 	json_decref(o);
@@ -327,8 +327,8 @@ static void list_item_removed_one_side(void **state)
 	/* Removed here, untouched at central: removed. */
 	merge3(a, o, t, NULL, &r);
 	assert_json(conflict_field_get(r.merged, "components"),
-		    "[{\"id\":\"tp1\",\"code\":\"TK\",\"name\":\"Tờ khai\",\"originals\":1,"
-		    "\"copies\":0,\"digitised\":true}]");
+	            "[{\"id\":\"tp1\",\"code\":\"TK\",\"name\":\"Tờ khai\",\"originals\":1,"
+	            "\"copies\":0,\"digitised\":true}]");
 	assert_json(r.decisions, "[]");
 	assert_json(r.open, "[]");
 	result_free(&r);
@@ -358,23 +358,23 @@ static void list_item_removed_one_side_changed_other(void **state)
 	merge3(a, o, t, NULL, &r);
 	assert_json(conflict_field_get(r.merged, "fees"), "[]");
 	assert_json(r.decisions,
-		    "[{\"field\":\"fees[lp1]\",\"policy\":\"owner:office\",\"ancestor\":"
-		    "{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":false},"
-		    "\"ours\":null,\"theirs\":{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,"
-		    "\"paid\":true},\"result\":null}]");
+	            "[{\"field\":\"fees[lp1]\",\"policy\":\"owner:office\",\"ancestor\":"
+	            "{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":false},"
+	            "\"ours\":null,\"theirs\":{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,"
+	            "\"paid\":true},\"result\":null}]");
 	result_free(&r);
 	/* The same under a manual rule: open, theirs' item kept. */
 	conflict_policy_new(&p);
 	conflict_policy_set(p, "fees", "manual");
 	merge3(a, o, t, p, &r);
 	assert_json(conflict_field_get(r.merged, "fees[lp1]"),
-		    "{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":true}");
+	            "{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":true}");
 	assert_json(r.decisions, "[]");
 	assert_json(r.open,
-		    "[{\"field\":\"fees[lp1]\",\"ancestor\":"
-		    "{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":false},"
-		    "\"ours\":null,\"theirs\":{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,"
-		    "\"paid\":true},\"reason\":\"the policy for fees is manual\"}]");
+	            "[{\"field\":\"fees[lp1]\",\"ancestor\":"
+	            "{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":false},"
+	            "\"ours\":null,\"theirs\":{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,"
+	            "\"paid\":true},\"reason\":\"the policy for fees is manual\"}]");
 	result_free(&r);
 	conflict_policy_free(p);
 	json_decref(o);
@@ -385,8 +385,7 @@ static void list_item_removed_one_side_changed_other(void **state)
 	merge3(a, o, t, NULL, &r);
 	assert_null(conflict_field_get(r.merged, "supplements[bs1]"));
 	assert_int_equal(json_array_size(r.decisions), 1);
-	assert_json(json_object_get(json_array_get(r.decisions, 0), "policy"),
-		    "\"owner:central\"");
+	assert_json(json_object_get(json_array_get(r.decisions, 0), "policy"), "\"owner:central\"");
 	result_free(&r);
 	json_decref(a);
 	json_decref(o);
@@ -396,26 +395,28 @@ static void list_item_removed_one_side_changed_other(void **state)
 static void progress_rows_union(void **state)
 {
 	json_t *a = fixture_dossier();
-	json_t *o = with(a, "progress[p1]", "{\"when\":\"2024-04-14T09:00:00+07:00\","
-					    "\"what\":\"Chuyển xử lý\",\"status\":4}");
-	json_t *t = with(a, "progress[s-central-7]", "{\"when\":\"2024-04-14T10:00:00+07:00\","
-						     "\"what\":\"Thụ lý\",\"status\":4}");
+	json_t *o = with(a, "progress[p1]",
+	                 "{\"when\":\"2024-04-14T09:00:00+07:00\","
+	                 "\"what\":\"Chuyển xử lý\",\"status\":4}");
+	json_t *t = with(a, "progress[s-central-7]",
+	                 "{\"when\":\"2024-04-14T10:00:00+07:00\","
+	                 "\"what\":\"Thụ lý\",\"status\":4}");
 	result r;
 
 	set(&o, "progress[p0].what", "\"Tiếp nhận\"");
 	set(&t, "progress[p0].what", "\"Đã tiếp nhận\"");
 	merge3(a, o, t, NULL, &r);
 	assert_json(conflict_field_get(r.merged, "progress"),
-		    "[{\"id\":\"p0\",\"who\":\"Nguyễn Hữu Phước\",\"role\":\"Cán bộ\","
-		    "\"unit\":\"Một cửa\",\"when\":\"2024-04-14T07:00:00+07:00\","
-		    "\"what\":\"Đã tiếp nhận\",\"status\":2},"
-		    "{\"id\":\"p1\",\"when\":\"2024-04-14T09:00:00+07:00\","
-		    "\"what\":\"Chuyển xử lý\",\"status\":4},"
-		    "{\"id\":\"s-central-7\",\"when\":\"2024-04-14T10:00:00+07:00\","
-		    "\"what\":\"Thụ lý\",\"status\":4}]");
+	            "[{\"id\":\"p0\",\"who\":\"Nguyễn Hữu Phước\",\"role\":\"Cán bộ\","
+	            "\"unit\":\"Một cửa\",\"when\":\"2024-04-14T07:00:00+07:00\","
+	            "\"what\":\"Đã tiếp nhận\",\"status\":2},"
+	            "{\"id\":\"p1\",\"when\":\"2024-04-14T09:00:00+07:00\","
+	            "\"what\":\"Chuyển xử lý\",\"status\":4},"
+	            "{\"id\":\"s-central-7\",\"when\":\"2024-04-14T10:00:00+07:00\","
+	            "\"what\":\"Thụ lý\",\"status\":4}]");
 	assert_json(r.decisions, "[{\"field\":\"progress[p0].what\",\"policy\":\"union\","
-				 "\"ancestor\":\"Mới tiếp nhận\",\"ours\":\"Tiếp nhận\","
-				 "\"theirs\":\"Đã tiếp nhận\",\"result\":\"Đã tiếp nhận\"}]");
+	                         "\"ancestor\":\"Mới tiếp nhận\",\"ours\":\"Tiếp nhận\","
+	                         "\"theirs\":\"Đã tiếp nhận\",\"result\":\"Đã tiếp nhận\"}]");
 	result_free(&r);
 	json_decref(a);
 	json_decref(o);
@@ -458,8 +459,32 @@ static void status_two_different_moves_open(void **state)
 	assert_json(conflict_field_get(r.merged, "status"), "9");
 	assert_json(r.decisions, "[]");
 	assert_json(r.open, "[{\"field\":\"status\",\"ancestor\":4,\"ours\":5,\"theirs\":9,"
-			    "\"reason\":\"both sides moved the status from 4: to 5 here, to 9 "
-			    "at central\"}]");
+	                    "\"reason\":\"both sides moved the status from 4: to 5 here, to 9 "
+	                    "at central\"}]");
+	result_free(&r);
+	json_decref(a);
+	json_decref(o);
+	json_decref(t);
+}
+
+static void status_open_keeps_central_times(void **state)
+{
+	json_t *a = fixture_dossier();
+	json_t *o = with(a, "status", "9");
+	json_t *t = with(a, "status", "5");
+	result r;
+
+	set(&o, "finished_at", "\"2024-04-15T09:00:00+07:00\"");
+	merge3(a, o, t, NULL, &r);
+	assert_json(conflict_field_get(r.merged, "status"), "5");
+	assert_null(conflict_field_get(r.merged, "finished_at"));
+	assert_int_equal(json_array_size(r.open), 1);
+	result_free(&r);
+	/* Once the office's move wins, its finish time comes with it. */
+	json_decref(t);
+	t = json_deep_copy(a);
+	merge3(a, o, t, NULL, &r);
+	assert_json(conflict_field_get(r.merged, "finished_at"), "\"2024-04-15T09:00:00+07:00\"");
 	result_free(&r);
 	json_decref(a);
 	json_decref(o);
@@ -495,8 +520,8 @@ static void status_out_of_terminal_open(void **state)
 	assert_json(conflict_field_get(r.merged, "status"), "4");
 	assert_json(conflict_field_get(r.merged, "summary"), "\"Khai sinh\"");
 	assert_json(r.open, "[{\"field\":\"status\",\"ancestor\":8,\"ours\":8,\"theirs\":4,"
-			    "\"reason\":\"status 8 is terminal but was moved: 8 here, 4 at "
-			    "central\"}]");
+	                    "\"reason\":\"status 8 is terminal but was moved: 8 here, 4 at "
+	                    "central\"}]");
 	result_free(&r);
 	json_decref(o);
 	json_decref(t);
@@ -525,8 +550,15 @@ static void status_explicit_policy(void **state)
 	merge3(a, o, t, p, &r);
 	assert_json(conflict_field_get(r.merged, "status"), "5");
 	assert_json(r.decisions, "[{\"field\":\"status\",\"policy\":\"ours\",\"ancestor\":4,"
-				 "\"ours\":5,\"theirs\":9,\"result\":5}]");
+	                         "\"ours\":5,\"theirs\":9,\"result\":5}]");
 	assert_json(r.open, "[]");
+	result_free(&r);
+	/* "owner" for status is the status rule itself. */
+	assert_int_equal(conflict_policy_set(p, "status", "owner"), 0);
+	merge3(a, o, t, p, &r);
+	assert_json(conflict_field_get(r.merged, "status"), "9");
+	assert_json(r.decisions, "[]");
+	assert_int_equal(json_array_size(r.open), 1);
 	result_free(&r);
 	conflict_policy_free(p);
 	json_decref(a);
@@ -555,7 +587,7 @@ static void prior_status_follows_status(void **state)
 	merge3(a, o, t, NULL, &r);
 	assert_json(conflict_field_get(r.merged, "prior_status"), "4");
 	assert_json(r.decisions, "[{\"field\":\"prior_status\",\"policy\":\"status-rule\","
-				 "\"ancestor\":null,\"ours\":2,\"theirs\":4,\"result\":4}]");
+	                         "\"ancestor\":null,\"ours\":2,\"theirs\":4,\"result\":4}]");
 	assert_json(r.open, "[]");
 	result_free(&r);
 	json_decref(t);
@@ -584,10 +616,10 @@ static void invalid_mix_goes_to_open(void **state)
 	assert_json(conflict_field_get(r.merged, "due_at"), "\"2024-04-14T17:00:00+07:00\"");
 	assert_json(r.decisions, "[]");
 	assert_json(r.open,
-		    "[{\"field\":\"received_at\",\"ancestor\":\"2024-04-14T07:00:00+07:00\","
-		    "\"ours\":\"2024-04-15T07:00:00+07:00\",\"theirs\":"
-		    "\"2024-04-14T07:00:00+07:00\",\"reason\":\"the merged dossier does not "
-		    "validate (due_at: must not be before received_at); central's value kept\"}]");
+	            "[{\"field\":\"received_at\",\"ancestor\":\"2024-04-14T07:00:00+07:00\","
+	            "\"ours\":\"2024-04-15T07:00:00+07:00\",\"theirs\":"
+	            "\"2024-04-14T07:00:00+07:00\",\"reason\":\"the merged dossier does not "
+	            "validate (due_at: must not be before received_at); central's value kept\"}]");
 	result_free(&r);
 	json_decref(o);
 	json_decref(t);
@@ -601,7 +633,7 @@ static void invalid_mix_goes_to_open(void **state)
 	assert_int_equal(json_array_size(r.open), 1);
 	assert_json(json_object_get(json_array_get(r.open, 0), "field"), "\"received_at\"");
 	assert_json(json_object_get(json_array_get(r.open, 0), "ours"),
-		    "\"2024-04-15T09:00:00+07:00\"");
+	            "\"2024-04-15T09:00:00+07:00\"");
 	result_free(&r);
 	json_decref(a);
 	json_decref(o);
@@ -620,11 +652,11 @@ static void no_ancestor(void **state)
 	assert_json(conflict_field_get(r.merged, "applicant.phone"), "\"0911111111\"");
 	assert_json(conflict_field_get(r.merged, "due_at"), "\"2024-04-19T17:00:00+07:00\"");
 	assert_json(r.decisions,
-		    "[{\"field\":\"applicant.phone\",\"policy\":\"owner:office\",\"ancestor\":null,"
-		    "\"ours\":\"0911111111\",\"theirs\":\"0922222222\",\"result\":\"0911111111\"},"
-		    "{\"field\":\"due_at\",\"policy\":\"owner:central\",\"ancestor\":null,"
-		    "\"ours\":\"2024-04-16T17:00:00+07:00\",\"theirs\":"
-		    "\"2024-04-19T17:00:00+07:00\",\"result\":\"2024-04-19T17:00:00+07:00\"}]");
+	            "[{\"field\":\"applicant.phone\",\"policy\":\"owner:office\",\"ancestor\":null,"
+	            "\"ours\":\"0911111111\",\"theirs\":\"0922222222\",\"result\":\"0911111111\"},"
+	            "{\"field\":\"due_at\",\"policy\":\"owner:central\",\"ancestor\":null,"
+	            "\"ours\":\"2024-04-16T17:00:00+07:00\",\"theirs\":"
+	            "\"2024-04-19T17:00:00+07:00\",\"result\":\"2024-04-19T17:00:00+07:00\"}]");
 	result_free(&r);
 	json_decref(o);
 	json_decref(t);
@@ -645,29 +677,30 @@ static void merge_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(one_side_each_way),
-		cmocka_unit_test(both_same_no_conflict),
-		cmocka_unit_test(owner_office_field_takes_ours),
-		cmocka_unit_test(owner_central_field_takes_theirs),
-		cmocka_unit_test(explicit_policies_override_owner),
-		cmocka_unit_test(most_specific_policy_wins),
-		cmocka_unit_test(nested_fields_merge),
-		cmocka_unit_test(field_added_one_side_removed_other),
-		cmocka_unit_test(lists_union_added_items),
-		cmocka_unit_test(list_item_added_both_sides_differently),
-		cmocka_unit_test(list_item_changed_both_sides),
-		cmocka_unit_test(list_item_removed_one_side),
-		cmocka_unit_test(list_item_removed_one_side_changed_other),
-		cmocka_unit_test(progress_rows_union),
-		cmocka_unit_test(status_one_side_move_wins),
-		cmocka_unit_test(status_two_different_moves_open),
-		cmocka_unit_test(status_equal_moves_no_conflict),
-		cmocka_unit_test(status_out_of_terminal_open),
-		cmocka_unit_test(status_explicit_policy),
-		cmocka_unit_test(prior_status_follows_status),
-		cmocka_unit_test(invalid_mix_goes_to_open),
-		cmocka_unit_test(no_ancestor),
-		cmocka_unit_test(merge_bad_input),
+	    cmocka_unit_test(one_side_each_way),
+	    cmocka_unit_test(both_same_no_conflict),
+	    cmocka_unit_test(owner_office_field_takes_ours),
+	    cmocka_unit_test(owner_central_field_takes_theirs),
+	    cmocka_unit_test(explicit_policies_override_owner),
+	    cmocka_unit_test(most_specific_policy_wins),
+	    cmocka_unit_test(nested_fields_merge),
+	    cmocka_unit_test(field_added_one_side_removed_other),
+	    cmocka_unit_test(lists_union_added_items),
+	    cmocka_unit_test(list_item_added_both_sides_differently),
+	    cmocka_unit_test(list_item_changed_both_sides),
+	    cmocka_unit_test(list_item_removed_one_side),
+	    cmocka_unit_test(list_item_removed_one_side_changed_other),
+	    cmocka_unit_test(progress_rows_union),
+	    cmocka_unit_test(status_one_side_move_wins),
+	    cmocka_unit_test(status_two_different_moves_open),
+	    cmocka_unit_test(status_open_keeps_central_times),
+	    cmocka_unit_test(status_equal_moves_no_conflict),
+	    cmocka_unit_test(status_out_of_terminal_open),
+	    cmocka_unit_test(status_explicit_policy),
+	    cmocka_unit_test(prior_status_follows_status),
+	    cmocka_unit_test(invalid_mix_goes_to_open),
+	    cmocka_unit_test(no_ancestor),
+	    cmocka_unit_test(merge_bad_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,14 +28,14 @@ static void resolve_sets_and_removes(void **state)
 	v = J("true");
 	assert_int_equal(conflict_apply_resolution(&d, "fees[lp1].paid", v), 0);
 	assert_json(conflict_field_get(d, "fees[lp1]"),
-		    "{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":true}");
+	            "{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":true}");
 	json_decref(v);
 	/* A whole new item: appended, with its id from the path. */
 	v = J("{\"code\":\"PHI\",\"amount\":5000}");
 	assert_int_equal(conflict_apply_resolution(&d, "fees[lp2]", v), 0);
 	assert_json(conflict_field_get(d, "fees"),
-		    "[{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":true},"
-		    "{\"id\":\"lp2\",\"code\":\"PHI\",\"amount\":5000}]");
+	            "[{\"id\":\"lp1\",\"code\":\"LP\",\"amount\":10000,\"paid\":true},"
+	            "{\"id\":\"lp2\",\"code\":\"PHI\",\"amount\":5000}]");
 	json_decref(v);
 	/* Missing objects on the way are created. */
 	v = J("\"QĐ-12\"");
@@ -108,7 +108,7 @@ static void diff_lists_changed_fields(void **state)
 	set(&b, "status", "9");
 	assert_int_equal(conflict_diff_fields(a, b, &paths), 0);
 	assert_json(paths, "[\"applicant.phone\",\"components[tp1]\",\"fees[lp1].paid\","
-			   "\"fees[lp2]\",\"status\",\"summary\"]");
+	                   "\"fees[lp2]\",\"status\",\"summary\"]");
 	json_decref(paths);
 	assert_int_equal(conflict_diff_fields(a, a, &paths), 0);
 	assert_json(paths, "[]");
@@ -174,13 +174,13 @@ static void policy_rules_apply(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(get_fields),
-		cmocka_unit_test(resolve_sets_and_removes),
-		cmocka_unit_test(resolve_copies_shared_state),
-		cmocka_unit_test(resolve_bad_paths),
-		cmocka_unit_test(diff_lists_changed_fields),
-		cmocka_unit_test(policy_lines),
-		cmocka_unit_test(policy_rules_apply),
+	    cmocka_unit_test(get_fields),
+	    cmocka_unit_test(resolve_sets_and_removes),
+	    cmocka_unit_test(resolve_copies_shared_state),
+	    cmocka_unit_test(resolve_bad_paths),
+	    cmocka_unit_test(diff_lists_changed_fields),
+	    cmocka_unit_test(policy_lines),
+	    cmocka_unit_test(policy_rules_apply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,7 +109,7 @@ for r in json.load(sys.stdin): print(r["code"])')
 		case $((i % 4)) in
 		0) "$DS" -d "$dir" transition "$c" 4 --note "chuyển xử lý $tag" >/dev/null 2>&1 ||
 			"$DS" -d "$dir" update "$c" --set "summary=\"$tag $i\"" >/dev/null ;;
-		1) "$DS" -d "$dir" update "$c" --set "applicant.phone=\"09$(printf '%08d' $((i * 37 % 100000000)))\"" >/dev/null ;;
+		1) "$DS" -d "$dir" update "$c" --set "applicant.phone=\"09$(printf '%04d%04d' $((RANDOM % 10000)) $((i % 10000)))\"" >/dev/null ;;
 		*) "$DS" -d "$dir" update "$c" --set "summary=\"$tag $i\"" >/dev/null ;;
 		esac || echo "update $i failed on $c" >&2
 	done
@@ -159,6 +159,30 @@ fl_daemon_stop() {
 	rc=$?
 	FL_STOP_MS=$(($(now_ms) - t0))
 	return $rc
+}
+
+# fl_wait_ops CENTRALDB NODE COUNT [SINCE_MS] [TIMEOUT_MS]: waits until central holds COUNT
+# ops of NODE (a cheap read of central.db); prints the milliseconds from SINCE_MS (a
+# now_ms value; default: now) until then.
+fl_wait_ops() {
+	python3 - "$1" "$2" "$3" "${4:-$(now_ms)}" "${5:-5000}" <<'PY'
+import sqlite3, sys, time
+db, node, want, t0, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+ms = lambda: int(time.time() * 1000) - t0
+c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+while ms() < limit:
+    if c.execute("SELECT count(*) FROM ops WHERE node = ?", (node,)).fetchone()[0] >= want:
+        break
+    time.sleep(0.01)
+print(ms())
+PY
+}
+
+# fl_central_ops CENTRALDB: how many ops central holds (every node).
+fl_central_ops() {
+	python3 -c 'import sqlite3, sys
+c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True, timeout=5)
+print(c.execute("SELECT count(*) FROM ops").fetchone()[0])' "$1"
 }
 
 # fl_converged DIR CENTRALDB: the checks every fault test ends with.

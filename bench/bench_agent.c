@@ -1,0 +1,213 @@
+/* bench_agent.c: in-process agent benchmarks that the CLI cannot time alone. Each mode
+ * prints one JSON object on stdout (docs/BENCHMARKS.md):
+ *   changes DIR N   a fresh store, one dossier, then N durable agent_update calls on it
+ *   update4 DIR M   4 fields changed in each of the first M dossiers (by code), one
+ *                   durable change per dossier
+ *   phases DIR      one sync round split into push, pull and reconcile, each timed
+ */
+#include "agent/agent.h"
+#include "sync/sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The peak resident set of this process so far, in KiB. */
+static long peak_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The q-quantile (0..1) of n sorted values, nearest rank. */
+static double quantile(const double *v, long n, double q)
+{
+	long i = (long)(q * (double)n + 0.999999) - 1;
+
+	return n ? v[i < 0 ? 0 : i >= n ? n - 1 : i] : 0;
+}
+
+static const char dossier_json[] =
+	"{\"procedure\": {\"code\": \"1.001193\", \"name\": \"Đăng ký khai sinh\"},"
+	" \"field\": \"HT\", \"channel\": 1,"
+	" \"applicant\": {\"name\": \"Phạm Ngọc Giang\", \"id_number\": \"068337861984\","
+	" \"phone\": \"0963060905\", \"address\": \"Số 239, đường Nguyễn Huệ, Vinh, Nghệ An\"},"
+	" \"summary\": \"Đăng ký khai sinh cho con\","
+	" \"received_at\": \"2025-11-29T07:00:00+07:00\","
+	" \"due_at\": \"2025-12-01T17:00:00+07:00\", \"status\": 2}";
+
+static int fresh_store(const char *dir, agent **out)
+{
+	agent_config cfg;
+	int rc;
+
+	agent_config_init(&cfg);
+	cfg.office = ds_strdup("000.00.12.H22");
+	cfg.node = ds_strdup("bench1");
+	cfg.central = ds_strdup("http://127.0.0.1:9");
+	rc = agent_init_dir(dir, &cfg);
+	agent_config_release(&cfg);
+	return rc ? rc : agent_open(out, dir, AGENT_WRITE, "bench");
+}
+
+static int bench_changes(const char *dir, long n)
+{
+	json_t *d = NULL, *patch = NULL;
+	double *lat = ds_calloc((size_t)n + 1, sizeof(double)), t0, t;
+	agent *a = NULL;
+	char *code = NULL, phone[16];
+	long i;
+	int rc;
+
+	if ((rc = fresh_store(dir, &a)) || (rc = ds_json_parse(dossier_json, strlen(dossier_json), &d)) ||
+	    (rc = agent_create(a, d, &code)))
+		goto done;
+	t0 = now_s();
+	for (i = 0; i < n && !rc; i++) {
+		snprintf(phone, sizeof(phone), "09%08ld", i % 100000000);
+		patch = json_pack("{s:{s:s}}", "applicant", "phone", phone);
+		t = now_s();
+		rc = agent_update(a, code, patch);
+		lat[i] = (now_s() - t) * 1000;
+		json_decref(patch);
+	}
+	if (!rc) {
+		double s = now_s() - t0;
+		qsort(lat, (size_t)n, sizeof(double), cmp_double);
+		printf("{\"changes\":%ld,\"seconds\":%.3f,\"per_s\":%.1f,\"p50_ms\":%.3f,"
+		       "\"p99_ms\":%.3f}\n",
+		       n, s, (double)n / s, quantile(lat, n, 0.5), quantile(lat, n, 0.99));
+	}
+done:
+	json_decref(d);
+	free(code);
+	free(lat);
+	agent_close(a);
+	return rc;
+}
+
+/* The codes of the first m dossiers by code. */
+static int first_codes(agent *a, long m, json_t **codes)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*codes = json_array();
+	if ((rc = ds_db_prepare(a->db, "SELECT code FROM dossiers ORDER BY code LIMIT ?", &st)))
+		return rc;
+	sqlite3_bind_int64(st, 1, m);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(*codes, json_string((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int bench_update4(const char *dir, long m)
+{
+	json_t *codes = NULL, *patch;
+	agent *a = NULL;
+	char phone[16], email[64], summary[96], addr[96];
+	double t0;
+	size_t i;
+	int rc;
+
+	if ((rc = agent_open(&a, dir, AGENT_WRITE, "bench")) || (rc = first_codes(a, m, &codes)))
+		goto done;
+	t0 = now_s();
+	for (i = 0; i < json_array_size(codes) && !rc; i++) {
+		snprintf(phone, sizeof(phone), "09%08zu", i % 100000000);
+		snprintf(email, sizeof(email), "congdan%zu@example.vn", i);
+		snprintf(summary, sizeof(summary), "Hồ sơ bổ sung lần %zu", i);
+		snprintf(addr, sizeof(addr), "Số %zu, đường Lê Lợi, Xã Nghi Phú, Nghệ An", i + 1);
+		patch = json_pack("{s:{s:s,s:s,s:s},s:s}", "applicant", "phone", phone, "email",
+				  email, "address", addr, "summary", summary);
+		rc = agent_update(a, json_string_value(json_array_get(codes, i)), patch);
+		json_decref(patch);
+	}
+	if (!rc)
+		printf("{\"dossiers\":%zu,\"fields\":4,\"seconds\":%.3f}\n", json_array_size(codes),
+		       now_s() - t0);
+done:
+	json_decref(codes);
+	agent_close(a);
+	return rc;
+}
+
+static int bench_phases(const char *dir)
+{
+	agent_sync_stats st;
+	sync_client *c = NULL;
+	const sync_counters *k;
+	agent *a = NULL;
+	double t0, t1, t2, t3;
+	long k0, k1, k2;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	if ((rc = agent_open(&a, dir, AGENT_READ, "bench")) || (rc = agent_client_new(a, &c)))
+		goto done;
+	k0 = peak_kb();
+	t0 = now_s();
+	if ((rc = agent_push(a, c, &st)))
+		goto done;
+	t1 = now_s();
+	k1 = peak_kb();
+	if ((rc = agent_pull(a, c, &st)))
+		goto done;
+	t2 = now_s();
+	k2 = peak_kb();
+	if ((rc = agent_reconcile(a, &st)))
+		goto done;
+	t3 = now_s();
+	k = sync_client_counters(c);
+	printf("{\"push_s\":%.3f,\"pull_s\":%.3f,\"reconcile_s\":%.3f,\"peak_kb_open\":%ld,"
+	       "\"peak_kb_push\":%ld,\"peak_kb_pull\":%ld,\"peak_kb_reconcile\":%ld,"
+	       "\"pushed\":%lld,\"pulled\":%lld,\"requests\":%llu,\"bytes_up\":%llu,"
+	       "\"bytes_down\":%llu}\n",
+	       t1 - t0, t2 - t1, t3 - t2, k0, k1, k2, peak_kb(), (long long)st.pushed,
+	       (long long)st.pulled,
+	       (unsigned long long)k->requests, (unsigned long long)k->bytes_up,
+	       (unsigned long long)k->bytes_down);
+done:
+	sync_client_free(c);
+	agent_close(a);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc == 4 && !strcmp(argv[1], "changes"))
+		rc = bench_changes(argv[2], atol(argv[3]));
+	else if (argc == 4 && !strcmp(argv[1], "update4"))
+		rc = bench_update4(argv[2], atol(argv[3]));
+	else if (argc == 3 && !strcmp(argv[1], "phases"))
+		rc = bench_phases(argv[2]);
+	else {
+		fprintf(stderr, "usage: bench_agent changes DIR N | update4 DIR M | phases DIR\n");
+		return 64;
+	}
+	if (rc)
+		fprintf(stderr, "bench_agent: %s\n", ds_error_msg());
+	return rc ? ds_exit_code(rc) : 0;
+}

@@ -1,0 +1,284 @@
+/* repack.c: keeps the number of packs in history.git bounded without rewriting everything.
+ *
+ * history.git/dossync-packs lists the packs oldest first, each with the branch heads the
+ * repository had once it was written: [{"pack": "pack-<hash>", "heads": {"local": ...}}].
+ * The objects of a run of consecutive packs are then those reachable from the newest pack's
+ * heads and not from the heads recorded with the pack before the run, so merging the run is
+ * one git_packbuilder walk. When there are more than CONFLICT_HISTORY_MAX_PACKS packs, the
+ * newest ones merge, extended to the next older pack while that one is no bigger than what
+ * is merged so far: a binary counter, so each object is rewritten about log2(batches) times
+ * and a big old pack is left alone. A pack the list does not know (a crash between writing
+ * a pack and recording it) makes the next consolidation a full repack, which also drops
+ * unreachable objects. conflict_history_repack does a full one on request.
+ */
+#include "conflict/conflict_int.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const branches[] = {"local", "central"};
+
+static char *state_path(conflict_history *h)
+{
+	return ds_path_join(h->path, "dossync-packs");
+}
+
+/* The names ("pack-<hash>") of the packs on disk. */
+static json_t *disk_packs(conflict_history *h)
+{
+	char *dir = cf_pack_dir(h);
+	DIR *d = opendir(dir);
+	json_t *out = json_array();
+	struct dirent *e;
+
+	free(dir);
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n > 5 && strcmp(e->d_name + n - 5, ".pack") == 0)
+			json_array_append_new(out, json_stringn(e->d_name, n - 5));
+	}
+	if (d)
+		closedir(d);
+	return out;
+}
+
+static int has_name(const json_t *names, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(names, i, v) if (strcmp(json_string_value(v), name) == 0) return 1;
+	return 0;
+}
+
+/* The recorded packs that are on disk, oldest first; *unknown: packs on disk not listed. */
+static json_t *load(conflict_history *h, json_t **unknown)
+{
+	json_t *disk = disk_packs(h), *file = NULL, *out = json_array(), *names, *e, *v;
+	char *path = state_path(h);
+	ds_buf b = DS_BUF_INIT;
+	size_t i;
+
+	if (ds_file_read(path, 1 << 20, &b) == 0 && ds_json_parse(b.ptr, b.len, &file) == 0 &&
+	    json_is_array(file)) {
+		json_array_foreach(file, i, e)
+		{
+			const char *name = json_string_value(json_object_get(e, "pack"));
+			if (name && json_is_object(json_object_get(e, "heads")) &&
+			    has_name(disk, name))
+				json_array_append(out, e);
+		}
+	}
+	ds_error_clear();
+	names = json_array();
+	json_array_foreach(out, i, e) json_array_append(names, json_object_get(e, "pack"));
+	*unknown = json_array();
+	json_array_foreach(disk, i, v) if (!has_name(names, json_string_value(v)))
+	    json_array_append(*unknown, v);
+	json_decref(names);
+	json_decref(file);
+	json_decref(disk);
+	ds_buf_release(&b);
+	free(path);
+	return out;
+}
+
+static int save(conflict_history *h, const json_t *entries)
+{
+	char *path = state_path(h), *text = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = ds_json_canonical(entries, &text, &n)) == 0)
+		rc = ds_file_write_atomic(path, text, n, 0644);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* {"local": oid, "central": oid} for the branches that have a commit. */
+static json_t *heads_now(conflict_history *h)
+{
+	json_t *heads = json_object();
+	char hex[CONFLICT_OID_HEX];
+	size_t i;
+
+	for (i = 0; i < DS_ARRAY_LEN(branches); i++)
+		if (conflict_history_head(h, branches[i], hex) == 0)
+			json_object_set_new(heads, branches[i], json_string(hex));
+	ds_error_clear();
+	return heads;
+}
+
+static off_t pack_size(conflict_history *h, const json_t *entry)
+{
+	char *dir = cf_pack_dir(h), *path;
+	struct stat st;
+	off_t n = 0;
+
+	path = ds_asprintf("%s/%s.pack", dir, json_string_value(json_object_get(entry, "pack")));
+	if (stat(path, &st) == 0)
+		n = st.st_size;
+	free(path);
+	free(dir);
+	return n;
+}
+
+static void remove_pack(conflict_history *h, const char *name)
+{
+	static const char *const exts[] = {".pack", ".idx", ".rev", ".bitmap", ".keep"};
+	char *dir = cf_pack_dir(h);
+	size_t j;
+
+	for (j = 0; j < DS_ARRAY_LEN(exts); j++) {
+		char *path = ds_asprintf("%s/%s%s", dir, name, exts[j]);
+		unlink(path);
+		free(path);
+	}
+	free(dir);
+}
+
+/* Starts (hide 0) or stops (hide 1) the walk at each commit of heads. */
+static int walk_heads(git_revwalk *walk, const json_t *heads, int hide)
+{
+	const char *key;
+	json_t *v;
+	git_oid oid;
+	int rc;
+
+	json_object_foreach((json_t *)heads, key, v)
+	{
+		if (!json_is_string(v) || git_oid_fromstr(&oid, json_string_value(v)))
+			return GIT_EINVALID;
+		if ((rc = hide ? git_revwalk_hide(walk, &oid) : git_revwalk_push(walk, &oid)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Writes one pack of what is reachable from push (NULL: every branch) and not from hide
+ * (may be NULL). *name is NULL when there is nothing to write. */
+static int write_pack(conflict_history *h, const json_t *push, const json_t *hide, char **name)
+{
+	git_packbuilder *pb = NULL;
+	git_revwalk *walk = NULL;
+	char *dir = cf_pack_dir(h);
+	int rc;
+
+	*name = NULL;
+	if ((rc = git_packbuilder_new(&pb, h->repo)) || (rc = git_revwalk_new(&walk, h->repo)))
+		goto done;
+	rc = push ? walk_heads(walk, push, 0) : git_revwalk_push_glob(walk, "refs/heads/*");
+	if (rc || (hide && (rc = walk_heads(walk, hide, 1))) ||
+	    (rc = git_packbuilder_insert_walk(pb, walk)))
+		goto done;
+	git_packbuilder_set_threads(pb, 1);
+	if (git_packbuilder_object_count(pb) == 0)
+		goto done;
+	if ((rc = git_packbuilder_write(pb, dir, 0, NULL, NULL)) == 0)
+		*name = ds_asprintf("pack-%s", git_packbuilder_name(pb));
+done:
+	git_revwalk_free(walk);
+	git_packbuilder_free(pb);
+	free(dir);
+	return rc ? cf_git_error(rc, "history: repack") : 0;
+}
+
+/* Records entries, then deletes the packs in gone except keep. The repository is reopened
+ * so that libgit2 lets go of the deleted files. */
+static int replace_packs(conflict_history *h, const json_t *entries, const json_t *gone,
+                         const char *keep)
+{
+	json_t *v;
+	size_t i;
+	int rc;
+
+	if ((rc = save(h, entries)))
+		return rc;
+	cf_repo_detach(h);
+	json_array_foreach(gone, i, v) if (strcmp(json_string_value(v), keep) != 0)
+	    remove_pack(h, json_string_value(v));
+	return cf_repo_attach(h);
+}
+
+static int full_repack(conflict_history *h)
+{
+	json_t *entries = json_array(), *gone = disk_packs(h);
+	char *name = NULL;
+	int rc;
+
+	if ((rc = write_pack(h, NULL, NULL, &name)) || !name)
+		goto done;
+	json_array_append_new(entries, json_pack("{ss so}", "pack", name, "heads", heads_now(h)));
+	rc = replace_packs(h, entries, gone, name);
+done:
+	free(name);
+	json_decref(entries);
+	json_decref(gone);
+	return rc;
+}
+
+/* Merges the newest packs of entries (at least two) into one. */
+static int merge_newest(conflict_history *h, json_t *entries)
+{
+	size_t n = json_array_size(entries), from = n - 2, i;
+	off_t total = pack_size(h, json_array_get(entries, n - 1)) +
+	              pack_size(h, json_array_get(entries, n - 2));
+	json_t *push = json_object_get(json_array_get(entries, n - 1), "heads"), *hide = NULL;
+	json_t *gone = json_array(), *kept = json_array();
+	char *name = NULL;
+	int rc;
+
+	while (from > 0 && pack_size(h, json_array_get(entries, from - 1)) <= total)
+		total += pack_size(h, json_array_get(entries, --from));
+	if (from > 0)
+		hide = json_object_get(json_array_get(entries, from - 1), "heads");
+	if ((rc = write_pack(h, push, hide, &name)) || !name) {
+		rc = full_repack(h); /* the list does not match the repository: start afresh */
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *e = json_array_get(entries, i);
+		json_array_append(i < from ? kept : gone,
+		                  i < from ? e : json_object_get(e, "pack"));
+	}
+	json_array_append_new(kept, json_pack("{ss sO}", "pack", name, "heads", push));
+	rc = replace_packs(h, kept, gone, name);
+done:
+	free(name);
+	json_decref(gone);
+	json_decref(kept);
+	return rc;
+}
+
+int cf_pack_added(conflict_history *h, const char *name)
+{
+	json_t *unknown = NULL, *entries = load(h, &unknown);
+	size_t i, packs;
+	int rc;
+
+	for (i = json_array_size(unknown); i-- > 0;)
+		if (strcmp(json_string_value(json_array_get(unknown, i)), name) == 0)
+			json_array_remove(unknown, i);
+	json_array_append_new(entries, json_pack("{ss so}", "pack", name, "heads", heads_now(h)));
+	packs = json_array_size(entries) + json_array_size(unknown);
+	if (packs <= CONFLICT_HISTORY_MAX_PACKS)
+		rc = save(h, entries);
+	else if (json_array_size(unknown) > 0)
+		rc = full_repack(h);
+	else
+		rc = merge_newest(h, entries);
+	json_decref(entries);
+	json_decref(unknown);
+	return rc;
+}
+
+int conflict_history_repack(conflict_history *h)
+{
+	if (h->in_batch)
+		return ds_error_set(DS_EINVALID, "history: cannot repack inside a batch");
+	return full_repack(h);
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# fault_link.sh: a 2,000-change backlog pushed by the daemon through dsproxy while the link
+# dies mid-request and mid-response again and again (reset up N / reset down N, switched
+# every few hundred milliseconds), with clerks still working. When the link is good again
+# the backlog drains on its own, and central holds every op exactly once.
+BIN=$1
+SEED=${2:-$RANDOM}
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fault_lib.sh"
+echo "seed $SEED"
+RANDOM=$SEED
+CDB=$WORK/central.db
+D=$WORK/office
+LOG=$WORK/daemon.log
+
+fl_central_init "$CDB"
+fl_token "$CDB" "$FL_AGENCY" "$WORK/token"
+fl_central_start "$CDB"
+fl_proxy_start
+fl_office "$D" xa1 "$FL_PROXY_URL" "$WORK/token" "$FL_AGENCY" \
+	"backoff_base_ms = 50" "backoff_cap_ms = 800" "pull_interval = 2"
+fl_import "$D" 1850 "$SEED"
+echo "backlog: $(fl_pending "$D") ops"
+
+# The link is bad from the start: the first request dies.
+fl_ctl reset up 3000 >/dev/null
+fl_daemon_start "$D" "$LOG"
+DPID=$FL_DAEMON_PID
+
+# Clerks keep working during the storm: 150 patches and moves, one command each.
+(fl_updates "$D" 150 "link" 2>>"$WORK/clerk.err"; touch "$WORK/clerk.done") &
+PIDS+=($!)
+
+# The storm: the link dies after a random number of bytes, up or down, 60 times over.
+CYCLES=0
+T0=$(now_ms)
+while [ $CYCLES -lt 30 ]; do
+	fl_ctl reset up $((RANDOM % 20000 + 200)) >/dev/null
+	sleep "0.$((RANDOM % 3 + 2))"
+	fl_ctl reset down $((RANDOM % 20000 + 100)) >/dev/null
+	sleep "0.$((RANDOM % 3 + 2))"
+	if [ $((CYCLES % 4)) = 3 ]; then
+		fl_ctl drop >/dev/null # every open connection reset at once
+		fl_ctl pass >/dev/null # a short good spell
+		sleep 0.2
+	fi
+	CYCLES=$((CYCLES + 1))
+done
+STORM_MS=$(($(now_ms) - T0))
+CONNS=$(fl_stat connections)
+FAILED=$(grep -c "sync failed" "$LOG")
+echo "storm: $CYCLES cycles in $STORM_MS ms, $CONNS connections, $FAILED failed rounds, pending $(fl_pending "$D")"
+[ "$FAILED" -ge 20 ] && pass || fail "the link died only $FAILED times during the storm (want >= 20)"
+grep -q "sync failed: .*central unreachable\|sync failed: .*Recv failure\|sync failed: .*Send failure\|sync failed: .*reset" "$LOG" &&
+	pass || fail "failures name the broken link: $(grep -m1 'sync failed' "$LOG")"
+
+# Good link again: the backlog drains without help.
+fl_ctl pass >/dev/null
+for i in $(seq 1 600); do [ -e "$WORK/clerk.done" ] && break; sleep 0.1; done
+[ -e "$WORK/clerk.done" ] && pass || fail "the clerks finished"
+[ -s "$WORK/clerk.err" ] && fail "clerk errors: $(head -3 "$WORK/clerk.err")" || pass
+T1=$(now_ms)
+fl_wait_drained 120 "$D" && pass || fail "the backlog did not drain after the storm"
+echo "drained $(($(now_ms) - T1)) ms after the link came back; $(grep -c 'sync ok' "$LOG") good rounds"
+sleep 2.5 # one more pull, so the office holds central's last versions
+fl_daemon_stop "$DPID"
+same "daemon exit status" "$?" "0"
+echo "stop: $FL_STOP_MS ms"
+[ "$FL_STOP_MS" -le 2000 ] && pass || fail "SIGTERM took $FL_STOP_MS ms"
+same "journal size" "$("$DS" -d "$D" status --json | jget journal_seq)" "2000"
+fl_converged "$D" "$CDB"
+fl_no_sanitizer "$LOG" "$WORK/central.log"
+finish
