@@ -157,6 +157,16 @@ else
 	echo "skipped: sqlite3 CLI not installed (tamper checks)"
 fi
 
+# --- a store from a newer dossync is refused, never touched
+if command -v sqlite3 >/dev/null; then
+	cp -a "$D" "$WORK/newer"
+	sqlite3 "$WORK/newer/agent.db" "PRAGMA user_version = 99"
+	SUM=$(sha256sum <"$WORK/newer/agent.db")
+	expect 65 "a store from a newer dossync" -- "$DS" -d "$WORK/newer" update "$CODE1" --set 'summary="x"'
+	expect_err "newer dossync"
+	same "the newer store is untouched" "$(sha256sum <"$WORK/newer/agent.db")" "$SUM"
+fi
+
 # --- the data directory: missing, unwritable, second writer
 expect 1 "missing data dir" -- "$DS" -d "$WORK/none" status
 expect_err "no dossync data directory"
