@@ -5,6 +5,10 @@
 
 #include "agent/agent.h"
 
+/* The create path inside the caller's write transaction (agent_create, agent_import):
+ * fills the office's defaults into dossier (which it changes), claims or allocates the
+ * code (written to code), refuses a code already in the store, appends the create op. */
+int agent_create_local(agent *a, json_t *dossier, char code[SCHEMA_CODE_MAX], int64_t *seq_out);
 /* Loads a dossier row: *state (caller decrefs) and its central version.
  * DS_ENOTFOUND "no dossier CODE" when absent. */
 int agent_load(agent *a, const char *code, json_t **state, int64_t *version);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK 1000
+#define CHUNK 500
 
 int agent_history(agent *a, conflict_history **out)
 {
@@ -37,14 +37,21 @@ static int64_t trailer_num(conflict_history *h, const char *branch, const char *
 	return n;
 }
 
-/* Commits one chunk of states on a branch. */
+/* Commits one chunk of states on a branch and writes it out as its own pack, so memory
+ * stays bounded by the chunk however far behind history is. Every chunk carries
+ * trailers that are true of it, so a crash between chunks resumes from the last one. */
 static int commit_chunk(agent *a, conflict_history *h, const char *branch, json_t *changes,
 			const char *message, json_t *trailers, const char *merge_parent)
 {
 	conflict_commit c = {branch, changes, message, trailers, merge_parent,
 			     strcmp(branch, "central") ? a->cfg.node : "central", 0};
+	int rc = conflict_history_commit(h, &c, NULL);
 
-	return conflict_history_commit(h, &c, NULL);
+	if (!rc)
+		rc = conflict_history_flush(h);
+	if (!rc)
+		rc = conflict_history_begin(h);
+	return rc;
 }
 
 static int catch_up_central(agent *a, conflict_history *h)
@@ -168,7 +175,15 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 		}
 		json_object_set_new(changes, json_string_value(code), state ? state : json_null());
 		if (json_object_size(changes) >= CHUNK && i + 1 < n) {
-			if ((rc = commit_chunk(a, h, "local", changes, msg, NULL, NULL)))
+			/* Not every change is in yet: the trailers keep their old values. */
+			char a0[32], b0[32];
+			json_t *old;
+			snprintf(a0, sizeof(a0), "%lld", (long long)j0);
+			snprintf(b0, sizeof(b0), "%lld", (long long)c0);
+			old = json_pack("{s:s,s:s}", "Journal-Seq", a0, "Central-Cursor", b0);
+			rc = commit_chunk(a, h, "local", changes, msg, old, NULL);
+			json_decref(old);
+			if (rc)
 				goto done;
 			json_object_clear(changes);
 		}

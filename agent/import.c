@@ -15,10 +15,6 @@
 
 #include <string.h>
 
-/* The create path of change.c, run inside the caller's transaction. Requested for
- * agent_int.h; declared here until it is there. */
-int agent_create_local(agent *a, json_t *dossier, char code[SCHEMA_CODE_MAX], int64_t *seq_out);
-
 struct import_run {
 	const char *text;
 	size_t len;
