@@ -133,6 +133,13 @@ int ds_text_nfc(const char *s, char **out)
 	utf8proc_ssize_t n;
 
 	*out = NULL;
+	/* Plain ASCII is already NFC: most dossier text (codes, times, numbers) is. */
+	for (n = 0; s[n] && !((unsigned char)s[n] & 0x80); n++)
+		;
+	if (!s[n]) {
+		*out = ds_strndup(s, (size_t)n);
+		return 0;
+	}
 	n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &dst,
 			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE);
 	if (n < 0)

@@ -119,7 +119,7 @@ static char *screen(const central_auth *a, const json_t *op, const current *c, i
 
 /* The dossier row and the feed row of an applied op. */
 static int write_state(central_store *s, const char *node, const json_t *op,
-		       const json_t *state, int64_t version)
+		       const json_t *state, const char *ready, int64_t version)
 {
 	const char *code = str_member(op, "code"), *op_id = str_member(op, "op_id");
 	const char *agency = str_member(state, "agency");
@@ -128,8 +128,10 @@ static int write_state(central_store *s, const char *node, const json_t *op,
 	int rc;
 
 	central_now(now);
-	if ((rc = ds_json_canonical(state, &body, NULL)))
+	if (!ready && (rc = ds_json_canonical(state, &body, NULL)))
 		return rc;
+	if (ready)
+		body = ds_strdup(ready);
 	rc = DS_ERROR;
 	if (!(st = central_stmt(s, ST_DOSSIER_PUT)))
 		goto done;
@@ -166,7 +168,7 @@ static int check_identity(const json_t *op, const json_t *state, const current *
 
 	if (strcmp(str_member(state, "code"), code) != 0)
 		return ds_error_set(DS_EINVALID, "the dossier's code must be %s", code);
-	if (c->found && strcmp(agency, c->agency) != 0)
+	if (c && c->found && strcmp(agency, c->agency) != 0)
 		return ds_error_set(DS_EINVALID, "the agency of dossier %s cannot change", code);
 	return 0;
 }
@@ -191,18 +193,41 @@ static void cache_put(central_store *s, const json_t *op, json_t *state, int64_t
 				      str_member(op, "op_id"), "state", state));
 }
 
+/* The state op makes on c: worked out before the transaction for a create (p), here
+ * otherwise. *ready: the state's canonical bytes when known (borrowed from p). */
+static int new_state(const json_t *op, const current *c, const central_prep *p,
+		     json_t **state, const char **ready)
+{
+	int rc;
+
+	*ready = NULL;
+	if (!c->found && p && p->create) {
+		if (!p->state)
+			return ds_error_set(DS_EINVALID, "%s", p->why);
+		*state = json_incref(p->state);
+		*ready = p->body;
+		return 0;
+	}
+	*state = c->found ? json_deep_copy(c->state) : NULL;
+	if ((rc = schema_op_apply(state, op)))
+		return rc;
+	return check_identity(op, *state, c);
+}
+
 /* Applies op on c inside a savepoint. 0: applied; DS_EINVALID: rejected (message set,
  * nothing written); other: storage failure. */
-static int apply(central_store *s, const char *node, const json_t *op, current *c)
+static int apply(central_store *s, const char *node, const json_t *op, current *c,
+		 const central_prep *p)
 {
-	json_t *state = c->found ? json_deep_copy(c->state) : NULL;
+	json_t *state = NULL;
+	const char *ready;
 	int rc, create = !c->found;
 
-	if ((rc = schema_op_apply(&state, op)) || (rc = check_identity(op, state, c)))
+	if ((rc = new_state(op, c, p, &state, &ready)))
 		goto done;
 	if ((rc = savepoint(s, ST_SAVEPOINT)))
 		goto done;
-	rc = write_state(s, node, op, state, c->version + 1);
+	rc = write_state(s, node, op, state, ready, c->version + 1);
 	if (rc == 0 && create)
 		rc = schema_code_claim(s->db, str_member(op, "code"));
 	if (rc) {
@@ -223,17 +248,16 @@ done:
 	return rc;
 }
 
-static int store_op(central_store *s, const char *node, const json_t *op, const char *hash,
-		    const json_t *receipt)
+static int store_op(central_store *s, const char *node, const json_t *op,
+		    const central_prep *p, const json_t *receipt)
 {
 	sqlite3_stmt *st = central_stmt(s, ST_OP_INSERT);
-	char *entry = NULL, now[DS_TIME_LEN];
+	const char *entry = p->entry, *hash = p->hash;
+	char now[DS_TIME_LEN];
 	int rc;
 
 	if (!st)
 		return ds_error_code();
-	if ((rc = ds_json_canonical(op, &entry, NULL)))
-		return rc;
 	central_now(now);
 	central_bind_text(st, 1, node);
 	sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(op, "seq")));
@@ -247,13 +271,12 @@ static int store_op(central_store *s, const char *node, const json_t *op, const 
 	central_bind_text(st, 10, json_string_value(json_object_get(receipt, "reason")));
 	central_bind_text(st, 11, now);
 	rc = central_step_done(s, st, "storing the op");
-	free(entry);
 	return rc;
 }
 
 /* The verdict for a new op, as a receipt; applies it when it is applied. */
 static int verdict(central_store *s, const central_auth *a, const char *node,
-		   const json_t *op, current *c, json_t **receipt)
+		   const json_t *op, current *c, const central_prep *p, json_t **receipt)
 {
 	const char *op_id = str_member(op, "op_id");
 	char *why;
@@ -271,7 +294,7 @@ static int verdict(central_store *s, const central_auth *a, const char *node,
 		json_object_set(*receipt, "state", c->state);
 		return 0;
 	}
-	rc = apply(s, node, op, c);
+	rc = apply(s, node, op, c, p);
 	if (rc == DS_EINVALID) {
 		*receipt = receipt_new(op_id, "rejected", c->version);
 		json_object_set_new(*receipt, "reason", json_string(ds_error_msg()));
@@ -282,8 +305,79 @@ static int verdict(central_store *s, const central_auth *a, const char *node,
 	return rc;
 }
 
+/* The canonical bytes of op's entry (the nine members of docs/PROTOCOL.md). body: the
+ * canonical bytes of the payload when already known (a create whose dossier is its
+ * payload unchanged), spliced in instead of serialising the payload a second time:
+ * "payload" sorts between "parent" and "seq", the last member. */
+static int entry_bytes(const json_t *op, const char *body, char **out, size_t *n)
+{
+	static const char *const fields[] = {"seq",  "op_id",  "code",  "kind",	"payload",
+					     "base", "parent", "actor", "occurred_at"};
+	json_t *entry = json_object();
+	char *bare = NULL, *seq;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < DS_ARRAY_LEN(fields); i++)
+		if (!body || strcmp(fields[i], "payload") != 0)
+			json_object_set(entry, fields[i], json_object_get(op, fields[i]));
+	rc = ds_json_canonical(entry, body ? &bare : out, n);
+	json_decref(entry);
+	if (rc || !body)
+		return rc;
+	for (seq = bare + strlen(bare) - 7; seq > bare && strncmp(seq, ",\"seq\":", 7); seq--)
+		;
+	*out = ds_asprintf("%.*s,\"payload\":%s%s", (int)(seq - bare), bare, body, seq);
+	*n = strlen(*out);
+	free(bare);
+	return 0;
+}
+
+/* A create's dossier (schema_op_apply on no state) and its bytes, or why it fails. */
+static int prepare_create(const json_t *op, central_prep *p)
+{
+	p->create = 1;
+	if (schema_op_apply(&p->state, op) == 0 && check_identity(op, p->state, NULL) == 0)
+		return ds_json_canonical(p->state, &p->body, NULL);
+	json_decref(p->state);
+	p->state = NULL;
+	p->why = ds_strdup(ds_error_msg());
+	return 0;
+}
+
+int central_op_prepare(const json_t *op, const char *prev_hash, central_prep *p)
+{
+	const char *body = NULL;
+	char head[DS_SHA256_HEX];
+	size_t n = 0;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (!prev_hash || strlen(prev_hash) != 64 || strspn(prev_hash, "0123456789abcdef") != 64)
+		return ds_error_set(DS_EINVALID, "prev_hash: must be 64 lower-case hex digits");
+	if (strcmp(str_member(op, "kind"), "create") == 0 && (rc = prepare_create(op, p)))
+		return rc;
+	if (p->state && json_equal(p->state, json_object_get(op, "payload")))
+		body = p->body;
+	if ((rc = entry_bytes(op, body, &p->entry, &n)))
+		return rc;
+	memcpy(head, prev_hash, 64); /* the hash of an entry (docs/PROTOCOL.md) */
+	head[64] = '\n';
+	ds_sha256_hex2(head, 65, p->entry, n, p->hash);
+	return 0;
+}
+
+void central_prep_release(central_prep *p)
+{
+	free(p->entry);
+	json_decref(p->state);
+	free(p->body);
+	free(p->why);
+	memset(p, 0, sizeof(*p));
+}
+
 int central_op_receive(central_store *s, const central_auth *a, const char *node,
-		       const json_t *op, const char *hash, json_t **receipt)
+		       const json_t *op, const central_prep *p, json_t **receipt)
 {
 	current c;
 	int rc;
@@ -291,9 +385,9 @@ int central_op_receive(central_store *s, const central_auth *a, const char *node
 	*receipt = NULL;
 	rc = current_load(s, str_member(op, "code"), &c);
 	if (rc == 0)
-		rc = verdict(s, a, node, op, &c, receipt);
+		rc = verdict(s, a, node, op, &c, p, receipt);
 	if (rc == 0)
-		rc = store_op(s, node, op, hash, *receipt);
+		rc = store_op(s, node, op, p, *receipt);
 	if (rc) {
 		json_decref(*receipt);
 		*receipt = NULL;

@@ -30,8 +30,23 @@ enum central_stmt_id {
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
+	ST_PUSH_SAVEPOINT,
+	ST_PUSH_RELEASE,
+	ST_PUSH_ROLLBACK_TO,
 	ST_COUNT
 };
+
+/* Group commit (server only): pushes that arrive while another is being written wait
+ * here; the next writer takes every waiting push and writes them all in one transaction,
+ * each inside its own savepoint, then commits once and answers them all. */
+typedef struct central_job central_job;
+typedef struct central_group {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	int busy;	   /* a writer holds the group */
+	central_job *head; /* pushes waiting, in arrival order */
+	central_job *tail;
+} central_group;
 
 struct central_store {
 	sqlite3 *db;
@@ -39,6 +54,7 @@ struct central_store {
 	/* Set by the server: one writer at a time inside the process, so worker threads queue
 	 * on a mutex instead of sleeping in SQLite's busy handler. NULL for the CLI. */
 	pthread_mutex_t *write_lock;
+	central_group *group; /* set by the server: pushes are group-committed */
 	/* During a push: code -> {"agency", "version", "last_op", "state"} of the dossiers the
 	 * batch has changed so far, so a batch touching a dossier many times reads and parses
 	 * it once. NULL outside a push. */
@@ -78,13 +94,30 @@ int central_head_bind(central_store *s, const char *node, const char *token_id,
 int central_head_advance(central_store *s, const char *node, int64_t seq,
 			 const char *hash);
 
+/* What can be worked out about an op before the write transaction, because it does not
+ * depend on what central holds: its chain hash, its canonical entry bytes, and for a
+ * create the dossier it makes (schema_op_apply on no state) or why it cannot. */
+typedef struct central_prep {
+	char hash[DS_SHA256_HEX];
+	char *entry;   /* canonical bytes of the entry (the nine members) */
+	int create;    /* 1: the fields below are set */
+	json_t *state; /* the created dossier, NULL when it does not apply */
+	char *body;    /* its canonical bytes */
+	char *why;     /* why it does not apply (state NULL) */
+} central_prep;
+
+/* Fills p for op (already checked by schema_op_check) chained after prev_hash. */
+int central_op_prepare(const json_t *op, const char *prev_hash, central_prep *p);
+void central_prep_release(central_prep *p);
+
 /* Gives a new op (never received before) of node its receipt inside the caller's write
  * transaction: decides applied / conflict / rejected by the rules of docs/PROTOCOL.md,
  * applies it (dossier row, feed row) and stores the op with its receipt and hash.
- * *receipt: {"op_id", "result", "version", "reason"?, "state"?}. Errors are only storage
- * failures; every verdict about the op itself is a receipt. */
+ * p: what central_op_prepare worked out for it (hash and entry bytes). *receipt: {"op_id",
+ * "result", "version", "reason"?, "state"?}. Errors are only storage failures; every
+ * verdict about the op itself is a receipt. */
 int central_op_receive(central_store *s, const central_auth *a, const char *node,
-		       const json_t *op, const char *hash, json_t **receipt);
+		       const json_t *op, const central_prep *p, json_t **receipt);
 /* The stored receipt of a held op, as it is answered to a replay ("applied" becomes
  * "duplicate"), and its stored hash. receipt NULL: only the hash. DS_ENOTFOUND when the
  * op is not held. */

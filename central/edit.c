@@ -24,8 +24,9 @@ static int version_of(central_store *s, const char *code, int64_t *version)
 static int edit_op(central_store *s, const char *actor, const char *code, const char *kind,
 		   const json_t *payload, int64_t base)
 {
-	char hash[DS_SHA256_HEX], now[DS_TIME_LEN], *op_id = NULL;
+	char now[DS_TIME_LEN], *op_id = NULL;
 	json_t *op = NULL, *receipt = NULL;
+	central_prep p = {0};
 	central_head h;
 	int rc;
 
@@ -43,9 +44,9 @@ static int edit_op(central_store *s, const char *actor, const char *code, const 
 		rc = ds_error_set(DS_EINVALID, "cannot build the op (is the text valid UTF-8?)");
 		goto done;
 	}
-	if ((rc = schema_op_check(op)) || (rc = schema_op_hash(h.last_hash, op, hash)))
+	if ((rc = schema_op_check(op)) || (rc = central_op_prepare(op, h.last_hash, &p)))
 		goto done;
-	if ((rc = central_op_receive(s, &province, CENTRAL_NODE, op, hash, &receipt)))
+	if ((rc = central_op_receive(s, &province, CENTRAL_NODE, op, &p, &receipt)))
 		goto done;
 	if (strcmp(json_string_value(json_object_get(receipt, "result")), "applied") != 0) {
 		const char *why = json_string_value(json_object_get(receipt, "reason"));
@@ -53,8 +54,9 @@ static int edit_op(central_store *s, const char *actor, const char *code, const 
 		rc = ds_error_set(DS_EINVALID, "%s", why ? why : "the edit does not apply");
 		goto done;
 	}
-	rc = central_head_advance(s, CENTRAL_NODE, h.last_seq + 1, hash);
+	rc = central_head_advance(s, CENTRAL_NODE, h.last_seq + 1, p.hash);
 done:
+	central_prep_release(&p);
 	json_decref(receipt);
 	json_decref(op);
 	free(op_id);

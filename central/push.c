@@ -20,9 +20,20 @@ typedef struct batch {
 	const char *hash;
 	const json_t *ops;
 	size_t n;
-	char (*hashes)[DS_SHA256_HEX]; /* recomputed hash of each op */
+	central_prep *prep; /* per op: hash, entry bytes, a create's dossier */
 } batch;
 
+/* A push waiting for the group's writer (server.c sets s->group). */
+struct central_job {
+	const central_auth *a;
+	const batch *b;
+	json_t *receipts; /* set when rc is 0 */
+	int64_t expected_seq;
+	int rc;
+	char *msg; /* the error message when rc is not 0 */
+	int done;
+	central_job *next;
+};
 static int fork_error(int64_t seq, int64_t *expected_seq, int64_t last)
 {
 	*expected_seq = last + 1;
@@ -65,20 +76,32 @@ static int batch_read(batch *b, const json_t *push)
 	return 0;
 }
 
-/* The chain from prev_hash over the ops, outside any transaction (it is CPU only). */
-static int batch_hash(batch *b)
+/* Everything about the ops that does not depend on what central holds, done before the
+ * write transaction (CPU only): the chain from prev_hash, each entry's canonical bytes,
+ * and the dossier each create makes. */
+static int batch_prepare(batch *b)
 {
 	const char *prev = b->prev_hash;
 	size_t i;
 	int rc;
 
-	b->hashes = ds_calloc(b->n, sizeof(*b->hashes));
+	b->prep = ds_calloc(b->n, sizeof(*b->prep));
 	for (i = 0; i < b->n; i++) {
-		if ((rc = schema_op_hash(prev, json_array_get(b->ops, i), b->hashes[i])))
+		if ((rc = central_op_prepare(json_array_get(b->ops, i), prev, &b->prep[i])))
 			return rc;
-		prev = b->hashes[i];
+		prev = b->prep[i].hash;
 	}
 	return 0;
+}
+
+static void batch_release(batch *b)
+{
+	size_t i;
+
+	for (i = 0; b->prep && i < b->n; i++)
+		central_prep_release(&b->prep[i]);
+	free(b->prep);
+	b->prep = NULL;
 }
 
 /* First use of a node binds it to the token; afterwards only that token may push. */
@@ -121,10 +144,10 @@ static int check_chain(central_store *s, const batch *b, const central_head *h,
 	for (seq = b->first_seq; seq <= h->last_seq && seq <= last; seq++) {
 		if ((rc = central_op_receipt(s, b->node, seq, NULL, held)))
 			return rc;
-		if (strcmp(held, b->hashes[seq - b->first_seq]) != 0)
+		if (strcmp(held, b->prep[seq - b->first_seq].hash) != 0)
 			return fork_error(seq, expected_seq, h->last_seq);
 	}
-	if (strcmp(b->hashes[b->n - 1], b->hash) != 0)
+	if (strcmp(b->prep[b->n - 1].hash, b->hash) != 0)
 		return fork_error(last, expected_seq, h->last_seq);
 	return 0;
 }
@@ -144,46 +167,160 @@ static int receive_all(central_store *s, const central_auth *a, const batch *b,
 			rc = central_op_receipt(s, b->node, seq, &r, held);
 		else
 			rc = central_op_receive(s, a, b->node, json_array_get(b->ops, i),
-						b->hashes[i], &r);
+						&b->prep[i], &r);
 		if (rc)
 			return rc;
 		json_array_append_new(receipts, r);
 	}
 	seq = b->first_seq + (int64_t)b->n - 1;
 	if (seq > h->last_seq)
-		return central_head_advance(s, b->node, seq, b->hashes[b->n - 1]);
+		return central_head_advance(s, b->node, seq, b->prep[b->n - 1].hash);
 	return 0;
+}
+
+/* The part of a push that needs the store, inside the caller's write transaction. */
+static int push_locked(central_store *s, const central_auth *a, const batch *b,
+		       json_t **receipts, int64_t *expected_seq)
+{
+	json_t *out = json_array();
+	central_head h;
+	int rc;
+
+	s->cache = json_object();
+	rc = bind_node(s, a, b, &h);
+	if (rc == 0)
+		rc = check_chain(s, b, &h, expected_seq);
+	if (rc == 0)
+		rc = receive_all(s, a, b, &h, out);
+	json_decref(s->cache);
+	s->cache = NULL;
+	if (rc == 0) {
+		*receipts = out;
+		out = NULL;
+	}
+	json_decref(out);
+	return rc;
+}
+
+static int step(central_store *s, enum central_stmt_id id)
+{
+	sqlite3_stmt *st = central_stmt(s, id);
+
+	return st ? central_step_done(s, st, "savepoint") : ds_error_code();
+}
+
+static void job_fail(central_job *j, int rc)
+{
+	json_decref(j->receipts);
+	j->receipts = NULL;
+	j->rc = rc;
+	free(j->msg);
+	j->msg = ds_strdup(ds_error_msg());
+}
+
+/* One job inside the group's transaction, in its own savepoint: a refused push (4xx)
+ * leaves nothing behind and spoils none of the others. Returns a failure that lost the
+ * whole transaction (0 otherwise). */
+static int group_one(central_store *s, central_job *j)
+{
+	int rc;
+
+	if ((rc = step(s, ST_PUSH_SAVEPOINT)))
+		return rc;
+	j->rc = push_locked(s, j->a, j->b, &j->receipts, &j->expected_seq);
+	if (j->rc == 0)
+		return step(s, ST_PUSH_RELEASE);
+	job_fail(j, j->rc);
+	if (sqlite3_get_autocommit(s->db)) /* SQLite rolled the transaction back */
+		return ds_error_set(j->rc, "%s", j->msg);
+	if ((rc = step(s, ST_PUSH_ROLLBACK_TO)) == 0)
+		rc = step(s, ST_PUSH_RELEASE);
+	return rc;
+}
+
+/* Writes the jobs of list in one transaction and commits once. A failure of the
+ * transaction itself (begin, storage, commit) fails every job that had succeeded. */
+static void group_write(central_store *s, central_job *list)
+{
+	central_job *j;
+	char *msg = NULL;
+	int rc = central_write_begin(s);
+
+	if (rc == 0) {
+		for (j = list; rc == 0 && j; j = j->next)
+			rc = group_one(s, j);
+		if (rc)
+			msg = ds_strdup(ds_error_msg());
+		rc = central_write_end(s, rc);
+		if (msg)
+			ds_error_set(rc, "%s", msg);
+	}
+	for (j = list; rc && j; j = j->next)
+		if (j->rc == 0)
+			job_fail(j, rc);
+	free(msg);
+}
+
+/* Queues the job; the first push to find no writer becomes the writer and writes every
+ * push waiting at that moment (its own among them), then hands over to the next. */
+static int group_run(central_store *s, central_job *job)
+{
+	central_group *g = s->group;
+	central_job *list;
+
+	pthread_mutex_lock(&g->lock);
+	if (g->tail)
+		g->tail->next = job;
+	else
+		g->head = job;
+	g->tail = job;
+	while (!job->done) {
+		if (g->busy) {
+			pthread_cond_wait(&g->done, &g->lock);
+			continue;
+		}
+		g->busy = 1;
+		list = g->head;
+		g->head = g->tail = NULL;
+		pthread_mutex_unlock(&g->lock);
+		group_write(s, list);
+		pthread_mutex_lock(&g->lock);
+		for (; list; list = list->next)
+			list->done = 1;
+		g->busy = 0;
+		pthread_cond_broadcast(&g->done);
+	}
+	pthread_mutex_unlock(&g->lock);
+	return job->rc ? ds_error_set(job->rc, "%s", job->msg) : 0;
 }
 
 int central_push(central_store *s, const central_auth *a, const json_t *push,
 		 json_t **receipts, int64_t *expected_seq)
 {
-	json_t *out = json_array();
-	central_head h;
-	batch b;
+	central_job job = {0};
+	batch b = {0};
 	int rc;
 
 	*receipts = NULL;
 	*expected_seq = 0;
-	if ((rc = batch_read(&b, push)) || (rc = batch_hash(&b)))
+	if ((rc = batch_read(&b, push)) || (rc = batch_prepare(&b)))
 		goto done;
-	if ((rc = central_write_begin(s)))
-		goto done;
-	s->cache = json_object();
-	rc = bind_node(s, a, &b, &h);
-	if (rc == 0)
-		rc = check_chain(s, &b, &h, expected_seq);
-	if (rc == 0)
-		rc = receive_all(s, a, &b, &h, out);
-	json_decref(s->cache);
-	s->cache = NULL;
-	rc = central_write_end(s, rc);
+	job.a = a;
+	job.b = &b;
+	if (s->group) {
+		rc = group_run(s, &job);
+	} else if ((rc = central_write_begin(s)) == 0) {
+		rc = push_locked(s, a, &b, &job.receipts, &job.expected_seq);
+		rc = central_write_end(s, rc);
+	}
+	*expected_seq = job.expected_seq;
 	if (rc == 0) {
-		*receipts = out;
-		out = NULL;
+		*receipts = job.receipts;
+		job.receipts = NULL;
 	}
 done:
-	free(b.hashes);
-	json_decref(out);
+	json_decref(job.receipts);
+	free(job.msg);
+	batch_release(&b);
 	return rc;
 }

@@ -3,9 +3,12 @@
  * a small pool; writes queue on one in-process lock. A request goes:
  *
  *   first call --(route, token, Content-Length)--> refused at once (401/404/405/413)
- *       |                                       \-> GET routes answered at once
  *       v
- *   body chunks --(over SYNC_MAX_BODY: dropped, remembered)--> final call --> push --> reply
+ *   body chunks --(over SYNC_MAX_BODY: dropped, remembered)--> final call --> reply
+ *
+ * Every accepted request, GETs included, is answered on the final call: libmicrohttpd
+ * closes the connection after a reply queued before the request was read to its end, and
+ * clients keep one connection for a whole sync.
  *
  * SIGTERM or SIGINT: stop accepting, wait for the requests in flight, close the stores.
  */
@@ -28,6 +31,7 @@ typedef struct server {
 	const char *db_path;
 	pthread_mutex_t pool_lock;
 	pthread_mutex_t write_lock;
+	central_group group;
 	central_store **stores; /* every store opened, to close at the end */
 	size_t nstores;
 	central_store **idle; /* the ones not lent out */
@@ -59,6 +63,7 @@ static int pool_get(server *sv, central_store **out)
 		rc = ds_error_set(DS_ERETRY, "every database connection is busy");
 	} else if ((rc = central_store_open(out, sv->db_path, 0)) == 0) {
 		(*out)->write_lock = &sv->write_lock;
+		(*out)->group = &sv->group;
 		sv->stores[sv->nstores++] = *out;
 	}
 	pthread_mutex_unlock(&sv->pool_lock);
@@ -287,22 +292,34 @@ static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const ch
 		return reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint", 0);
 	if (strcmp(method, wanted) != 0)
 		return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here", 0);
-	if (r->route == R_HEALTH)
-		return on_health(c);
-	if ((rc = authenticate(sv, c, r)))
+	if (r->route != R_HEALTH && (rc = authenticate(sv, c, r)))
 		return reply_error(c, rc == DS_EPERM ? MHD_HTTP_UNAUTHORIZED : http_status(rc),
 				   ds_error_msg(), 0);
-	if (r->route == R_PULL)
-		return on_pull(sv, c, r);
-	if (r->route == R_DOSSIER)
-		return on_dossier(sv, c, r, url + 13);
+	r->answered = 0;
+	if (r->route != R_PUSH)
+		return MHD_YES; /* answered on the next call: a reply queued now closes */
 	len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (len && strtoull(len, NULL, 10) > SYNC_MAX_BODY)
 		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 				   "request body larger than the 8 MiB limit", 0);
-	r->answered = 0;
-	ds_buf_init(&r->body, SYNC_MAX_BODY);
 	return MHD_YES;
+}
+
+/* The last call for a request, once the whole body is in. */
+static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const char *url,
+				 request *r)
+{
+	r->answered = 1;
+	switch (r->route) {
+	case R_HEALTH:
+		return on_health(c);
+	case R_PULL:
+		return on_pull(sv, c, r);
+	case R_DOSSIER:
+		return on_dossier(sv, c, r, url + 13);
+	default:
+		return on_push(sv, c, r);
+	}
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -321,7 +338,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return first_call(sv, c, url, method, r);
 	}
 	if (*upload_data_size) {
-		if (!r->answered && !r->too_big &&
+		if (!r->answered && !r->too_big && r->route == R_PUSH &&
 		    ds_buf_add(&r->body, upload_data, *upload_data_size)) {
 			r->too_big = 1;
 			ds_buf_release(&r->body);
@@ -331,8 +348,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->answered)
 		return MHD_YES;
-	r->answered = 1;
-	return on_push(sv, c, r);
+	return last_call(sv, c, url, r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -434,6 +450,8 @@ static void server_release(server *sv)
 	free(sv->idle);
 	pthread_mutex_destroy(&sv->pool_lock);
 	pthread_mutex_destroy(&sv->write_lock);
+	pthread_mutex_destroy(&sv->group.lock);
+	pthread_cond_destroy(&sv->group.done);
 }
 
 int central_serve(const central_serve_opts *o)
@@ -451,6 +469,8 @@ int central_serve(const central_serve_opts *o)
 	sv.idle = ds_calloc(sv.cap, sizeof(*sv.idle));
 	pthread_mutex_init(&sv.pool_lock, NULL);
 	pthread_mutex_init(&sv.write_lock, NULL);
+	pthread_mutex_init(&sv.group.lock, NULL);
+	pthread_cond_init(&sv.group.done, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

@@ -46,6 +46,9 @@ static const char *const sql[ST_COUNT] = {
 	[ST_SAVEPOINT] = "SAVEPOINT op",
 	[ST_RELEASE] = "RELEASE op",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO op",
+	[ST_PUSH_SAVEPOINT] = "SAVEPOINT push",
+	[ST_PUSH_RELEASE] = "RELEASE push",
+	[ST_PUSH_ROLLBACK_TO] = "ROLLBACK TO push",
 };
 
 static int check_version(sqlite3 *db, const char *path)
