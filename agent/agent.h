@@ -8,6 +8,8 @@
 #ifndef DOSSYNC_AGENT_H
 #define DOSSYNC_AGENT_H
 
+#include <signal.h>
+
 #include "base/base.h"
 #include "schema/schema.h"
 
@@ -46,6 +48,10 @@ typedef struct agent {
 	agent_config cfg;
 	int lock_fd;       /* -1 when the writer lock is not held */
 	char *actor;       /* who acts in this process (--actor, config, login name) */
+	/* When set and non-zero (the daemon's stop flag), long work stops between steps:
+	 * push batches, pull pages and history chunks return DS_ERETRY "cancelled". */
+	const volatile sig_atomic_t *cancel;
+	int pull_limit;    /* changes per pull page; adapts to the link (0: 1000) */
 } agent;
 
 enum {

@@ -42,4 +42,7 @@ struct conflict_history;
 /* history.git of this agent, opened (or created) on first use; borrowed. */
 int agent_history(agent *a, struct conflict_history **out);
 
+/* DS_ERETRY "cancelled" when a->cancel is raised, else 0. */
+int agent_cancelled(agent *a);
+
 #endif

@@ -52,13 +52,13 @@ static const char *const state_names[] = {"idle", "backoff", "refused"};
 
 struct daemon {
 	agent *a;
-	long batch_max;      /* batch_bytes from the config; the batch adapts below it */
+	long batch_max; /* batch_bytes from the config; the batch adapts below it */
 	sync_backoff bo;
-	int state;           /* ST_* */
-	int dirty;           /* the last good round left ops pending */
-	int64_t seen_seq;    /* journal ops up to here need no round */
-	int64_t next_ms;     /* idle: next pull; backoff/refused: next try (ds_clock_ms) */
-	struct stat token;   /* the token file when central refused it */
+	int state;         /* ST_* */
+	int dirty;         /* the last good round left ops pending */
+	int64_t seen_seq;  /* journal ops up to here need no round */
+	int64_t next_ms;   /* idle: next pull; backoff/refused: next try (ds_clock_ms) */
+	struct stat token; /* the token file when central refused it */
 	int64_t rounds;
 };
 
@@ -122,8 +122,10 @@ static int reload(struct daemon *d)
 	if (!rc && (!c.office || !c.node || !c.central))
 		rc = ds_error_set(DS_EINVALID, "%s: office, node and central must be set", p);
 	if (!rc && (strcmp(c.office, d->a->cfg.office) || strcmp(c.node, d->a->cfg.node)))
-		rc = ds_error_set(DS_EINVALID, "%s: office and node cannot change under an "
-					       "existing journal", p);
+		rc = ds_error_set(DS_EINVALID,
+		                  "%s: office and node cannot change under an "
+		                  "existing journal",
+		                  p);
 	if (!rc) {
 		agent_config_release(&d->a->cfg);
 		d->a->cfg = c;
@@ -139,8 +141,8 @@ static int reload(struct daemon *d)
 /* The batch adapts to the link: halved after a failed push, doubled after a good round. */
 static void adapt_batch(struct daemon *d, int push_failed)
 {
-	long b = d->a->cfg.batch_bytes, lo = d->batch_max < MIN_BATCH_BYTES ? d->batch_max
-									     : MIN_BATCH_BYTES;
+	long b = d->a->cfg.batch_bytes,
+	     lo = d->batch_max < MIN_BATCH_BYTES ? d->batch_max : MIN_BATCH_BYTES;
 
 	b = push_failed ? b / 2 : b * 2;
 	if (b < lo)
@@ -165,7 +167,7 @@ static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 	rc = agent_lock_file(d->a, "sync.lock", 0, &fd, &holder);
 	if (rc == DS_ERETRY)
 		return ds_error_set(DS_ERETRY, "a sync round is already running on %s (pid %ld)",
-				    d->a->dir, holder);
+		                    d->a->dir, holder);
 	if (rc || (rc = agent_client_new(d->a, &c)))
 		goto done;
 	sync_client_set_cancel(c, &stop_signal);
@@ -235,7 +237,7 @@ static int token_changed(const struct daemon *d)
 }
 
 static void log_stats(int level, const char *head, const agent_sync_stats *s, int64_t pending,
-		      double secs, const char *tail)
+                      double secs, const char *tail)
 {
 	ds_log(level,
 	       "%s: pushed %lld (%lld applied, %lld duplicate, %lld conflict, %lld rejected), "
@@ -250,7 +252,7 @@ static void log_stats(int level, const char *head, const agent_sync_stats *s, in
 /* Decides what comes after a round that ended with rc, logs the round's one line and
  * records the outcome. */
 static void after_round(struct daemon *d, int rc, const agent_sync_stats *s, int push_failed,
-			int64_t seq0, double secs)
+                        int64_t seq0, double secs)
 {
 	char err[1024], tail[1400];
 	int64_t now = ds_clock_ms(), seq1 = journal_max(d->a), pending = agent_pending_ops(d->a);
@@ -264,17 +266,18 @@ static void after_round(struct daemon *d, int rc, const agent_sync_stats *s, int
 		d->seen_seq = pending == 0 && seq1 >= 0 ? seq1 : seq0;
 		d->next_ms = now + (d->dirty ? DIRTY_DELAY_MS : d->a->cfg.pull_interval_s * 1000LL);
 		snprintf(tail, sizeof(tail), "next pull in %lld s",
-			 (long long)(d->next_ms - now + 999) / 1000);
+		         (long long)(d->next_ms - now + 999) / 1000);
 		log_stats(DS_LOG_INFO, "sync ok", s, pending, secs, tail);
 	} else if (rc == DS_EPERM) {
 		d->state = ST_REFUSED;
 		d->next_ms = now + REFUSED_RETRY_MS;
 		token_stat(d->a, &d->token);
 		snprintf(err + strlen(err), sizeof(err) - strlen(err),
-			 " -- NOT RETRYING: fix the token (token_file in %s/config), then reload "
-			 "the daemon (SIGHUP); it tries again when the token file changes, or in "
-			 "an hour",
-			 d->a->dir);
+		         " -- NOT RETRYING: a person must fix this (the token in token_file of "
+		         "%s/config, the node's token on central, central's certificate), then "
+		         "reload the daemon (SIGHUP); it also tries again when the token file "
+		         "changes, and in an hour",
+		         d->a->dir);
 		snprintf(tail, sizeof(tail), "REFUSED: %s", err);
 		log_stats(DS_LOG_ERROR, "sync refused", s, pending, secs, tail);
 	} else {
@@ -284,10 +287,10 @@ static void after_round(struct daemon *d, int rc, const agent_sync_stats *s, int
 		d->state = ST_BACKOFF;
 		d->next_ms = now + delay;
 		snprintf(tail, sizeof(tail), "error: %s; retry %d in %.1f s, batch %ld KiB", err,
-			 d->bo.failures, (double)delay / 1000.0, d->a->cfg.batch_bytes >> 10);
+		         d->bo.failures, (double)delay / 1000.0, d->a->cfg.batch_bytes >> 10);
 		/* The link and a full disk heal by themselves; anything else needs a look. */
 		log_stats(rc == DS_ERETRY || rc == DS_ENOSPC ? DS_LOG_WARN : DS_LOG_ERROR,
-			  "sync failed", s, pending, secs, tail);
+		          "sync failed", s, pending, secs, tail);
 	}
 	record(d, rc, err);
 }
@@ -332,8 +335,7 @@ static void on_reload(struct daemon *d)
 	       "config reloaded: central %s, pull every %d s, backoff %d-%d ms, batch %ld KiB",
 	       d->a->cfg.central, d->a->cfg.pull_interval_s, d->a->cfg.backoff_base_ms,
 	       d->a->cfg.backoff_cap_ms, d->a->cfg.batch_bytes >> 10);
-	sync_backoff_init(&d->bo, d->a->cfg.backoff_base_ms, d->a->cfg.backoff_cap_ms,
-			  d->bo.rng);
+	sync_backoff_init(&d->bo, d->a->cfg.backoff_base_ms, d->a->cfg.backoff_cap_ms, d->bo.rng);
 	d->state = ST_IDLE;
 	d->next_ms = 0; /* a round at once, with the new settings */
 }
@@ -362,11 +364,12 @@ int agent_daemon_run(agent *a, const agent_daemon_opts *o)
 	rc = agent_lock_file(a, "daemon.lock", START_LOCK_WAIT_MS, &fd, &holder);
 	if (rc == DS_ERETRY)
 		return ds_error_set(DS_ERETRY, "a dossync daemon already runs on %s (pid %ld)",
-				    a->dir, holder);
+		                    a->dir, holder);
 	if (rc)
 		return rc;
 	stop_signal = hup_signal = 0;
 	install_signals();
+	a->cancel = &stop_signal;
 	init_daemon(&d, a);
 	ds_log(DS_LOG_INFO,
 	       "daemon started on %s (pid %ld): office %s, node %s, central %s; pull every %d "
@@ -397,8 +400,9 @@ int agent_daemon_probe(agent *a, int *running, long *pid)
 	*pid = 0;
 	free(p);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : ds_error_set(DS_ERROR, "cannot open %s/daemon.lock: %s",
-							   a->dir, strerror(errno));
+		return errno == ENOENT ? 0
+		                       : ds_error_set(DS_ERROR, "cannot open %s/daemon.lock: %s",
+		                                      a->dir, strerror(errno));
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
 		flock(fd, LOCK_UN);
 	} else if (errno == EWOULDBLOCK) {
@@ -424,9 +428,9 @@ int agent_daemon_status(agent *a, json_t **out)
 		agent_state_get(a, "daemon_next_try_at", &next);
 	}
 	*out = json_pack("{s:b,s:o,s:o,s:o}", "running", running, "pid",
-			 running && pid > 0 ? json_integer(pid) : json_null(), "state",
-			 state ? json_string(state) : json_null(), "next_try_at",
-			 next ? json_string(next) : json_null());
+	                 running && pid > 0 ? json_integer(pid) : json_null(), "state",
+	                 state ? json_string(state) : json_null(), "next_try_at",
+	                 next ? json_string(next) : json_null());
 	free(state);
 	free(next);
 	return 0;

@@ -45,7 +45,10 @@ static int commit_chunk(agent *a, conflict_history *h, const char *branch, json_
 {
 	conflict_commit c = {branch, changes, message, trailers, merge_parent,
 			     strcmp(branch, "central") ? a->cfg.node : "central", 0};
-	int rc = conflict_history_commit(h, &c, NULL);
+	int rc = agent_cancelled(a);
+
+	if (!rc)
+		rc = conflict_history_commit(h, &c, NULL);
 
 	if (!rc)
 		rc = conflict_history_flush(h);

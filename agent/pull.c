@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PULL_PAGE 1000   /* changes per page on a good link */
+#define PULL_PAGE_MIN 20 /* the smallest page after failures */
+
 int agent_settled(agent *a, const char *code, int *settled)
 {
 	sqlite3_stmt *st = NULL;
@@ -30,6 +33,20 @@ int agent_settled(agent *a, const char *code, int *settled)
 }
 
 /* Makes a settled dossier's row central's state at version (never going back). */
+/* A dossier this node did not create arrives: if its code is in this node's block (an
+ * office PC restored from central under a new name, or a misconfigured twin), the
+ * allocator must never issue it again. */
+static int learn_code(agent *a, const char *code)
+{
+	char agency[SCHEMA_CODE_MAX];
+	int seq;
+
+	if (schema_code_parse(code, agency, NULL, NULL, NULL, &seq) || strcmp(agency, a->cfg.office) ||
+	    seq < a->cfg.code_lo || seq > a->cfg.code_hi)
+		return 0;
+	return schema_code_claim(a->db, code);
+}
+
 static int take_central(agent *a, const json_t *state, int64_t version)
 {
 	const char *code = json_string_value(json_object_get(state, "code"));
@@ -42,6 +59,8 @@ static int take_central(agent *a, const json_t *state, int64_t version)
 		return rc;
 	if (rc == 0 && have >= version)
 		return 0;
+	if (rc == DS_ENOTFOUND && (rc = learn_code(a, code)))
+		return rc;
 	return agent_save(a, state, version, 0);
 }
 
@@ -161,12 +180,20 @@ int agent_pull(agent *a, sync_client *c, agent_sync_stats *st)
 
 	while (!rc && more) {
 		json_t *changes = NULL;
-		if ((rc = agent_state_get(a, "cursor", &cur)))
+		if ((rc = agent_cancelled(a)) || (rc = agent_state_get(a, "cursor", &cur)))
 			break;
 		since = cur ? atoll(cur) : 0;
 		free(cur);
 		cur = NULL;
-		rc = sync_client_pull(c, since, 1000, &changes, &next, &more);
+		if (a->pull_limit <= 0)
+			a->pull_limit = PULL_PAGE;
+		rc = sync_client_pull(c, since, a->pull_limit, &changes, &next, &more);
+		/* A page that dies on the way is too big for this link: ask for smaller ones
+		 * (a link that never moves a page would never catch up); grow back after. */
+		if (rc == DS_ERETRY && a->pull_limit > PULL_PAGE_MIN)
+			a->pull_limit /= 2;
+		else if (!rc && a->pull_limit < PULL_PAGE)
+			a->pull_limit = a->pull_limit * 2 > PULL_PAGE ? PULL_PAGE : a->pull_limit * 2;
 		if (!rc && next < since)
 			rc = ds_error_set(DS_ERROR, "central moved the feed cursor back (%lld < %lld)",
 					  (long long)next, (long long)since);

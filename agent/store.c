@@ -207,6 +207,13 @@ void agent_unlock(agent *a)
 	agent_unlock_file(&a->lock_fd);
 }
 
+int agent_cancelled(agent *a)
+{
+	if (a->cancel && *a->cancel)
+		return ds_error_set(DS_ERETRY, "cancelled: the agent is stopping");
+	return 0;
+}
+
 int agent_state_get(agent *a, const char *key, char **value)
 {
 	sqlite3_stmt *st = NULL;

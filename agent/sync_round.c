@@ -31,7 +31,6 @@
 #include <string.h>
 
 #define MAX_ROUNDS 8
-#define PULL_LIMIT 1000
 
 static int64_t first_unpushed(agent *a)
 {
@@ -240,6 +239,8 @@ int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
 
 	while (!rc && !done) {
 		int64_t before = from;
+		if ((rc = agent_cancelled(a)))
+			break;
 		rc = push_batch(a, c, &from, &done, st);
 		if (!rc && from < before) {
 			if (resent_at == from)

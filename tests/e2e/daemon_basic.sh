@@ -32,6 +32,7 @@ expect_err "unknown argument"
 fl_daemon_start "$D" "$LOG"
 DPID=$FL_DAEMON_PID
 fl_wait_drained 15 "$D" && pass || fail "the first round did not push the 20 dossiers"
+fl_wait_log "$LOG" "sync ok" && pass || fail "the first round ended well: $(tail -1 "$LOG")"
 expect 0 "status --json with the daemon" -- "$DS" -d "$D" status --json
 same "daemon.running" "$(jget daemon.running <"$WORK/out")" "True"
 same "daemon.pid" "$(jget daemon.pid <"$WORK/out")" "$DPID"

@@ -18,7 +18,7 @@ fl_token "$CDB" "$FL_AGENCY" "$WORK/token"
 fl_central_start "$CDB"
 fl_proxy_start
 fl_office "$D" xa1 "$FL_PROXY_URL" "$WORK/token" "$FL_AGENCY" \
-	"backoff_base_ms = 100" "backoff_cap_ms = 1000" "pull_interval = 2"
+	"backoff_base_ms = 100" "backoff_cap_ms = 1000" "pull_interval = 2" "batch_bytes = 32768"
 fl_import "$D" 600 "$SEED"
 
 # --- 503 for a while
@@ -57,9 +57,10 @@ KILLS=0
 for k in 1 2 3 4 5; do
 	BEFORE=$(fl_central_ops "$CDB")
 	fl_import "$D" 400 $((SEED + 10 + k)) "2025-11-$((10 + k))"
-	# The daemon sees the new ops within 300 ms and pushes them in batches of ~550;
-	# kill central somewhere in the middle of that.
-	sleep "0.$((RANDOM % 5 + 3))"
+	# The daemon sees the new ops within 300 ms and pushes them in batches of ~60 (32 KiB);
+	# once central has applied the first, kill it somewhere in the middle of the others.
+	fl_wait_ops "$CDB" xa1 $((BEFORE + 1)) "$(now_ms)" 10000 >/dev/null
+	sleep "0.0$((RANDOM % 10))"
 	fl_central_stop KILL
 	AFTER=$(fl_central_ops "$CDB")
 	echo "kill $k: central had applied $((AFTER - BEFORE)) of the 400 new ops"

@@ -76,7 +76,7 @@ fl_import "$D" 150 1
 fl_daemon_start "$D" "$LOG"
 DPID=$FL_DAEMON_PID
 fl_wait_drained 20 "$D" && pass || fail "the first backlog drained"
-for i in $(seq 1 100); do grep -q "sync ok" "$LOG" && break; sleep 0.1; done # the round is over
+fl_wait_log "$LOG" "sync ok" || fail "the first round ended well" # the round is over
 CODE=$("$DS" -d "$D" list --json | jget 0.code)
 CODE2=$("$DS" -d "$D" list --json | jget 1.code)
 [ $MODE = tmpfs ] && df -h "$MNT" | tail -1

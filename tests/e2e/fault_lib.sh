@@ -149,6 +149,17 @@ fl_daemon_start() {
 	exit 1
 }
 
+# fl_wait_log LOG PATTERN [COUNT] [SECONDS]: waits until LOG holds COUNT (1) lines matching
+# PATTERN (grep BRE); 1 on timeout (default 30 s).
+fl_wait_log() {
+	local i
+	for i in $(seq 1 $((${4:-30} * 10))); do
+		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # fl_daemon_stop PID: SIGTERM, then waits; FL_STOP_MS is how long the exit took; returns
 # the daemon's exit status. (Not in $(...): wait needs the shell that started it.)
 fl_daemon_stop() {

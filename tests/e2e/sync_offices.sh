@@ -27,6 +27,7 @@ office_init "$B" $AG_B xa-b-1 "$WORK/tok-b"
 "$BIN/dsgen" --count 2 --seed 2 --office $AG_B >"$WORK/b.jsonl"
 while read -r l; do printf '%s' "$l" | "$DS" -d "$A" create - >>"$WORK/a.codes"; done <"$WORK/a.jsonl"
 while read -r l; do printf '%s' "$l" | "$DS" -d "$B" create - >>"$WORK/b.codes"; done <"$WORK/b.jsonl"
+head -1 "$WORK/a.jsonl" >"$WORK/a1.json"
 A1=$(sed -n 1p "$WORK/a.codes"); A2=$(sed -n 2p "$WORK/a.codes"); A3=$(sed -n 3p "$WORK/a.codes")
 B1=$(sed -n 1p "$WORK/b.codes")
 "$DS" -d "$A" update "$A1" --set 'applicant.phone="0911000111"' >/dev/null
@@ -156,4 +157,14 @@ expect 0 "sync once central is back" -- "$DS" -d "$A" sync
 agree "$A" "$DB" "$A2"
 expect 0 "verify A" -- "$DS" -d "$A" verify
 expect 0 "verify B" -- "$DS" -d "$B" verify
+
+# --- a lost disk: the office PC is set up again (new node name) and restored from central;
+# its code allocator learns the codes it issued before, so no code is issued twice
+"$DS" -d "$WORK/xa-a-restored" init --office $AG_A --node xa-a-2 --central "$CENTRAL_URL" \
+	--token-file "$WORK/tok-a" >/dev/null
+expect 0 "restore by sync" -- "$DS" -d "$WORK/xa-a-restored" sync
+same "every dossier of the office is back" "$(office_codes "$WORK/xa-a-restored" | sort)" "$(office_codes "$A" | sort)"
+expect 0 "a new dossier after the restore" -- "$DS" -d "$WORK/xa-a-restored" create "$WORK/a1.json"
+NEW=$(cat "$WORK/out")
+if office_codes "$A" | grep -qx "$NEW"; then fail "code $NEW issued twice"; else pass; fi
 finish
