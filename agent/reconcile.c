@@ -144,7 +144,7 @@ static int supersede(agent *a, const char *code)
 }
 
 /* Records the outcome: the merge op (when central lacks something), superseded ops and
- * the queue, in one transaction. */
+ * the queue, in one transaction. Takes theirs (frees it). */
 static int record_merge(agent *a, const char *code, json_t *theirs, int64_t version,
 			const json_t *merged, const json_t *open)
 {
@@ -173,6 +173,7 @@ done:
 		ds_db_rollback(a->db);
 	agent_unlock(a);
 	json_decref(patch);
+	json_decref(theirs); /* ours now: the merged state after agent_apply_local */
 	return rc;
 }
 
