@@ -83,7 +83,7 @@ int conflict_merge_dossier(const json_t *ancestor, const json_t *ours, const jso
 /* ---------------------------------------------------------------- history
  * A bare repository: refs/heads/local holds the office's state at each sync round, merge and
  * resolution; refs/heads/central the state central confirmed. Each dossier is one tree at
- * <agency>/<code>/. Objects are written to memory and land as one pack per batch; refs move
+ * <agency>/<yyMMdd>/<code>/ (the day of its code). Objects are written to memory and land as one pack per batch; refs move
  * only after their pack is on disk, so a crash loses at most the open batch (which the agent
  * replays from its journal: see conflict_history_trailer). When more than
  * CONFLICT_HISTORY_MAX_PACKS packs pile up, the newest ones are merged (docs/HISTORY.md,

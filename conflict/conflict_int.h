@@ -107,11 +107,20 @@ int cf_layout_read(git_repository *repo, const git_oid *tree, json_t **state);
 /* 1 when name can be a tree entry: non-empty, at most 255 bytes, no "/", no control
  * characters, not starting with ".". */
 int cf_name_ok(const char *name);
+/* layout.c: where a dossier lives, <agency>/<yyMMdd>/<code>/ (docs/HISTORY.md). */
+#define CF_DAY_LEN 7 /* "yyMMdd" and a NUL */
+/* The code's own agency (its prefix) and day folder (its date part), after checking code
+ * is a valid dossier code; DS_EINVALID otherwise. agency holds SCHEMA_CODE_MAX (64) bytes. */
+int cf_code_place(const char *code, char *agency, char day[CF_DAY_LEN]);
+/* 1 when tree holds a dossier folder at <agency>/<day>/<code>; *out gets its id. */
+int cf_dossier_at(git_tree *tree, const char *agency, const char *day, const char *code,
+                  git_oid *out);
+/* The dossier tree id of code in the commit's tree, at <agency>/<yyMMdd>/<code> (the
+ * code's own agency first, then any other agency folder); DS_ENOTFOUND when absent. */
+int cf_dossier_tree(conflict_history *h, git_tree *root, const char *code, git_oid *out);
 
-/* history.c helpers used by log.c and verify. */
+/* history.c helpers used by read.c. */
 int cf_branch_ok(const char *branch);
 int cf_resolve_rev(conflict_history *h, const char *rev, git_commit **out);
-/* The dossier tree id of code in the commit's tree; DS_ENOTFOUND when absent. */
-int cf_dossier_tree(conflict_history *h, git_tree *root, const char *code, git_oid *out);
 
 #endif

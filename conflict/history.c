@@ -1,6 +1,7 @@
 /* history.c: the dossier history repository: opening it, batches (objects in memory, refs
- * moved at the flush), branch heads and revisions, where a dossier's tree lives, and commits
- * on the local and central branches that rebuild only the changed dossiers' trees. */
+ * moved at the flush), branch heads and revisions, and commits on the local and central
+ * branches that rebuild only the changed dossiers' trees and the day and agency folders
+ * above them (<agency>/<yyMMdd>/<code>/, layout.c). */
 #include "conflict/conflict_int.h"
 #include "schema/schema.h"
 
@@ -64,6 +65,13 @@ int conflict_history_open(conflict_history **out, const char *path)
 	*out = NULL;
 	git_libgit2_init();
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	/* Objects are written once and rarely read back: keep libgit2's cache small so memory
+	 * stays bounded however large a catch-up is (default 256 MiB). */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(8 << 20));
+	/* Pack files are mapped in windows; by default up to 8 GiB of them stay mapped, and
+	 * every page touched counts as resident. A small limit keeps the agent's RSS bounded. */
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4 << 20));
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(16 << 20));
 	h = ds_calloc(1, sizeof(*h));
 	h->path = ds_strdup(path);
 	rc = git_repository_open_bare(&probe, path);
@@ -228,92 +236,75 @@ int cf_resolve_rev(conflict_history *h, const char *rev, git_commit **out)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- dossier paths */
-
-/* The agency folder of code (its prefix) after checking code is a valid dossier code. */
-static int code_agency(const char *code, char agency[SCHEMA_CODE_MAX])
-{
-	if (!code || !cf_name_ok(code) || strstr(code, "..") ||
-	    schema_code_parse(code, agency, NULL, NULL, NULL, NULL))
-		return ds_error_set(DS_EINVALID, "history: \"%s\" is not a dossier code",
-		                    code ? code : "");
-	return 0;
-}
-
 static int agency_ok(const char *agency)
 {
 	return cf_name_ok(agency) && !strstr(agency, "..") && schema_agency_check(agency) == 0;
 }
 
-/* 1 when e is an agency folder holding a dossier tree named code; *out gets its id. */
-static int holds(conflict_history *h, const git_tree_entry *e, const char *code, git_oid *out)
-{
-	git_tree *sub = NULL;
-	const git_tree_entry *d;
-	int found = 0;
-
-	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE ||
-	    git_tree_lookup(&sub, h->repo, git_tree_entry_id(e)))
-		return 0;
-	d = git_tree_entry_byname(sub, code);
-	if (d && git_tree_entry_type(d) == GIT_OBJECT_TREE) {
-		git_oid_cpy(out, git_tree_entry_id(d));
-		found = 1;
-	}
-	git_tree_free(sub);
-	return found;
-}
-
-int cf_dossier_tree(conflict_history *h, git_tree *root, const char *code, git_oid *out)
-{
-	char agency[SCHEMA_CODE_MAX];
-	size_t i;
-	int rc;
-
-	if ((rc = code_agency(code, agency)))
-		return rc;
-	if (holds(h, git_tree_entry_byname(root, agency), code, out))
-		return 0;
-	/* Not under its code's agency: the state named another one. */
-	for (i = 0; i < git_tree_entrycount(root); i++)
-		if (holds(h, git_tree_entry_byindex(root, i), code, out))
-			return 0;
-	return ds_error_set(DS_ENOTFOUND, "history: no dossier %s", code);
-}
-
 /* ---------------------------------------------------------------- building a commit */
 
-typedef struct agency_tb {
-	char name[SCHEMA_CODE_MAX];
+/* A folder the commit rewrites: an agency folder (day "") or one of its day folders. */
+typedef struct folder {
+	char agency[SCHEMA_CODE_MAX];
+	char day[CF_DAY_LEN];
 	git_treebuilder *tb;
-} agency_tb;
+} folder;
 
 typedef struct build {
 	conflict_history *h;
 	git_tree *base; /* the branch head's tree, or NULL */
-	agency_tb *v;
+	folder *v;
 	size_t n;
 } build;
 
-/* The tree builder of one agency folder, started from the base tree's folder. */
-static int agency_builder(build *b, const char *agency, git_treebuilder **out)
+/* The base tree's folder at path; *out NULL when there is none. */
+static int base_folder(build *b, const char *path, git_tree **out)
 {
-	const git_tree_entry *e = b->base ? git_tree_entry_byname(b->base, agency) : NULL;
-	git_tree *sub = NULL;
-	size_t i;
+	git_tree_entry *e = NULL;
 	int rc;
 
-	for (i = 0; i < b->n; i++) {
-		if (strcmp(b->v[i].name, agency) == 0) {
-			*out = b->v[i].tb;
-			return 0;
-		}
-	}
-	if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-	    (rc = git_tree_lookup(&sub, b->h->repo, git_tree_entry_id(e))))
-		return cf_git_error(rc, "history: read agency tree");
+	*out = NULL;
+	if (!b->base)
+		return 0;
+	rc = git_tree_entry_bypath(&e, b->base, path);
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		rc = git_tree_lookup(out, b->h->repo, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	return rc ? cf_git_error(rc, "history: read folder") : 0;
+}
+
+static git_treebuilder *find_folder(const build *b, const char *agency, const char *day)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (strcmp(b->v[i].agency, agency) == 0 && strcmp(b->v[i].day, day) == 0)
+			return b->v[i].tb;
+	return NULL;
+}
+
+/* The tree builder of <agency>/<day> (day "": the agency folder itself), started from the
+ * base tree's folder. A day folder's agency folder gets its builder first. */
+static int folder_builder(build *b, const char *agency, const char *day, git_treebuilder **out)
+{
+	git_tree *sub = NULL;
+	char *path;
+	int rc;
+
+	if ((*out = find_folder(b, agency, day)))
+		return 0;
+	if (*day && (rc = folder_builder(b, agency, "", out)))
+		return rc;
+	path = *day ? ds_asprintf("%s/%s", agency, day) : ds_strdup(agency);
+	rc = base_folder(b, path, &sub);
+	free(path);
+	if (rc)
+		return rc;
 	b->v = ds_realloc(b->v, (b->n + 1) * sizeof(*b->v));
-	snprintf(b->v[b->n].name, SCHEMA_CODE_MAX, "%s", agency);
+	snprintf(b->v[b->n].agency, SCHEMA_CODE_MAX, "%s", agency);
+	snprintf(b->v[b->n].day, CF_DAY_LEN, "%s", day);
 	rc = git_treebuilder_new(&b->v[b->n].tb, b->h->repo, sub);
 	git_tree_free(sub);
 	if (rc)
@@ -322,29 +313,23 @@ static int agency_builder(build *b, const char *agency, git_treebuilder **out)
 	return 0;
 }
 
-/* Removes code from every agency folder of the base tree except keep. */
-static int remove_elsewhere(build *b, const char *code, const char *keep)
+/* Removes code from its day folder in every agency folder of the base tree except keep. */
+static int remove_elsewhere(build *b, const char *code, const char *day, const char *keep)
 {
 	size_t i, n = b->base ? git_tree_entrycount(b->base) : 0;
 	git_treebuilder *tb;
+	git_oid oid;
 	int rc;
 
 	for (i = 0; i < n; i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(b->base, i);
 		const char *agency = git_tree_entry_name(e);
-		git_tree *sub = NULL;
-		int has;
 
 		if ((keep && strcmp(agency, keep) == 0) ||
-		    git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		    git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+		    !cf_dossier_at(b->base, agency, day, code, &oid))
 			continue;
-		if ((rc = git_tree_lookup(&sub, b->h->repo, git_tree_entry_id(e))))
-			return cf_git_error(rc, "history: read agency tree");
-		has = git_tree_entry_byname(sub, code) != NULL;
-		git_tree_free(sub);
-		if (!has)
-			continue;
-		if ((rc = agency_builder(b, agency, &tb)))
+		if ((rc = folder_builder(b, agency, day, &tb)))
 			return rc;
 		if ((rc = git_treebuilder_remove(tb, code)))
 			return cf_git_error(rc, "history: remove dossier");
@@ -352,13 +337,14 @@ static int remove_elsewhere(build *b, const char *code, const char *keep)
 	return 0;
 }
 
-/* Checks one change and returns its agency folder (NULL state: a deletion). */
-static int check_change(const char *code, const json_t *state, char agency[SCHEMA_CODE_MAX])
+/* Checks one change and returns its agency and day folders (NULL state: a deletion). */
+static int check_change(const char *code, const json_t *state, char agency[SCHEMA_CODE_MAX],
+                        char day[CF_DAY_LEN])
 {
 	const char *a, *c;
 	int rc;
 
-	if ((rc = code_agency(code, agency)))
+	if ((rc = cf_code_place(code, agency, day)))
 		return rc;
 	if (json_is_null(state))
 		return 0;
@@ -377,47 +363,58 @@ static int check_change(const char *code, const json_t *state, char agency[SCHEM
 
 static int apply_change(build *b, const char *code, const json_t *state)
 {
-	char agency[SCHEMA_CODE_MAX];
+	char agency[SCHEMA_CODE_MAX], day[CF_DAY_LEN];
 	git_treebuilder *tb;
 	git_oid tree;
 	int rc;
 
-	if ((rc = check_change(code, state, agency)))
+	if ((rc = check_change(code, state, agency, day)))
 		return rc;
 	if (json_is_null(state))
-		return remove_elsewhere(b, code, NULL);
-	if ((rc = remove_elsewhere(b, code, agency)) || (rc = agency_builder(b, agency, &tb)) ||
+		return remove_elsewhere(b, code, day, NULL);
+	if ((rc = remove_elsewhere(b, code, day, agency)) ||
+	    (rc = folder_builder(b, agency, day, &tb)) ||
 	    (rc = cf_layout_write(b->h->repo, state, &tree)))
 		return rc;
 	rc = git_treebuilder_insert(NULL, tb, code, &tree, GIT_FILEMODE_TREE);
 	return rc ? cf_git_error(rc, "history: tree entry") : 0;
 }
 
-/* Writes the agency folders and the root tree. */
+/* Writes folder f into parent; an emptied folder is removed from it. */
+static int write_folder(const folder *f, git_treebuilder *parent)
+{
+	const char *name = *f->day ? f->day : f->agency;
+	git_oid oid;
+	int rc = 0;
+
+	if (git_treebuilder_entrycount(f->tb) == 0) {
+		if (git_treebuilder_get(parent, name))
+			rc = git_treebuilder_remove(parent, name);
+	} else if ((rc = git_treebuilder_write(&oid, f->tb)) == 0) {
+		rc = git_treebuilder_insert(NULL, parent, name, &oid, GIT_FILEMODE_TREE);
+	}
+	return rc ? cf_git_error(rc, "history: write tree") : 0;
+}
+
+/* Writes the day folders into their agency folders, those into the root, then the root. */
 static int write_root(build *b, git_oid *out)
 {
 	git_treebuilder *root = NULL;
-	git_oid oid;
 	size_t i;
 	int rc;
 
 	if ((rc = git_treebuilder_new(&root, b->h->repo, b->base)))
 		return cf_git_error(rc, "history: tree");
-	for (i = 0; i < b->n && rc == 0; i++) {
-		if (git_treebuilder_entrycount(b->v[i].tb) == 0) {
-			if (git_treebuilder_get(root, b->v[i].name))
-				rc = git_treebuilder_remove(root, b->v[i].name);
-			continue;
-		}
-		rc = git_treebuilder_write(&oid, b->v[i].tb);
-		if (rc == 0)
-			rc = git_treebuilder_insert(NULL, root, b->v[i].name, &oid,
-			                            GIT_FILEMODE_TREE);
-	}
-	if (rc == 0)
-		rc = git_treebuilder_write(out, root);
+	for (i = 0; i < b->n && rc == 0; i++)
+		if (*b->v[i].day)
+			rc = write_folder(&b->v[i], find_folder(b, b->v[i].agency, ""));
+	for (i = 0; i < b->n && rc == 0; i++)
+		if (!*b->v[i].day)
+			rc = write_folder(&b->v[i], root);
+	if (rc == 0 && (rc = git_treebuilder_write(out, root)))
+		rc = cf_git_error(rc, "history: write tree");
 	git_treebuilder_free(root);
-	return rc ? cf_git_error(rc, "history: write tree") : 0;
+	return rc;
 }
 
 static int build_tree(conflict_history *h, git_tree *base, const json_t *changes, git_oid *out)

@@ -4,8 +4,10 @@
  * subtree per item id (the item without its "id") plus a ".order" blob holding the ids in
  * list order; any other value is a blob of its canonical JSON and a newline. A key or id
  * that could not be a plain entry name ("%", "/", "\\", control bytes, a leading ".")
- * has those bytes written as %XX. Reading a tree back gives the same canonical JSON. */
+ * has those bytes written as %XX. Reading a tree back gives the same canonical JSON. Where
+ * that tree lives in a commit: <agency>/<yyMMdd>/<code>/ ("dossier paths" below). */
 #include "conflict/conflict_int.h"
+#include "schema/schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +180,63 @@ int cf_layout_write(git_repository *repo, const json_t *state, git_oid *tree)
 	if (!json_is_object(state))
 		return ds_error_set(DS_EINVALID, "history: a dossier state must be an object");
 	return write_object(repo, state, NULL, tree);
+}
+
+/* ---------------------------------------------------------------- dossier paths
+ * A dossier lives at <agency>/<yyMMdd>/<code>/: the agency is the state's (for a deletion,
+ * the code's own), the day is the date part of the code, so a commit rewrites the folders
+ * of the days it touches and never one folder holding every dossier of the office. */
+
+/* The code's own agency (its prefix) and day folder, after checking code is a valid
+ * dossier code. */
+int cf_code_place(const char *code, char *agency, char day[CF_DAY_LEN])
+{
+	int y, m, d;
+
+	if (!code || !cf_name_ok(code) || strstr(code, "..") ||
+	    schema_code_parse(code, agency, &y, &m, &d, NULL))
+		return ds_error_set(DS_EINVALID, "history: \"%s\" is not a dossier code",
+		                    code ? code : "");
+	/* y is 2000-2099, m and d a real date: "% 100" only tells gcc it fits. */
+	snprintf(day, CF_DAY_LEN, "%02u%02u%02u", (unsigned)y % 100, (unsigned)m % 100,
+	         (unsigned)d % 100);
+	return 0;
+}
+
+/* 1 when tree holds a dossier folder at <agency>/<day>/<code>; *out gets its id. */
+int cf_dossier_at(git_tree *tree, const char *agency, const char *day, const char *code,
+                  git_oid *out)
+{
+	char *path = ds_asprintf("%s/%s/%s", agency, day, code);
+	git_tree_entry *e = NULL;
+	int found =
+	    git_tree_entry_bypath(&e, tree, path) == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE;
+
+	if (found)
+		git_oid_cpy(out, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	free(path);
+	return found;
+}
+
+int cf_dossier_tree(conflict_history *h, git_tree *root, const char *code, git_oid *out)
+{
+	char agency[SCHEMA_CODE_MAX], day[CF_DAY_LEN];
+	size_t i;
+	int rc;
+
+	if ((rc = cf_code_place(code, agency, day)))
+		return rc;
+	if (cf_dossier_at(root, agency, day, code, out))
+		return 0;
+	/* Not under its code's agency: the state named another one. */
+	for (i = 0; i < git_tree_entrycount(root); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(root, i);
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+		    cf_dossier_at(root, git_tree_entry_name(e), day, code, out))
+			return 0;
+	}
+	return ds_error_set(DS_ENOTFOUND, "history: no dossier %s", code);
 }
 
 /* ---------------------------------------------------------------- reading */

@@ -230,35 +230,49 @@ int conflict_history_log(conflict_history *h, const char *code, json_t **entries
 
 /* ---------------------------------------------------------------- verify */
 
+/* Levels of folders above a dossier: <agency>/<yyMMdd>/. */
+#define FOLDER_LEVELS 2
+
+/* Adds {code: dossier tree id} for every dossier under tree, which is levels folders above
+ * the dossiers (FOLDER_LEVELS for the root, 1 for an agency folder, 0 for a day folder). */
+static int index_folder(conflict_history *h, const git_tree *tree, int levels, json_t *index)
+{
+	char id[CONFLICT_OID_HEX];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < git_tree_entrycount(tree); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		git_tree *sub = NULL;
+
+		if (levels == 0) {
+			git_oid_tostr(id, sizeof(id), git_tree_entry_id(e));
+			json_object_set_new(index, git_tree_entry_name(e), json_string(id));
+			continue;
+		}
+		if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+			continue;
+		if ((rc = git_tree_lookup(&sub, h->repo, git_tree_entry_id(e))))
+			return cf_git_error(rc, "history: read folder");
+		rc = index_folder(h, sub, levels - 1, index);
+		git_tree_free(sub);
+	}
+	return rc;
+}
+
 /* {code: dossier tree id} of every dossier in the local head's tree. */
 static int local_index(conflict_history *h, json_t *index)
 {
 	git_commit *c = NULL;
-	git_tree *root = NULL, *sub = NULL;
-	size_t i, j;
-	char id[CONFLICT_OID_HEX];
+	git_tree *root = NULL;
 	int rc = cf_resolve_rev(h, "local", &c);
 
 	if (rc == DS_ENOTFOUND)
 		return 0;
 	if (rc == 0 && (rc = git_commit_tree(&root, c)))
 		rc = cf_git_error(rc, "history: read tree");
-	for (i = 0; rc == 0 && i < git_tree_entrycount(root); i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(root, i);
-		if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
-			continue;
-		if ((rc = git_tree_lookup(&sub, h->repo, git_tree_entry_id(e)))) {
-			rc = cf_git_error(rc, "history: read agency tree");
-			break;
-		}
-		for (j = 0; j < git_tree_entrycount(sub); j++) {
-			const git_tree_entry *d = git_tree_entry_byindex(sub, j);
-			git_oid_tostr(id, sizeof(id), git_tree_entry_id(d));
-			json_object_set_new(index, git_tree_entry_name(d), json_string(id));
-		}
-		git_tree_free(sub);
-		sub = NULL;
-	}
+	if (rc == 0)
+		rc = index_folder(h, root, FOLDER_LEVELS, index);
 	git_tree_free(root);
 	git_commit_free(c);
 	return rc;

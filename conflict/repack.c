@@ -9,7 +9,9 @@
  * is merged so far: a binary counter, so each object is rewritten about log2(batches) times
  * and a big old pack is left alone. A pack the list does not know (a crash between writing
  * a pack and recording it) makes the next consolidation a full repack, which also drops
- * unreachable objects. conflict_history_repack does a full one on request.
+ * unreachable objects. conflict_history_repack does a full one on request. Trees go into
+ * these packs named by their path, so that git's delta search compares the versions of one
+ * folder with each other ("tree names" below).
  */
 #include "conflict/conflict_int.h"
 
@@ -159,6 +161,147 @@ static int walk_heads(git_revwalk *walk, const json_t *heads, int hide)
 	return 0;
 }
 
+/* A walk over the commits reachable from push (NULL: every branch) and not from hide. */
+static int start_walk(conflict_history *h, const json_t *push, const json_t *hide,
+                      git_revwalk **walk)
+{
+	int rc;
+
+	if ((rc = git_revwalk_new(walk, h->repo)))
+		return rc;
+	rc = push ? walk_heads(*walk, push, 0) : git_revwalk_push_glob(*walk, "refs/heads/*");
+	if (rc == 0 && hide)
+		rc = walk_heads(*walk, hide, 1);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- tree names
+ * git's delta search compares an object with its neighbours in a list sorted by a hash of
+ * the object's name, then by size. git_packbuilder_insert_walk names blobs but not trees,
+ * so every tree sorts by size alone and the versions of one day folder or one dossier sit
+ * among other folders of the same size: they are stored whole. So before the walk, the trees
+ * each commit brings (those no parent has at the same path) are inserted named by their path
+ * (<agency>/<yyMMdd>/<code>/...), which puts the versions of a folder side by side; the walk
+ * adds everything else, and a tree inserted twice keeps its first name. */
+
+#define MAX_PARENTS 2 /* history commits have the branch head and a merge parent at most */
+
+/* The subtree of parent named name, or NULL. */
+static git_tree *subtree(git_repository *repo, const git_tree *parent, const char *name)
+{
+	const git_tree_entry *e = git_tree_entry_byname(parent, name);
+	git_tree *t = NULL;
+
+	if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(&t, repo, git_tree_entry_id(e)))
+		t = NULL;
+	return t;
+}
+
+static int insert_new_trees(git_packbuilder *pb, git_repository *repo, const git_tree *tree,
+                            git_tree *const *parents, size_t np, ds_buf *path);
+
+/* Inserts the folder e names as path/name, then the new trees under it; parents are the
+ * same folder in the parent commits. */
+static int insert_named(git_packbuilder *pb, git_repository *repo, const git_tree_entry *e,
+                        git_tree *const *parents, size_t np, ds_buf *path)
+{
+	size_t len = path->len;
+	git_tree *sub = NULL;
+	int rc;
+
+	ds_buf_printf(path, "%s%s", len ? "/" : "", git_tree_entry_name(e));
+	rc = git_packbuilder_insert(pb, git_tree_entry_id(e), path->ptr);
+	if (rc == 0 && (rc = git_tree_lookup(&sub, repo, git_tree_entry_id(e))) == 0)
+		rc = insert_new_trees(pb, repo, sub, parents, np, path);
+	git_tree_free(sub);
+	path->len = len;
+	path->ptr[len] = '\0';
+	return rc;
+}
+
+/* Inserts the folders of tree that none of the np parent trees (the same folder in the
+ * parent commits) holds with the same id, named by their path. */
+static int insert_new_trees(git_packbuilder *pb, git_repository *repo, const git_tree *tree,
+                            git_tree *const *parents, size_t np, ds_buf *path)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < git_tree_entrycount(tree); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const char *name = git_tree_entry_name(e);
+		git_tree *psub[MAX_PARENTS] = {NULL, NULL};
+		size_t nps = 0;
+		int known = 0;
+
+		if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+			continue;
+		for (j = 0; j < np && !known; j++) {
+			const git_tree_entry *pe = git_tree_entry_byname(parents[j], name);
+			known = pe && git_oid_equal(git_tree_entry_id(pe), git_tree_entry_id(e));
+			if (!known && (psub[nps] = subtree(repo, parents[j], name)))
+				nps++;
+		}
+		if (!known)
+			rc = insert_named(pb, repo, e, psub, nps, path);
+		for (j = 0; j < nps; j++)
+			git_tree_free(psub[j]);
+	}
+	return rc;
+}
+
+/* Inserts, named, the trees the commit id brings. */
+static int insert_commit_trees(git_packbuilder *pb, git_repository *repo, const git_oid *id)
+{
+	git_commit *c = NULL, *p = NULL;
+	git_tree *tree = NULL, *parents[MAX_PARENTS] = {NULL, NULL};
+	ds_buf path = DS_BUF_INIT;
+	size_t i, np = 0;
+	int rc;
+
+	if ((rc = git_commit_lookup(&c, repo, id)) || (rc = git_commit_tree(&tree, c)))
+		goto done;
+	for (i = 0; i < git_commit_parentcount(c) && np < MAX_PARENTS; i++) {
+		if ((rc = git_commit_parent(&p, c, (unsigned int)i)) ||
+		    (rc = git_commit_tree(&parents[np], p)))
+			goto done;
+		np++;
+		git_commit_free(p);
+		p = NULL;
+	}
+	rc = insert_new_trees(pb, repo, tree, parents, np, &path);
+done:
+	for (i = 0; i < np; i++)
+		git_tree_free(parents[i]);
+	git_tree_free(tree);
+	git_commit_free(p);
+	git_commit_free(c);
+	ds_buf_release(&path);
+	return rc;
+}
+
+/* Inserts the named trees of every commit between push and hide. */
+static int insert_named_trees(conflict_history *h, git_packbuilder *pb, const json_t *push,
+                              const json_t *hide)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int rc;
+
+	if ((rc = start_walk(h, push, hide, &walk)) == 0) {
+		while ((rc = git_revwalk_next(&id, walk)) == 0)
+			if ((rc = insert_commit_trees(pb, h->repo, &id)))
+				break;
+		if (rc == GIT_ITEROVER)
+			rc = 0;
+	}
+	git_revwalk_free(walk);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- writing and merging */
+
 /* Writes one pack of what is reachable from push (NULL: every branch) and not from hide
  * (may be NULL). *name is NULL when there is nothing to write. */
 static int write_pack(conflict_history *h, const json_t *push, const json_t *hide, char **name)
@@ -169,11 +312,9 @@ static int write_pack(conflict_history *h, const json_t *push, const json_t *hid
 	int rc;
 
 	*name = NULL;
-	if ((rc = git_packbuilder_new(&pb, h->repo)) || (rc = git_revwalk_new(&walk, h->repo)))
-		goto done;
-	rc = push ? walk_heads(walk, push, 0) : git_revwalk_push_glob(walk, "refs/heads/*");
-	if (rc || (hide && (rc = walk_heads(walk, hide, 1))) ||
-	    (rc = git_packbuilder_insert_walk(pb, walk)))
+	if ((rc = git_packbuilder_new(&pb, h->repo)) ||
+	    (rc = insert_named_trees(h, pb, push, hide)) ||
+	    (rc = start_walk(h, push, hide, &walk)) || (rc = git_packbuilder_insert_walk(pb, walk)))
 		goto done;
 	git_packbuilder_set_threads(pb, 1);
 	if (git_packbuilder_object_count(pb) == 0)

@@ -1,9 +1,13 @@
 /* test_history.c: units for history.git: commit and read back (canonical-equal), refused
  * input, the merge base across a local/central divergence and after a merge commit, the
- * log of one dossier, trailers, batches, verify, and stock git reading the repository. */
+ * log of one dossier, trailers, batches, verify, stock git reading the repository, and
+ * the <agency>/<yyMMdd>/<code>/ folders. */
 #include "fixture.h"
 
 #define CODE2 "000.00.12.H22-240414-0002"
+#define CODE3 "000.00.12.H22-240415-0001" /* received a day later */
+#define DAY1 "240414"                     /* the day folder of CODE1 and CODE2 */
+#define AGENCY2 "000.00.12.H23"
 
 typedef struct fx {
 	char *dir;
@@ -537,7 +541,7 @@ static void stock_git_reads_it(void **state)
 	/* A field is a file holding its JSON value. */
 	out = ds_path_join(f->dir, "phone.txt");
 	{
-		char *cmd = ds_asprintf("git --git-dir=%s show local:" AGENCY1 "/" CODE1
+		char *cmd = ds_asprintf("git --git-dir=%s show local:" AGENCY1 "/" DAY1 "/" CODE1
 		                        "/applicant/phone >%s",
 		                        f->repo, out);
 		assert_int_equal(system(cmd), 0);
@@ -548,8 +552,8 @@ static void stock_git_reads_it(void **state)
 	/* The untouched dossier's tree is shared between the two versions. */
 	{
 		char *cmd = ds_asprintf(
-		    "test \"$(git --git-dir=%s rev-parse local:" AGENCY1 "/" CODE2 ")\" = "
-		    "\"$(git --git-dir=%s rev-parse local~1:" AGENCY1 "/" CODE2 ")\"",
+		    "test \"$(git --git-dir=%s rev-parse local:" AGENCY1 "/" DAY1 "/" CODE2 ")\" = "
+		    "\"$(git --git-dir=%s rev-parse local~1:" AGENCY1 "/" DAY1 "/" CODE2 ")\"",
 		    f->repo, f->repo);
 		assert_int_equal(system(cmd), 0);
 		free(cmd);
@@ -560,6 +564,84 @@ done:
 	free(out);
 	json_decref(d1);
 	json_decref(d2);
+}
+
+/* 0 when "git rev-parse --verify -q REV" finds rev (quietly). */
+static int git_has(const char *repo, const char *rev)
+{
+	char *args = ds_asprintf("rev-parse --verify -q '%s' >/dev/null", rev);
+	int rc = git(repo, args);
+
+	free(args);
+	return rc;
+}
+
+/* Stock git compares two revisions' object ids: 0 when they are the same. */
+static int git_same(const char *repo, const char *rev1, const char *rev2)
+{
+	char *cmd = ds_asprintf("test \"$(git --git-dir=%s rev-parse '%s')\" = "
+	                        "\"$(git --git-dir=%s rev-parse '%s')\"",
+	                        repo, rev1, repo, rev2);
+	int rc = system(cmd);
+
+	free(cmd);
+	return rc;
+}
+
+/* <agency>/<yyMMdd>/<code>/: a commit rewrites the day folders it touches only; a state
+ * naming another agency moves the dossier there; emptied folders go; verify walks them
+ * all. */
+static void day_and_agency_folders(void **state)
+{
+	fx *f = *state;
+	json_t *d1 = fixture_dossier(), *d3 = fixture_with("code", "\"" CODE3 "\"");
+	json_t *moved = with(d1, "agency", "\"" AGENCY2 "\""), *rows = json_object();
+	char *bad = NULL;
+
+	commit1(f, "local", CODE1, d1, NULL, 1000, NULL);
+	commit1(f, "local", CODE3, d3, NULL, 2000, NULL);
+	set(&d1, "applicant.phone", "\"0911111111\"");
+	commit1(f, "local", CODE1, d1, NULL, 3000, NULL);
+	assert_read(f, "local", CODE1, d1);
+	assert_read(f, "local", CODE3, d3);
+	/* The state names another agency: the dossier moves to that agency's day folder. */
+	commit1(f, "local", CODE1, moved, NULL, 4000, NULL);
+	assert_read(f, "local", CODE1, moved);
+	assert_read(f, "local~1", CODE1, d1);
+	json_object_set(rows, CODE1, moved);
+	json_object_set(rows, CODE3, d3);
+	assert_int_equal(conflict_history_verify(f->h, rows, &bad), 0);
+	json_object_del(rows, CODE3);
+	assert_int_equal(conflict_history_verify(f->h, rows, &bad), DS_ECONFLICT);
+	assert_string_equal(bad, CODE3); /* another day folder, still compared */
+	free(bad);
+	if (!have_git()) {
+		print_message("skipped: git not installed\n");
+		goto done;
+	}
+	assert_int_equal(
+	    git(f->repo, "show local~3:" AGENCY1 "/" DAY1 "/" CODE1 "/status >/dev/null"), 0);
+	assert_int_equal(git(f->repo, "show local~1:" AGENCY1 "/240415/" CODE3 "/code >/dev/null"),
+	                 0);
+	/* Changing CODE1 rewrote its day folder and left the next day's as it was. */
+	assert_int_equal(
+	    git_same(f->repo, "local~1:" AGENCY1 "/240415", "local~2:" AGENCY1 "/240415"), 0);
+	assert_int_not_equal(
+	    git_same(f->repo, "local~1:" AGENCY1 "/" DAY1, "local~2:" AGENCY1 "/" DAY1), 0);
+	/* Moved: under the new agency only; its old day folder, now empty, is gone. */
+	assert_int_equal(git_has(f->repo, "local:" AGENCY2 "/" DAY1 "/" CODE1), 0);
+	assert_int_not_equal(git_has(f->repo, "local:" AGENCY1 "/" DAY1), 0);
+	assert_int_equal(git_has(f->repo, "local:" AGENCY1 "/240415/" CODE3), 0);
+	/* Deleted: the other agency's folder, now empty, is gone too. */
+	commit1(f, "local", CODE1, NULL, NULL, 5000, NULL);
+	assert_int_not_equal(git_has(f->repo, "local:" AGENCY2), 0);
+	assert_int_equal(git_has(f->repo, "local:" AGENCY1 "/240415/" CODE3), 0);
+	assert_int_equal(git(f->repo, "fsck --strict --no-dangling >/dev/null 2>&1"), 0);
+done:
+	json_decref(rows);
+	json_decref(moved);
+	json_decref(d1);
+	json_decref(d3);
 }
 
 /* Many small packs on both branches, merged along the way: nothing is lost. */
@@ -620,6 +702,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(verify_against_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(batches_move_refs_at_flush, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stock_git_reads_it, setup, teardown),
+	    cmocka_unit_test_setup_teardown(day_and_agency_folders, setup, teardown),
 	    cmocka_unit_test_setup_teardown(pack_merges_keep_both_branches, setup, teardown),
 	};
 

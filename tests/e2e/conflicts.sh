@@ -105,7 +105,7 @@ expect 0 "verify checks history too" -- ds verify
 rm -rf "$O/history.git"
 expect 0 "verify rebuilds a deleted history" -- ds verify
 [ -d "$O/history.git" ] && pass || fail "history.git rebuilt"
-git --git-dir="$O/history.git" show "local:$AG/$C4" >/dev/null 2>&1 && pass || fail "the rebuilt history holds $C4"
+git --git-dir="$O/history.git" show "local:$AG/$(echo "$C4" | cut -d- -f2)/$C4" >/dev/null 2>&1 && pass || fail "the rebuilt history holds $C4"
 sqlite3 "$O/agent.db" "UPDATE dossiers SET body = replace(body, 'Thiếu giấy tờ', 'sửa tay') WHERE code = '$C4'"
 expect 65 "verify names a row that differs from history" -- ds verify
 expect_err "$C4"
