@@ -268,30 +268,8 @@ PY
 import json, random, sys
 l = [r["code"] for r in json.load(open(sys.argv[1]))]
 random.seed(len(l)); print(" ".join(random.sample(l, min(8, len(l)))))' "$WORK/fl.list.json"); do
-		fl_agree "$dir" "$db" "$code"
+		agree "$dir" "$db" "$code" # lib.sh
 	done
-}
-
-# fl_agree DIR CENTRALDB CODE: show --json on both sides, canonical, minus version and sync.
-fl_agree() {
-	local a c
-	a=$("$DS" -d "$1" show "$3" --json 2>&1 | fl_canon)
-	c=$("$DSC" --db "$2" show "$3" --json 2>&1 | fl_canon)
-	if [ -n "$a" ] && [ "$a" == "$c" ]; then pass; else
-		fail "dossier $3 differs between $1 and central:"$'\n'"  office:  $a"$'\n'"  central: $c"
-	fi
-}
-
-fl_canon() {
-	python3 -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-except Exception as e:
-    print("unreadable:", e); sys.exit(0)
-for k in ("version", "sync"):
-    d.pop(k, None)
-print(json.dumps(d, sort_keys=True, ensure_ascii=False, separators=(",", ":")))'
 }
 
 # fl_no_sanitizer LOG...: no ASan/UBSan report in the logs.

@@ -31,10 +31,13 @@ DPID=$FL_DAEMON_PID
 (fl_updates "$D" 150 "link" 2>>"$WORK/clerk.err"; touch "$WORK/clerk.done") &
 PIDS+=($!)
 
-# The storm: the link dies after a random number of bytes, up or down, 72 times over.
+# The storm: the link dies after a random number of bytes, up or down, 72 times over,
+# and goes on (up to 120 cycles) until the daemon has lost at least 10 rounds to it: how
+# many rounds a cycle catches depends on the machine's speed.
 CYCLES=0
 T0=$(now_ms)
-while [ $CYCLES -lt 36 ]; do
+while [ $CYCLES -lt 36 ] ||
+	{ [ "$(grep -c "sync failed" "$LOG")" -lt 10 ] && [ $CYCLES -lt 120 ]; }; do
 	fl_ctl reset up $((RANDOM % 20000 + 200)) >/dev/null
 	sleep "0.$((RANDOM % 3 + 2))"
 	fl_ctl reset down $((RANDOM % 20000 + 100)) >/dev/null
