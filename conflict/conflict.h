@@ -86,8 +86,9 @@ int conflict_merge_dossier(const json_t *ancestor, const json_t *ours, const jso
  * <agency>/<yyMMdd>/<code>/ (the day of its code). Objects are written to memory and land as one pack per batch; refs move
  * only after their pack is on disk, so a crash loses at most the open batch (which the agent
  * replays from its journal: see conflict_history_trailer). When more than
- * CONFLICT_HISTORY_MAX_PACKS packs pile up, the newest ones are merged (docs/HISTORY.md,
- * "Packing"), so no object is ever loose and old packs are not rewritten each time.
+ * CONFLICT_HISTORY_MAX_PACKS small packs pile up, the newest ones are merged, up to
+ * CONFLICT_HISTORY_MERGE_CAP bytes (docs/HISTORY.md, "Packing"), so no object is ever
+ * loose, old packs are not rewritten each time and a merge's memory is bounded.
  *
  * Steps for a caller:
  *   conflict_history_open(&h, "DATA/history.git");
@@ -100,6 +101,9 @@ int conflict_merge_dossier(const json_t *ancestor, const json_t *ours, const jso
 typedef struct conflict_history conflict_history;
 
 #define CONFLICT_HISTORY_MAX_PACKS 20
+/* A merge never makes a pack bigger than this (bytes), so its memory stays bounded; packs
+ * that reached half of it are left alone and do not count against MAX_PACKS. */
+#define CONFLICT_HISTORY_MERGE_CAP (2 << 20)
 #define CONFLICT_OID_HEX 41 /* 40 hex digits and a NUL */
 
 /* Opens the repository at path, creating it (bare, HEAD -> refs/heads/local) when the

@@ -9,6 +9,7 @@
 #include <git2.h>
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
+#include <git2/sys/repository.h>
 
 /* ---------------------------------------------------------------- field paths (path.c) */
 typedef struct fstep {
@@ -73,6 +74,8 @@ struct conflict_history {
 	git_repository *repo;
 	git_odb *odb;
 	git_odb_backend *mem; /* the in-memory object store (pack.c), owned by odb */
+	git_odb_backend *disk; /* the packs in objects/pack, without refresh (pack.c) */
+	int assume_new; /* while set, the packs on disk are not searched on writes (pack.c) */
 	int in_batch;
 	/* branch heads committed in the open batch, written at flush */
 	struct {
@@ -89,6 +92,8 @@ int cf_git_error(int rc, const char *what);
 /* pack.c: the object store with its in-memory backend, and one pack per batch. */
 int cf_repo_attach(conflict_history *h);
 void cf_repo_detach(conflict_history *h);
+/* Rescans objects/pack after a pack was written there. */
+int cf_packs_refresh(conflict_history *h);
 /* Writes the objects in memory as one pack (fsynced) and forgets them; *name gets
  * "pack-<hash>" (free()), or NULL when there was nothing to write. */
 int cf_pack_batch(conflict_history *h, char **name);

@@ -67,7 +67,7 @@ int conflict_history_open(conflict_history **out, const char *path)
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	/* Objects are written once and rarely read back: keep libgit2's cache small so memory
 	 * stays bounded however large a catch-up is (default 256 MiB). */
-	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(8 << 20));
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(1 << 20));
 	/* Pack files are mapped in windows; by default up to 8 GiB of them stay mapped, and
 	 * every page touched counts as resident. A small limit keeps the agent's RSS bounded. */
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4 << 20));
@@ -252,7 +252,8 @@ typedef struct folder {
 
 typedef struct build {
 	conflict_history *h;
-	git_tree *base; /* the branch head's tree, or NULL */
+	git_tree *base;  /* the branch head's tree, or NULL */
+	git_tree *other; /* the other branch's head tree, or NULL */
 	folder *v;
 	size_t n;
 } build;
@@ -361,6 +362,18 @@ static int check_change(const char *code, const json_t *state, char agency[SCHEM
 	return 0;
 }
 
+/* 1 when neither branch has ever held code at its head: its objects are new but for common
+ * values, and the packs on disk need not be searched for them (pack.c, disk_exists). */
+static int unseen(build *b, const char *code)
+{
+	git_oid oid;
+	int seen = (b->base && cf_dossier_tree(b->h, b->base, code, &oid) == 0) ||
+	           (b->other && cf_dossier_tree(b->h, b->other, code, &oid) == 0);
+
+	ds_error_clear();
+	return !seen;
+}
+
 static int apply_change(build *b, const char *code, const json_t *state)
 {
 	char agency[SCHEMA_CODE_MAX], day[CF_DAY_LEN];
@@ -373,8 +386,12 @@ static int apply_change(build *b, const char *code, const json_t *state)
 	if (json_is_null(state))
 		return remove_elsewhere(b, code, day, NULL);
 	if ((rc = remove_elsewhere(b, code, day, agency)) ||
-	    (rc = folder_builder(b, agency, day, &tb)) ||
-	    (rc = cf_layout_write(b->h->repo, state, &tree)))
+	    (rc = folder_builder(b, agency, day, &tb)))
+		return rc;
+	b->h->assume_new = unseen(b, code);
+	rc = cf_layout_write(b->h->repo, state, &tree);
+	b->h->assume_new = 0;
+	if (rc)
 		return rc;
 	rc = git_treebuilder_insert(NULL, tb, code, &tree, GIT_FILEMODE_TREE);
 	return rc ? cf_git_error(rc, "history: tree entry") : 0;
@@ -417,9 +434,10 @@ static int write_root(build *b, git_oid *out)
 	return rc;
 }
 
-static int build_tree(conflict_history *h, git_tree *base, const json_t *changes, git_oid *out)
+static int build_tree(conflict_history *h, git_tree *base, git_tree *other,
+                      const json_t *changes, git_oid *out)
 {
-	build b = {h, base, NULL, 0};
+	build b = {h, base, other, NULL, 0};
 	json_t *codes = cf_key_union(changes, NULL, NULL), *c;
 	size_t i;
 	int rc = 0;
@@ -513,11 +531,30 @@ static int parents(conflict_history *h, const conflict_commit *c, git_commit *p[
 	return 0;
 }
 
+/* The head tree of the branch that is not branch ("local" <-> "central"); NULL if none. */
+static int other_tree(conflict_history *h, const char *branch, git_tree **out)
+{
+	const char *other = strcmp(branch, "local") == 0 ? "central" : "local";
+	git_commit *c = NULL;
+	git_oid oid;
+	int rc;
+
+	*out = NULL;
+	if ((rc = branch_head(h, other, &oid)) == DS_ENOTFOUND) {
+		ds_error_clear();
+		return 0;
+	}
+	if (rc == 0 && ((rc = git_commit_lookup(&c, h->repo, &oid)) || (rc = git_commit_tree(out, c))))
+		rc = cf_git_error(rc, "history: read head");
+	git_commit_free(c);
+	return rc;
+}
+
 static int commit_in_batch(conflict_history *h, const conflict_commit *c,
                            char out[CONFLICT_OID_HEX])
 {
 	git_commit *p[2] = {NULL, NULL};
-	git_tree *base = NULL, *tree = NULL;
+	git_tree *base = NULL, *other = NULL, *tree = NULL;
 	git_signature *sig = NULL;
 	ds_buf msg = DS_BUF_INIT;
 	git_oid tree_oid, oid;
@@ -525,7 +562,8 @@ static int commit_in_batch(conflict_history *h, const conflict_commit *c,
 	int rc, merging;
 
 	if ((rc = build_message(c, &msg)) || (rc = parents(h, c, p, &np, &base, &merging)) ||
-	    (rc = build_tree(h, base, c->changes, &tree_oid)))
+	    (rc = other_tree(h, c->branch, &other)) ||
+	    (rc = build_tree(h, base, other, c->changes, &tree_oid)))
 		goto done;
 	if ((rc = git_tree_lookup(&tree, h->repo, &tree_oid))) {
 		rc = cf_git_error(rc, "history: read tree");
@@ -551,6 +589,7 @@ done:
 	for (i = 0; i < 2; i++)
 		git_commit_free(p[i]);
 	git_tree_free(base);
+	git_tree_free(other);
 	git_tree_free(tree);
 	git_signature_free(sig);
 	ds_buf_release(&msg);

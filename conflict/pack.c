@@ -94,28 +94,153 @@ void cf_mem_reset(conflict_history *h)
 	m->n = 0;
 }
 
-int cf_repo_attach(conflict_history *h)
+/* ---------------------------------------------------------------- the packs on disk
+ * libgit2's git_odb_write first "freshens" an object and, when no backend has it (every
+ * new object), refreshes the whole object database: it re-reads objects/pack and touches
+ * the loose path, a few syscalls per object written (193,000 of each for one catch-up of
+ * 10,000 dossiers, docs/BENCHMARKS.md). history.git's objects are only ever in packs this
+ * module writes and announces itself (cf_pack_batch, repack.c), so the pack backend is
+ * wrapped without its refresh: lookups of new objects cost a search of the pack indexes,
+ * no syscall, and cf_packs_refresh rescans the folder when a pack was added. There is no
+ * loose backend: history.git never has loose objects (a tool that wrote some would have to
+ * pack them, `git repack -d`, before dossync sees them). */
+
+typedef struct disk_backend {
+	git_odb_backend parent;
+	git_odb_backend *inner;   /* git_odb_backend_pack */
+	const int *assume_new;    /* the history's flag: exists() answers "no" while set */
+} disk_backend;
+
+#define INNER(b) (((disk_backend *)(b))->inner)
+
+/* Reads look again after a rescan when the object is not found: another handle or process
+ * may have written a pack since this one looked (the writer lock keeps writers apart, not
+ * readers). Existence checks do not: they are how a write learns an object is new. */
+static int disk_read(void **buf, size_t *len, git_object_t *type, git_odb_backend *b,
+                     const git_oid *oid)
 {
+	int rc = INNER(b)->read(buf, len, type, INNER(b), oid);
+
+	if (rc == GIT_ENOTFOUND && INNER(b)->refresh(INNER(b)) == 0)
+		rc = INNER(b)->read(buf, len, type, INNER(b), oid);
+	return rc;
+}
+
+static int disk_read_prefix(git_oid *out, void **buf, size_t *len, git_object_t *type,
+                            git_odb_backend *b, const git_oid *prefix, size_t n)
+{
+	int rc = INNER(b)->read_prefix(out, buf, len, type, INNER(b), prefix, n);
+
+	if (rc == GIT_ENOTFOUND && INNER(b)->refresh(INNER(b)) == 0)
+		rc = INNER(b)->read_prefix(out, buf, len, type, INNER(b), prefix, n);
+	return rc;
+}
+
+static int disk_read_header(size_t *len, git_object_t *type, git_odb_backend *b,
+                            const git_oid *oid)
+{
+	int rc = INNER(b)->read_header(len, type, INNER(b), oid);
+
+	if (rc == GIT_ENOTFOUND && INNER(b)->refresh(INNER(b)) == 0)
+		rc = INNER(b)->read_header(len, type, INNER(b), oid);
+	return rc;
+}
+
+/* git_odb_write asks every backend whether it has the object before writing it. For a
+ * dossier that no branch had before, the answer is "no" for nearly every object, found by
+ * a search of every pack index on disk, whose pages then stay resident: tens of MB once
+ * history holds 100,000 dossiers. While the history's assume_new is set (history.c, while
+ * it writes such a dossier) the packs are not searched: an object that was there after all
+ * (a common value like "true") is packed once more, which costs a few bytes and is dropped
+ * by the next merge. */
+static int disk_exists(git_odb_backend *b, const git_oid *oid)
+{
+	if (*((disk_backend *)b)->assume_new)
+		return 0;
+	return INNER(b)->exists(INNER(b), oid);
+}
+
+static int disk_exists_prefix(git_oid *out, git_odb_backend *b, const git_oid *prefix, size_t n)
+{
+	return INNER(b)->exists_prefix(out, INNER(b), prefix, n);
+}
+
+static int disk_foreach(git_odb_backend *b, git_odb_foreach_cb cb, void *payload)
+{
+	return INNER(b)->foreach(INNER(b), cb, payload);
+}
+
+static void disk_free(git_odb_backend *b)
+{
+	INNER(b)->free(INNER(b));
+	free(b);
+}
+
+static int disk_new(const char *objects, const int *assume_new, git_odb_backend **out)
+{
+	disk_backend *d = ds_calloc(1, sizeof(*d));
 	int rc;
 
-	if ((rc = git_repository_open_bare(&h->repo, h->path)) ||
-	    (rc = git_repository_odb(&h->odb, h->repo)) || (rc = mem_new(&h->mem)))
-		return cf_git_error(rc, "history: open object store");
-	if ((rc = git_odb_add_backend(h->odb, h->mem, MEMORY_PRIORITY))) {
-		h->mem->free(h->mem);
-		h->mem = NULL;
-		return cf_git_error(rc, "history: add memory backend");
+	*out = NULL;
+	if ((rc = git_odb_backend_pack(&d->inner, objects))) {
+		free(d);
+		return rc;
 	}
+	d->assume_new = assume_new;
+	git_odb_init_backend(&d->parent, GIT_ODB_BACKEND_VERSION);
+	d->parent.read = disk_read;
+	d->parent.read_prefix = disk_read_prefix;
+	d->parent.read_header = disk_read_header;
+	d->parent.exists = disk_exists;
+	d->parent.exists_prefix = disk_exists_prefix;
+	d->parent.foreach = disk_foreach;
+	d->parent.free = disk_free;
+	*out = &d->parent;
 	return 0;
+}
+
+int cf_packs_refresh(conflict_history *h)
+{
+	return INNER(h->disk)->refresh(INNER(h->disk));
+}
+
+/* Adds backend b to h->odb, or frees it. */
+static int add_backend(conflict_history *h, git_odb_backend *b, int priority)
+{
+	int rc = git_odb_add_backend(h->odb, b, priority);
+
+	if (rc)
+		b->free(b);
+	return rc;
+}
+
+int cf_repo_attach(conflict_history *h)
+{
+	char *objects = ds_path_join(h->path, "objects");
+	git_odb_backend *disk = NULL, *mem = NULL;
+	int rc;
+
+	if ((rc = git_repository_open_bare(&h->repo, h->path)) || (rc = git_odb_new(&h->odb)) ||
+	    (rc = disk_new(objects, &h->assume_new, &disk)) || (rc = add_backend(h, disk, 1)))
+		goto done;
+	h->disk = disk;
+	if ((rc = mem_new(&mem)) || (rc = add_backend(h, mem, MEMORY_PRIORITY)))
+		goto done;
+	h->mem = mem;
+	rc = git_repository_set_odb(h->repo, h->odb);
+done:
+	free(objects);
+	return rc ? cf_git_error(rc, "history: open object store") : 0;
 }
 
 void cf_repo_detach(conflict_history *h)
 {
-	git_odb_free(h->odb); /* frees the memory backend with it */
+	git_odb_free(h->odb); /* frees the backends with it */
 	git_repository_free(h->repo);
 	h->odb = NULL;
 	h->repo = NULL;
 	h->mem = NULL;
+	h->disk = NULL;
 }
 
 char *cf_pack_dir(conflict_history *h)
@@ -141,7 +266,7 @@ int cf_pack_batch(conflict_history *h, char **name)
 		rc = git_packbuilder_insert(pb, &m->oids[i], NULL);
 	/* The pack (and its index) is fsynced before the memory copy goes. */
 	if (rc || (rc = git_packbuilder_write(pb, dir, 0, NULL, NULL)) ||
-	    (rc = git_odb_refresh(h->odb)))
+	    (rc = cf_packs_refresh(h)))
 		goto done;
 	*name = ds_asprintf("pack-%s", git_packbuilder_name(pb));
 	cf_mem_reset(h);

@@ -6,6 +6,7 @@
 #include "fixture.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define NDOSSIERS 2000
@@ -427,12 +428,92 @@ static void round_cost_bounded_by_the_day(void **state)
 	assert_true(big.bytes < 2 * small.bytes);
 }
 
+/* The biggest pack file in repo, in bytes. */
+static off_t biggest_pack(const char *repo)
+{
+	char *dir = ds_asprintf("%s/objects/pack", repo);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	off_t max = 0;
+
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		char *path = ds_asprintf("%s/%s", dir, e->d_name);
+		if (is_pack(e->d_name) && stat(path, &st) == 0 && st.st_size > max)
+			max = st.st_size;
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return max;
+}
+
+/* A merge never makes a pack bigger than CONFLICT_HISTORY_MERGE_CAP (so its memory is
+ * bounded however big history grows), and a lost pack list with more than a cap of
+ * history is not answered by a full repack: the packs it does not know stay as they are,
+ * recorded without heads, and nothing is lost. */
+static void merges_stay_within_the_cap(void **state)
+{
+	char *dir = scratch_new(), *repo = ds_path_join(dir, "history.git");
+	char *list = ds_path_join(repo, "dossync-packs");
+	conflict_history *h = NULL;
+	json_t *first = make_dossier(0), *last = NULL, *changes = json_object(), *got = NULL;
+	uint64_t size = 0;
+	ds_buf text = DS_BUF_INIT;
+	int i;
+
+	(void)state;
+	assert_int_equal(conflict_history_open(&h, repo), 0);
+	for (i = 0; i < 2 * NDOSSIERS; i++) {
+		json_t *d = i ? make_dossier(i) : json_incref(first);
+		json_object_set_new(changes, code_of(d), d);
+		if ((i + 1) % ROUND == 0)
+			commit_round(h, changes, i / ROUND);
+	}
+	assert_int_equal(conflict_history_size(h, &size), 0);
+	print_message("%d dossiers: %llu bytes in %zu packs, the biggest %lld\n", 2 * NDOSSIERS,
+	              (unsigned long long)size, packs(repo), (long long)biggest_pack(repo));
+	assert_true(size > 2 * CONFLICT_HISTORY_MERGE_CAP);
+	/* The cap bounds what goes in; deltas found anew may differ by a little. */
+	assert_true(biggest_pack(repo) <= CONFLICT_HISTORY_MERGE_CAP + CONFLICT_HISTORY_MERGE_CAP / 8);
+	assert_true(packs(repo) >= 3);
+	/* The list lost: five more rounds, no full repack, every dossier still reads. */
+	assert_int_equal(unlink(list), 0);
+	for (i = 2 * NDOSSIERS; i < 2 * NDOSSIERS + 5 * ROUND; i++) {
+		json_decref(last);
+		last = make_dossier(i);
+		json_object_set(changes, code_of(last), last);
+		if ((i + 1) % ROUND == 0)
+			commit_round(h, changes, i / ROUND);
+	}
+	assert_int_equal(ds_file_read(list, 1 << 20, &text), 0);
+	assert_non_null(strstr(text.ptr, "\"heads\":null"));
+	assert_true(biggest_pack(repo) <= CONFLICT_HISTORY_MERGE_CAP + CONFLICT_HISTORY_MERGE_CAP / 8);
+	assert_int_equal(conflict_history_read(h, "local", code_of(first), &got), 0);
+	assert_true(ds_json_same(got, first));
+	json_decref(got);
+	assert_int_equal(conflict_history_read(h, "local", code_of(last), &got), 0);
+	assert_true(ds_json_same(got, last));
+	json_decref(got);
+	git_fsck_ok(repo);
+	ds_buf_release(&text);
+	json_decref(first);
+	json_decref(last);
+	json_decref(changes);
+	conflict_history_free(h);
+	free(list);
+	free(repo);
+	scratch_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(no_loose_objects_after_1000_commits),
 	    cmocka_unit_test(size_within_twice_the_journal),
 	    cmocka_unit_test(round_cost_bounded_by_the_day),
+	    cmocka_unit_test(merges_stay_within_the_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
