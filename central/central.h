@@ -102,4 +102,13 @@ typedef struct central_serve_opts {
  * ready. */
 int central_serve(const central_serve_opts *o);
 
+/* ---------------------------------------------------------------- pull as a node
+ * central_pull for the node that asks (node NULL: exactly central_pull). The changes
+ * whose node is node come without "state"; own_sha256 receives the hex SHA-256 of their
+ * stored canonical states in cursor order, each followed by "\n" ("" when the page has
+ * none). DS_EINVALID for a node that is not 1 to 64 of A-Z a-z 0-9 . _ - */
+int central_pull_node(central_store *s, const central_auth *a, int64_t since, int limit,
+		      const char *node, json_t **changes, int64_t *next, int *more,
+		      char own_sha256[DS_SHA256_HEX]);
+
 #endif

@@ -1,5 +1,7 @@
 /* feed.c: what central gives back: pages of the change feed (pull), one dossier at its
- * current version, and the dossier list. Office tokens see their agency only. */
+ * current version, and the dossier list. Office tokens see their agency only. A pull
+ * that names its node gets its own changes without their states, and one hash of them
+ * (docs/PROTOCOL.md "GET /v1/pull"). */
 #include "central/central_int.h"
 #include "sync/sync.h"
 
@@ -12,38 +14,72 @@ static int parse_col(sqlite3_stmt *st, int i, json_t **out)
 	return ds_json_parse(text, strlen(text), out);
 }
 
-static int change_row(sqlite3_stmt *st, json_t *changes)
+/* The state of a change: parsed from the stored canonical bytes, or, when the asker made
+ * the change (node), left out and its bytes and a newline added to own instead. */
+static int change_state(sqlite3_stmt *st, const char *node, ds_buf *own, json_t *ch)
 {
 	json_t *state = NULL;
-	int rc = parse_col(st, 5, &state);
 
-	if (rc)
+	if (node && strcmp(central_col_text(st, 4), node) == 0) {
+		const char *text = central_col_text(st, 5);
+		int rc = ds_buf_add(own, text, (size_t)sqlite3_column_bytes(st, 5));
+
+		return rc ? rc : ds_buf_add(own, "\n", 1);
+	}
+	if (parse_col(st, 5, &state))
 		return ds_error_wrap(DS_ERROR, "feed row %lld", (long long)sqlite3_column_int64(st, 0));
-	json_array_append_new(changes,
-			      json_pack("{s:I, s:s, s:I, s:s, s:s, s:o}", "cursor",
-					(json_int_t)sqlite3_column_int64(st, 0), "code",
-					central_col_text(st, 1), "version",
-					(json_int_t)sqlite3_column_int64(st, 2), "op_id",
-					central_col_text(st, 3), "node", central_col_text(st, 4),
-					"state", state));
+	json_object_set_new(ch, "state", state);
 	return 0;
+}
+
+static int change_row(sqlite3_stmt *st, const char *node, ds_buf *own, json_t *changes)
+{
+	json_t *ch = json_pack("{s:I, s:s, s:I, s:s, s:s}", "cursor",
+			       (json_int_t)sqlite3_column_int64(st, 0), "code",
+			       central_col_text(st, 1), "version",
+			       (json_int_t)sqlite3_column_int64(st, 2), "op_id",
+			       central_col_text(st, 3), "node", central_col_text(st, 4));
+	int rc = change_state(st, node, own, ch);
+
+	if (rc == 0)
+		json_array_append(changes, ch);
+	json_decref(ch);
+	return rc;
 }
 
 int central_pull(central_store *s, const central_auth *a, int64_t since, int limit,
 		 json_t **changes, int64_t *next, int *more)
 {
+	char own[DS_SHA256_HEX];
+
+	return central_pull_node(s, a, since, limit, NULL, changes, next, more, own);
+}
+
+static int pull_check(int64_t since, int limit, const char *node)
+{
+	if (since < 0 || limit < 1 || limit > SYNC_MAX_PULL_LIMIT)
+		return ds_error_set(DS_EINVALID, "pull: since must be 0 or more and limit 1 to %d",
+				    SYNC_MAX_PULL_LIMIT);
+	if (node && !sync_node_ok(node))
+		return ds_error_set(DS_EINVALID, "pull: node must be 1 to 64 of A-Z a-z 0-9 . _ -");
+	return 0;
+}
+
+int central_pull_node(central_store *s, const central_auth *a, int64_t since, int limit,
+		      const char *node, json_t **changes, int64_t *next, int *more,
+		      char own_sha256[DS_SHA256_HEX])
+{
 	sqlite3_stmt *st = central_stmt(s, a->province ? ST_PULL_ALL : ST_PULL_AGENCY);
 	json_t *out = json_array();
-	int rc = 0, n = 0;
+	ds_buf own = DS_BUF_INIT;
+	int rc, n = 0;
 
 	*changes = NULL;
 	*next = since;
 	*more = 0;
-	if (since < 0 || limit < 1 || limit > SYNC_MAX_PULL_LIMIT) {
-		rc = ds_error_set(DS_EINVALID, "pull: since must be 0 or more and limit 1 to %d",
-				  SYNC_MAX_PULL_LIMIT);
+	own_sha256[0] = '\0';
+	if ((rc = pull_check(since, limit, node)))
 		goto done;
-	}
 	if (!st) {
 		rc = ds_error_code();
 		goto done;
@@ -58,7 +94,7 @@ int central_pull(central_store *s, const central_auth *a, int64_t since, int lim
 			break;
 		}
 		*next = sqlite3_column_int64(st, 0);
-		rc = change_row(st, out);
+		rc = change_row(st, node, &own, out);
 	}
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		rc = 0;
@@ -66,11 +102,14 @@ int central_pull(central_store *s, const central_auth *a, int64_t since, int lim
 		rc = ds_error_sqlite(s->db, rc, "reading the feed");
 	sqlite3_reset(st);
 done:
+	if (rc == 0 && own.len)
+		ds_sha256_hex(own.ptr, own.len, own_sha256);
 	if (rc == 0)
 		*changes = json_incref(out);
 	else
 		*next = since, *more = 0;
 	json_decref(out);
+	ds_buf_release(&own);
 	return rc;
 }
 

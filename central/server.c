@@ -207,25 +207,39 @@ static int int_arg(struct MHD_Connection *c, const char *name, int64_t def, int6
 	return 0;
 }
 
+/* The optional node argument: the asker's node name, NULL when absent. */
+static int node_arg(struct MHD_Connection *c, const char **out)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "node");
+
+	*out = v;
+	if (v && !sync_node_ok(v))
+		return ds_error_set(DS_EINVALID, "node: must be 1 to 64 of A-Z a-z 0-9 . _ -");
+	return 0;
+}
+
 static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 {
 	json_t *changes = NULL;
 	central_store *s = NULL;
 	ds_buf body = DS_BUF_INIT;
 	int64_t since, limit, next = 0;
+	char own[DS_SHA256_HEX];
+	const char *node;
 	int more = 0, rc;
 
 	if ((rc = int_arg(c, "since", 0, &since)) ||
-	    (rc = int_arg(c, "limit", CENTRAL_PULL_DEFAULT, &limit)))
+	    (rc = int_arg(c, "limit", CENTRAL_PULL_DEFAULT, &limit)) || (rc = node_arg(c, &node)))
 		return reply_rc(c, rc);
 	if (limit < 1 || limit > SYNC_MAX_PULL_LIMIT)
 		return reply_error(c, MHD_HTTP_BAD_REQUEST, "limit: must be 1 to 5000", 0);
 	rc = pool_get(sv, &s);
 	if (rc == 0)
-		rc = central_pull(s, &r->auth, since, (int)limit, &changes, &next, &more);
+		rc = central_pull_node(s, &r->auth, since, (int)limit, node, &changes, &next, &more,
+				       own);
 	pool_put(sv, s);
 	if (rc == 0)
-		rc = sync_changes_encode(changes, next, more, &body);
+		rc = sync_changes_encode_own(changes, next, more, own, &body);
 	json_decref(changes);
 	if (rc) {
 		ds_buf_release(&body);

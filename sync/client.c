@@ -341,20 +341,35 @@ int sync_client_push(sync_client *c, const ds_buf *body, json_t **receipts, int6
 int sync_client_pull(sync_client *c, int64_t since, int limit, json_t **changes, int64_t *next,
                      int *more)
 {
-	char path[96];
+	char own[DS_SHA256_HEX];
+
+	return sync_client_pull_node(c, since, limit, NULL, changes, next, more, own);
+}
+
+int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *node,
+                          json_t **changes, int64_t *next, int *more,
+                          char own_sha256[DS_SHA256_HEX])
+{
+	char path[160];
 	long status = 0;
 	int rc;
 
 	*changes = NULL;
+	own_sha256[0] = '\0';
 	if (since < 0 || limit < 1 || limit > SYNC_MAX_PULL_LIMIT)
 		return ds_error_set(DS_EINVALID, "pull: since must be >= 0 and limit 1 to %d",
 		                    SYNC_MAX_PULL_LIMIT);
-	snprintf(path, sizeof(path), "/v1/pull?since=%lld&limit=%d", (long long)since, limit);
+	if (node && !sync_node_ok(node))
+		return ds_error_set(DS_EINVALID, "pull: node must be 1 to 64 of A-Z a-z 0-9 . _ -");
+	snprintf(path, sizeof(path), "/v1/pull?since=%lld&limit=%d%s%s", (long long)since, limit,
+	         node ? "&node=" : "", node ? node : "");
 	if ((rc = perform(c, path, NULL, &status)))
 		return rc;
 	if (status != 200)
 		return http_error(c, status, NULL);
-	if (sync_changes_decode(c->resp.ptr, c->resp.len, changes, next, more))
+	/* Without node, a page with changes lacking their state is unreadable. */
+	if (sync_changes_decode_own(c->resp.ptr, c->resp.len, changes, next, more,
+	                            node ? own_sha256 : NULL))
 		return unreadable(c, "pull");
 	return 0;
 }

@@ -20,7 +20,7 @@ static int is_hex64(const char *s)
 }
 
 /* A node name: 1 to 64 of [A-Za-z0-9._-]. */
-static int node_ok(const char *s)
+int sync_node_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
@@ -123,7 +123,7 @@ int sync_push_encode(const char *node, const char *prev_hash, const char *final_
 	json_int_t first = 0;
 	int rc;
 
-	if (!node_ok(node))
+	if (!sync_node_ok(node))
 		return ds_error_set(DS_EINVALID, "push: the node name must be 1 to 64 of "
 		                                 "A-Z a-z 0-9 . _ -");
 	if (!is_hex64(prev_hash) || !is_hex64(final_hash))
@@ -153,7 +153,7 @@ static int push_header(const json_t *doc, json_int_t *first)
 
 	if (!json_is_integer(v) || json_integer_value(v) != SYNC_PROTOCOL_VERSION)
 		return ds_error_set(DS_EINVALID, "push: v must be %d", SYNC_PROTOCOL_VERSION);
-	if (!node_ok(json_string_value(json_object_get(doc, "node"))))
+	if (!sync_node_ok(json_string_value(json_object_get(doc, "node"))))
 		return ds_error_set(DS_EINVALID, "push: node must be 1 to 64 of "
 		                                 "A-Z a-z 0-9 . _ -");
 	if (get_int(doc, "first_seq", 1, "push", first))
@@ -315,8 +315,9 @@ done:
 /* ---------------------------------------------------------------- pull */
 
 /* A change: cursor (increasing), code, version, state; op_id and node are strings, or
- * null for a change central made without an op. */
-static int change_check(const json_t *c, size_t i, json_int_t *cursor)
+ * null for a change central made without an op. The state may be left out (the echo of
+ * the asking node's own change) only in a page that carries own_sha256: own. */
+static int change_check(const json_t *c, size_t i, int own, json_int_t *cursor)
 {
 	const json_t *op = json_object_get(c, "op_id"), *node = json_object_get(c, "node");
 	json_int_t cur, ver;
@@ -331,14 +332,17 @@ static int change_check(const json_t *c, size_t i, json_int_t *cursor)
 		return ds_error_set(DS_EINVALID, "%s.op_id must be a string or null", what);
 	if (!json_is_string(node) && !json_is_null(node))
 		return ds_error_set(DS_EINVALID, "%s.node must be a string or null", what);
-	if (!json_is_object(json_object_get(c, "state")))
+	if (!json_object_get(c, "state") && !own)
+		return ds_error_set(DS_EINVALID, "%s has no state and the page no own_sha256",
+		                    what);
+	if (json_object_get(c, "state") && !json_is_object(json_object_get(c, "state")))
 		return ds_error_set(DS_EINVALID, "%s.state must be an object", what);
 	*cursor = cur;
 	return 0;
 }
 
 /* Checks every change and that next is not behind the last cursor. */
-static int changes_check(const json_t *changes, json_int_t next)
+static int changes_check(const json_t *changes, json_int_t next, int own)
 {
 	json_int_t cursor = 0;
 	size_t i;
@@ -347,7 +351,7 @@ static int changes_check(const json_t *changes, json_int_t next)
 	if (!json_is_array(changes))
 		return ds_error_set(DS_EINVALID, "changes: must be an array");
 	for (i = 0; i < json_array_size(changes); i++)
-		if ((rc = change_check(json_array_get(changes, i), i, &cursor)))
+		if ((rc = change_check(json_array_get(changes, i), i, own, &cursor)))
 			return rc;
 	if (next < cursor)
 		return ds_error_set(DS_EINVALID,
@@ -359,15 +363,26 @@ static int changes_check(const json_t *changes, json_int_t next)
 
 int sync_changes_encode(const json_t *changes, int64_t next, int more, ds_buf *body)
 {
+	return sync_changes_encode_own(changes, next, more, NULL, body);
+}
+
+int sync_changes_encode_own(const json_t *changes, int64_t next, int more,
+                            const char *own_sha256, ds_buf *body)
+{
 	json_t *cols = NULL, *doc = NULL;
-	int rc;
+	int own = own_sha256 && own_sha256[0], rc;
 
 	if (next < 0)
 		return ds_error_set(DS_EINVALID, "changes: next must not be negative");
-	if ((rc = changes_check(changes, next)) || (rc = sync_cols_encode(changes, &cols)))
+	if (own && !is_hex64(own_sha256))
+		return ds_error_set(DS_EINVALID,
+		                    "changes: own_sha256 must be 64 lowercase hex digits");
+	if ((rc = changes_check(changes, next, own)) || (rc = sync_cols_encode(changes, &cols)))
 		goto done;
 	doc = json_pack("{s:O, s:I, s:b}", "changes", cols, "next", (json_int_t)next, "more",
 	                more != 0);
+	if (own)
+		json_object_set_new(doc, "own_sha256", json_string(own_sha256));
 	rc = sync_body_encode(doc, body);
 done:
 	json_decref(cols);
@@ -377,6 +392,30 @@ done:
 
 int sync_changes_decode(const void *body, size_t n, json_t **changes, int64_t *next, int *more)
 {
+	return sync_changes_decode_own(body, n, changes, next, more, NULL);
+}
+
+/* own_sha256 of the page into own ("" when absent; not read when own is NULL, and then
+ * a change without its state is refused). DS_EINVALID when malformed. */
+static int page_own(const json_t *doc, char *own)
+{
+	const json_t *v = json_object_get(doc, "own_sha256");
+
+	if (!own)
+		return 0;
+	own[0] = '\0';
+	if (!v)
+		return 0;
+	if (!is_hex64(json_string_value(v)))
+		return ds_error_set(DS_EINVALID,
+		                    "pull: own_sha256 must be 64 lowercase hex digits");
+	memcpy(own, json_string_value(v), DS_SHA256_HEX);
+	return 0;
+}
+
+int sync_changes_decode_own(const void *body, size_t n, json_t **changes, int64_t *next,
+                            int *more, char *own_sha256)
+{
 	json_t *doc = NULL, *list = NULL;
 	json_int_t nx = 0;
 	int rc;
@@ -384,13 +423,13 @@ int sync_changes_decode(const void *body, size_t n, json_t **changes, int64_t *n
 	*changes = NULL;
 	if ((rc = open_doc(body, n, "pull", "changes", SYNC_MAX_PULL_LIMIT, &doc, &list)))
 		goto done;
-	if ((rc = get_int(doc, "next", 0, "pull", &nx)))
+	if ((rc = get_int(doc, "next", 0, "pull", &nx)) || (rc = page_own(doc, own_sha256)))
 		goto done;
 	if (!json_is_boolean(json_object_get(doc, "more"))) {
 		rc = ds_error_set(DS_EINVALID, "pull: more must be true or false");
 		goto done;
 	}
-	if ((rc = changes_check(list, nx)))
+	if ((rc = changes_check(list, nx, own_sha256 && own_sha256[0])))
 		goto done;
 	*next = nx;
 	*more = json_is_true(json_object_get(doc, "more"));

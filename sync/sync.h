@@ -119,4 +119,23 @@ void sync_backoff_init(sync_backoff *b, int64_t base_ms, int64_t cap_ms, uint64_
 int64_t sync_backoff_fail(sync_backoff *b);
 void sync_backoff_reset(sync_backoff *b);
 
+/* ---------------------------------------------------------------- pull as a node
+ * GET /v1/pull?since=C&limit=L&node=N (docs/PROTOCOL.md): the changes N made itself come
+ * without their state, and the page carries "own_sha256", the hex SHA-256 of those
+ * states' canonical bytes in cursor order, each followed by "\n". N rebuilds them from
+ * what it holds and checks them against own_sha256. */
+/* own_sha256 NULL or "": every change must carry its state (as sync_changes_encode). */
+int sync_changes_encode_own(const json_t *changes, int64_t next, int more,
+                            const char *own_sha256, ds_buf *body);
+/* own_sha256 (DS_SHA256_HEX bytes) receives the page's own_sha256, "" when it has none;
+ * changes without state are accepted only then. own_sha256 NULL: sync_changes_decode. */
+int sync_changes_decode_own(const void *body, size_t n, json_t **changes, int64_t *next,
+                            int *more, char *own_sha256);
+/* node NULL: exactly sync_client_pull. DS_EINVALID for a bad node name. */
+int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *node,
+                          json_t **changes, int64_t *next, int *more,
+                          char own_sha256[DS_SHA256_HEX]);
+/* 1 when s is a node name: 1 to 64 of A-Z a-z 0-9 . _ - */
+int sync_node_ok(const char *s);
+
 #endif
