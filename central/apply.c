@@ -24,6 +24,7 @@ typedef struct current {
 	int64_t version;
 	char *last_op;
 	json_t *state;
+	char now[DS_TIME_LEN]; /* when the op is received: stamped on every row it writes */
 } current;
 
 static const char *str_member(const json_t *o, const char *key)
@@ -38,6 +39,12 @@ static void current_release(current *c)
 	free(c->last_op);
 	json_decref(c->state);
 	memset(c, 0, sizeof(*c));
+}
+
+/* Binds text the caller keeps alive until the statement's step (no copy). */
+static void bind_kept(sqlite3_stmt *st, int i, const char *v)
+{
+	sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
 /* From the batch's cache: 1 when the code is there. */
@@ -119,19 +126,19 @@ static char *screen(const central_auth *a, const json_t *op, const current *c, i
 
 /* The dossier row and the feed row of an applied op. */
 static int write_state(central_store *s, const char *node, const json_t *op,
-		       const json_t *state, const char *ready, int64_t version)
+		       const json_t *state, const char *ready, const current *c)
 {
 	const char *code = str_member(op, "code"), *op_id = str_member(op, "op_id");
-	const char *agency = str_member(state, "agency");
-	char *body = NULL, now[DS_TIME_LEN];
+	const char *agency = str_member(state, "agency"), *now = c->now;
+	int64_t version = c->version + 1;
+	char *body = NULL;
 	sqlite3_stmt *st;
 	int rc;
 
-	central_now(now);
 	if (!ready && (rc = ds_json_canonical(state, &body, NULL)))
 		return rc;
-	if (ready)
-		body = ds_strdup(ready);
+	if (!ready)
+		ready = body;
 	rc = DS_ERROR;
 	if (!(st = central_stmt(s, ST_DOSSIER_PUT)))
 		goto done;
@@ -139,7 +146,7 @@ static int write_state(central_store *s, const char *node, const json_t *op,
 	central_bind_text(st, 2, agency);
 	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(state, "status")));
 	central_bind_text(st, 4, json_string_value(json_object_get(state, "due_at")));
-	central_bind_text(st, 5, body);
+	bind_kept(st, 5, ready);
 	sqlite3_bind_int64(st, 6, version);
 	central_bind_text(st, 7, op_id);
 	central_bind_text(st, 8, now);
@@ -153,7 +160,7 @@ static int write_state(central_store *s, const char *node, const json_t *op,
 	sqlite3_bind_int64(st, 3, version);
 	central_bind_text(st, 4, op_id);
 	central_bind_text(st, 5, node);
-	central_bind_text(st, 6, body);
+	bind_kept(st, 6, ready);
 	central_bind_text(st, 7, now);
 	rc = central_step_done(s, st, "appending to the feed");
 done:
@@ -178,6 +185,14 @@ static int savepoint(central_store *s, enum central_stmt_id id)
 	sqlite3_stmt *st = central_stmt(s, id);
 
 	return st ? central_step_done(s, st, "savepoint") : ds_error_code();
+}
+
+/* schema_code_claim on the cached statement (inside the write transaction). */
+static int claim(central_store *s, const char *code)
+{
+	sqlite3_stmt *st = central_stmt(s, ST_CODE_CLAIM);
+
+	return st ? schema_code_claim_stmt(st, code) : ds_error_code();
 }
 
 /* Remembers the state an applied op made, for the rest of the batch. state is stolen. */
@@ -227,9 +242,9 @@ static int apply(central_store *s, const char *node, const json_t *op, current *
 		goto done;
 	if ((rc = savepoint(s, ST_SAVEPOINT)))
 		goto done;
-	rc = write_state(s, node, op, state, ready, c->version + 1);
+	rc = write_state(s, node, op, state, ready, c);
 	if (rc == 0 && create)
-		rc = schema_code_claim(s->db, str_member(op, "code"));
+		rc = claim(s, str_member(op, "code"));
 	if (rc) {
 		char msg[1024];
 
@@ -249,22 +264,20 @@ done:
 }
 
 static int store_op(central_store *s, const char *node, const json_t *op,
-		    const central_prep *p, const json_t *receipt)
+		    const central_prep *p, const json_t *receipt, const char *now)
 {
 	sqlite3_stmt *st = central_stmt(s, ST_OP_INSERT);
 	const char *entry = p->entry, *hash = p->hash;
-	char now[DS_TIME_LEN];
 	int rc;
 
 	if (!st)
 		return ds_error_code();
-	central_now(now);
 	central_bind_text(st, 1, node);
 	sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(op, "seq")));
 	central_bind_text(st, 3, str_member(op, "op_id"));
 	central_bind_text(st, 4, str_member(op, "code"));
 	central_bind_text(st, 5, str_member(op, "kind"));
-	central_bind_text(st, 6, entry);
+	bind_kept(st, 6, entry);
 	central_bind_text(st, 7, hash);
 	central_bind_text(st, 8, str_member(receipt, "result"));
 	sqlite3_bind_int64(st, 9, json_integer_value(json_object_get(receipt, "version")));
@@ -384,10 +397,11 @@ int central_op_receive(central_store *s, const central_auth *a, const char *node
 
 	*receipt = NULL;
 	rc = current_load(s, str_member(op, "code"), &c);
+	central_now(c.now);
 	if (rc == 0)
 		rc = verdict(s, a, node, op, &c, p, receipt);
 	if (rc == 0)
-		rc = store_op(s, node, op, p, *receipt);
+		rc = store_op(s, node, op, p, *receipt, c.now);
 	if (rc) {
 		json_decref(*receipt);
 		*receipt = NULL;

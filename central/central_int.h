@@ -33,6 +33,7 @@ enum central_stmt_id {
 	ST_PUSH_SAVEPOINT,
 	ST_PUSH_RELEASE,
 	ST_PUSH_ROLLBACK_TO,
+	ST_CODE_CLAIM,
 	ST_COUNT
 };
 

@@ -49,6 +49,7 @@ static const char *const sql[ST_COUNT] = {
 	[ST_PUSH_SAVEPOINT] = "SAVEPOINT push",
 	[ST_PUSH_RELEASE] = "RELEASE push",
 	[ST_PUSH_ROLLBACK_TO] = "ROLLBACK TO push",
+	[ST_CODE_CLAIM] = schema_code_claim_sql,
 };
 
 static int check_version(sqlite3 *db, const char *path)

@@ -190,23 +190,35 @@ static int last_get(sqlite3 *db, const char *agency, const char *day, int *last)
 	return rc;
 }
 
-/* Raises the last sequence of agency on day to at least seq. */
+const char schema_code_claim_sql[] =
+	"INSERT INTO code_alloc (agency, day, last) VALUES (?1, ?2, ?3) "
+	"ON CONFLICT (agency, day) DO UPDATE SET last = max(last, excluded.last)";
+
+/* Raises the last sequence of agency on day to at least seq, with st prepared from
+ * schema_code_claim_sql; st is reset. */
+static int raise_on(sqlite3_stmt *st, const char *agency, const char *day, int seq)
+{
+	int rc;
+
+	sqlite3_bind_text(st, 1, agency, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, seq);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(sqlite3_db_handle(st), rc, "code allocation");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
 static int last_raise(sqlite3 *db, const char *agency, const char *day, int seq)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = ds_db_prepare(db,
-			   "INSERT INTO code_alloc (agency, day, last) VALUES (?1, ?2, ?3) "
-			   "ON CONFLICT (agency, day) DO UPDATE SET last = max(last, excluded.last)",
-			   &st);
+	rc = ds_db_prepare(db, schema_code_claim_sql, &st);
 	if (rc)
 		return ds_error_wrap(rc, "code allocation");
-	sqlite3_bind_text(st, 1, agency, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, seq);
-	rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(db, rc, "code allocation");
+	rc = raise_on(st, agency, day, seq);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -276,4 +288,15 @@ int schema_code_claim(sqlite3 *db, const char *code)
 		return rc;
 	rc = last_raise(db, agency, day, seq);
 	return txn_close(db, own, rc);
+}
+
+int schema_code_claim_stmt(sqlite3_stmt *st, const char *code)
+{
+	char agency[SCHEMA_CODE_MAX], day[7];
+	int y, m, d, seq, rc;
+
+	if ((rc = schema_code_parse(code, agency, &y, &m, &d, &seq)))
+		return rc;
+	day_text(day, y, m, d);
+	return raise_on(st, agency, day, seq);
 }

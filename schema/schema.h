@@ -98,4 +98,11 @@ int schema_version_latest(const char *which);
  * is newer than this build knows is refused (DS_EINVALID) and left untouched. */
 int schema_migrate(sqlite3 *db, const char *which);
 
+/* ---------------------------------------------------------------- prepared once
+ * For a caller that keeps its prepared statements per connection (central's cache): the
+ * SQL that records a claimed code, and schema_code_claim run on a statement prepared from
+ * it (reset here after its step), inside the caller's write transaction. */
+extern const char schema_code_claim_sql[];
+int schema_code_claim_stmt(sqlite3_stmt *st, const char *code);
+
 #endif

@@ -272,7 +272,17 @@ static const field dossier_f[] = {
 };
 
 /* ---------------------------------------------------------------- the walk */
-static int check_object(const field *fields, const json_t *obj, const char *path);
+/* Where a value sits: a chain up to the top, spelled out only for a message (the walk of
+ * a valid dossier writes no text). A member has a name; an item of a list is named by its
+ * id when it has a usable one ("fees[lp1]"), else by its index ("fees[0]"). */
+typedef struct place {
+	const struct place *up;
+	const char *name;   /* a member; NULL for an item */
+	const json_t *item; /* an item */
+	size_t index;
+} place;
+
+static int check_object(const field *fields, const json_t *obj, const place *up);
 
 static int bad(const char *path, const char *what)
 {
@@ -293,6 +303,33 @@ static void pathf(char out[PATH_LEN], const char *fmt, ...)
 static void join(char out[PATH_LEN], const char *path, const char *name)
 {
 	pathf(out, "%s%s%s", path, path[0] ? "." : "", name);
+}
+
+/* The text of p ("" for the top). */
+static void path_text(const place *p, char out[PATH_LEN])
+{
+	char up[PATH_LEN];
+	const char *id;
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	path_text(p->up, up);
+	id = json_string_value(json_object_get(p->item, "id"));
+	if (p->name)
+		join(out, up, p->name);
+	else if (id && schema_id_ok(id, ITEM_ID_MAX))
+		pathf(out, "%s[%s]", up, id);
+	else
+		pathf(out, "%s[%zu]", up, p->index);
+}
+
+static int bad_at(const place *p, const char *what)
+{
+	char text[PATH_LEN];
+
+	path_text(p, text);
+	return bad(text, what);
 }
 
 /* Whether v has the JSON type of kind (a time is a string here). */
@@ -349,35 +386,25 @@ static const char *type_name(const json_t *v)
 	}
 }
 
-/* The path of item i of a list: "fees[lp1]" by its id when it has a usable one. */
-static void item_path(char out[PATH_LEN], const char *path, const json_t *item, size_t i)
+static int check_list(const field *item_f, const json_t *list, const place *up)
 {
-	const char *id = json_string_value(json_object_get(item, "id"));
-
-	if (id && schema_id_ok(id, ITEM_ID_MAX))
-		pathf(out, "%s[%s]", path, id);
-	else
-		pathf(out, "%s[%zu]", path, i);
-}
-
-static int check_list(const field *item_f, const json_t *list, const char *path)
-{
-	char sub[PATH_LEN];
 	json_t *seen = json_object(), *item;
+	place at = {up, NULL, NULL, 0};
 	size_t i;
 	int rc = 0;
 
 	json_array_foreach(list, i, item)
 	{
-		item_path(sub, path, item, i);
+		at.item = item;
+		at.index = i;
 		if (!json_is_object(item)) {
-			rc = bad(sub, "each item must be an object with an id");
+			rc = bad_at(&at, "each item must be an object with an id");
 			break;
 		}
-		if ((rc = check_object(item_f, item, sub)))
+		if ((rc = check_object(item_f, item, &at)))
 			break;
 		if (json_object_get(seen, json_string_value(json_object_get(item, "id")))) {
-			rc = bad(sub, "the id is used by another item of the list");
+			rc = bad_at(&at, "the id is used by another item of the list");
 			break;
 		}
 		json_object_set_new(seen, json_string_value(json_object_get(item, "id")),
@@ -387,21 +414,25 @@ static int check_list(const field *item_f, const json_t *list, const char *path)
 	return rc;
 }
 
-static int check_value(const field *f, const json_t *v, const char *path)
+static int check_value(const field *f, const json_t *v, const place *p)
 {
+	char text[PATH_LEN];
+
 	if (json_is_null(v))
-		return bad(path, "null is not allowed (leave the field out instead)");
-	if (!kind_ok(f->kind, v))
-		return ds_error_set(DS_EINVALID, "%s: %s (got %s)", path,
+		return bad_at(p, "null is not allowed (leave the field out instead)");
+	if (!kind_ok(f->kind, v)) {
+		path_text(p, text);
+		return ds_error_set(DS_EINVALID, "%s: %s (got %s)", text,
 				    f->msg ? f->msg : kind_msg(f->kind), type_name(v));
+	}
 	if (f->kind == K_TIME && ds_time_parse(json_string_value(v), NULL, NULL))
-		return bad(path, kind_msg(K_TIME));
+		return bad_at(p, kind_msg(K_TIME));
 	if (f->ok && !f->ok(v))
-		return bad(path, f->msg);
+		return bad_at(p, f->msg);
 	if (f->kind == K_OBJ)
-		return check_object(f->sub, v, path);
+		return check_object(f->sub, v, p);
 	if (f->kind == K_LIST)
-		return check_list(f->sub, v, path);
+		return check_list(f->sub, v, p);
 	return 0;
 }
 
@@ -415,32 +446,35 @@ static const field *find_field(const field *fields, const char *name)
 
 /* Every field in table order, then any key the table does not know (the smallest one,
  * so the message does not depend on key order). */
-static int check_object(const field *fields, const json_t *obj, const char *path)
+static int check_object(const field *fields, const json_t *obj, const place *up)
 {
-	char sub[PATH_LEN];
+	char text[PATH_LEN];
 	const char *key, *unknown = NULL;
+	place at = {up, NULL, NULL, 0};
 	const field *f;
+	size_t known = 0;
 	json_t *v;
 	int rc;
 
 	for (f = fields; f->name; f++) {
-		join(sub, path, f->name);
+		at.name = f->name;
 		v = json_object_get(obj, f->name);
 		if (!v && f->required)
-			return bad(sub, "is required");
-		if (v && (rc = check_value(f, v, sub)))
+			return bad_at(&at, "is required");
+		if (v && (rc = check_value(f, v, &at)))
 			return rc;
+		known += v != NULL;
 	}
+	if (known == json_object_size(obj)) /* every key is one of the table's */
+		return 0;
 	json_object_foreach((json_t *)obj, key, v)
 	{
 		if (!find_field(fields, key) && (!unknown || strcmp(key, unknown) < 0))
 			unknown = key;
 	}
-	if (unknown) {
-		join(sub, path, unknown);
-		return ds_error_set(DS_EINVALID, "unknown field '%s'", sub);
-	}
-	return 0;
+	at.name = unknown;
+	path_text(&at, text);
+	return ds_error_set(DS_EINVALID, "unknown field '%s'", text);
 }
 
 /* ---------------------------------------------------------------- text */
@@ -491,13 +525,78 @@ static int find_text(const json_t *v, const char *path, int (*bad_text)(const ch
 	return 0;
 }
 
-/* A new NFC copy of v in *out, after refusing NUL characters (NFC would cut the text
- * there) and naming the field that holds invalid UTF-8. */
+/* 1 when s holds only ASCII, U+0080-U+02FF and U+1E00-U+1EFF (Latin, with every
+ * precomposed Vietnamese letter), well-formed. Those are NFC by themselves, of combining
+ * class 0, and never compose with what precedes them (NFC_Quick_Check Yes), so text made
+ * of them alone is NFC (UAX #15 section 9); anything else is left to utf8proc. */
+static int nfc_latin(const unsigned char *p)
+{
+	for (; *p; p++) {
+		if (*p < 0x80)
+			continue;
+		if (*p >= 0xC2 && *p <= 0xCB && (p[1] & 0xC0) == 0x80)
+			p++;
+		else if (*p == 0xE1 && p[1] >= 0xB8 && p[1] <= 0xBB && (p[2] & 0xC0) == 0x80)
+			p += 2;
+		else
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 when s is NFC already; 0 also for invalid UTF-8. */
+static int nfc_same(const char *s)
+{
+	char *out = NULL;
+	int same;
+
+	if (nfc_latin((const unsigned char *)s))
+		return 1;
+	same = ds_text_nfc(s, &out) == 0 && strcmp(out, s) == 0;
+	free(out);
+	return same;
+}
+
+/* 1 when v may stand for its own NFC copy: every string and key already NFC and free of
+ * NUL, and no part of it held by anyone else (each refcount 1; true, false and null are
+ * shared constants), so keeping v is the same as keeping a fresh copy. */
+static int nfc_already(const json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (json_is_true(v) || json_is_false(v) || json_is_null(v))
+		return 1;
+	if (v->refcount != 1)
+		return 0;
+	if (json_is_string(v))
+		return strlen(json_string_value(v)) == json_string_length(v) &&
+		       nfc_same(json_string_value(v));
+	json_array_foreach(v, i, item)
+	{
+		if (!nfc_already(item))
+			return 0;
+	}
+	json_object_foreach((json_t *)v, key, item)
+	{
+		if (!nfc_same(key) || !nfc_already(item))
+			return 0;
+	}
+	return 1;
+}
+
+/* A new NFC copy of v in *out (v itself when nfc_already), after refusing NUL characters
+ * (NFC would cut the text there) and naming the field that holds invalid UTF-8. */
 static int normalise(const json_t *v, json_t **out)
 {
 	char where[PATH_LEN];
 
 	*out = NULL;
+	if (nfc_already(v)) {
+		*out = json_incref((json_t *)v);
+		return 0;
+	}
 	if (find_text(v, "", has_nul, where))
 		return bad(where, "text must not contain NUL characters");
 	*out = json_incref((json_t *)v);
@@ -548,7 +647,7 @@ int schema_dossier_validate(json_t **dossier)
 		return ds_error_set(DS_EINVALID, "a dossier must be a JSON object");
 	if ((rc = normalise(*dossier, &v)))
 		return rc;
-	if ((rc = check_object(dossier_f, v, "")) || (rc = cross_check(v))) {
+	if ((rc = check_object(dossier_f, v, NULL)) || (rc = cross_check(v))) {
 		json_decref(v);
 		return rc;
 	}
