@@ -41,10 +41,11 @@ static int64_t trailer_num(conflict_history *h, const char *branch, const char *
  * stays bounded by the chunk however far behind history is. Every chunk carries
  * trailers that are true of it, so a crash between chunks resumes from the last one. */
 static int commit_chunk(agent *a, conflict_history *h, const char *branch, json_t *changes,
-			const char *message, json_t *trailers, const char *merge_parent)
+			const char *message, json_t *trailers, const char *merge_parent,
+			const json_t *same)
 {
 	conflict_commit c = {branch, changes, message, trailers, merge_parent,
-			     strcmp(branch, "central") ? a->cfg.node : "central", 0};
+			     strcmp(branch, "central") ? a->cfg.node : "central", 0, same};
 	int rc = agent_cancelled(a);
 
 	if (!rc)
@@ -82,7 +83,7 @@ static int catch_up_central(agent *a, conflict_history *h)
 				 (long long)last);
 			snprintf(cur, sizeof(cur), "%lld", (long long)last);
 			tr = json_pack("{s:s}", "Central-Cursor", cur);
-			rc = commit_chunk(a, h, "central", changes, msg, tr, NULL);
+			rc = commit_chunk(a, h, "central", changes, msg, tr, NULL, NULL);
 			json_decref(tr);
 			json_object_clear(changes);
 		}
@@ -96,7 +97,7 @@ static int catch_up_central(agent *a, conflict_history *h)
 			 (long long)from + 1, (long long)last);
 		snprintf(cur, sizeof(cur), "%lld", (long long)last);
 		tr = json_pack("{s:s}", "Central-Cursor", cur);
-		rc = commit_chunk(a, h, "central", changes, msg, tr, NULL);
+		rc = commit_chunk(a, h, "central", changes, msg, tr, NULL, NULL);
 		json_decref(tr);
 	}
 done:
@@ -105,26 +106,24 @@ done:
 	return rc;
 }
 
-/* The codes whose rows changed since the local head: journal seqs > j0, inbox > c0. */
-static int changed_codes(agent *a, int64_t j0, int64_t c0, json_t **codes)
+/* The codes whose rows changed since the local head (journal seqs > j0, inbox > c0), one
+ * row each, streamed: a backlog of 100,000 dossiers is not held in memory. The second
+ * column is 1 when the row holds exactly central's newest state of the dossier, which the
+ * central branch (caught up first) has: its tree is then reused, not written again. */
+static int changed_codes(agent *a, int64_t j0, int64_t c0, sqlite3_stmt **st)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = ds_db_prepare(a->db,
+			       "SELECT c.code, coalesce((SELECT body FROM dossiers WHERE code = c.code) "
+			       "= (SELECT state FROM inbox WHERE code = c.code ORDER BY cursor DESC "
+			       "LIMIT 1), 0) FROM (SELECT code FROM journal WHERE seq > ?1 UNION "
+			       "SELECT code FROM inbox WHERE cursor > ?2) c ORDER BY 1",
+			       st);
 
-	*codes = json_array();
-	rc = ds_db_prepare(a->db,
-			   "SELECT code FROM journal WHERE seq > ?1 UNION "
-			   "SELECT code FROM inbox WHERE cursor > ?2 ORDER BY 1",
-			   &st);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, j0);
-	sqlite3_bind_int64(st, 2, c0);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*codes, json_string((const char *)sqlite3_column_text(st, 0)));
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "history");
-	sqlite3_finalize(st);
-	return rc;
+	sqlite3_bind_int64(*st, 1, j0);
+	sqlite3_bind_int64(*st, 2, c0);
+	return 0;
 }
 
 static int64_t max_seq(agent *a)
@@ -140,62 +139,83 @@ static int64_t max_seq(agent *a)
 	return n;
 }
 
+/* Commits changes as a chunk that is not the last: its trailers keep the old values, as
+ * not every change is in yet. */
+static int commit_partial(agent *a, conflict_history *h, json_t *changes, json_t *same,
+			  const char *msg, int64_t j0, int64_t c0)
+{
+	char js[32], cs[32];
+	json_t *old;
+	int rc;
+
+	snprintf(js, sizeof(js), "%lld", (long long)j0);
+	snprintf(cs, sizeof(cs), "%lld", (long long)c0);
+	old = json_pack("{s:s,s:s}", "Journal-Seq", js, "Central-Cursor", cs);
+	rc = commit_chunk(a, h, "local", changes, msg, old, NULL, same);
+	json_decref(old);
+	json_object_clear(changes);
+	json_object_clear(same);
+	return rc;
+}
+
+static char *local_message(agent *a, int64_t j0, int64_t j1, int64_t c, const char *note)
+{
+	const char *sep = note && *note ? "\n\n" : "";
+
+	if (j1 > j0)
+		return ds_asprintf("office %s: journal %lld-%lld, central feed to %lld%s%s",
+				   a->cfg.node, (long long)j0 + 1, (long long)j1, (long long)c,
+				   sep, note ? note : "");
+	return ds_asprintf("office %s: central feed to %lld%s%s", a->cfg.node, (long long)c, sep,
+			   note ? note : "");
+}
+
 static int catch_up_local(agent *a, conflict_history *h, const char *note, int merge)
 {
 	int64_t j0 = trailer_num(h, "local", "Journal-Seq");
 	int64_t c0 = trailer_num(h, "local", "Central-Cursor");
 	int64_t c1 = trailer_num(h, "central", "Central-Cursor"), j1 = max_seq(a);
-	char head[CONFLICT_OID_HEX], js[32], cs[32], *msg = NULL;
-	json_t *codes = NULL, *changes = json_object(), *tr = NULL, *code;
+	char head[CONFLICT_OID_HEX], js[32], cs[32], *msg;
+	json_t *changes = json_object(), *same = json_object(), *tr = NULL;
 	int has_central = conflict_history_head(h, "central", head) == 0;
-	size_t i, n;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
 	int rc;
 
-	if ((rc = changed_codes(a, j0, c0, &codes)))
+	msg = local_message(a, j0, j1, merge ? c1 : c0, note);
+	if ((rc = changed_codes(a, j0, c0, &st)))
 		goto done;
-	n = json_array_size(codes);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *code = (const char *)sqlite3_column_text(st, 0);
+		json_t *state = NULL;
+		if (json_object_size(changes) >= CHUNK &&
+		    (rc = commit_partial(a, h, changes, same, msg, j0, c0)))
+			goto done;
+		if (sqlite3_column_int(st, 1))
+			json_object_set_new(same, code, json_true());
+		rc = agent_load(a, code, &state, NULL);
+		if (rc && rc != DS_ENOTFOUND)
+			goto done;
+		json_object_set_new(changes, code, state ? state : json_null());
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = ds_error_sqlite(a->db, rc, "history");
+		goto done;
+	}
+	rc = 0;
 	if (n == 0 && (c1 == c0 || !merge || !has_central))
 		goto done;
 	snprintf(js, sizeof(js), "%lld", (long long)j1);
 	snprintf(cs, sizeof(cs), "%lld", (long long)(merge ? c1 : c0));
 	tr = json_pack("{s:s,s:s}", "Journal-Seq", js, "Central-Cursor", cs);
-	if (j1 > j0)
-		msg = ds_asprintf("office %s: journal %lld-%lld, central feed to %lld%s%s",
-				  a->cfg.node, (long long)j0 + 1, (long long)j1,
-				  (long long)(merge ? c1 : c0), note && *note ? "\n\n" : "",
-				  note ? note : "");
-	else
-		msg = ds_asprintf("office %s: central feed to %lld%s%s", a->cfg.node,
-				  (long long)(merge ? c1 : c0), note && *note ? "\n\n" : "",
-				  note ? note : "");
-	json_array_foreach(codes, i, code)
-	{
-		json_t *state = NULL;
-		int r = agent_load(a, json_string_value(code), &state, NULL);
-		if (r && r != DS_ENOTFOUND) {
-			rc = r;
-			goto done;
-		}
-		json_object_set_new(changes, json_string_value(code), state ? state : json_null());
-		if (json_object_size(changes) >= CHUNK && i + 1 < n) {
-			/* Not every change is in yet: the trailers keep their old values. */
-			char a0[32], b0[32];
-			json_t *old;
-			snprintf(a0, sizeof(a0), "%lld", (long long)j0);
-			snprintf(b0, sizeof(b0), "%lld", (long long)c0);
-			old = json_pack("{s:s,s:s}", "Journal-Seq", a0, "Central-Cursor", b0);
-			rc = commit_chunk(a, h, "local", changes, msg, old, NULL);
-			json_decref(old);
-			if (rc)
-				goto done;
-			json_object_clear(changes);
-		}
-	}
-	rc = commit_chunk(a, h, "local", changes, msg, tr, merge && has_central ? "central" : NULL);
+	rc = commit_chunk(a, h, "local", changes, msg, tr, merge && has_central ? "central" : NULL,
+			  same);
 done:
+	sqlite3_finalize(st);
+	json_decref(same);
 	free(msg);
 	json_decref(tr);
-	json_decref(codes);
 	json_decref(changes);
 	return rc;
 }

@@ -81,7 +81,7 @@ static void one(int i, time_t day0, long day, int seq, const char *office, int w
 	const struct procedure *p = &procs[pick((int)(sizeof(procs) / sizeof(procs[0])))];
 	time_t recv = (day0 += (time_t)day * 86400) + 7 * 3600 + i * 97 % (4 * 3600 + 1800) +
 		      pick(60);
-	char r[40], due[40], name[128], phone[16], cccd[16];
+	char r[40], due[40], name[128], phone[24], cccd[24]; /* room for any int: gcc -O0 checks */
 	int channel = pick(10) < 7 ? 1 : 2;
 
 	fmt_time(recv, r, sizeof(r));

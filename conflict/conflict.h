@@ -134,6 +134,9 @@ typedef struct conflict_commit {
 	const char *merge_parent; /* NULL, or the branch whose head becomes the second parent */
 	const char *node;         /* the author/committer is "dossync <node>"; NULL: "dossync" */
 	int64_t when;             /* commit time (Unix seconds, shown at +07:00); 0: now */
+	const json_t *same;       /* NULL, or {code: true} for states in changes that equal the
+	                             other branch head's: that dossier's tree is taken from there
+	                             instead of being written again */
 } conflict_commit;
 
 /* Commits c->changes on top of c->branch: only the named dossiers' trees are rebuilt, every
