@@ -92,6 +92,8 @@ int cf_git_error(int rc, const char *what);
 /* pack.c: the object store with its in-memory backend, and one pack per batch. */
 int cf_repo_attach(conflict_history *h);
 void cf_repo_detach(conflict_history *h);
+/* Writes pb's pack and index into objects/pack (fsynced); *name: "pack-<hash>". */
+int cf_pack_write(conflict_history *h, git_packbuilder *pb, char **name);
 /* Rescans objects/pack after a pack was written there. */
 int cf_packs_refresh(conflict_history *h);
 /* Writes the objects in memory as one pack (fsynced) and forgets them; *name gets

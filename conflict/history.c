@@ -68,6 +68,10 @@ int conflict_history_open(conflict_history **out, const char *path)
 	/* Objects are written once and rarely read back: keep libgit2's cache small so memory
 	 * stays bounded however large a catch-up is (default 256 MiB). */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(1 << 20));
+	/* ... but let it keep folder trees: a day folder lists up to a few hundred dossiers
+	 * (12-25 KB), over libgit2's default limit of 4 KB for a cached tree, and every commit
+	 * looks dossiers up in the same few day folders. */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)(64 << 10));
 	/* Pack files are mapped in windows; by default up to 8 GiB of them stay mapped, and
 	 * every page touched counts as resident. A small limit keeps the agent's RSS bounded. */
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4 << 20));

@@ -248,11 +248,39 @@ char *cf_pack_dir(conflict_history *h)
 	return ds_asprintf("%s/objects/pack", h->path);
 }
 
+/* Writes pb's pack and its index into objects/pack, fsynced; *name gets "pack-<hash>".
+ * The pack is built in memory and indexed in one piece: git_packbuilder_write hands it to
+ * the indexer object by object, and libgit2's indexer maps and unmaps the file for each
+ * piece it writes (two syscalls and a page fault per object, a third of a catch-up's
+ * time). A batch or a merge is bounded (CONFLICT_HISTORY_MERGE_CAP), so the buffer is. */
+int cf_pack_write(conflict_history *h, git_packbuilder *pb, char **name)
+{
+	git_indexer_options opts;
+	git_indexer_progress stats;
+	git_indexer *idx = NULL;
+	git_buf buf = {0};
+	char *dir = cf_pack_dir(h);
+	int rc;
+
+	*name = NULL;
+	if ((rc = git_indexer_options_init(&opts, GIT_INDEXER_OPTIONS_VERSION)) ||
+	    (rc = git_packbuilder_write_buf(&buf, pb)) ||
+	    (rc = git_indexer_new(&idx, dir, 0, h->odb, &opts)) ||
+	    (rc = git_indexer_append(idx, buf.ptr, buf.size, &stats)) ||
+	    (rc = git_indexer_commit(idx, &stats)))
+		goto done;
+	*name = ds_asprintf("pack-%s", git_indexer_name(idx));
+done:
+	git_indexer_free(idx);
+	git_buf_dispose(&buf);
+	free(dir);
+	return rc;
+}
+
 int cf_pack_batch(conflict_history *h, char **name)
 {
 	mem_backend *m = (mem_backend *)h->mem;
 	git_packbuilder *pb = NULL;
-	char *dir = cf_pack_dir(h);
 	size_t i;
 	int rc = 0;
 
@@ -265,13 +293,10 @@ int cf_pack_batch(conflict_history *h, char **name)
 	for (i = 0; i < m->n && rc == 0; i++)
 		rc = git_packbuilder_insert(pb, &m->oids[i], NULL);
 	/* The pack (and its index) is fsynced before the memory copy goes. */
-	if (rc || (rc = git_packbuilder_write(pb, dir, 0, NULL, NULL)) ||
-	    (rc = cf_packs_refresh(h)))
+	if (rc || (rc = cf_pack_write(h, pb, name)) || (rc = cf_packs_refresh(h)))
 		goto done;
-	*name = ds_asprintf("pack-%s", git_packbuilder_name(pb));
 	cf_mem_reset(h);
 done:
 	git_packbuilder_free(pb);
-	free(dir);
 	return rc ? cf_git_error(rc, "history: write pack") : 0;
 }

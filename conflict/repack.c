@@ -361,20 +361,16 @@ static int insert_run(conflict_history *h, git_packbuilder *pb, const json_t *pu
 static int write_pack(conflict_history *h, const json_t *push, const json_t *hide, char **name)
 {
 	git_packbuilder *pb = NULL;
-	char *dir = cf_pack_dir(h);
 	int rc;
 
 	*name = NULL;
 	if ((rc = git_packbuilder_new(&pb, h->repo)) || (rc = insert_run(h, pb, push, hide)))
 		goto done;
 	git_packbuilder_set_threads(pb, 1);
-	if (git_packbuilder_object_count(pb) == 0)
-		goto done;
-	if ((rc = git_packbuilder_write(pb, dir, 0, NULL, NULL)) == 0)
-		*name = ds_asprintf("pack-%s", git_packbuilder_name(pb));
+	if (git_packbuilder_object_count(pb) > 0)
+		rc = cf_pack_write(h, pb, name);
 done:
 	git_packbuilder_free(pb);
-	free(dir);
 	return rc ? cf_git_error(rc, "history: repack") : 0;
 }
 
