@@ -143,8 +143,9 @@ static int store_receipts(agent *a, const json_t *receipts, int64_t first, size_
 	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(a->db)))
 		goto done;
 	rc = ds_db_prepare(a->db,
-			   "INSERT OR REPLACE INTO op_state(seq, result, version, reason, at) "
-			   "VALUES (?, ?, ?, ?, ?)",
+			   "INSERT INTO op_state(seq, result, version, reason, at) VALUES (?, ?, "
+			   "?, ?, ?) ON CONFLICT(seq) DO UPDATE SET result = excluded.result, "
+			   "version = excluded.version, reason = excluded.reason, at = excluded.at",
 			   &ins);
 	if (!rc)
 		rc = ds_db_prepare(a->db,

@@ -119,7 +119,8 @@ int ds_json_merge_patch(json_t **target, const json_t *patch);
 int ds_json_diff(const json_t *from, const json_t *to, json_t **out);
 /* Normalises s to Unicode NFC. DS_EINVALID when s is not valid UTF-8. *out: free(). */
 int ds_text_nfc(const char *s, char **out);
-/* Normalises every string and key inside *v to NFC, in place. */
+/* Normalises every string and key inside *v to NFC: *v is kept when it is NFC already and
+ * no part of it is shared, else replaced by a normalised copy (base/text.c). */
 int ds_json_nfc(json_t **v);
 
 /* ---------------------------------------------------------------- files */
@@ -153,5 +154,13 @@ char *ds_strndup(const char *s, size_t n);
 char *ds_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define DS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---------------------------------------------------------------- NFC, strict (text.c)
+ * A new reference to an NFC version of v in *out: v itself when every string and key is
+ * NFC already and no part of v is held by anyone else (ds_json_nfc keeps *v likewise),
+ * else a fresh normalised copy; v is never changed. DS_EINVALID, naming the field path
+ * ("applicant.name: text is not valid UTF-8"), for text holding a NUL character or invalid
+ * UTF-8. */
+int ds_json_nfc_strict(const json_t *v, json_t **out);
 
 #endif

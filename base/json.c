@@ -1,11 +1,10 @@
-/* json.c: canonical JSON (sorted keys, compact, NFC text), RFC 7396 merge patches and
- * their inverse (a diff), over jansson. Canonical bytes are what the journal hashes and
- * what two nodes compare, so the same state must always give the same bytes. */
+/* json.c: canonical JSON (sorted keys, compact), RFC 7396 merge patches and their inverse
+ * (a diff), over jansson. Canonical bytes are what the journal hashes and what two nodes
+ * compare, so the same state must always give the same bytes. NFC text is in text.c. */
 #include "base/base.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 int ds_json_parse(const char *s, size_t n, json_t **out)
 {
@@ -124,86 +123,5 @@ int ds_json_diff(const json_t *from, const json_t *to, json_t **out)
 		}
 	}
 	*out = patch;
-	return 0;
-}
-
-int ds_text_nfc(const char *s, char **out)
-{
-	utf8proc_uint8_t *dst = NULL;
-	utf8proc_ssize_t n;
-
-	*out = NULL;
-	/* Plain ASCII is already NFC: most dossier text (codes, times, numbers) is. */
-	for (n = 0; s[n] && !((unsigned char)s[n] & 0x80); n++)
-		;
-	if (!s[n]) {
-		*out = ds_strndup(s, (size_t)n);
-		return 0;
-	}
-	n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &dst,
-			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-	if (n < 0)
-		return ds_error_set(DS_EINVALID, "text is not valid UTF-8: %s",
-				    utf8proc_errmsg(n));
-	*out = (char *)dst;
-	return 0;
-}
-
-static int nfc_value(const json_t *v, json_t **out)
-{
-	const char *key;
-	json_t *item, *copy;
-	size_t i;
-	char *s;
-
-	*out = NULL;
-	if (json_is_string(v)) {
-		if (ds_text_nfc(json_string_value(v), &s))
-			return DS_EINVALID;
-		*out = json_string(s);
-		free(s);
-		return *out ? 0 : ds_error_set(DS_EINVALID, "text is not valid UTF-8");
-	}
-	if (json_is_array(v)) {
-		*out = json_array();
-		json_array_foreach(v, i, item)
-		{
-			if (nfc_value(item, &copy))
-				goto fail;
-			json_array_append_new(*out, copy);
-		}
-		return 0;
-	}
-	if (json_is_object(v)) {
-		*out = json_object();
-		json_object_foreach((json_t *)v, key, item)
-		{
-			if (ds_text_nfc(key, &s))
-				goto fail;
-			if (nfc_value(item, &copy)) {
-				free(s);
-				goto fail;
-			}
-			json_object_set_new(*out, s, copy);
-			free(s);
-		}
-		return 0;
-	}
-	*out = json_deep_copy(v);
-	return 0;
-fail:
-	json_decref(*out);
-	*out = NULL;
-	return DS_EINVALID;
-}
-
-int ds_json_nfc(json_t **v)
-{
-	json_t *out;
-
-	if (nfc_value(*v, &out))
-		return DS_EINVALID;
-	json_decref(*v);
-	*v = out;
 	return 0;
 }

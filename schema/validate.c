@@ -1,7 +1,8 @@
 /* validate.c: what a dossier may hold (DESIGN.md "Dossier JSON", DOMAIN.md): a table of
  * fields per object (kind, required, content check), walked recursively, then the checks
- * that tie fields together. Every string is normalised to NFC first, so two nodes given
- * the same text typed two ways store the same bytes. Messages name the field's path:
+ * that tie fields together. Every string is normalised to NFC first (ds_json_nfc_strict,
+ * base/text.c), so two nodes given the same text typed two ways store the same bytes.
+ * Messages name the field's path:
  * "fees[lp1].amount: must be a whole number of VND ≥ 0".
  */
 #include "schema/schema_int.h"
@@ -477,138 +478,6 @@ static int check_object(const field *fields, const json_t *obj, const place *up)
 	return ds_error_set(DS_EINVALID, "unknown field '%s'", text);
 }
 
-/* ---------------------------------------------------------------- text */
-static int has_nul(const char *s, size_t n)
-{
-	return memchr(s, '\0', n) != NULL;
-}
-
-static int not_utf8(const char *s, size_t n)
-{
-	char *out = NULL;
-	int rc = ds_text_nfc(s, &out);
-
-	free(out);
-	return rc != 0;
-}
-
-/* Finds the first string (or key) of v for which bad_text() holds; 1 and its path in
- * out when there is one. */
-static int find_text(const json_t *v, const char *path, int (*bad_text)(const char *, size_t),
-		     char out[PATH_LEN])
-{
-	char sub[PATH_LEN];
-	const char *key;
-	json_t *item;
-	size_t i;
-
-	if (json_is_string(v) && bad_text(json_string_value(v), json_string_length(v))) {
-		pathf(out, "%s", path[0] ? path : "(top)");
-		return 1;
-	}
-	json_array_foreach(v, i, item)
-	{
-		pathf(sub, "%s[%zu]", path, i);
-		if (find_text(item, sub, bad_text, out))
-			return 1;
-	}
-	json_object_foreach((json_t *)v, key, item)
-	{
-		join(sub, path, key);
-		if (bad_text(key, strlen(key))) {
-			pathf(out, "%s", sub);
-			return 1;
-		}
-		if (find_text(item, sub, bad_text, out))
-			return 1;
-	}
-	return 0;
-}
-
-/* 1 when s holds only ASCII, U+0080-U+02FF and U+1E00-U+1EFF (Latin, with every
- * precomposed Vietnamese letter), well-formed. Those are NFC by themselves, of combining
- * class 0, and never compose with what precedes them (NFC_Quick_Check Yes), so text made
- * of them alone is NFC (UAX #15 section 9); anything else is left to utf8proc. */
-static int nfc_latin(const unsigned char *p)
-{
-	for (; *p; p++) {
-		if (*p < 0x80)
-			continue;
-		if (*p >= 0xC2 && *p <= 0xCB && (p[1] & 0xC0) == 0x80)
-			p++;
-		else if (*p == 0xE1 && p[1] >= 0xB8 && p[1] <= 0xBB && (p[2] & 0xC0) == 0x80)
-			p += 2;
-		else
-			return 0;
-	}
-	return 1;
-}
-
-/* 1 when s is NFC already; 0 also for invalid UTF-8. */
-static int nfc_same(const char *s)
-{
-	char *out = NULL;
-	int same;
-
-	if (nfc_latin((const unsigned char *)s))
-		return 1;
-	same = ds_text_nfc(s, &out) == 0 && strcmp(out, s) == 0;
-	free(out);
-	return same;
-}
-
-/* 1 when v may stand for its own NFC copy: every string and key already NFC and free of
- * NUL, and no part of it held by anyone else (each refcount 1; true, false and null are
- * shared constants), so keeping v is the same as keeping a fresh copy. */
-static int nfc_already(const json_t *v)
-{
-	const char *key;
-	json_t *item;
-	size_t i;
-
-	if (json_is_true(v) || json_is_false(v) || json_is_null(v))
-		return 1;
-	if (v->refcount != 1)
-		return 0;
-	if (json_is_string(v))
-		return strlen(json_string_value(v)) == json_string_length(v) &&
-		       nfc_same(json_string_value(v));
-	json_array_foreach(v, i, item)
-	{
-		if (!nfc_already(item))
-			return 0;
-	}
-	json_object_foreach((json_t *)v, key, item)
-	{
-		if (!nfc_same(key) || !nfc_already(item))
-			return 0;
-	}
-	return 1;
-}
-
-/* A new NFC copy of v in *out (v itself when nfc_already), after refusing NUL characters
- * (NFC would cut the text there) and naming the field that holds invalid UTF-8. */
-static int normalise(const json_t *v, json_t **out)
-{
-	char where[PATH_LEN];
-
-	*out = NULL;
-	if (nfc_already(v)) {
-		*out = json_incref((json_t *)v);
-		return 0;
-	}
-	if (find_text(v, "", has_nul, where))
-		return bad(where, "text must not contain NUL characters");
-	*out = json_incref((json_t *)v);
-	if (ds_json_nfc(out) == 0)
-		return 0;
-	json_decref(*out);
-	*out = NULL;
-	if (find_text(v, "", not_utf8, where))
-		return bad(where, "text is not valid UTF-8");
-	return DS_EINVALID;
-}
-
 /* ---------------------------------------------------------------- whole dossiers */
 static int64_t time_of(const json_t *d, const char *key)
 {
@@ -645,7 +514,7 @@ int schema_dossier_validate(json_t **dossier)
 
 	if (!dossier || !json_is_object(*dossier))
 		return ds_error_set(DS_EINVALID, "a dossier must be a JSON object");
-	if ((rc = normalise(*dossier, &v)))
+	if ((rc = ds_json_nfc_strict(*dossier, &v)))
 		return rc;
 	if ((rc = check_object(dossier_f, v, NULL)) || (rc = cross_check(v))) {
 		json_decref(v);

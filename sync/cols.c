@@ -1,7 +1,8 @@
 /* cols.c: the column codec of docs/PROTOCOL.md. A list of JSON records is flattened into
  * key paths and laid out by path, so that similar values sit next to each other and
  * deflate well. Encoding is deterministic (the same records give the same bytes); decoding
- * checks every part of the document and refuses anything ambiguous with DS_EINVALID. */
+ * checks every part of the document, refuses anything ambiguous with DS_EINVALID, and
+ * takes the values by reference instead of copying them. */
 #include "sync/sync.h"
 
 #include <stdlib.h>
@@ -19,8 +20,9 @@ struct enc {
 	json_t *index; /* path key -> column number */
 	struct col *cols;
 	size_t n, cap;
-	json_t *path; /* the keys from the record down to the current value */
-	ds_buf key;   /* the same path as a lookup key, "<len>:<key>" per level */
+	const char **path; /* the keys from the record down to the current value */
+	size_t depth, path_cap;
+	ds_buf key; /* the same path as a lookup key, "<len>:<key>" per level */
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -28,18 +30,33 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The keys of obj in sorted order; the array is the caller's to free(). */
-static const char **sorted_keys(const json_t *obj, size_t *n)
+/* The keys of obj in sorted order, in keys[] when it has room for them, else in a new
+ * array; *heap tells which (free() it). */
+static const char **sorted_keys(const json_t *obj, const char **keys, size_t room, size_t *n,
+                                int *heap)
 {
-	const char **keys = ds_calloc(json_object_size(obj) + 1, sizeof(*keys));
 	const char *key;
 	json_t *v;
 	size_t i = 0;
 
+	*heap = json_object_size(obj) > room;
+	if (*heap)
+		keys = ds_calloc(json_object_size(obj), sizeof(*keys));
 	json_object_foreach((json_t *)obj, key, v) keys[i++] = key;
 	qsort(keys, i, sizeof(*keys), cmp_str);
 	*n = i;
 	return keys;
+}
+
+/* The current path as a JSON array of keys: made once per column, not per value. */
+static json_t *path_json(const struct enc *e)
+{
+	json_t *p = json_array();
+	size_t i;
+
+	for (i = 0; i < e->depth; i++)
+		json_array_append_new(p, json_string_nocheck(e->path[i]));
+	return p;
 }
 
 static struct col *column_for(struct enc *e)
@@ -54,7 +71,7 @@ static struct col *column_for(struct enc *e)
 		e->cols = ds_realloc(e->cols, e->cap * sizeof(*e->cols));
 	}
 	c = &e->cols[e->n];
-	c->p = json_deep_copy(e->path);
+	c->p = path_json(e);
 	c->r = json_array();
 	c->v = json_array();
 	c->last = 0;
@@ -63,38 +80,61 @@ static struct col *column_for(struct enc *e)
 	return c;
 }
 
+/* The value goes in by reference: the document is serialised and freed while the records
+ * it was made from stay untouched. */
 static void leaf(struct enc *e, const json_t *value, size_t row)
 {
 	struct col *c = column_for(e);
 
 	json_array_append_new(c->r, json_integer((json_int_t)(row - c->last)));
-	json_array_append_new(c->v, json_deep_copy(value));
+	json_array_append(c->v, (json_t *)value);
 	c->last = row;
+}
+
+/* Goes one level down to key: the path and its lookup key "<len>:<key>" grow by it. */
+static int push_key(struct enc *e, const char *key)
+{
+	char len[24];
+	size_t n = strlen(key), i = sizeof(len);
+	int rc;
+
+	do
+		len[--i] = (char)('0' + n % 10);
+	while ((n /= 10));
+	if ((rc = ds_buf_add(&e->key, len + i, sizeof(len) - i)) ||
+	    (rc = ds_buf_add(&e->key, ":", 1)) || (rc = ds_buf_puts(&e->key, key)))
+		return rc;
+	if (e->depth == e->path_cap) {
+		e->path_cap = e->path_cap ? e->path_cap * 2 : 8;
+		e->path = ds_realloc(e->path, e->path_cap * sizeof(*e->path));
+	}
+	e->path[e->depth++] = key;
+	return 0;
 }
 
 /* Walks one object in sorted key order: non-empty objects recurse, the rest are leaves. */
 static int walk(struct enc *e, const json_t *obj, size_t row)
 {
-	size_t i, n, keylen = e->key.len;
-	const char **keys = sorted_keys(obj, &n);
-	int rc = 0;
+	const char *room[32], **keys;
+	size_t i, n, keylen = e->key.len, depth = e->depth;
+	int heap, rc = 0;
 
+	keys = sorted_keys(obj, room, DS_ARRAY_LEN(room), &n, &heap);
 	for (i = 0; i < n && !rc; i++) {
 		const json_t *v = json_object_get(obj, keys[i]);
 
-		rc = ds_buf_printf(&e->key, "%zu:%s", strlen(keys[i]), keys[i]);
-		if (rc)
+		if ((rc = push_key(e, keys[i])))
 			break;
-		json_array_append_new(e->path, json_string_nocheck(keys[i]));
 		if (json_is_object(v) && json_object_size(v))
 			rc = walk(e, v, row);
 		else
 			leaf(e, v, row);
-		json_array_remove(e->path, json_array_size(e->path) - 1);
+		e->depth = depth;
 		e->key.len = keylen;
 		e->key.ptr[keylen] = '\0';
 	}
-	free(keys);
+	if (heap)
+		free(keys);
 	return rc;
 }
 
@@ -113,7 +153,7 @@ static json_t *enc_doc(struct enc *e, size_t rows)
 
 int sync_cols_encode(const json_t *records, json_t **out)
 {
-	struct enc e = {json_object(), NULL, 0, 0, json_array(), DS_BUF_INIT};
+	struct enc e = {json_object(), NULL, 0, 0, NULL, 0, 0, DS_BUF_INIT};
 	size_t i, rows;
 	int rc = 0;
 
@@ -145,7 +185,7 @@ done:
 	}
 	free(e.cols);
 	json_decref(e.index);
-	json_decref(e.path);
+	free(e.path);
 	ds_buf_release(&e.key);
 	return rc;
 }
@@ -204,7 +244,8 @@ static int place(json_t *rec, const json_t *p, const json_t *value)
 	}
 	if (json_object_get(rec, json_string_value(json_array_get(p, last))))
 		return -1;
-	json_object_set_new(rec, json_string_value(json_array_get(p, last)), json_deep_copy(value));
+	/* By reference, not a copy: see the note above sync_cols_decode. */
+	json_object_set(rec, json_string_value(json_array_get(p, last)), (json_t *)value);
 	return 0;
 }
 
@@ -298,6 +339,10 @@ done:
 	return rc;
 }
 
+/* The records hold the document's values by reference (one more refcount each), not
+ * copies: a decoder parses a body, decodes it and frees the document, after which every
+ * value belongs to the records alone. A caller that keeps doc must not change a record's
+ * values in place while it does (jansson's refcounts say who else holds them). */
 int sync_cols_decode(const json_t *doc, json_t **records)
 {
 	const json_t *n = json_object_get(doc, "n"), *cols = json_object_get(doc, "cols");

@@ -26,7 +26,9 @@
  * non-empty objects recurse; everything else is a leaf); the document holds, for each
  * path, the rows that have it (as deltas) and their values:
  *   {"n": 3, "cols": [{"p": ["applicant","name"], "r": [0,1,1], "v": ["A","B","C"]}, ...]}
- * decode(encode(x)) gives records with the same canonical bytes as x. */
+ * decode(encode(x)) gives records with the same canonical bytes as x. The decoded records
+ * hold doc's values by reference: a caller that keeps doc must not change a record in place
+ * (copy it first). */
 int sync_cols_encode(const json_t *records, json_t **out);
 int sync_cols_decode(const json_t *doc, json_t **records);
 
