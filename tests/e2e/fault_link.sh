@@ -18,7 +18,7 @@ fl_token "$CDB" "$FL_AGENCY" "$WORK/token"
 fl_central_start "$CDB"
 fl_proxy_start
 fl_office "$D" xa1 "$FL_PROXY_URL" "$WORK/token" "$FL_AGENCY" \
-	"backoff_base_ms = 50" "backoff_cap_ms = 800" "pull_interval = 2"
+	"backoff_base_ms = 50" "backoff_cap_ms = 800" "pull_interval = 1"
 fl_import "$D" 1850 "$SEED"
 echo "backlog: $(fl_pending "$D") ops"
 
@@ -33,14 +33,16 @@ PIDS+=($!)
 
 # The storm: the link dies after a random number of bytes, up or down, 72 times over,
 # and goes on (up to 120 cycles) until the daemon has lost at least 10 rounds to it: how
-# many rounds a cycle catches depends on the machine's speed.
+# many rounds a cycle catches depends on the machine's speed. The byte counts are small
+# enough (under 4 KB) to kill a pull too: since the echo carries no states a pull page is
+# a few KB, and a drained daemon that only pulls would slip through bigger ones.
 CYCLES=0
 T0=$(now_ms)
 while [ $CYCLES -lt 36 ] ||
 	{ [ "$(grep -c "sync failed" "$LOG")" -lt 10 ] && [ $CYCLES -lt 120 ]; }; do
-	fl_ctl reset up $((RANDOM % 20000 + 200)) >/dev/null
+	fl_ctl reset up $((RANDOM % 4000 + 200)) >/dev/null
 	sleep "0.$((RANDOM % 3 + 2))"
-	fl_ctl reset down $((RANDOM % 20000 + 100)) >/dev/null
+	fl_ctl reset down $((RANDOM % 4000 + 100)) >/dev/null
 	sleep "0.$((RANDOM % 3 + 2))"
 	if [ $((CYCLES % 4)) = 3 ]; then
 		fl_ctl drop >/dev/null # every open connection reset at once
