@@ -7,9 +7,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define VN_OFFSET_MIN (7 * 60)
 
@@ -44,16 +47,61 @@ static int empty_dir(const char *path)
 	return empty;
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+/* fsyncs the folder holding path, so a rename in it survives a power cut. */
+static void sync_parent(const char *path)
+{
+	char *dir = ds_strdup(path), *slash = strrchr(dir, '/');
+	int fd;
+
+	if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* Creates the repository in a scratch folder beside path and renames it into place, so a
+ * crash (the office PC losing power) never leaves a half-made repository at path that no
+ * later open could use; a scratch folder left by such a crash is removed first. */
 static int create_repo(const char *path)
 {
+	char *tmp = ds_asprintf("%s.new", path);
 	git_repository *repo = NULL;
 	int rc;
 
-	if ((rc = git_repository_init(&repo, path, 1)))
-		return cf_git_error(rc, "history: create repository");
-	rc = git_repository_set_head(repo, "refs/heads/local");
+	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if ((rc = git_repository_init(&repo, tmp, 1))) {
+		rc = cf_git_error(rc, "history: create repository");
+		goto done;
+	}
+	if ((rc = git_repository_set_head(repo, "refs/heads/local"))) {
+		rc = cf_git_error(rc, "history: set HEAD");
+		goto done;
+	}
 	git_repository_free(repo);
-	return rc ? cf_git_error(rc, "history: set HEAD") : 0;
+	repo = NULL;
+	sync_parent(tmp);
+	if (rename(tmp, path) != 0) {
+		rc = ds_error_set(errno == ENOSPC ? DS_ENOSPC : errno == EACCES ? DS_EPERM : DS_ERROR,
+		                  "history: %s: %s", path, strerror(errno));
+		goto done;
+	}
+	sync_parent(path);
+done:
+	git_repository_free(repo);
+	free(tmp);
+	return rc;
 }
 
 int conflict_history_open(conflict_history **out, const char *path)
