@@ -97,7 +97,9 @@ int conflict_merge_dossier(const json_t *ancestor, const json_t *ours, const jso
  *   conflict_history_flush(h);                   (writes the pack, then moves the refs)
  *   conflict_history_free(h);                    (an unflushed batch is discarded)
  * Without begin, every commit is flushed on its own. Enables libgit2's fsync of the git
- * directory for the whole process. Not thread-safe: one history per thread. */
+ * directory for the whole process. Not thread-safe: one history per thread. One writer
+ * at a time per repository (the agent writes only under its writer lock): a branch's ref
+ * lock file found while moving it is taken for one left by a crash, and removed. */
 typedef struct conflict_history conflict_history;
 
 #define CONFLICT_HISTORY_MAX_PACKS 20

@@ -172,20 +172,34 @@ int conflict_history_begin(conflict_history *h)
 	return 0;
 }
 
+/* Moves branch name to oid. history.git has one writer at a time (the agent writes it
+ * under its writer lock only: conflict.h), so a ref's lock file found here was left by a
+ * writer that died between taking it and renaming it (the office PC lost power): it is
+ * removed and the move tried once more. Left alone, it would refuse every later move. */
+static int move_branch(conflict_history *h, const char *name, const git_oid *oid)
+{
+	char *ref_name = ds_asprintf("refs/heads/%s", name);
+	git_reference *ref = NULL;
+	int rc = git_reference_create(&ref, h->repo, ref_name, oid, 1, "dossync");
+
+	if (rc == GIT_ELOCKED) {
+		char *lock = ds_asprintf("%s/%s.lock", h->path, ref_name);
+		unlink(lock);
+		free(lock);
+		rc = git_reference_create(&ref, h->repo, ref_name, oid, 1, "dossync");
+	}
+	git_reference_free(ref);
+	free(ref_name);
+	return rc ? cf_git_error(rc, "history: move branch") : 0;
+}
+
 static int write_refs(conflict_history *h)
 {
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < h->npending && rc == 0; i++) {
-		git_reference *ref = NULL;
-		char *name = ds_asprintf("refs/heads/%s", h->pending[i].name);
-		rc = git_reference_create(&ref, h->repo, name, &h->pending[i].oid, 1, "dossync");
-		if (rc)
-			rc = cf_git_error(rc, "history: move branch");
-		git_reference_free(ref);
-		free(name);
-	}
+	for (i = 0; i < h->npending && rc == 0; i++)
+		rc = move_branch(h, h->pending[i].name, &h->pending[i].oid);
 	return rc;
 }
 
