@@ -23,6 +23,7 @@ fl_import "$D" 600 "$SEED"
 
 KILLS=0
 DONE=0
+SPAN_MS=500
 BAD=0
 I=0
 T0=$(now_ms)
@@ -35,13 +36,20 @@ while [ $KILLS -lt 50 ] && [ $I -lt 200 ]; do
 	fi
 	"$DS" -d "$D" sync >/dev/null 2>>"$WORK/sync.err" &
 	P=$!
-	sleep "0.$((RANDOM % 5))$((RANDOM % 5 + 5))" # 50 to 450 ms into the run
+	# The kill lands 20 ms to 90% of the last finished sync's length into the run (450 ms
+	# before one finished), so it falls inside a sync however fast this machine syncs.
+	S0=$(now_ms)
+	WAIT_MS=$((20 + RANDOM % (SPAN_MS * 9 / 10 - 19)))
+	sleep "$((WAIT_MS / 1000)).$(printf '%03d' $((WAIT_MS % 1000)))"
 	if kill -KILL "$P" 2>/dev/null; then
 		KILLS=$((KILLS + 1))
+		wait "$P" 2>/dev/null
 	else
+		wait "$P" 2>/dev/null
 		DONE=$((DONE + 1))
+		SPAN_MS=$(($(now_ms) - S0))
+		[ "$SPAN_MS" -ge 60 ] || SPAN_MS=60
 	fi
-	wait "$P" 2>/dev/null
 	[ $((I % 10)) = 0 ] || continue
 	if ! "$DS" -d "$D" verify >"$WORK/verify.out" 2>&1; then
 		BAD=$((BAD + 1))
