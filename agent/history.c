@@ -139,19 +139,24 @@ static int64_t max_seq(agent *a)
 	return n;
 }
 
+/* The local branch's trailers: the journal seq and central cursor a commit covers. */
+static json_t *local_trailers(int64_t seq, int64_t cursor)
+{
+	char js[32], cs[32];
+
+	snprintf(js, sizeof(js), "%lld", (long long)seq);
+	snprintf(cs, sizeof(cs), "%lld", (long long)cursor);
+	return json_pack("{s:s,s:s}", "Journal-Seq", js, "Central-Cursor", cs);
+}
+
 /* Commits changes as a chunk that is not the last: its trailers keep the old values, as
  * not every change is in yet. */
 static int commit_partial(agent *a, conflict_history *h, json_t *changes, json_t *same,
 			  const char *msg, int64_t j0, int64_t c0)
 {
-	char js[32], cs[32];
-	json_t *old;
-	int rc;
+	json_t *old = local_trailers(j0, c0);
+	int rc = commit_chunk(a, h, "local", changes, msg, old, NULL, same);
 
-	snprintf(js, sizeof(js), "%lld", (long long)j0);
-	snprintf(cs, sizeof(cs), "%lld", (long long)c0);
-	old = json_pack("{s:s,s:s}", "Journal-Seq", js, "Central-Cursor", cs);
-	rc = commit_chunk(a, h, "local", changes, msg, old, NULL, same);
 	json_decref(old);
 	json_object_clear(changes);
 	json_object_clear(same);
@@ -175,7 +180,7 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 	int64_t j0 = trailer_num(h, "local", "Journal-Seq");
 	int64_t c0 = trailer_num(h, "local", "Central-Cursor");
 	int64_t c1 = trailer_num(h, "central", "Central-Cursor"), j1 = max_seq(a);
-	char head[CONFLICT_OID_HEX], js[32], cs[32], *msg;
+	char head[CONFLICT_OID_HEX], *msg;
 	json_t *changes = json_object(), *same = json_object(), *tr = NULL;
 	int has_central = conflict_history_head(h, "central", head) == 0;
 	sqlite3_stmt *st = NULL;
@@ -206,9 +211,7 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 	rc = 0;
 	if (n == 0 && (c1 == c0 || !merge || !has_central))
 		goto done;
-	snprintf(js, sizeof(js), "%lld", (long long)j1);
-	snprintf(cs, sizeof(cs), "%lld", (long long)(merge ? c1 : c0));
-	tr = json_pack("{s:s,s:s}", "Journal-Seq", js, "Central-Cursor", cs);
+	tr = local_trailers(j1, merge ? c1 : c0);
 	rc = commit_chunk(a, h, "local", changes, msg, tr, merge && has_central ? "central" : NULL,
 			  same);
 done:

@@ -92,6 +92,10 @@ int cf_git_error(int rc, const char *what);
 /* pack.c: the object store with its in-memory backend, and one pack per batch. */
 int cf_repo_attach(conflict_history *h);
 void cf_repo_detach(conflict_history *h);
+/* build.c: the tree of commit c on top of base (the branch head's tree) and other (the
+ * other branch head's tree); either may be NULL. */
+int cf_build_tree(conflict_history *h, git_tree *base, git_tree *other,
+                  const conflict_commit *c, git_oid *out);
 /* Writes pb's pack and index into objects/pack (fsynced); *name: "pack-<hash>". */
 int cf_pack_write(conflict_history *h, git_packbuilder *pb, char **name);
 /* Rescans objects/pack after a pack was written there. */

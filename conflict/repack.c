@@ -117,18 +117,21 @@ static json_t *heads_now(conflict_history *h)
 	return heads;
 }
 
-static off_t pack_size(conflict_history *h, const json_t *entry)
+/* The size of pack name ("pack-<hash>"), 0 when it is gone. */
+static off_t name_size(conflict_history *h, const char *name)
 {
-	char *dir = cf_pack_dir(h), *path;
+	char *dir = cf_pack_dir(h), *path = ds_asprintf("%s/%s.pack", dir, name);
 	struct stat st;
-	off_t n = 0;
+	off_t n = stat(path, &st) == 0 ? st.st_size : 0;
 
-	path = ds_asprintf("%s/%s.pack", dir, json_string_value(json_object_get(entry, "pack")));
-	if (stat(path, &st) == 0)
-		n = st.st_size;
 	free(path);
 	free(dir);
 	return n;
+}
+
+static off_t pack_size(conflict_history *h, const json_t *entry)
+{
+	return name_size(h, json_string_value(json_object_get(entry, "pack")));
 }
 
 static void remove_pack(conflict_history *h, const char *name)
@@ -477,16 +480,11 @@ static size_t open_packs(conflict_history *h, const json_t *entries)
 
 static off_t disk_bytes(conflict_history *h, const json_t *names)
 {
-	json_t *v, *e;
+	json_t *v;
 	size_t i;
 	off_t n = 0;
 
-	json_array_foreach(names, i, v)
-	{
-		e = json_pack("{sO}", "pack", v);
-		n += pack_size(h, e);
-		json_decref(e);
-	}
+	json_array_foreach(names, i, v) n += name_size(h, json_string_value(v));
 	return n;
 }
 
