@@ -82,6 +82,26 @@ static int check_ids(const json_t *op)
 	return 0;
 }
 
+/* The nine members, and the chain's "hash" and "prev_hash" (which the hash ignores); any
+ * other member would be dropped from the hash unseen, so it is refused. */
+static int check_members(const json_t *op)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach((json_t *)op, key, v)
+	{
+		for (i = 0; i < DS_ARRAY_LEN(entry_fields); i++)
+			if (strcmp(key, entry_fields[i]) == 0)
+				break;
+		if (i == DS_ARRAY_LEN(entry_fields) && strcmp(key, "hash") != 0 &&
+		    strcmp(key, "prev_hash") != 0)
+			return op_bad(key, "is not a member of an op (unknown member)");
+	}
+	return 0;
+}
+
 int schema_op_check(const json_t *op)
 {
 	json_t *base = json_object_get(op, "base");
@@ -90,7 +110,7 @@ int schema_op_check(const json_t *op)
 
 	if (!json_is_object(op))
 		return ds_error_set(DS_EINVALID, "an op must be a JSON object");
-	if ((rc = check_ids(op)))
+	if ((rc = check_members(op)) || (rc = check_ids(op)))
 		return rc;
 	if (schema_code_parse(json_string_value(json_object_get(op, "code")), NULL, NULL, NULL,
 			      NULL, NULL))
@@ -291,6 +311,8 @@ int schema_op_apply(json_t **state, const json_t *op)
 		rc = apply_merge(*state, op, &next);
 		break;
 	}
+	if (rc == 0)
+		rc = schema_change_check(*state, next); /* the rule book, for every kind */
 	if (rc) {
 		json_decref(next);
 		return rc;
