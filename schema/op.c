@@ -82,23 +82,33 @@ static int check_ids(const json_t *op)
 	return 0;
 }
 
-/* The nine members, and the chain's "hash" and "prev_hash" (which the hash ignores); any
- * other member would be dropped from the hash unseen, so it is refused. */
+/* 1 when key is one of the nine members, or the chain's "hash" or "prev_hash" (which the
+ * hash ignores). */
+static int member_known(const char *key)
+{
+	for (size_t i = 0; i < DS_ARRAY_LEN(entry_fields); i++)
+		if (strcmp(key, entry_fields[i]) == 0)
+			return 1;
+	return strcmp(key, "hash") == 0 || strcmp(key, "prev_hash") == 0;
+}
+
+/* Any other member would be left out of the hash unseen, so it is refused (the smallest
+ * such key is named, so the message does not depend on key order). */
 static int check_members(const json_t *op)
 {
-	const char *key;
+	const char *key, *unknown = NULL;
 	json_t *v;
-	size_t i;
 
 	json_object_foreach((json_t *)op, key, v)
 	{
-		for (i = 0; i < DS_ARRAY_LEN(entry_fields); i++)
-			if (strcmp(key, entry_fields[i]) == 0)
-				break;
-		if (i == DS_ARRAY_LEN(entry_fields) && strcmp(key, "hash") != 0 &&
-		    strcmp(key, "prev_hash") != 0)
-			return op_bad(key, "is not a member of an op (unknown member)");
+		if (!member_known(key) && (!unknown || strcmp(key, unknown) < 0))
+			unknown = key;
 	}
+	if (unknown)
+		return ds_error_set(DS_EINVALID,
+				    "op: unknown member '%s' (an op holds seq, op_id, code, kind, "
+				    "payload, base, parent, actor and occurred_at)",
+				    unknown);
 	return 0;
 }
 

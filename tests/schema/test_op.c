@@ -148,7 +148,7 @@ static void check_good_and_bad(void **state)
 		{"{\"occurred_at\": null}", "occurred_at"},
 		{"{\"actor\": null}", "actor"}, /* a merge patch null: no actor at all */
 		{"{\"actor\": 5}", "actor"},
-		{"{\"note\": \"x\"}", "op note: is not a member of an op"},
+		{"{\"note\": \"x\"}", "op: unknown member 'note'"},
 	};
 	json_t *good = fixture_json(op1_text);
 
