@@ -25,6 +25,10 @@ example() {
 example "Minimal example" "$WORK/minimal.json"
 example "Full example" "$WORK/full.json"
 
+expect 0 "create --help" -- "$DS" create --help
+expect_out "docs/FORMAT.md"
+expect_out "due_at"
+
 expect 0 "init" -- ds init --office 000.00.12.H22 --central http://127.0.0.1:1 --node xa1
 
 # --- the minimal example: create fills agency, code, status and channel
