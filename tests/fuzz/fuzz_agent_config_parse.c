@@ -18,7 +18,9 @@ static void check_policies(const agent_config *c)
 
 	fuzz_ok(conflict_policy_new(&p), "policy: cannot make one");
 	json_object_foreach(c->policies, path, rule)
-	    conflict_policy_set(p, path, json_string_value(rule));
+	{
+		conflict_policy_set(p, path, json_string_value(rule));
+	}
 	conflict_policy_free(p);
 }
 

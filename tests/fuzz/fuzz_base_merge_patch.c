@@ -12,7 +12,11 @@ static int null_member(const json_t *v)
 	const char *key;
 	json_t *m;
 
-	json_object_foreach((json_t *)v, key, m) if (json_is_null(m) || null_member(m)) return 1;
+	json_object_foreach((json_t *)v, key, m)
+	{
+		if (json_is_null(m) || null_member(m))
+			return 1;
+	}
 	return 0;
 }
 

@@ -14,8 +14,11 @@ static conflict_policy *policy_from(const json_t *rules)
 	json_t *rule;
 
 	fuzz_ok(conflict_policy_new(&p), "policy: cannot make one");
-	json_object_foreach((json_t *)rules, path, rule) if (json_is_string(rule))
-	    conflict_policy_set(p, path, json_string_value(rule));
+	json_object_foreach((json_t *)rules, path, rule)
+	{
+		if (json_is_string(rule))
+			conflict_policy_set(p, path, json_string_value(rule));
+	}
 	return p;
 }
 
