@@ -127,7 +127,7 @@ static void ops_and_states(json_t **ops, json_t **states)
 	json_array_append_new(*states, state);
 }
 
-/* The hash chain of ops from genesis: sets "hash" text into final. */
+/* Chains the hashes of ops from genesis; final gets the last one. */
 static void chain(const json_t *ops, char final[DS_SHA256_HEX])
 {
 	char prev[DS_SHA256_HEX];
