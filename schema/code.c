@@ -1,4 +1,4 @@
-/* code.c: dossier codes "{agency}-{yyMMdd}-{NNNN}" (DOMAIN.md "Dossier code"): agency ID
+/* code.c: dossier codes "{agency}-{yyMMdd}-{NNNN}" (docs/DOMAIN.md "Dossier codes"): agency ID
  * checks, parsing and formatting, and allocation from the code_alloc table. A code is
  * printed on the citizen's receipt slip, so a sequence once issued or claimed is never
  * issued again: the last one per agency and day lives in the database.

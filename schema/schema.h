@@ -19,7 +19,7 @@
 int schema_status_valid(int s);
 /* 1 for 3 (refused), 8 (stopped) and 10 (handed over): nothing leaves them. */
 int schema_status_terminal(int s);
-/* 1 when from -> to is a legal move (DOMAIN.md). prior is the status held before the
+/* 1 when from -> to is a legal move (docs/DOMAIN.md). prior is the status held before the
  * dossier moved to 7; it matters only when from == 7 (7 -> prior is the refusal of a
  * withdrawal request). from == SCHEMA_STATUS_NEW asks about a new dossier. */
 int schema_status_legal(int from, int to, int prior);

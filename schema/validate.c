@@ -1,4 +1,4 @@
-/* validate.c: what a dossier may hold (DESIGN.md "Dossier JSON", DOMAIN.md): a table of
+/* validate.c: what a dossier may hold (the rules docs/FORMAT.md spells out): a table of
  * fields per object (kind, required, content check), walked recursively, then the checks
  * that tie fields together. Every string is normalised to NFC first (ds_json_nfc_strict,
  * base/text.c), so two nodes given the same text typed two ways store the same bytes.
