@@ -169,6 +169,7 @@ static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
 	central_store *s = NULL;
 	ds_buf body = DS_BUF_INIT;
 	int64_t expected = 0;
+	sync_head head = {1, 0, ""};
 	int rc;
 
 	if (r->too_big)
@@ -178,13 +179,14 @@ static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
 	if (rc == 0)
 		rc = pool_get(sv, &s);
 	if (rc == 0)
-		rc = central_push(s, &r->auth, doc, &receipts, &expected);
+		rc =
+		    central_push_head(s, &r->auth, doc, &receipts, &expected, &head.seq, head.hash);
 	pool_put(sv, s);
 	json_decref(doc);
 	if (rc == DS_ECONFLICT)
 		return reply_error(c, MHD_HTTP_CONFLICT, ds_error_msg(), expected);
 	if (rc == 0)
-		rc = sync_receipts_encode(receipts, &body);
+		rc = sync_receipts_encode_head(receipts, &head, &body);
 	json_decref(receipts);
 	if (rc) {
 		ds_buf_release(&body);
@@ -227,6 +229,7 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 	ds_buf body = DS_BUF_INIT;
 	int64_t since, limit, next = 0;
 	char own[DS_SHA256_HEX];
+	sync_head head = {0, 0, ""};
 	const char *node;
 	int more = 0, rc;
 
@@ -239,9 +242,12 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 	if (rc == 0)
 		rc = central_pull_node(s, &r->auth, since, (int)limit, node, &changes, &next, &more,
 		                       own);
+	/* Read after the page: the head is never behind what the page shows. */
+	if (rc == 0 && node)
+		head.known = central_node_head(s, &r->auth, node, &head.seq, head.hash) == 0;
 	pool_put(sv, s);
 	if (rc == 0)
-		rc = sync_changes_encode_own(changes, next, more, own, &body);
+		rc = sync_changes_encode_head(changes, next, more, own, &head, &body);
 	json_decref(changes);
 	if (rc) {
 		ds_buf_release(&body);

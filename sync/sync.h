@@ -163,6 +163,33 @@ int sync_changes_decode_own(const void *body, size_t n, json_t **changes, int64_
 int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *node,
                           json_t **changes, int64_t *next, int *more,
                           char own_sha256[DS_SHA256_HEX]);
+/* ---------------------------------------------------------------- central's head of a node
+ * Push answers (200), and pull pages asked with node=N, carry the last seq and its hash
+ * that central holds for the node: "node_seq" and "node_hash" (docs/PROTOCOL.md). A node
+ * whose own journal ends before node_seq lost entries central has (a restored backup). */
+typedef struct sync_head {
+	int known;                /* 0: the answer carried none (an older central) */
+	int64_t seq;              /* the last seq central holds for the node (0: none) */
+	char hash[DS_SHA256_HEX]; /* the hash of that entry (the genesis hash for 0) */
+} sync_head;
+
+/* head NULL or not known: exactly sync_receipts_encode / sync_changes_encode_own. */
+int sync_receipts_encode_head(const json_t *receipts, const sync_head *head, ds_buf *body);
+int sync_changes_encode_head(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const sync_head *head, ds_buf *body);
+/* head (may be NULL) gets the document's node_seq and node_hash; known 0 when it has
+ * none. DS_EINVALID when they are malformed or only one of them is there. */
+int sync_receipts_decode_head(const void *body, size_t n, json_t **receipts, sync_head *head);
+int sync_changes_decode_head(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
+                             char *own_sha256, sync_head *head);
+/* sync_client_push and sync_client_pull_node, with central's head of the node (head may be
+ * NULL; known 0 when the answer had none, or for a pull without node). */
+int sync_client_push_head(sync_client *c, const ds_buf *body, json_t **receipts,
+                          int64_t *expected_seq, sync_head *head);
+int sync_client_pull_head(sync_client *c, int64_t since, int limit, const char *node,
+                          json_t **changes, int64_t *next, int *more,
+                          char own_sha256[DS_SHA256_HEX], sync_head *head);
+
 /* 1 when s is a node name: 1 to 64 of A-Z a-z 0-9 . _ - */
 int sync_node_ok(const char *s);
 
