@@ -152,11 +152,13 @@ static char *screen(const central_auth *a, const char *node, const json_t *op,
 
 	*conflict = 0;
 	*hide = 1;
-	if ((why = agency_refusal(a, op, c)) || (why = reserved_refusal(node, op)))
+	if ((why = agency_refusal(a, op, c)))
 		return why;
 	*hide = 0;
+	if (strcmp(kind, "create") == 0 && c->found)
+		return ds_asprintf("dossier %s already exists", code);
 	if (strcmp(kind, "create") == 0)
-		return c->found ? ds_asprintf("dossier %s already exists", code) : NULL;
+		return reserved_refusal(node, op);
 	if (!c->found)
 		return ds_asprintf("dossier %s does not exist", code);
 	base = json_integer_value(json_object_get(op, "base"));

@@ -50,6 +50,18 @@ int central_token_list(central_store *s, json_t **out);
 /* Checks a presented token: DS_EPERM when unknown, revoked or malformed. */
 int central_token_verify(central_store *s, const char *token, central_auth *out);
 
+/* central_token_add, binding each of nodes[0..n) to the new token in the same
+ * transaction (docs/CENTRAL.md "Nodes"). DS_EINVALID for a bad name, "central", or a
+ * node already bound (central_node_move moves it); then no token is made. */
+int central_token_add_nodes(central_store *s, const char *agency, const char *role,
+                            const char *const *nodes, size_t n, char token[CENTRAL_TOKEN_LEN]);
+/* Binds a node central does not know yet to a's token (as token add --node does). */
+int central_node_bind(central_store *s, const central_auth *a, const char *node);
+/* Binds node to the token token_id, which must act for the node's agency (a province
+ * token for a province token's node). DS_ENOTFOUND for an unknown node or token,
+ * DS_EINVALID for a revoked token, another agency's token, or central's own node. */
+int central_node_move(central_store *s, const char *node, const char *token_id);
+
 /* ---------------------------------------------------------------- push and pull
  * push: a decoded push document (sync_push_decode). Checks the node binding and the
  * journal chain, then gives every op a receipt in one write transaction, durable before

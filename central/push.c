@@ -107,7 +107,8 @@ static void batch_release(batch *b)
 	b->prep = NULL;
 }
 
-/* First use of a node binds it to the token; afterwards only that token may push. */
+/* Only the node's token may push as it. A node central does not know yet is bound to this
+ * token here, and push_locked undoes it all unless an op of the batch applies. */
 static int bind_node(central_store *s, const central_auth *a, const batch *b, central_head *h)
 {
 	int rc;
@@ -121,6 +122,25 @@ static int bind_node(central_store *s, const central_auth *a, const batch *b, ce
 	if (strcmp(h->token_id, a->token_id) != 0)
 		return ds_error_set(DS_EPERM, "node %s is bound to another token", b->node);
 	return 0;
+}
+
+/* A new node is bound only by a batch in which an op applies: one whose ops are all
+ * refused leaves nothing behind (no binding, no chain), so a token cannot squat a name. */
+static int bind_earned(const batch *b, const central_head *h, const json_t *receipts)
+{
+	size_t i;
+	json_t *r;
+
+	if (h->found)
+		return 0;
+	json_array_foreach(receipts, i,
+	                   r) if (strcmp(json_string_value(json_object_get(r, "result")),
+	                                 "applied") == 0) return 0;
+	return ds_error_set(DS_EPERM,
+	                    "node %s is not bound to any token and no op of the batch applied: "
+	                    "a node is bound by its first applied op, or at token issue "
+	                    "(dossync-central token add --node)",
+	                    b->node);
 }
 
 static int check_chain(central_store *s, const batch *b, const central_head *h,
@@ -206,6 +226,8 @@ static int push_locked(central_store *s, central_job *j)
 		rc = check_chain(s, b, &h, &j->expected_seq);
 	if (rc == 0)
 		rc = receive_all(s, a, b, &h, out);
+	if (rc == 0)
+		rc = bind_earned(b, &h, out);
 	json_decref(s->cache);
 	s->cache = NULL;
 	if (rc == 0) {

@@ -5,7 +5,7 @@
 # edges: the Bearer scheme in any case, since= digits only.
 . "$(dirname "$0")/lib.sh"
 seed
-T2=$(token_add "$AG2")
+T2=$("$CENTRAL" token add --office "$AG2" --node xa2) || die "token add"
 ABSENT=$AG1-240414-0002
 # office AG2: a patch on C1 (exists) and on ABSENT; a create on C1 and on ABSENT
 mkpush xa2 1 - "$WORK/b.z" "$(op patch "$C1" '{"summary":"x"}' 1)" \
