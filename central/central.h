@@ -17,6 +17,12 @@
 #define CENTRAL_TOKEN_ID_LEN 8 /* hex digits of a token's id */
 #define CENTRAL_TOKEN_LEN 64   /* "dst1." + id + "." + 32 hex + NUL fits */
 #define CENTRAL_PULL_DEFAULT 1000
+/* Connections (docs/CENTRAL.md "Connections"): a connection has HEADER_TIMEOUT_S of
+ * silence to send a request with a valid token, then the long timeout. */
+#define CENTRAL_MAX_CONNECTIONS 4096
+#define CENTRAL_MAX_PER_IP 64
+#define CENTRAL_HEADER_TIMEOUT_S 10
+#define CENTRAL_IDLE_TIMEOUT_S 120
 
 /* ---------------------------------------------------------------- the store
  * One SQLite connection to central.db with its cache of prepared statements. A store is
@@ -110,10 +116,12 @@ int central_edit_transition(central_store *s, const char *actor, const char *cod
 /* ---------------------------------------------------------------- the server */
 typedef struct central_serve_opts {
 	const char *db_path;
-	const char *host;      /* "127.0.0.1" */
-	int port;              /* 0: any free port */
-	int threads;           /* worker threads (and database connections) */
-	const char *port_file; /* when set, the bound port is written there */
+	const char *host;         /* "127.0.0.1" */
+	int port;                 /* 0: any free port */
+	int threads;              /* worker threads (and database connections) */
+	const char *port_file;    /* when set, the bound port is written there */
+	unsigned max_connections; /* open connections at most; 0: CENTRAL_MAX_CONNECTIONS */
+	unsigned max_per_ip;      /* from one address at most; 0: CENTRAL_MAX_PER_IP */
 } central_serve_opts;
 
 /* Serves until SIGTERM or SIGINT, then finishes the requests in flight, closes the

@@ -8,6 +8,7 @@
 #include "central/central.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 
 /* Every statement central runs; the SQL text is in store.c, prepared on first use. */
 enum central_stmt_id {
@@ -126,6 +127,10 @@ int central_op_receive(central_store *s, const central_auth *a, const char *node
  * op is not held. */
 int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t **receipt,
                        char hash[DS_SHA256_HEX]);
+
+/* libmicrohttpd's logger (MHD_OPTION_EXTERNAL_LOGGER): its messages, at most 20 a
+ * minute, the rest counted (serve_log.c). */
+void central_http_log(void *cls, const char *fmt, va_list ap);
 
 /* ---------------------------------------------------------------- the command line
  * dossync-central's commands (main.c, cli_token.c, cli_edit.c; in the executable, not

@@ -19,6 +19,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,11 @@ static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const ch
 	if (r->route != R_HEALTH && (rc = authenticate(sv, c, r)))
 		return reply_error(c, rc == DS_EPERM ? MHD_HTTP_UNAUTHORIZED : http_status(rc),
 		                   ds_error_msg(), 0);
+	/* A caller with a valid token may be slow or keep the connection for its next
+	 * request; one without keeps the short timeout it started with. */
+	if (r->route != R_HEALTH)
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+		                          (unsigned)CENTRAL_IDLE_TIMEOUT_S);
 	r->answered = 0;
 	if (r->route != R_PUSH)
 		return MHD_YES; /* answered on the next call: a reply queued now closes */
@@ -408,17 +414,40 @@ static int resolve(const char *host, int port, struct sockaddr_storage *ss, int 
 	return 0;
 }
 
+/* Lets the process hold max_connections sockets (and its database files) when the hard
+ * limit allows. */
+static void raise_nofile(unsigned max_connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_connections + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		ds_log(DS_LOG_WARN, "open files limited to %llu: fewer than %u connections",
+		       (unsigned long long)rl.rlim_cur, max_connections);
+}
+
+/* A connection gets CENTRAL_HEADER_TIMEOUT_S of silence until it presents a valid token
+ * (first_call then gives it CENTRAL_IDLE_TIMEOUT_S), at most max_per_ip come from one
+ * address, max_connections in all. */
 static struct MHD_Daemon *start(server *sv, const central_serve_opts *o,
                                 struct sockaddr_storage *ss, int ipv6)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
 	                 MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+	unsigned max = o->max_connections ? o->max_connections : CENTRAL_MAX_CONNECTIONS;
+	unsigned per_ip = o->max_per_ip ? o->max_per_ip : CENTRAL_MAX_PER_IP;
 
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, sv, MHD_OPTION_SOCK_ADDR,
-	                        (struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
-	                        (unsigned)o->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-	                        1024u, MHD_OPTION_END);
+	raise_nofile(max);
+	return MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, sv, MHD_OPTION_EXTERNAL_LOGGER, central_http_log,
+	    NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)o->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CENTRAL_HEADER_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_LIMIT, max, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
 }
 
 static int announce(struct MHD_Daemon *d, const central_serve_opts *o)
