@@ -64,8 +64,9 @@ int central_token_add_nodes(central_store *s, const char *agency, const char *ro
 /* Binds a node central does not know yet to a's token (as token add --node does). */
 int central_node_bind(central_store *s, const central_auth *a, const char *node);
 /* Binds node to the token token_id, which must act for the node's agency (a province
- * token for a province token's node). DS_ENOTFOUND for an unknown node or token,
- * DS_EINVALID for a revoked token, another agency's token, or central's own node. */
+ * token for a province token's node); a node central does not know yet is bound as
+ * central_node_bind would. DS_ENOTFOUND for an unknown token, DS_EINVALID for a revoked
+ * token, another agency's token, a bad node name or central's own node. */
 int central_node_move(central_store *s, const char *node, const char *token_id);
 
 /* ---------------------------------------------------------------- push and pull

@@ -92,13 +92,11 @@ static int move_check(central_store *s, const char *node, const char *token_id,
 	char agency[SCHEMA_CODE_MAX];
 	int province = 0, rc;
 
-	if (!h->found)
-		return ds_error_set(DS_ENOTFOUND, "no node %s", node);
 	if (strcmp(node, CENTRAL_NODE) == 0)
 		return ds_error_set(DS_EINVALID, "node %s is central's own", CENTRAL_NODE);
 	if ((rc = token_get(s, token_id, agency, &province)))
 		return rc;
-	if (strcmp(province ? "" : agency, h->agency) != 0)
+	if (h->found && strcmp(province ? "" : agency, h->agency) != 0)
 		return ds_error_set(DS_EINVALID, "node %s acts for %s; token %s is %s%s", node,
 		                    h->agency[0] ? h->agency : "the province", token_id,
 		                    province ? "a province token" : "of agency ",
@@ -108,21 +106,27 @@ static int move_check(central_store *s, const char *node, const char *token_id,
 
 int central_node_move(central_store *s, const char *node, const char *token_id)
 {
-	sqlite3_stmt *st;
+	char agency[SCHEMA_CODE_MAX];
+	sqlite3_stmt *st = NULL;
 	central_head h;
-	int rc;
+	int province = 0, rc;
 
 	if ((rc = central_write_begin(s)))
 		return rc;
-	if ((rc = central_head_get(s, node, &h)) == 0 &&
-	    (rc = move_check(s, node, token_id, &h)) == 0) {
-		if ((st = central_stmt(s, ST_NODE_MOVE))) {
-			central_bind_text(st, 1, node);
-			central_bind_text(st, 2, token_id);
-			rc = central_step_done(s, st, "moving the node");
-		} else {
-			rc = ds_error_code();
-		}
+	if ((rc = central_head_get(s, node, &h)) || (rc = move_check(s, node, token_id, &h)))
+		goto done;
+	if (!h.found) { /* not known yet: bound as token add --node would */
+		token_get(s, token_id, agency, &province);
+		rc = bind_new(s, node, token_id, province ? NULL : agency);
+		goto done;
 	}
+	if (!(st = central_stmt(s, ST_NODE_MOVE))) {
+		rc = ds_error_code();
+		goto done;
+	}
+	central_bind_text(st, 1, node);
+	central_bind_text(st, 2, token_id);
+	rc = central_step_done(s, st, "moving the node");
+done:
 	return central_write_end(s, rc);
 }

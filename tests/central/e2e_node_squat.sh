@@ -1,7 +1,7 @@
 # A node name cannot be squatted: a batch in which no op applies binds nothing and leaves
 # nothing (the rightful office pushes as that node afterwards from seq 1); a node bound at
 # token issue (token add --node) is refused to every other token; `node move` hands a node
-# to another token of its agency and to no other.
+# to another token of its agency and to no other, or binds a node not known yet.
 . "$(dirname "$0")/lib.sh"
 start_central
 T1=$(token_add "$AG1")
@@ -53,7 +53,15 @@ T2ID=$(echo "$T2" | cut -d. -f2)
 "$CENTRAL" node move xa1 --token "$T2ID" >/dev/null 2>"$WORK/err"
 same "move to another agency's token: exit" "$?" 65
 contains "move refused" "$(cat "$WORK/err")" "acts for $AG1"
-"$CENTRAL" node move nosuch --token "$T3ID" >/dev/null 2>&1
-same "move an unknown node: exit" "$?" 65
+"$CENTRAL" node move xa1 --token 00000000 >/dev/null 2>&1
+same "move to an unknown token: exit" "$?" 65
+# a node central does not know yet: bound by the move (an office whose first batch had
+# no applied op)
+"$CENTRAL" node move fresh --token "$T3ID" >/dev/null || fail "node move fresh"
+mkpush fresh 1 - "$WORK/f.z" "$(op patch "$AG1-240414-0555" '{"summary":"x"}' 1)"
+push "$T2" "$WORK/f.z"
+expect_status 403
+push "$T3" "$WORK/f.z"
+expect_status 200
 health_ok
 finish
