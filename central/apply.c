@@ -143,8 +143,8 @@ static char *reserved_refusal(const char *node, const json_t *op)
 /* Why an op is refused before it is tried, or NULL when it may be tried. Sets *conflict
  * when the op does not rest on the current version, *hide when the refusal must not
  * show the dossier's version. reason is malloc'd. */
-static char *screen(const central_auth *a, const char *node, const json_t *op,
-                    const current *c, int *conflict, int *hide)
+static char *screen(const central_auth *a, const char *node, const json_t *op, const current *c,
+                    int *conflict, int *hide)
 {
 	const char *code = str_member(op, "code"), *kind = str_member(op, "kind"), *parent;
 	char *why;
@@ -413,8 +413,14 @@ int central_op_prepare(const json_t *op, const char *prev_hash, central_prep *p)
 		return ds_error_set(DS_EINVALID, "prev_hash: must be 64 lower-case hex digits");
 	if (strcmp(str_member(op, "kind"), "create") == 0 && (rc = prepare_create(op, p)))
 		return rc;
-	if (p->state && json_equal(p->state, json_object_get(op, "payload")))
+	/* The usual create: its dossier is its payload unchanged. Then the dossier shares the
+	 * payload's tree (nothing changes either: states are copied before an op applies)
+	 * instead of holding a second copy of every created dossier of the batch. */
+	if (p->state && json_equal(p->state, json_object_get(op, "payload"))) {
+		json_decref(p->state);
+		p->state = json_incref(json_object_get(op, "payload"));
 		body = p->body;
+	}
 	if ((rc = entry_bytes(op, body, &p->entry, &n)))
 		return rc;
 	memcpy(head, prev_hash, 64); /* the hash of an entry (docs/PROTOCOL.md) */

@@ -10,7 +10,7 @@
 #define W_ARRAY 160  /* '[': the array and its first 8 slots */
 #define W_STRING 96  /* '"': a string (its bytes count one each on top) */
 #define W_SCALAR 48  /* a number, true, false or null */
-#define W_MEMBER 96  /* ':': an object member (the pair, its key, bucket growth) */
+#define W_MEMBER 16  /* ":": a member; its key, counted as a string, pays for the pair */
 #define W_SLOT 16    /* ',': one more array slot or member */
 
 /* The weight of a byte outside strings; *scalar tells whether the previous byte was part

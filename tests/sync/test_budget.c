@@ -66,6 +66,25 @@ static void weight_is_an_upper_bound(void **state)
 		assert_true(weight >= after.uordblks - before.uordblks);
 		json_decref(v);
 	}
+	/* One object of 100,000 members (its hash table grows by doubling). */
+	{
+		struct mallinfo2 before, after;
+		json_t *v = NULL;
+		size_t k;
+
+		ds_buf_reset(&b);
+		for (k = 0; k < 100000; k++)
+			ds_buf_printf(&b, "%s\"k%zu\":%zu", k ? "," : "{", k, k);
+		ds_buf_puts(&b, "}");
+		assert_int_equal(sync_json_weigh(b.ptr, b.len, SIZE_MAX, &weight), 0);
+		before = mallinfo2();
+		assert_int_equal(ds_json_parse(b.ptr, b.len, &v), 0);
+		after = mallinfo2();
+		printf("%-24.24s weight %9zu, jansson took %9zu\n", "{100,000 members}", weight,
+		       after.uordblks - before.uordblks);
+		assert_true(weight >= after.uordblks - before.uordblks);
+		json_decref(v);
+	}
 	/* Structure inside strings is text, not containers. */
 	assert_int_equal(sync_json_weigh("\"{{{[[[\\\"{{\"", 12, SIZE_MAX, &weight), 0);
 	assert_int_equal(weight, 96 + 11);
