@@ -219,7 +219,8 @@ const cli_command cli_change_commands[] = {
 	 "always verified, against PEM when given, else the system's CA store.\n"},
 	{"create", cmd_create,
 	 "create [FILE|-]\n"
-	 "Records a new dossier from its JSON (see DESIGN.md) and prints its code. The code\n"
+	 "Records a new dossier from its JSON (docs/FORMAT.md) and prints its code. Required:\n"
+	 "procedure {code, name}, applicant {name}, received_at and due_at. The code\n"
 	 "is allocated when absent: AGENCY-yyMMdd-NNNN with the date of receipt in +07:00.\n"
 	 "status defaults to 2 (accepted at the counter), channel to 1 (in person).\n"},
 	{"update", cmd_update,

@@ -1,5 +1,5 @@
 /* main.c: `dossync`, the office agent's command line. Global options, the command table
- * and the error contract: one clear line on stderr and a sysexits code (DESIGN.md). */
+ * and the error contract: one clear line on stderr and a sysexits code (docs/DESIGN.md). */
 #include "agent/cli.h"
 
 #include <getopt.h>

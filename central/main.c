@@ -1,6 +1,6 @@
 /* main.c: dossync-central, the reference central server's command line: global options,
  * dispatch to the commands, and the init and serve commands. Exit codes follow
- * DESIGN.md: 0 done, 64 usage, 65 invalid data, 75 try later, 77 refused, 1 other. */
+ * docs/DESIGN.md: 0 done, 64 usage, 65 invalid data, 75 try later, 77 refused, 1 other. */
 #include "central/central_int.h"
 
 #include <getopt.h>

@@ -33,7 +33,7 @@ int conflict_diff_fields(const json_t *from, const json_t *to, json_t **paths);
 
 /* ---------------------------------------------------------------- policies
  * What settles a field both sides changed differently. Rules:
- *   owner   (the default) the side that owns the field wins (DOMAIN.md "Who owns what"):
+ *   owner   (the default) the side that owns the field wins (docs/DOMAIN.md "Who owns what"):
  *           the office (ours) owns code, agency, applicant.*, procedure.*, channel,
  *           received_at, submitted_at, components, fees, summary, field, returned_at;
  *           central (theirs) owns result, due_at, original_due_at, finished_at,

@@ -1,4 +1,4 @@
-/* policy.c: which rule settles a field both sides changed: the owner table of DOMAIN.md
+/* policy.c: which rule settles a field both sides changed: the owner table of docs/DOMAIN.md
  * ("Who owns what") as the default, overridden per field path by config lines such as
  * `policy.applicant.phone = theirs`. The longest matching path wins. */
 #include "conflict/conflict_int.h"

@@ -1,5 +1,5 @@
-/* code.c: dossier codes "{agency}-{yyMMdd}-{NNNN}" (DOMAIN.md "Dossier code"): agency ID
- * checks, parsing and formatting, and allocation from the code_taken table. A code is
+/* code.c: dossier codes "{agency}-{yyMMdd}-{NNNN}" (docs/DOMAIN.md "Dossier codes"): agency
+ * ID checks, parsing and formatting, and allocation from the code_taken table. A code is
  * printed on the citizen's receipt slip, so a number once issued or claimed is never
  * issued again: each one is a row. A block [lo, hi] issues only its own free numbers.
  */

@@ -1,7 +1,8 @@
 /* status.c: the ten national dossier status codes (TrangThaiHoSo), their Vietnamese
- * names, and the legal moves between them (DOMAIN.md "Legal moves"). Every edge below is
+ * names, and the legal moves between them (docs/DOMAIN.md "Legal moves"). Every edge below is
  * performed by schema_op_apply(): a create for the edges out of "new", a transition op
- * for all the others; schema_status_legal() is the one place that decides them.
+ * for all the others (a merge or resolve op may make the same moves, checked by the rule
+ * book in rules.c); schema_status_legal() is the one place that decides them.
  *
  *   c: schema_op_apply() of a create op      t: schema_op_apply() of a transition op
  *
@@ -38,8 +39,8 @@
  *   7 -> prior: a refused withdrawal goes back to the status held before 7, which
  *   schema_op_apply(transition) records in "prior_status" on the way into 7.
  *
- * 1 -> 7 is legal, so the prior of a 7 may be 1 as well as 2, 4, 5 or 6 (the brief's
- * list {2,4,5,6} left out 1, which would strand a withdrawn online submission).
+ * 1 -> 7 is legal, so the prior of a 7 may be 1 as well as 2, 4, 5 or 6 (leaving 1 out
+ * would strand a withdrawn online submission).
  */
 #include "schema/schema.h"
 

@@ -28,10 +28,13 @@
 #define SYNC_MAX_PUSH_TREE (32u << 20)
 #define SYNC_MAX_RECEIPTS_INFLATED (8u << 20) /* conflict receipts carry states */
 #define SYNC_MAX_RECEIPTS_TREE (32u << 20)
-/* A pull page: central ends a page once its states pass about 1 MiB (central/feed.c), and
- * one dossier is at most 256 KiB canonical; 5,000 change headers add under 1 MiB. */
+/* A pull page: central ends a page before its states pass SYNC_PAGE_STATE_BYTES (its first
+ * change always goes; one dossier is at most 256 KiB canonical, SCHEMA_DOSSIER_MAX_BYTES),
+ * and 5,000 change headers add under 1 MiB. A page of dossiers full of short progress rows
+ * (about 15 bytes of tree per byte of state) and 5,000 headers weighs about 18 MiB. */
+#define SYNC_PAGE_STATE_BYTES ((size_t)1 << 20)
 #define SYNC_MAX_PULL_INFLATED (4u << 20)
-#define SYNC_MAX_PULL_TREE (16u << 20)
+#define SYNC_MAX_PULL_TREE (24u << 20)
 #define SYNC_TREE_PER_BYTE 4   /* sync_body_decode: the tree budget per inflated byte */
 #define SYNC_MAX_PATH_DEPTH 32 /* keys in one column path */
 

@@ -60,7 +60,7 @@ done
 agree "$A" "$DB" "$C1"
 agree "$A" "$DB" "$C2"
 
-# --- (b) the brief's case: A's push reaches central, A changes the dossier again before
+# --- (b) the case: A's push reaches central, A changes the dossier again before
 # its pull. The push answer is cut (dsproxy drop) once central holds the op, so the
 # round ends between push and pull; then a local update; then the next sync.
 "$BIN/dsproxy" --listen 127.0.0.1:0 --target "127.0.0.1:$CENTRAL_PORT" --control 127.0.0.1:0 \

@@ -1,4 +1,4 @@
-/* fixture.c: the example dossier of DESIGN.md and small JSON helpers for the schema
+/* fixture.c: the birth-registration example dossier and small JSON helpers for the schema
  * tests. */
 #include <setjmp.h>
 #include <stdarg.h>

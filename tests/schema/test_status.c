@@ -1,4 +1,4 @@
-/* test_status.c: the status machine against a table written out by hand from DOMAIN.md
+/* test_status.c: the status machine against a table written out by hand from docs/DOMAIN.md
  * "Legal moves": every (from, to, prior) triple, the terminal statuses, the names. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,7 +49,7 @@ static void every_pair(void **state)
 
 static void named_moves(void **state)
 {
-	/* A few moves DOMAIN.md names in words, spelled out. */
+	/* A few moves docs/DOMAIN.md names in words, spelled out. */
 	assert_true(schema_status_legal(SCHEMA_STATUS_NEW, 1, 0)); /* online submission */
 	assert_true(schema_status_legal(2, 9, 0));  /* result on the spot */
 	assert_true(schema_status_legal(4, 4, 0));  /* step change */

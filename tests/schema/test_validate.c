@@ -1,4 +1,4 @@
-/* test_validate.c: dossier validation. The DESIGN.md example passes; each bad case below
+/* test_validate.c: dossier validation. The birth-registration example passes; each bad case below
  * is its own named test that must be refused with DS_EINVALID and a message naming the
  * field. Also NFC normalisation, patch checks and the overdue rule. */
 #include <setjmp.h>
@@ -19,7 +19,7 @@ static void example_passes(void **state)
 	char *before = fixture_canon(d), *after;
 
 	if (schema_dossier_validate(&d) != 0)
-		fail_msg("the DESIGN.md example was refused: %s", ds_error_msg());
+		fail_msg("the example dossier was refused: %s", ds_error_msg());
 	after = fixture_canon(d);
 	assert_string_equal(before, after); /* already NFC: nothing changes */
 	free(before);

@@ -243,36 +243,72 @@ static void legitimate_push_fits(void **state)
 	}
 }
 
-/* A pull page of 5,000 change headers and about 1.25 MiB of states decodes. */
+/* A dossier with 1,000 short progress rows (the most a dossier may hold): the heaviest
+ * tree per byte a legitimate state has. */
+static json_t *busy_dossier(int i)
+{
+	json_t *d = dossier(i, ""), *rows = json_array();
+	char id[32];
+	int k;
+
+	for (k = 0; k < 1000; k++) {
+		snprintf(id, sizeof(id), "s-xa1-%d", k + 1);
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", id, "who",
+		                                      "lan", "when", "2025-11-29T08:01:02+07:00",
+		                                      "what", "Chuyển xử lý", "status", 4));
+	}
+	json_object_set_new(d, "progress", rows);
+	return d;
+}
+
+/* The biggest page central sends: 5,000 change headers, and states up to
+ * SYNC_PAGE_STATE_BYTES of the heaviest kind; it decodes within the pull budget. */
 static void legitimate_page_fits(void **state)
 {
 	json_t *changes = json_array(), *back = NULL;
-	ds_buf z = DS_BUF_INIT;
-	char *pad = calloc(1, 200), own[DS_SHA256_HEX];
+	size_t bytes = 0, weight = 0;
+	ds_buf z = DS_BUF_INIT, text = DS_BUF_INIT;
+	char own[DS_SHA256_HEX];
 	int64_t next = 0;
 	int more = 0, i;
 
-	memset(pad, 'y', 199);
 	for (i = 0; i < 5000; i++) {
 		char code[48], op[32];
+		json_t *ch, *st = NULL;
+		char *canon = NULL;
+		size_t n = 0;
 
 		snprintf(code, sizeof(code), "000.00.12.H22-251129-%04d", 1 + i % 9999);
 		snprintf(op, sizeof(op), "xa%d:%d", i % 7, i + 1);
-		json_t *ch = json_pack("{s:i, s:s, s:i, s:s, s:s}", "cursor", i + 1, "code", code,
-		                       "version", 1 + i % 5, "op_id", op, "node", "xa1");
-		if (i < 1300)
-			json_object_set_new(ch, "state", dossier(i, pad));
+		ch = json_pack("{s:i, s:s, s:i, s:s, s:s}", "cursor", i + 1, "code", code,
+		               "version", 1 + i % 5, "op_id", op, "node", "xa1");
+		if (bytes < SYNC_PAGE_STATE_BYTES) {
+			st = busy_dossier(i);
+			assert_int_equal(ds_json_canonical(st, &canon, &n), 0);
+			free(canon);
+		}
+		if (st && bytes + n <= SYNC_PAGE_STATE_BYTES) {
+			json_object_set_new(ch, "state", st);
+			bytes += n;
+		} else {
+			json_decref(st);
+			bytes = SYNC_PAGE_STATE_BYTES;
+		}
 		json_array_append_new(changes, ch);
 	}
 	assert_int_equal(sync_changes_encode_own(changes, 5000, 1, H0, &z), 0);
-	printf("a page of 5,000 changes, 1,300 with states: %zu bytes\n", z.len);
+	assert_int_equal(sync_inflate(z.ptr, z.len, 0, &text), 0);
+	sync_json_weigh(text.ptr, text.len, SIZE_MAX, &weight);
+	printf("a page of 5,000 changes with %zu bytes of states: %zu bytes, %zu inflated, "
+	       "weight %zu\n",
+	       bytes, z.len, text.len, weight);
 	if (sync_changes_decode_own(z.ptr, z.len, &back, &next, &more, own))
 		fail_msg("page: %s", ds_error_msg());
 	assert_int_equal(json_array_size(back), 5000);
 	json_decref(back);
 	json_decref(changes);
 	ds_buf_release(&z);
-	free(pad);
+	ds_buf_release(&text);
 }
 
 int main(void)
