@@ -91,33 +91,76 @@ static int current_load(central_store *s, const char *code, current *c)
 	return rc;
 }
 
+/* A receipt; a rejection with version 0 (no dossier, or one the token may not see) has
+ * no version at all, so that it tells nothing about a dossier of another agency. */
 static json_t *receipt_new(const char *op_id, const char *result, int64_t version)
 {
+	if (version == 0 && strcmp(result, "rejected") == 0)
+		return json_pack("{s:s, s:s}", "op_id", op_id, "result", result);
 	return json_pack("{s:s, s:s, s:I}", "op_id", op_id, "result", result, "version",
-			 (json_int_t)version);
+	                 (json_int_t)version);
+}
+
+/* Why an office token may not touch the op's dossier, or NULL. Decided from the op alone
+ * (its code's agency, a create's payload), never from what central holds, so the answer
+ * is the same whether or not the dossier exists. reason is malloc'd. */
+static char *agency_refusal(const central_auth *a, const json_t *op, const current *c)
+{
+	const char *code = str_member(op, "code"), *kind = str_member(op, "kind");
+	const char *payload_agency = str_member(json_object_get(op, "payload"), "agency");
+	char agency[SCHEMA_CODE_MAX] = "";
+
+	schema_code_parse(code, agency, NULL, NULL, NULL, NULL); /* checked by schema_op_check */
+	if (a->province)
+		return NULL;
+	if (strcmp(agency, a->agency) == 0 && strcmp(kind, "create") == 0 &&
+	    strcmp(payload_agency, a->agency) != 0)
+		snprintf(agency, sizeof(agency), "%s", payload_agency);
+	else if (strcmp(agency, a->agency) == 0 && c->found && strcmp(c->agency, a->agency))
+		snprintf(agency, sizeof(agency), "%s", c->agency);
+	if (strcmp(agency, a->agency) == 0)
+		return NULL;
+	return ds_asprintf("a token of agency %s may not change dossier %s of agency %s", a->agency,
+	                   code, agency);
+}
+
+/* A create pushed by a node (not central's own edit) numbered in central's reserved
+ * block, or NULL. */
+static char *reserved_refusal(const char *node, const json_t *op)
+{
+	const char *code = str_member(op, "code");
+	int seq = 0;
+
+	if (strcmp(node, CENTRAL_NODE) == 0 || strcmp(str_member(op, "kind"), "create") != 0 ||
+	    schema_code_parse(code, NULL, NULL, NULL, NULL, &seq) || seq < CENTRAL_CODE_LO ||
+	    seq > CENTRAL_CODE_HI)
+		return NULL;
+	return ds_asprintf("dossier numbers %04d-%04d are central's own block: an office may "
+	                   "not create %s",
+	                   CENTRAL_CODE_LO, CENTRAL_CODE_HI, code);
 }
 
 /* Why an op is refused before it is tried, or NULL when it may be tried. Sets *conflict
- * when the op does not rest on the current version. reason is malloc'd. */
-static char *screen(const central_auth *a, const json_t *op, const current *c, int *conflict)
+ * when the op does not rest on the current version, *hide when the refusal must not
+ * show the dossier's version. reason is malloc'd. */
+static char *screen(const central_auth *a, const char *node, const json_t *op, const current *c,
+                    int *conflict, int *hide)
 {
-	const char *code = str_member(op, "code"), *kind = str_member(op, "kind");
-	const char *agency = c->agency, *parent;
+	const char *code = str_member(op, "code"), *kind = str_member(op, "kind"), *parent;
+	char *why;
 	int64_t base;
 
 	*conflict = 0;
-	if (strcmp(kind, "create") == 0) {
-		if (c->found)
-			return ds_asprintf("dossier %s already exists", code);
-		agency = str_member(json_object_get(op, "payload"), "agency");
-	} else if (!c->found) {
-		return ds_asprintf("dossier %s does not exist", code);
-	}
-	if (!a->province && strcmp(agency, a->agency) != 0)
-		return ds_asprintf("a token of agency %s may not change dossier %s of agency %s",
-				   a->agency, code, agency);
+	*hide = 1;
+	if ((why = agency_refusal(a, op, c)))
+		return why;
+	*hide = 0;
+	if (strcmp(kind, "create") == 0 && c->found)
+		return ds_asprintf("dossier %s already exists", code);
 	if (strcmp(kind, "create") == 0)
-		return NULL;
+		return reserved_refusal(node, op);
+	if (!c->found)
+		return ds_asprintf("dossier %s does not exist", code);
 	base = json_integer_value(json_object_get(op, "base"));
 	parent = json_string_value(json_object_get(op, "parent"));
 	*conflict = !(base == c->version || (parent && strcmp(parent, c->last_op) == 0));
@@ -125,8 +168,8 @@ static char *screen(const central_auth *a, const json_t *op, const current *c, i
 }
 
 /* The dossier row and the feed row of an applied op. */
-static int write_state(central_store *s, const char *node, const json_t *op,
-		       const json_t *state, const char *ready, const current *c)
+static int write_state(central_store *s, const char *node, const json_t *op, const json_t *state,
+                       const char *ready, const current *c)
 {
 	const char *code = str_member(op, "code"), *op_id = str_member(op, "op_id");
 	const char *agency = str_member(state, "agency"), *now = c->now;
@@ -203,15 +246,15 @@ static void cache_put(central_store *s, const json_t *op, json_t *state, int64_t
 		return;
 	}
 	json_object_set_new(s->cache, str_member(op, "code"),
-			    json_pack("{s:s, s:I, s:s, s:o}", "agency", str_member(state, "agency"),
-				      "version", (json_int_t)version, "last_op",
-				      str_member(op, "op_id"), "state", state));
+	                    json_pack("{s:s, s:I, s:s, s:o}", "agency", str_member(state, "agency"),
+	                              "version", (json_int_t)version, "last_op",
+	                              str_member(op, "op_id"), "state", state));
 }
 
 /* The state op makes on c: worked out before the transaction for a create (p), here
  * otherwise. *ready: the state's canonical bytes when known (borrowed from p). */
-static int new_state(const json_t *op, const current *c, const central_prep *p,
-		     json_t **state, const char **ready)
+static int new_state(const json_t *op, const current *c, const central_prep *p, json_t **state,
+                     const char **ready)
 {
 	int rc;
 
@@ -232,7 +275,7 @@ static int new_state(const json_t *op, const current *c, const central_prep *p,
 /* Applies op on c inside a savepoint. 0: applied; DS_EINVALID: rejected (message set,
  * nothing written); other: storage failure. */
 static int apply(central_store *s, const char *node, const json_t *op, current *c,
-		 const central_prep *p)
+                 const central_prep *p)
 {
 	json_t *state = NULL;
 	const char *ready;
@@ -263,8 +306,8 @@ done:
 	return rc;
 }
 
-static int store_op(central_store *s, const char *node, const json_t *op,
-		    const central_prep *p, const json_t *receipt, const char *now)
+static int store_op(central_store *s, const char *node, const json_t *op, const central_prep *p,
+                    const json_t *receipt, const char *now)
 {
 	sqlite3_stmt *st = central_stmt(s, ST_OP_INSERT);
 	const char *entry = p->entry, *hash = p->hash;
@@ -288,16 +331,16 @@ static int store_op(central_store *s, const char *node, const json_t *op,
 }
 
 /* The verdict for a new op, as a receipt; applies it when it is applied. */
-static int verdict(central_store *s, const central_auth *a, const char *node,
-		   const json_t *op, current *c, const central_prep *p, json_t **receipt)
+static int verdict(central_store *s, const central_auth *a, const char *node, const json_t *op,
+                   current *c, const central_prep *p, json_t **receipt)
 {
 	const char *op_id = str_member(op, "op_id");
 	char *why;
-	int conflict, rc;
+	int conflict, hide, rc;
 
-	why = screen(a, op, c, &conflict);
+	why = screen(a, node, op, c, &conflict, &hide);
 	if (why) {
-		*receipt = receipt_new(op_id, "rejected", c->version);
+		*receipt = receipt_new(op_id, "rejected", hide ? 0 : c->version);
 		json_object_set_new(*receipt, "reason", json_string(why));
 		free(why);
 		return 0;
@@ -324,8 +367,8 @@ static int verdict(central_store *s, const central_auth *a, const char *node,
  * "payload" sorts between "parent" and "seq", the last member. */
 static int entry_bytes(const json_t *op, const char *body, char **out, size_t *n)
 {
-	static const char *const fields[] = {"seq",  "op_id",  "code",  "kind",	"payload",
-					     "base", "parent", "actor", "occurred_at"};
+	static const char *const fields[] = {"seq",  "op_id",  "code",  "kind",       "payload",
+	                                     "base", "parent", "actor", "occurred_at"};
 	json_t *entry = json_object();
 	char *bare = NULL, *seq;
 	size_t i;
@@ -370,8 +413,14 @@ int central_op_prepare(const json_t *op, const char *prev_hash, central_prep *p)
 		return ds_error_set(DS_EINVALID, "prev_hash: must be 64 lower-case hex digits");
 	if (strcmp(str_member(op, "kind"), "create") == 0 && (rc = prepare_create(op, p)))
 		return rc;
-	if (p->state && json_equal(p->state, json_object_get(op, "payload")))
+	/* The usual create: its dossier is its payload unchanged. Then the dossier shares the
+	 * payload's tree (nothing changes either: states are copied before an op applies)
+	 * instead of holding a second copy of every created dossier of the batch. */
+	if (p->state && json_equal(p->state, json_object_get(op, "payload"))) {
+		json_decref(p->state);
+		p->state = json_incref(json_object_get(op, "payload"));
 		body = p->body;
+	}
 	if ((rc = entry_bytes(op, body, &p->entry, &n)))
 		return rc;
 	memcpy(head, prev_hash, 64); /* the hash of an entry (docs/PROTOCOL.md) */
@@ -389,8 +438,8 @@ void central_prep_release(central_prep *p)
 	memset(p, 0, sizeof(*p));
 }
 
-int central_op_receive(central_store *s, const central_auth *a, const char *node,
-		       const json_t *op, const central_prep *p, json_t **receipt)
+int central_op_receive(central_store *s, const central_auth *a, const char *node, const json_t *op,
+                       const central_prep *p, json_t **receipt)
 {
 	current c;
 	int rc;
@@ -428,15 +477,15 @@ static int feed_state(central_store *s, const char *code, int64_t version, json_
 		rc = ds_json_parse(text, strlen(text), out);
 	} else {
 		rc = rc == SQLITE_DONE ? ds_error_set(DS_ERROR, "no feed row for %s version %lld",
-						      code, (long long)version)
-				       : ds_error_sqlite(s->db, rc, "reading the feed");
+		                                      code, (long long)version)
+		                       : ds_error_sqlite(s->db, rc, "reading the feed");
 	}
 	sqlite3_reset(st);
 	return rc;
 }
 
 int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t **receipt,
-		       char hash[DS_SHA256_HEX])
+                       char hash[DS_SHA256_HEX])
 {
 	sqlite3_stmt *st = central_stmt(s, ST_OP_GET);
 	char *op_id = ds_asprintf("%s:%lld", node, (long long)seq), *code = NULL;
@@ -456,7 +505,7 @@ int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t *
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		rc = rc == SQLITE_DONE ? ds_error_set(DS_ENOTFOUND, "op %s is not held", op_id)
-				       : ds_error_sqlite(s->db, rc, "reading the op");
+		                       : ds_error_sqlite(s->db, rc, "reading the op");
 		goto done;
 	}
 	snprintf(hash, DS_SHA256_HEX, "%s", central_col_text(st, 0));

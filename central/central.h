@@ -11,12 +11,18 @@
 #include "base/base.h"
 #include "schema/schema.h"
 
-#define CENTRAL_NODE "central"      /* the node name of the province's own edits */
-#define CENTRAL_CODE_LO 9000         /* central allocates codes in this reserved block */
+#define CENTRAL_NODE "central" /* the node name of the province's own edits */
+#define CENTRAL_CODE_LO 9000   /* central allocates codes in this reserved block */
 #define CENTRAL_CODE_HI 9999
-#define CENTRAL_TOKEN_ID_LEN 8       /* hex digits of a token's id */
-#define CENTRAL_TOKEN_LEN 64         /* "dst1." + id + "." + 32 hex + NUL fits */
+#define CENTRAL_TOKEN_ID_LEN 8 /* hex digits of a token's id */
+#define CENTRAL_TOKEN_LEN 64   /* "dst1." + id + "." + 32 hex + NUL fits */
 #define CENTRAL_PULL_DEFAULT 1000
+/* Connections (docs/CENTRAL.md "Connections"): a connection has HEADER_TIMEOUT_S of
+ * silence to send a request with a valid token, then the long timeout. */
+#define CENTRAL_MAX_CONNECTIONS 4096
+#define CENTRAL_MAX_PER_IP 64
+#define CENTRAL_HEADER_TIMEOUT_S 10
+#define CENTRAL_IDLE_TIMEOUT_S 120
 
 /* ---------------------------------------------------------------- the store
  * One SQLite connection to central.db with its cache of prepared statements. A store is
@@ -42,13 +48,26 @@ typedef struct central_auth {
 /* Creates a token for agency with role "office" or "province". token gets the text
  * ("dst1.<8 hex id>.<32 hex secret>"), shown once; only its SHA-256 is stored. */
 int central_token_add(central_store *s, const char *agency, const char *role,
-		      char token[CENTRAL_TOKEN_LEN]);
+                      char token[CENTRAL_TOKEN_LEN]);
 /* Marks a token revoked. DS_ENOTFOUND for an unknown id; revoking twice is harmless. */
 int central_token_revoke(central_store *s, const char *id);
 /* [{"id", "agency", "role", "created_at", "revoked_at"}] in creation order. */
 int central_token_list(central_store *s, json_t **out);
 /* Checks a presented token: DS_EPERM when unknown, revoked or malformed. */
 int central_token_verify(central_store *s, const char *token, central_auth *out);
+
+/* central_token_add, binding each of nodes[0..n) to the new token in the same
+ * transaction (docs/CENTRAL.md "Nodes"). DS_EINVALID for a bad name, "central", or a
+ * node already bound (central_node_move moves it); then no token is made. */
+int central_token_add_nodes(central_store *s, const char *agency, const char *role,
+                            const char *const *nodes, size_t n, char token[CENTRAL_TOKEN_LEN]);
+/* Binds a node central does not know yet to a's token (as token add --node does). */
+int central_node_bind(central_store *s, const central_auth *a, const char *node);
+/* Binds node to the token token_id, which must act for the node's agency (a province
+ * token for a province token's node); a node central does not know yet is bound as
+ * central_node_bind would. DS_ENOTFOUND for an unknown token, DS_EINVALID for a revoked
+ * token, another agency's token, a bad node name or central's own node. */
+int central_node_move(central_store *s, const char *node, const char *token_id);
 
 /* ---------------------------------------------------------------- push and pull
  * push: a decoded push document (sync_push_decode). Checks the node binding and the
@@ -57,17 +76,25 @@ int central_token_verify(central_store *s, const char *token, central_auth *out)
  * Errors: DS_EPERM (node bound to another token: 403), DS_ECONFLICT (chain gap or fork:
  * 409, *expected_seq set), DS_EINVALID (an op that is not a well-formed entry: 400),
  * DS_ETOOBIG (too many ops: 413), DS_ERETRY (database busy: 503). */
-int central_push(central_store *s, const central_auth *a, const json_t *push,
-		 json_t **receipts, int64_t *expected_seq);
+int central_push(central_store *s, const central_auth *a, const json_t *push, json_t **receipts,
+                 int64_t *expected_seq);
+/* central_push, and *node_seq and node_hash get the last seq and its hash central holds
+ * for the batch's node once the batch is written (docs/PROTOCOL.md "node_seq"). */
+int central_push_head(central_store *s, const central_auth *a, const json_t *push,
+                      json_t **receipts, int64_t *expected_seq, int64_t *node_seq,
+                      char node_hash[DS_SHA256_HEX]);
+/* The last seq and hash central holds for node (0 and the genesis hash when it holds
+ * none). DS_EPERM when the node is bound to another token than a's. */
+int central_node_head(central_store *s, const central_auth *a, const char *node, int64_t *seq,
+                      char hash[DS_SHA256_HEX]);
 /* The feed after since visible to a, at most limit rows (1..SYNC_MAX_PULL_LIMIT):
  * *changes [{"cursor", "code", "version", "op_id", "node", "state"}], *next the cursor to
  * ask from next time, *more 1 when rows remain. */
 int central_pull(central_store *s, const central_auth *a, int64_t since, int limit,
-		 json_t **changes, int64_t *next, int *more);
+                 json_t **changes, int64_t *next, int *more);
 /* The current dossier with "version" added. a NULL: the province. DS_ENOTFOUND when
  * absent or not visible to a. */
-int central_dossier_get(central_store *s, const central_auth *a, const char *code,
-			json_t **out);
+int central_dossier_get(central_store *s, const central_auth *a, const char *code, json_t **out);
 /* [{"code", "agency", "status", "version", "due_at"}] ordered by code; agency NULL and
  * status 0 mean any. */
 int central_dossier_list(central_store *s, const char *agency, int status, json_t **out);
@@ -80,21 +107,22 @@ int central_dossier_list(central_store *s, const char *agency, int status, json_
 /* dossier: the dossier JSON (taken as is; not consumed). Without "code", central
  * allocates one in its reserved block (then "agency" is required). code gets the code. */
 int central_edit_create(central_store *s, const char *actor, const json_t *dossier,
-			char code[SCHEMA_CODE_MAX]);
+                        char code[SCHEMA_CODE_MAX]);
 /* An RFC 7396 merge patch (schema_patch_check rules). */
-int central_edit_patch(central_store *s, const char *actor, const char *code,
-		       const json_t *patch);
+int central_edit_patch(central_store *s, const char *actor, const char *code, const json_t *patch);
 /* A status move; note may be NULL. */
 int central_edit_transition(central_store *s, const char *actor, const char *code, int to,
-			    const char *note);
+                            const char *note);
 
 /* ---------------------------------------------------------------- the server */
 typedef struct central_serve_opts {
 	const char *db_path;
-	const char *host;      /* "127.0.0.1" */
-	int port;              /* 0: any free port */
-	int threads;           /* worker threads (and database connections) */
-	const char *port_file; /* when set, the bound port is written there */
+	const char *host;         /* "127.0.0.1" */
+	int port;                 /* 0: any free port */
+	int threads;              /* worker threads (and database connections) */
+	const char *port_file;    /* when set, the bound port is written there */
+	unsigned max_connections; /* open connections at most; 0: CENTRAL_MAX_CONNECTIONS */
+	unsigned max_per_ip;      /* from one address at most; 0: CENTRAL_MAX_PER_IP */
 } central_serve_opts;
 
 /* Serves until SIGTERM or SIGINT, then finishes the requests in flight, closes the
@@ -108,7 +136,7 @@ int central_serve(const central_serve_opts *o);
  * stored canonical states in cursor order, each followed by "\n" ("" when the page has
  * none). DS_EINVALID for a node that is not 1 to 64 of A-Z a-z 0-9 . _ - */
 int central_pull_node(central_store *s, const central_auth *a, int64_t since, int limit,
-		      const char *node, json_t **changes, int64_t *next, int *more,
-		      char own_sha256[DS_SHA256_HEX]);
+                      const char *node, json_t **changes, int64_t *next, int *more,
+                      char own_sha256[DS_SHA256_HEX]);
 
 #endif

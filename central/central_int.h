@@ -8,6 +8,7 @@
 #include "central/central.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 
 /* Every statement central runs; the SQL text is in store.c, prepared on first use. */
 enum central_stmt_id {
@@ -34,6 +35,8 @@ enum central_stmt_id {
 	ST_PUSH_RELEASE,
 	ST_PUSH_ROLLBACK_TO,
 	ST_CODE_CLAIM,
+	ST_TOKEN_GET,
+	ST_NODE_MOVE,
 	ST_COUNT
 };
 
@@ -44,7 +47,7 @@ typedef struct central_job central_job;
 typedef struct central_group {
 	pthread_mutex_t lock;
 	pthread_cond_t done;
-	int busy;	   /* a writer holds the group */
+	int busy;          /* a writer holds the group */
 	central_job *head; /* pushes waiting, in arrival order */
 	central_job *tail;
 } central_group;
@@ -86,14 +89,14 @@ typedef struct central_head {
 	char token_id[CENTRAL_TOKEN_ID_LEN + 1]; /* "" for central's own chain */
 	int64_t last_seq;
 	char last_hash[DS_SHA256_HEX];
+	char agency[SCHEMA_CODE_MAX]; /* the office agency it acts for; "" for a province
+	                               * token's node and central's own */
 } central_head;
 
 int central_head_get(central_store *s, const char *node, central_head *h);
 /* Creates the node's row bound to token_id (NULL: central's chain) and agency. */
-int central_head_bind(central_store *s, const char *node, const char *token_id,
-		      const char *agency);
-int central_head_advance(central_store *s, const char *node, int64_t seq,
-			 const char *hash);
+int central_head_bind(central_store *s, const char *node, const char *token_id, const char *agency);
+int central_head_advance(central_store *s, const char *node, int64_t seq, const char *hash);
 
 /* What can be worked out about an op before the write transaction, because it does not
  * depend on what central holds: its chain hash, its canonical entry bytes, and for a
@@ -117,13 +120,17 @@ void central_prep_release(central_prep *p);
  * p: what central_op_prepare worked out for it (hash and entry bytes). *receipt: {"op_id",
  * "result", "version", "reason"?, "state"?}. Errors are only storage failures; every
  * verdict about the op itself is a receipt. */
-int central_op_receive(central_store *s, const central_auth *a, const char *node,
-		       const json_t *op, const central_prep *p, json_t **receipt);
+int central_op_receive(central_store *s, const central_auth *a, const char *node, const json_t *op,
+                       const central_prep *p, json_t **receipt);
 /* The stored receipt of a held op, as it is answered to a replay ("applied" becomes
  * "duplicate"), and its stored hash. receipt NULL: only the hash. DS_ENOTFOUND when the
  * op is not held. */
 int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t **receipt,
-		       char hash[DS_SHA256_HEX]);
+                       char hash[DS_SHA256_HEX]);
+
+/* libmicrohttpd's logger (MHD_OPTION_EXTERNAL_LOGGER): its messages, at most 20 a
+ * minute, the rest counted (serve_log.c). */
+void central_http_log(void *cls, const char *fmt, va_list ap);
 
 /* ---------------------------------------------------------------- the command line
  * dossync-central's commands (main.c, cli_token.c, cli_edit.c; in the executable, not
@@ -141,6 +148,7 @@ int cli_open(const cli_ctx *ctx, central_store **out);
 /* Prints the current error message and returns the exit code for rc. */
 int cli_fail(int rc);
 int cli_token(const cli_ctx *ctx, int argc, char **argv);
+int cli_node(const cli_ctx *ctx, int argc, char **argv);
 int cli_create(const cli_ctx *ctx, int argc, char **argv);
 int cli_update(const cli_ctx *ctx, int argc, char **argv);
 int cli_transition(const cli_ctx *ctx, int argc, char **argv);

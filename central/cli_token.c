@@ -4,43 +4,53 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage_token[] =
-	"dossync-central token add --office AGENCY [--role office|province]\n"
-	"       dossync-central token revoke TOKEN-ID\n"
-	"       dossync-central token list [--json]\n"
-	"  add prints the new token once; only its hash is kept. An office token pushes and\n"
-	"  pulls the dossiers of its agency; a province token those of every agency.\n";
+    "dossync-central token add --office AGENCY [--role office|province] [--node NODE]...\n"
+    "       dossync-central token revoke TOKEN-ID\n"
+    "       dossync-central token list [--json]\n"
+    "  add prints the new token once; only its hash is kept. An office token pushes and\n"
+    "  pulls the dossiers of its agency; a province token those of every agency. Each\n"
+    "  --node binds that node name to the new token at once (otherwise a node is bound\n"
+    "  by its first batch in which an op applies).\n";
 
 static int token_add(const cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {{"office", required_argument, 0, 'o'},
-					     {"role", required_argument, 0, 'r'},
-					     {0, 0, 0, 0}};
-	const char *agency = NULL, *role = "office";
+	                                     {"role", required_argument, 0, 'r'},
+	                                     {"node", required_argument, 0, 'n'},
+	                                     {0, 0, 0, 0}};
+	const char *agency = NULL, *role = "office", **nodes;
 	char token[CENTRAL_TOKEN_LEN];
 	central_store *s = NULL;
-	int c, rc;
+	size_t n = 0;
+	int c, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	nodes = ds_calloc((size_t)argc, sizeof(*nodes));
+	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'o')
 			agency = optarg;
 		else if (c == 'r')
 			role = optarg;
+		else if (c == 'n')
+			nodes[n++] = optarg;
 		else
-			return cli_usage(usage_token, 0);
+			rc = cli_usage(usage_token, 0);
 	}
-	if (!agency || optind != argc)
-		return cli_usage(usage_token, 0);
-	if ((rc = cli_open(ctx, &s)))
-		return rc;
-	rc = central_token_add(s, agency, role, token);
-	central_store_free(s);
-	if (rc)
-		return cli_fail(rc);
-	printf("%s\n", token);
-	return 0;
+	if (rc == 0 && (!agency || optind != argc))
+		rc = cli_usage(usage_token, 0);
+	if (rc == 0 && (rc = cli_open(ctx, &s)) == 0) {
+		rc = central_token_add_nodes(s, agency, role, nodes, n, token);
+		central_store_free(s);
+		if (rc == 0)
+			printf("%s\n", token);
+		else
+			rc = cli_fail(rc);
+	}
+	free(nodes);
+	return rc;
 }
 
 static int token_list(const cli_ctx *ctx, int argc, char **argv)
@@ -78,7 +88,8 @@ static int token_list(const cli_ctx *ctx, int argc, char **argv)
 			       json_string_value(json_object_get(t, "id")),
 			       json_string_value(json_object_get(t, "agency")),
 			       json_string_value(json_object_get(t, "role")),
-			       json_string_value(json_object_get(t, "created_at")), rev ? rev : "-");
+			       json_string_value(json_object_get(t, "created_at")),
+			       rev ? rev : "-");
 		}
 	}
 	json_decref(list);
@@ -109,8 +120,8 @@ int cli_token(const cli_ctx *ctx, int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return cli_usage(usage_token, 1);
-	if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "revoke") &&
-			 strcmp(argv[1], "list")))
+	if (argc < 2 ||
+	    (strcmp(argv[1], "add") && strcmp(argv[1], "revoke") && strcmp(argv[1], "list")))
 		return cli_usage(usage_token, 0);
 	optind = 0;
 	if (strcmp(argv[1], "add") == 0)

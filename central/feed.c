@@ -8,10 +8,10 @@
 #include <string.h>
 
 /* The stored state bytes one pull page holds at most (its first change always goes, however
- * big): far under the agent's 64 MiB inflated cap even with JSON overhead, so a page of big
- * dossiers never sticks an agent at its cursor. With dossiers of at most 256 KiB
- * (SCHEMA_DOSSIER_MAX_BYTES) a page still carries 16 of the biggest. */
-#define FEED_PAGE_BYTES ((size_t)4 << 20)
+ * big): what the agent's pull decoder is sized for (sync.h, SYNC_MAX_PULL_INFLATED and
+ * _TREE), so a page of big dossiers never sticks an agent at its cursor. With dossiers of at
+ * most 256 KiB (SCHEMA_DOSSIER_MAX_BYTES) a page still carries 4 of the biggest. */
+#define FEED_PAGE_BYTES SYNC_PAGE_STATE_BYTES
 
 static int parse_col(sqlite3_stmt *st, int i, json_t **out)
 {
@@ -33,18 +33,18 @@ static int change_state(sqlite3_stmt *st, const char *node, ds_buf *own, json_t 
 		return rc ? rc : ds_buf_add(own, "\n", 1);
 	}
 	if (parse_col(st, 5, &state))
-		return ds_error_wrap(DS_ERROR, "feed row %lld", (long long)sqlite3_column_int64(st, 0));
+		return ds_error_wrap(DS_ERROR, "feed row %lld",
+		                     (long long)sqlite3_column_int64(st, 0));
 	json_object_set_new(ch, "state", state);
 	return 0;
 }
 
 static int change_row(sqlite3_stmt *st, const char *node, ds_buf *own, json_t *changes)
 {
-	json_t *ch = json_pack("{s:I, s:s, s:I, s:s, s:s}", "cursor",
-			       (json_int_t)sqlite3_column_int64(st, 0), "code",
-			       central_col_text(st, 1), "version",
-			       (json_int_t)sqlite3_column_int64(st, 2), "op_id",
-			       central_col_text(st, 3), "node", central_col_text(st, 4));
+	json_t *ch = json_pack(
+	    "{s:I, s:s, s:I, s:s, s:s}", "cursor", (json_int_t)sqlite3_column_int64(st, 0), "code",
+	    central_col_text(st, 1), "version", (json_int_t)sqlite3_column_int64(st, 2), "op_id",
+	    central_col_text(st, 3), "node", central_col_text(st, 4));
 	int rc = change_state(st, node, own, ch);
 
 	if (rc == 0)
@@ -54,7 +54,7 @@ static int change_row(sqlite3_stmt *st, const char *node, ds_buf *own, json_t *c
 }
 
 int central_pull(central_store *s, const central_auth *a, int64_t since, int limit,
-		 json_t **changes, int64_t *next, int *more)
+                 json_t **changes, int64_t *next, int *more)
 {
 	char own[DS_SHA256_HEX];
 
@@ -65,15 +65,15 @@ static int pull_check(int64_t since, int limit, const char *node)
 {
 	if (since < 0 || limit < 1 || limit > SYNC_MAX_PULL_LIMIT)
 		return ds_error_set(DS_EINVALID, "pull: since must be 0 or more and limit 1 to %d",
-				    SYNC_MAX_PULL_LIMIT);
+		                    SYNC_MAX_PULL_LIMIT);
 	if (node && !sync_node_ok(node))
 		return ds_error_set(DS_EINVALID, "pull: node must be 1 to 64 of A-Z a-z 0-9 . _ -");
 	return 0;
 }
 
 int central_pull_node(central_store *s, const central_auth *a, int64_t since, int limit,
-		      const char *node, json_t **changes, int64_t *next, int *more,
-		      char own_sha256[DS_SHA256_HEX])
+                      const char *node, json_t **changes, int64_t *next, int *more,
+                      char own_sha256[DS_SHA256_HEX])
 {
 	sqlite3_stmt *st = central_stmt(s, a->province ? ST_PULL_ALL : ST_PULL_AGENCY);
 	json_t *out = json_array();
@@ -123,8 +123,7 @@ done:
 	return rc;
 }
 
-int central_dossier_get(central_store *s, const central_auth *a, const char *code,
-			json_t **out)
+int central_dossier_get(central_store *s, const central_auth *a, const char *code, json_t **out)
 {
 	sqlite3_stmt *st = central_stmt(s, ST_DOSSIER_GET);
 	json_t *d = NULL;
@@ -135,11 +134,12 @@ int central_dossier_get(central_store *s, const central_auth *a, const char *cod
 		return ds_error_code();
 	central_bind_text(st, 1, code);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && (!a || a->province || strcmp(central_col_text(st, 0), a->agency) == 0)) {
+	if (rc == SQLITE_ROW &&
+	    (!a || a->province || strcmp(central_col_text(st, 0), a->agency) == 0)) {
 		rc = parse_col(st, 3, &d);
 		if (rc == 0) {
 			json_object_set_new(d, "version",
-					    json_integer(sqlite3_column_int64(st, 1)));
+			                    json_integer(sqlite3_column_int64(st, 1)));
 			*out = d;
 		}
 	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
@@ -166,14 +166,13 @@ int central_dossier_list(central_store *s, const char *agency, int status, json_
 	sqlite3_bind_int(st, 2, status);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		due = sqlite3_column_type(st, 4) == SQLITE_NULL
-			      ? json_null()
-			      : json_string(central_col_text(st, 4));
-		json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:I, s:o}", "code",
-						      central_col_text(st, 0), "agency",
-						      central_col_text(st, 1), "status",
-						      sqlite3_column_int(st, 2), "version",
-						      (json_int_t)sqlite3_column_int64(st, 3),
-						      "due_at", due));
+		          ? json_null()
+		          : json_string(central_col_text(st, 4));
+		json_array_append_new(
+		    list, json_pack("{s:s, s:s, s:i, s:I, s:o}", "code", central_col_text(st, 0),
+		                    "agency", central_col_text(st, 1), "status",
+		                    sqlite3_column_int(st, 2), "version",
+		                    (json_int_t)sqlite3_column_int64(st, 3), "due_at", due));
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

@@ -12,26 +12,30 @@
 #include <unistd.h>
 
 static const char usage_main[] =
-	"dossync-central [--db FILE] [--actor ID] COMMAND [ARGS]\n"
-	"  FILE defaults to $DOSSYNC_CENTRAL_DB, else ./central.db\n"
-	"commands:\n"
-	"  init                                   create or migrate the database\n"
-	"  serve [--listen HOST:PORT] [--threads N] [--port-file F]\n"
-	"  token add --office AGENCY [--role office|province]\n"
-	"  token revoke TOKEN-ID    token list [--json]\n"
-	"  create FILE|-            update CODE (--set PATH=JSON)... | --patch FILE|-\n"
-	"  transition CODE STATUS [--note TEXT]\n"
-	"  show CODE [--json]       list [--json] [--agency A] [--status N]\n"
-	"'dossync-central COMMAND --help' describes one command.\n";
+    "dossync-central [--db FILE] [--actor ID] COMMAND [ARGS]\n"
+    "  FILE defaults to $DOSSYNC_CENTRAL_DB, else ./central.db\n"
+    "commands:\n"
+    "  init                                   create or migrate the database\n"
+    "  serve [--listen HOST:PORT] [--threads N] [--port-file F] [--max-connections N]\n"
+    "        [--max-per-ip N]\n"
+    "  token add --office AGENCY [--role office|province] [--node NODE]...\n"
+    "  token revoke TOKEN-ID    token list [--json]\n"
+    "  node move NODE --token TOKEN-ID\n"
+    "  create FILE|-            update CODE (--set PATH=JSON)... | --patch FILE|-\n"
+    "  transition CODE STATUS [--note TEXT]\n"
+    "  show CODE [--json]       list [--json] [--agency A] [--status N]\n"
+    "'dossync-central COMMAND --help' describes one command.\n";
 
 static const char usage_init[] = "dossync-central [--db FILE] init\n"
-				 "  creates the central database, or migrates it to this "
-				 "version; safe to repeat\n";
+                                 "  creates the central database, or migrates it to this "
+                                 "version; safe to repeat\n";
 
 static const char usage_serve[] =
-	"dossync-central [--db FILE] serve [--listen HOST:PORT] [--threads N] [--port-file F]\n"
-	"  serves the sync API (default 127.0.0.1:7070, 4 threads); port 0 picks a free\n"
-	"  port, written to F when --port-file is given. SIGTERM or SIGINT stops it.\n";
+    "dossync-central [--db FILE] serve [--listen HOST:PORT] [--threads N] [--port-file F]\n"
+    "                [--max-connections N] [--max-per-ip N]\n"
+    "  serves the sync API (default 127.0.0.1:7070, 4 threads); port 0 picks a free\n"
+    "  port, written to F when --port-file is given. At most N connections in all\n"
+    "  (default 4096) and from one address (default 64). SIGTERM or SIGINT stops it.\n";
 
 int cli_usage(const char *text, int help)
 {
@@ -105,13 +109,27 @@ static int parse_listen(const char *v, char **host, int *port)
 	return 0;
 }
 
+/* A count from 1 to 1,000,000. */
+static int count_arg(const char *v, unsigned *out)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (!v[0] || *end || n < 1 || n > 1000000)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
 static int cmd_serve(const cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
-					     {"threads", required_argument, 0, 't'},
-					     {"port-file", required_argument, 0, 'p'},
-					     {0, 0, 0, 0}};
-	central_serve_opts o = {ctx->db_path, NULL, 7070, 4, NULL};
+	                                     {"threads", required_argument, 0, 't'},
+	                                     {"port-file", required_argument, 0, 'p'},
+	                                     {"max-connections", required_argument, 0, 'm'},
+	                                     {"max-per-ip", required_argument, 0, 'i'},
+	                                     {0, 0, 0, 0}};
+	central_serve_opts o = {ctx->db_path, NULL, 7070, 4, NULL, 0, 0};
 	char *host = NULL, *end;
 	int c, rc;
 
@@ -127,6 +145,9 @@ static int cmd_serve(const cli_ctx *ctx, int argc, char **argv)
 			o.port_file = optarg;
 			continue;
 		}
+		if ((c == 'm' || c == 'i') &&
+		    count_arg(optarg, c == 'm' ? &o.max_connections : &o.max_per_ip) == 0)
+			continue;
 		free(host);
 		return cli_usage(usage_serve, 0);
 	}
@@ -160,17 +181,23 @@ static const struct command {
 	const char *name;
 	int (*run)(const cli_ctx *ctx, int argc, char **argv);
 } commands[] = {
-	{"init", cmd_init},	      {"serve", cmd_serve},   {"token", cli_token},
-	{"create", cli_create},	      {"update", cli_update}, {"transition", cli_transition},
-	{"show", cli_show},	      {"list", cli_list},
+    {"init", cmd_init},
+    {"serve", cmd_serve},
+    {"token", cli_token},
+    {"node", cli_node},
+    {"create", cli_create},
+    {"update", cli_update},
+    {"transition", cli_transition},
+    {"show", cli_show},
+    {"list", cli_list},
 };
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-					     {"actor", required_argument, 0, 'a'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
+	                                     {"actor", required_argument, 0, 'a'},
+	                                     {"help", no_argument, 0, 'h'},
+	                                     {0, 0, 0, 0}};
 	cli_ctx ctx = {getenv("DOSSYNC_CENTRAL_DB"), NULL};
 	size_t i;
 	int c;

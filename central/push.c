@@ -29,6 +29,8 @@ struct central_job {
 	const batch *b;
 	json_t *receipts; /* set when rc is 0 */
 	int64_t expected_seq;
+	int64_t node_seq; /* the node's head once written (rc 0) */
+	char node_hash[DS_SHA256_HEX];
 	int rc;
 	char *msg; /* the error message when rc is not 0 */
 	int done;
@@ -38,9 +40,9 @@ static int fork_error(int64_t seq, int64_t *expected_seq, int64_t last)
 {
 	*expected_seq = last + 1;
 	return ds_error_set(DS_ECONFLICT,
-			    "journal chain mismatch at seq %lld: the office journal was "
-			    "rewritten or forked",
-			    (long long)seq);
+	                    "journal chain mismatch at seq %lld: the office journal was "
+	                    "rewritten or forked",
+	                    (long long)seq);
 }
 
 /* Reads the document's members and checks every op's shape. */
@@ -57,7 +59,8 @@ static int batch_read(batch *b, const json_t *push)
 	b->hash = json_string_value(json_object_get(push, "hash"));
 	b->ops = json_object_get(push, "ops");
 	if (!b->node || !b->node[0] || !b->prev_hash || !b->hash || !json_is_array(b->ops))
-		return ds_error_set(DS_EINVALID, "push: node, prev_hash, hash and ops are required");
+		return ds_error_set(DS_EINVALID,
+		                    "push: node, prev_hash, hash and ops are required");
 	if (b->first_seq < 1)
 		return ds_error_set(DS_EINVALID, "push: first_seq must be 1 or more");
 	b->n = json_array_size(b->ops);
@@ -65,7 +68,7 @@ static int batch_read(batch *b, const json_t *push)
 		return ds_error_set(DS_EINVALID, "push: the batch has no ops");
 	if (b->n > SYNC_MAX_BATCH_OPS)
 		return ds_error_set(DS_ETOOBIG, "push: %zu ops, more than the %d allowed", b->n,
-				    SYNC_MAX_BATCH_OPS);
+		                    SYNC_MAX_BATCH_OPS);
 	json_array_foreach(b->ops, i, op)
 	{
 		if ((rc = schema_op_check(op)))
@@ -104,9 +107,9 @@ static void batch_release(batch *b)
 	b->prep = NULL;
 }
 
-/* First use of a node binds it to the token; afterwards only that token may push. */
-static int bind_node(central_store *s, const central_auth *a, const batch *b,
-		     central_head *h)
+/* Only the node's token may push as it. A node central does not know yet is bound to this
+ * token here, and push_locked undoes it all unless an op of the batch applies. */
+static int bind_node(central_store *s, const central_auth *a, const batch *b, central_head *h)
 {
 	int rc;
 
@@ -121,8 +124,27 @@ static int bind_node(central_store *s, const central_auth *a, const batch *b,
 	return 0;
 }
 
+/* A new node is bound only by a batch in which an op applies: one whose ops are all
+ * refused leaves nothing behind (no binding, no chain), so a token cannot squat a name. */
+static int bind_earned(const batch *b, const central_head *h, const json_t *receipts)
+{
+	size_t i;
+	json_t *r;
+
+	if (h->found)
+		return 0;
+	json_array_foreach(receipts, i,
+	                   r) if (strcmp(json_string_value(json_object_get(r, "result")),
+	                                 "applied") == 0) return 0;
+	return ds_error_set(DS_EPERM,
+	                    "node %s is not bound to any token and no op of the batch applied: "
+	                    "a node is bound by its first applied op, or at token issue "
+	                    "(dossync-central token add --node)",
+	                    b->node);
+}
+
 static int check_chain(central_store *s, const batch *b, const central_head *h,
-		       int64_t *expected_seq)
+                       int64_t *expected_seq)
 {
 	char held[DS_SHA256_HEX];
 	int64_t seq, last = b->first_seq + (int64_t)b->n - 1;
@@ -131,9 +153,9 @@ static int check_chain(central_store *s, const batch *b, const central_head *h,
 	if (b->first_seq > h->last_seq + 1) {
 		*expected_seq = h->last_seq + 1;
 		return ds_error_set(DS_ECONFLICT,
-				    "journal gap: central holds node %s up to seq %lld; the batch "
-				    "starts at seq %lld",
-				    b->node, (long long)h->last_seq, (long long)b->first_seq);
+		                    "journal gap: central holds node %s up to seq %lld; the batch "
+		                    "starts at seq %lld",
+		                    b->node, (long long)h->last_seq, (long long)b->first_seq);
 	}
 	if (b->first_seq == 1)
 		snprintf(held, sizeof(held), "%s", schema_genesis_hash);
@@ -153,7 +175,7 @@ static int check_chain(central_store *s, const batch *b, const central_head *h,
 }
 
 static int receive_all(central_store *s, const central_auth *a, const batch *b,
-		       const central_head *h, json_t *receipts)
+                       const central_head *h, json_t *receipts)
 {
 	char held[DS_SHA256_HEX];
 	json_t *r;
@@ -167,7 +189,7 @@ static int receive_all(central_store *s, const central_auth *a, const batch *b,
 			rc = central_op_receipt(s, b->node, seq, &r, held);
 		else
 			rc = central_op_receive(s, a, b->node, json_array_get(b->ops, i),
-						&b->prep[i], &r);
+			                        &b->prep[i], &r);
 		if (rc)
 			return rc;
 		json_array_append_new(receipts, r);
@@ -178,10 +200,22 @@ static int receive_all(central_store *s, const central_auth *a, const batch *b,
 	return 0;
 }
 
-/* The part of a push that needs the store, inside the caller's write transaction. */
-static int push_locked(central_store *s, const central_auth *a, const batch *b,
-		       json_t **receipts, int64_t *expected_seq)
+/* The node's head after the batch: its last entry, or what was held when the batch
+ * brought nothing new. */
+static void head_after(const batch *b, const central_head *h, central_job *j)
 {
+	int64_t last = b->first_seq + (int64_t)b->n - 1;
+
+	j->node_seq = last > h->last_seq ? last : h->last_seq;
+	snprintf(j->node_hash, sizeof(j->node_hash), "%s",
+	         last > h->last_seq ? b->prep[b->n - 1].hash : h->last_hash);
+}
+
+/* The part of a push that needs the store, inside the caller's write transaction. */
+static int push_locked(central_store *s, central_job *j)
+{
+	const central_auth *a = j->a;
+	const batch *b = j->b;
 	json_t *out = json_array();
 	central_head h;
 	int rc;
@@ -189,13 +223,16 @@ static int push_locked(central_store *s, const central_auth *a, const batch *b,
 	s->cache = json_object();
 	rc = bind_node(s, a, b, &h);
 	if (rc == 0)
-		rc = check_chain(s, b, &h, expected_seq);
+		rc = check_chain(s, b, &h, &j->expected_seq);
 	if (rc == 0)
 		rc = receive_all(s, a, b, &h, out);
+	if (rc == 0)
+		rc = bind_earned(b, &h, out);
 	json_decref(s->cache);
 	s->cache = NULL;
 	if (rc == 0) {
-		*receipts = out;
+		head_after(b, &h, j);
+		j->receipts = out;
 		out = NULL;
 	}
 	json_decref(out);
@@ -227,7 +264,7 @@ static int group_one(central_store *s, central_job *j)
 
 	if ((rc = step(s, ST_PUSH_SAVEPOINT)))
 		return rc;
-	j->rc = push_locked(s, j->a, j->b, &j->receipts, &j->expected_seq);
+	j->rc = push_locked(s, j);
 	if (j->rc == 0)
 		return step(s, ST_PUSH_RELEASE);
 	job_fail(j, j->rc);
@@ -294,8 +331,18 @@ static int group_run(central_store *s, central_job *job)
 	return job->rc ? ds_error_set(job->rc, "%s", job->msg) : 0;
 }
 
-int central_push(central_store *s, const central_auth *a, const json_t *push,
-		 json_t **receipts, int64_t *expected_seq)
+int central_push(central_store *s, const central_auth *a, const json_t *push, json_t **receipts,
+                 int64_t *expected_seq)
+{
+	char hash[DS_SHA256_HEX];
+	int64_t seq;
+
+	return central_push_head(s, a, push, receipts, expected_seq, &seq, hash);
+}
+
+int central_push_head(central_store *s, const central_auth *a, const json_t *push,
+                      json_t **receipts, int64_t *expected_seq, int64_t *node_seq,
+                      char node_hash[DS_SHA256_HEX])
 {
 	central_job job = {0};
 	batch b = {0};
@@ -303,6 +350,8 @@ int central_push(central_store *s, const central_auth *a, const json_t *push,
 
 	*receipts = NULL;
 	*expected_seq = 0;
+	*node_seq = 0;
+	node_hash[0] = '\0';
 	if ((rc = batch_read(&b, push)) || (rc = batch_prepare(&b)))
 		goto done;
 	job.a = a;
@@ -310,10 +359,12 @@ int central_push(central_store *s, const central_auth *a, const json_t *push,
 	if (s->group) {
 		rc = group_run(s, &job);
 	} else if ((rc = central_write_begin(s)) == 0) {
-		rc = push_locked(s, a, &b, &job.receipts, &job.expected_seq);
+		rc = push_locked(s, &job);
 		rc = central_write_end(s, rc);
 	}
 	*expected_seq = job.expected_seq;
+	*node_seq = job.node_seq;
+	snprintf(node_hash, DS_SHA256_HEX, "%s", job.node_hash);
 	if (rc == 0) {
 		*receipts = job.receipts;
 		job.receipts = NULL;
@@ -323,4 +374,21 @@ done:
 	free(job.msg);
 	batch_release(&b);
 	return rc;
+}
+
+int central_node_head(central_store *s, const central_auth *a, const char *node, int64_t *seq,
+                      char hash[DS_SHA256_HEX])
+{
+	central_head h;
+	int rc;
+
+	*seq = 0;
+	snprintf(hash, DS_SHA256_HEX, "%s", schema_genesis_hash);
+	if ((rc = central_head_get(s, node, &h)))
+		return rc;
+	if (h.found && strcmp(h.token_id, a->token_id) != 0)
+		return ds_error_set(DS_EPERM, "node %s is bound to another token", node);
+	*seq = h.last_seq;
+	snprintf(hash, DS_SHA256_HEX, "%s", h.last_hash);
+	return 0;
 }

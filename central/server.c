@@ -19,9 +19,11 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,7 +139,7 @@ static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, jso
 
 /* {"error": msg} (plus "expected_seq" when it is > 0). */
 static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *msg,
-				   int64_t expected_seq)
+                                   int64_t expected_seq)
 {
 	json_t *doc = json_pack("{s:s}", "error", msg);
 
@@ -159,7 +161,7 @@ static enum MHD_Result reply_rc(struct MHD_Connection *c, int rc)
 static enum MHD_Result on_health(struct MHD_Connection *c)
 {
 	return reply_json(c, MHD_HTTP_OK,
-			  json_pack("{s:b, s:i}", "ok", 1, "v", SYNC_PROTOCOL_VERSION));
+	                  json_pack("{s:b, s:i}", "ok", 1, "v", SYNC_PROTOCOL_VERSION));
 }
 
 static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
@@ -168,22 +170,24 @@ static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
 	central_store *s = NULL;
 	ds_buf body = DS_BUF_INIT;
 	int64_t expected = 0;
+	sync_head head = {1, 0, ""};
 	int rc;
 
 	if (r->too_big)
 		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-				   "request body larger than the 8 MiB limit", 0);
+		                   "request body larger than the 8 MiB limit", 0);
 	rc = sync_push_decode(r->body.ptr, r->body.len, &doc);
 	if (rc == 0)
 		rc = pool_get(sv, &s);
 	if (rc == 0)
-		rc = central_push(s, &r->auth, doc, &receipts, &expected);
+		rc =
+		    central_push_head(s, &r->auth, doc, &receipts, &expected, &head.seq, head.hash);
 	pool_put(sv, s);
 	json_decref(doc);
 	if (rc == DS_ECONFLICT)
 		return reply_error(c, MHD_HTTP_CONFLICT, ds_error_msg(), expected);
 	if (rc == 0)
-		rc = sync_receipts_encode(receipts, &body);
+		rc = sync_receipts_encode_head(receipts, &head, &body);
 	json_decref(receipts);
 	if (rc) {
 		ds_buf_release(&body);
@@ -192,7 +196,7 @@ static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
 	return reply_body(c, MHD_HTTP_OK, &body);
 }
 
-/* A non-negative decimal argument; def when absent. */
+/* A non-negative decimal argument, digits only (no sign, no space); def when absent. */
 static int int_arg(struct MHD_Connection *c, const char *name, int64_t def, int64_t *out)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
@@ -202,7 +206,8 @@ static int int_arg(struct MHD_Connection *c, const char *name, int64_t def, int6
 	if (!v)
 		return 0;
 	*out = strtoll(v, &end, 10);
-	if (!v[0] || *end || *out < 0 || *out > INT64_MAX / 2)
+	if (!v[0] || strspn(v, "0123456789") != strlen(v) || *end || *out < 0 ||
+	    *out > INT64_MAX / 2)
 		return ds_error_set(DS_EINVALID, "%s: must be a whole number, not \"%s\"", name, v);
 	return 0;
 }
@@ -225,6 +230,7 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 	ds_buf body = DS_BUF_INIT;
 	int64_t since, limit, next = 0;
 	char own[DS_SHA256_HEX];
+	sync_head head = {0, 0, ""};
 	const char *node;
 	int more = 0, rc;
 
@@ -236,10 +242,13 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 	rc = pool_get(sv, &s);
 	if (rc == 0)
 		rc = central_pull_node(s, &r->auth, since, (int)limit, node, &changes, &next, &more,
-				       own);
+		                       own);
+	/* Read after the page: the head is never behind what the page shows. */
+	if (rc == 0 && node)
+		head.known = central_node_head(s, &r->auth, node, &head.seq, head.hash) == 0;
 	pool_put(sv, s);
 	if (rc == 0)
-		rc = sync_changes_encode_own(changes, next, more, own, &body);
+		rc = sync_changes_encode_head(changes, next, more, own, &head, &body);
 	json_decref(changes);
 	if (rc) {
 		ds_buf_release(&body);
@@ -249,7 +258,7 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 }
 
 static enum MHD_Result on_dossier(server *sv, struct MHD_Connection *c, request *r,
-				  const char *code)
+                                  const char *code)
 {
 	central_store *s = NULL;
 	json_t *d = NULL;
@@ -279,23 +288,24 @@ static enum route route_of(const char *url, const char *method, const char **wan
 
 static int authenticate(server *sv, struct MHD_Connection *c, request *r)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *h =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	central_store *s = NULL;
 	int rc;
 
-	if (!h || strncmp(h, "Bearer ", 7) != 0)
+	/* The scheme is case-insensitive (RFC 9110 11.1); the token follows one or more spaces. */
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
 		return ds_error_set(DS_EPERM, "missing token: send Authorization: Bearer <token>");
 	if ((rc = pool_get(sv, &s)))
 		return rc;
-	rc = central_token_verify(s, h + 7, &r->auth);
+	rc = central_token_verify(s, h + 7 + strspn(h + 7, " "), &r->auth);
 	pool_put(sv, s);
 	return rc;
 }
 
 /* The first call for a request: everything decided before the body is read. */
 static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const char *url,
-				  const char *method, request *r)
+                                  const char *method, request *r)
 {
 	const char *wanted, *len;
 	int rc;
@@ -308,20 +318,24 @@ static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const ch
 		return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here", 0);
 	if (r->route != R_HEALTH && (rc = authenticate(sv, c, r)))
 		return reply_error(c, rc == DS_EPERM ? MHD_HTTP_UNAUTHORIZED : http_status(rc),
-				   ds_error_msg(), 0);
+		                   ds_error_msg(), 0);
+	/* A caller with a valid token may be slow or keep the connection for its next
+	 * request; one without keeps the short timeout it started with. */
+	if (r->route != R_HEALTH)
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+		                          (unsigned)CENTRAL_IDLE_TIMEOUT_S);
 	r->answered = 0;
 	if (r->route != R_PUSH)
 		return MHD_YES; /* answered on the next call: a reply queued now closes */
 	len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (len && strtoull(len, NULL, 10) > SYNC_MAX_BODY)
 		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-				   "request body larger than the 8 MiB limit", 0);
+		                   "request body larger than the 8 MiB limit", 0);
 	return MHD_YES;
 }
 
 /* The last call for a request, once the whole body is in. */
-static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const char *url,
-				 request *r)
+static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const char *url, request *r)
 {
 	r->answered = 1;
 	switch (r->route) {
@@ -337,9 +351,8 @@ static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const cha
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size,
-				  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	server *sv = cls;
 	request *r = *con_cls;
@@ -366,7 +379,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	server *sv = cls;
 	request *r = *con_cls;
@@ -401,17 +414,40 @@ static int resolve(const char *host, int port, struct sockaddr_storage *ss, int 
 	return 0;
 }
 
+/* Lets the process hold max_connections sockets (and its database files) when the hard
+ * limit allows. */
+static void raise_nofile(unsigned max_connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_connections + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		ds_log(DS_LOG_WARN, "open files limited to %llu: fewer than %u connections",
+		       (unsigned long long)rl.rlim_cur, max_connections);
+}
+
+/* A connection gets CENTRAL_HEADER_TIMEOUT_S of silence until it presents a valid token
+ * (first_call then gives it CENTRAL_IDLE_TIMEOUT_S), at most max_per_ip come from one
+ * address, max_connections in all. */
 static struct MHD_Daemon *start(server *sv, const central_serve_opts *o,
-				struct sockaddr_storage *ss, int ipv6)
+                                struct sockaddr_storage *ss, int ipv6)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+	                 MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+	unsigned max = o->max_connections ? o->max_connections : CENTRAL_MAX_CONNECTIONS;
+	unsigned per_ip = o->max_per_ip ? o->max_per_ip : CENTRAL_MAX_PER_IP;
 
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, sv, MHD_OPTION_SOCK_ADDR,
-				(struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
-				(unsigned)o->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-				sv, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+	raise_nofile(max);
+	return MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, sv, MHD_OPTION_EXTERNAL_LOGGER, central_http_log,
+	    NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)o->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CENTRAL_HEADER_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_LIMIT, max, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
 }
 
 static int announce(struct MHD_Daemon *d, const central_serve_opts *o)
@@ -494,7 +530,7 @@ int central_serve(const central_serve_opts *o)
 	pool_put(&sv, first); /* the database is there and current before we listen */
 	if (!(d = start(&sv, o, &ss, ipv6))) {
 		rc = ds_error_set(DS_ERROR, "cannot listen on %s:%d (address in use?)", o->host,
-				  o->port);
+		                  o->port);
 		goto done;
 	}
 	if ((rc = announce(d, o)))

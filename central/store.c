@@ -9,47 +9,49 @@
 #include <unistd.h>
 
 static const char *const sql[ST_COUNT] = {
-	[ST_TOKEN_INSERT] = "INSERT INTO tokens(id, hash, agency, role, created_at) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) "
-			    "WHERE id = ?1",
-	[ST_TOKEN_LIST] = "SELECT id, agency, role, created_at, revoked_at FROM tokens "
-			  "ORDER BY rowid",
-	[ST_TOKEN_BY_HASH] = "SELECT id, agency, role FROM tokens "
-			     "WHERE hash = ?1 AND revoked_at IS NULL",
-	[ST_NODE_GET] = "SELECT coalesce(token_id, ''), last_seq, last_hash FROM nodes "
-			"WHERE node = ?1",
-	[ST_NODE_INSERT] = "INSERT INTO nodes(node, token_id, agency, last_seq, last_hash, "
-			   "created_at) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
-	[ST_NODE_ADVANCE] = "UPDATE nodes SET last_seq = ?2, last_hash = ?3 WHERE node = ?1",
-	[ST_OP_GET] = "SELECT hash, result, version, reason, code FROM ops "
-		      "WHERE node = ?1 AND seq = ?2",
-	[ST_OP_INSERT] = "INSERT INTO ops(node, seq, op_id, code, kind, entry, hash, result, "
-			 "version, reason, received_at) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[ST_DOSSIER_GET] = "SELECT agency, version, last_op, body FROM dossiers "
-			   "WHERE code = ?1",
-	[ST_DOSSIER_PUT] = "INSERT INTO dossiers(code, agency, status, due_at, body, version, "
-			   "last_op, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-			   "ON CONFLICT(code) DO UPDATE SET agency = ?2, status = ?3, "
-			   "due_at = ?4, body = ?5, version = ?6, last_op = ?7, updated_at = ?8",
-	[ST_DOSSIER_LIST] = "SELECT code, agency, status, version, due_at FROM dossiers "
-			    "WHERE (?1 IS NULL OR agency = ?1) AND (?2 = 0 OR status = ?2) "
-			    "ORDER BY code",
-	[ST_FEED_INSERT] = "INSERT INTO feed(code, agency, version, op_id, node, state, at) "
-			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_FEED_STATE] = "SELECT state FROM feed WHERE code = ?1 AND version = ?2",
-	[ST_PULL_ALL] = "SELECT cursor, code, version, op_id, node, state FROM feed "
-			"WHERE cursor > ?1 ORDER BY cursor LIMIT ?2",
-	[ST_PULL_AGENCY] = "SELECT cursor, code, version, op_id, node, state FROM feed "
-			   "WHERE agency = ?3 AND cursor > ?1 ORDER BY cursor LIMIT ?2",
-	[ST_SAVEPOINT] = "SAVEPOINT op",
-	[ST_RELEASE] = "RELEASE op",
-	[ST_ROLLBACK_TO] = "ROLLBACK TO op",
-	[ST_PUSH_SAVEPOINT] = "SAVEPOINT push",
-	[ST_PUSH_RELEASE] = "RELEASE push",
-	[ST_PUSH_ROLLBACK_TO] = "ROLLBACK TO push",
-	[ST_CODE_CLAIM] = schema_code_claim_sql,
+    [ST_TOKEN_INSERT] = "INSERT INTO tokens(id, hash, agency, role, created_at) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) "
+                        "WHERE id = ?1",
+    [ST_TOKEN_LIST] = "SELECT id, agency, role, created_at, revoked_at FROM tokens "
+                      "ORDER BY rowid",
+    [ST_TOKEN_BY_HASH] = "SELECT id, agency, role FROM tokens "
+                         "WHERE hash = ?1 AND revoked_at IS NULL",
+    [ST_NODE_GET] = "SELECT coalesce(token_id, ''), last_seq, last_hash, "
+                    "coalesce(agency, '') FROM nodes WHERE node = ?1",
+    [ST_NODE_INSERT] = "INSERT INTO nodes(node, token_id, agency, last_seq, last_hash, "
+                       "created_at) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
+    [ST_NODE_ADVANCE] = "UPDATE nodes SET last_seq = ?2, last_hash = ?3 WHERE node = ?1",
+    [ST_OP_GET] = "SELECT hash, result, version, reason, code FROM ops "
+                  "WHERE node = ?1 AND seq = ?2",
+    [ST_OP_INSERT] = "INSERT INTO ops(node, seq, op_id, code, kind, entry, hash, result, "
+                     "version, reason, received_at) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_DOSSIER_GET] = "SELECT agency, version, last_op, body FROM dossiers "
+                       "WHERE code = ?1",
+    [ST_DOSSIER_PUT] = "INSERT INTO dossiers(code, agency, status, due_at, body, version, "
+                       "last_op, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                       "ON CONFLICT(code) DO UPDATE SET agency = ?2, status = ?3, "
+                       "due_at = ?4, body = ?5, version = ?6, last_op = ?7, updated_at = ?8",
+    [ST_DOSSIER_LIST] = "SELECT code, agency, status, version, due_at FROM dossiers "
+                        "WHERE (?1 IS NULL OR agency = ?1) AND (?2 = 0 OR status = ?2) "
+                        "ORDER BY code",
+    [ST_FEED_INSERT] = "INSERT INTO feed(code, agency, version, op_id, node, state, at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_FEED_STATE] = "SELECT state FROM feed WHERE code = ?1 AND version = ?2",
+    [ST_PULL_ALL] = "SELECT cursor, code, version, op_id, node, state FROM feed "
+                    "WHERE cursor > ?1 ORDER BY cursor LIMIT ?2",
+    [ST_PULL_AGENCY] = "SELECT cursor, code, version, op_id, node, state FROM feed "
+                       "WHERE agency = ?3 AND cursor > ?1 ORDER BY cursor LIMIT ?2",
+    [ST_SAVEPOINT] = "SAVEPOINT op",
+    [ST_RELEASE] = "RELEASE op",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO op",
+    [ST_PUSH_SAVEPOINT] = "SAVEPOINT push",
+    [ST_PUSH_RELEASE] = "RELEASE push",
+    [ST_PUSH_ROLLBACK_TO] = "ROLLBACK TO push",
+    [ST_CODE_CLAIM] = schema_code_claim_sql,
+    [ST_TOKEN_GET] = "SELECT agency, role, revoked_at IS NOT NULL FROM tokens WHERE id = ?1",
+    [ST_NODE_MOVE] = "UPDATE nodes SET token_id = ?2 WHERE node = ?1",
 };
 
 static int check_version(sqlite3 *db, const char *path)
@@ -64,13 +66,13 @@ static int check_version(sqlite3 *db, const char *path)
 	sqlite3_finalize(st);
 	if (have > want)
 		return ds_error_set(DS_EINVALID,
-				    "%s has schema version %d, newer than this build knows (%d)",
-				    path, have, want);
+		                    "%s has schema version %d, newer than this build knows (%d)",
+		                    path, have, want);
 	if (have < want)
 		return ds_error_set(DS_EINVALID,
-				    "%s is not initialised to schema version %d "
-				    "(run dossync-central init)",
-				    path, want);
+		                    "%s is not initialised to schema version %d "
+		                    "(run dossync-central init)",
+		                    path, want);
 	return 0;
 }
 
@@ -84,7 +86,7 @@ int central_store_open(central_store **out, const char *path, int create)
 	*out = NULL;
 	if (!create && access(path, F_OK) != 0)
 		return ds_error_set(DS_ENOTFOUND,
-				    "no central database at %s (run dossync-central init)", path);
+		                    "no central database at %s (run dossync-central init)", path);
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	rc = ds_db_open(path, flags, &db);
@@ -205,6 +207,7 @@ int central_head_get(central_store *s, const char *node, central_head *h)
 		snprintf(h->token_id, sizeof(h->token_id), "%s", central_col_text(st, 0));
 		h->last_seq = sqlite3_column_int64(st, 1);
 		snprintf(h->last_hash, sizeof(h->last_hash), "%s", central_col_text(st, 2));
+		snprintf(h->agency, sizeof(h->agency), "%s", central_col_text(st, 3));
 		rc = SQLITE_DONE;
 	}
 	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(s->db, rc, "reading the node");
@@ -212,8 +215,7 @@ int central_head_get(central_store *s, const char *node, central_head *h)
 	return rc;
 }
 
-int central_head_bind(central_store *s, const char *node, const char *token_id,
-		      const char *agency)
+int central_head_bind(central_store *s, const char *node, const char *token_id, const char *agency)
 {
 	sqlite3_stmt *st = central_stmt(s, ST_NODE_INSERT);
 	char now[DS_TIME_LEN];

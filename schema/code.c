@@ -1,7 +1,7 @@
-/* code.c: dossier codes "{agency}-{yyMMdd}-{NNNN}" (docs/DOMAIN.md "Dossier codes"): agency ID
- * checks, parsing and formatting, and allocation from the code_alloc table. A code is
- * printed on the citizen's receipt slip, so a sequence once issued or claimed is never
- * issued again: the last one per agency and day lives in the database.
+/* code.c: dossier codes "{agency}-{yyMMdd}-{NNNN}" (docs/DOMAIN.md "Dossier codes"): agency
+ * ID checks, parsing and formatting, and allocation from the code_taken table. A code is
+ * printed on the citizen's receipt slip, so a number once issued or claimed is never
+ * issued again: each one is a row. A block [lo, hi] issues only its own free numbers.
  */
 #include "schema/schema_int.h"
 
@@ -17,9 +17,9 @@
 static int agency_bad(const char *agency, const char *why)
 {
 	return ds_error_set(DS_EINVALID,
-			    "agency '%s': %s (an electronic ID like 000.00.12.H22: 2 to 6 "
-			    "dot-separated parts of 1-6 digits or capital letters)",
-			    agency, why);
+	                    "agency '%s': %s (an electronic ID like 000.00.12.H22: 2 to 6 "
+	                    "dot-separated parts of 1-6 digits or capital letters)",
+	                    agency, why);
 }
 
 int schema_agency_check(const char *agency)
@@ -78,9 +78,9 @@ static int digits(const char *s, int n, int *out)
 static int code_bad(const char *code, const char *why)
 {
 	return ds_error_set(DS_EINVALID,
-			    "dossier code '%s': %s (expected AGENCY-yyMMdd-NNNN, like "
-			    "000.00.12.H22-251129-0007)",
-			    code, why);
+	                    "dossier code '%s': %s (expected AGENCY-yyMMdd-NNNN, like "
+	                    "000.00.12.H22-251129-0007)",
+	                    code, why);
 }
 
 int schema_code_parse(const char *code, char *agency, int *y, int *m, int *d, int *seq)
@@ -140,15 +140,14 @@ static int vn_day(int64_t received, char day[7], int *y, int *m, int *d)
 	ds_time_date(received, DS_TZ_VN, y, m, d);
 	if (*y < 2000 || *y > 2099)
 		return ds_error_set(DS_EINVALID,
-				    "received date %04d-%02d-%02d is outside 2000-2099, which "
-				    "a yyMMdd dossier code cannot hold",
-				    *y, *m, *d);
+		                    "received date %04d-%02d-%02d is outside 2000-2099, which "
+		                    "a yyMMdd dossier code cannot hold",
+		                    *y, *m, *d);
 	day_text(day, *y, *m, *d);
 	return 0;
 }
 
-int schema_code_format(char out[SCHEMA_CODE_MAX], const char *agency, int64_t received,
-		       int seq)
+int schema_code_format(char out[SCHEMA_CODE_MAX], const char *agency, int64_t received, int seq)
 {
 	char day[7];
 	int y, m, d, rc;
@@ -164,24 +163,33 @@ int schema_code_format(char out[SCHEMA_CODE_MAX], const char *agency, int64_t re
 	return 0;
 }
 
-/* The last sequence issued for agency on day (0 when none). */
-static int last_get(sqlite3 *db, const char *agency, const char *day, int *last)
+/* The number a block [lo, hi] of agency on day issues next: one past the highest it holds,
+ * or, when that is past hi, the lowest free number in it; 0 when every one is taken.
+ * Numbers taken outside the block do not matter. */
+static const char next_sql[] =
+    "SELECT CASE WHEN m IS NULL THEN ?3 WHEN m < ?4 THEN m + 1 ELSE "
+    "(SELECT coalesce(min(x), 0) FROM (SELECT ?3 AS x UNION ALL SELECT seq + 1 "
+    "FROM code_taken WHERE agency = ?1 AND day = ?2 AND seq BETWEEN ?3 AND ?4 - 1) "
+    "WHERE NOT EXISTS (SELECT 1 FROM code_taken WHERE agency = ?1 AND day = ?2 AND "
+    "seq = x)) END "
+    "FROM (SELECT max(seq) AS m FROM code_taken WHERE agency = ?1 AND day = ?2 AND "
+    "seq BETWEEN ?3 AND ?4)";
+
+static int next_free(sqlite3 *db, const char *agency, const char *day, int lo, int hi, int *next)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	*last = 0;
-	rc = ds_db_prepare(db, "SELECT last FROM code_alloc WHERE agency = ?1 AND day = ?2",
-			   &st);
-	if (rc)
+	*next = 0;
+	if ((rc = ds_db_prepare(db, next_sql, &st)))
 		return ds_error_wrap(rc, "code allocation");
 	sqlite3_bind_text(st, 1, agency, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, lo);
+	sqlite3_bind_int(st, 4, hi);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*last = sqlite3_column_int(st, 0);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
+		*next = sqlite3_column_int(st, 0);
 		rc = 0;
 	} else {
 		rc = ds_error_sqlite(db, rc, "code allocation");
@@ -191,11 +199,10 @@ static int last_get(sqlite3 *db, const char *agency, const char *day, int *last)
 }
 
 const char schema_code_claim_sql[] =
-	"INSERT INTO code_alloc (agency, day, last) VALUES (?1, ?2, ?3) "
-	"ON CONFLICT (agency, day) DO UPDATE SET last = max(last, excluded.last)";
+    "INSERT OR IGNORE INTO code_taken (agency, day, seq) VALUES (?1, ?2, ?3)";
 
-/* Raises the last sequence of agency on day to at least seq, with st prepared from
- * schema_code_claim_sql; st is reset. */
+/* Records seq of agency on day as taken, with st prepared from schema_code_claim_sql; st
+ * is reset. */
 static int raise_on(sqlite3_stmt *st, const char *agency, const char *day, int seq)
 {
 	int rc;
@@ -243,27 +250,26 @@ static int txn_close(sqlite3 *db, int own, int rc)
 }
 
 int schema_code_alloc(sqlite3 *db, const char *agency, int64_t received, int lo, int hi,
-		      char out[SCHEMA_CODE_MAX])
+                      char out[SCHEMA_CODE_MAX])
 {
 	char day[7];
-	int y, m, d, last, next, own = 0, rc;
+	int y, m, d, next, own = 0, rc;
 
 	out[0] = '\0';
 	if ((rc = schema_agency_check(agency)) || (rc = vn_day(received, day, &y, &m, &d)))
 		return rc;
 	if (lo < 1 || hi > SEQ_MAX || lo > hi)
 		return ds_error_set(DS_EINVALID, "code block %d-%d: must lie within 1-9999", lo,
-				    hi);
+		                    hi);
 	if ((rc = txn_open(db, &own)))
 		return rc;
-	if ((rc = last_get(db, agency, day, &last)))
+	if ((rc = next_free(db, agency, day, lo, hi, &next)))
 		goto done;
-	next = last + 1 > lo ? last + 1 : lo;
-	if (next > hi) {
+	if (next == 0) {
 		rc = ds_error_set(DS_ETOOBIG,
-				  "no dossier codes left for %s on %04d-%02d-%02d (block %d-%d "
-				  "used up)",
-				  agency, y, m, d, lo, hi);
+		                  "no dossier codes left for %s on %04d-%02d-%02d (block %d-%d "
+		                  "used up)",
+		                  agency, y, m, d, lo, hi);
 		goto done;
 	}
 	if ((rc = last_raise(db, agency, day, next)))

@@ -38,9 +38,11 @@ int schema_code_parse(const char *code, char *agency, int *y, int *m, int *d, in
 int schema_code_format(char out[SCHEMA_CODE_MAX], const char *agency, int64_t received,
 		       int seq);
 /* Allocates the next free code for agency on the +07:00 date of received, with a sequence
- * in [lo, hi], using the code_alloc table of db (agent and central schemas both have it).
- * Run it inside the caller's write transaction so an allocation and the dossier that uses
- * it commit together. DS_ETOOBIG with a clear message when the day's block is used up. */
+ * in [lo, hi], using the code_taken table of db (agent and central schemas both have it):
+ * one past the highest number the block holds, else its lowest free number; numbers taken
+ * outside the block never use it up. Run it inside the caller's write transaction so an
+ * allocation and the dossier that uses it commit together. DS_ETOOBIG with a clear message
+ * when every number of the day's block is taken. */
 int schema_code_alloc(sqlite3 *db, const char *agency, int64_t received, int lo, int hi,
 		      char out[SCHEMA_CODE_MAX]);
 /* Records that an explicitly given code is taken, so allocation never issues it again. */

@@ -178,13 +178,26 @@ int sync_body_encode(const json_t *doc, ds_buf *out)
 
 int sync_body_decode(const void *p, size_t n, size_t max_inflated, json_t **out)
 {
+	size_t max_tree;
+
+	if (!max_inflated)
+		max_inflated = SYNC_MAX_INFLATED;
+	max_tree = max_inflated > SIZE_MAX / SYNC_TREE_PER_BYTE ? SIZE_MAX
+	                                                        : SYNC_TREE_PER_BYTE * max_inflated;
+	return sync_body_decode_budget(p, n, max_inflated, max_tree, out);
+}
+
+int sync_body_decode_budget(const void *p, size_t n, size_t max_inflated, size_t max_tree,
+                            json_t **out)
+{
 	ds_buf text = DS_BUF_INIT;
 	int rc;
 
 	*out = NULL;
 	if ((rc = sync_inflate(p, n, max_inflated, &text)))
 		goto done;
-	if ((rc = ds_json_parse(text.ptr, text.len, out)))
+	if ((rc = sync_json_weigh(text.ptr, text.len, max_tree, NULL)) ||
+	    (rc = ds_json_parse(text.ptr, text.len, out)))
 		ds_error_wrap(rc, "body");
 done:
 	ds_buf_release(&text);

@@ -213,6 +213,9 @@ static int path_check(const json_t *p, size_t ci, ds_buf *key)
 		                    "columns: cols[%zu].p must be a non-empty array "
 		                    "of keys",
 		                    ci);
+	if (json_array_size(p) > SYNC_MAX_PATH_DEPTH)
+		return ds_error_set(DS_EINVALID, "columns: cols[%zu].p has %zu keys, at most %d",
+		                    ci, json_array_size(p), SYNC_MAX_PATH_DEPTH);
 	json_array_foreach(p, i, k)
 	{
 		if (!json_is_string(k))
@@ -223,10 +226,19 @@ static int path_check(const json_t *p, size_t ci, ds_buf *key)
 	return 0;
 }
 
+/* Decoding state: the records, the paths met so far, and the object budget. */
+struct dec {
+	json_t *rows;
+	json_t *seen;
+	size_t objects; /* made so far: the records and the objects paths run through */
+	size_t max_objects;
+};
+
 /* Sets p = value inside rec. Fails (-1) when p clashes with a path already set in this
  * row: it runs through a leaf (an intermediate object is never empty, a leaf object
- * always is) or ends on a key that is already there. */
-static int place(json_t *rec, const json_t *p, const json_t *value)
+ * always is) or ends on a key that is already there; -2 when it would make more objects
+ * than the budget allows. */
+static int place(struct dec *d, json_t *rec, const json_t *p, const json_t *value)
 {
 	size_t i, last = json_array_size(p) - 1;
 
@@ -235,6 +247,8 @@ static int place(json_t *rec, const json_t *p, const json_t *value)
 		json_t *next = json_object_get(rec, key);
 
 		if (!next) {
+			if (d->objects++ >= d->max_objects)
+				return -2;
 			next = json_object();
 			json_object_set_new(rec, key, next);
 		} else if (!json_is_object(next) || json_object_size(next) == 0) {
@@ -294,23 +308,37 @@ static int col_shape(const json_t *col, size_t ci)
 	return 0;
 }
 
-/* Checks one column and sets its values into rows; seen holds the paths met so far. */
-static int put_col(json_t *rows, json_t *seen, const json_t *col, size_t ci)
+/* The error for place()'s failure how on column ci at row. */
+static int place_error(int how, size_t ci, const char *path, size_t row, size_t max)
+{
+	if (how == -2)
+		return ds_error_set(DS_ETOOBIG,
+		                    "columns: the records would need more than %zu "
+		                    "objects",
+		                    max);
+	return ds_error_set(DS_EINVALID,
+	                    "columns: cols[%zu]: the path %s clashes with another path of "
+	                    "row %zu",
+	                    ci, path, row);
+}
+
+/* Checks one column and sets its values into the records. */
+static int put_col(struct dec *d, const json_t *col, size_t ci)
 {
 	const json_t *p = json_object_get(col, "p"), *r, *v;
 	ds_buf key = DS_BUF_INIT, text = DS_BUF_INIT;
-	size_t j, row = 0, n = json_array_size(rows);
-	int rc;
+	size_t j, row = 0, n = json_array_size(d->rows);
+	int rc, how;
 
 	if ((rc = col_shape(col, ci)) || (rc = path_check(p, ci, &key)))
 		goto done;
 	path_text(p, &text);
-	if (json_object_get(seen, key.ptr)) {
+	if (json_object_get(d->seen, key.ptr)) {
 		rc = ds_error_set(DS_EINVALID, "columns: cols[%zu] repeats the column %s", ci,
 		                  text.ptr);
 		goto done;
 	}
-	json_object_set_new(seen, key.ptr, json_true());
+	json_object_set_new(d->seen, key.ptr, json_true());
 	r = json_object_get(col, "r");
 	v = json_object_get(col, "v");
 	for (j = 0; j < json_array_size(r); j++) {
@@ -325,11 +353,8 @@ static int put_col(json_t *rows, json_t *seen, const json_t *col, size_t ci)
 			                  ci, j);
 			goto done;
 		}
-		if (place(json_array_get(rows, row), p, val)) {
-			rc = ds_error_set(DS_EINVALID,
-			                  "columns: cols[%zu]: the path %s clashes "
-			                  "with another path of row %zu",
-			                  ci, text.ptr, row);
+		if ((how = place(d, json_array_get(d->rows, row), p, val))) {
+			rc = place_error(how, ci, text.ptr, row, d->max_objects);
 			goto done;
 		}
 	}
@@ -339,44 +364,64 @@ done:
 	return rc;
 }
 
+/* Checks the document's two members; *rows gets n. */
+static int doc_shape(const json_t *doc, size_t *rows)
+{
+	const json_t *n = json_object_get(doc, "n"), *cols = json_object_get(doc, "cols");
+
+	if (!json_is_object(doc) || json_object_size(doc) != 2 || !n || !cols)
+		return ds_error_set(DS_EINVALID, "columns: expected an object with exactly the "
+		                                 "members n and cols");
+	if (!json_is_integer(n) || json_integer_value(n) < 0 || json_integer_value(n) > MAX_ROWS)
+		return ds_error_set(DS_EINVALID, "columns: n must be an integer from 0 to %d",
+		                    MAX_ROWS);
+	if (!json_is_array(cols))
+		return ds_error_set(DS_EINVALID, "columns: cols must be an array");
+	*rows = (size_t)json_integer_value(n);
+	return 0;
+}
+
 /* The records hold the document's values by reference (one more refcount each), not
  * copies: a decoder parses a body, decodes it and frees the document, after which every
  * value belongs to the records alone. A caller that keeps doc must not change a record's
  * values in place while it does (jansson's refcounts say who else holds them). */
-int sync_cols_decode(const json_t *doc, json_t **records)
+int sync_cols_decode_budget(const json_t *doc, size_t max_objects, json_t **records)
 {
-	const json_t *n = json_object_get(doc, "n"), *cols = json_object_get(doc, "cols");
-	json_t *rows = NULL, *seen = NULL;
-	size_t i;
-	int rc = 0;
+	const json_t *cols = json_object_get(doc, "cols");
+	struct dec d = {NULL, NULL, 0, max_objects};
+	size_t i, n = 0;
+	int rc;
 
 	*records = NULL;
-	if (!json_is_object(doc) || json_object_size(doc) != 2 || !n || !cols) {
-		rc = ds_error_set(DS_EINVALID, "columns: expected an object with exactly the "
-		                               "members n and cols");
+	if ((rc = doc_shape(doc, &n)))
+		goto done;
+	if (n > max_objects) {
+		rc = ds_error_set(DS_ETOOBIG,
+		                  "columns: %zu records, more than the %zu objects "
+		                  "allowed",
+		                  n, max_objects);
 		goto done;
 	}
-	if (!json_is_integer(n) || json_integer_value(n) < 0 || json_integer_value(n) > MAX_ROWS) {
-		rc = ds_error_set(DS_EINVALID, "columns: n must be an integer from 0 to %d",
-		                  MAX_ROWS);
-		goto done;
-	}
-	if (!json_is_array(cols)) {
-		rc = ds_error_set(DS_EINVALID, "columns: cols must be an array");
-		goto done;
-	}
-	rows = json_array();
-	seen = json_object();
-	for (i = 0; i < (size_t)json_integer_value(n); i++)
-		json_array_append_new(rows, json_object());
+	d.rows = json_array();
+	d.seen = json_object();
+	d.objects = n;
+	for (i = 0; i < n; i++)
+		json_array_append_new(d.rows, json_object());
 	for (i = 0; i < json_array_size(cols) && !rc; i++)
-		rc = put_col(rows, seen, json_array_get(cols, i), i);
+		rc = put_col(&d, json_array_get(cols, i), i);
 	if (!rc) {
-		*records = rows;
-		rows = NULL;
+		*records = d.rows;
+		d.rows = NULL;
 	}
 done:
-	json_decref(rows);
-	json_decref(seen);
+	json_decref(d.rows);
+	json_decref(d.seen);
 	return rc;
+}
+
+/* Without a budget of its own: paths are at most SYNC_MAX_PATH_DEPTH keys, so the records
+ * hold at most that many objects per value. */
+int sync_cols_decode(const json_t *doc, json_t **records)
+{
+	return sync_cols_decode_budget(doc, SIZE_MAX, records);
 }

@@ -42,17 +42,71 @@ static int get_int(const json_t *obj, const char *key, json_int_t min, const cha
 	return 0;
 }
 
+/* Adds node_seq and node_hash to doc when head is known; DS_EINVALID when malformed. */
+static int head_put(json_t *doc, const sync_head *head)
+{
+	if (!head || !head->known)
+		return 0;
+	if (head->seq < 0 || !is_hex64(head->hash))
+		return ds_error_set(DS_EINVALID, "node_seq must not be negative and node_hash "
+		                                 "must be 64 lowercase hex digits");
+	json_object_set_new(doc, "node_seq", json_integer(head->seq));
+	json_object_set_new(doc, "node_hash", json_string(head->hash));
+	return 0;
+}
+
+/* node_seq and node_hash of doc into head (NULL: not read). */
+static int head_get(const json_t *doc, const char *what, sync_head *head)
+{
+	const json_t *seq = json_object_get(doc, "node_seq"),
+	             *hash = json_object_get(doc, "node_hash");
+
+	if (!head)
+		return 0;
+	memset(head, 0, sizeof(*head));
+	if (!seq && !hash)
+		return 0;
+	if (!json_is_integer(seq) || json_integer_value(seq) < 0 ||
+	    !is_hex64(json_string_value(hash)))
+		return ds_error_set(DS_EINVALID,
+		                    "%s: node_seq must be a non-negative integer and node_hash 64 "
+		                    "lowercase hex digits",
+		                    what);
+	head->known = 1;
+	head->seq = json_integer_value(seq);
+	memcpy(head->hash, json_string_value(hash), DS_SHA256_HEX);
+	return 0;
+}
+
+/* What one document may become in memory (sync.h "Decode budgets"). */
+typedef struct budget {
+	size_t inflated; /* its inflated text */
+	size_t tree;     /* the tree jansson builds from it (estimated before parsing) */
+} budget;
+
+static const budget push_budget = {SYNC_MAX_PUSH_INFLATED, SYNC_MAX_PUSH_TREE};
+static const budget receipts_budget = {SYNC_MAX_RECEIPTS_INFLATED, SYNC_MAX_RECEIPTS_TREE};
+static const budget pull_budget = {SYNC_MAX_PULL_INFLATED, SYNC_MAX_PULL_TREE};
+
+/* The objects the column layout may add to a document of budget b: its records (at most
+ * max_rows) and one object per KiB of its tree budget for the paths they run through
+ * (a legitimate record has a few: payload, applicant, procedure...). */
+static size_t objects_for(const budget *b, size_t max_rows)
+{
+	return max_rows + b->tree / 1024;
+}
+
 /* Decodes a body into an object and its columns member cols_key into at most max_rows
- * records. The row count is checked first: a tiny document must not make us build a
- * million empty objects. */
+ * records, within budget b. The row count is checked first: a tiny document must not make
+ * us build a million empty objects. */
 static int open_doc(const void *body, size_t n, const char *what, const char *cols_key,
-                    size_t max_rows, json_t **doc, json_t **records)
+                    size_t max_rows, const budget *b, json_t **doc, json_t **records)
 {
 	const json_t *rows;
 	int rc;
 
 	*records = NULL;
-	if ((rc = sync_body_decode(body, n, SYNC_MAX_INFLATED, doc)))
+	if ((rc = sync_body_decode_budget(body, n, b->inflated, b->tree, doc)))
 		return ds_error_wrap(rc, "%s", what);
 	if (!json_is_object(*doc))
 		return ds_error_set(DS_EINVALID, "%s: the body is not a JSON object", what);
@@ -60,8 +114,9 @@ static int open_doc(const void *body, size_t n, const char *what, const char *co
 	if (json_is_integer(rows) && json_integer_value(rows) > (json_int_t)max_rows)
 		return ds_error_set(DS_EINVALID, "%s: %lld %s, at most %zu", what,
 		                    (long long)json_integer_value(rows), cols_key, max_rows);
-	if ((rc = sync_cols_decode(json_object_get(*doc, cols_key), records)) &&
-	    strcmp(what, cols_key))
+	rc = sync_cols_decode_budget(json_object_get(*doc, cols_key), objects_for(b, max_rows),
+	                             records);
+	if (rc && strcmp(what, cols_key))
 		return ds_error_wrap(rc, "%s: %s", what, cols_key);
 	if (rc)
 		return ds_error_wrap(rc, "%s", what);
@@ -207,7 +262,7 @@ int sync_push_decode(const void *body, size_t n, json_t **out)
 	int rc;
 
 	*out = NULL;
-	if ((rc = sync_body_decode(body, n, SYNC_MAX_INFLATED, &doc))) {
+	if ((rc = sync_body_decode_budget(body, n, push_budget.inflated, push_budget.tree, &doc))) {
 		ds_error_wrap(rc, "push");
 		goto done;
 	}
@@ -217,7 +272,8 @@ int sync_push_decode(const void *body, size_t n, json_t **out)
 	}
 	if ((rc = push_header(doc, &first)))
 		goto done;
-	if ((rc = sync_cols_decode(json_object_get(doc, "ops"), &ops))) {
+	if ((rc = sync_cols_decode_budget(json_object_get(doc, "ops"),
+	                                  objects_for(&push_budget, SYNC_MAX_BATCH_OPS), &ops))) {
 		ds_error_wrap(rc, "push: ops");
 		goto done;
 	}
@@ -282,13 +338,19 @@ static int receipts_check(const json_t *receipts)
 
 int sync_receipts_encode(const json_t *receipts, ds_buf *body)
 {
+	return sync_receipts_encode_head(receipts, NULL, body);
+}
+
+int sync_receipts_encode_head(const json_t *receipts, const sync_head *head, ds_buf *body)
+{
 	json_t *cols = NULL, *doc = NULL;
 	int rc;
 
 	if ((rc = receipts_check(receipts)) || (rc = sync_cols_encode(receipts, &cols)))
 		goto done;
 	doc = json_pack("{s:O}", "receipts", cols);
-	rc = sync_body_encode(doc, body);
+	if ((rc = head_put(doc, head)) == 0)
+		rc = sync_body_encode(doc, body);
 done:
 	json_decref(cols);
 	json_decref(doc);
@@ -297,12 +359,18 @@ done:
 
 int sync_receipts_decode(const void *body, size_t n, json_t **receipts)
 {
+	return sync_receipts_decode_head(body, n, receipts, NULL);
+}
+
+int sync_receipts_decode_head(const void *body, size_t n, json_t **receipts, sync_head *head)
+{
 	json_t *doc = NULL, *list = NULL;
 	int rc;
 
 	*receipts = NULL;
-	if ((rc = open_doc(body, n, "receipts", "receipts", SYNC_MAX_BATCH_OPS, &doc, &list)) ||
-	    (rc = receipts_check(list)))
+	if ((rc = open_doc(body, n, "receipts", "receipts", SYNC_MAX_BATCH_OPS, &receipts_budget,
+	                   &doc, &list)) ||
+	    (rc = receipts_check(list)) || (rc = head_get(doc, "receipts", head)))
 		goto done;
 	*receipts = list;
 	list = NULL;
@@ -366,8 +434,14 @@ int sync_changes_encode(const json_t *changes, int64_t next, int more, ds_buf *b
 	return sync_changes_encode_own(changes, next, more, NULL, body);
 }
 
-int sync_changes_encode_own(const json_t *changes, int64_t next, int more,
-                            const char *own_sha256, ds_buf *body)
+int sync_changes_encode_own(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                            ds_buf *body)
+{
+	return sync_changes_encode_head(changes, next, more, own_sha256, NULL, body);
+}
+
+int sync_changes_encode_head(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const sync_head *head, ds_buf *body)
 {
 	json_t *cols = NULL, *doc = NULL;
 	int own = own_sha256 && own_sha256[0], rc;
@@ -383,7 +457,8 @@ int sync_changes_encode_own(const json_t *changes, int64_t next, int more,
 	                more != 0);
 	if (own)
 		json_object_set_new(doc, "own_sha256", json_string(own_sha256));
-	rc = sync_body_encode(doc, body);
+	if ((rc = head_put(doc, head)) == 0)
+		rc = sync_body_encode(doc, body);
 done:
 	json_decref(cols);
 	json_decref(doc);
@@ -413,17 +488,25 @@ static int page_own(const json_t *doc, char *own)
 	return 0;
 }
 
-int sync_changes_decode_own(const void *body, size_t n, json_t **changes, int64_t *next,
-                            int *more, char *own_sha256)
+int sync_changes_decode_own(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
+                            char *own_sha256)
+{
+	return sync_changes_decode_head(body, n, changes, next, more, own_sha256, NULL);
+}
+
+int sync_changes_decode_head(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
+                             char *own_sha256, sync_head *head)
 {
 	json_t *doc = NULL, *list = NULL;
 	json_int_t nx = 0;
 	int rc;
 
 	*changes = NULL;
-	if ((rc = open_doc(body, n, "pull", "changes", SYNC_MAX_PULL_LIMIT, &doc, &list)))
+	if ((rc = open_doc(body, n, "pull", "changes", SYNC_MAX_PULL_LIMIT, &pull_budget, &doc,
+	                   &list)))
 		goto done;
-	if ((rc = get_int(doc, "next", 0, "pull", &nx)) || (rc = page_own(doc, own_sha256)))
+	if ((rc = get_int(doc, "next", 0, "pull", &nx)) || (rc = page_own(doc, own_sha256)) ||
+	    (rc = head_get(doc, "pull", head)))
 		goto done;
 	if (!json_is_boolean(json_object_get(doc, "more"))) {
 		rc = ds_error_set(DS_EINVALID, "pull: more must be true or false");

@@ -15,11 +15,28 @@
 
 #define SYNC_PROTOCOL_VERSION 1
 /* Limits both sides enforce (docs/PROTOCOL.md "Limits"). */
-#define SYNC_MAX_BODY (8u << 20)      /* compressed request or response body */
-#define SYNC_MAX_INFLATED (64u << 20) /* inflated body: the zip-bomb cap */
-#define SYNC_MAX_BATCH_OPS 5000       /* ops in one push */
+#define SYNC_MAX_BODY (8u << 20)              /* compressed request or response body */
+#define SYNC_MAX_INFLATED (64u << 20)         /* inflated body: the zip-bomb cap */
+#define SYNC_MAX_BATCH_OPS 5000               /* ops in one push */
 #define SYNC_DEFAULT_BATCH_BYTES (512u << 10) /* canonical op bytes per push, agent side */
 #define SYNC_MAX_PULL_LIMIT 5000
+/* Decode budgets: what one document of a peer may become in memory. Each endpoint caps
+ * its inflated text, the tree jansson would build from it (estimated before parsing,
+ * sync_json_weigh), and the objects the column layout makes (sync_cols_decode_budget).
+ * With them a single request never costs central more than about 64 MiB. */
+#define SYNC_MAX_PUSH_INFLATED (8u << 20) /* agents send at most 6 MiB of ops */
+#define SYNC_MAX_PUSH_TREE (32u << 20)
+#define SYNC_MAX_RECEIPTS_INFLATED (8u << 20) /* conflict receipts carry states */
+#define SYNC_MAX_RECEIPTS_TREE (32u << 20)
+/* A pull page: central ends a page before its states pass SYNC_PAGE_STATE_BYTES (its first
+ * change always goes; one dossier is at most 256 KiB canonical, SCHEMA_DOSSIER_MAX_BYTES),
+ * and 5,000 change headers add under 1 MiB. A page of dossiers full of short progress rows
+ * (about 15 bytes of tree per byte of state) and 5,000 headers weighs about 18 MiB. */
+#define SYNC_PAGE_STATE_BYTES ((size_t)1 << 20)
+#define SYNC_MAX_PULL_INFLATED (4u << 20)
+#define SYNC_MAX_PULL_TREE (24u << 20)
+#define SYNC_TREE_PER_BYTE 4   /* sync_body_decode: the tree budget per inflated byte */
+#define SYNC_MAX_PATH_DEPTH 32 /* keys in one column path */
 
 /* ---------------------------------------------------------------- column codec
  * records: an array of JSON objects. Each record is flattened into key paths (nested
@@ -31,6 +48,11 @@
  * (copy it first). */
 int sync_cols_encode(const json_t *records, json_t **out);
 int sync_cols_decode(const json_t *doc, json_t **records);
+/* The same, making at most max_objects new objects (the records and the objects their
+ * paths run through; the values are shared, not counted): DS_ETOOBIG past it. Paths of
+ * more than SYNC_MAX_PATH_DEPTH keys are DS_EINVALID either way (sync_cols_decode has no
+ * other bound). */
+int sync_cols_decode_budget(const json_t *doc, size_t max_objects, json_t **records);
 
 /* ---------------------------------------------------------------- zlib bodies */
 /* zlib-format (RFC 1950, "Content-Encoding: deflate") compression at level 0..9. */
@@ -40,15 +62,24 @@ int sync_deflate(const void *p, size_t n, int level, ds_buf *out);
 int sync_inflate(const void *p, size_t n, size_t max, ds_buf *out);
 /* A JSON document as a body: deflate(canonical JSON), level 9. */
 int sync_body_encode(const json_t *doc, ds_buf *out);
-/* The inverse, with the inflate cap; DS_EINVALID for bad zlib or bad JSON. */
+/* The inverse, with the inflate cap; DS_EINVALID for bad zlib or bad JSON. The tree
+ * budget is SYNC_TREE_PER_BYTE times max_inflated (0: SYNC_MAX_INFLATED). */
 int sync_body_decode(const void *p, size_t n, size_t max_inflated, json_t **out);
+/* The same with an explicit tree budget: DS_ETOOBIG, before any tree is built, when the
+ * inflated text would take more than max_tree bytes as a jansson tree. */
+int sync_body_decode_budget(const void *p, size_t n, size_t max_inflated, size_t max_tree,
+                            json_t **out);
+/* An upper estimate of the bytes jansson allocates to parse s[0..n) as JSON, in one pass
+ * without allocating: DS_ETOOBIG as soon as it passes max. *weight (may be NULL) gets the
+ * estimate (so far). */
+int sync_json_weigh(const char *s, size_t n, size_t max, size_t *weight);
 
 /* ---------------------------------------------------------------- documents
  * Push request: {"v":1, "node":N, "first_seq":S, "prev_hash":H0, "hash":Hn,
  *                "ops": <cols of the ops without seq and op_id>}
  * ops (in): canonical op entries (schema.h) of one node, consecutive seqs. */
 int sync_push_encode(const char *node, const char *prev_hash, const char *final_hash,
-		     const json_t *ops, ds_buf *body);
+                     const json_t *ops, ds_buf *body);
 /* Decodes a push body into {"node", "first_seq", "prev_hash", "hash", "ops": [full op
  * entries with seq and op_id restored]}. DS_EINVALID for any malformed part. */
 int sync_push_decode(const void *body, size_t n, json_t **out);
@@ -62,21 +93,20 @@ int sync_receipts_decode(const void *body, size_t n, json_t **receipts);
 /* Pull response: {"changes": [{"cursor", "code", "version", "op_id", "node", "state"}],
  * "next": C, "more": true|false}. */
 int sync_changes_encode(const json_t *changes, int64_t next, int more, ds_buf *body);
-int sync_changes_decode(const void *body, size_t n, json_t **changes, int64_t *next,
-			int *more);
+int sync_changes_decode(const void *body, size_t n, json_t **changes, int64_t *next, int *more);
 
 /* ---------------------------------------------------------------- HTTP client */
 typedef struct sync_client sync_client;
 
 typedef struct sync_opts {
-	const char *url;          /* central base URL, "http://127.0.0.1:7070" */
-	const char *token;        /* bearer token */
-	const char *ca_file;      /* extra CA bundle for https; NULL: the system's */
-	long connect_timeout_s;   /* 0: 10 */
-	long total_timeout_s;     /* 0: 120 */
-	long low_speed_bytes;     /* stall: under this many bytes/s ... (0: 100) */
-	long low_speed_time_s;    /* ... for this long aborts the request (0: 30) */
-	long max_send_bytes_s;    /* upload cap in bytes/s; 0: none */
+	const char *url;        /* central base URL, "http://127.0.0.1:7070" */
+	const char *token;      /* bearer token */
+	const char *ca_file;    /* extra CA bundle for https; NULL: the system's */
+	long connect_timeout_s; /* 0: 10 */
+	long total_timeout_s;   /* 0: 120 */
+	long low_speed_bytes;   /* stall: under this many bytes/s ... (0: 100) */
+	long low_speed_time_s;  /* ... for this long aborts the request (0: 30) */
+	long max_send_bytes_s;  /* upload cap in bytes/s; 0: none */
 } sync_opts;
 
 typedef struct sync_counters {
@@ -98,11 +128,10 @@ void sync_client_set_cancel(sync_client *c, const volatile sig_atomic_t *flag);
  * Errors: DS_ERETRY (unreachable, timeout, stall, 5xx, 429), DS_EPERM (401, 403),
  * DS_EINVALID (400, 413), DS_ECONFLICT (409: central's journal position differs; then
  * *expected_seq is the seq central expects next). The message names the cause. */
-int sync_client_push(sync_client *c, const ds_buf *body, json_t **receipts,
-		     int64_t *expected_seq);
+int sync_client_push(sync_client *c, const ds_buf *body, json_t **receipts, int64_t *expected_seq);
 /* GET /v1/pull?since=C&limit=L. */
-int sync_client_pull(sync_client *c, int64_t since, int limit, json_t **changes,
-		     int64_t *next, int *more);
+int sync_client_pull(sync_client *c, int64_t since, int limit, json_t **changes, int64_t *next,
+                     int *more);
 /* GET /v1/health: 0 when central answers. */
 int sync_client_health(sync_client *c);
 
@@ -127,16 +156,43 @@ void sync_backoff_reset(sync_backoff *b);
  * states' canonical bytes in cursor order, each followed by "\n". N rebuilds them from
  * what it holds and checks them against own_sha256. */
 /* own_sha256 NULL or "": every change must carry its state (as sync_changes_encode). */
-int sync_changes_encode_own(const json_t *changes, int64_t next, int more,
-                            const char *own_sha256, ds_buf *body);
+int sync_changes_encode_own(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                            ds_buf *body);
 /* own_sha256 (DS_SHA256_HEX bytes) receives the page's own_sha256, "" when it has none;
  * changes without state are accepted only then. own_sha256 NULL: sync_changes_decode. */
-int sync_changes_decode_own(const void *body, size_t n, json_t **changes, int64_t *next,
-                            int *more, char *own_sha256);
+int sync_changes_decode_own(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
+                            char *own_sha256);
 /* node NULL: exactly sync_client_pull. DS_EINVALID for a bad node name. */
 int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *node,
                           json_t **changes, int64_t *next, int *more,
                           char own_sha256[DS_SHA256_HEX]);
+/* ---------------------------------------------------------------- central's head of a node
+ * Push answers (200), and pull pages asked with node=N, carry the last seq and its hash
+ * that central holds for the node: "node_seq" and "node_hash" (docs/PROTOCOL.md). A node
+ * whose own journal ends before node_seq lost entries central has (a restored backup). */
+typedef struct sync_head {
+	int known;                /* 0: the answer carried none (an older central) */
+	int64_t seq;              /* the last seq central holds for the node (0: none) */
+	char hash[DS_SHA256_HEX]; /* the hash of that entry (the genesis hash for 0) */
+} sync_head;
+
+/* head NULL or not known: exactly sync_receipts_encode / sync_changes_encode_own. */
+int sync_receipts_encode_head(const json_t *receipts, const sync_head *head, ds_buf *body);
+int sync_changes_encode_head(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const sync_head *head, ds_buf *body);
+/* head (may be NULL) gets the document's node_seq and node_hash; known 0 when it has
+ * none. DS_EINVALID when they are malformed or only one of them is there. */
+int sync_receipts_decode_head(const void *body, size_t n, json_t **receipts, sync_head *head);
+int sync_changes_decode_head(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
+                             char *own_sha256, sync_head *head);
+/* sync_client_push and sync_client_pull_node, with central's head of the node (head may be
+ * NULL; known 0 when the answer had none, or for a pull without node). */
+int sync_client_push_head(sync_client *c, const ds_buf *body, json_t **receipts,
+                          int64_t *expected_seq, sync_head *head);
+int sync_client_pull_head(sync_client *c, int64_t since, int limit, const char *node,
+                          json_t **changes, int64_t *next, int *more,
+                          char own_sha256[DS_SHA256_HEX], sync_head *head);
+
 /* 1 when s is a node name: 1 to 64 of A-Z a-z 0-9 . _ - */
 int sync_node_ok(const char *s);
 

@@ -2,6 +2,7 @@
  * and schema/ code, so shell tests can build push bodies and read answers with curl.
  *   dswire push-body --node N [--prev HASH] [--first SEQ] [--hash-file F] < ops.json
  *   dswire decode [--raw] < body.z      dswire deflate [--level L] < file
+ *   dswire hold --port P --count N --addrs K --seconds S   (idle half-sent requests)
  */
 #include "schema/schema.h"
 #include "sync/sync.h"
@@ -10,14 +11,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: dswire push-body --node N [--prev HASH] [--first SEQ] [--hash-file F] < ops.json\n"
-	"         ops.json: an array of op entries; seq and op_id are filled in when absent\n"
-	"         (from --first, default 1); hashes chain from --prev (default genesis)\n"
-	"       dswire decode [--raw] < body.z   (inflates; expands ops/receipts/changes)\n"
-	"       dswire deflate [--level L] < file > file.z\n";
+    "usage: dswire push-body --node N [--prev HASH] [--first SEQ] [--hash-file F] < ops.json\n"
+    "         ops.json: an array of op entries; seq and op_id are filled in when absent\n"
+    "         (from --first, default 1); hashes chain from --prev (default genesis)\n"
+    "       dswire decode [--raw] < body.z   (inflates; expands ops/receipts/changes)\n"
+    "       dswire deflate [--level L] < file > file.z\n"
+    "       dswire hold --port P --count N [--addrs K] [--seconds S]\n"
+    "         opens N connections to 127.0.0.1:P from 127.0.1.1..127.0.1.K in turn, each\n"
+    "         sending half a request header; prints \"held N\", waits S seconds (default\n"
+    "         15), then prints \"closed C of N\": how many central closed meanwhile\n";
 
 static int fail(int rc)
 {
@@ -34,7 +44,7 @@ static int write_all(const void *p, size_t n)
 
 /* Fills seq/op_id and chains the hashes; final gets the last hash. */
 static int chain(json_t *ops, const char *node, long long first, const char *prev,
-		 char final[DS_SHA256_HEX])
+                 char final[DS_SHA256_HEX])
 {
 	char cur[DS_SHA256_HEX], id[128];
 	json_t *op;
@@ -59,10 +69,10 @@ static int chain(json_t *ops, const char *node, long long first, const char *pre
 static int push_body(int argc, char **argv)
 {
 	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
-					     {"prev", required_argument, 0, 'p'},
-					     {"first", required_argument, 0, 'f'},
-					     {"hash-file", required_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
+	                                     {"prev", required_argument, 0, 'p'},
+	                                     {"first", required_argument, 0, 'f'},
+	                                     {"hash-file", required_argument, 0, 'h'},
+	                                     {0, 0, 0, 0}};
 	const char *node = NULL, *prev = schema_genesis_hash, *hash_file = NULL;
 	char final[DS_SHA256_HEX] = "";
 	ds_buf in = DS_BUF_INIT, body = DS_BUF_INIT;
@@ -158,13 +168,87 @@ static int deflate_cmd(int argc, char **argv)
 		return fputs(usage, stderr), 64;
 	/* 0: the default 64 MiB read cap; zip-bomb tests feed more, so lift it. */
 	if ((rc = ds_file_read("-", (size_t)1 << 30, &in)) ||
-	    (rc = sync_deflate(in.ptr, in.len, level, &out)) ||
-	    (rc = write_all(out.ptr, out.len)))
+	    (rc = sync_deflate(in.ptr, in.len, level, &out)) || (rc = write_all(out.ptr, out.len)))
 		goto done;
 done:
 	ds_buf_release(&in);
 	ds_buf_release(&out);
 	return rc ? fail(rc) : 0;
+}
+
+/* One connection from 127.0.1.<1 + i % addrs> with half a request header sent; -1 when
+ * it cannot be made. */
+static int hold_one(int port, int i, int addrs)
+{
+	static const char half[] = "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le";
+	struct sockaddr_in from = {0}, to = {0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	from.sin_family = to.sin_family = AF_INET;
+	from.sin_addr.s_addr = htonl(0x7f000101u + (uint32_t)(i % addrs));
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	to.sin_port = htons((uint16_t)port);
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) != 0 ||
+	    connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0 ||
+	    write(fd, half, sizeof(half) - 1) != (ssize_t)(sizeof(half) - 1)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1 when the server has closed fd (a read sees the end or a reset). */
+static int closed_by_peer(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+static int hold(int argc, char **argv)
+{
+	int port = 0, count = 0, addrs = 1, seconds = 15, held = 0, closed = 0, i, *fds;
+	struct rlimit rl;
+
+	for (i = 1; i + 1 < argc; i += 2) {
+		int v = atoi(argv[i + 1]);
+
+		if (!strcmp(argv[i], "--port"))
+			port = v;
+		else if (!strcmp(argv[i], "--count"))
+			count = v;
+		else if (!strcmp(argv[i], "--addrs"))
+			addrs = v;
+		else if (!strcmp(argv[i], "--seconds"))
+			seconds = v;
+		else
+			return fputs(usage, stderr), 64;
+	}
+	if (i != argc || port < 1 || count < 1 || count > 100000 || addrs < 1 || addrs > 250)
+		return fputs(usage, stderr), 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)count + 64) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)count + 64 ? rl.rlim_max : (rlim_t)count + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	fds = calloc((size_t)count, sizeof(*fds));
+	for (i = 0; i < count; i++)
+		if ((fds[i] = hold_one(port, i, addrs)) >= 0)
+			held++;
+	printf("held %d\n", held);
+	fflush(stdout);
+	sleep((unsigned)seconds);
+	for (i = 0; i < count; i++) {
+		if (fds[i] >= 0) {
+			closed += closed_by_peer(fds[i]);
+			close(fds[i]);
+		}
+	}
+	printf("closed %d of %d\n", closed, held);
+	free(fds);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -177,6 +261,8 @@ int main(int argc, char **argv)
 		return decode(argc - 1, argv + 1);
 	if (strcmp(argv[1], "deflate") == 0)
 		return deflate_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "hold") == 0)
+		return hold(argc - 1, argv + 1);
 	fputs(usage, stderr);
 	return 64;
 }

@@ -5,7 +5,7 @@ seed
 C2=$AG2-240414-0001
 dossier "$C2" "$AG2" | "$CENTRAL" create - >/dev/null || die "create C2"
 SNAP=$(snapshot)
-T2=$(token_add "$AG2")
+T2=$("$CENTRAL" token add --office "$AG2" --node xa2) || die "token add"
 # office AG2 patches AG1's dossier, and creates a dossier for AG1
 mkpush xa2 1 - "$WORK/b.z" "$(op patch "$C1" '{"summary":"x"}' 1)" \
 	"$(op create "$AG1-240414-0002" "$(dossier "$AG1-240414-0002" "$AG1")")"

@@ -1,5 +1,5 @@
 # A pull page is bounded by bytes as well as by count: 20 dossiers of about 240 KB each (just
-# under the 256 KiB limit) come in pages of at most 4 MiB of states even when 100 changes are
+# under the 256 KiB limit) come in pages of at most 1 MiB of states even when 100 changes are
 # asked for, and paging on brings every one of them, none twice.
 . "$(dirname "$0")/lib.sh"
 start_central
@@ -31,7 +31,7 @@ print(len(p["changes"]), p["next"], p["more"], n)' "$WORK/resp.json" "$WORK/code
 page 0
 [ "$n" -ge 1 ] && [ "$n" -lt 20 ] && pass || fail "first page: $n changes, want fewer than 20"
 same "first page: more" "$more" True
-[ "$bytes" -le $((4 << 20)) ] && pass || fail "first page: $bytes bytes of states, over 4 MiB"
+[ "$bytes" -le $((1 << 20)) ] && pass || fail "first page: $bytes bytes of states, over 1 MiB"
 pages=1
 while [ "$more" = True ] && [ "$pages" -lt 20 ]; do
 	page "$next"

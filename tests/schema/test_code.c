@@ -28,7 +28,7 @@ static sqlite3 *mem_db(void)
 	sqlite3 *db = NULL;
 
 	assert_int_equal(ds_db_open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db),
-			 0);
+	                 0);
 	assert_int_equal(schema_migrate(db, "agent"), 0);
 	return db;
 }
@@ -44,17 +44,17 @@ static void agency_good(void **state)
 static void agency_bad(void **state)
 {
 	const char *bad[] = {
-		"",
-		"H22",                                       /* one part */
-		"000.00.12.h22",                             /* lower case */
-		"000..12.H22",                               /* empty part */
-		".000.12",                                   /* empty first part */
-		"000.12.",                                   /* empty last part */
-		"1.2.3.4.5.6.7",                             /* seven parts */
-		"1234567.12",                                /* a part of seven */
-		"ABCDEF.ABCDEF.ABCDEF.ABCDEF.ABCDEF.ABCDEF", /* 41 characters */
-		"000-00.12",                                 /* a dash */
-		"000 00.12",                                 /* a space */
+	    "",
+	    "H22",                                       /* one part */
+	    "000.00.12.h22",                             /* lower case */
+	    "000..12.H22",                               /* empty part */
+	    ".000.12",                                   /* empty first part */
+	    "000.12.",                                   /* empty last part */
+	    "1.2.3.4.5.6.7",                             /* seven parts */
+	    "1234567.12",                                /* a part of seven */
+	    "ABCDEF.ABCDEF.ABCDEF.ABCDEF.ABCDEF.ABCDEF", /* 41 characters */
+	    "000-00.12",                                 /* a dash */
+	    "000 00.12",                                 /* a space */
 	};
 
 	for (size_t i = 0; i < DS_ARRAY_LEN(bad); i++) {
@@ -84,30 +84,30 @@ static void format_and_parse(void **state)
 	assert_int_equal(seq, 7);
 
 	assert_int_equal(schema_code_format(out, AG, at("2024-04-14T07:00:00+07:00"), 0),
-			 DS_EINVALID);
+	                 DS_EINVALID);
 	assert_int_equal(schema_code_format(out, AG, at("2024-04-14T07:00:00+07:00"), 10000),
-			 DS_EINVALID);
+	                 DS_EINVALID);
 	assert_int_equal(schema_code_format(out, "h22", at("2024-04-14T07:00:00+07:00"), 1),
-			 DS_EINVALID);
+	                 DS_EINVALID);
 	assert_int_equal(schema_code_format(out, AG, at("1999-12-31T12:00:00+07:00"), 1),
-			 DS_EINVALID);
+	                 DS_EINVALID);
 }
 
 static void parse_bad(void **state)
 {
 	const char *bad[] = {
-		"000.00.12.H22-240231-0001",  /* 31 February */
-		"000.00.12.H22-230229-0001",  /* not a leap year */
-		"000.00.12.H22-241301-0001",  /* month 13 */
-		"000.00.12.H22-240414-0000",  /* number 0 */
-		"000.00.12.H22-240414-001",   /* three digits */
-		"000.00.12.H22-240414-00011", /* five digits */
-		"000.00.12.H22-2404140001",   /* no second dash */
-		"000.00.12.H22-240414-00a1",  /* a letter */
-		"-240414-0001",               /* no agency */
-		"000.00.12.h22-240414-0001",  /* bad agency */
-		"000.00.12.H22_240414_0001",
-		"",
+	    "000.00.12.H22-240231-0001",  /* 31 February */
+	    "000.00.12.H22-230229-0001",  /* not a leap year */
+	    "000.00.12.H22-241301-0001",  /* month 13 */
+	    "000.00.12.H22-240414-0000",  /* number 0 */
+	    "000.00.12.H22-240414-001",   /* three digits */
+	    "000.00.12.H22-240414-00011", /* five digits */
+	    "000.00.12.H22-2404140001",   /* no second dash */
+	    "000.00.12.H22-240414-00a1",  /* a letter */
+	    "-240414-0001",               /* no agency */
+	    "000.00.12.h22-240414-0001",  /* bad agency */
+	    "000.00.12.H22_240414_0001",
+	    "",
 	};
 
 	for (size_t i = 0; i < DS_ARRAY_LEN(bad); i++) {
@@ -212,17 +212,48 @@ static void alloc_exhausted(void **state)
 	assert_string_equal(out, "000.00.12.H22-251129-0003");
 	assert_int_equal(schema_code_alloc(db, AG, t, 1, 3, out), DS_ETOOBIG);
 	assert_string_equal(ds_error_msg(), "no dossier codes left for 000.00.12.H22 on "
-					    "2025-11-29 (block 1-3 used up)");
+	                                    "2025-11-29 (block 1-3 used up)");
 	assert_string_equal(out, "");
-	/* A reserved block further up starts at its low end; below it nothing is reused. */
+	/* A reserved block further up starts at its low end; a number taken there does not
+	 * use up the block below, which goes on with its own free numbers. */
 	assert_int_equal(schema_code_alloc(db, AG, t, 5000, 5001, out), 0);
 	assert_string_equal(out, "000.00.12.H22-251129-5000");
-	assert_int_equal(schema_code_alloc(db, AG, t, 1, 4999, out), DS_ETOOBIG);
+	assert_int_equal(schema_code_alloc(db, AG, t, 1, 4999, out), 0);
+	assert_string_equal(out, "000.00.12.H22-251129-0004");
 	/* Bad blocks. */
 	assert_int_equal(schema_code_alloc(db, AG, t, 0, 3, out), DS_EINVALID);
 	assert_int_equal(schema_code_alloc(db, AG, t, 5, 4, out), DS_EINVALID);
 	assert_int_equal(schema_code_alloc(db, AG, t, 1, 10000, out), DS_EINVALID);
 	assert_int_equal(schema_code_alloc(db, "h22", t, 1, 9999, out), DS_EINVALID);
+	sqlite3_close(db);
+}
+
+/* Claims outside a block never use it up; a claim at its top leaves its free numbers. */
+static void claims_outside_the_block(void **state)
+{
+	sqlite3 *db = mem_db();
+	char out[SCHEMA_CODE_MAX];
+	int64_t t = at("2025-11-29T08:00:00+07:00");
+
+	/* an office (block 1-8999) pulls a code central numbered in its block */
+	assert_int_equal(schema_code_alloc(db, AG, t, 1, 8999, out), 0);
+	assert_int_equal(schema_code_claim(db, AG "-251129-9000"), 0);
+	assert_int_equal(schema_code_alloc(db, AG, t, 1, 8999, out), 0);
+	assert_string_equal(out, AG "-251129-0002");
+	/* central (9000-9999) goes on above what it holds, whatever offices claimed below */
+	assert_int_equal(schema_code_claim(db, AG "-251129-0500"), 0);
+	assert_int_equal(schema_code_alloc(db, AG, t, 9000, 9999, out), 0);
+	assert_string_equal(out, AG "-251129-9001");
+	/* a pulled code at the top of the office's block: the block's free numbers remain */
+	assert_int_equal(schema_code_claim(db, AG "-251129-8999"), 0);
+	assert_int_equal(schema_code_alloc(db, AG, t, 1, 8999, out), 0);
+	assert_string_equal(out, AG "-251129-0003");
+	assert_int_equal(schema_code_alloc(db, AG, t, 1, 8999, out), 0);
+	assert_string_equal(out, AG "-251129-0004");
+	/* a block whose every number is taken is used up: 1-5 (1-4 issued, 5 claimed) */
+	assert_int_equal(schema_code_claim(db, AG "-251129-0005"), 0);
+	assert_int_equal(schema_code_alloc(db, AG, t, 1, 5, out), DS_ETOOBIG);
+	assert_string_equal(out, "");
 	sqlite3_close(db);
 }
 
@@ -267,12 +298,12 @@ static void claim_then_alloc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(agency_good),    cmocka_unit_test(agency_bad),
-		cmocka_unit_test(format_and_parse), cmocka_unit_test(parse_bad),
-		cmocka_unit_test(day_rollover),   cmocka_unit_test(alloc_sequence),
-		cmocka_unit_test(alloc_rollback), cmocka_unit_test(alloc_restart),
-		cmocka_unit_test(alloc_exhausted), cmocka_unit_test(alloc_all_9999),
-		cmocka_unit_test(claim_then_alloc),
+	    cmocka_unit_test(agency_good),      cmocka_unit_test(agency_bad),
+	    cmocka_unit_test(format_and_parse), cmocka_unit_test(parse_bad),
+	    cmocka_unit_test(day_rollover),     cmocka_unit_test(alloc_sequence),
+	    cmocka_unit_test(alloc_rollback),   cmocka_unit_test(alloc_restart),
+	    cmocka_unit_test(alloc_exhausted),  cmocka_unit_test(claims_outside_the_block),
+	    cmocka_unit_test(alloc_all_9999),   cmocka_unit_test(claim_then_alloc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,46 @@
+# Hostile bodies from an office with a valid token must not become memory: 65 KB of zlib
+# holding 64 MiB of "[{},{},...]", 4 MiB of the same (under the inflate cap, over the
+# tree budget), and column paths that would make millions of objects; one at a time, then
+# two at once. Each is refused (413); one request raises central's peak RSS (VmHWM) by at
+# most 64 MiB over idle, two at once by at most twice that.
+. "$(dirname "$0")/lib.sh"
+seed
+hwm() { awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+python3 -c 'import sys; sys.stdout.write("[" + ",".join(["{}"] * (64 * 1024 * 1024 // 3)) + "]")' |
+	"$DSWIRE" deflate >"$WORK/containers.z"
+python3 -c 'import sys; sys.stdout.write("[" + ",".join(["{}"] * (4 * 1024 * 1024 // 3)) + "]")' |
+	"$DSWIRE" deflate >"$WORK/heavy.z"
+python3 - "$WORK/deep.json" <<'PY'
+import json, sys
+keys = ",".join('"k%d"' % i for i in range(1, 32))
+cols = ",".join('{"p":["c%d",%s],"r":[0%s],"v":[0%s]}' % (i, keys, ",1" * 4999, ",0" * 4999)
+                for i in range(40))
+open(sys.argv[1], "w").write('{"v":1,"node":"xa1","first_seq":2,"prev_hash":"%s","hash":"%s",'
+                             '"ops":{"n":5000,"cols":[%s]}}' % ("0" * 64, "0" * 64, cols))
+PY
+"$DSWIRE" deflate <"$WORK/deep.json" >"$WORK/deep.z"
+size=$(stat -c %s "$WORK/containers.z")
+[ "$size" -lt 100000 ] && pass || fail "the body should be small, is $size bytes"
+idle=$(hwm)
+for body in containers heavy deep; do
+	push "$T1" "$WORK/$body.z"
+	expect_status 413
+	echo "central VmHWM after one $body body: $(hwm) kB (idle $idle kB)"
+	[ $(($(hwm) - idle)) -le $((64 * 1024)) ] && pass ||
+		fail "one $body body: peak RSS grew by $((($(hwm) - idle) / 1024)) MiB, over 64 MiB"
+done
+for body in containers heavy deep; do
+	curl -s -o /dev/null -H "Authorization: Bearer $T1" -H 'Content-Encoding: deflate' \
+		--data-binary "@$WORK/$body.z" "$URL/v1/push" &
+	other=$!
+	push "$T1" "$WORK/$body.z"
+	wait "$other"
+	expect_status 413
+done
+peak=$(hwm)
+echo "central VmHWM after two of each at once: ${peak} kB (idle $idle kB)"
+[ $((peak - idle)) -le $((128 * 1024)) ] && pass ||
+	fail "two at once: peak RSS grew by $(((peak - idle) / 1024)) MiB, over 128 MiB"
+unchanged
+health_ok
+finish
