@@ -35,6 +35,11 @@ void agent_unlock_file(int *fd);
 /* 1 in *settled when the dossier has no op waiting for central (no receipt, or a
  * conflict not yet merged). */
 int agent_settled(agent *a, const char *code, int *settled);
+/* Checks a page of central's feed asked after since before any of it is stored: each
+ * change a valid dossier of this office under its own code, its version newer than the
+ * inbox's and below 2^53, cursors past since, next not behind them. DS_EINVALID naming
+ * the change and the check (pull_check.c). */
+int agent_pull_check(agent *a, const json_t *changes, int64_t since, int64_t next);
 /* Resets a settled dossier's row to the newest central state in the inbox, if any. */
 int agent_settle_from_inbox(agent *a, const char *code);
 
