@@ -129,6 +129,12 @@ int agent_sync(agent *a, agent_sync_stats *st);
 int agent_client_new(agent *a, struct sync_client **out);
 int agent_push(agent *a, struct sync_client *c, agent_sync_stats *st);
 int agent_pull(agent *a, struct sync_client *c, agent_sync_stats *st);
+/* Compares what central holds of this node's journal (its last seq and that entry's hash,
+ * sent in push and pull answers) with the local journal, and records the verdict for
+ * `status` (tail_state "ok", "behind" or "forked"). DS_EINVALID when the journal ends
+ * before central_seq (behind: cut, or an old backup restored) or its entry there has
+ * another hash (forked), with a message naming the restore procedure. */
+int agent_check_tail(agent *a, int64_t central_seq, const char *central_hash);
 /* The number of journal ops without a receipt. */
 int64_t agent_pending_ops(agent *a);
 /* Merges every dossier central answered `conflict` for (receipts and central's newest

@@ -218,6 +218,17 @@ static void daemon_text(const json_t *d)
 	printf("\n");
 }
 
+/* Loud when central holds more of this journal than it has, or another version of it. */
+static void tail_text(const json_t *t)
+{
+	const char *state = json_string_value(json_object_get(t, "state"));
+
+	if (!state || !strcmp(state, "ok") || !strcmp(state, "unknown"))
+		return;
+	printf("!!! JOURNAL %s CENTRAL: %s\n", !strcmp(state, "behind") ? "BEHIND" : "FORKED FROM",
+	       json_string_value(json_object_get(t, "message")));
+}
+
 static void status_text(const json_t *s)
 {
 	const json_t *age = json_object_get(s, "oldest_pending_age_s");
@@ -241,6 +252,7 @@ static void status_text(const json_t *s)
 		printf("last ok     %s\n", json_string_value(json_object_get(s, "last_success_at")));
 	if (json_is_string(json_object_get(s, "last_error")))
 		printf("last error  %s\n", json_string_value(json_object_get(s, "last_error")));
+	tail_text(json_object_get(s, "journal_tail"));
 	daemon_text(json_object_get(s, "daemon"));
 }
 

@@ -19,9 +19,9 @@ int agent_settled(agent *a, const char *code, int *settled)
 
 	*settled = 0;
 	rc = ds_db_prepare(a->db,
-	                   "SELECT count(*) FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
-	                   "WHERE j.code = ? AND (s.seq IS NULL OR s.result = 'conflict')",
-	                   &st);
+			   "SELECT count(*) FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
+			   "WHERE j.code = ? AND (s.seq IS NULL OR s.result = 'conflict')",
+			   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -42,8 +42,8 @@ static int learn_code(agent *a, const char *code)
 	char agency[SCHEMA_CODE_MAX];
 	int seq;
 
-	if (schema_code_parse(code, agency, NULL, NULL, NULL, &seq) ||
-	    strcmp(agency, a->cfg.office) || seq < a->cfg.code_lo || seq > a->cfg.code_hi)
+	if (schema_code_parse(code, agency, NULL, NULL, NULL, &seq) || strcmp(agency, a->cfg.office) ||
+	    seq < a->cfg.code_lo || seq > a->cfg.code_hi)
 		return 0;
 	return schema_code_claim(a->db, code);
 }
@@ -74,9 +74,9 @@ int agent_settle_from_inbox(agent *a, const char *code)
 	if ((rc = agent_settled(a, code, &settled)) || !settled)
 		return rc;
 	rc = ds_db_prepare(a->db,
-	                   "SELECT state, version FROM inbox WHERE code = ? ORDER BY version DESC "
-	                   "LIMIT 1",
-	                   &st);
+			   "SELECT state, version FROM inbox WHERE code = ? ORDER BY version DESC "
+			   "LIMIT 1",
+			   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -108,16 +108,15 @@ static int inbox_add(agent *a, sqlite3_stmt *ins, const json_t *ch, const char *
 		return rc;
 	sqlite3_reset(ins);
 	sqlite3_bind_int64(ins, 1, json_integer_value(json_object_get(ch, "cursor")));
-	sqlite3_bind_text(ins, 2, json_string_value(json_object_get(ch, "code")), -1,
-	                  SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, json_string_value(json_object_get(ch, "code")), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(ins, 3, json_integer_value(json_object_get(ch, "version")));
 	sqlite3_bind_text(ins, 4, json_string_value(json_object_get(ch, "op_id")), -1,
-	                  SQLITE_STATIC);
+			  SQLITE_STATIC);
 	sqlite3_bind_text(ins, 5,
-	                  json_is_string(json_object_get(ch, "node"))
-	                      ? json_string_value(json_object_get(ch, "node"))
-	                      : "central",
-	                  -1, SQLITE_STATIC);
+			  json_is_string(json_object_get(ch, "node"))
+				  ? json_string_value(json_object_get(ch, "node"))
+				  : "central",
+			  -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 6, s, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 7, now, -1, SQLITE_STATIC);
 	rc = sqlite3_step(ins);
@@ -136,9 +135,9 @@ static int apply_changes(agent *a, const json_t *changes)
 
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
 	rc = ds_db_prepare(a->db,
-	                   "INSERT OR IGNORE INTO inbox(cursor, code, version, op_id, node, state, "
-	                   "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	                   &ins);
+			   "INSERT OR IGNORE INTO inbox(cursor, code, version, op_id, node, state, "
+			   "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			   &ins);
 	json_array_foreach(changes, i, ch)
 	{
 		const char *code = json_string_value(json_object_get(ch, "code"));
@@ -148,7 +147,7 @@ static int apply_changes(agent *a, const json_t *changes)
 			break;
 		if (settled)
 			rc = take_central(a, json_object_get(ch, "state"),
-			                  json_integer_value(json_object_get(ch, "version")));
+					  json_integer_value(json_object_get(ch, "version")));
 	}
 	sqlite3_finalize(ins);
 	return rc;
@@ -200,17 +199,17 @@ static int own_open(agent *a, own *o)
 	memset(o, 0, sizeof(*o));
 	ds_buf_init(&o->bytes, 0);
 	rc = ds_db_prepare(a->db,
-	                   "SELECT d.body FROM dossiers d JOIN journal j ON j.op_id = ?2 "
-	                   "WHERE d.code = ?1 AND d.updated_seq = j.seq",
-	                   &o->row);
+			   "SELECT d.body FROM dossiers d JOIN journal j ON j.op_id = ?2 "
+			   "WHERE d.code = ?1 AND d.updated_seq = j.seq",
+			   &o->row);
 	if (!rc)
 		rc = ds_db_prepare(a->db,
-		                   "SELECT seq, op_id, code, kind, payload, base, parent, actor, "
-		                   "occurred_at FROM journal WHERE op_id = ?",
-		                   &o->op);
+				   "SELECT seq, op_id, code, kind, payload, base, parent, actor, "
+				   "occurred_at FROM journal WHERE op_id = ?",
+				   &o->op);
 	if (!rc)
 		rc = ds_db_prepare(a->db, "SELECT state FROM inbox WHERE code = ? AND version = ?",
-		                   &o->prev);
+				   &o->prev);
 	return rc;
 }
 
@@ -237,14 +236,14 @@ static int from_row(agent *a, own *o, json_t *ch, int *found)
 
 	*found = 0;
 	sqlite3_bind_text(o->row, 1, json_string_value(json_object_get(ch, "code")), -1,
-	                  SQLITE_STATIC);
+			  SQLITE_STATIC);
 	sqlite3_bind_text(o->row, 2, json_string_value(json_object_get(ch, "op_id")), -1,
-	                  SQLITE_STATIC);
+			  SQLITE_STATIC);
 	rc = sqlite3_step(o->row);
 	if (rc == SQLITE_ROW) {
 		*found = 1;
 		rc = own_take(o, ch, (const char *)sqlite3_column_text(o->row, 0),
-		              (size_t)sqlite3_column_bytes(o->row, 0));
+			      (size_t)sqlite3_column_bytes(o->row, 0));
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "dossier row");
 	}
@@ -254,8 +253,8 @@ static int from_row(agent *a, own *o, json_t *ch, int *found)
 
 /* A copy of central's state of code at version v: from the changes before i in the
  * page, else the inbox. *out NULL when neither has it. */
-static int state_before(agent *a, own *o, const json_t *page, size_t i, const char *code, int64_t v,
-                        json_t **out)
+static int state_before(agent *a, own *o, const json_t *page, size_t i, const char *code,
+			int64_t v, json_t **out)
 {
 	const json_t *ch, *state;
 	int rc;
@@ -275,7 +274,7 @@ static int state_before(agent *a, own *o, const json_t *page, size_t i, const ch
 	rc = sqlite3_step(o->prev);
 	if (rc == SQLITE_ROW)
 		rc = ds_json_parse((const char *)sqlite3_column_text(o->prev, 0),
-		                   (size_t)sqlite3_column_bytes(o->prev, 0), out);
+				   (size_t)sqlite3_column_bytes(o->prev, 0), out);
 	else
 		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "inbox");
 	sqlite3_reset(o->prev);
@@ -297,7 +296,7 @@ static int from_replay(agent *a, own *o, json_t *page, size_t i, int *found)
 	if (v > 1 && ((rc = state_before(a, o, page, i, code, v - 1, &state)) || !state))
 		goto done;
 	sqlite3_bind_text(o->op, 1, json_string_value(json_object_get(ch, "op_id")), -1,
-	                  SQLITE_STATIC);
+			  SQLITE_STATIC);
 	if ((rc = sqlite3_step(o->op)) == SQLITE_ROW)
 		op = journal_row_to_op(o->op);
 	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
@@ -347,13 +346,17 @@ done:
  * here exactly (changed here again since, or gone), the same page is asked again with
  * every state, so the inbox only ever holds central's bytes. */
 static int pull_page(agent *a, sync_client *c, int64_t since, json_t **changes, int64_t *next,
-                     int *more)
+		     int *more)
 {
 	const char *node = sync_node_ok(a->cfg.node) ? a->cfg.node : NULL;
 	char want[DS_SHA256_HEX];
 	int ok = 0;
 	int rc = sync_client_pull_node(c, since, a->pull_limit, node, changes, next, more, want);
+	const sync_tail *tail = sync_client_tail(c);
 
+	/* The tail first: a journal behind central must not take central's echo of it. */
+	if (!rc && tail->seq >= 0)
+		rc = agent_check_tail(a, tail->seq, tail->hash);
 	if (!rc && want[0])
 		rc = fill_own(a, *changes, want, &ok);
 	if (rc || !want[0] || ok)
@@ -384,12 +387,10 @@ int agent_pull(agent *a, sync_client *c, agent_sync_stats *st)
 		if (rc == DS_ERETRY && a->pull_limit > PULL_PAGE_MIN)
 			a->pull_limit /= 2;
 		else if (!rc && a->pull_limit < PULL_PAGE)
-			a->pull_limit =
-			    a->pull_limit * 2 > PULL_PAGE ? PULL_PAGE : a->pull_limit * 2;
+			a->pull_limit = a->pull_limit * 2 > PULL_PAGE ? PULL_PAGE : a->pull_limit * 2;
 		if (!rc && next < since)
-			rc = ds_error_set(DS_ERROR,
-			                  "central moved the feed cursor back (%lld < %lld)",
-			                  (long long)next, (long long)since);
+			rc = ds_error_set(DS_ERROR, "central moved the feed cursor back (%lld < %lld)",
+					  (long long)next, (long long)since);
 		if (!rc)
 			rc = agent_pull_check(a, changes, since, next);
 		if (!rc)
@@ -400,8 +401,7 @@ int agent_pull(agent *a, sync_client *c, agent_sync_stats *st)
 		}
 		json_decref(changes);
 		if (!rc && more && next == since)
-			rc = ds_error_set(DS_ERROR,
-			                  "central says more changes remain but sent none");
+			rc = ds_error_set(DS_ERROR, "central says more changes remain but sent none");
 	}
 	return rc;
 }

@@ -222,6 +222,9 @@ static int push_batch(agent *a, sync_client *c, int64_t *from, int *done, agent_
 		goto out;
 	if ((rc = store_receipts(a, receipts, *from, n)))
 		goto out;
+	if (sync_client_tail(c)->seq >= 0 &&
+	    (rc = agent_check_tail(a, sync_client_tail(c)->seq, sync_client_tail(c)->hash)))
+		goto out;
 	count_receipts(receipts, st);
 	st->pushed += (int64_t)n;
 	st->batches++;

@@ -19,6 +19,7 @@ struct sync_client {
 	char err[CURL_ERROR_SIZE];
 	sync_counters cnt;
 	const volatile sig_atomic_t *cancel; /* non-zero: abort the request in flight */
+	sync_tail tail;                      /* from the last push or pull answer */
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -140,6 +141,7 @@ int sync_client_new(sync_client **out, const sync_opts *opts)
 		return ds_error_set(DS_ERROR, "sync: libcurl failed to start: %s",
 		                    curl_easy_strerror(global_rc));
 	c = ds_calloc(1, sizeof(*c));
+	c->tail.seq = -1;
 	ds_buf_init(&c->resp, SYNC_MAX_BODY);
 	c->url = ds_strdup(opts->url);
 	len = strlen(c->url);
@@ -324,6 +326,7 @@ int sync_client_push(sync_client *c, const ds_buf *body, json_t **receipts, int6
 	int rc;
 
 	*receipts = NULL;
+	c->tail.seq = -1;
 	if (expected_seq)
 		*expected_seq = 0;
 	if (!body || body->len == 0 || body->len > SYNC_MAX_BODY)
@@ -333,8 +336,10 @@ int sync_client_push(sync_client *c, const ds_buf *body, json_t **receipts, int6
 		return rc;
 	if (status != 200)
 		return http_error(c, status, expected_seq);
-	if (sync_receipts_decode(c->resp.ptr, c->resp.len, receipts))
+	if (sync_receipts_decode_tail(c->resp.ptr, c->resp.len, receipts, &c->tail)) {
+		c->tail.seq = -1;
 		return unreadable(c, "push");
+	}
 	return 0;
 }
 
@@ -356,6 +361,7 @@ int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *
 
 	*changes = NULL;
 	own_sha256[0] = '\0';
+	c->tail.seq = -1;
 	if (since < 0 || limit < 1 || limit > SYNC_MAX_PULL_LIMIT)
 		return ds_error_set(DS_EINVALID, "pull: since must be >= 0 and limit 1 to %d",
 		                    SYNC_MAX_PULL_LIMIT);
@@ -368,10 +374,17 @@ int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *
 	if (status != 200)
 		return http_error(c, status, NULL);
 	/* Without node, a page with changes lacking their state is unreadable. */
-	if (sync_changes_decode_own(c->resp.ptr, c->resp.len, changes, next, more,
-	                            node ? own_sha256 : NULL))
+	if (sync_changes_decode_tail(c->resp.ptr, c->resp.len, changes, next, more,
+	                             node ? own_sha256 : NULL, node ? &c->tail : NULL)) {
+		c->tail.seq = -1;
 		return unreadable(c, "pull");
+	}
 	return 0;
+}
+
+const sync_tail *sync_client_tail(const sync_client *c)
+{
+	return &c->tail;
 }
 
 int sync_client_health(sync_client *c)

@@ -1,7 +1,8 @@
 /* docs.c: the three documents of docs/PROTOCOL.md: a push batch, its receipts, and a pull
  * page, each a JSON object with its lists laid out by column (cols.c) and sent as a zlib
  * body (body.c). Encoders check what they are given; decoders refuse every wrong shape
- * with DS_EINVALID. Unknown top-level members are ignored (room for additions). */
+ * with DS_EINVALID. Unknown top-level members are ignored (room for additions); the
+ * optional node_seq and node_hash (the asking node's tail at central) are read. */
 #include "sync/sync.h"
 
 #include <stdlib.h>
@@ -39,6 +40,41 @@ static int get_int(const json_t *obj, const char *key, json_int_t min, const cha
 		return ds_error_set(DS_EINVALID, "%s: %s must be an integer of at least %lld", what,
 		                    key, (long long)min);
 	*out = json_integer_value(v);
+	return 0;
+}
+
+/* Adds the node's tail to a document when tail says something (seq >= 0). */
+static int put_tail(json_t *doc, const sync_tail *tail)
+{
+	if (!tail || tail->seq < 0)
+		return 0;
+	if (!is_hex64(tail->hash))
+		return ds_error_set(DS_EINVALID, "node_hash must be 64 lowercase hex digits");
+	json_object_set_new(doc, "node_seq", json_integer(tail->seq));
+	json_object_set_new(doc, "node_hash", json_string(tail->hash));
+	return 0;
+}
+
+/* Reads node_seq and node_hash (both or neither) into tail; seq -1 when absent. */
+static int get_tail(const json_t *doc, const char *what, sync_tail *tail)
+{
+	const json_t *seq = json_object_get(doc, "node_seq");
+	const json_t *hash = json_object_get(doc, "node_hash");
+	json_int_t n = 0;
+
+	if (!tail)
+		return 0;
+	tail->seq = -1;
+	tail->hash[0] = '\0';
+	if (!seq && !hash)
+		return 0;
+	if (get_int(doc, "node_seq", 0, what, &n))
+		return DS_EINVALID;
+	if (!is_hex64(json_string_value(hash)))
+		return ds_error_set(DS_EINVALID, "%s: node_hash must be 64 lowercase hex digits",
+		                    what);
+	tail->seq = n;
+	memcpy(tail->hash, json_string_value(hash), DS_SHA256_HEX);
 	return 0;
 }
 
@@ -282,13 +318,19 @@ static int receipts_check(const json_t *receipts)
 
 int sync_receipts_encode(const json_t *receipts, ds_buf *body)
 {
+	return sync_receipts_encode_tail(receipts, NULL, body);
+}
+
+int sync_receipts_encode_tail(const json_t *receipts, const sync_tail *tail, ds_buf *body)
+{
 	json_t *cols = NULL, *doc = NULL;
 	int rc;
 
 	if ((rc = receipts_check(receipts)) || (rc = sync_cols_encode(receipts, &cols)))
 		goto done;
 	doc = json_pack("{s:O}", "receipts", cols);
-	rc = sync_body_encode(doc, body);
+	if (!(rc = put_tail(doc, tail)))
+		rc = sync_body_encode(doc, body);
 done:
 	json_decref(cols);
 	json_decref(doc);
@@ -297,12 +339,17 @@ done:
 
 int sync_receipts_decode(const void *body, size_t n, json_t **receipts)
 {
+	return sync_receipts_decode_tail(body, n, receipts, NULL);
+}
+
+int sync_receipts_decode_tail(const void *body, size_t n, json_t **receipts, sync_tail *tail)
+{
 	json_t *doc = NULL, *list = NULL;
 	int rc;
 
 	*receipts = NULL;
 	if ((rc = open_doc(body, n, "receipts", "receipts", SYNC_MAX_BATCH_OPS, &doc, &list)) ||
-	    (rc = receipts_check(list)))
+	    (rc = receipts_check(list)) || (rc = get_tail(doc, "receipts", tail)))
 		goto done;
 	*receipts = list;
 	list = NULL;
@@ -369,6 +416,12 @@ int sync_changes_encode(const json_t *changes, int64_t next, int more, ds_buf *b
 int sync_changes_encode_own(const json_t *changes, int64_t next, int more,
                             const char *own_sha256, ds_buf *body)
 {
+	return sync_changes_encode_tail(changes, next, more, own_sha256, NULL, body);
+}
+
+int sync_changes_encode_tail(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const sync_tail *tail, ds_buf *body)
+{
 	json_t *cols = NULL, *doc = NULL;
 	int own = own_sha256 && own_sha256[0], rc;
 
@@ -383,7 +436,8 @@ int sync_changes_encode_own(const json_t *changes, int64_t next, int more,
 	                more != 0);
 	if (own)
 		json_object_set_new(doc, "own_sha256", json_string(own_sha256));
-	rc = sync_body_encode(doc, body);
+	if (!(rc = put_tail(doc, tail)))
+		rc = sync_body_encode(doc, body);
 done:
 	json_decref(cols);
 	json_decref(doc);
@@ -416,6 +470,12 @@ static int page_own(const json_t *doc, char *own)
 int sync_changes_decode_own(const void *body, size_t n, json_t **changes, int64_t *next,
                             int *more, char *own_sha256)
 {
+	return sync_changes_decode_tail(body, n, changes, next, more, own_sha256, NULL);
+}
+
+int sync_changes_decode_tail(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
+                             char *own_sha256, sync_tail *tail)
+{
 	json_t *doc = NULL, *list = NULL;
 	json_int_t nx = 0;
 	int rc;
@@ -423,7 +483,8 @@ int sync_changes_decode_own(const void *body, size_t n, json_t **changes, int64_
 	*changes = NULL;
 	if ((rc = open_doc(body, n, "pull", "changes", SYNC_MAX_PULL_LIMIT, &doc, &list)))
 		goto done;
-	if ((rc = get_int(doc, "next", 0, "pull", &nx)) || (rc = page_own(doc, own_sha256)))
+	if ((rc = get_int(doc, "next", 0, "pull", &nx)) || (rc = page_own(doc, own_sha256)) ||
+	    (rc = get_tail(doc, "pull", tail)))
 		goto done;
 	if (!json_is_boolean(json_object_get(doc, "more"))) {
 		rc = ds_error_set(DS_EINVALID, "pull: more must be true or false");

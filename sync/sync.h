@@ -140,4 +140,27 @@ int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *
 /* 1 when s is a node name: 1 to 64 of A-Z a-z 0-9 . _ - */
 int sync_node_ok(const char *s);
 
+/* ---------------------------------------------------------------- the node's tail
+ * Central tells the node that pushes, or pulls with node=, the last seq of that node's
+ * journal it holds and that entry's hash (genesis for 0): the optional top-level members
+ * "node_seq" (integer >= 0) and "node_hash" (64 hex) of the receipts document and of the
+ * pull page (docs/PROTOCOL.md). The node compares them with its own journal: a journal
+ * cut short or restored from an old backup is found before it collides. */
+typedef struct sync_tail {
+	int64_t seq;              /* -1: the answer did not say */
+	char hash[DS_SHA256_HEX]; /* the hash of entry seq */
+} sync_tail;
+
+/* The encoders with the tail (NULL or seq < 0: without it) and the decoders reading it
+ * (NULL: not read; both members or neither, else DS_EINVALID). */
+int sync_receipts_encode_tail(const json_t *receipts, const sync_tail *tail, ds_buf *body);
+int sync_receipts_decode_tail(const void *body, size_t n, json_t **receipts, sync_tail *tail);
+int sync_changes_encode_tail(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const sync_tail *tail, ds_buf *body);
+int sync_changes_decode_tail(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
+                             char *own_sha256, sync_tail *tail);
+/* The tail central sent in its last answer to a push or a pull of c (borrowed; seq -1
+ * when that answer carried none or failed). */
+const sync_tail *sync_client_tail(const sync_client *c);
+
 #endif
