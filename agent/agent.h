@@ -152,11 +152,18 @@ int agent_conflicts(agent *a, json_t **out);
 int agent_resolve(agent *a, const char *code, const char *field, const char *how,
 		  const json_t *value);
 /* Brings history.git up to the store (central branch from the inbox, local branch from
- * the rows); note goes into the local commit's message; merge makes it a merge of the
- * central head. Takes the writer lock. */
+ * the replay of the journal and the inbox, never the rows); note goes into the local
+ * commit's message; merge makes it a merge of the central head. Takes the writer lock. */
 int agent_history_catch_up(agent *a, const char *note, int merge);
-/* Checks that refs/heads/local holds exactly the dossier rows (after a catch-up). */
-int agent_history_verify(agent *a);
+/* Checks every dossier row against the replay of the journal and the inbox, writing
+ * nothing. *bad: one line per dossier whose row is not what the replay allows, naming
+ * the code and the first differing field; *states: {code: replayed state} (both the
+ * caller's). */
+int agent_verify_rows(agent *a, json_t **bad, json_t **states);
+/* Read-only: when history.git holds every change of the store, checks that its local
+ * branch holds exactly states (DS_ECONFLICT naming the first code that differs). *note
+ * says what was found: missing, behind (the next sync catches it up), or agreeing. */
+int agent_history_check(agent *a, const json_t *states, const char **note);
 /* A dossier's versions from history: [{commit, branch, when, who, message, fields}]. */
 int agent_history_log(agent *a, const char *code, json_t **out);
 
