@@ -1,4 +1,4 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """converge.py: the randomized convergence test (seeded, reproducible by seed).
 
 Two nodes of one office and the province edit overlapping dossiers for ROUNDS rounds while
@@ -7,9 +7,8 @@ pass, refuse and mid-response resets). Then the links come back, everyone syncs,
 settles every open conflict, and everyone syncs until nothing moves. Afterwards:
 - every node and central hold identical canonical JSON for every dossier;
 - no conflict is open, no op is pending;
-- every journal op has a receipt:applied, duplicate,
-                                 superseded by a recorded merge(whose decisions are in history),
-                                 or rejected with its reason(quarantined, visible);
+- every journal op has a receipt: applied, duplicate, superseded by a recorded merge
+  (whose decisions are in history), or rejected with its reason (quarantined, visible);
 - `verify` passes on every node.
 usage: converge.py BIN [SEED] [ROUNDS]"""
 import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
@@ -60,11 +59,12 @@ def ctl(port, cmd):
 
 
 def dossiers_of(n):
-    return
-{r["code"]: r for r in json.loads(node(n, "list", "--json").stdout)
-}
+    return {r["code"]: r for r in json.loads(node(n, "list", "--json").stdout)}
 
-def show(n, code) : d = json.loads(node(n, "show", code, "--json").stdout) d.pop("version"); d.pop("sync")
+
+def show(n, code):
+    d = json.loads(node(n, "show", code, "--json").stdout)
+    d.pop("version"); d.pop("sync")
     return d
 
 
@@ -126,8 +126,7 @@ def main():
     gen = run(f"{BIN}/dsgen", "--count", "8", "--seed", str(SEED), "--office", AG).stdout.splitlines()
     for i, line in enumerate(gen):
         node("n1" if i % 2 == 0 else "n2", "create", "-", input=line)
-    sync("n1");
-sync("n2"); sync("n1")
+    sync("n1"); sync("n2"); sync("n1")
     codes = sorted(dossiers_of("n1"))
     for r in range(ROUNDS):
         who = rng.choice(["n1", "n2", "tinh", "n1", "n2"])
@@ -191,7 +190,10 @@ def check(codes):
         if v.returncode:
             failures.append(f"{n} verify: {v.stderr.strip()}")
 
-try : main() finally:
+
+try:
+    main()
+finally:
     for p in procs:
         p.send_signal(signal.SIGTERM)
         p.wait()
