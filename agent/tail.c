@@ -32,25 +32,35 @@ static int entry_hash(agent *a, int64_t seq, char hash[DS_SHA256_HEX], int *foun
 	return rc;
 }
 
+/* 1 when the store already says state at central_seq (nothing to write). */
+static int recorded(agent *a, const char *state, const char *seq)
+{
+	char *old = NULL, *old_seq = NULL;
+	int same = agent_state_get(a, "tail_state", &old) == 0 &&
+	           agent_state_get(a, "tail_central_seq", &old_seq) == 0 && old && old_seq &&
+	           !strcmp(old, state) && !strcmp(old_seq, seq);
+
+	free(old);
+	free(old_seq);
+	return same;
+}
+
 /* Records the verdict where `status` reads it, writing only when it changed. */
 static int record(agent *a, const char *state, int64_t central_seq, const char *message)
 {
-	char *old = NULL, seq[32];
 	int held = a->lock_fd >= 0, rc;
+	char seq[32];
 
-	if ((rc = agent_state_get(a, "tail_state", &old)) ||
-	    (old && !strcmp(old, state) && !strcmp(state, "ok")))
-		goto done;
 	snprintf(seq, sizeof(seq), "%lld", (long long)central_seq);
+	if (recorded(a, state, seq))
+		return 0;
 	if ((rc = agent_lock(a, -1)))
-		goto done;
+		return rc;
 	if (!(rc = agent_state_set(a, "tail_state", state)) &&
 	    !(rc = agent_state_set(a, "tail_central_seq", seq)))
 		rc = agent_state_set(a, "tail_message", message);
 	if (!held)
 		agent_unlock(a);
-done:
-	free(old);
 	return rc;
 }
 

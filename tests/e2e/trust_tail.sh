@@ -2,7 +2,8 @@
 # trust_tail.sh BIN: an office whose journal lost its last entries (cut with sqlite3, and
 # history.git deleted) learns it from central's node_seq/node_hash on the next sync: `sync`
 # exits 65 naming the restore procedure, `status` and `status --json` say the journal is
-# behind, and nothing of central's echo is taken. A whole journal reads "ok".
+# behind, and nothing of central's echo is taken. A whole journal reads "ok"; one whose
+# entry was rewritten (another hash than central holds) reads "forked".
 BIN=$1
 . "$(dirname "$0")/lib.sh"
 DS="$BIN/dossync"
@@ -51,4 +52,18 @@ expect 0 "B syncs" -- "$DS" -d "$WORK/b" sync
 "$DS" -d "$WORK/b" status --json >"$WORK/s.json"
 same "B: ok" "$(jget journal_tail.state <"$WORK/s.json")" ok
 same "B: central holds 1" "$(jget journal_tail.central_seq <"$WORK/s.json")" 1
+"$DS" -d "$WORK/b" update "$(office_codes "$WORK/b" | sed -n 1p)" --set 'summary="Hồ sơ B"' >/dev/null
+expect 0 "B syncs a second op" -- "$DS" -d "$WORK/b" sync
+"$DS" -d "$WORK/b" status --json >"$WORK/s.json"
+same "B: central's seq follows" "$(jget journal_tail.central_seq <"$WORK/s.json")" 2
+
+# --- an entry rewritten (its hash no longer the one central holds): forked
+sqlite3 "$WORK/b/agent.db" "DROP TRIGGER journal_no_update;
+	UPDATE journal SET hash = '$(printf 'f%.0s' $(seq 64))' WHERE seq = 2"
+expect 65 "sync finds the journal forked from central" -- "$DS" -d "$WORK/b" sync
+expect_err "this office's journal has forked from central: entry 2 of node xb1 differs"
+"$DS" -d "$WORK/b" status --json >"$WORK/s.json"
+same "status --json: forked" "$(jget journal_tail.state <"$WORK/s.json")" forked
+expect 0 "status" -- "$DS" -d "$WORK/b" status
+expect_out "!!! JOURNAL FORKED FROM CENTRAL"
 finish
