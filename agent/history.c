@@ -174,9 +174,10 @@ static char *local_message(agent *a, int64_t j0, int64_t j1, int64_t c, const ch
 			   note ? note : "");
 }
 
-/* Adds the replayed state of code to changes (null: no dossier); when it is central's
- * newest, which the central branch (caught up first) has, its tree is reused (same). A row
- * that differs from the replay is logged, never committed. */
+/* Adds the replayed state of code to changes; when it is central's newest, which the
+ * central branch (caught up first) has, its tree is reused (same). A row that differs
+ * from the replay is logged, never committed; a dossier the replay cannot rebuild (an op
+ * today's rules refuse) keeps what history holds. */
 static int add_replayed(agent *a, const char *code, json_t *changes, json_t *same)
 {
 	json_t *state = NULL;
@@ -190,7 +191,8 @@ static int add_replayed(agent *a, const char *code, json_t *changes, json_t *sam
 		ds_log(DS_LOG_WARN, "history takes the replay, not the row: %s", why);
 	if (central)
 		json_object_set_new(same, code, json_true());
-	json_object_set_new(changes, code, state ? state : json_null());
+	if (state)
+		json_object_set_new(changes, code, state);
 	free(why);
 	return 0;
 }
