@@ -351,12 +351,13 @@ static int pull_page(agent *a, sync_client *c, int64_t since, json_t **changes, 
 	const char *node = sync_node_ok(a->cfg.node) ? a->cfg.node : NULL;
 	char want[DS_SHA256_HEX];
 	int ok = 0;
-	int rc = sync_client_pull_node(c, since, a->pull_limit, node, changes, next, more, want);
-	const sync_tail *tail = sync_client_tail(c);
+	sync_head head;
+	int rc =
+	    sync_client_pull_head(c, since, a->pull_limit, node, changes, next, more, want, &head);
 
-	/* The tail first: a journal behind central must not take central's echo of it. */
-	if (!rc && tail->seq >= 0)
-		rc = agent_check_tail(a, tail->seq, tail->hash);
+	/* Central's head of this node first: a journal behind it must not take its echo. */
+	if (!rc && head.known)
+		rc = agent_check_tail(a, head.seq, head.hash);
 	if (!rc && want[0])
 		rc = fill_own(a, *changes, want, &ok);
 	if (rc || !want[0] || ok)

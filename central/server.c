@@ -162,16 +162,17 @@ static enum MHD_Result on_health(struct MHD_Connection *c)
 			  json_pack("{s:b, s:i}", "ok", 1, "v", SYNC_PROTOCOL_VERSION));
 }
 
-/* What central holds of node's journal, for the token that node is bound to only;
- * t->seq -1 otherwise (docs/PROTOCOL.md "node_seq"). */
-static void node_tail(central_store *s, const central_auth *a, const char *node, sync_tail *t)
+/* What central holds of node's journal, for the token that node is bound to only; not
+ * known otherwise (docs/PROTOCOL.md "node_seq"). */
+static void node_head(central_store *s, const central_auth *a, const char *node, sync_head *t)
 {
 	central_head h;
 
-	t->seq = -1;
+	memset(t, 0, sizeof(*t));
 	if (!s || !node || central_head_get(s, node, &h) || !h.found ||
 	    strcmp(h.token_id, a->token_id))
 		return;
+	t->known = 1;
 	t->seq = h.last_seq;
 	memcpy(t->hash, h.last_hash, DS_SHA256_HEX);
 }
@@ -182,7 +183,7 @@ static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
 	central_store *s = NULL;
 	ds_buf body = DS_BUF_INIT;
 	int64_t expected = 0;
-	sync_tail tail = {-1, ""};
+	sync_head head = {0, 0, ""};
 	int rc;
 
 	if (r->too_big)
@@ -194,13 +195,13 @@ static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
 	if (rc == 0)
 		rc = central_push(s, &r->auth, doc, &receipts, &expected);
 	if (rc == 0)
-		node_tail(s, &r->auth, json_string_value(json_object_get(doc, "node")), &tail);
+		node_head(s, &r->auth, json_string_value(json_object_get(doc, "node")), &head);
 	pool_put(sv, s);
 	json_decref(doc);
 	if (rc == DS_ECONFLICT)
 		return reply_error(c, MHD_HTTP_CONFLICT, ds_error_msg(), expected);
 	if (rc == 0)
-		rc = sync_receipts_encode_tail(receipts, &tail, &body);
+		rc = sync_receipts_encode_head(receipts, &head, &body);
 	json_decref(receipts);
 	if (rc) {
 		ds_buf_release(&body);
@@ -242,7 +243,7 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 	ds_buf body = DS_BUF_INIT;
 	int64_t since, limit, next = 0;
 	char own[DS_SHA256_HEX];
-	sync_tail tail = {-1, ""};
+	sync_head head = {0, 0, ""};
 	const char *node;
 	int more = 0, rc;
 
@@ -256,10 +257,10 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 		rc = central_pull_node(s, &r->auth, since, (int)limit, node, &changes, &next, &more,
 				       own);
 	if (rc == 0)
-		node_tail(s, &r->auth, node, &tail);
+		node_head(s, &r->auth, node, &head);
 	pool_put(sv, s);
 	if (rc == 0)
-		rc = sync_changes_encode_tail(changes, next, more, own, &tail, &body);
+		rc = sync_changes_encode_head(changes, next, more, own, &head, &body);
 	json_decref(changes);
 	if (rc) {
 		ds_buf_release(&body);

@@ -19,7 +19,6 @@ struct sync_client {
 	char err[CURL_ERROR_SIZE];
 	sync_counters cnt;
 	const volatile sig_atomic_t *cancel; /* non-zero: abort the request in flight */
-	sync_tail tail;                      /* from the last push or pull answer */
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -141,7 +140,6 @@ int sync_client_new(sync_client **out, const sync_opts *opts)
 		return ds_error_set(DS_ERROR, "sync: libcurl failed to start: %s",
 		                    curl_easy_strerror(global_rc));
 	c = ds_calloc(1, sizeof(*c));
-	c->tail.seq = -1;
 	ds_buf_init(&c->resp, SYNC_MAX_BODY);
 	c->url = ds_strdup(opts->url);
 	len = strlen(c->url);
@@ -322,11 +320,18 @@ static int unreadable(sync_client *c, const char *what)
 
 int sync_client_push(sync_client *c, const ds_buf *body, json_t **receipts, int64_t *expected_seq)
 {
+	return sync_client_push_head(c, body, receipts, expected_seq, NULL);
+}
+
+int sync_client_push_head(sync_client *c, const ds_buf *body, json_t **receipts,
+                          int64_t *expected_seq, sync_head *head)
+{
 	long status = 0;
 	int rc;
 
 	*receipts = NULL;
-	c->tail.seq = -1;
+	if (head)
+		memset(head, 0, sizeof(*head));
 	if (expected_seq)
 		*expected_seq = 0;
 	if (!body || body->len == 0 || body->len > SYNC_MAX_BODY)
@@ -336,10 +341,8 @@ int sync_client_push(sync_client *c, const ds_buf *body, json_t **receipts, int6
 		return rc;
 	if (status != 200)
 		return http_error(c, status, expected_seq);
-	if (sync_receipts_decode_tail(c->resp.ptr, c->resp.len, receipts, &c->tail)) {
-		c->tail.seq = -1;
+	if (sync_receipts_decode_head(c->resp.ptr, c->resp.len, receipts, head))
 		return unreadable(c, "push");
-	}
 	return 0;
 }
 
@@ -355,13 +358,21 @@ int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *
                           json_t **changes, int64_t *next, int *more,
                           char own_sha256[DS_SHA256_HEX])
 {
+	return sync_client_pull_head(c, since, limit, node, changes, next, more, own_sha256, NULL);
+}
+
+int sync_client_pull_head(sync_client *c, int64_t since, int limit, const char *node,
+                          json_t **changes, int64_t *next, int *more,
+                          char own_sha256[DS_SHA256_HEX], sync_head *head)
+{
 	char path[160];
 	long status = 0;
 	int rc;
 
 	*changes = NULL;
+	if (head)
+		memset(head, 0, sizeof(*head));
 	own_sha256[0] = '\0';
-	c->tail.seq = -1;
 	if (since < 0 || limit < 1 || limit > SYNC_MAX_PULL_LIMIT)
 		return ds_error_set(DS_EINVALID, "pull: since must be >= 0 and limit 1 to %d",
 		                    SYNC_MAX_PULL_LIMIT);
@@ -374,17 +385,10 @@ int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *
 	if (status != 200)
 		return http_error(c, status, NULL);
 	/* Without node, a page with changes lacking their state is unreadable. */
-	if (sync_changes_decode_tail(c->resp.ptr, c->resp.len, changes, next, more,
-	                             node ? own_sha256 : NULL, node ? &c->tail : NULL)) {
-		c->tail.seq = -1;
+	if (sync_changes_decode_head(c->resp.ptr, c->resp.len, changes, next, more,
+	                             node ? own_sha256 : NULL, node ? head : NULL))
 		return unreadable(c, "pull");
-	}
 	return 0;
-}
-
-const sync_tail *sync_client_tail(const sync_client *c)
-{
-	return &c->tail;
 }
 
 int sync_client_health(sync_client *c)

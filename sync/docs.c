@@ -2,7 +2,7 @@
  * page, each a JSON object with its lists laid out by column (cols.c) and sent as a zlib
  * body (body.c). Encoders check what they are given; decoders refuse every wrong shape
  * with DS_EINVALID. Unknown top-level members are ignored (room for additions); the
- * optional node_seq and node_hash (the asking node's tail at central) are read. */
+ * optional node_seq and node_hash (central's head of the asking node) are read. */
 #include "sync/sync.h"
 
 #include <stdlib.h>
@@ -43,38 +43,39 @@ static int get_int(const json_t *obj, const char *key, json_int_t min, const cha
 	return 0;
 }
 
-/* Adds the node's tail to a document when tail says something (seq >= 0). */
-static int put_tail(json_t *doc, const sync_tail *tail)
+/* Adds node_seq and node_hash to doc when head is known; DS_EINVALID when malformed. */
+static int head_put(json_t *doc, const sync_head *head)
 {
-	if (!tail || tail->seq < 0)
+	if (!head || !head->known)
 		return 0;
-	if (!is_hex64(tail->hash))
-		return ds_error_set(DS_EINVALID, "node_hash must be 64 lowercase hex digits");
-	json_object_set_new(doc, "node_seq", json_integer(tail->seq));
-	json_object_set_new(doc, "node_hash", json_string(tail->hash));
+	if (head->seq < 0 || !is_hex64(head->hash))
+		return ds_error_set(DS_EINVALID, "node_seq must not be negative and node_hash "
+		                                 "must be 64 lowercase hex digits");
+	json_object_set_new(doc, "node_seq", json_integer(head->seq));
+	json_object_set_new(doc, "node_hash", json_string(head->hash));
 	return 0;
 }
 
-/* Reads node_seq and node_hash (both or neither) into tail; seq -1 when absent. */
-static int get_tail(const json_t *doc, const char *what, sync_tail *tail)
+/* node_seq and node_hash of doc into head (NULL: not read). */
+static int head_get(const json_t *doc, const char *what, sync_head *head)
 {
-	const json_t *seq = json_object_get(doc, "node_seq");
-	const json_t *hash = json_object_get(doc, "node_hash");
-	json_int_t n = 0;
+	const json_t *seq = json_object_get(doc, "node_seq"),
+	             *hash = json_object_get(doc, "node_hash");
 
-	if (!tail)
+	if (!head)
 		return 0;
-	tail->seq = -1;
-	tail->hash[0] = '\0';
+	memset(head, 0, sizeof(*head));
 	if (!seq && !hash)
 		return 0;
-	if (get_int(doc, "node_seq", 0, what, &n))
-		return DS_EINVALID;
-	if (!is_hex64(json_string_value(hash)))
-		return ds_error_set(DS_EINVALID, "%s: node_hash must be 64 lowercase hex digits",
+	if (!json_is_integer(seq) || json_integer_value(seq) < 0 ||
+	    !is_hex64(json_string_value(hash)))
+		return ds_error_set(DS_EINVALID,
+		                    "%s: node_seq must be a non-negative integer and node_hash 64 "
+		                    "lowercase hex digits",
 		                    what);
-	tail->seq = n;
-	memcpy(tail->hash, json_string_value(hash), DS_SHA256_HEX);
+	head->known = 1;
+	head->seq = json_integer_value(seq);
+	memcpy(head->hash, json_string_value(hash), DS_SHA256_HEX);
 	return 0;
 }
 
@@ -318,10 +319,10 @@ static int receipts_check(const json_t *receipts)
 
 int sync_receipts_encode(const json_t *receipts, ds_buf *body)
 {
-	return sync_receipts_encode_tail(receipts, NULL, body);
+	return sync_receipts_encode_head(receipts, NULL, body);
 }
 
-int sync_receipts_encode_tail(const json_t *receipts, const sync_tail *tail, ds_buf *body)
+int sync_receipts_encode_head(const json_t *receipts, const sync_head *head, ds_buf *body)
 {
 	json_t *cols = NULL, *doc = NULL;
 	int rc;
@@ -329,7 +330,7 @@ int sync_receipts_encode_tail(const json_t *receipts, const sync_tail *tail, ds_
 	if ((rc = receipts_check(receipts)) || (rc = sync_cols_encode(receipts, &cols)))
 		goto done;
 	doc = json_pack("{s:O}", "receipts", cols);
-	if (!(rc = put_tail(doc, tail)))
+	if (!(rc = head_put(doc, head)))
 		rc = sync_body_encode(doc, body);
 done:
 	json_decref(cols);
@@ -339,17 +340,17 @@ done:
 
 int sync_receipts_decode(const void *body, size_t n, json_t **receipts)
 {
-	return sync_receipts_decode_tail(body, n, receipts, NULL);
+	return sync_receipts_decode_head(body, n, receipts, NULL);
 }
 
-int sync_receipts_decode_tail(const void *body, size_t n, json_t **receipts, sync_tail *tail)
+int sync_receipts_decode_head(const void *body, size_t n, json_t **receipts, sync_head *head)
 {
 	json_t *doc = NULL, *list = NULL;
 	int rc;
 
 	*receipts = NULL;
 	if ((rc = open_doc(body, n, "receipts", "receipts", SYNC_MAX_BATCH_OPS, &doc, &list)) ||
-	    (rc = receipts_check(list)) || (rc = get_tail(doc, "receipts", tail)))
+	    (rc = receipts_check(list)) || (rc = head_get(doc, "receipts", head)))
 		goto done;
 	*receipts = list;
 	list = NULL;
@@ -416,11 +417,11 @@ int sync_changes_encode(const json_t *changes, int64_t next, int more, ds_buf *b
 int sync_changes_encode_own(const json_t *changes, int64_t next, int more,
                             const char *own_sha256, ds_buf *body)
 {
-	return sync_changes_encode_tail(changes, next, more, own_sha256, NULL, body);
+	return sync_changes_encode_head(changes, next, more, own_sha256, NULL, body);
 }
 
-int sync_changes_encode_tail(const json_t *changes, int64_t next, int more, const char *own_sha256,
-                             const sync_tail *tail, ds_buf *body)
+int sync_changes_encode_head(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const sync_head *head, ds_buf *body)
 {
 	json_t *cols = NULL, *doc = NULL;
 	int own = own_sha256 && own_sha256[0], rc;
@@ -436,7 +437,7 @@ int sync_changes_encode_tail(const json_t *changes, int64_t next, int more, cons
 	                more != 0);
 	if (own)
 		json_object_set_new(doc, "own_sha256", json_string(own_sha256));
-	if (!(rc = put_tail(doc, tail)))
+	if (!(rc = head_put(doc, head)))
 		rc = sync_body_encode(doc, body);
 done:
 	json_decref(cols);
@@ -470,11 +471,11 @@ static int page_own(const json_t *doc, char *own)
 int sync_changes_decode_own(const void *body, size_t n, json_t **changes, int64_t *next,
                             int *more, char *own_sha256)
 {
-	return sync_changes_decode_tail(body, n, changes, next, more, own_sha256, NULL);
+	return sync_changes_decode_head(body, n, changes, next, more, own_sha256, NULL);
 }
 
-int sync_changes_decode_tail(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
-                             char *own_sha256, sync_tail *tail)
+int sync_changes_decode_head(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
+                             char *own_sha256, sync_head *head)
 {
 	json_t *doc = NULL, *list = NULL;
 	json_int_t nx = 0;
@@ -484,7 +485,7 @@ int sync_changes_decode_tail(const void *body, size_t n, json_t **changes, int64
 	if ((rc = open_doc(body, n, "pull", "changes", SYNC_MAX_PULL_LIMIT, &doc, &list)))
 		goto done;
 	if ((rc = get_int(doc, "next", 0, "pull", &nx)) || (rc = page_own(doc, own_sha256)) ||
-	    (rc = get_tail(doc, "pull", tail)))
+	    (rc = head_get(doc, "pull", head)))
 		goto done;
 	if (!json_is_boolean(json_object_get(doc, "more"))) {
 		rc = ds_error_set(DS_EINVALID, "pull: more must be true or false");

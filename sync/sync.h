@@ -140,27 +140,31 @@ int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *
 /* 1 when s is a node name: 1 to 64 of A-Z a-z 0-9 . _ - */
 int sync_node_ok(const char *s);
 
-/* ---------------------------------------------------------------- the node's tail
- * Central tells the node that pushes, or pulls with node=, the last seq of that node's
- * journal it holds and that entry's hash (genesis for 0): the optional top-level members
- * "node_seq" (integer >= 0) and "node_hash" (64 hex) of the receipts document and of the
- * pull page (docs/PROTOCOL.md). The node compares them with its own journal: a journal
- * cut short or restored from an old backup is found before it collides. */
-typedef struct sync_tail {
-	int64_t seq;              /* -1: the answer did not say */
-	char hash[DS_SHA256_HEX]; /* the hash of entry seq */
-} sync_tail;
+/* ---------------------------------------------------------------- central's head of a node
+ * Push answers (200), and pull pages asked with node=N, carry the last seq and its hash
+ * that central holds for the node: "node_seq" and "node_hash" (docs/PROTOCOL.md). A node
+ * whose own journal ends before node_seq lost entries central has (a restored backup). */
+typedef struct sync_head {
+	int known;                /* 0: the answer carried none (an older central) */
+	int64_t seq;              /* the last seq central holds for the node (0: none) */
+	char hash[DS_SHA256_HEX]; /* the hash of that entry (the genesis hash for 0) */
+} sync_head;
 
-/* The encoders with the tail (NULL or seq < 0: without it) and the decoders reading it
- * (NULL: not read; both members or neither, else DS_EINVALID). */
-int sync_receipts_encode_tail(const json_t *receipts, const sync_tail *tail, ds_buf *body);
-int sync_receipts_decode_tail(const void *body, size_t n, json_t **receipts, sync_tail *tail);
-int sync_changes_encode_tail(const json_t *changes, int64_t next, int more, const char *own_sha256,
-                             const sync_tail *tail, ds_buf *body);
-int sync_changes_decode_tail(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
-                             char *own_sha256, sync_tail *tail);
-/* The tail central sent in its last answer to a push or a pull of c (borrowed; seq -1
- * when that answer carried none or failed). */
-const sync_tail *sync_client_tail(const sync_client *c);
+/* head NULL or not known: exactly sync_receipts_encode / sync_changes_encode_own. */
+int sync_receipts_encode_head(const json_t *receipts, const sync_head *head, ds_buf *body);
+int sync_changes_encode_head(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const sync_head *head, ds_buf *body);
+/* head (may be NULL) gets the document's node_seq and node_hash; known 0 when it has
+ * none. DS_EINVALID when they are malformed or only one of them is there. */
+int sync_receipts_decode_head(const void *body, size_t n, json_t **receipts, sync_head *head);
+int sync_changes_decode_head(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
+                             char *own_sha256, sync_head *head);
+/* sync_client_push and sync_client_pull_node, with central's head of the node (head may be
+ * NULL; known 0 when the answer had none, or for a pull without node). */
+int sync_client_push_head(sync_client *c, const ds_buf *body, json_t **receipts,
+                          int64_t *expected_seq, sync_head *head);
+int sync_client_pull_head(sync_client *c, int64_t since, int limit, const char *node,
+                          json_t **changes, int64_t *next, int *more,
+                          char own_sha256[DS_SHA256_HEX], sync_head *head);
 
 #endif
