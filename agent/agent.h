@@ -129,6 +129,12 @@ int agent_sync(agent *a, agent_sync_stats *st);
 int agent_client_new(agent *a, struct sync_client **out);
 int agent_push(agent *a, struct sync_client *c, agent_sync_stats *st);
 int agent_pull(agent *a, struct sync_client *c, agent_sync_stats *st);
+/* Compares what central holds of this node's journal (its last seq and that entry's hash,
+ * sent in push and pull answers) with the local journal, and records the verdict for
+ * `status` (tail_state "ok", "behind" or "forked"). DS_EINVALID when the journal ends
+ * before central_seq (behind: cut, or an old backup restored) or its entry there has
+ * another hash (forked), with a message naming the restore procedure. */
+int agent_check_tail(agent *a, int64_t central_seq, const char *central_hash);
 /* The number of journal ops without a receipt. */
 int64_t agent_pending_ops(agent *a);
 /* Merges every dossier central answered `conflict` for (receipts and central's newest
@@ -146,11 +152,18 @@ int agent_conflicts(agent *a, json_t **out);
 int agent_resolve(agent *a, const char *code, const char *field, const char *how,
 		  const json_t *value);
 /* Brings history.git up to the store (central branch from the inbox, local branch from
- * the rows); note goes into the local commit's message; merge makes it a merge of the
- * central head. Takes the writer lock. */
+ * the replay of the journal and the inbox, never the rows); note goes into the local
+ * commit's message; merge makes it a merge of the central head. Takes the writer lock. */
 int agent_history_catch_up(agent *a, const char *note, int merge);
-/* Checks that refs/heads/local holds exactly the dossier rows (after a catch-up). */
-int agent_history_verify(agent *a);
+/* Checks every dossier row against the replay of the journal and the inbox, writing
+ * nothing. *bad: one line per dossier whose row is not what the replay allows, naming
+ * the code and the first differing field; *states: {code: replayed state} (both the
+ * caller's). */
+int agent_verify_rows(agent *a, json_t **bad, json_t **states);
+/* Read-only: when history.git holds every change of the store, checks that its local
+ * branch holds exactly states (DS_ECONFLICT naming the first code that differs). *note
+ * says what was found: missing, behind (the next sync catches it up), or agreeing. */
+int agent_history_check(agent *a, const json_t *states, const char **note);
 /* A dossier's versions from history: [{commit, branch, when, who, message, fields}]. */
 int agent_history_log(agent *a, const char *code, json_t **out);
 

@@ -35,6 +35,17 @@ void agent_unlock_file(int *fd);
 /* 1 in *settled when the dossier has no op waiting for central (no receipt, or a
  * conflict not yet merged). */
 int agent_settled(agent *a, const char *code, int *settled);
+/* Checks a page of central's feed asked after since before any of it is stored: each
+ * change a valid dossier of this office under its own code, its version newer than the
+ * inbox's and below 2^53, cursors past since, next not behind them. DS_EINVALID naming
+ * the change and the check (pull_check.c). */
+int agent_pull_check(agent *a, const json_t *changes, int64_t since, int64_t next);
+/* What the row of code must hold, from the journal, its receipts and the inbox alone
+ * (replay.c). *want: the state history takes (the row's when the replay allows it, else
+ * the replay's; NULL: no dossier; caller decrefs). *is_central (may be NULL): 1 when
+ * *want is central's newest state in the inbox. *why: NULL when the row agrees, else one
+ * line naming the code and the first differing field (caller frees). */
+int agent_replay(agent *a, const char *code, json_t **want, int *is_central, char **why);
 /* Resets a settled dossier's row to the newest central state in the inbox, if any. */
 int agent_settle_from_inbox(agent *a, const char *code);
 

@@ -178,8 +178,30 @@ done:
 	return rc;
 }
 
+/* Prints the rows that differ from the replay, one line each; DS_EINVALID when any. */
+static int report_rows(const json_t *bad)
+{
+	const json_t *line;
+	size_t i;
+
+	json_array_foreach(bad, i, line) printf("%s\n", json_string_value(line));
+	if (json_array_size(bad) == 0) {
+		printf("dossier rows agree with the replay of the journal and inbox\n");
+		return 0;
+	}
+	return ds_error_set(DS_EINVALID,
+	                    "%zu dossier row%s differ%s from the replay of the journal and inbox "
+	                    "(first: %s)",
+	                    json_array_size(bad), json_array_size(bad) == 1 ? "" : "s",
+	                    json_array_size(bad) == 1 ? "s" : "",
+	                    json_string_value(json_array_get(bad, 0)));
+}
+
+/* Read-only: writes neither agent.db nor history.git. */
 static int cmd_verify(cli *c, int argc, char **argv)
 {
+	json_t *bad = NULL, *states = NULL;
+	const char *note = NULL;
 	agent *a = NULL;
 	int64_t n = 0;
 	int rc;
@@ -191,12 +213,12 @@ static int cmd_verify(cli *c, int argc, char **argv)
 	rc = agent_verify_journal(a, &n);
 	if (!rc)
 		printf("journal intact: %lld entries, hash chain verified\n", (long long)n);
-	/* history.git catches up from the store (it may be behind after a crash, or gone),
-	 * then must hold exactly the dossier rows. */
-	if (!rc)
-		rc = agent_history_catch_up(a, "caught up by verify", agent_unmerged(a) == 0);
-	if (!rc && (rc = agent_history_verify(a)) == 0)
-		printf("history agrees with the store\n");
+	if (!rc && !(rc = agent_verify_rows(a, &bad, &states)))
+		rc = report_rows(bad);
+	if (!rc && !(rc = agent_history_check(a, states, &note)))
+		printf("%s\n", note);
+	json_decref(bad);
+	json_decref(states);
 	agent_close(a);
 	return rc;
 }
@@ -216,6 +238,17 @@ static void daemon_text(const json_t *d)
 	if (json_is_string(next))
 		printf(", next try %s", json_string_value(next));
 	printf("\n");
+}
+
+/* Loud when central holds more of this journal than it has, or another version of it. */
+static void tail_text(const json_t *t)
+{
+	const char *state = json_string_value(json_object_get(t, "state"));
+
+	if (!state || !strcmp(state, "ok") || !strcmp(state, "unknown"))
+		return;
+	printf("!!! JOURNAL %s CENTRAL: %s\n", !strcmp(state, "behind") ? "BEHIND" : "FORKED FROM",
+	       json_string_value(json_object_get(t, "message")));
 }
 
 static void status_text(const json_t *s)
@@ -241,6 +274,7 @@ static void status_text(const json_t *s)
 		printf("last ok     %s\n", json_string_value(json_object_get(s, "last_success_at")));
 	if (json_is_string(json_object_get(s, "last_error")))
 		printf("last error  %s\n", json_string_value(json_object_get(s, "last_error")));
+	tail_text(json_object_get(s, "journal_tail"));
 	daemon_text(json_object_get(s, "daemon"));
 }
 
@@ -266,23 +300,24 @@ done:
 }
 
 const cli_command cli_query_commands[] = {
-	{"show", cmd_show,
-	 "show CODE [--json]\n"
-	 "Prints one dossier; --json prints its canonical JSON plus version and sync.\n"},
-	{"list", cmd_list,
-	 "list [--status N] [--overdue] [--json]\n"
-	 "Lists dossiers: code, status, due date, sync state, applicant. --overdue: those\n"
-	 "not ended whose due date has passed.\n"},
-	{"journal", cmd_journal,
-	 "journal [--since SEQ] [--json]\n"
-	 "Prints journal entries after SEQ: every change, who made it, when, its hash.\n"},
-	{"verify", cmd_verify,
-	 "verify\n"
-	 "Walks the journal's hash chain and checks history.git against the store (catching\n"
-	 "it up first, or rebuilding it when missing); exits 0 only when all is intact, else\n"
-	 "names the first bad entry or dossier and exits 65.\n"},
-	{"status", cmd_status,
-	 "status [--json]\n"
-	 "Pending ops and the age of the oldest, rejected ops, open conflicts, last sync.\n"},
-	{NULL, NULL, NULL},
+    {"show", cmd_show,
+     "show CODE [--json]\n"
+     "Prints one dossier; --json prints its canonical JSON plus version and sync.\n"},
+    {"list", cmd_list,
+     "list [--status N] [--overdue] [--json]\n"
+     "Lists dossiers: code, status, due date, sync state, applicant. --overdue: those\n"
+     "not ended whose due date has passed.\n"},
+    {"journal", cmd_journal,
+     "journal [--since SEQ] [--json]\n"
+     "Prints journal entries after SEQ: every change, who made it, when, its hash.\n"},
+    {"verify", cmd_verify,
+     "verify\n"
+     "Walks the journal's hash chain, checks every dossier row against the replay of the\n"
+     "journal and the inbox (one line per row that differs, naming the first differing\n"
+     "field), and history.git against that replay when it is caught up. Writes nothing;\n"
+     "exits 0 only when all is intact, else 65.\n"},
+    {"status", cmd_status,
+     "status [--json]\n"
+     "Pending ops and the age of the oldest, rejected ops, open conflicts, last sync.\n"},
+    {NULL, NULL, NULL},
 };

@@ -1,14 +1,16 @@
 /* history.c: keeps DATA/history.git in step with the store. The central branch mirrors
- * the inbox (trailer Central-Cursor), the local branch the dossier rows after each round
- * (trailers Journal-Seq and Central-Cursor, second parent: the central head it merged).
- * Both are caught up from the database alone, so a crash between the store and the
- * history, or a deleted history.git, is repaired on the next round or `verify`. */
+ * the inbox (trailer Central-Cursor), the local branch the replay of the journal and the
+ * inbox after each round (trailers Journal-Seq and Central-Cursor, second parent: the
+ * central head it merged), never the rows, which a shell can edit (replay.c). Both are
+ * caught up from the database alone, so a crash or a deleted history.git is repaired on
+ * the next round; `verify` only reads. */
 #include "agent/agent_int.h"
 #include "conflict/conflict.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CHUNK 500
 
@@ -106,18 +108,15 @@ done:
 	return rc;
 }
 
-/* The codes whose rows changed since the local head (journal seqs > j0, inbox > c0), one
- * row each, streamed: a backlog of 100,000 dossiers is not held in memory. The second
- * column is 1 when the row holds exactly central's newest state of the dossier, which the
- * central branch (caught up first) has: its tree is then reused, not written again. */
+/* The codes whose dossiers changed since the local head (journal seqs > j0, inbox > c0),
+ * one row each, streamed: a backlog of 100,000 dossiers is not held in memory. */
 static int changed_codes(agent *a, int64_t j0, int64_t c0, sqlite3_stmt **st)
 {
-	int rc = ds_db_prepare(a->db,
-			       "SELECT c.code, coalesce((SELECT body FROM dossiers WHERE code = c.code) "
-			       "= (SELECT state FROM inbox WHERE code = c.code ORDER BY cursor DESC "
-			       "LIMIT 1), 0) FROM (SELECT code FROM journal WHERE seq > ?1 UNION "
-			       "SELECT code FROM inbox WHERE cursor > ?2) c ORDER BY 1",
-			       st);
+	int rc =
+	    ds_db_prepare(a->db,
+	                  "SELECT code FROM journal WHERE seq > ?1 UNION SELECT code FROM inbox "
+	                  "WHERE cursor > ?2 ORDER BY 1",
+	                  st);
 
 	if (rc)
 		return rc;
@@ -175,6 +174,29 @@ static char *local_message(agent *a, int64_t j0, int64_t j1, int64_t c, const ch
 			   note ? note : "");
 }
 
+/* Adds the replayed state of code to changes; when it is central's newest, which the
+ * central branch (caught up first) has, its tree is reused (same). A row that differs
+ * from the replay is logged, never committed; a dossier the replay cannot rebuild (an op
+ * today's rules refuse) keeps what history holds. */
+static int add_replayed(agent *a, const char *code, json_t *changes, json_t *same)
+{
+	json_t *state = NULL;
+	char *why = NULL;
+	int central = 0;
+	int rc = agent_replay(a, code, &state, &central, &why);
+
+	if (rc)
+		return rc;
+	if (why)
+		ds_log(DS_LOG_WARN, "history takes the replay, not the row: %s", why);
+	if (central)
+		json_object_set_new(same, code, json_true());
+	if (state)
+		json_object_set_new(changes, code, state);
+	free(why);
+	return 0;
+}
+
 static int catch_up_local(agent *a, conflict_history *h, const char *note, int merge)
 {
 	int64_t j0 = trailer_num(h, "local", "Journal-Seq");
@@ -192,16 +214,11 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 		goto done;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *code = (const char *)sqlite3_column_text(st, 0);
-		json_t *state = NULL;
 		if (json_object_size(changes) >= CHUNK &&
 		    (rc = commit_partial(a, h, changes, same, msg, j0, c0)))
 			goto done;
-		if (sqlite3_column_int(st, 1))
-			json_object_set_new(same, code, json_true());
-		rc = agent_load(a, code, &state, NULL);
-		if (rc && rc != DS_ENOTFOUND)
+		if ((rc = add_replayed(a, code, changes, same)))
 			goto done;
-		json_object_set_new(changes, code, state ? state : json_null());
 		n++;
 	}
 	if (rc != SQLITE_DONE) {
@@ -254,27 +271,44 @@ int agent_history_log(agent *a, const char *code, json_t **out)
 	return rc ? rc : conflict_history_log(h, code, out);
 }
 
-int agent_history_verify(agent *a)
+/* 1 in *current when history holds every change of the store: the trailers are at the
+ * newest journal entry and feed cursor, and no dossier changed after the local head. */
+static int history_current(agent *a, conflict_history *h, int *current)
 {
-	conflict_history *h;
+	int64_t j0 = trailer_num(h, "local", "Journal-Seq");
+	int64_t c0 = trailer_num(h, "local", "Central-Cursor");
 	sqlite3_stmt *st = NULL;
-	json_t *rows = json_object();
 	int rc;
 
-	if ((rc = agent_history(a, &h)))
-		goto done;
-	if ((rc = ds_db_prepare(a->db, "SELECT code, body FROM dossiers", &st)))
-		goto done;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *s = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-		json_object_set_new(rows, (const char *)sqlite3_column_text(st, 0),
-				    s ? s : json_null());
-	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "dossiers");
-	if (!rc)
-		rc = conflict_history_verify(h, rows, NULL);
-done:
+	*current = 0;
+	if (j0 != max_seq(a) || trailer_num(h, "central", "Central-Cursor") != c0)
+		return 0;
+	if ((rc = changed_codes(a, j0, c0, &st)))
+		return rc;
+	rc = sqlite3_step(st);
+	*current = rc == SQLITE_DONE;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "history");
 	sqlite3_finalize(st);
-	json_decref(rows);
+	return rc;
+}
+
+int agent_history_check(agent *a, const json_t *states, const char **note)
+{
+	char *p = ds_path_join(a->dir, "history.git"), *head = ds_path_join(p, "HEAD");
+	conflict_history *h = NULL;
+	int current = 0, rc = 0;
+
+	*note = "history.git is missing: the next sync rebuilds it";
+	if (access(head, F_OK) != 0)
+		goto done;
+	if ((rc = conflict_history_open(&h, p)) || (rc = history_current(a, h, &current)))
+		goto done;
+	*note = "history.git is behind the store: the next sync catches it up";
+	if (current && (rc = conflict_history_verify(h, states, NULL)) == 0)
+		*note = "history agrees with the replay of the journal and inbox";
+done:
+	conflict_history_free(h);
+	free(head);
+	free(p);
 	return rc;
 }

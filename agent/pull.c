@@ -351,8 +351,13 @@ static int pull_page(agent *a, sync_client *c, int64_t since, json_t **changes, 
 	const char *node = sync_node_ok(a->cfg.node) ? a->cfg.node : NULL;
 	char want[DS_SHA256_HEX];
 	int ok = 0;
-	int rc = sync_client_pull_node(c, since, a->pull_limit, node, changes, next, more, want);
+	sync_head head;
+	int rc =
+	    sync_client_pull_head(c, since, a->pull_limit, node, changes, next, more, want, &head);
 
+	/* Central's head of this node first: a journal behind it must not take its echo. */
+	if (!rc && head.known)
+		rc = agent_check_tail(a, head.seq, head.hash);
 	if (!rc && want[0])
 		rc = fill_own(a, *changes, want, &ok);
 	if (rc || !want[0] || ok)
@@ -387,6 +392,8 @@ int agent_pull(agent *a, sync_client *c, agent_sync_stats *st)
 		if (!rc && next < since)
 			rc = ds_error_set(DS_ERROR, "central moved the feed cursor back (%lld < %lld)",
 					  (long long)next, (long long)since);
+		if (!rc)
+			rc = agent_pull_check(a, changes, since, next);
 		if (!rc)
 			rc = apply_page(a, changes, next);
 		if (!rc) {

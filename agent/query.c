@@ -174,6 +174,25 @@ static int64_t oldest_pending(agent *a)
 	return when;
 }
 
+/* {"state": "ok" | "behind" | "forked" | "unknown", "central_seq", "message"}: what the
+ * last answer from central said of this node's journal (tail.c). */
+static json_t *tail_status(agent *a)
+{
+	char *state = NULL, *seq = NULL, *msg = NULL;
+	json_t *o;
+
+	agent_state_get(a, "tail_state", &state);
+	agent_state_get(a, "tail_central_seq", &seq);
+	agent_state_get(a, "tail_message", &msg);
+	o = json_pack("{s:s, s:o, s:o}", "state", state ? state : "unknown", "central_seq",
+	              seq ? json_integer(atoll(seq)) : json_null(), "message",
+	              msg ? json_string(msg) : json_null());
+	free(state);
+	free(seq);
+	free(msg);
+	return o;
+}
+
 int agent_status(agent *a, json_t **out)
 {
 	int64_t now = ds_time_now(), first = oldest_pending(a), nconf, oldest_conf;
@@ -206,6 +225,7 @@ int agent_status(agent *a, json_t **out)
 	add_state(a, o, "last_success_at");
 	add_state(a, o, "last_error");
 	add_state(a, o, "last_error_at");
+	json_object_set_new(o, "journal_tail", tail_status(a));
 	if (agent_daemon_status(a, &d) == 0)
 		json_object_set_new(o, "daemon", d);
 	*out = o;

@@ -195,6 +195,7 @@ static int push_batch(agent *a, sync_client *c, int64_t *from, int *done, agent_
 	char prev[DS_SHA256_HEX] = "", last[DS_SHA256_HEX] = "";
 	json_t *ops = NULL, *receipts = NULL;
 	ds_buf body = DS_BUF_INIT;
+	sync_head head = {0, 0, ""};
 	int64_t expected = 0;
 	size_t n;
 	int rc;
@@ -208,7 +209,7 @@ static int push_batch(agent *a, sync_client *c, int64_t *from, int *done, agent_
 	}
 	if ((rc = sync_push_encode(a->cfg.node, prev, last, ops, &body)))
 		goto out;
-	rc = sync_client_push(c, &body, &receipts, &expected);
+	rc = sync_client_push_head(c, &body, &receipts, &expected, &head);
 	if (rc == DS_ECONFLICT && expected >= 1 && expected < *from) {
 		/* Central holds less of our journal than we thought (restored from a backup):
 		 * resend from where it stands. */
@@ -221,6 +222,8 @@ static int push_batch(agent *a, sync_client *c, int64_t *from, int *done, agent_
 	if (rc)
 		goto out;
 	if ((rc = store_receipts(a, receipts, *from, n)))
+		goto out;
+	if (head.known && (rc = agent_check_tail(a, head.seq, head.hash)))
 		goto out;
 	count_receipts(receipts, st);
 	st->pushed += (int64_t)n;
