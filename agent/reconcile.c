@@ -228,12 +228,17 @@ static void describe(ds_buf *note, const char *code, const json_t *decisions, co
 	{
 		char *o = canon_or_null(json_object_get(d, "ours"));
 		char *t = canon_or_null(json_object_get(d, "theirs"));
-		ds_buf_printf(note, "%s %s: %s (ours %s, theirs %s)\n", code,
+		char *r = canon_or_null(json_object_get(d, "replaced"));
+		ds_buf_printf(note, "%s %s: %s (ours %s, theirs %s", code,
 		              json_string_value(json_object_get(d, "field")),
 		              json_string_value(json_object_get(d, "policy")), o ? o : "absent",
 		              t ? t : "absent");
+		if (json_object_get(d, "replaced")) /* later-act names the value it replaced */
+			ds_buf_printf(note, "; replaced %s", r ? r : "absent");
+		ds_buf_puts(note, ")\n");
 		free(o);
 		free(t);
+		free(r);
 	}
 	json_array_foreach(open, i, d)
 	    ds_buf_printf(note, "%s %s: left to a person (%s)\n", code,
@@ -247,6 +252,7 @@ static int merge_one(agent *a, const char *code, conflict_policy *pol, ds_buf *n
 	json_t *ancestor = NULL, *ours = NULL, *theirs = NULL, *merged = NULL;
 	json_t *decisions = NULL, *open = NULL;
 	struct facts f = {0, 0, 0};
+	agent_acts acts;
 	int64_t version = 0, at = 0;
 	int rc;
 
@@ -259,7 +265,10 @@ static int merge_one(agent *a, const char *code, conflict_policy *pol, ds_buf *n
 	if ((rc = agent_load(a, code, &ours, NULL)))
 		goto done;
 	ancestor_of(a, code, &f, &ancestor, &at);
+	acts = (agent_acts){a, code, ancestor, at};
+	conflict_policy_set_acts(pol, agent_acts_of, &acts, a->cfg.peer_edits_manual);
 	rc = conflict_merge_dossier(ancestor, ours, theirs, pol, &merged, &decisions, &open);
+	conflict_policy_set_acts(pol, NULL, NULL, 0);
 	if (!rc)
 		rc = record_merge(a, code, theirs, version, merged, open);
 	theirs = NULL; /* record_merge took it */
