@@ -41,7 +41,10 @@ static int inbox_state(agent *a, const char *code, int64_t version, json_t **sta
 }
 
 /* What the merge of code needs to know from the receipts.
- *   base     the smallest base among the conflicted ops
+ *   base     the newest base among the conflicted ops. Every base is a central version
+ *            the local row had taken in when the op was made: its version then, or for
+ *            a merge op the version it merged (ops made while that merge was in flight
+ *            still carry the row's older version, hence the newest and not the first).
  *   seen     central's newest version when they were decided
  *   applied  the newest version made by this node's own ops on code that central applied
  *            before the first conflicted one (receipts `applied` or `duplicate`; 0: none).
@@ -58,7 +61,7 @@ static int conflict_facts(agent *a, const char *code, struct facts *f)
 	int rc;
 
 	rc = ds_db_prepare(a->db,
-	                   "WITH c AS (SELECT min(j.base) AS base, max(s.version) AS seen, "
+	                   "WITH c AS (SELECT max(j.base) AS base, max(s.version) AS seen, "
 	                   "min(j.seq) AS first FROM journal j JOIN op_state s ON s.seq = j.seq "
 	                   "WHERE j.code = ?1 AND s.result = 'conflict') "
 	                   "SELECT c.base, c.seen, (SELECT max(s.version) FROM journal j JOIN "
@@ -80,10 +83,10 @@ static int conflict_facts(agent *a, const char *code, struct facts *f)
 	return rc;
 }
 
-/* The merge's ancestor: central's state at the newest version that already holds this
- * node's earlier ops of the chain (f->applied), else at the chain's base; the history's
- * merge base when the inbox has neither. *ancestor is NULL when nothing is known, and
- * *at the version it was read at (0: from history or none). */
+/* The merge's ancestor: central's state at the newest version the local row already holds
+ * (f->applied or f->base, whichever is newer); the history's merge base when the inbox
+ * lacks it. *ancestor is NULL when nothing is known, and *at the version it was read at
+ * (0: from history or none). */
 static void ancestor_of(agent *a, const char *code, const struct facts *f, json_t **ancestor,
                         int64_t *at)
 {
@@ -92,12 +95,6 @@ static void ancestor_of(agent *a, const char *code, const struct facts *f, json_
 
 	*at = 0;
 	if (want > 0 && inbox_state(a, code, want, ancestor, &got) == 0) {
-		*at = got;
-		return;
-	}
-	json_decref(*ancestor);
-	*ancestor = NULL;
-	if (f->base > 0 && f->base != want && inbox_state(a, code, f->base, ancestor, &got) == 0) {
 		*at = got;
 		return;
 	}

@@ -3,7 +3,8 @@
 # replaced (issue 11). PC b of an office loses central's answer after central applied its
 # op, or edits again while its push is in flight, so its next op carries an old base and a
 # parent; when that op conflicts, the merge's ancestor must be central's state that already
-# holds b's applied ops, not the state the chain started from.
+# holds b's applied ops (or the version its merge op merged), not the state the chain
+# started from.
 BIN=$1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fault_lib.sh"
@@ -97,5 +98,28 @@ expect 0 "b syncs again" -- db sync
 same "the province's summary stands" "$(cfield "$C3" summary)" "Y của tỉnh"
 same "the clerk's move stands" "$(cfield "$C3" status)" "4"
 agree "$B" "$CDB" "$C3"
+# --- 4. a clerk's edit while b's merge op is in flight, and the merge op conflicts: the
+# edit carries the row's older version as base, the merge op the version it merged. The
+# ancestor is the merged version, so the summary the province replaced stays replaced.
+C4=$(sed -n 2p "$WORK/codes")
+cen update "$C4" --set 'summary="T của tỉnh"' >/dev/null
+db update "$C4" --set 'applicant.phone="0912345678"' >/dev/null
+merges() { sqlite3 "$B/agent.db" "SELECT count(*) FROM journal WHERE kind = 'merge'"; }
+M0=$(merges)
+fl_ctl latency 1500 >/dev/null
+db sync >/dev/null 2>"$WORK/s4.err" &
+SP=$!
+PIDS+=("$SP")
+for i in $(seq 1 200); do [ "$(merges)" -gt "$M0" ] && break; sleep 0.05; done
+same "b merged and its merge op is on the way" "$(merges)" "$((M0 + 1))"
+cen update "$C4" --set 'summary="U thay T"' >/dev/null # before the merge op arrives
+db transition "$C4" 4 >/dev/null                       # before its receipt is back
+fl_ctl pass >/dev/null
+wait "$SP"
+expect 0 "b syncs again" -- db sync
+same "the province's replacement stands" "$(cfield "$C4" summary)" "U thay T"
+same "b's phone stands" "$(cfield "$C4" applicant.phone)" "0912345678"
+same "b's move stands" "$(cfield "$C4" status)" "4"
+agree "$B" "$CDB" "$C4"
 expect 0 "b: verify" -- db verify
 finish
