@@ -1,7 +1,8 @@
 /* reconcile.c: settling what central answered `conflict` to. For each such dossier, once
  * every op on it has a receipt and central's newest state is in the inbox: a three-way
- * merge of the ancestor (central's state at the version the local chain started from),
- * ours (the local row) and theirs (central's newest state) under the configured policies.
+ * merge of the ancestor (central's newest state the local row already holds: see
+ * conflict_facts), ours (the local row) and theirs (central's newest state) under the
+ * configured policies, told who made each value for two PCs of one office (acts.c).
  * The result goes up as one `merge` op based on central's version, the settled ops are
  * marked superseded, and every field left to a person opens a row in the review queue.
  * No local change is dropped: it is in the merged state, overridden by a recorded
