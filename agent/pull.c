@@ -120,7 +120,8 @@ static int inbox_add(agent *a, sqlite3_stmt *ins, const json_t *ch, const char *
 	sqlite3_bind_text(ins, 6, s, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 7, now, -1, SQLITE_STATIC);
 	/* who acted when (absent for the echo of our own ops): acts.c */
-	sqlite3_bind_text(ins, 8, json_string_value(json_object_get(ch, "kind")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 8, json_string_value(json_object_get(ch, "kind")), -1,
+			  SQLITE_STATIC);
 	sqlite3_bind_text(ins, 9, json_string_value(json_object_get(ch, "occurred_at")), -1,
 			  SQLITE_STATIC);
 	rc = sqlite3_step(ins);
