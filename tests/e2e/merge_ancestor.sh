@@ -84,7 +84,7 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM ops WHERE node 
 db sync --json >"$WORK/s3.json" 2>"$WORK/s3.err" &
 SP=$!
 PIDS+=("$SP")
-fl_wait_ops "$CDB" b $((NB + 1)) "$(now_ms)" 8000 >/dev/null
+fl_wait_ops "$CDB" b $((NB + 1)) "$(now_ms)" 30000 >/dev/null
 same "central applied the in-flight op" "$(cfield "$C3" summary)" "X gửi đi"
 cen update "$C3" --set 'summary="Y của tỉnh"' >/dev/null
 db transition "$C3" 4 >/dev/null
@@ -110,7 +110,7 @@ fl_ctl latency 1500 >/dev/null
 db sync >/dev/null 2>"$WORK/s4.err" &
 SP=$!
 PIDS+=("$SP")
-for i in $(seq 1 200); do [ "$(merges)" -gt "$M0" ] && break; sleep 0.05; done
+for i in $(seq 1 600); do [ "$(merges)" -gt "$M0" ] && break; sleep 0.05; done
 same "b merged and its merge op is on the way" "$(merges)" "$((M0 + 1))"
 cen update "$C4" --set 'summary="U thay T"' >/dev/null # before the merge op arrives
 db transition "$C4" 4 >/dev/null                       # before its receipt is back
