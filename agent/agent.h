@@ -29,6 +29,8 @@ typedef struct agent_config {
 	long max_send_bytes_s;     /* upload cap, 0: none */
 	long connect_timeout_s, total_timeout_s, low_speed_bytes, low_speed_time_s;
 	json_t *policies;          /* object: field path -> rule, from "policy.X = rule" */
+	int peer_edits_manual;     /* "peer_edits = manual": two PCs' edits of one field wait
+				      for a person instead of the later act winning */
 } agent_config;
 
 void agent_config_init(agent_config *c);

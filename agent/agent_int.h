@@ -53,6 +53,18 @@ struct conflict_history;
 /* history.git of this agent, opened (or created) on first use; borrowed. */
 int agent_history(agent *a, struct conflict_history **out);
 
+/* Who made each side's value of a field a merge of code found changed on both sides
+ * (acts.c), as a conflict_acts_fn: ctx is an agent_acts, ancestor the merge's ancestor,
+ * read from the inbox at version `at` (0: not from the inbox, nothing is known). */
+struct conflict_acts;
+typedef struct agent_acts {
+	agent *a;
+	const char *code;
+	const json_t *ancestor;
+	int64_t at;
+} agent_acts;
+int agent_acts_of(void *ctx, const char *path, struct conflict_acts *out);
+
 /* DS_ERETRY "cancelled" when a->cancel is raised, else 0. */
 int agent_cancelled(agent *a);
 

@@ -88,6 +88,15 @@ static int set_policy(agent_config *c, const char *field, const char *v)
 	return -1;
 }
 
+/* Two PCs of one office changed the same field: "later" (the later act wins) or "manual". */
+static int set_peer_edits(agent_config *c, const char *v)
+{
+	if (strcmp(v, "later") && strcmp(v, "manual"))
+		return -1;
+	c->peer_edits_manual = !strcmp(v, "manual");
+	return 0;
+}
+
 /* Sets one key; -1 for a bad value, -2 for an unknown key. */
 static int set_key(agent_config *c, const char *k, const char *v)
 {
@@ -123,6 +132,8 @@ static int set_key(agent_config *c, const char *k, const char *v)
 		return set_long(&c->low_speed_bytes, v, 1, 1L << 30);
 	if (!strcmp(k, "low_speed_time"))
 		return set_long(&c->low_speed_time_s, v, 1, 3600);
+	if (!strcmp(k, "peer_edits"))
+		return set_peer_edits(c, v);
 	if (!strncmp(k, "policy.", 7) && k[7])
 		return set_policy(c, k + 7, v);
 	return -2;
@@ -192,6 +203,8 @@ char *agent_config_format(const agent_config *c)
 		      c->backoff_base_ms, c->backoff_cap_ms, c->batch_bytes);
 	if (c->max_send_bytes_s)
 		ds_buf_printf(&b, "max_send_bytes = %ld\n", c->max_send_bytes_s);
+	if (c->peer_edits_manual)
+		ds_buf_puts(&b, "peer_edits = manual\n");
 	json_object_foreach(c->policies, k, v)
 		ds_buf_printf(&b, "policy.%s = %s\n", k, json_string_value(v));
 	return ds_buf_detach(&b, NULL);

@@ -119,6 +119,11 @@ static int inbox_add(agent *a, sqlite3_stmt *ins, const json_t *ch, const char *
 			  -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 6, s, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 7, now, -1, SQLITE_STATIC);
+	/* who acted when (absent for the echo of our own ops): acts.c */
+	sqlite3_bind_text(ins, 8, json_string_value(json_object_get(ch, "kind")), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(ins, 9, json_string_value(json_object_get(ch, "occurred_at")), -1,
+			  SQLITE_STATIC);
 	rc = sqlite3_step(ins);
 	free(s);
 	return rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "inbox");
@@ -136,7 +141,7 @@ static int apply_changes(agent *a, const json_t *changes)
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
 	rc = ds_db_prepare(a->db,
 			   "INSERT OR IGNORE INTO inbox(cursor, code, version, op_id, node, state, "
-			   "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			   "received_at, kind, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			   &ins);
 	json_array_foreach(changes, i, ch)
 	{

@@ -1,7 +1,8 @@
 /* reconcile.c: settling what central answered `conflict` to. For each such dossier, once
  * every op on it has a receipt and central's newest state is in the inbox: a three-way
- * merge of the ancestor (central's state at the version the local chain started from),
- * ours (the local row) and theirs (central's newest state) under the configured policies.
+ * merge of the ancestor (central's newest state the local row already holds: see
+ * conflict_facts), ours (the local row) and theirs (central's newest state) under the
+ * configured policies, told who made each value for two PCs of one office (acts.c).
  * The result goes up as one `merge` op based on central's version, the settled ops are
  * marked superseded, and every field left to a person opens a row in the review queue.
  * No local change is dropped: it is in the merged state, overridden by a recorded
@@ -14,8 +15,7 @@
 #include <string.h>
 
 /* The newest inbox state of code (or the one at `version` when version > 0). */
-static int inbox_state(agent *a, const char *code, int64_t version, json_t **state,
-		       int64_t *got)
+static int inbox_state(agent *a, const char *code, int64_t version, json_t **state, int64_t *got)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -23,9 +23,9 @@ static int inbox_state(agent *a, const char *code, int64_t version, json_t **sta
 	*state = NULL;
 	*got = 0;
 	rc = ds_db_prepare(a->db,
-			   "SELECT state, version FROM inbox WHERE code = ?1 AND (?2 = 0 OR "
-			   "version = ?2) ORDER BY version DESC LIMIT 1",
-			   &st);
+	                   "SELECT state, version FROM inbox WHERE code = ?1 AND (?2 = 0 OR "
+	                   "version = ?2) ORDER BY version DESC LIMIT 1",
+	                   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -33,7 +33,7 @@ static int inbox_state(agent *a, const char *code, int64_t version, json_t **sta
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*got = sqlite3_column_int64(st, 1);
 		rc = ds_json_parse((const char *)sqlite3_column_text(st, 0),
-				   (size_t)sqlite3_column_bytes(st, 0), state);
+		                   (size_t)sqlite3_column_bytes(st, 0), state);
 	} else {
 		rc = rc == SQLITE_DONE ? DS_ENOTFOUND : ds_error_sqlite(a->db, rc, "inbox");
 	}
@@ -41,29 +41,68 @@ static int inbox_state(agent *a, const char *code, int64_t version, json_t **sta
 	return rc;
 }
 
-/* What the conflicted ops of code need: the earliest base and central's newest version
- * at the time of the receipts. */
-static int conflict_facts(agent *a, const char *code, int64_t *base, int64_t *seen)
+/* What the merge of code needs to know from the receipts.
+ *   base     the newest base among the conflicted ops. Every base is a central version
+ *            the local row had taken in when the op was made: its version then, or for
+ *            a merge op the version it merged (ops made while that merge was in flight
+ *            still carry the row's older version, hence the newest and not the first).
+ *   seen     central's newest version when they were decided
+ *   applied  the newest version made by this node's own ops on code that central applied
+ *            before the first conflicted one (receipts `applied` or `duplicate`; 0: none).
+ * Ops of one chain apply at central one after the other with nothing between them (the
+ * parent rule), so central's state at `applied` is the chain's start plus exactly those
+ * ops: a state the local row already contains. */
+struct facts {
+	int64_t base, seen, applied;
+};
+
+static int conflict_facts(agent *a, const char *code, struct facts *f)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	rc = ds_db_prepare(a->db,
-			   "SELECT min(j.base), max(s.version) FROM journal j JOIN op_state s ON "
-			   "s.seq = j.seq WHERE j.code = ? AND s.result = 'conflict'",
-			   &st);
+	                   "WITH c AS (SELECT max(j.base) AS base, max(s.version) AS seen, "
+	                   "min(j.seq) AS first FROM journal j JOIN op_state s ON s.seq = j.seq "
+	                   "WHERE j.code = ?1 AND s.result = 'conflict') "
+	                   "SELECT c.base, c.seen, (SELECT max(s.version) FROM journal j JOIN "
+	                   "op_state s ON s.seq = j.seq WHERE j.code = ?1 AND j.seq < c.first AND "
+	                   "s.result IN ('applied', 'duplicate')) FROM c",
+	                   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*base = sqlite3_column_int64(st, 0);
-		*seen = sqlite3_column_int64(st, 1);
+		f->base = sqlite3_column_int64(st, 0);
+		f->seen = sqlite3_column_int64(st, 1);
+		f->applied = sqlite3_column_int64(st, 2);
 		rc = 0;
 	} else {
 		rc = ds_error_sqlite(a->db, rc, "journal");
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* The merge's ancestor: central's state at the newest version the local row already holds
+ * (f->applied or f->base, whichever is newer); the history's merge base when the inbox
+ * lacks it. *ancestor is NULL when nothing is known, and *at the version it was read at
+ * (0: from history or none). */
+static void ancestor_of(agent *a, const char *code, const struct facts *f, json_t **ancestor,
+                        int64_t *at)
+{
+	int64_t want = f->applied > f->base ? f->applied : f->base, got = 0;
+	conflict_history *h;
+
+	*at = 0;
+	if (want > 0 && inbox_state(a, code, want, ancestor, &got) == 0) {
+		*at = got;
+		return;
+	}
+	json_decref(*ancestor);
+	*ancestor = NULL;
+	if (agent_history(a, &h) == 0)
+		conflict_history_ancestor(h, code, ancestor);
 }
 
 static int has_unacked(agent *a, const char *code)
@@ -93,12 +132,13 @@ static int queue_open(agent *a, const char *code, const json_t *open)
 	int rc;
 
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
-	rc = ds_db_prepare(a->db,
-			   "INSERT INTO conflicts(code, field, ancestor, ours, theirs, reason, since, "
-			   "since_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-			   "ON CONFLICT(code, field) WHERE resolved_at IS NULL DO UPDATE SET "
-			   "ours = excluded.ours, theirs = excluded.theirs, reason = excluded.reason",
-			   &st);
+	rc = ds_db_prepare(
+	    a->db,
+	    "INSERT INTO conflicts(code, field, ancestor, ours, theirs, reason, since, "
+	    "since_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT(code, field) WHERE resolved_at IS NULL DO UPDATE SET "
+	    "ours = excluded.ours, theirs = excluded.theirs, reason = excluded.reason",
+	    &st);
 	json_array_foreach(open, i, o)
 	{
 		char *an = canon_or_null(json_object_get(o, "ancestor"));
@@ -110,7 +150,7 @@ static int queue_open(agent *a, const char *code, const json_t *open)
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, json_string_value(json_object_get(o, "field")), -1,
-				  SQLITE_STATIC);
+		                  SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, an, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 4, ou, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 5, th, -1, SQLITE_TRANSIENT);
@@ -131,10 +171,11 @@ static int supersede(agent *a, const char *code)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = ds_db_prepare(a->db,
-			   "UPDATE op_state SET result = 'superseded' WHERE result = 'conflict' AND "
-			   "seq IN (SELECT seq FROM journal WHERE code = ?)",
-			   &st);
+	rc =
+	    ds_db_prepare(a->db,
+	                  "UPDATE op_state SET result = 'superseded' WHERE result = 'conflict' AND "
+	                  "seq IN (SELECT seq FROM journal WHERE code = ?)",
+	                  &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -146,7 +187,7 @@ static int supersede(agent *a, const char *code)
 /* Records the outcome: the merge op (when central lacks something), superseded ops and
  * the queue, in one transaction. Takes theirs (frees it). */
 static int record_merge(agent *a, const char *code, json_t *theirs, int64_t version,
-			const json_t *merged, const json_t *open)
+                        const json_t *merged, const json_t *open)
 {
 	json_t *patch = NULL;
 	int rc;
@@ -163,8 +204,7 @@ static int record_merge(agent *a, const char *code, json_t *theirs, int64_t vers
 		a->actor = "dossync";
 		rc = agent_apply_local(a, code, SCHEMA_OP_MERGE, patch, version, &theirs, NULL);
 		a->actor = clerk;
-	}
-	else
+	} else
 		rc = agent_save(a, theirs, version, 0);
 	if (!rc)
 		rc = ds_db_commit(a->db);
@@ -186,43 +226,47 @@ static void describe(ds_buf *note, const char *code, const json_t *decisions, co
 	{
 		char *o = canon_or_null(json_object_get(d, "ours"));
 		char *t = canon_or_null(json_object_get(d, "theirs"));
-		ds_buf_printf(note, "%s %s: %s (ours %s, theirs %s)\n", code,
-			      json_string_value(json_object_get(d, "field")),
-			      json_string_value(json_object_get(d, "policy")), o ? o : "absent",
-			      t ? t : "absent");
+		char *r = canon_or_null(json_object_get(d, "replaced"));
+		ds_buf_printf(note, "%s %s: %s (ours %s, theirs %s", code,
+		              json_string_value(json_object_get(d, "field")),
+		              json_string_value(json_object_get(d, "policy")), o ? o : "absent",
+		              t ? t : "absent");
+		if (json_object_get(d, "replaced")) /* later-act names the value it replaced */
+			ds_buf_printf(note, "; replaced %s", r ? r : "absent");
+		ds_buf_puts(note, ")\n");
 		free(o);
 		free(t);
+		free(r);
 	}
 	json_array_foreach(open, i, d)
-	ds_buf_printf(note, "%s %s: left to a person (%s)\n", code,
-		      json_string_value(json_object_get(d, "field")),
-		      json_string_value(json_object_get(d, "reason")));
+	    ds_buf_printf(note, "%s %s: left to a person (%s)\n", code,
+	                  json_string_value(json_object_get(d, "field")),
+	                  json_string_value(json_object_get(d, "reason")));
 }
 
 static int merge_one(agent *a, const char *code, conflict_policy *pol, ds_buf *note,
-		     agent_sync_stats *st, int *deferred)
+                     agent_sync_stats *st, int *deferred)
 {
 	json_t *ancestor = NULL, *ours = NULL, *theirs = NULL, *merged = NULL;
 	json_t *decisions = NULL, *open = NULL;
-	int64_t base = 0, seen = 0, version = 0, got;
-	conflict_history *h;
+	struct facts f = {0, 0, 0};
+	agent_acts acts;
+	int64_t version = 0, at = 0;
 	int rc;
 
-	if (has_unacked(a, code) || (rc = conflict_facts(a, code, &base, &seen)) ||
-	    inbox_state(a, code, 0, &theirs, &version) || version < seen) {
+	if (has_unacked(a, code) || (rc = conflict_facts(a, code, &f)) ||
+	    inbox_state(a, code, 0, &theirs, &version) || version < f.seen) {
 		*deferred = 1; /* receipts or central's newest state not here yet */
 		rc = 0;
 		goto done;
 	}
 	if ((rc = agent_load(a, code, &ours, NULL)))
 		goto done;
-	if (base <= 0 || inbox_state(a, code, base, &ancestor, &got)) {
-		json_decref(ancestor);
-		ancestor = NULL;
-		if (agent_history(a, &h) == 0)
-			conflict_history_ancestor(h, code, &ancestor);
-	}
+	ancestor_of(a, code, &f, &ancestor, &at);
+	acts = (agent_acts){a, code, ancestor, at};
+	conflict_policy_set_acts(pol, agent_acts_of, &acts, a->cfg.peer_edits_manual);
 	rc = conflict_merge_dossier(ancestor, ours, theirs, pol, &merged, &decisions, &open);
+	conflict_policy_set_acts(pol, NULL, NULL, 0);
 	if (!rc)
 		rc = record_merge(a, code, theirs, version, merged, open);
 	theirs = NULL; /* record_merge took it */
@@ -262,13 +306,14 @@ static int conflicted_codes(agent *a, json_t **codes)
 
 	*codes = json_array();
 	rc = ds_db_prepare(a->db,
-			   "SELECT DISTINCT j.code FROM journal j JOIN op_state s ON s.seq = j.seq "
-			   "WHERE s.result = 'conflict' ORDER BY 1",
-			   &st);
+	                   "SELECT DISTINCT j.code FROM journal j JOIN op_state s ON s.seq = j.seq "
+	                   "WHERE s.result = 'conflict' ORDER BY 1",
+	                   &st);
 	if (rc)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*codes, json_string((const char *)sqlite3_column_text(st, 0)));
+		json_array_append_new(*codes,
+		                      json_string((const char *)sqlite3_column_text(st, 0)));
 	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
 	sqlite3_finalize(st);
 	return rc;
@@ -320,17 +365,18 @@ int agent_conflicts(agent *a, json_t **out)
 	int rc;
 
 	*out = json_array();
-	rc = ds_db_prepare(a->db,
-			   "SELECT code, field, ancestor, ours, theirs, reason, since FROM conflicts "
-			   "WHERE resolved_at IS NULL ORDER BY since_epoch, id",
-			   &st);
+	rc = ds_db_prepare(
+	    a->db,
+	    "SELECT code, field, ancestor, ours, theirs, reason, since FROM conflicts "
+	    "WHERE resolved_at IS NULL ORDER BY since_epoch, id",
+	    &st);
 	if (rc)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *row = json_pack("{s:s,s:s,s:s,s:s}", "code", sqlite3_column_text(st, 0),
-					"field", sqlite3_column_text(st, 1), "reason",
-					sqlite3_column_text(st, 5), "since",
-					sqlite3_column_text(st, 6));
+		json_t *row =
+		    json_pack("{s:s,s:s,s:s,s:s}", "code", sqlite3_column_text(st, 0), "field",
+		              sqlite3_column_text(st, 1), "reason", sqlite3_column_text(st, 5),
+		              "since", sqlite3_column_text(st, 6));
 		static const char *const sides[] = {"ancestor", "ours", "theirs"};
 		int k;
 		for (k = 0; k < 3; k++) {
@@ -356,9 +402,9 @@ static int open_conflict(agent *a, const struct resolution *r, int64_t *id, json
 	int rc;
 
 	rc = ds_db_prepare(a->db,
-			   "SELECT id, ours FROM conflicts WHERE code = ? AND field = ? AND "
-			   "resolved_at IS NULL",
-			   &st);
+	                   "SELECT id, ours FROM conflicts WHERE code = ? AND field = ? AND "
+	                   "resolved_at IS NULL",
+	                   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, r->code, -1, SQLITE_STATIC);
@@ -370,8 +416,8 @@ static int open_conflict(agent *a, const struct resolution *r, int64_t *id, json
 		rc = 0;
 	} else {
 		rc = rc == SQLITE_DONE ? ds_error_set(DS_ENOTFOUND, "no open conflict on %s %s",
-						      r->code, r->field)
-				       : ds_error_sqlite(a->db, rc, "conflicts");
+		                                      r->code, r->field)
+		                       : ds_error_sqlite(a->db, rc, "conflicts");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -385,9 +431,9 @@ static int close_conflict(agent *a, int64_t id, const char *how, int64_t seq)
 
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
 	rc = ds_db_prepare(a->db,
-			   "UPDATE conflicts SET resolved_at = ?, resolution = ?, resolved_by = ?, "
-			   "resolve_seq = ? WHERE id = ?",
-			   &st);
+	                   "UPDATE conflicts SET resolved_at = ?, resolution = ?, resolved_by = ?, "
+	                   "resolve_seq = ? WHERE id = ?",
+	                   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
@@ -407,9 +453,9 @@ static int64_t local_move_time(agent *a, const char *code, int to)
 	int64_t when = 0;
 
 	if (ds_db_prepare(a->db,
-			  "SELECT occurred_at FROM journal WHERE code = ? AND kind = 'transition' "
-			  "AND json_extract(payload, '$.to') = ? ORDER BY seq DESC LIMIT 1",
-			  &st))
+	                  "SELECT occurred_at FROM journal WHERE code = ? AND kind = 'transition' "
+	                  "AND json_extract(payload, '$.to') = ? ORDER BY seq DESC LIMIT 1",
+	                  &st))
 		return 0;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, to);
@@ -459,11 +505,12 @@ static int resolve_tx(agent *a, void *arg)
 	int64_t id = 0, version = 0, seq = 0;
 	int rc;
 
-	if ((rc = open_conflict(a, r, &id, &ours)) || (rc = agent_load(a, r->code, &state, &version)))
+	if ((rc = open_conflict(a, r, &id, &ours)) ||
+	    (rc = agent_load(a, r->code, &state, &version)))
 		goto done;
-	value = !strcmp(r->how, "ours")	    ? ours
-		: !strcmp(r->how, "theirs") ? conflict_field_get(state, r->field)
-					    : r->value;
+	value = !strcmp(r->how, "ours")     ? ours
+	        : !strcmp(r->how, "theirs") ? conflict_field_get(state, r->field)
+	                                    : r->value;
 	next = json_deep_copy(state);
 	if ((rc = conflict_apply_resolution(&next, r->field, value)))
 		goto done;
@@ -483,7 +530,7 @@ done:
 }
 
 int agent_resolve(agent *a, const char *code, const char *field, const char *how,
-		  const json_t *value)
+                  const json_t *value)
 {
 	struct resolution r = {code, field, how, value};
 

@@ -36,6 +36,11 @@ static int change_state(sqlite3_stmt *st, const char *node, ds_buf *own, json_t 
 		return ds_error_wrap(DS_ERROR, "feed row %lld",
 		                     (long long)sqlite3_column_int64(st, 0));
 	json_object_set_new(ch, "state", state);
+	/* Who acted when: a merge of two PCs' edits of one field keeps the later act. */
+	if (sqlite3_column_type(st, 6) == SQLITE_TEXT)
+		json_object_set_new(ch, "kind", json_string(central_col_text(st, 6)));
+	if (sqlite3_column_type(st, 7) == SQLITE_TEXT)
+		json_object_set_new(ch, "occurred_at", json_string(central_col_text(st, 7)));
 	return 0;
 }
 

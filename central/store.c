@@ -39,10 +39,14 @@ static const char *const sql[ST_COUNT] = {
     [ST_FEED_INSERT] = "INSERT INTO feed(code, agency, version, op_id, node, state, at) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_FEED_STATE] = "SELECT state FROM feed WHERE code = ?1 AND version = ?2",
-    [ST_PULL_ALL] = "SELECT cursor, code, version, op_id, node, state FROM feed "
-                    "WHERE cursor > ?1 ORDER BY cursor LIMIT ?2",
-    [ST_PULL_AGENCY] = "SELECT cursor, code, version, op_id, node, state FROM feed "
-                       "WHERE agency = ?3 AND cursor > ?1 ORDER BY cursor LIMIT ?2",
+    /* with the kind and true time of the op behind each change (two PCs of one office) */
+    [ST_PULL_ALL] = "SELECT f.cursor, f.code, f.version, f.op_id, f.node, f.state, o.kind, "
+                    "json_extract(o.entry, '$.occurred_at') FROM feed f LEFT JOIN ops o "
+                    "ON o.op_id = f.op_id WHERE f.cursor > ?1 ORDER BY f.cursor LIMIT ?2",
+    [ST_PULL_AGENCY] = "SELECT f.cursor, f.code, f.version, f.op_id, f.node, f.state, "
+                       "o.kind, json_extract(o.entry, '$.occurred_at') FROM feed f "
+                       "LEFT JOIN ops o ON o.op_id = f.op_id WHERE f.agency = ?3 AND "
+                       "f.cursor > ?1 ORDER BY f.cursor LIMIT ?2",
     [ST_SAVEPOINT] = "SAVEPOINT op",
     [ST_RELEASE] = "RELEASE op",
     [ST_ROLLBACK_TO] = "ROLLBACK TO op",

@@ -46,6 +46,23 @@ int conflict_diff_fields(const json_t *from, const json_t *to, json_t **paths);
  * their ids ("fees.paid" covers "fees[lp1].paid"); the longest matching path wins. */
 typedef struct conflict_policy conflict_policy;
 
+/* Two PCs of one office (docs/DESIGN-NOTES.md "Two PCs of one office"). The owner table
+ * settles the office against central; when theirs' value of a field was written by another
+ * node of the office, both values are the office's and the table says nothing. The caller
+ * says who made each value through a conflict_acts_fn; for every field the owner rule
+ * would settle (not one with an explicit ours, theirs or manual rule) whose theirs' value a
+ * peer wrote, the later act by its true time wins (policy "later-act", the decision names
+ * the value it replaced in "replaced"); with manual set, or when either time is unknown or
+ * both are equal, a person decides. */
+typedef struct conflict_acts {
+	int peer;          /* 1: theirs' value was written by another node, not by central */
+	int64_t ours_at;   /* Unix time of the local act that wrote ours' value; 0: unknown */
+	int64_t theirs_at; /* Unix time of the peer's act that wrote theirs' value; 0: unknown */
+} conflict_acts;
+/* Fills *out for path (a field both sides changed); *out starts zeroed. A non-zero return
+ * counts as "not known" (peer 0: the owner rule settles it). */
+typedef int (*conflict_acts_fn)(void *ctx, const char *path, conflict_acts *out);
+
 /* A policy with the defaults only (owner everywhere). Free with conflict_policy_free. */
 int conflict_policy_new(conflict_policy **out);
 /* Sets the rule for path ("applicant.phone"; a leading "policy." as in the agent's config
@@ -53,6 +70,10 @@ int conflict_policy_new(conflict_policy **out);
  * for an unknown rule or a malformed path; the policy is unchanged then. */
 int conflict_policy_set(conflict_policy *p, const char *path, const char *rule);
 void conflict_policy_free(conflict_policy *p);
+/* Sets the acts callback (fn NULL: none, the owner table alone) and whether peers' edits
+ * of one field wait for a person (manual 1) instead of the later act winning. ctx is
+ * borrowed and must outlive the merges that use p. */
+void conflict_policy_set_acts(conflict_policy *p, conflict_acts_fn fn, void *ctx, int manual);
 
 /* ---------------------------------------------------------------- merge
  * Three-way merge of one dossier. ancestor may be NULL (no common version: the empty
@@ -70,8 +91,9 @@ void conflict_policy_free(conflict_policy *p);
  *               is put back to theirs' value and left to a person.
  *   *decisions  [{"field", "policy", "ancestor", "ours", "theirs", "result"}] for every
  *               field both sides changed differently that a rule settled; policy is one of
- *               ours, theirs, owner:office, owner:central, union, status-rule. Absent
- *               values are JSON null.
+ *               ours, theirs, owner:office, owner:central, union, status-rule, later-act.
+ *               A later-act entry also has "replaced" (the losing value) and "ours_at",
+ *               "theirs_at" (Unix times). Absent values are JSON null.
  *   *open       [{"field", "ancestor", "ours", "theirs", "reason"}] for the fields left to
  *               a person.
  * Entries come in a stable order: keys sorted at each level, status and prior_status last.
@@ -83,9 +105,9 @@ int conflict_merge_dossier(const json_t *ancestor, const json_t *ours, const jso
 /* ---------------------------------------------------------------- history
  * A bare repository: refs/heads/local holds the office's state at each sync round, merge and
  * resolution; refs/heads/central the state central confirmed. Each dossier is one tree at
- * <agency>/<yyMMdd>/<code>/ (the day of its code). Objects are written to memory and land as one pack per batch; refs move
- * only after their pack is on disk, so a crash loses at most the open batch (which the agent
- * replays from its journal: see conflict_history_trailer). When more than
+ * <agency>/<yyMMdd>/<code>/ (the day of its code). Objects are written to memory and land as one
+ * pack per batch; refs move only after their pack is on disk, so a crash loses at most the open
+ * batch (which the agent replays from its journal: see conflict_history_trailer). When more than
  * CONFLICT_HISTORY_MAX_PACKS small packs pile up, the newest ones are merged, up to
  * CONFLICT_HISTORY_MERGE_CAP bytes (docs/HISTORY.md, "Packing"), so no object is ever
  * loose, old packs are not rewritten each time and a merge's memory is bounded.

@@ -50,6 +50,9 @@ enum cf_owner { CF_OWNER_NONE, CF_OWNER_OFFICE, CF_OWNER_CENTRAL, CF_OWNER_UNION
 int cf_policy_rule(const conflict_policy *p, const char *plain_path, int *explicit_rule);
 /* Who owns a path without ids under the owner rule. */
 int cf_policy_owner(const char *plain_path);
+/* Who made each side's value of path, from the conflict_acts_fn: 0 when theirs' value is a
+ * peer's (*manual: such edits wait for a person), DS_ENOTFOUND otherwise. */
+int cf_policy_acts(const conflict_policy *p, const char *path, conflict_acts *out, int *manual);
 
 /* ---------------------------------------------------------------- merge (merge.c) */
 typedef struct cf_merge {

@@ -9,7 +9,9 @@
  *   one side moved ...................................... that side
  *   both moved, differently ............................. a person decides (open)
  *
- * and prior_status follows whichever side status came from (theirs when open).
+ * and prior_status follows whichever side status came from (theirs when open). When the
+ * caller says theirs' value of a field was written by another PC of the same office, the
+ * later act wins instead of the owner (settle_peers).
  */
 #include "conflict/conflict_int.h"
 #include "schema/schema.h"
@@ -55,6 +57,36 @@ void cf_open_add(cf_merge *m, const char *field, const json_t *a, const json_t *
 	                                "ours", shown(o), "theirs", shown(t), "reason", reason));
 }
 
+/* Two PCs of one office changed path (theirs' value is a peer's): the later act by its
+ * true time wins, or a person decides (manual, a time unknown, equal times). 1 when it
+ * recorded the outcome (*res: the value kept), 0 when theirs' value is not a peer's. */
+static int settle_peers(cf_merge *m, const char *path, const json_t *a, const json_t *o,
+                        const json_t *t, const json_t **res)
+{
+	conflict_acts acts;
+	json_t *d;
+	int manual;
+
+	if (cf_policy_acts(m->policy, path, &acts, &manual))
+		return 0;
+	*res = t;
+	if (manual || !acts.ours_at || !acts.theirs_at || acts.ours_at == acts.theirs_at) {
+		cf_open_add(m, path, a, o, t,
+		            manual ? "two PCs of this office changed it (peer_edits = manual)"
+		                   : "two PCs of this office changed it; which act came later is "
+		                     "not known");
+		return 1;
+	}
+	if (acts.ours_at > acts.theirs_at)
+		*res = o;
+	decision_add(m, path, "later-act", a, o, t, *res);
+	d = json_array_get(m->decisions, json_array_size(m->decisions) - 1);
+	json_object_set_new(d, "replaced", shown(*res == o ? t : o));
+	json_object_set_new(d, "ours_at", json_integer(acts.ours_at));
+	json_object_set_new(d, "theirs_at", json_integer(acts.theirs_at));
+	return 1;
+}
+
 /* Both sides changed path differently: the policy decides, or a person (theirs kept). */
 static json_t *settle(cf_merge *m, const char *path, const json_t *a, const json_t *o,
                       const json_t *t)
@@ -70,6 +102,9 @@ static json_t *settle(cf_merge *m, const char *path, const json_t *a, const json
 		name = "theirs";
 	} else if (rule == CF_RULE_MANUAL) {
 		reason = ds_asprintf("the policy for %s is manual", plain);
+	} else if (settle_peers(m, path, a, o, t, &res)) {
+		free(plain);
+		return copy(res); /* recorded by settle_peers */
 	} else {
 		switch (cf_policy_owner(plain)) {
 		case CF_OWNER_OFFICE:

@@ -1,6 +1,7 @@
 /* policy.c: which rule settles a field both sides changed: the owner table of docs/DOMAIN.md
  * ("Who owns what") as the default, overridden per field path by config lines such as
- * `policy.applicant.phone = theirs`. The longest matching path wins. */
+ * `policy.applicant.phone = theirs`. The longest matching path wins. The caller may also
+ * say who made each value, for two PCs of one office (conflict_policy_set_acts). */
 #include "conflict/conflict_int.h"
 
 #include <ctype.h>
@@ -13,6 +14,9 @@ struct conflict_policy {
 		char *path;
 		int rule;
 	} * v;
+	conflict_acts_fn acts; /* who made each value (two PCs of one office) */
+	void *acts_ctx;
+	int peers_manual;
 };
 
 /* Top-level fields and who owns them under the owner rule. */
@@ -149,4 +153,25 @@ int cf_policy_owner(const char *plain_path)
 		if (strlen(owners[i].field) == n && strncmp(owners[i].field, plain_path, n) == 0)
 			return owners[i].owner;
 	return CF_OWNER_NONE;
+}
+
+void conflict_policy_set_acts(conflict_policy *p, conflict_acts_fn fn, void *ctx, int manual)
+{
+	if (!p)
+		return;
+	p->acts = fn;
+	p->acts_ctx = ctx;
+	p->peers_manual = manual;
+}
+
+int cf_policy_acts(const conflict_policy *p, const char *path, conflict_acts *out, int *manual)
+{
+	memset(out, 0, sizeof(*out));
+	*manual = 0;
+	if (!p || !p->acts || p->acts(p->acts_ctx, path, out) != 0 || !out->peer) {
+		memset(out, 0, sizeof(*out));
+		return DS_ENOTFOUND;
+	}
+	*manual = p->peers_manual;
+	return 0;
 }
