@@ -124,22 +124,28 @@ static int bind_node(central_store *s, const central_auth *a, const batch *b, ce
 	return 0;
 }
 
-/* A new node is bound only by a batch in which an op applies: one whose ops are all
- * refused leaves nothing behind (no binding, no chain), so a token cannot squat a name. */
+/* A new node is bound only by a batch in which an op was accepted: applied, or answered
+ * `conflict` (a valid op on a dossier of the token's own agency, which the office will
+ * merge). One whose ops are all refused leaves nothing behind (no binding, no chain), so a
+ * token cannot squat a name with ops that do not count. */
 static int bind_earned(const batch *b, const central_head *h, const json_t *receipts)
 {
+	const char *res;
 	size_t i;
 	json_t *r;
 
 	if (h->found)
 		return 0;
-	json_array_foreach(receipts, i,
-	                   r) if (strcmp(json_string_value(json_object_get(r, "result")),
-	                                 "applied") == 0) return 0;
+	json_array_foreach(receipts, i, r)
+	{
+		res = json_string_value(json_object_get(r, "result"));
+		if (res && (strcmp(res, "applied") == 0 || strcmp(res, "conflict") == 0))
+			return 0;
+	}
 	return ds_error_set(DS_EPERM,
-	                    "node %s is not bound to any token and no op of the batch applied: "
-	                    "a node is bound by its first applied op, or at token issue "
-	                    "(dossync-central token add --node)",
+	                    "node %s is not bound to any token and no op of the batch was "
+	                    "accepted: a node is bound by its first applied op, or at token "
+	                    "issue (dossync-central token add --node, or node move)",
 	                    b->node);
 }
 

@@ -11,7 +11,7 @@ mkpush xa1 1 - "$WORK/squat.z" "$(op create "$C1" "$(dossier "$C1" "$AG1")")" \
 	"$(op patch "$C1" '{"summary":"x"}' 1)"
 push "$T2" "$WORK/squat.z"
 expect_status 403
-expect_error "no op of the batch applied"
+expect_error "no op of the batch was accepted"
 same "nothing stored" "$("$CENTRAL" list --json)" "[]"
 # the rightful office: its first batch applies, and xa1 is now its node
 mkpush xa1 1 - "$WORK/seed.z" "$(op create "$C1" "$(dossier "$C1" "$AG1")")"

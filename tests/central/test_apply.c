@@ -255,7 +255,7 @@ static void test_node_binding(void **state)
 	assert_int_equal(fx_push(f, &f->office2, "zz",
 	                         one(fx_op(C1, "patch", phone("0911111111"), 1, NULL)), &r, &exp),
 	                 DS_EPERM);
-	assert_non_null(strstr(ds_error_msg(), "no op of the batch applied"));
+	assert_non_null(strstr(ds_error_msg(), "no op of the batch was accepted"));
 	assert_int_equal(fx_count(f, "ops"), 1);
 	assert_int_equal(fx_count(f, "nodes"), 1);
 	/* the office whose op applies gets it */
