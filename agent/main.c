@@ -1,6 +1,7 @@
 /* main.c: `dossync`, the office agent's command line. Global options, the command table
  * and the error contract: one clear line on stderr and a sysexits code (docs/DESIGN.md). */
 #include "agent/cli.h"
+#include "base/version.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 static const char overview[] =
 	"usage: dossync [-d DIR] [--actor ID] COMMAND [ARGS]\n"
+	"       dossync --version\n"
 	"\n"
 	"The office agent of dossync: records every dossier change in a hash-chained journal\n"
 	"and syncs it with the provincial central one-stop system.\n"
@@ -63,7 +65,8 @@ static int parse_globals(cli *c, int argc, char **argv, int *next)
 			c->actor = argv[i] + 8;
 		else if (!strncmp(argv[i], "--dir=", 6))
 			c->dir = argv[i] + 6;
-		else if (argv[i][0] == '-' && strcmp(argv[i], "-h") && strcmp(argv[i], "--help"))
+		else if (argv[i][0] == '-' && strcmp(argv[i], "-h") && strcmp(argv[i], "--help") &&
+			 strcmp(argv[i], "--version"))
 			return ds_error_set(DS_EUSAGE, "unknown option %s (see dossync --help)",
 					    argv[i]);
 		else
@@ -84,6 +87,10 @@ int main(int argc, char **argv)
 		c.dir = "dossync-data";
 	if ((rc = parse_globals(&c, argc, argv, &i)) != 0)
 		goto fail;
+	if (i < argc && !strcmp(argv[i], "--version")) {
+		printf("dossync %s\n", DOSSYNC_VERSION);
+		return 0;
+	}
 	if (i >= argc || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||
 	    !strcmp(argv[i], "help")) {
 		if (i + 1 < argc && (cmd = find(argv[i + 1])) != NULL)

@@ -2,6 +2,8 @@
  * object per line (about 600 bytes each), for the demo, the tests and the benchmarks.
  * The same --seed always gives the same dossiers. --per-day N spreads them over
  * consecutive days, N a day (a daily sequence holds at most 8999 allocated codes). */
+#include "base/version.h"
+
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -117,7 +119,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {{"count", 1, 0, 'n'}, {"seed", 1, 0, 's'},
 					     {"office", 1, 0, 'o'}, {"date", 1, 0, 'd'},
 					     {"codes", 0, 0, 'c'}, {"per-day", 1, 0, 'p'},
-					     {"help", 0, 0, 'h'},
+					     {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
 					     {0, 0, 0, 0}};
 	const char *office = "000.00.12.H22";
 	long count = 10, per_day = 0, i;
@@ -139,9 +141,11 @@ int main(int argc, char **argv)
 			continue;
 		else if (ch == 'd' && sscanf(optarg, "%d-%d-%d", &y, &m, &d) == 3)
 			continue;
+		else if (ch == 'V')
+			return printf("dsgen %s\n", DOSSYNC_VERSION) < 0;
 		else {
 			fprintf(stderr, "usage: dsgen [--count N] [--seed S] [--office AGENCY] "
-					"[--date YYYY-MM-DD] [--codes] [--per-day N]\n");
+					"[--date YYYY-MM-DD] [--codes] [--per-day N] [--version]\n");
 			return ch == 'h' ? 0 : 64;
 		}
 	}

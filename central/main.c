@@ -2,6 +2,7 @@
  * dispatch to the commands, and the init and serve commands. Exit codes follow
  * docs/DESIGN.md: 0 done, 64 usage, 65 invalid data, 75 try later, 77 refused, 1 other. */
 #include "central/central_int.h"
+#include "base/version.h"
 
 #include <getopt.h>
 #include <malloc.h>
@@ -13,6 +14,7 @@
 
 static const char usage_main[] =
     "dossync-central [--db FILE] [--actor ID] COMMAND [ARGS]\n"
+    "dossync-central --version\n"
     "  FILE defaults to $DOSSYNC_CENTRAL_DB, else ./central.db\n"
     "commands:\n"
     "  init                                   create or migrate the database\n"
@@ -197,6 +199,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {{"db", required_argument, 0, 'd'},
 	                                     {"actor", required_argument, 0, 'a'},
 	                                     {"help", no_argument, 0, 'h'},
+	                                     {"version", no_argument, 0, 'V'},
 	                                     {0, 0, 0, 0}};
 	cli_ctx ctx = {getenv("DOSSYNC_CENTRAL_DB"), NULL};
 	size_t i;
@@ -207,6 +210,8 @@ int main(int argc, char **argv)
 			ctx.db_path = optarg;
 		else if (c == 'a')
 			ctx.actor = optarg;
+		else if (c == 'V')
+			return printf("dossync-central %s\n", DOSSYNC_VERSION) < 0;
 		else
 			return cli_usage(usage_main, c == 'h');
 	}

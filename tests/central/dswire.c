@@ -6,6 +6,7 @@
  */
 #include "schema/schema.h"
 #include "sync/sync.h"
+#include "base/version.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -255,6 +256,8 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return fputs(usage, stderr), 64;
+	if (strcmp(argv[1], "--version") == 0)
+		return printf("dswire %s\n", DOSSYNC_VERSION) < 0;
 	if (strcmp(argv[1], "push-body") == 0)
 		return push_body(argc - 1, argv + 1);
 	if (strcmp(argv[1], "decode") == 0)

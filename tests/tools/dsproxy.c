@@ -4,6 +4,7 @@
  * command line, the sockets and the single-threaded poll() loop; see docs/TESTING-PROXY.md.
  */
 #include "dsproxy_int.h"
+#include "base/version.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +25,7 @@ static int pidfile_written; /* only a pidfile we wrote is removed at exit */
 static const char usage[] =
     "usage: dsproxy --listen 127.0.0.1:PORT --target 127.0.0.1:PORT --control 127.0.0.1:PORT\n"
     "               [--pidfile FILE] [--portfile FILE] [--verbose]\n"
+    "       dsproxy --version\n"
     "Forwards TCP from --listen to --target and injects faults switched by text commands\n"
     "on --control (pass, latency MS, bandwidth B/S, refuse, reset up|down N, hold,\n"
     "http503, drop, stats, zero, quit). Every address must be on loopback (127.0.0.0/8,\n"
@@ -144,6 +146,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			fputs(usage, stdout);
+			exit(0);
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("dsproxy %s\n", DOSSYNC_VERSION);
 			exit(0);
 		}
 		if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
