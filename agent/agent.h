@@ -21,6 +21,7 @@ typedef struct agent_config {
 	char *token_file; /* file holding the bearer token */
 	char *ca_file;    /* extra CA bundle for https, or NULL */
 	char *actor;      /* default actor */
+	char *data_dir;   /* calendar.json and procedures.json, or NULL (agent/deadline.c) */
 	int code_lo, code_hi;      /* dossier code block (default 1-8999) */
 	int pull_interval_s;       /* daemon: pull every N seconds (default 30) */
 	int backoff_base_ms;       /* daemon: first retry delay (default 1000) */
@@ -52,6 +53,8 @@ typedef struct agent {
 	 * push batches, pull pages and history chunks return DS_ERETRY "cancelled". */
 	const volatile sig_atomic_t *cancel;
 	int pull_limit;    /* changes per pull page; adapts to the link (0: 1000) */
+	struct schema_calendar *cal;   /* loaded on first need (agent/deadline.c), or NULL */
+	struct schema_catalogue *cat;
 } agent;
 
 enum {

@@ -9,6 +9,9 @@
  * fills the office's defaults into dossier (which it changes), claims or allocates the
  * code (written to code), refuses a code already in the store, appends the create op. */
 int agent_create_local(agent *a, json_t *dossier, char code[SCHEMA_CODE_MAX], int64_t *seq_out);
+/* For a new dossier without due_at (agent_create_local): computes it with the installed
+ * calendar and catalogue, loaded on first need (agent/deadline.c). */
+int agent_deadline_fill(agent *a, json_t *dossier);
 /* Loads a dossier row: *state (caller decrefs) and its central version.
  * DS_ENOTFOUND "no dossier CODE" when absent. */
 int agent_load(agent *a, const char *code, json_t **state, int64_t *version);

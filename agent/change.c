@@ -203,6 +203,8 @@ static int prepare_new(agent *a, json_t *d, char code_out[SCHEMA_CODE_MAX])
 		json_object_set_new(d, "status", json_integer(2));
 	if (!json_object_get(d, "channel"))
 		json_object_set_new(d, "channel", json_integer(1));
+	if ((rc = agent_deadline_fill(a, d)))
+		return rc;
 	if (json_object_get(d, "code")) {
 		if (!code || (rc = schema_code_parse(code, code_agency, NULL, NULL, NULL, NULL)))
 			return ds_error_set(DS_EINVALID, "code: not a dossier code like "

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# deadline.sh: `dossync create` computes due_at from the shipped calendar and catalogue
+# (data/) when the dossier has none, records the versions in due_basis, keeps an explicit
+# due_at, refuses clearly when no data is installed, and central stores the same bytes.
+BIN=$1
+. "$(dirname "$0")/lib.sh"
+DATA="$(cd "$(dirname "$0")/../.." && pwd)/data"
+DS="$BIN/dossync"
+CEN="$BIN/dossync-central"
+DB="$WORK/central.db"
+D="$WORK/office"
+AG=000.00.12.H22
+export DOSSYNC_LOCK_WAIT=5
+unset DOSSYNC_DATA
+ds() { "$DS" -d "$D" --actor lan "$@"; }
+
+"$CEN" --db "$DB" init >/dev/null
+"$CEN" --db "$DB" token add --office $AG >"$WORK/tok"
+central_start "$DB"
+office_init "$D" $AG xa1 "$WORK/tok"
+
+# new DOSSIER-FILE PROCEDURE CHANNEL RECEIVED: a dossier without due_at.
+new() {
+	printf '{"procedure": {"code": "%s", "name": "Thủ tục"}, "applicant": {"name": "Lê Văn An"},
+	 "channel": %s, "received_at": "%s"}\n' "$2" "$3" "$4" >"$1"
+}
+
+# --- without data installed, a missing due_at is refused, naming where it looked
+new "$WORK/a.json" 1.004873 1 "2026-11-27T16:30:00+07:00"
+expect 65 "create without due_at, no data" -- env DOSSYNC_DATA="$WORK/nowhere" "$DS" -d "$D" create "$WORK/a.json"
+expect_err "due_at: required"
+expect_err "$WORK/nowhere"
+
+# --- with the data: Fri 16:30 + 3 working days = Wed 16:30 (unit.schema.deadline case 1)
+export DOSSYNC_DATA="$DATA"
+expect 0 "create without due_at" -- ds create "$WORK/a.json"
+C1=$(cat "$WORK/out")
+expect 0 "show" -- ds show "$C1" --json
+same "computed due_at" "$(jget due_at <"$WORK/out")" "2026-12-02T16:30:00+07:00"
+same "due_basis.calendar" "$(jget due_basis.calendar <"$WORK/out")" "vn-2026.1"
+same "due_basis.catalogue" "$(jget due_basis.catalogue <"$WORK/out")" "2026.1"
+
+# --- across Tết 2026, online: Fri 13/2 16:00 + 7 working days (thường trú) = 56 h:
+# Fri 1 (55 left), Mon 23/2 .. Mon 2/3 six days 48 (7), Tue 3/3 4.5 (2.5), 13:30 + 2.5
+new "$WORK/b.json" 1.004194 2 "2026-02-13T16:00:00+07:00"
+expect 0 "create across Tết" -- ds create "$WORK/b.json"
+C2=$(cat "$WORK/out")
+same "due_at across Tết" "$(ds show "$C2" --json | jget due_at)" "2026-03-03T16:00:00+07:00"
+
+# --- the data directory named in the config works as DOSSYNC_DATA does
+unset DOSSYNC_DATA
+echo "data_dir = $DATA" >>"$D/config"
+new "$WORK/c.json" 1.001612 1 "2026-11-30T09:00:00+07:00"
+expect 0 "create with data_dir" -- ds create "$WORK/c.json"
+same "15 calendar days" "$(ds show "$(cat "$WORK/out")" --json | jget due_at)" "2026-12-15T17:00:00+07:00"
+
+# --- an explicit due_at is kept, without due_basis
+expect 0 "create with due_at" -- ds create "$E2E_DATA/birth.json"
+C4=$(cat "$WORK/out")
+expect 0 "show explicit" -- ds show "$C4" --json
+same "explicit due_at kept" "$(jget due_at <"$WORK/out")" "2024-04-16T17:00:00+07:00"
+grep -q due_basis "$WORK/out" && fail "an explicit due_at got a due_basis" || pass
+
+# --- unknown procedure, and a date the calendar does not cover: refused, nothing written
+new "$WORK/d.json" 9.999999 1 "2026-11-30T09:00:00+07:00"
+expect 65 "unknown procedure" -- ds create "$WORK/d.json"
+expect_err "procedure 9.999999 is not in the catalogue 2026.1"
+new "$WORK/e.json" 1.001193 1 "2029-01-02T09:00:00+07:00"
+expect 65 "date outside the calendar" -- ds create "$WORK/e.json"
+expect_err "covers 2025-2027"
+same "four dossiers" "$(ds list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "4"
+
+# --- central validates and stores due_basis as the office has it
+expect 0 "sync" -- ds sync
+for c in $(office_codes "$D"); do agree "$D" "$DB" "$c"; done
+finish
