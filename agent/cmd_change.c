@@ -222,6 +222,8 @@ const cli_command cli_change_commands[] = {
 	 "Records a new dossier from its JSON (docs/FORMAT.md) and prints its code. Required:\n"
 	 "procedure {code, name}, applicant {name}, received_at and due_at. The code\n"
 	 "is allocated when absent: AGENCY-yyMMdd-NNNN with the date of receipt in +07:00.\n"
+	 "due_at is computed when absent, from the procedure, channel and received_at, if a\n"
+	 "calendar is installed ($DOSSYNC_DATA, data_dir; docs/DOMAIN.md \"Deadlines\").\n"
 	 "status defaults to 2 (accepted at the counter), channel to 1 (in person).\n"},
 	{"update", cmd_update,
 	 "update CODE (--set PATH=JSON)... | --patch FILE|-\n"
