@@ -12,6 +12,11 @@ int agent_create_local(agent *a, json_t *dossier, char code[SCHEMA_CODE_MAX], in
 /* For a new dossier without due_at (agent_create_local): computes it with the installed
  * calendar and catalogue, loaded on first need (agent/deadline.c). */
 int agent_deadline_fill(agent *a, json_t *dossier);
+/* After a move 5 -> 4 inside the caller's transaction (*state already at 4): moves due_at by
+ * the working time since the dossier entered 5, keeping the first due date in
+ * original_due_at, as one more patch op on base. Nothing when no calendar is installed or
+ * no working time passed. */
+int agent_deadline_resume(agent *a, const char *code, json_t **state, int64_t base);
 /* Loads a dossier row: *state (caller decrefs) and its central version.
  * DS_ENOTFOUND "no dossier CODE" when absent. */
 int agent_load(agent *a, const char *code, json_t **state, int64_t *version);

@@ -58,24 +58,156 @@ done:
 	return rc;
 }
 
-int agent_deadline_fill(agent *a, json_t *dossier)
+/* Loads the files once; 0 with a->cal still NULL when none are installed. */
+static int ensure_loaded(agent *a)
 {
-	const char *dir = data_dir(a);
 	char *probe;
-	int found, rc;
+	int found;
 
-	if (json_object_get(dossier, "due_at") || a->cal)
-		return schema_deadline_fill(dossier, a->cal, a->cat);
-	probe = ds_path_join(dir, "calendar.json");
+	if (a->cal)
+		return 0;
+	probe = ds_path_join(data_dir(a), "calendar.json");
 	found = access(probe, F_OK) == 0;
 	free(probe);
-	if (!found)
+	return found ? load(a, data_dir(a)) : 0;
+}
+
+int agent_deadline_fill(agent *a, json_t *dossier)
+{
+	int rc;
+
+	if (json_object_get(dossier, "due_at"))
+		return 0;
+	if ((rc = ensure_loaded(a)))
+		return rc;
+	if (!a->cal)
 		return ds_error_set(DS_EINVALID,
 		                    "due_at: required, as no calendar.json is installed "
 		                    "in %s to compute it (set data_dir in the config or "
 		                    "DOSSYNC_DATA)",
-		                    dir);
-	if ((rc = load(a, dir)))
-		return rc;
+		                    data_dir(a));
 	return schema_deadline_fill(dossier, a->cal, a->cat);
+}
+
+/* ---------------------------------------------------------------- moving a due date
+ * On the move 5 -> 4 the wait just ended is counted once: the newest supplement request
+ * with both times (requested_at, received_at) not yet counted, else the time between the
+ * moves into 5 and into 4. The progress row "due-<id>" that records the move marks the
+ * supplement (or the 4 row) as counted, on every node, since progress rows merge by id. */
+struct wait {
+	int64_t from, to;
+	char id[100]; /* the progress row to add */
+	const char *what;
+};
+
+static int64_t time_of(const json_t *v)
+{
+	int64_t t;
+
+	return ds_time_parse(json_string_value(v), &t, NULL) == 0 ? t : -1;
+}
+
+/* The last progress row with status s, or NULL. */
+static const json_t *last_row(const json_t *d, int s)
+{
+	const json_t *row, *found = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "progress"), i, row)
+	{
+		if (json_integer_value(json_object_get(row, "status")) == s)
+			found = row;
+	}
+	return found;
+}
+
+static int counted(const json_t *d, const char *row_id)
+{
+	const json_t *row;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "progress"), i, row)
+	{
+		if (!strcmp(json_string_value(json_object_get(row, "id")) ?: "", row_id))
+			return 1;
+	}
+	return 0;
+}
+
+/* The newest supplement request with both times that no row counts yet. */
+static int supplement_wait(const json_t *d, struct wait *w)
+{
+	const json_t *s;
+	int64_t from, to, newest = -1;
+	size_t i;
+	char id[100];
+
+	json_array_foreach(json_object_get(d, "supplements"), i, s)
+	{
+		from = time_of(json_object_get(s, "requested_at"));
+		to = time_of(json_object_get(s, "received_at"));
+		snprintf(id, sizeof(id), "due-%s", json_string_value(json_object_get(s, "id")));
+		if (from < 0 || to < from || from < newest || strlen(id) > 96 || counted(d, id))
+			continue;
+		newest = w->from = from;
+		w->to = to;
+		snprintf(w->id, sizeof(w->id), "%s", id);
+	}
+	w->what = "Thời hạn giải quyết dời theo thời gian chờ bổ sung";
+	return newest >= 0;
+}
+
+static int find_wait(const json_t *d, struct wait *w)
+{
+	const json_t *in5 = last_row(d, 5), *in4 = last_row(d, 4);
+
+	if (supplement_wait(d, w))
+		return 1;
+	w->from = time_of(json_object_get(in5, "when"));
+	w->to = time_of(json_object_get(in4, "when"));
+	snprintf(w->id, sizeof(w->id), "due-%s", json_string_value(json_object_get(in4, "id")));
+	w->what = "Thời hạn giải quyết dời theo thời gian ở trạng thái chờ bổ sung";
+	return w->from >= 0 && w->to >= w->from && strlen(w->id) <= 96 && !counted(d, w->id);
+}
+
+/* The patch: due_at moved, the first due date kept in original_due_at, a progress row. */
+static json_t *due_patch(const json_t *d, int64_t due, const struct wait *w)
+{
+	const json_t *old = json_object_get(d, "due_at");
+	json_t *progress = json_deep_copy(json_object_get(d, "progress"));
+	char text[DS_TIME_LEN], when[DS_TIME_LEN];
+	json_t *patch;
+
+	ds_time_format(due, DS_TZ_VN, text);
+	ds_time_format(w->to, DS_TZ_VN, when);
+	json_array_append_new(
+	    progress, json_pack("{s:s, s:s, s:s}", "id", w->id, "when", when, "what", w->what));
+	patch = json_pack("{s:s, s:o}", "due_at", text, "progress", progress);
+	if (!json_object_get(d, "original_due_at") && old)
+		json_object_set(patch, "original_due_at", (json_t *)old);
+	return patch;
+}
+
+int agent_deadline_resume(agent *a, const char *code, json_t **state, int64_t base)
+{
+	int64_t due, moved;
+	json_t *patch = NULL;
+	struct wait w;
+	int rc;
+
+	if ((rc = ensure_loaded(a)) || !a->cal || !find_wait(*state, &w) ||
+	    (due = time_of(json_object_get(*state, "due_at"))) < 0)
+		return rc;
+	rc = schema_deadline_pause(a->cal, due, w.from, w.to, &moved);
+	if (rc == DS_ENOTFOUND) { /* outside the calendar: the move stands, the date is kept */
+		ds_log(DS_LOG_WARN, "%s: due_at not moved for the supplement wait: %s", code,
+		       ds_error_msg());
+		return 0;
+	}
+	if (rc || moved == due)
+		return rc;
+	patch = due_patch(*state, moved, &w);
+	rc = agent_apply_local(a, code, SCHEMA_OP_PATCH, patch, base, state, NULL);
+	json_decref(patch);
+	return rc;
 }

@@ -68,7 +68,39 @@ expect_err "procedure 9.999999 is not in the catalogue 2026.1"
 new "$WORK/e.json" 1.001193 1 "2029-01-02T09:00:00+07:00"
 expect 65 "date outside the calendar" -- ds create "$WORK/e.json"
 expect_err "covers 2025-2027"
-same "four dossiers" "$(ds list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "4"
+same "four dossiers before the pauses" "$(ds list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "4"
+
+# --- supplement waits move the due date on 5 -> 4, each counted once (unit test two_pauses)
+# Xác nhận hộ nghèo, 5 working days from Mon 30/11 08:00: Mon 7/12 08:00.
+new "$WORK/p.json" 1.003005 1 "2026-11-30T08:00:00+07:00"
+expect 0 "create for pauses" -- ds create "$WORK/p.json"
+P=$(cat "$WORK/out")
+same "5 working days" "$(ds show "$P" --json | jget due_at)" "2026-12-07T08:00:00+07:00"
+ds transition "$P" 4 >/dev/null && ds transition "$P" 5 --note "Thiếu giấy tờ" >/dev/null
+expect 0 "record supplement bs1" -- ds update "$P" --set \
+	'supplements[bs1]={"requested_at": "2026-12-01T16:00:00+07:00", "received_at": "2026-12-02T09:00:00+07:00"}'
+expect 0 "back to processing" -- ds transition "$P" 4
+# Tue 16:00-17:00 1 h + Wed 07:00-09:00 2 h = 3 h: Mon 7/12 08:00 -> 11:00.
+expect 0 "show after bs1" -- ds show "$P" --json
+same "due after bs1" "$(jget due_at <"$WORK/out")" "2026-12-07T11:00:00+07:00"
+same "first due kept" "$(jget original_due_at <"$WORK/out")" "2026-12-07T08:00:00+07:00"
+grep -qF '"due-bs1"' "$WORK/out" && pass || fail "no progress row due-bs1"
+ds transition "$P" 5 >/dev/null
+expect 0 "record supplement bs2" -- ds update "$P" --set \
+	'supplements[bs2]={"requested_at": "2026-12-04T11:00:00+07:00", "received_at": "2026-12-07T07:30:00+07:00"}'
+expect 0 "back to processing again" -- ds transition "$P" 4
+# Fri 11:00-11:30 0.5 + 13:30-17:00 3.5, Mon 07:00-07:30 0.5 = 4.5 h: Mon 11:00-11:30 0.5,
+# 13:30-17:00 3.5, Tue 8/12 07:00 + 0.5. bs1 is not counted again.
+expect 0 "show after bs2" -- ds show "$P" --json
+same "due after bs2" "$(jget due_at <"$WORK/out")" "2026-12-08T07:30:00+07:00"
+same "first due still kept" "$(jget original_due_at <"$WORK/out")" "2026-12-07T08:00:00+07:00"
+# The journal holds each move as a patch of its own, in the transition's transaction.
+expect 0 "journal" -- ds journal --json
+same "ops on P: create, 5 moves, 2 supplements, 2 due moves" "$(python3 -c '
+import json, sys
+ops = [o for o in json.load(sys.stdin) if o["code"] == sys.argv[1]]
+moves = [o for o in ops if o["kind"] == "patch" and "due_at" in o["payload"]]
+print(len(ops), len(moves), moves[0]["payload"]["due_at"])' "$P" <"$WORK/out")" "10 2 2026-12-07T11:00:00+07:00"
 
 # --- central validates and stores due_basis as the office has it
 expect 0 "sync" -- ds sync
