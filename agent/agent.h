@@ -86,6 +86,12 @@ int agent_patch_from_sets(agent *a, const char *code, char *const *sets, int n,
 			  json_t **patch);
 /* Moves a dossier to status `to` if that move is legal. */
 int agent_transition(agent *a, const char *code, int to, const char *note);
+/* Extends a dossier's due date (gia hạn) to due (a time), or by working_days from the
+ * current one, for a reason: one patch op that sets due_at, keeps the first due date in
+ * original_due_at and adds a progress row "x-<node>-<seq>" whose text is the reason. The
+ * new date must be later. agent/deadline.c. */
+int agent_extend(agent *a, const char *code, const char *due, int working_days,
+		 const char *reason);
 /* Appends an op of any kind made by the agent itself (merge, resolve): the same
  * transaction rules. base is the central version it rests on. */
 int agent_record(agent *a, const char *code, int kind, const json_t *payload, int64_t base,

@@ -97,7 +97,7 @@ int agent_deadline_fill(agent *a, json_t *dossier)
 struct wait {
 	int64_t from, to;
 	char id[100]; /* the progress row to add */
-	const char *what;
+	const char *what, *who;
 };
 
 static int64_t time_of(const json_t *v)
@@ -174,14 +174,17 @@ static int find_wait(const json_t *d, struct wait *w)
 static json_t *due_patch(const json_t *d, int64_t due, const struct wait *w)
 {
 	const json_t *old = json_object_get(d, "due_at");
-	json_t *progress = json_deep_copy(json_object_get(d, "progress"));
+	const json_t *rows = json_object_get(d, "progress");
+	json_t *progress = rows ? json_deep_copy(rows) : json_array();
 	char text[DS_TIME_LEN], when[DS_TIME_LEN];
-	json_t *patch;
+	json_t *patch, *row;
 
 	ds_time_format(due, DS_TZ_VN, text);
 	ds_time_format(w->to, DS_TZ_VN, when);
-	json_array_append_new(
-	    progress, json_pack("{s:s, s:s, s:s}", "id", w->id, "when", when, "what", w->what));
+	row = json_pack("{s:s, s:s, s:s}", "id", w->id, "when", when, "what", w->what);
+	if (w->who)
+		json_object_set_new(row, "who", json_string(w->who));
+	json_array_append_new(progress, row);
 	patch = json_pack("{s:s, s:o}", "due_at", text, "progress", progress);
 	if (!json_object_get(d, "original_due_at") && old)
 		json_object_set(patch, "original_due_at", (json_t *)old);
@@ -192,7 +195,7 @@ int agent_deadline_resume(agent *a, const char *code, json_t **state, int64_t ba
 {
 	int64_t due, moved;
 	json_t *patch = NULL;
-	struct wait w;
+	struct wait w = {.who = a->actor};
 	int rc;
 
 	if ((rc = ensure_loaded(a)) || !a->cal || !find_wait(*state, &w) ||
@@ -210,4 +213,78 @@ int agent_deadline_resume(agent *a, const char *code, json_t **state, int64_t ba
 	rc = agent_apply_local(a, code, SCHEMA_OP_PATCH, patch, base, state, NULL);
 	json_decref(patch);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- extensions */
+struct extension {
+	const char *code, *due, *reason;
+	int working_days;
+};
+
+/* The new due time: the one given, or working_days more than the current one. */
+static int extended_due(agent *a, const struct extension *e, int64_t current, int64_t *out)
+{
+	int rc;
+
+	if (e->due)
+		return ds_time_parse(e->due, out, NULL)
+		           ? ds_error_set(DS_EINVALID,
+		                          "--due: '%s' is not a time like "
+		                          "2026-12-04T17:00:00+07:00",
+		                          e->due)
+		           : 0;
+	if ((rc = ensure_loaded(a)))
+		return rc;
+	if (!a->cal)
+		return ds_error_set(DS_EINVALID, "--working-days needs a calendar installed in %s",
+		                    data_dir(a));
+	return schema_calendar_add(a->cal, current,
+	                           e->working_days * schema_calendar_day_seconds(a->cal), out);
+}
+
+static int extend_tx(agent *a, void *arg)
+{
+	const struct extension *e = arg;
+	json_t *state = NULL, *patch = NULL;
+	int64_t version, current, due;
+	char hash[DS_SHA256_HEX], *what = ds_asprintf("Gia hạn: %s", e->reason);
+	struct wait w;
+	int64_t seq;
+	int rc;
+
+	if ((rc = agent_load(a, e->code, &state, &version)))
+		goto done;
+	if ((current = time_of(json_object_get(state, "due_at"))) < 0)
+		rc = ds_error_set(DS_EINVALID, "%s has no due_at to extend", e->code);
+	if (rc || (rc = extended_due(a, e, current, &due)))
+		goto done;
+	if (due <= current) {
+		rc = ds_error_set(DS_EINVALID, "an extension moves due_at later than %s",
+		                  json_string_value(json_object_get(state, "due_at")));
+		goto done;
+	}
+	if ((rc = journal_last(a, &seq, hash)))
+		goto done;
+	w.to = ds_time_now();
+	w.what = what;
+	w.who = a->actor;
+	snprintf(w.id, sizeof(w.id), "x-%s-%lld", a->cfg.node, (long long)seq + 1);
+	patch = due_patch(state, due, &w);
+	rc = agent_apply_local(a, e->code, SCHEMA_OP_PATCH, patch, version, &state, NULL);
+done:
+	json_decref(patch);
+	json_decref(state);
+	free(what);
+	return rc;
+}
+
+int agent_extend(agent *a, const char *code, const char *due, int working_days, const char *reason)
+{
+	struct extension e = {code, due, reason, working_days};
+
+	if (!reason || !*reason)
+		return ds_error_set(DS_EINVALID, "an extension needs its reason (--reason)");
+	if (!due == (working_days <= 0))
+		return ds_error_set(DS_EUSAGE, "give either --due TIME or --working-days N");
+	return agent_tx(a, extend_tx, &e);
 }

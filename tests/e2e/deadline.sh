@@ -102,6 +102,21 @@ ops = [o for o in json.load(sys.stdin) if o["code"] == sys.argv[1]]
 moves = [o for o in ops if o["kind"] == "patch" and "due_at" in o["payload"]]
 print(len(ops), len(moves), moves[0]["payload"]["due_at"])' "$P" <"$WORK/out")" "10 2 2026-12-07T11:00:00+07:00"
 
+# --- an extension: one patch op with the reason in a progress row; the first date stays
+expect 65 "extend without a reason" -- ds extend "$C1" --due "2026-12-10T17:00:00+07:00"
+expect_err "reason"
+expect 65 "extend to an earlier date" -- ds extend "$C1" --due "2026-12-01T17:00:00+07:00" --reason "x"
+expect_err "later than 2026-12-02T16:30:00+07:00"
+expect 0 "extend by 2 working days" -- ds extend "$C1" --working-days 2 --reason "Chờ xác minh tại nơi cư trú trước"
+expect 0 "show extended" -- ds show "$C1" --json
+# Wed 2/12 16:30 + 16 h: Wed 0.5 (15.5 left), Thu 8 (7.5), Fri 4.5 (3), 13:30 + 3 = 16:30.
+same "extended due" "$(jget due_at <"$WORK/out")" "2026-12-04T16:30:00+07:00"
+same "original kept" "$(jget original_due_at <"$WORK/out")" "2026-12-02T16:30:00+07:00"
+grep -qF 'Gia hạn: Chờ xác minh tại nơi cư trú trước' "$WORK/out" && pass || fail "no reason in progress"
+expect 0 "extend again, to a date" -- ds extend "$C1" --due "2026-12-09T17:00:00+07:00" --reason "Lần hai"
+same "extended twice" "$(ds show "$C1" --json | jget due_at)" "2026-12-09T17:00:00+07:00"
+same "original still the first" "$(ds show "$C1" --json | jget original_due_at)" "2026-12-02T16:30:00+07:00"
+
 # --- central validates and stores due_basis as the office has it
 expect 0 "sync" -- ds sync
 for c in $(office_codes "$D"); do agree "$D" "$DB" "$c"; done
