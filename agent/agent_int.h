@@ -17,6 +17,19 @@ int agent_deadline_fill(agent *a, json_t *dossier);
  * original_due_at, as one more patch op on base. Nothing when no calendar is installed or
  * no working time passed. */
 int agent_deadline_resume(agent *a, const char *code, json_t **state, int64_t base);
+/* ---------------------------------------------------------------- data files
+ * The calendar and catalogue (agent/deadline.c reads them; agent/data.c keeps central's
+ * copies in DIR/data). */
+#define AGENT_DATA_FILE_MAX (4 << 20)
+/* DIR/data/name, malloc'd. */
+char *agent_data_path(const agent *a, const char *name);
+/* Drops the loaded calendar and catalogue; the next use reads the files again. */
+void agent_data_forget(agent *a);
+/* After a pull: when the last page names versions DIR/data does not hold, fetches the
+ * files from central, checks and installs them. Failures are logged, never fatal: the
+ * next pull tries again. */
+void agent_data_refresh(agent *a, struct sync_client *c);
+
 /* Loads a dossier row: *state (caller decrefs) and its central version.
  * DS_ENOTFOUND "no dossier CODE" when absent. */
 int agent_load(agent *a, const char *code, json_t **state, int64_t *version);

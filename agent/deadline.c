@@ -1,9 +1,10 @@
 /* deadline.c: where the agent finds the working calendar and the procedure catalogue
- * (calendar.json and procedures.json, data/README.md) to compute a new dossier's due_at:
- * $DOSSYNC_DATA, else the config's data_dir, else the installed DOSSYNC_DATADIR. Loaded
- * once per process, on the first create that needs them. */
+ * (calendar.json and procedures.json, data/README.md), loaded once per process on first
+ * need; a new dossier's due_at computed from them; and the moves of a due date: the wait
+ * for a supplement on 5 -> 4, and an extension (gia hạn). */
 #include "agent/agent_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,64 +13,69 @@
 #define DOSSYNC_DATADIR "/usr/local/share/dossync"
 #endif
 
-#define DATA_FILE_MAX (4 << 20)
-
-/* The folder to read: the first of the three places that is set; borrowed. */
-static const char *data_dir(const agent *a)
+/* $DOSSYNC_DATA, else the config's data_dir: a folder that alone is read; NULL if unset. */
+static const char *fixed_dir(const agent *a)
 {
 	const char *env = getenv("DOSSYNC_DATA");
 
-	if (env && *env)
-		return env;
-	if (a->cfg.data_dir)
-		return a->cfg.data_dir;
-	return DOSSYNC_DATADIR;
+	return env && *env ? env : a->cfg.data_dir;
 }
 
-static int read_in(const char *dir, const char *name, ds_buf *out)
+/* Where name is read from (caller frees), NULL when nowhere: the fixed folder when set;
+ * else the copy central distributed (DIR/data), else the install folder. */
+static char *data_path(const agent *a, const char *name)
 {
-	char *path = ds_path_join(dir, name);
-	int rc = ds_file_read(path, DATA_FILE_MAX, out);
+	char *p = fixed_dir(a) ? ds_path_join(fixed_dir(a), name) : agent_data_path(a, name);
 
-	if (rc)
-		rc = ds_error_wrap(rc, "%s", path);
-	free(path);
-	return rc;
-}
-
-/* Loads both files of dir into a->cal and a->cat, or neither. */
-static int load(agent *a, const char *dir)
-{
-	ds_buf cal_text = DS_BUF_INIT, cat_text = DS_BUF_INIT;
-	int rc;
-
-	if ((rc = read_in(dir, "calendar.json", &cal_text)) ||
-	    (rc = read_in(dir, "procedures.json", &cat_text)))
-		goto done;
-	if ((rc = schema_calendar_load(&a->cal, cal_text.ptr, cal_text.len)) ||
-	    (rc = schema_catalogue_load(&a->cat, cat_text.ptr, cat_text.len))) {
-		rc = ds_error_wrap(rc, "%s", dir);
-		schema_calendar_free(a->cal);
-		a->cal = NULL;
+	if (access(p, F_OK) != 0 && !fixed_dir(a)) {
+		free(p);
+		p = ds_path_join(DOSSYNC_DATADIR, name);
 	}
-done:
-	ds_buf_release(&cal_text);
-	ds_buf_release(&cat_text);
-	return rc;
+	if (access(p, F_OK) != 0) {
+		free(p);
+		p = NULL;
+	}
+	return p;
 }
 
-/* Loads the files once; 0 with a->cal still NULL when none are installed. */
+/* Parses one file into a->cal (calendar) or a->cat. */
+static int load_file(agent *a, const char *path, int calendar)
+{
+	ds_buf text = DS_BUF_INIT;
+	int rc = ds_file_read(path, AGENT_DATA_FILE_MAX, &text);
+
+	if (rc == 0)
+		rc = calendar ? schema_calendar_load(&a->cal, text.ptr, text.len)
+		              : schema_catalogue_load(&a->cat, text.ptr, text.len);
+	ds_buf_release(&text);
+	return rc ? ds_error_wrap(rc, "%s", path) : 0;
+}
+
+/* Loads the files once; 0 with a->cal still NULL when no calendar is installed. */
 static int ensure_loaded(agent *a)
 {
-	char *probe;
-	int found;
+	char *cal = NULL, *cat = NULL;
+	int rc = 0;
 
-	if (a->cal)
+	if (a->cal || !(cal = data_path(a, "calendar.json")))
 		return 0;
-	probe = ds_path_join(data_dir(a), "calendar.json");
-	found = access(probe, F_OK) == 0;
-	free(probe);
-	return found ? load(a, data_dir(a)) : 0;
+	if (!(cat = data_path(a, "procedures.json")))
+		rc = ds_error_set(DS_EINVALID, "%s is installed but no procedures.json", cal);
+	if (!rc && !(rc = load_file(a, cat, 0)) && (rc = load_file(a, cal, 1))) {
+		schema_catalogue_free(a->cat);
+		a->cat = NULL;
+	}
+	free(cal);
+	free(cat);
+	return rc;
+}
+
+void agent_data_forget(agent *a)
+{
+	schema_calendar_free(a->cal);
+	schema_catalogue_free(a->cat);
+	a->cal = NULL;
+	a->cat = NULL;
 }
 
 int agent_deadline_fill(agent *a, json_t *dossier)
@@ -82,10 +88,9 @@ int agent_deadline_fill(agent *a, json_t *dossier)
 		return rc;
 	if (!a->cal)
 		return ds_error_set(DS_EINVALID,
-		                    "due_at: required, as no calendar.json is installed "
-		                    "in %s to compute it (set data_dir in the config or "
-		                    "DOSSYNC_DATA)",
-		                    data_dir(a));
+		                    "due_at: required, as no calendar.json is installed in %s to "
+		                    "compute it (data/README.md)",
+		                    fixed_dir(a) ? fixed_dir(a) : "DIR/data or " DOSSYNC_DATADIR);
 	return schema_deadline_fill(dossier, a->cal, a->cat);
 }
 
@@ -236,8 +241,8 @@ static int extended_due(agent *a, const struct extension *e, int64_t current, in
 	if ((rc = ensure_loaded(a)))
 		return rc;
 	if (!a->cal)
-		return ds_error_set(DS_EINVALID, "--working-days needs a calendar installed in %s",
-		                    data_dir(a));
+		return ds_error_set(DS_EINVALID,
+		                    "--working-days needs a calendar installed (data/README.md)");
 	return schema_calendar_add(a->cal, current,
 	                           e->working_days * schema_calendar_day_seconds(a->cal), out);
 }

@@ -369,6 +369,12 @@ int sync_changes_encode(const json_t *changes, int64_t next, int more, ds_buf *b
 int sync_changes_encode_own(const json_t *changes, int64_t next, int more,
                             const char *own_sha256, ds_buf *body)
 {
+	return sync_changes_encode_data(changes, next, more, own_sha256, NULL, body);
+}
+
+int sync_changes_encode_data(const json_t *changes, int64_t next, int more,
+                             const char *own_sha256, const json_t *data, ds_buf *body)
+{
 	json_t *cols = NULL, *doc = NULL;
 	int own = own_sha256 && own_sha256[0], rc;
 
@@ -383,6 +389,10 @@ int sync_changes_encode_own(const json_t *changes, int64_t next, int more,
 	                more != 0);
 	if (own)
 		json_object_set_new(doc, "own_sha256", json_string(own_sha256));
+	if (data && (rc = sync_data_versions_check(data)))
+		goto done;
+	if (data)
+		json_object_set(doc, "data", (json_t *)data);
 	rc = sync_body_encode(doc, body);
 done:
 	json_decref(cols);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deadline.sh: `dossync create` computes due_at from the shipped calendar and catalogue
 # (data/) when the dossier has none, records the versions in due_basis, keeps an explicit
-# due_at, refuses clearly when no data is installed, and central stores the same bytes.
+# due_at, refuses clearly when no data is installed, and central stores the same bytes;
+# supplement waits and extensions move the date; central distributes new versions.
 BIN=$1
 . "$(dirname "$0")/lib.sh"
 DATA="$(cd "$(dirname "$0")/../.." && pwd)/data"
@@ -120,4 +121,54 @@ same "original still the first" "$(ds show "$C1" --json | jget original_due_at)"
 # --- central validates and stores due_basis as the office has it
 expect 0 "sync" -- ds sync
 for c in $(office_codes "$D"); do agree "$D" "$DB" "$c"; done
+
+# --- distribution: the province publishes the files on central; an office that has none
+# installed gets them on its next pull, and later versions likewise
+E="$WORK/office-e"
+"$CEN" --db "$DB" token add --office 000.00.15.H22 >"$WORK/tok-e"
+office_init "$E" 000.00.15.H22 xe1 "$WORK/tok-e"
+de() { "$DS" -d "$E" --actor lan "$@"; }
+expect 65 "E: nothing installed yet" -- de create "$WORK/a.json"
+expect_err "due_at: required"
+expect 0 "publish" -- "$CEN" --db "$DB" data publish "$DATA/calendar.json" "$DATA/procedures.json"
+expect_out "calendar vn-2026.1 published"
+expect_out "procedures 2026.1 published"
+expect 0 "publish the same again" -- "$CEN" --db "$DB" data publish "$DATA/calendar.json"
+expect_out "already published"
+# A new version: Wed 2/12/2026 made a day off (for the test); the same version with other
+# content is refused.
+python3 - "$DATA/calendar.json" "$WORK/cal2.json" "$WORK/cal-same-version.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1], encoding="utf-8"))
+y = [y for y in c["years"] if y["year"] == 2026][0]
+y["holidays"].append({"date": "2026-12-02", "name": "Ngày nghỉ thử", "basis": "swap"})
+json.dump(c, open(sys.argv[3], "w", encoding="utf-8"), ensure_ascii=False)
+c["version"] = "vn-2026.2"
+json.dump(c, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False)
+PY
+expect 65 "other content under a published version" -- "$CEN" --db "$DB" data publish "$WORK/cal-same-version.json"
+expect_err "already published with other content"
+expect 0 "central's versions" -- "$CEN" --db "$DB" data versions
+expect_out "calendar vn-2026.1"
+
+expect 0 "E syncs" -- de sync
+same "E holds central's calendar" "$(jget version <"$E/data/calendar.json")" "vn-2026.1"
+expect 0 "E creates without due_at" -- de create "$WORK/a.json"
+E1=$(cat "$WORK/out")
+same "E: computed with central's files" "$(de show "$E1" --json | jget due_at)" "2026-12-02T16:30:00+07:00"
+
+expect 0 "publish vn-2026.2" -- "$CEN" --db "$DB" data publish "$WORK/cal2.json"
+expect 0 "E syncs again" -- de sync
+same "E holds the new calendar" "$(jget version <"$E/data/calendar.json")" "vn-2026.2"
+expect 0 "E creates again" -- de create "$WORK/a.json"
+E2=$(cat "$WORK/out")
+# Fri 16:30 + 24 h, Wed 2/12 off now: Fri 0.5, Mon 8, Tue 8 (7.5 left), Thu 4.5 (3), 16:30.
+expect 0 "show E2" -- de show "$E2" --json
+same "E2: the new calendar moves it" "$(jget due_at <"$WORK/out")" "2026-12-03T16:30:00+07:00"
+same "E2: due_basis names it" "$(jget due_basis.calendar <"$WORK/out")" "vn-2026.2"
+expect 0 "show E1" -- de show "$E1" --json
+same "E1 keeps its date" "$(jget due_at <"$WORK/out")" "2026-12-02T16:30:00+07:00"
+same "E1 keeps its basis" "$(jget due_basis.calendar <"$WORK/out")" "vn-2026.1"
+expect 0 "E syncs up to date" -- de sync --json
+same "up to date: push and pull only" "$(jget requests <"$WORK/out")" "2"
 finish
