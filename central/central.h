@@ -104,6 +104,10 @@ int central_data_versions(central_store *s, json_t **out);
 /* The current files whose version differs from have's ({"calendar": V, ...}, NULL: none):
  * {"calendar": {"version", "body"}, ...}; {} when the asker is up to date. */
 int central_data_files(central_store *s, const json_t *have, json_t **out);
+/* For a dossier the province creates without due_at: computes it with the current
+ * calendar and catalogue, as an office would (schema_deadline_fill), and records
+ * due_basis. Nothing when the dossier has due_at or nothing is published. */
+int central_data_fill_due(central_store *s, json_t *dossier);
 
 /* ---------------------------------------------------------------- the server */
 typedef struct central_serve_opts {

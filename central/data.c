@@ -175,3 +175,40 @@ int central_data_files(central_store *s, const json_t *have, json_t **out)
 	*out = rows;
 	return 0;
 }
+
+/* Parses the current bodies of rows into a calendar and a catalogue (either may stay
+ * NULL when its kind is not published). */
+static int load_current(const json_t *rows, schema_calendar **cal, schema_catalogue **cat)
+{
+	const char *c =
+	    json_string_value(json_object_get(json_object_get(rows, "calendar"), "body"));
+	const char *p =
+	    json_string_value(json_object_get(json_object_get(rows, "procedures"), "body"));
+	int rc = 0;
+
+	if (c)
+		rc = schema_calendar_load(cal, c, strlen(c));
+	if (!rc && p)
+		rc = schema_catalogue_load(cat, p, strlen(p));
+	return rc;
+}
+
+int central_data_fill_due(central_store *s, json_t *dossier)
+{
+	schema_calendar *cal = NULL;
+	schema_catalogue *cat = NULL;
+	json_t *rows = NULL;
+	int rc;
+
+	if (json_object_get(dossier, "due_at"))
+		return 0;
+	if ((rc = newest(s, 1, &rows)) || (rc = load_current(rows, &cal, &cat)))
+		goto done;
+	if (cal && cat)
+		rc = schema_deadline_fill(dossier, cal, cat);
+done:
+	schema_calendar_free(cal);
+	schema_catalogue_free(cat);
+	json_decref(rows);
+	return rc;
+}

@@ -109,7 +109,9 @@ int central_edit_create(central_store *s, const char *actor, const json_t *dossi
 	}
 	if ((rc = ds_json_nfc(&d)) || (rc = central_write_begin(s)))
 		goto done;
-	rc = create_identity(s, d, code);
+	rc = central_data_fill_due(s, d);
+	if (rc == 0)
+		rc = create_identity(s, d, code);
 	if (rc == 0)
 		rc = edit_op(s, actor, code, "create", d, 0);
 	rc = central_write_end(s, rc);

@@ -171,4 +171,13 @@ same "E1 keeps its date" "$(jget due_at <"$WORK/out")" "2026-12-02T16:30:00+07:0
 same "E1 keeps its basis" "$(jget due_basis.calendar <"$WORK/out")" "vn-2026.1"
 expect 0 "E syncs up to date" -- de sync --json
 same "up to date: push and pull only" "$(jget requests <"$WORK/out")" "2"
+
+# --- the province creating without due_at computes it with the same current files
+printf '{"agency": "000.00.15.H22", "procedure": {"code": "1.004873", "name": "Xác nhận"},
+ "applicant": {"name": "Lê Văn An"}, "channel": 2, "status": 1,
+ "received_at": "2026-11-27T16:30:00+07:00"}\n' >"$WORK/online.json"
+expect 0 "central creates without due_at" -- "$CEN" --db "$DB" --actor "Sở" create "$WORK/online.json"
+expect 0 "central shows it" -- "$CEN" --db "$DB" show "$(cat "$WORK/out")" --json
+same "central: computed like the office" "$(jget due_at <"$WORK/out")" "2026-12-03T16:30:00+07:00"
+same "central: due_basis" "$(jget due_basis.calendar <"$WORK/out")" "vn-2026.2"
 finish
