@@ -94,127 +94,22 @@ int agent_deadline_fill(agent *a, json_t *dossier)
 	return schema_deadline_fill(dossier, a->cal, a->cat);
 }
 
-/* ---------------------------------------------------------------- moving a due date
- * On the move 5 -> 4 the wait just ended is counted once: the newest supplement request
- * with both times (requested_at, received_at) not yet counted, else the time between the
- * moves into 5 and into 4. The progress row "due-<id>" that records the move marks the
- * supplement (or the 4 row) as counted, on every node, since progress rows merge by id. */
-struct wait {
-	int64_t from, to;
-	char id[100]; /* the progress row to add */
-	const char *what, *who;
-};
-
-static int64_t time_of(const json_t *v)
-{
-	int64_t t;
-
-	return ds_time_parse(json_string_value(v), &t, NULL) == 0 ? t : -1;
-}
-
-/* The last progress row with status s, or NULL. */
-static const json_t *last_row(const json_t *d, int s)
-{
-	const json_t *row, *found = NULL;
-	size_t i;
-
-	json_array_foreach(json_object_get(d, "progress"), i, row)
-	{
-		if (json_integer_value(json_object_get(row, "status")) == s)
-			found = row;
-	}
-	return found;
-}
-
-static int counted(const json_t *d, const char *row_id)
-{
-	const json_t *row;
-	size_t i;
-
-	json_array_foreach(json_object_get(d, "progress"), i, row)
-	{
-		if (!strcmp(json_string_value(json_object_get(row, "id")) ?: "", row_id))
-			return 1;
-	}
-	return 0;
-}
-
-/* The newest supplement request with both times that no row counts yet. */
-static int supplement_wait(const json_t *d, struct wait *w)
-{
-	const json_t *s;
-	int64_t from, to, newest = -1;
-	size_t i;
-	char id[100];
-
-	json_array_foreach(json_object_get(d, "supplements"), i, s)
-	{
-		from = time_of(json_object_get(s, "requested_at"));
-		to = time_of(json_object_get(s, "received_at"));
-		snprintf(id, sizeof(id), "due-%s", json_string_value(json_object_get(s, "id")));
-		if (from < 0 || to < from || from < newest || strlen(id) > 96 || counted(d, id))
-			continue;
-		newest = w->from = from;
-		w->to = to;
-		snprintf(w->id, sizeof(w->id), "%s", id);
-	}
-	w->what = "Thời hạn giải quyết dời theo thời gian chờ bổ sung";
-	return newest >= 0;
-}
-
-static int find_wait(const json_t *d, struct wait *w)
-{
-	const json_t *in5 = last_row(d, 5), *in4 = last_row(d, 4);
-
-	if (supplement_wait(d, w))
-		return 1;
-	w->from = time_of(json_object_get(in5, "when"));
-	w->to = time_of(json_object_get(in4, "when"));
-	snprintf(w->id, sizeof(w->id), "due-%s", json_string_value(json_object_get(in4, "id")));
-	w->what = "Thời hạn giải quyết dời theo thời gian ở trạng thái chờ bổ sung";
-	return w->from >= 0 && w->to >= w->from && strlen(w->id) <= 96 && !counted(d, w->id);
-}
-
-/* The patch: due_at moved, the first due date kept in original_due_at, a progress row. */
-static json_t *due_patch(const json_t *d, int64_t due, const struct wait *w)
-{
-	const json_t *old = json_object_get(d, "due_at");
-	const json_t *rows = json_object_get(d, "progress");
-	json_t *progress = rows ? json_deep_copy(rows) : json_array();
-	char text[DS_TIME_LEN], when[DS_TIME_LEN];
-	json_t *patch, *row;
-
-	ds_time_format(due, DS_TZ_VN, text);
-	ds_time_format(w->to, DS_TZ_VN, when);
-	row = json_pack("{s:s, s:s, s:s}", "id", w->id, "when", when, "what", w->what);
-	if (w->who)
-		json_object_set_new(row, "who", json_string(w->who));
-	json_array_append_new(progress, row);
-	patch = json_pack("{s:s, s:o}", "due_at", text, "progress", progress);
-	if (!json_object_get(d, "original_due_at") && old)
-		json_object_set(patch, "original_due_at", (json_t *)old);
-	return patch;
-}
-
+/* ---------------------------------------------------------------- moving a due date */
 int agent_deadline_resume(agent *a, const char *code, json_t **state, int64_t base)
 {
-	int64_t due, moved;
 	json_t *patch = NULL;
-	struct wait w = {.who = a->actor};
 	int rc;
 
-	if ((rc = ensure_loaded(a)) || !a->cal || !find_wait(*state, &w) ||
-	    (due = time_of(json_object_get(*state, "due_at"))) < 0)
+	if ((rc = ensure_loaded(a)) || !a->cal)
 		return rc;
-	rc = schema_deadline_pause(a->cal, due, w.from, w.to, &moved);
+	rc = schema_deadline_resume(*state, a->cal, a->actor, &patch);
 	if (rc == DS_ENOTFOUND) { /* outside the calendar: the move stands, the date is kept */
 		ds_log(DS_LOG_WARN, "%s: due_at not moved for the supplement wait: %s", code,
 		       ds_error_msg());
 		return 0;
 	}
-	if (rc || moved == due)
+	if (rc || !patch)
 		return rc;
-	patch = due_patch(*state, moved, &w);
 	rc = agent_apply_local(a, code, SCHEMA_OP_PATCH, patch, base, state, NULL);
 	json_decref(patch);
 	return rc;
@@ -253,13 +148,13 @@ static int extend_tx(agent *a, void *arg)
 	json_t *state = NULL, *patch = NULL;
 	int64_t version, current, due;
 	char hash[DS_SHA256_HEX], *what = ds_asprintf("Gia hạn: %s", e->reason);
-	struct wait w;
+	char row_id[100];
 	int64_t seq;
 	int rc;
 
 	if ((rc = agent_load(a, e->code, &state, &version)))
 		goto done;
-	if ((current = time_of(json_object_get(state, "due_at"))) < 0)
+	if (ds_time_parse(json_string_value(json_object_get(state, "due_at")), &current, NULL))
 		rc = ds_error_set(DS_EINVALID, "%s has no due_at to extend", e->code);
 	if (rc || (rc = extended_due(a, e, current, &due)))
 		goto done;
@@ -270,11 +165,8 @@ static int extend_tx(agent *a, void *arg)
 	}
 	if ((rc = journal_last(a, &seq, hash)))
 		goto done;
-	w.to = ds_time_now();
-	w.what = what;
-	w.who = a->actor;
-	snprintf(w.id, sizeof(w.id), "x-%s-%lld", a->cfg.node, (long long)seq + 1);
-	patch = due_patch(state, due, &w);
+	snprintf(row_id, sizeof(row_id), "x-%s-%lld", a->cfg.node, (long long)seq + 1);
+	patch = schema_deadline_move(state, due, ds_time_now(), row_id, what, a->actor);
 	rc = agent_apply_local(a, e->code, SCHEMA_OP_PATCH, patch, version, &state, NULL);
 done:
 	json_decref(patch);

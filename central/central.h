@@ -108,6 +108,8 @@ int central_data_files(central_store *s, const json_t *have, json_t **out);
  * calendar and catalogue, as an office would (schema_deadline_fill), and records
  * due_basis. Nothing when the dossier has due_at or nothing is published. */
 int central_data_fill_due(central_store *s, json_t *dossier);
+/* The current calendar, parsed (schema_calendar_free it); NULL when none is published. */
+int central_data_calendar(central_store *s, schema_calendar **out);
 
 /* ---------------------------------------------------------------- the server */
 typedef struct central_serve_opts {

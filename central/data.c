@@ -212,3 +212,17 @@ done:
 	json_decref(rows);
 	return rc;
 }
+
+int central_data_calendar(central_store *s, schema_calendar **out)
+{
+	schema_catalogue *cat = NULL;
+	json_t *rows = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = newest(s, 1, &rows)) == 0)
+		rc = load_current(rows, out, &cat);
+	schema_catalogue_free(cat);
+	json_decref(rows);
+	return rc;
+}

@@ -143,6 +143,18 @@ int schema_deadline_due(const schema_calendar *cal, const schema_catalogue *cat,
 /* due moved by the working time between from and to (a wait for a supplement). */
 int schema_deadline_pause(const schema_calendar *cal, int64_t due, int64_t from, int64_t to,
 			  int64_t *out);
+/* schema/move.c: moving a due date. The merge patch that sets due_at to due: keeps the
+ * first due date in original_due_at when that is absent, and appends to progress the row
+ * {"id": row_id, "when", "what", "who" (when not NULL)} saying why. A new reference. */
+json_t *schema_deadline_move(const json_t *state, int64_t due, int64_t when,
+			     const char *row_id, const char *what, const char *who);
+/* After a move 5 -> 4 (state already at 4): the patch that moves due_at past the wait
+ * just ended, or NULL in *patch when there is none to count. The wait is the newest
+ * supplement request with requested_at and received_at not counted yet, else the time
+ * between the last moves into 5 and into 4; its progress row "due-<id>" marks it counted.
+ * DS_ENOTFOUND when the calendar does not cover it. */
+int schema_deadline_resume(const json_t *state, const schema_calendar *cal, const char *who,
+			   json_t **patch);
 /* For a new dossier without due_at: computes it from procedure.code, channel (default 1)
  * and received_at, and records the versions in due_basis {"calendar", "catalogue"}. A
  * dossier that has due_at is left as it is. cal and cat may be NULL (not installed): then

@@ -179,5 +179,18 @@ printf '{"agency": "000.00.15.H22", "procedure": {"code": "1.004873", "name": "X
 expect 0 "central creates without due_at" -- "$CEN" --db "$DB" --actor "Sở" create "$WORK/online.json"
 expect 0 "central shows it" -- "$CEN" --db "$DB" show "$(cat "$WORK/out")" --json
 same "central: computed like the office" "$(jget due_at <"$WORK/out")" "2026-12-03T16:30:00+07:00"
+ONLINE=$(jget code <"$WORK/out")
 same "central: due_basis" "$(jget due_basis.calendar <"$WORK/out")" "vn-2026.2"
+# ... and moves it past a supplement wait on 5 -> 4, as an office does: Mon 30/11
+# 10:00-14:00 is 1.5 + 0.5 = 2 h; Thu 3/12 16:30-17:00 0.5 (1.5 left), Fri 07:00 + 1.5.
+"$CEN" --db "$DB" --actor "Sở" transition "$ONLINE" 5 >/dev/null
+printf '{"supplements": [{"id": "bs1", "requested_at": "2026-11-30T10:00:00+07:00",
+ "received_at": "2026-11-30T14:00:00+07:00"}]}\n' >"$WORK/bs1.json"
+expect 0 "central records the supplement" -- "$CEN" --db "$DB" --actor "Sở" update "$ONLINE" --patch "$WORK/bs1.json"
+expect 0 "central: 5 -> 4" -- "$CEN" --db "$DB" --actor "Sở" transition "$ONLINE" 4
+expect 0 "central shows the move" -- "$CEN" --db "$DB" show "$ONLINE" --json
+same "central: moved past the wait" "$(jget due_at <"$WORK/out")" "2026-12-04T08:30:00+07:00"
+same "central: first due kept" "$(jget original_due_at <"$WORK/out")" "2026-12-03T16:30:00+07:00"
+expect 0 "E pulls it" -- de sync
+agree "$E" "$DB" "$ONLINE"
 finish

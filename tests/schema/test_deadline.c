@@ -250,6 +250,44 @@ static void fill_new_dossier(void **state)
 	json_decref(explicit_due);
 }
 
+/* The move 5 -> 4 as a patch: the newest uncounted supplement, counted once; without one,
+ * the time between the moves into 5 and into 4. */
+static void resume_patch(void **state)
+{
+	json_t *d = fixture_json(
+	    "{\"due_at\": \"2026-12-07T08:00:00+07:00\", \"progress\": ["
+	    "{\"id\": \"s-n-2\", \"when\": \"2026-12-01T15:00:00+07:00\", \"status\": 5},"
+	    "{\"id\": \"s-n-3\", \"when\": \"2026-12-02T10:00:00+07:00\", \"status\": 4}],"
+	    "\"supplements\": [{\"id\": \"bs1\", \"requested_at\": \"2026-12-01T16:00:00+07:00\","
+	    "\"received_at\": \"2026-12-02T09:00:00+07:00\"}]}");
+	json_t *patch = NULL;
+
+	/* bs1: Tue 16:00-17:00 + Wed 07:00-09:00 = 3 h (two_pauses): Mon 7/12 11:00. */
+	assert_int_equal(schema_deadline_resume(d, cal, "lan", &patch), 0);
+	assert_string_equal(json_string_value(json_object_get(patch, "due_at")),
+	                    "2026-12-07T11:00:00+07:00");
+	assert_string_equal(json_string_value(json_object_get(patch, "original_due_at")),
+	                    "2026-12-07T08:00:00+07:00");
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(json_object_get(patch, "progress"), 2), "id")),
+	                    "due-bs1");
+	assert_int_equal(ds_json_merge_patch(&d, patch), 0);
+	json_decref(patch);
+	/* bs1 is counted now: the moves into 5 (Tue 15:00) and 4 (Wed 10:00) count instead,
+	 * Tue 2 h + Wed 3 h = 5 h: Mon 7/12 11:00-11:30 0.5 (4.5 left), 13:30-17:00 3.5 (1), Tue
+	 * 8/12 07:00 + 1. */
+	assert_int_equal(schema_deadline_resume(d, cal, "lan", &patch), 0);
+	assert_string_equal(json_string_value(json_object_get(patch, "due_at")),
+	                    "2026-12-08T08:00:00+07:00");
+	assert_null(json_object_get(patch, "original_due_at"));
+	assert_int_equal(ds_json_merge_patch(&d, patch), 0);
+	json_decref(patch);
+	/* Both counted: nothing left to move. */
+	assert_int_equal(schema_deadline_resume(d, cal, "lan", &patch), 0);
+	assert_null(patch);
+	json_decref(d);
+}
+
 /* due_basis is part of the format: two versions, nothing else. */
 static void basis_validates(void **state)
 {
@@ -371,7 +409,7 @@ int main(void)
 	    cmocka_unit_test(working_days),      cmocka_unit_test(outside_the_calendar),
 	    cmocka_unit_test(shipped_catalogue), cmocka_unit_test(fill_new_dossier),
 	    cmocka_unit_test(bad_calendars),     cmocka_unit_test(bad_catalogues),
-	    cmocka_unit_test(basis_validates),
+	    cmocka_unit_test(basis_validates),   cmocka_unit_test(resume_patch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
