@@ -53,27 +53,34 @@ static int parse_q(const cli_command *me, int argc, char **argv, struct qopts *q
 	return 0;
 }
 
+/* The text of obj's member key, or "-" when it is absent or not text: a state pulled from
+ * central may lack a field, and printf would show a NULL as "(null)". */
+static const char *text_of(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "-";
+}
+
 static void show_text(const json_t *d, int64_t version, const char *sync)
 {
 	const json_t *ap = json_object_get(d, "applicant"), *pr = json_object_get(d, "procedure");
 	int status = (int)json_integer_value(json_object_get(d, "status"));
 
-	printf("%s  (version %lld, %s)\n", json_string_value(json_object_get(d, "code")),
-	       (long long)version, sync);
-	printf("  procedure  %s %s\n", json_string_value(json_object_get(pr, "code")),
-	       json_string_value(json_object_get(pr, "name")));
+	printf("%s  (version %lld, %s)\n", text_of(d, "code"), (long long)version,
+	       sync ? sync : "-");
+	printf("  procedure  %s %s\n", text_of(pr, "code"), text_of(pr, "name"));
 	printf("  status     %d %s%s\n", status, schema_status_name(status),
 	       schema_dossier_overdue(d, ds_time_now()) ? "  [overdue]" : "");
-	printf("  applicant  %s", json_string_value(json_object_get(ap, "name")));
-	if (json_object_get(ap, "id_number"))
-		printf("  CCCD %s", json_string_value(json_object_get(ap, "id_number")));
-	if (json_object_get(ap, "phone"))
-		printf("  tel %s", json_string_value(json_object_get(ap, "phone")));
-	printf("\n  received   %s\n  due        %s\n",
-	       json_string_value(json_object_get(d, "received_at")),
-	       json_string_value(json_object_get(d, "due_at")));
-	if (json_object_get(d, "summary"))
-		printf("  summary    %s\n", json_string_value(json_object_get(d, "summary")));
+	printf("  applicant  %s", text_of(ap, "name"));
+	if (json_is_string(json_object_get(ap, "id_number")))
+		printf("  CCCD %s", text_of(ap, "id_number"));
+	if (json_is_string(json_object_get(ap, "phone")))
+		printf("  tel %s", text_of(ap, "phone"));
+	printf("\n  received   %s\n  due        %s\n", text_of(d, "received_at"),
+	       text_of(d, "due_at"));
+	if (json_is_string(json_object_get(d, "summary")))
+		printf("  summary    %s\n", text_of(d, "summary"));
 	printf("  lists      %zu components, %zu fees, %zu progress rows\n",
 	       json_array_size(json_object_get(d, "components")),
 	       json_array_size(json_object_get(d, "fees")),
@@ -124,12 +131,9 @@ static int cmd_list(cli *c, int argc, char **argv)
 	}
 	json_array_foreach(list, i, row)
 	{
-		printf("%-28s %2lld  %-25s %-8s %s%s\n",
-		       json_string_value(json_object_get(row, "code")),
+		printf("%-28s %2lld  %-25s %-8s %s%s\n", text_of(row, "code"),
 		       (long long)json_integer_value(json_object_get(row, "status")),
-		       json_string_value(json_object_get(row, "due_at")),
-		       json_string_value(json_object_get(row, "sync")),
-		       json_string_value(json_object_get(row, "applicant")),
+		       text_of(row, "due_at"), text_of(row, "sync"), text_of(row, "applicant"),
 		       json_is_true(json_object_get(row, "overdue")) ? "  [overdue]" : "");
 	}
 	printf("%zu dossier%s\n", json_array_size(list), json_array_size(list) == 1 ? "" : "s");

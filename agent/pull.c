@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define PULL_PAGE 1000   /* changes per page on a good link */
-#define PULL_PAGE_MIN 20 /* the smallest page after failures */
+#define PULL_PAGE_MIN 1  /* the smallest page after failures: one change */
 
 int agent_settled(agent *a, const char *code, int *settled)
 {

@@ -1,11 +1,17 @@
-/* feed.c: what central gives back: pages of the change feed (pull), one dossier at its
- * current version, and the dossier list. Office tokens see their agency only. A pull
- * that names its node gets its own changes without their states, and one hash of them
- * (docs/PROTOCOL.md "GET /v1/pull"). */
+/* feed.c: what central gives back: pages of the change feed (pull), bounded by count and
+ * by bytes, one dossier at its current version, and the dossier list. Office tokens see
+ * their agency only. A pull that names its node gets its own changes without their states,
+ * and one hash of them (docs/PROTOCOL.md "GET /v1/pull"). */
 #include "central/central_int.h"
 #include "sync/sync.h"
 
 #include <string.h>
+
+/* The stored state bytes one pull page holds at most (its first change always goes, however
+ * big): far under the agent's 64 MiB inflated cap even with JSON overhead, so a page of big
+ * dossiers never sticks an agent at its cursor. With dossiers of at most 256 KiB
+ * (SCHEMA_DOSSIER_MAX_BYTES) a page still carries 16 of the biggest. */
+#define FEED_PAGE_BYTES ((size_t)4 << 20)
 
 static int parse_col(sqlite3_stmt *st, int i, json_t **out)
 {
@@ -72,6 +78,7 @@ int central_pull_node(central_store *s, const central_auth *a, int64_t since, in
 	sqlite3_stmt *st = central_stmt(s, a->province ? ST_PULL_ALL : ST_PULL_AGENCY);
 	json_t *out = json_array();
 	ds_buf own = DS_BUF_INIT;
+	size_t bytes = 0, row;
 	int rc, n = 0;
 
 	*changes = NULL;
@@ -89,10 +96,13 @@ int central_pull_node(central_store *s, const central_auth *a, int64_t since, in
 	if (!a->province)
 		central_bind_text(st, 3, a->agency);
 	while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n++ == limit) {
+		row = (size_t)sqlite3_column_bytes(st, 5);
+		if (n == limit || (n > 0 && bytes + row > FEED_PAGE_BYTES)) {
 			*more = 1;
 			break;
 		}
+		n++;
+		bytes += row;
 		*next = sqlite3_column_int64(st, 0);
 		rc = change_row(st, node, &own, out);
 	}

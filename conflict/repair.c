@@ -1,6 +1,8 @@
 /* repair.c: makes a merged dossier valid again. Two valid states can mix into an invalid
- * one (ours' received_at after theirs' due_at); the fields whose merged value breaks
- * schema_dossier_validate go back to theirs' value and wait for a person, with the reason. */
+ * one (ours' received_at after theirs' due_at), or into one central may not take after its
+ * own (a status policy choosing an illegal move, a changed finish time); the fields whose
+ * merged value breaks schema_dossier_validate or the rule book (schema_change_check, from
+ * theirs) go back to theirs' value and wait for a person, with the reason. */
 #include "conflict/conflict_int.h"
 #include "schema/schema.h"
 
@@ -35,13 +37,21 @@ static void reopen(cf_merge *m, const char *field, const json_t *a, const json_t
 	            conflict_field_get(t, field), reason);
 }
 
+/* 0 when *merged validates and may follow theirs in a merge op (normalised in place). */
+static int acceptable(json_t **merged, const json_t *t)
+{
+	int rc = schema_dossier_validate(merged);
+
+	return rc ? rc : schema_change_check(t, *merged);
+}
+
 /* A copy of merged with field set back to theirs' value, validated; NULL if still bad. */
 static json_t *revert_one(const json_t *merged, const json_t *t, const char *field)
 {
 	json_t *try = json_deep_copy(merged);
 
 	if (conflict_apply_resolution(&try, field, conflict_field_get(t, field)) ||
-	    schema_dossier_validate(&try)) {
+	    acceptable(&try, t)) {
 		json_decref(try);
 		return NULL;
 	}
@@ -71,7 +81,7 @@ int cf_merge_repair(cf_merge *m, const json_t *a, const json_t *o, const json_t 
 	size_t i;
 	int rc = 0;
 
-	if (schema_dossier_validate(&try) == 0) {
+	if (acceptable(&try, t) == 0) {
 		json_decref(*merged);
 		*merged = try;
 		try = NULL;

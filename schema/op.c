@@ -82,6 +82,36 @@ static int check_ids(const json_t *op)
 	return 0;
 }
 
+/* 1 when key is one of the nine members, or the chain's "hash" or "prev_hash" (which the
+ * hash ignores). */
+static int member_known(const char *key)
+{
+	for (size_t i = 0; i < DS_ARRAY_LEN(entry_fields); i++)
+		if (strcmp(key, entry_fields[i]) == 0)
+			return 1;
+	return strcmp(key, "hash") == 0 || strcmp(key, "prev_hash") == 0;
+}
+
+/* Any other member would be left out of the hash unseen, so it is refused (the smallest
+ * such key is named, so the message does not depend on key order). */
+static int check_members(const json_t *op)
+{
+	const char *key, *unknown = NULL;
+	json_t *v;
+
+	json_object_foreach((json_t *)op, key, v)
+	{
+		if (!member_known(key) && (!unknown || strcmp(key, unknown) < 0))
+			unknown = key;
+	}
+	if (unknown)
+		return ds_error_set(DS_EINVALID,
+				    "op: unknown member '%s' (an op holds seq, op_id, code, kind, "
+				    "payload, base, parent, actor and occurred_at)",
+				    unknown);
+	return 0;
+}
+
 int schema_op_check(const json_t *op)
 {
 	json_t *base = json_object_get(op, "base");
@@ -90,7 +120,7 @@ int schema_op_check(const json_t *op)
 
 	if (!json_is_object(op))
 		return ds_error_set(DS_EINVALID, "an op must be a JSON object");
-	if ((rc = check_ids(op)))
+	if ((rc = check_members(op)) || (rc = check_ids(op)))
 		return rc;
 	if (schema_code_parse(json_string_value(json_object_get(op, "code")), NULL, NULL, NULL,
 			      NULL, NULL))
@@ -291,6 +321,8 @@ int schema_op_apply(json_t **state, const json_t *op)
 		rc = apply_merge(*state, op, &next);
 		break;
 	}
+	if (rc == 0)
+		rc = schema_change_check(*state, next); /* the rule book, for every kind */
 	if (rc) {
 		json_decref(next);
 		return rc;

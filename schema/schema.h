@@ -47,13 +47,31 @@ int schema_code_alloc(sqlite3 *db, const char *agency, int64_t received, int lo,
 int schema_code_claim(sqlite3 *db, const char *code);
 
 /* ---------------------------------------------------------------- dossiers */
+/* Size limits (limits.c), checked by schema_dossier_validate: the whole dossier as canonical
+ * JSON; a text field in characters (summary, progress "what", supplement "reason" and result
+ * "note" may be long; a person's name stays within 200); items per list: components 200,
+ * fees 100, progress 1,000, supplements 100, attachments 200. */
+#define SCHEMA_DOSSIER_MAX_BYTES (256 * 1024)
+#define SCHEMA_TEXT_MAX 500
+#define SCHEMA_LONG_TEXT_MAX 2000
 /* Validates a whole dossier and normalises it in place (every string to NFC). The
- * dossier must carry "code" and "agency". DS_EINVALID with a message naming the field
- * ("applicant.id_number: must be 12 digits"). */
+ * dossier must carry "code" and "agency" and keep within the size limits above.
+ * DS_EINVALID with a message naming the field ("applicant.id_number: must be 12 digits",
+ * "summary: at most 2000 characters (got 4194304)"). */
 int schema_dossier_validate(json_t **dossier);
 /* Checks a merge patch a person asked for (update): it may not touch code, agency,
- * status or prior_status (status moves go through a transition). */
+ * status or prior_status (status moves go through a transition), nor finished_at or
+ * returned_at (the moves to 9 and 10 set them). */
 int schema_patch_check(const json_t *patch);
+/* The rule book of one op, whatever its kind (rules.c): may next follow cur (NULL: no
+ * dossier yet)? (1) Every progress row of cur is still there, unchanged and in its order:
+ * rows are only appended. (2) The status is unchanged, or reaches next's status by legal
+ * moves (schema_status_legal, 7 -> prior included): through the statuses of the rows next
+ * appends, in order (each such row attests one move, as a transition's row does), with at
+ * most one more move without a row; next's prior_status is the status the last move into 7
+ * left. (3) finished_at and returned_at never change once set, and appear only with a move
+ * to 9 (resp. 10) found in (2). DS_EINVALID with a message naming the field. */
+int schema_change_check(const json_t *cur, const json_t *next);
 /* 1 when the dossier has not ended (status not 3, 8, 9, 10: 9 means processing is
  * finished) and now is past due_at. */
 int schema_dossier_overdue(const json_t *dossier, int64_t now);
@@ -75,7 +93,8 @@ enum schema_op_kind {
 const char *schema_op_kind_name(int kind);
 /* The kind for a name, or -1. */
 int schema_op_kind_parse(const char *name);
-/* Checks that op has every field of the canonical entry with the right type. */
+/* Checks that op has every field of the canonical entry with the right type, and no other
+ * member than "hash" and "prev_hash" (DS_EINVALID naming an unknown member). */
 int schema_op_check(const json_t *op);
 /* hash = SHA-256 hex of prev_hash, "\n", and the canonical bytes of op (only the fields
  * listed above; any "hash" or "prev_hash" member is ignored). */
@@ -86,7 +105,9 @@ extern const char schema_genesis_hash[DS_SHA256_HEX];
  * the result. Deterministic: the same op on the same state gives the same bytes on every
  * node. A transition checks the legal moves, sets prior_status when moving to 7 (and
  * drops it when leaving 7), sets finished_at on 9 and returned_at on 10 when absent, and
- * appends a progress row with id "s-<node>-<seq>". DS_EINVALID (state untouched) when
+ * appends a progress row with id "s-<node>-<seq>". Every kind then obeys the rule book
+ * (schema_change_check): a merge or resolve moves the status only by legal moves and sets
+ * finished_at/returned_at only with a move to 9/10. DS_EINVALID (state untouched) when
  * the op does not apply. */
 int schema_op_apply(json_t **state, const json_t *op);
 

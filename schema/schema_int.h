@@ -31,6 +31,9 @@ extern const int schema_sql_sets_n;
  * order. A db newer than steps[n-1] is refused with DS_EINVALID and left untouched. */
 int schema_migrate_steps(sqlite3 *db, const schema_step *steps, int n);
 
+/* The size limits of a dossier that has passed the field checks (limits.c). */
+int schema_dossier_limits(const json_t *d);
+
 /* Checks a list-item or node id: [A-Za-z0-9._-]{1,max}. */
 int schema_id_ok(const char *s, size_t max);
 

@@ -1,7 +1,8 @@
 /* status.c: the ten national dossier status codes (TrangThaiHoSo), their Vietnamese
  * names, and the legal moves between them (docs/DOMAIN.md "Legal moves"). Every edge below is
  * performed by schema_op_apply(): a create for the edges out of "new", a transition op
- * for all the others; schema_status_legal() is the one place that decides them.
+ * for all the others (a merge or resolve op may make the same moves, checked by the rule
+ * book in rules.c); schema_status_legal() is the one place that decides them.
  *
  *   c: schema_op_apply() of a create op      t: schema_op_apply() of a transition op
  *

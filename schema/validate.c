@@ -530,7 +530,8 @@ int schema_dossier_validate(json_t **dossier)
 		return ds_error_set(DS_EINVALID, "a dossier must be a JSON object");
 	if ((rc = ds_json_nfc_strict(*dossier, &v)))
 		return rc;
-	if ((rc = check_object(dossier_f, v, NULL)) || (rc = cross_check(v))) {
+	if ((rc = check_object(dossier_f, v, NULL)) || (rc = cross_check(v)) ||
+	    (rc = schema_dossier_limits(v))) {
 		json_decref(v);
 		return rc;
 	}
@@ -543,6 +544,7 @@ int schema_patch_check(const json_t *patch)
 {
 	static const char *const fixed[] = {"code", "agency"};
 	static const char *const moves[] = {"status", "prior_status"};
+	static const char *const times[] = {"finished_at", "returned_at"};
 	size_t i;
 
 	if (!json_is_object(patch))
@@ -553,6 +555,10 @@ int schema_patch_check(const json_t *patch)
 	for (i = 0; i < DS_ARRAY_LEN(moves); i++)
 		if (json_object_get(patch, moves[i]))
 			return bad(moves[i], "status changes go through a transition");
+	for (i = 0; i < DS_ARRAY_LEN(times); i++)
+		if (json_object_get(patch, times[i]))
+			return bad(times[i], i == 0 ? "set by the transition to 9, not by a patch"
+						    : "set by the transition to 10, not by a patch");
 	return 0;
 }
 

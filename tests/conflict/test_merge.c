@@ -540,18 +540,31 @@ static void status_out_of_terminal_open(void **state)
 static void status_explicit_policy(void **state)
 {
 	json_t *a = fixture_dossier();
-	json_t *o = with(a, "status", "5");
-	json_t *t = with(a, "status", "9");
+	json_t *o = with(a, "status", "9");
+	json_t *t = with(a, "status", "6");
 	conflict_policy *p;
 	result r;
 
 	conflict_policy_new(&p);
 	assert_int_equal(conflict_policy_set(p, "status", "ours"), 0);
 	merge3(a, o, t, p, &r);
-	assert_json(conflict_field_get(r.merged, "status"), "5");
+	assert_json(conflict_field_get(r.merged, "status"), "9");
 	assert_json(r.decisions, "[{\"field\":\"status\",\"policy\":\"ours\",\"ancestor\":4,"
-	                         "\"ours\":5,\"theirs\":9,\"result\":5}]");
+	                         "\"ours\":9,\"theirs\":6,\"result\":9}]");
 	assert_json(r.open, "[]");
+	result_free(&r);
+	/* A policy cannot make an illegal move (9 -> 5): central would refuse the merge, so
+	 * the status waits for a person and central's stays. */
+	json_decref(o);
+	json_decref(t);
+	o = with(a, "status", "5");
+	t = with(a, "status", "9");
+	merge3(a, o, t, p, &r);
+	assert_json(conflict_field_get(r.merged, "status"), "9");
+	assert_json(r.decisions, "[]");
+	assert_int_equal(json_array_size(r.open), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(r.open, 0), "reason")),
+	                       "illegal status move 9 -> 5"));
 	result_free(&r);
 	/* "owner" for status is the status rule itself. */
 	assert_int_equal(conflict_policy_set(p, "status", "owner"), 0);

@@ -148,6 +148,7 @@ static void check_good_and_bad(void **state)
 		{"{\"occurred_at\": null}", "occurred_at"},
 		{"{\"actor\": null}", "actor"}, /* a merge patch null: no actor at all */
 		{"{\"actor\": 5}", "actor"},
+		{"{\"note\": \"x\"}", "op: unknown member 'note'"},
 	};
 	json_t *good = fixture_json(op1_text);
 
@@ -188,12 +189,16 @@ static void hash_known(void **state)
 
 	assert_int_equal(schema_op_hash(schema_genesis_hash, op, h), 0);
 	assert_string_equal(h, op1_hash);
-	/* Members outside the nine are not hashed. */
+	/* The chain's own members are not hashed; any other member is refused, never dropped
+	 * from the hash unseen. */
 	json_object_set_new(op, "hash", json_string(op1_hash));
 	json_object_set_new(op, "prev_hash", json_string(schema_genesis_hash));
-	json_object_set_new(op, "received_at", json_string("2025-11-29T10:00:00+07:00"));
 	assert_int_equal(schema_op_hash(schema_genesis_hash, op, h), 0);
 	assert_string_equal(h, op1_hash);
+	json_object_set_new(op, "received_at", json_string("2025-11-29T10:00:00+07:00"));
+	assert_int_equal(schema_op_hash(schema_genesis_hash, op, h), DS_EINVALID);
+	assert_non_null(strstr(ds_error_msg(), "received_at"));
+	json_object_del(op, "received_at");
 	/* Any change to a hashed member changes it. */
 	json_object_set_new(op, "actor", json_string("lan2"));
 	assert_int_equal(schema_op_hash(schema_genesis_hash, op, h), 0);
