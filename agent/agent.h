@@ -21,6 +21,7 @@ typedef struct agent_config {
 	char *token_file; /* file holding the bearer token */
 	char *ca_file;    /* extra CA bundle for https, or NULL */
 	char *actor;      /* default actor */
+	char *data_dir;   /* calendar.json and procedures.json, or NULL (agent/deadline.c) */
 	int code_lo, code_hi;      /* dossier code block (default 1-8999) */
 	int pull_interval_s;       /* daemon: pull every N seconds (default 30) */
 	int backoff_base_ms;       /* daemon: first retry delay (default 1000) */
@@ -54,6 +55,8 @@ typedef struct agent {
 	 * push batches, pull pages and history chunks return DS_ERETRY "cancelled". */
 	const volatile sig_atomic_t *cancel;
 	int pull_limit;    /* changes per pull page; adapts to the link (0: 1000) */
+	struct schema_calendar *cal;   /* loaded on first need (agent/deadline.c), or NULL */
+	struct schema_catalogue *cat;
 } agent;
 
 enum {
@@ -85,6 +88,12 @@ int agent_patch_from_sets(agent *a, const char *code, char *const *sets, int n,
 			  json_t **patch);
 /* Moves a dossier to status `to` if that move is legal. */
 int agent_transition(agent *a, const char *code, int to, const char *note);
+/* Extends a dossier's due date (gia hạn) to due (a time), or by working_days from the
+ * current one, for a reason: one patch op that sets due_at, keeps the first due date in
+ * original_due_at and adds a progress row "x-<node>-<seq>" whose text is the reason. The
+ * new date must be later. agent/deadline.c. */
+int agent_extend(agent *a, const char *code, const char *due, int working_days,
+		 const char *reason);
 /* Appends an op of any kind made by the agent itself (merge, resolve): the same
  * transaction rules. base is the central version it rests on. */
 int agent_record(agent *a, const char *code, int kind, const json_t *payload, int64_t base,

@@ -9,6 +9,27 @@
  * fills the office's defaults into dossier (which it changes), claims or allocates the
  * code (written to code), refuses a code already in the store, appends the create op. */
 int agent_create_local(agent *a, json_t *dossier, char code[SCHEMA_CODE_MAX], int64_t *seq_out);
+/* For a new dossier without due_at (agent_create_local): computes it with the installed
+ * calendar and catalogue, loaded on first need (agent/deadline.c). */
+int agent_deadline_fill(agent *a, json_t *dossier);
+/* After a move 5 -> 4 inside the caller's transaction (*state already at 4): moves due_at by
+ * the working time since the dossier entered 5, keeping the first due date in
+ * original_due_at, as one more patch op on base. Nothing when no calendar is installed or
+ * no working time passed. */
+int agent_deadline_resume(agent *a, const char *code, json_t **state, int64_t base);
+/* ---------------------------------------------------------------- data files
+ * The calendar and catalogue (agent/deadline.c reads them; agent/data.c keeps central's
+ * copies in DIR/data). */
+#define AGENT_DATA_FILE_MAX (4 << 20)
+/* DIR/data/name, malloc'd. */
+char *agent_data_path(const agent *a, const char *name);
+/* Drops the loaded calendar and catalogue; the next use reads the files again. */
+void agent_data_forget(agent *a);
+/* After a pull: when the last page names versions DIR/data does not hold, fetches the
+ * files from central, checks and installs them. Failures are logged, never fatal: the
+ * next pull tries again. */
+void agent_data_refresh(agent *a, struct sync_client *c);
+
 /* Loads a dossier row: *state (caller decrefs) and its central version.
  * DS_ENOTFOUND "no dossier CODE" when absent. */
 int agent_load(agent *a, const char *code, json_t **state, int64_t *version);

@@ -174,14 +174,34 @@ int agent_update(agent *a, const char *code, const json_t *patch)
 	return agent_record(a, code, SCHEMA_OP_PATCH, patch, -1, NULL);
 }
 
+/* A transition, and on the move 5 -> 4 the due date moved past the supplement wait
+ * (agent/deadline.c), in one transaction. */
+static int transition_tx(agent *a, void *arg)
+{
+	struct change *c = arg;
+	json_t *state = NULL;
+	int64_t version = 0;
+	int from, rc;
+
+	if ((rc = agent_load(a, c->code, &state, &version)))
+		return rc;
+	from = (int)json_integer_value(json_object_get(state, "status"));
+	rc = agent_apply_local(a, c->code, c->kind, c->payload, version, &state, &c->seq);
+	if (!rc && from == 5 && json_integer_value(json_object_get(state, "status")) == 4)
+		rc = agent_deadline_resume(a, c->code, &state, version);
+	json_decref(state);
+	return rc;
+}
+
 int agent_transition(agent *a, const char *code, int to, const char *note)
 {
 	json_t *payload = json_pack("{s:i}", "to", to);
+	struct change c = {code, SCHEMA_OP_TRANSITION, payload, -1, 0};
 	int rc;
 
 	if (note && *note)
 		json_object_set_new(payload, "note", json_string(note));
-	rc = agent_record(a, code, SCHEMA_OP_TRANSITION, payload, -1, NULL);
+	rc = agent_tx(a, transition_tx, &c);
 	json_decref(payload);
 	return rc;
 }
@@ -203,6 +223,8 @@ static int prepare_new(agent *a, json_t *d, char code_out[SCHEMA_CODE_MAX])
 		json_object_set_new(d, "status", json_integer(2));
 	if (!json_object_get(d, "channel"))
 		json_object_set_new(d, "channel", json_integer(1));
+	if ((rc = agent_deadline_fill(a, d)))
+		return rc;
 	if (json_object_get(d, "code")) {
 		if (!code || (rc = schema_code_parse(code, code_agency, NULL, NULL, NULL, NULL)))
 			return ds_error_set(DS_EINVALID, "code: not a dossier code like "

@@ -208,6 +208,38 @@ static int cmd_transition(cli *c, int argc, char **argv)
 	return rc;
 }
 
+static int cmd_extend(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"due", 1, 0, 'u'}, {"working-days", 1, 0, 'w'},
+					     {"reason", 1, 0, 'r'}, {0, 0, 0, 0}};
+	const cli_command *me = self("extend");
+	const char *due = NULL, *reason = NULL;
+	long long days = 0;
+	agent *a = NULL;
+	int ch, rc = 0;
+
+	while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'u')
+			due = optarg;
+		else if (ch == 'w' && (days = cli_number(optarg)) < 1)
+			rc = cli_usage_error(me, "--working-days: a whole number ≥ 1");
+		else if (ch == 'r')
+			reason = optarg;
+		else if (ch != 'w')
+			rc = cli_usage_error(me, "unknown option");
+	}
+	if (!rc && optind != argc - 1)
+		rc = cli_usage_error(me, "give CODE");
+	if (!rc && days > 1000)
+		rc = cli_usage_error(me, "--working-days: at most 1000");
+	if (!rc)
+		rc = cli_open(c, AGENT_WRITE, &a);
+	if (!rc)
+		rc = agent_extend(a, argv[optind], due, (int)days, reason);
+	agent_close(a);
+	return rc;
+}
+
 const cli_command cli_change_commands[] = {
 	{"init", cmd_init,
 	 "init --office AGENCY --central URL [--token-file FILE] [--node NAME] "
@@ -222,6 +254,8 @@ const cli_command cli_change_commands[] = {
 	 "Records a new dossier from its JSON (docs/FORMAT.md) and prints its code. Required:\n"
 	 "procedure {code, name}, applicant {name}, received_at and due_at. The code\n"
 	 "is allocated when absent: AGENCY-yyMMdd-NNNN with the date of receipt in +07:00.\n"
+	 "due_at is computed when absent, from the procedure, channel and received_at, if a\n"
+	 "calendar is installed ($DOSSYNC_DATA, data_dir; docs/DOMAIN.md \"Deadlines\").\n"
 	 "status defaults to 2 (accepted at the counter), channel to 1 (in person).\n"},
 	{"update", cmd_update,
 	 "update CODE (--set PATH=JSON)... | --patch FILE|-\n"
@@ -232,5 +266,10 @@ const cli_command cli_change_commands[] = {
 	 "transition CODE STATUS [--note TEXT]\n"
 	 "Moves a dossier to one of the ten national statuses, if the move is legal;\n"
 	 "records a progress row with the note.\n"},
+	{"extend", cmd_extend,
+	 "extend CODE (--due TIME | --working-days N) --reason TEXT\n"
+	 "Extends a dossier's due date (gia hạn) to TIME, or by N working days of the\n"
+	 "installed calendar. The first due date stays in original_due_at; the reason goes\n"
+	 "into a progress row of the same change. The new date must be later.\n"},
 	{NULL, NULL, NULL},
 };

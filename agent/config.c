@@ -30,6 +30,7 @@ void agent_config_release(agent_config *c)
 	free(c->token_file);
 	free(c->ca_file);
 	free(c->actor);
+	free(c->data_dir);
 	json_decref(c->policies);
 	memset(c, 0, sizeof(*c));
 }
@@ -112,6 +113,8 @@ static int set_key(agent_config *c, const char *k, const char *v)
 		return set_str(&c->ca_file, v);
 	if (!strcmp(k, "actor"))
 		return set_str(&c->actor, v);
+	if (!strcmp(k, "data_dir"))
+		return set_str(&c->data_dir, v);
 	if (!strcmp(k, "code_block"))
 		return set_block(c, v);
 	if (!strcmp(k, "pull_interval"))
@@ -197,6 +200,8 @@ char *agent_config_format(const agent_config *c)
 		ds_buf_printf(&b, "ca_file = %s\n", c->ca_file);
 	if (c->actor)
 		ds_buf_printf(&b, "actor = %s\n", c->actor);
+	if (c->data_dir)
+		ds_buf_printf(&b, "data_dir = %s\n", c->data_dir);
 	ds_buf_printf(&b, "code_block = %d-%d\npull_interval = %d\n", c->code_lo, c->code_hi,
 		      c->pull_interval_s);
 	ds_buf_printf(&b, "backoff_base_ms = %d\nbackoff_cap_ms = %d\nbatch_bytes = %ld\n",

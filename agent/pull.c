@@ -409,5 +409,7 @@ int agent_pull(agent *a, sync_client *c, agent_sync_stats *st)
 		if (!rc && more && next == since)
 			rc = ds_error_set(DS_ERROR, "central says more changes remain but sent none");
 	}
+	if (!rc)
+		agent_data_refresh(a, c); /* the last page names central's data versions */
 	return rc;
 }

@@ -128,6 +128,8 @@ void agent_close(agent *a)
 	if (!a)
 		return;
 	conflict_history_free(a->hist);
+	schema_calendar_free(a->cal);
+	schema_catalogue_free(a->cat);
 	sqlite3_close(a->db);
 	agent_unlock(a);
 	agent_config_release(&a->cfg);

@@ -114,6 +114,29 @@ int central_edit_patch(central_store *s, const char *actor, const char *code, co
 int central_edit_transition(central_store *s, const char *actor, const char *code, int to,
                             const char *note);
 
+/* ---------------------------------------------------------------- data files
+ * The working calendar and the procedure catalogue the province publishes (data.c,
+ * data/README.md): every version is kept; the newest of each kind is current. */
+#define CENTRAL_DATA_VERSION_MAX 40
+/* Publishes a calendar or a catalogue file (told apart by its members, checked by the
+ * schema loaders): *kind "calendar" or "procedures", version its version. 0 when
+ * published, 1 when the same bytes were already (nothing written); other bytes under a
+ * published version are DS_ECONFLICT. */
+int central_data_publish(central_store *s, const char *text, size_t n, const char **kind,
+			 char version[CENTRAL_DATA_VERSION_MAX + 1]);
+/* The current versions, {"calendar": V, "procedures": V} (the kinds published), or NULL
+ * in *out when nothing is published. */
+int central_data_versions(central_store *s, json_t **out);
+/* The current files whose version differs from have's ({"calendar": V, ...}, NULL: none):
+ * {"calendar": {"version", "body"}, ...}; {} when the asker is up to date. */
+int central_data_files(central_store *s, const json_t *have, json_t **out);
+/* For a dossier the province creates without due_at: computes it with the current
+ * calendar and catalogue, as an office would (schema_deadline_fill), and records
+ * due_basis. Nothing when the dossier has due_at or nothing is published. */
+int central_data_fill_due(central_store *s, json_t *dossier);
+/* The current calendar, parsed (schema_calendar_free it); NULL when none is published. */
+int central_data_calendar(central_store *s, schema_calendar **out);
+
 /* ---------------------------------------------------------------- the server */
 typedef struct central_serve_opts {
 	const char *db_path;

@@ -9,13 +9,16 @@
 
 static const central_auth province = {"", "", 1};
 
-/* The dossier's version, for the op's base; DS_ENOTFOUND when there is none. */
-static int version_of(central_store *s, const char *code, int64_t *version)
+/* The dossier's version, for the op's base, and its status (status may be NULL);
+ * DS_ENOTFOUND when there is none. */
+static int version_of(central_store *s, const char *code, int64_t *version, int *status)
 {
 	json_t *d = NULL;
 	int rc = central_dossier_get(s, NULL, code, &d);
 
 	*version = rc ? 0 : json_integer_value(json_object_get(d, "version"));
+	if (status)
+		*status = rc ? 0 : (int)json_integer_value(json_object_get(d, "status"));
 	json_decref(d);
 	return rc;
 }
@@ -109,7 +112,9 @@ int central_edit_create(central_store *s, const char *actor, const json_t *dossi
 	}
 	if ((rc = ds_json_nfc(&d)) || (rc = central_write_begin(s)))
 		goto done;
-	rc = create_identity(s, d, code);
+	rc = central_data_fill_due(s, d);
+	if (rc == 0)
+		rc = create_identity(s, d, code);
 	if (rc == 0)
 		rc = edit_op(s, actor, code, "create", d, 0);
 	rc = central_write_end(s, rc);
@@ -132,7 +137,7 @@ int central_edit_patch(central_store *s, const char *actor, const char *code,
 	if ((rc = schema_patch_check(p)) || (rc = ds_json_nfc(&p)) ||
 	    (rc = central_write_begin(s)))
 		goto done;
-	rc = version_of(s, code, &version);
+	rc = version_of(s, code, &version, NULL);
 	if (rc == 0)
 		rc = edit_op(s, actor, code, "patch", p, version);
 	rc = central_write_end(s, rc);
@@ -141,12 +146,39 @@ done:
 	return rc;
 }
 
+/* After the move 5 -> 4: due_at moved past the wait as an office moves it
+ * (schema_deadline_resume), when a calendar is published; one more edit in the same
+ * transaction. */
+static int resume_after_wait(central_store *s, const char *actor, const char *code)
+{
+	schema_calendar *cal = NULL;
+	json_t *d = NULL, *patch = NULL;
+	int rc;
+
+	if ((rc = central_data_calendar(s, &cal)) || !cal ||
+	    (rc = central_dossier_get(s, NULL, code, &d)))
+		goto done;
+	rc = schema_deadline_resume(d, cal, actor, &patch);
+	if (rc == DS_ENOTFOUND) { /* outside the calendar: the move stands, the date is kept */
+		ds_log(DS_LOG_WARN, "%s: due_at not moved: %s", code, ds_error_msg());
+		rc = 0;
+	}
+	if (!rc && patch)
+		rc = edit_op(s, actor, code, "patch", patch,
+			     json_integer_value(json_object_get(d, "version")));
+done:
+	schema_calendar_free(cal);
+	json_decref(d);
+	json_decref(patch);
+	return rc;
+}
+
 int central_edit_transition(central_store *s, const char *actor, const char *code, int to,
 			    const char *note)
 {
 	json_t *payload = json_pack("{s:i}", "to", to), *text = NULL;
 	int64_t version;
-	int rc = 0;
+	int from = 0, rc = 0;
 
 	if (note && !(text = json_string(note)))
 		rc = ds_error_set(DS_EINVALID, "note: not valid UTF-8");
@@ -154,9 +186,11 @@ int central_edit_transition(central_store *s, const char *actor, const char *cod
 		json_object_set_new(payload, "note", text);
 	if (rc || (rc = ds_json_nfc(&payload)) || (rc = central_write_begin(s)))
 		goto done;
-	rc = version_of(s, code, &version);
+	rc = version_of(s, code, &version, &from);
 	if (rc == 0)
 		rc = edit_op(s, actor, code, "transition", payload, version);
+	if (rc == 0 && from == 5 && to == 4)
+		rc = resume_after_wait(s, actor, code);
 	rc = central_write_end(s, rc);
 done:
 	json_decref(payload);

@@ -26,6 +26,7 @@ static const char usage_main[] =
     "  create FILE|-            update CODE (--set PATH=JSON)... | --patch FILE|-\n"
     "  transition CODE STATUS [--note TEXT]\n"
     "  show CODE [--json]       list [--json] [--agency A] [--status N]\n"
+    "  data publish FILE...     data versions\n"
     "'dossync-central COMMAND --help' describes one command.\n";
 
 static const char usage_init[] = "dossync-central [--db FILE] init\n"
@@ -192,6 +193,7 @@ static const struct command {
     {"transition", cli_transition},
     {"show", cli_show},
     {"list", cli_list},
+    {"data", cli_data},
 };
 
 int main(int argc, char **argv)

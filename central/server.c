@@ -42,7 +42,7 @@ typedef struct server {
 	atomic_int inflight;
 } server;
 
-enum route { R_NONE, R_HEALTH, R_PUSH, R_PULL, R_DOSSIER };
+enum route { R_NONE, R_HEALTH, R_PUSH, R_PULL, R_DOSSIER, R_DATA };
 
 typedef struct request {
 	enum route route;
@@ -225,7 +225,7 @@ static int node_arg(struct MHD_Connection *c, const char **out)
 
 static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 {
-	json_t *changes = NULL;
+	json_t *changes = NULL, *data = NULL;
 	central_store *s = NULL;
 	ds_buf body = DS_BUF_INIT;
 	int64_t since, limit, next = 0;
@@ -246,10 +246,13 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 	/* Read after the page: the head is never behind what the page shows. */
 	if (rc == 0 && node)
 		head.known = central_node_head(s, &r->auth, node, &head.seq, head.hash) == 0;
+	if (rc == 0)
+		rc = central_data_versions(s, &data);
 	pool_put(sv, s);
 	if (rc == 0)
-		rc = sync_changes_encode_head(changes, next, more, own, &head, &body);
+		rc = sync_changes_encode_page(changes, next, more, own, &head, data, &body);
 	json_decref(changes);
+	json_decref(data);
 	if (rc) {
 		ds_buf_release(&body);
 		return reply_rc(c, rc);
@@ -270,6 +273,28 @@ static enum MHD_Result on_dossier(server *sv, struct MHD_Connection *c, request 
 	return rc ? reply_rc(c, rc) : reply_json(c, MHD_HTTP_OK, d);
 }
 
+/* GET /v1/data?calendar=V&procedures=V: the current files the asker does not hold. */
+static enum MHD_Result on_data(server *sv, struct MHD_Connection *c)
+{
+	static const char *const kinds[] = {"calendar", "procedures"};
+	json_t *have = json_object(), *files = NULL;
+	central_store *s = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < DS_ARRAY_LEN(kinds); i++) {
+		const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, kinds[i]);
+		if (v && *v)
+			json_object_set_new(have, kinds[i], json_string(v));
+	}
+	rc = sync_data_versions_check(have);
+	if (rc == 0 && (rc = pool_get(sv, &s)) == 0)
+		rc = central_data_files(s, have, &files);
+	pool_put(sv, s);
+	json_decref(have);
+	return rc ? reply_rc(c, rc) : reply_json(c, MHD_HTTP_OK, files);
+}
+
 /* ---------------------------------------------------------------- dispatch */
 static enum route route_of(const char *url, const char *method, const char **wanted)
 {
@@ -278,6 +303,8 @@ static enum route route_of(const char *url, const char *method, const char **wan
 		return R_HEALTH;
 	if (strcmp(url, "/v1/pull") == 0)
 		return R_PULL;
+	if (strcmp(url, "/v1/data") == 0)
+		return R_DATA;
 	if (strncmp(url, "/v1/dossiers/", 13) == 0 && url[13] && !strchr(url + 13, '/'))
 		return R_DOSSIER;
 	*wanted = MHD_HTTP_METHOD_POST;
@@ -345,6 +372,8 @@ static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const cha
 		return on_pull(sv, c, r);
 	case R_DOSSIER:
 		return on_dossier(sv, c, r, url + 13);
+	case R_DATA:
+		return on_data(sv, c);
 	default:
 		return on_push(sv, c, r);
 	}

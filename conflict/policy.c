@@ -39,6 +39,7 @@ static const struct {
     {"result", CF_OWNER_CENTRAL},
     {"due_at", CF_OWNER_CENTRAL},
     {"original_due_at", CF_OWNER_CENTRAL},
+    {"due_basis", CF_OWNER_CENTRAL},
     {"finished_at", CF_OWNER_CENTRAL},
     {"supplements", CF_OWNER_CENTRAL},
     {"handling_unit", CF_OWNER_CENTRAL},

@@ -113,6 +113,78 @@ extern const char schema_genesis_hash[DS_SHA256_HEX];
  * the op does not apply. */
 int schema_op_apply(json_t **state, const json_t *op);
 
+/* ---------------------------------------------------------------- deadlines
+ * Working time and due dates (docs/DOMAIN.md "Deadlines"; the files' format is
+ * data/README.md). The caller reads the calendar and catalogue files and passes their
+ * text; everything here is pure, so a replay with the same versions gives the same dates.
+ * Times are Unix seconds; days and hours are those of the calendar's own timezone.
+ *
+ * schema/calendar.c: the working calendar. */
+typedef struct schema_calendar schema_calendar;
+/* Parses a calendar (data/calendar.json) into *out (schema_calendar_free it).
+ * DS_EINVALID naming what is wrong. */
+int schema_calendar_load(schema_calendar **out, const char *text, size_t n);
+void schema_calendar_free(schema_calendar *cal);
+/* Its "version" ("vn-2026.1"); borrowed. */
+const char *schema_calendar_version(const schema_calendar *cal);
+/* 1 for a working day, 0 for a day off; DS_ENOTFOUND outside the calendar's years. */
+int schema_calendar_working_day(const schema_calendar *cal, int y, int m, int d);
+/* The working seconds of one working day (8 hours for 07:00-11:30 and 13:30-17:00). */
+int64_t schema_calendar_day_seconds(const schema_calendar *cal);
+/* The first instant at which secs seconds of working time have passed since from; from
+ * outside working hours counts from the next working instant (so secs == 0 gives that
+ * instant). A sum ending exactly at the close of a span ends there (11:30, 17:00).
+ * DS_ENOTFOUND when the walk leaves the calendar's years. */
+int schema_calendar_add(const schema_calendar *cal, int64_t from, int64_t secs, int64_t *out);
+/* The working seconds between from and to (0 when to <= from). */
+int schema_calendar_between(const schema_calendar *cal, int64_t from, int64_t to, int64_t *secs);
+/* days calendar days from the day work can start after from; the period ends at the close
+ * of working hours of its last day, moved to the next working day when that day is off. */
+int schema_calendar_add_days(const schema_calendar *cal, int64_t from, int days, int64_t *out);
+
+/* schema/deadline.c: the procedure catalogue and due dates. */
+typedef struct schema_catalogue schema_catalogue;
+enum schema_unit {
+	SCHEMA_UNIT_WORKING_DAYS,  /* "working_days": each one day's working seconds */
+	SCHEMA_UNIT_WORKING_HOURS, /* "working_hours" */
+	SCHEMA_UNIT_CALENDAR_DAYS, /* "calendar_days": schema_calendar_add_days */
+};
+/* Parses a catalogue (data/procedures.json) into *out (schema_catalogue_free it). */
+int schema_catalogue_load(schema_catalogue **out, const char *text, size_t n);
+void schema_catalogue_free(schema_catalogue *cat);
+const char *schema_catalogue_version(const schema_catalogue *cat);
+/* A procedure's processing time for a channel (1-3): amount in unit (enum schema_unit).
+ * DS_ENOTFOUND naming the procedure or channel the catalogue lacks. */
+int schema_catalogue_time(const schema_catalogue *cat, const char *procedure, int channel,
+			  int *amount, int *unit);
+/* The due time of amount units of processing received at received. */
+int schema_deadline_add(const schema_calendar *cal, int64_t received, int amount, int unit,
+			int64_t *due);
+/* The due time of a dossier of procedure, channel, received at received. */
+int schema_deadline_due(const schema_calendar *cal, const schema_catalogue *cat,
+			const char *procedure, int channel, int64_t received, int64_t *due);
+/* due moved by the working time between from and to (a wait for a supplement). */
+int schema_deadline_pause(const schema_calendar *cal, int64_t due, int64_t from, int64_t to,
+			  int64_t *out);
+/* schema/move.c: moving a due date. The merge patch that sets due_at to due: keeps the
+ * first due date in original_due_at when that is absent, and appends to progress the row
+ * {"id": row_id, "when", "what", "who" (when not NULL)} saying why. A new reference. */
+json_t *schema_deadline_move(const json_t *state, int64_t due, int64_t when,
+			     const char *row_id, const char *what, const char *who);
+/* After a move 5 -> 4 (state already at 4): the patch that moves due_at past the wait
+ * just ended, or NULL in *patch when there is none to count. The wait is the newest
+ * supplement request with requested_at and received_at not counted yet, else the time
+ * between the last moves into 5 and into 4; its progress row "due-<id>" marks it counted.
+ * DS_ENOTFOUND when the calendar does not cover it. */
+int schema_deadline_resume(const json_t *state, const schema_calendar *cal, const char *who,
+			   json_t **patch);
+/* For a new dossier without due_at: computes it from procedure.code, channel (default 1)
+ * and received_at, and records the versions in due_basis {"calendar", "catalogue"}. A
+ * dossier that has due_at is left as it is. cal and cat may be NULL (not installed): then
+ * a missing due_at is DS_EINVALID, as before the calendar existed. */
+int schema_deadline_fill(json_t *dossier, const schema_calendar *cal,
+			 const schema_catalogue *cat);
+
 /* ---------------------------------------------------------------- SQL schemas
  * "agent" (agent.db) and "central" (central.db), each an ordered list of steps in
  * schema/sql/<which>/NNNN_name.sql; PRAGMA user_version holds the last step applied. */

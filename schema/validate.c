@@ -242,6 +242,19 @@ static const field attachment_f[] = {
 	END,
 };
 
+/* due_basis: the calendar and catalogue versions that computed due_at (schema/deadline.c). */
+static int version_text(const json_t *v)
+{
+	return schema_id_ok(json_string_value(v), 40);
+}
+
+#define MSG_VERSION "must be a version, 1-40 characters of A-Z a-z 0-9 . _ -"
+static const field due_basis_f[] = {
+	{"calendar", K_STR, 1, version_text, MSG_VERSION, NULL},
+	{"catalogue", K_STR, 1, version_text, MSG_VERSION, NULL},
+	END,
+};
+
 static const field dossier_f[] = {
 	{"code", K_STR, 1, dossier_code,
 	 "must be a dossier code AGENCY-yyMMdd-NNNN with a real date, like "
@@ -258,6 +271,7 @@ static const field dossier_f[] = {
 	TIME("received_at", 1),
 	TIME("due_at", 1),
 	TIME("original_due_at", 0),
+	{"due_basis", K_OBJ, 0, NULL, NULL, due_basis_f},
 	TIME("finished_at", 0),
 	TIME("returned_at", 0),
 	{"status", K_INT, 1, status, MSG_STATUS, NULL},

@@ -400,3 +400,68 @@ int sync_client_health(sync_client *c)
 		return rc;
 	return status == 200 ? 0 : http_error(c, status, NULL);
 }
+
+/* ---------------------------------------------------------------- data versions */
+int sync_client_page_data(sync_client *c, json_t **data)
+{
+	json_t *doc = NULL;
+	int rc;
+
+	*data = NULL;
+	if ((rc = sync_body_decode(c->resp.ptr, c->resp.len, SYNC_MAX_INFLATED, &doc)))
+		return unreadable(c, "pull");
+	*data = json_incref(json_object_get(doc, "data"));
+	json_decref(doc);
+	if (*data && (rc = sync_data_versions_check(*data))) {
+		json_decref(*data);
+		*data = NULL;
+	}
+	return rc;
+}
+
+/* Each file: {"version", "body"} with a version as in the page and a text body. */
+static int files_check(const json_t *files)
+{
+	json_t *versions = json_object(), *f;
+	const char *kind;
+	int rc = json_is_object(files) ? 0 : DS_EINVALID;
+
+	json_object_foreach((json_t *)files, kind, f)
+	{
+		if (!json_is_string(json_object_get(f, "body")))
+			rc = DS_EINVALID;
+		json_object_set(versions, kind, json_object_get(f, "version"));
+	}
+	if (!rc)
+		rc = sync_data_versions_check(versions);
+	json_decref(versions);
+	return rc;
+}
+
+int sync_client_data(sync_client *c, const json_t *have, json_t **files)
+{
+	const char *cal = json_string_value(json_object_get(have, "calendar"));
+	const char *proc = json_string_value(json_object_get(have, "procedures"));
+	char path[160];
+	long status = 0;
+	int rc;
+
+	*files = NULL;
+	if (have && (rc = sync_data_versions_check(have)))
+		return rc;
+	snprintf(path, sizeof(path), "/v1/data?calendar=%s&procedures=%s", cal ? cal : "",
+		 proc ? proc : "");
+	if ((rc = perform(c, path, NULL, &status)))
+		return rc;
+	if (status == 404)
+		return ds_error_set(DS_ENOTFOUND, "central at %s distributes no data files", c->url);
+	if (status != 200)
+		return http_error(c, status, NULL);
+	if (sync_body_decode(c->resp.ptr, c->resp.len, SYNC_MAX_INFLATED, files) ||
+	    files_check(*files)) {
+		json_decref(*files);
+		*files = NULL;
+		return unreadable(c, "data");
+	}
+	return 0;
+}

@@ -443,6 +443,19 @@ int sync_changes_encode_own(const json_t *changes, int64_t next, int more, const
 int sync_changes_encode_head(const json_t *changes, int64_t next, int more, const char *own_sha256,
                              const sync_head *head, ds_buf *body)
 {
+	return sync_changes_encode_page(changes, next, more, own_sha256, head, NULL, body);
+}
+
+int sync_changes_encode_data(const json_t *changes, int64_t next, int more,
+                             const char *own_sha256, const json_t *data, ds_buf *body)
+{
+	return sync_changes_encode_page(changes, next, more, own_sha256, NULL, data, body);
+}
+
+int sync_changes_encode_page(const json_t *changes, int64_t next, int more,
+                             const char *own_sha256, const sync_head *head, const json_t *data,
+                             ds_buf *body)
+{
 	json_t *cols = NULL, *doc = NULL;
 	int own = own_sha256 && own_sha256[0], rc;
 
@@ -457,6 +470,10 @@ int sync_changes_encode_head(const json_t *changes, int64_t next, int more, cons
 	                more != 0);
 	if (own)
 		json_object_set_new(doc, "own_sha256", json_string(own_sha256));
+	if (data && (rc = sync_data_versions_check(data)))
+		goto done;
+	if (data)
+		json_object_set(doc, "data", (json_t *)data);
 	if ((rc = head_put(doc, head)) == 0)
 		rc = sync_body_encode(doc, body);
 done:

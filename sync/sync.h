@@ -196,4 +196,26 @@ int sync_client_pull_head(sync_client *c, int64_t since, int limit, const char *
 /* 1 when s is a node name: 1 to 64 of A-Z a-z 0-9 . _ - */
 int sync_node_ok(const char *s);
 
+/* ---------------------------------------------------------------- data versions
+ * The working calendar and procedure catalogue central distributes (docs/PROTOCOL.md
+ * "GET /v1/data"). A pull page may carry "data": {"calendar": V, "procedures": V}, the
+ * current versions; an agent holding others asks GET /v1/data for the files. */
+/* 0 when v is {kind: version} with kinds "calendar"/"procedures" and versions of 1-40
+ * of A-Z a-z 0-9 . _ -; DS_EINVALID otherwise. */
+int sync_data_versions_check(const json_t *v);
+/* sync_changes_encode_own with the page's "data" member (data NULL: none). */
+int sync_changes_encode_data(const json_t *changes, int64_t next, int more,
+                             const char *own_sha256, const json_t *data, ds_buf *body);
+/* The whole pull page: own_sha256, head and data each optional (NULL: left out). */
+int sync_changes_encode_page(const json_t *changes, int64_t next, int more,
+                             const char *own_sha256, const sync_head *head, const json_t *data,
+                             ds_buf *body);
+/* The "data" member of the last response c received (a pull page): *data a new
+ * reference, NULL when the page has none. DS_EINVALID when malformed. */
+int sync_client_page_data(sync_client *c, json_t **data);
+/* GET /v1/data?calendar=V&procedures=V: the current files whose version differs from
+ * have ({kind: version}, NULL: none held): *files {kind: {"version", "body"}}, {} when up
+ * to date. DS_ENOTFOUND (404) from a central that distributes nothing. */
+int sync_client_data(sync_client *c, const json_t *have, json_t **files);
+
 #endif

@@ -46,11 +46,14 @@ same "minimal: applicant" "$(jget applicant.name <"$WORK/out")" "$(jget applican
 same "minimal: version" "$(jget version <"$WORK/out")" "0"
 same "minimal: sync" "$(jget sync <"$WORK/out")" "pending"
 
-# --- due_at is required, as the page says
+# --- due_at is required unless a calendar is installed to compute it, as the page says
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["due_at"]; print(json.dumps(d))' \
 	"$WORK/minimal.json" >"$WORK/no_due.json"
-expect 65 "create without due_at" -- ds create "$WORK/no_due.json"
-expect_err "due_at: is required"
+expect 65 "create without due_at, no calendar" -- env DOSSYNC_DATA="$WORK/no-data" "$DS" -d "$D" create "$WORK/no_due.json"
+expect_err "due_at: required"
+# With data/: Đăng ký khai sinh takes 1 working day; Mon 08:15 + 8 h = Tue 08:15.
+expect 0 "create without due_at, data/ installed" -- env DOSSYNC_DATA="$(dirname "$DOC")/../data" "$DS" -d "$D" create "$WORK/no_due.json"
+same "computed due_at" "$(ds show "$(cat "$WORK/out")" --json | jget due_at)" "2026-12-01T08:15:00+07:00"
 
 # --- the full example: every field comes back as given, plus version and sync
 expect 0 "create the full example" -- ds create "$WORK/full.json"
