@@ -50,6 +50,15 @@ else
 		ok "man pages in place (no man here)" || fail "man pages missing"
 fi
 [ -f /usr/share/doc/dossync/OPERATIONS.md ] && ok "docs" || fail "docs missing"
+# the installed agent finds the installed calendar: a create without due_at gets one
+agent_dir=$(mktemp -d)
+/usr/bin/dossync -d "$agent_dir" init --office 000.00.12.H22 --central http://127.0.0.1:9 \
+	--node pkgtest >/dev/null && printf '%s' '{"procedure":{"code":"1.001193","name":"Đăng ký khai sinh"},"applicant":{"name":"Phạm Ngọc Giang"},"received_at":"2026-11-30T08:15:00+07:00"}' |
+	/usr/bin/dossync -d "$agent_dir" create - >/dev/null &&
+	/usr/bin/dossync -d "$agent_dir" list --json | grep -q '"due_at"' &&
+	ok "the installed calendar computes a due date" ||
+	fail "create without due_at failed with the installed data (/usr/share/dossync)"
+rm -rf "$agent_dir"
 
 units=(/lib/systemd/system/dossync.service /lib/systemd/system/dossync-central.service)
 if command -v systemd-analyze >/dev/null; then
@@ -67,7 +76,7 @@ fi
 apt-get purge -y -qq dossync >/dev/null
 installed=0
 for f in /usr/bin/dossync /usr/bin/dossync-central "${units[@]}" /usr/share/man/man1/dossync.1 \
-	/usr/share/bash-completion/completions/dossync; do
+	/usr/share/bash-completion/completions/dossync /usr/share/dossync/calendar.json; do
 	[ ! -e "$f" ] || fail "$f is still there after purge"
 done
 dpkg-query -W dossync >/dev/null 2>&1 && fail "dpkg still knows the package" || ok "purged"
