@@ -408,7 +408,8 @@ int sync_client_page_data(sync_client *c, json_t **data)
 	int rc;
 
 	*data = NULL;
-	if ((rc = sync_body_decode(c->resp.ptr, c->resp.len, SYNC_MAX_INFLATED, &doc)))
+	if ((rc = sync_body_decode_budget(c->resp.ptr, c->resp.len, SYNC_MAX_PULL_INFLATED,
+	                                  SYNC_MAX_PULL_TREE, &doc)))
 		return unreadable(c, "pull");
 	*data = json_incref(json_object_get(doc, "data"));
 	json_decref(doc);
@@ -457,7 +458,8 @@ int sync_client_data(sync_client *c, const json_t *have, json_t **files)
 		return ds_error_set(DS_ENOTFOUND, "central at %s distributes no data files", c->url);
 	if (status != 200)
 		return http_error(c, status, NULL);
-	if (sync_body_decode(c->resp.ptr, c->resp.len, SYNC_MAX_INFLATED, files) ||
+	if (sync_body_decode_budget(c->resp.ptr, c->resp.len, SYNC_MAX_DATA_INFLATED,
+	                            SYNC_MAX_DATA_TREE, files) ||
 	    files_check(*files)) {
 		json_decref(*files);
 		*files = NULL;

@@ -35,6 +35,9 @@
 #define SYNC_PAGE_STATE_BYTES ((size_t)1 << 20)
 #define SYNC_MAX_PULL_INFLATED (4u << 20)
 #define SYNC_MAX_PULL_TREE (24u << 20)
+/* GET /v1/data: a calendar and a catalogue are a few KiB each; room for decades of them. */
+#define SYNC_MAX_DATA_INFLATED (1u << 20)
+#define SYNC_MAX_DATA_TREE (4u << 20)
 #define SYNC_TREE_PER_BYTE 4   /* sync_body_decode: the tree budget per inflated byte */
 #define SYNC_MAX_PATH_DEPTH 32 /* keys in one column path */
 
