@@ -95,6 +95,8 @@ int ds_time_parse(const char *s, int64_t *epoch, int *offset_min);
 void ds_time_format(int64_t epoch, int offset_min, char out[DS_TIME_LEN]);
 /* The calendar date of epoch at offset, as y, m (1-12), d. */
 void ds_time_date(int64_t epoch, int offset_min, int *y, int *m, int *d);
+/* Days since 1970-01-01 of a proleptic Gregorian date (negative before it). */
+int64_t ds_time_day_number(int64_t y, int m, int d);
 
 /* ---------------------------------------------------------------- logging */
 enum { DS_LOG_ERROR, DS_LOG_WARN, DS_LOG_INFO, DS_LOG_DEBUG };

@@ -24,7 +24,7 @@ int64_t ds_clock_ms(void)
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t ds_time_day_number(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -104,7 +104,7 @@ int ds_time_parse(const char *s, int64_t *epoch, int *offset_min)
 	    d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60 || oh > 14 || om > 59)
 		goto bad;
 	if (epoch)
-		*epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
+		*epoch = ds_time_day_number(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
 			 sign * (oh * 3600 + om * 60);
 	if (offset_min)
 		*offset_min = sign * (oh * 60 + om);

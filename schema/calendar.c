@@ -27,19 +27,6 @@ struct schema_calendar {
 };
 
 /* ---------------------------------------------------------------- dates */
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t day_number(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
@@ -62,7 +49,7 @@ static int parse_date(const char *s, int64_t *day, int *year)
 	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
 	    (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
 		return -1;
-	*day = day_number(y, m, d);
+	*day = ds_time_day_number(y, m, d);
 	*year = y;
 	return 0;
 }
@@ -183,8 +170,8 @@ static int load_years(schema_calendar *c, const json_t *root)
 	if (!json_is_array(years) || n < 1 || n > 100 || c->first_year < 1970 ||
 	    c->last_year > 9999)
 		return ds_error_set(DS_EINVALID, "calendar: years must list 1-100 years from 1970");
-	c->first = day_number(c->first_year, 1, 1);
-	c->last = day_number(c->last_year, 12, 31);
+	c->first = ds_time_day_number(c->first_year, 1, 1);
+	c->last = ds_time_day_number(c->last_year, 12, 31);
 	c->days = ds_calloc((size_t)(c->last - c->first + 1), 1);
 	json_array_foreach(years, i, year)
 	{
@@ -262,7 +249,7 @@ static int working(const schema_calendar *c, int64_t day)
 
 int schema_calendar_working_day(const schema_calendar *c, int y, int m, int d)
 {
-	return working(c, day_number(y, m, d));
+	return working(c, ds_time_day_number(y, m, d));
 }
 
 int64_t schema_calendar_day_seconds(const schema_calendar *c)
