@@ -111,12 +111,39 @@ static void test_unmerged(void **state)
 	assert_error(agent_unmerged(f->a, &n), "op_state");
 }
 
+static void test_status(void **state)
+{
+	fx *f = *state;
+	json_t *s = NULL;
+
+	assert_int_equal(agent_status(f->a, &s), 0);
+	assert_int_equal(json_integer_value(json_object_get(s, "pending_ops")), 0);
+	assert_true(json_is_null(json_object_get(s, "last_error")));
+	json_decref(s);
+	break_store(f, "DROP TABLE op_state");
+	assert_error(agent_status(f->a, &s), "op_state");
+	assert_null(s);
+}
+
+/* The sync state (last error, cursor, journal tail) is part of the answer too. */
+static void test_status_sync_state(void **state)
+{
+	fx *f = *state;
+	json_t *s = NULL;
+
+	break_store(f, "DROP TABLE sync_state");
+	assert_error(agent_status(f->a, &s), "sync_state");
+	assert_null(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_pending_ops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_push_first_unpushed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unmerged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_sync_state, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
