@@ -136,6 +136,43 @@ static void test_status_sync_state(void **state)
 	assert_null(s);
 }
 
+/* A damaged inbox state is an error, not the deletion of the dossier in history. */
+static void test_catch_up_bad_state(void **state)
+{
+	fx *f = *state;
+
+	break_store(f, "INSERT INTO inbox(cursor, code, version, op_id, node, state, received_at) "
+	               "VALUES (1, '000.00.12.H22-240414-0001', 1, 'central:1', 'central', "
+	               "'{\"code\": tru', '2024-04-14T07:00:00+07:00')");
+	assert_error(agent_history_catch_up(f->a, "test", 1), "cursor 1");
+}
+
+static void test_catch_up_not_object(void **state)
+{
+	fx *f = *state;
+
+	break_store(f, "INSERT INTO inbox(cursor, code, version, op_id, node, state, received_at) "
+	               "VALUES (1, '000.00.12.H22-240414-0001', 1, 'central:1', 'central', "
+	               "'null', '2024-04-14T07:00:00+07:00')");
+	assert_error(agent_history_catch_up(f->a, "test", 1), "cursor 1");
+}
+
+static int interrupt(void *arg)
+{
+	(void)arg;
+	return 1;
+}
+
+/* A query that fails while it steps gives a DS_E* code, not SQLite's positive one. */
+static void test_catch_up_interrupted(void **state)
+{
+	fx *f = *state;
+
+	sqlite3_progress_handler(f->a->db, 1, interrupt, NULL);
+	assert_error(agent_history_catch_up(f->a, "test", 1), "inbox");
+	sqlite3_progress_handler(f->a->db, 0, NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +181,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unmerged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_sync_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catch_up_bad_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catch_up_not_object, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catch_up_interrupted, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
