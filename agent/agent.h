@@ -146,16 +146,17 @@ int agent_pull(agent *a, struct sync_client *c, agent_sync_stats *st);
  * before central_seq (behind: cut, or an old backup restored) or its entry there has
  * another hash (forked), with a message naming the restore procedure. */
 int agent_check_tail(agent *a, int64_t central_seq, const char *central_hash);
-/* The number of journal ops without a receipt. */
-int64_t agent_pending_ops(agent *a);
+/* The number of journal ops without a receipt, in *n. */
+int agent_pending_ops(agent *a, int64_t *n);
 /* Merges every dossier central answered `conflict` for (receipts and central's newest
  * state at hand), appends the merge ops, opens review-queue rows, and catches the history
  * up. */
 int agent_reconcile(agent *a, agent_sync_stats *st);
 
 /* ---------------------------------------------------------------- conflicts, history */
-/* The number of journal ops central answered `conflict` to that are not merged yet. */
-int64_t agent_unmerged(agent *a);
+/* The number of journal ops central answered `conflict` to that are not merged yet, in
+ * *n. */
+int agent_unmerged(agent *a, int64_t *n);
 /* Open conflicts: [{code, field, ancestor, ours, theirs, reason, since}]. */
 int agent_conflicts(agent *a, json_t **out);
 /* Settles one open conflict: how is "ours", "theirs" or "value" (then value is used; NULL

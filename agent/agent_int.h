@@ -47,6 +47,9 @@ json_t *journal_row_to_op(sqlite3_stmt *st);
 const char *agent_sync_label(agent *a, const char *code, int64_t version);
 /* Runs fn inside BEGIN IMMEDIATE ... COMMIT, rolling back on failure. */
 int agent_tx(agent *a, int (*fn)(agent *a, void *arg), void *arg);
+/* The integer in the first column of the first row of sql (no parameters) in *out, or dflt
+ * when there is no row or it is NULL; a failed query is an error, never dflt. */
+int agent_query_int(agent *a, const char *sql, int64_t dflt, int64_t *out);
 
 /* Takes an exclusive flock on DIR/name, waiting up to wait_ms. DS_ERETRY (no message)
  * when another process holds it; *holder is that process's pid when known. */

@@ -159,6 +159,7 @@ static void adapt_batch(struct daemon *d, int push_failed)
 static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 {
 	sync_client *c = NULL;
+	int64_t pending = 0;
 	long holder = 0;
 	int fd = -1, i, rc;
 
@@ -180,7 +181,8 @@ static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 			break;
 		}
 		if ((rc = stopping()) || (rc = agent_pull(d->a, c, st)) || (rc = stopping()) ||
-		    (rc = agent_reconcile(d->a, st)) || agent_pending_ops(d->a) == 0)
+		    (rc = agent_reconcile(d->a, st)) || (rc = agent_pending_ops(d->a, &pending)) ||
+		    pending == 0)
 			break;
 	}
 	st->requests = sync_client_counters(c)->requests;
@@ -255,9 +257,15 @@ static void after_round(struct daemon *d, int rc, const agent_sync_stats *s, int
                         int64_t seq0, double secs)
 {
 	char err[1024], tail[1400];
-	int64_t now = ds_clock_ms(), seq1 = journal_max(d->a), pending = agent_pending_ops(d->a);
+	int64_t now = ds_clock_ms(), seq1 = journal_max(d->a), pending = -1;
+	int prc;
 
 	snprintf(err, sizeof(err), "%s", rc ? ds_error_msg() : "");
+	/* A store that cannot count its pending ops fails the round: retried with backoff. */
+	if ((prc = agent_pending_ops(d->a, &pending)) && !rc) {
+		rc = prc;
+		snprintf(err, sizeof(err), "%s", ds_error_msg());
+	}
 	if (rc == 0) {
 		sync_backoff_reset(&d->bo);
 		adapt_batch(d, 0);

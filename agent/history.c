@@ -60,6 +60,27 @@ static int commit_chunk(agent *a, conflict_history *h, const char *branch, json_
 	return rc;
 }
 
+/* Adds the inbox row at st to changes as {code: state}; *last: its cursor. The inbox holds
+ * only objects: anything else is a damaged store, never a deletion. */
+static int inbox_change(sqlite3_stmt *st, json_t *changes, int64_t *last)
+{
+	const char *s = (const char *)sqlite3_column_text(st, 2);
+	json_t *state = NULL;
+	int rc;
+
+	*last = sqlite3_column_int64(st, 0);
+	rc = ds_json_parse(s ? s : "", s ? strlen(s) : 0, &state);
+	if (!rc && !json_is_object(state))
+		rc = ds_error_set(DS_ERROR, "not an object");
+	if (rc) {
+		json_decref(state);
+		return ds_error_wrap(DS_ERROR, "the inbox state at cursor %lld is damaged",
+		                     (long long)*last);
+	}
+	json_object_set_new(changes, (const char *)sqlite3_column_text(st, 1), state);
+	return 0;
+}
+
 static int catch_up_central(agent *a, conflict_history *h)
 {
 	int64_t from = trailer_num(h, "central", "Central-Cursor"), last = from;
@@ -73,11 +94,8 @@ static int catch_up_central(agent *a, conflict_history *h)
 		goto done;
 	sqlite3_bind_int64(st, 1, from);
 	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *s = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
-		last = sqlite3_column_int64(st, 0);
-		json_object_set_new(changes, (const char *)sqlite3_column_text(st, 1),
-				    s ? s : json_null());
-		rc = 0;
+		if ((rc = inbox_change(st, changes, &last)))
+			break;
 		if (++rows % CHUNK == 0) {
 			char msg[128], cur[32];
 			json_t *tr;
@@ -92,6 +110,8 @@ static int catch_up_central(agent *a, conflict_history *h)
 	}
 	if (rc == SQLITE_DONE)
 		rc = 0;
+	else if (rc > 0)
+		rc = ds_error_sqlite(a->db, rc, "inbox");
 	if (!rc && json_object_size(changes)) {
 		char msg[128], cur[32];
 		json_t *tr;

@@ -106,19 +106,6 @@ done:
 	return rc;
 }
 
-static int64_t scalar(agent *a, const char *sql, int64_t dflt)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v = dflt;
-
-	if (ds_db_prepare(a->db, sql, &st))
-		return dflt;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 /* Open conflicts for one dossier (code) or all (NULL), and the oldest one's start. The
  * conflicts table arrives with a later schema step; without it there are none. */
 static int open_conflicts(agent *a, const char *code, int64_t *count, int64_t *oldest)
@@ -140,94 +127,143 @@ static int open_conflicts(agent *a, const char *code, int64_t *count, int64_t *o
 		return rc;
 	if (code)
 		sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*count = sqlite3_column_int64(st, 0);
 		if (oldest)
 			*oldest = sqlite3_column_int64(st, 1);
 	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "conflicts");
 	sqlite3_finalize(st);
-	return 0;
+	return rc;
 }
 
-static void add_state(agent *a, json_t *o, const char *key)
+/* Sets o[key] to the sync state value of key, or null when there is none. */
+static int add_state(agent *a, json_t *o, const char *key)
 {
 	char *v = NULL;
+	int rc = agent_state_get(a, key, &v);
 
-	agent_state_get(a, key, &v);
 	json_object_set_new(o, key, v ? json_string(v) : json_null());
 	free(v);
+	return rc;
 }
 
-static int64_t oldest_pending(agent *a)
+/* The time of the oldest op without a receipt in *when, 0 when there is none. */
+static int oldest_pending(agent *a, int64_t *when)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t when = 0;
+	int rc;
 
-	if (ds_db_prepare(a->db,
-			  "SELECT occurred_at FROM journal j WHERE NOT EXISTS (SELECT 1 FROM "
-			  "op_state s WHERE s.seq = j.seq) ORDER BY seq LIMIT 1",
-			  &st))
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ds_time_parse((const char *)sqlite3_column_text(st, 0), &when, NULL);
+	*when = 0;
+	rc = ds_db_prepare(a->db,
+	                   "SELECT occurred_at FROM journal j WHERE NOT EXISTS (SELECT 1 FROM "
+	                   "op_state s WHERE s.seq = j.seq) ORDER BY seq LIMIT 1",
+	                   &st);
+	if (rc)
+		goto done;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ds_time_parse((const char *)sqlite3_column_text(st, 0), when, NULL);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
+done:
 	sqlite3_finalize(st);
-	return when;
+	return rc;
 }
 
 /* {"state": "ok" | "behind" | "forked" | "unknown", "central_seq", "message"}: what the
- * last answer from central said of this node's journal (tail.c). */
-static json_t *tail_status(agent *a)
+ * last answer from central said of this node's journal (tail.c), in *out. */
+static int tail_status(agent *a, json_t **out)
 {
 	char *state = NULL, *seq = NULL, *msg = NULL;
-	json_t *o;
+	int rc;
 
-	agent_state_get(a, "tail_state", &state);
-	agent_state_get(a, "tail_central_seq", &seq);
-	agent_state_get(a, "tail_message", &msg);
-	o = json_pack("{s:s, s:o, s:o}", "state", state ? state : "unknown", "central_seq",
-	              seq ? json_integer(atoll(seq)) : json_null(), "message",
-	              msg ? json_string(msg) : json_null());
+	*out = NULL;
+	if ((rc = agent_state_get(a, "tail_state", &state)) ||
+	    (rc = agent_state_get(a, "tail_central_seq", &seq)) ||
+	    (rc = agent_state_get(a, "tail_message", &msg)))
+		goto done;
+	*out = json_pack("{s:s, s:o, s:o}", "state", state ? state : "unknown", "central_seq",
+	                 seq ? json_integer(atoll(seq)) : json_null(), "message",
+	                 msg ? json_string(msg) : json_null());
+done:
 	free(state);
 	free(seq);
 	free(msg);
-	return o;
+	return rc;
+}
+
+/* The counts behind `status`; any failed query is the caller's error. */
+typedef struct status_counts {
+	int64_t seq, pending, first, rejected, conflict, dossiers, nconf, oldest_conf, cursor;
+} status_counts;
+
+static int status_counts_read(agent *a, status_counts *c)
+{
+	char *cursor = NULL;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = agent_query_int(a, "SELECT max(seq) FROM journal", 0, &c->seq)) ||
+	    (rc = agent_query_int(a,
+	                          "SELECT count(*) FROM journal j WHERE NOT EXISTS (SELECT 1 "
+	                          "FROM op_state s WHERE s.seq = j.seq)",
+	                          0, &c->pending)) ||
+	    (rc = oldest_pending(a, &c->first)) ||
+	    (rc = agent_query_int(a, "SELECT count(*) FROM op_state WHERE result = 'rejected'", 0,
+	                          &c->rejected)) ||
+	    (rc = agent_query_int(a, "SELECT count(*) FROM op_state WHERE result = 'conflict'", 0,
+	                          &c->conflict)) ||
+	    (rc = agent_query_int(a, "SELECT count(*) FROM dossiers", 0, &c->dossiers)) ||
+	    (rc = open_conflicts(a, NULL, &c->nconf, &c->oldest_conf)) ||
+	    (rc = agent_state_get(a, "cursor", &cursor)))
+		goto done;
+	c->cursor = cursor ? atoll(cursor) : 0;
+done:
+	free(cursor);
+	return rc;
+}
+
+/* The sync state keys `status` shows as they are, and the journal tail verdict. */
+static int status_add_states(agent *a, json_t *o)
+{
+	static const char *keys[] = {"last_sync_at", "last_success_at", "last_error",
+	                             "last_error_at"};
+	json_t *tail = NULL;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < sizeof(keys) / sizeof(keys[0]); i++)
+		rc = add_state(a, o, keys[i]);
+	if (!rc && !(rc = tail_status(a, &tail)))
+		json_object_set_new(o, "journal_tail", tail);
+	return rc;
 }
 
 int agent_status(agent *a, json_t **out)
 {
-	int64_t now = ds_time_now(), first = oldest_pending(a), nconf, oldest_conf;
-	json_t *o, *d = NULL;
-	char *cursor = NULL;
+	int64_t now = ds_time_now();
+	json_t *o = NULL, *d = NULL;
+	status_counts c;
+	int rc;
 
-	open_conflicts(a, NULL, &nconf, &oldest_conf);
-	agent_state_get(a, "cursor", &cursor);
-	o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:o}", "office", a->cfg.office,
-		      "node", a->cfg.node, "central", a->cfg.central, "journal_seq",
-		      (json_int_t)scalar(a, "SELECT max(seq) FROM journal", 0), "pending_ops",
-		      (json_int_t)scalar(a,
-					 "SELECT count(*) FROM journal j WHERE NOT EXISTS "
-					 "(SELECT 1 FROM op_state s WHERE s.seq = j.seq)",
-					 0),
-		      "oldest_pending_age_s",
-		      first ? json_integer(now - first > 0 ? now - first : 0) : json_null(),
-		      "rejected_ops",
-		      (json_int_t)scalar(a, "SELECT count(*) FROM op_state WHERE result = 'rejected'",
-					 0),
-		      "conflict_ops",
-		      (json_int_t)scalar(a, "SELECT count(*) FROM op_state WHERE result = 'conflict'",
-					 0),
-		      "dossiers", (json_int_t)scalar(a, "SELECT count(*) FROM dossiers", 0),
-		      "open_conflicts", (json_int_t)nconf, "oldest_conflict_age_s",
-		      nconf ? json_integer(now - oldest_conf) : json_null());
-	json_object_set_new(o, "central_cursor", json_integer(cursor ? atoll(cursor) : 0));
-	free(cursor);
-	add_state(a, o, "last_sync_at");
-	add_state(a, o, "last_success_at");
-	add_state(a, o, "last_error");
-	add_state(a, o, "last_error_at");
-	json_object_set_new(o, "journal_tail", tail_status(a));
+	*out = NULL;
+	if ((rc = status_counts_read(a, &c)))
+		goto done;
+	o = json_pack(
+	    "{s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:o,s:I}", "office", a->cfg.office, "node",
+	    a->cfg.node, "central", a->cfg.central, "journal_seq", (json_int_t)c.seq, "pending_ops",
+	    (json_int_t)c.pending, "oldest_pending_age_s",
+	    c.first ? json_integer(now - c.first > 0 ? now - c.first : 0) : json_null(),
+	    "rejected_ops", (json_int_t)c.rejected, "conflict_ops", (json_int_t)c.conflict,
+	    "dossiers", (json_int_t)c.dossiers, "open_conflicts", (json_int_t)c.nconf,
+	    "oldest_conflict_age_s", c.nconf ? json_integer(now - c.oldest_conf) : json_null(),
+	    "central_cursor", (json_int_t)c.cursor);
+	if ((rc = status_add_states(a, o)))
+		goto done;
 	if (agent_daemon_status(a, &d) == 0)
 		json_object_set_new(o, "daemon", d);
 	*out = o;
-	return 0;
+	o = NULL;
+done:
+	json_decref(o);
+	return rc;
 }

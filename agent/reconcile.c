@@ -319,17 +319,9 @@ static int conflicted_codes(agent *a, json_t **codes)
 	return rc;
 }
 
-int64_t agent_unmerged(agent *a)
+int agent_unmerged(agent *a, int64_t *n)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t n = 0;
-
-	if (ds_db_prepare(a->db, "SELECT count(*) FROM op_state WHERE result = 'conflict'", &st))
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return agent_query_int(a, "SELECT count(*) FROM op_state WHERE result = 'conflict'", 0, n);
 }
 
 int agent_reconcile(agent *a, agent_sync_stats *st)

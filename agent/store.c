@@ -216,6 +216,23 @@ int agent_cancelled(agent *a)
 	return 0;
 }
 
+int agent_query_int(agent *a, const char *sql, int64_t dflt, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = dflt;
+	if ((rc = ds_db_prepare(a->db, sql, &st)))
+		goto done;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*out = sqlite3_column_int64(st, 0);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "query");
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int agent_state_get(agent *a, const char *key, char **value)
 {
 	sqlite3_stmt *st = NULL;

@@ -32,17 +32,10 @@
 
 #define MAX_ROUNDS 8
 
-static int64_t first_unpushed(agent *a)
+/* The seq of the first op without a receipt (1 when none has one) in *seq. */
+static int first_unpushed(agent *a, int64_t *seq)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t seq = 1;
-
-	if (ds_db_prepare(a->db, "SELECT COALESCE(max(seq), 0) + 1 FROM op_state", &st))
-		return 1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return seq;
+	return agent_query_int(a, "SELECT COALESCE(max(seq), 0) + 1 FROM op_state", 1, seq);
 }
 
 /* Loads ops from seq `from` on, up to max_bytes of payload (at least one op). */
@@ -238,8 +231,8 @@ out:
 
 int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
 {
-	int64_t from = first_unpushed(a), resent_at = 0;
-	int done = 0, rc = 0;
+	int64_t from = 1, resent_at = 0;
+	int done = 0, rc = first_unpushed(a, &from);
 
 	while (!rc && !done) {
 		int64_t before = from;
@@ -257,20 +250,12 @@ int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
 	return rc;
 }
 
-int64_t agent_pending_ops(agent *a)
+int agent_pending_ops(agent *a, int64_t *n)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t n = 0;
-
-	if (ds_db_prepare(a->db,
-			  "SELECT count(*) FROM journal WHERE seq >= (SELECT COALESCE(max(seq), 0) "
-			  "+ 1 FROM op_state)",
-			  &st))
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return agent_query_int(a,
+	                       "SELECT count(*) FROM journal WHERE seq >= (SELECT "
+	                       "COALESCE(max(seq), 0) + 1 FROM op_state)",
+	                       0, n);
 }
 
 static int read_token(agent *a, char **token)
@@ -338,6 +323,7 @@ static void record_outcome(agent *a, int rc)
 
 static int rounds(agent *a, sync_client *c, agent_sync_stats *st)
 {
+	int64_t pending = 0;
 	int i, rc = 0;
 
 	for (i = 0; i < MAX_ROUNDS && !rc; i++) {
@@ -345,7 +331,7 @@ static int rounds(agent *a, sync_client *c, agent_sync_stats *st)
 			break;
 		if ((rc = agent_reconcile(a, st)))
 			break;
-		if (agent_pending_ops(a) == 0)
+		if ((rc = agent_pending_ops(a, &pending)) || pending == 0)
 			break;
 	}
 	return rc;

@@ -88,8 +88,9 @@ struct conflict_history {
 	size_t npending;
 };
 
-/* libgit2 error adapter: GIT_ENOTFOUND -> DS_ENOTFOUND, anything else -> DS_ERROR; the
- * message is "what: libgit2's message". */
+/* libgit2 error adapter: GIT_ENOTFOUND -> DS_ENOTFOUND, a write that failed on a full disk
+ * (ENOSPC, EDQUOT, EFBIG) -> DS_ENOSPC "what: disk full (...)", anything else -> DS_ERROR;
+ * the message is "what: libgit2's message". */
 int cf_git_error(int rc, const char *what);
 
 /* pack.c: the object store with its in-memory backend, and one pack per batch. */

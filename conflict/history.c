@@ -16,12 +16,22 @@
 
 #define VN_OFFSET_MIN (7 * 60)
 
+/* 1 when libgit2's message carries the OS error of a full disk (it appends strerror to
+ * the message of a failed write): ENOSPC, or EDQUOT and EFBIG as SQLite's adapter does. */
+static int git_disk_full(const char *m)
+{
+	return m && (strstr(m, strerror(ENOSPC)) || strstr(m, strerror(EDQUOT)) ||
+	             strstr(m, strerror(EFBIG)));
+}
+
 int cf_git_error(int rc, const char *what)
 {
 	const git_error *e = git_error_last();
+	const char *m = e && e->message ? e->message : "libgit2 error";
 
-	return ds_error_set(rc == GIT_ENOTFOUND ? DS_ENOTFOUND : DS_ERROR, "%s: %s", what,
-	                    e && e->message ? e->message : "libgit2 error");
+	if (git_disk_full(m))
+		return ds_error_set(DS_ENOSPC, "%s: disk full (%s)", what, m);
+	return ds_error_set(rc == GIT_ENOTFOUND ? DS_ENOTFOUND : DS_ERROR, "%s: %s", what, m);
 }
 
 int cf_branch_ok(const char *branch)

@@ -1,0 +1,190 @@
+/* test_errors.c: a failed query or a broken store is an error the caller sees, never a
+ * count of 0 or a "nothing to do": the agent store is made in a scratch folder, then a
+ * table a function needs is dropped (or the database interrupted) and the function must
+ * answer a negative DS_E* code with a message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ftw.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+
+typedef struct fx {
+	char *dir;
+	agent *a;
+} fx;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	fx *f = ds_calloc(1, sizeof(*f));
+	agent_config cfg;
+
+	f->dir = ds_strdup("/tmp/dsagent-test-XXXXXX");
+	if (!mkdtemp(f->dir))
+		fail_msg("mkdtemp failed");
+	agent_config_init(&cfg);
+	cfg.office = ds_strdup("000.00.12.H22");
+	cfg.node = ds_strdup("xa1");
+	cfg.central = ds_strdup("http://127.0.0.1:9");
+	if (agent_init_dir(f->dir, &cfg) || agent_open(&f->a, f->dir, AGENT_READ, "tester"))
+		fail_msg("store: %s", ds_error_msg());
+	agent_config_release(&cfg);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+
+	agent_close(f->a);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Runs sql on the agent's own connection: how a test breaks the store under it. */
+static void break_store(fx *f, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(f->a->db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+}
+
+/* rc is a DS_E* error (negative) and its message names what failed. */
+static void assert_error(int rc, const char *want)
+{
+	assert_true(rc < 0);
+	if (!strstr(ds_error_msg(), want))
+		fail_msg("message \"%s\" does not name \"%s\"", ds_error_msg(), want);
+}
+
+static void test_pending_ops(void **state)
+{
+	fx *f = *state;
+	int64_t n = -1;
+
+	assert_int_equal(agent_pending_ops(f->a, &n), 0);
+	assert_int_equal(n, 0);
+	break_store(f, "DROP TABLE op_state");
+	assert_error(agent_pending_ops(f->a, &n), "op_state");
+}
+
+/* The push starts at the first op without a receipt: when that cannot be read, the push
+ * fails before it touches the client, instead of pushing from seq 1. */
+static void test_push_first_unpushed(void **state)
+{
+	fx *f = *state;
+	agent_sync_stats st;
+
+	memset(&st, 0, sizeof(st));
+	break_store(f, "DROP TABLE op_state");
+	assert_error(agent_push(f->a, NULL, &st), "op_state");
+	assert_int_equal(st.pushed, 0);
+}
+
+static void test_unmerged(void **state)
+{
+	fx *f = *state;
+	int64_t n = -1;
+
+	assert_int_equal(agent_unmerged(f->a, &n), 0);
+	assert_int_equal(n, 0);
+	break_store(f, "DROP TABLE op_state");
+	assert_error(agent_unmerged(f->a, &n), "op_state");
+}
+
+static void test_status(void **state)
+{
+	fx *f = *state;
+	json_t *s = NULL;
+
+	assert_int_equal(agent_status(f->a, &s), 0);
+	assert_int_equal(json_integer_value(json_object_get(s, "pending_ops")), 0);
+	assert_true(json_is_null(json_object_get(s, "last_error")));
+	json_decref(s);
+	break_store(f, "DROP TABLE op_state");
+	assert_error(agent_status(f->a, &s), "op_state");
+	assert_null(s);
+}
+
+/* The sync state (last error, cursor, journal tail) is part of the answer too. */
+static void test_status_sync_state(void **state)
+{
+	fx *f = *state;
+	json_t *s = NULL;
+
+	break_store(f, "DROP TABLE sync_state");
+	assert_error(agent_status(f->a, &s), "sync_state");
+	assert_null(s);
+}
+
+/* A damaged inbox state is an error, not the deletion of the dossier in history. */
+static void test_catch_up_bad_state(void **state)
+{
+	fx *f = *state;
+
+	break_store(f, "INSERT INTO inbox(cursor, code, version, op_id, node, state, received_at) "
+	               "VALUES (1, '000.00.12.H22-240414-0001', 1, 'central:1', 'central', "
+	               "'{\"code\": tru', '2024-04-14T07:00:00+07:00')");
+	assert_error(agent_history_catch_up(f->a, "test", 1), "cursor 1");
+}
+
+static void test_catch_up_not_object(void **state)
+{
+	fx *f = *state;
+
+	break_store(f, "INSERT INTO inbox(cursor, code, version, op_id, node, state, received_at) "
+	               "VALUES (1, '000.00.12.H22-240414-0001', 1, 'central:1', 'central', "
+	               "'null', '2024-04-14T07:00:00+07:00')");
+	assert_error(agent_history_catch_up(f->a, "test", 1), "cursor 1");
+}
+
+static int interrupt(void *arg)
+{
+	(void)arg;
+	return 1;
+}
+
+/* A query that fails while it steps gives a DS_E* code, not SQLite's positive one. */
+static void test_catch_up_interrupted(void **state)
+{
+	fx *f = *state;
+
+	sqlite3_progress_handler(f->a->db, 1, interrupt, NULL);
+	assert_error(agent_history_catch_up(f->a, "test", 1), "inbox");
+	sqlite3_progress_handler(f->a->db, 0, NULL, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_pending_ops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_push_first_unpushed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unmerged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_sync_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catch_up_bad_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catch_up_not_object, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catch_up_interrupted, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
