@@ -9,7 +9,8 @@
 static _Thread_local char msg[1024];
 static _Thread_local int last_code;
 
-static int vset(int code, const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static int vset(int code, const char *prefix,
+                                                      const char *fmt, va_list ap)
 {
 	char tmp[1024];
 	size_t n;
@@ -17,10 +18,8 @@ static int vset(int code, const char *prefix, const char *fmt, va_list ap)
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	n = strlen(tmp);
 	memcpy(msg, tmp, n + 1);
-	if (prefix && prefix[0] && n + 2 < sizeof(msg)) {
-		memcpy(msg + n, ": ", 3);
-		strncat(msg, prefix, sizeof(msg) - n - 3);
-	}
+	if (prefix && prefix[0] && n + 2 < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, ": %.*s", (int)(sizeof(msg) - n - 3), prefix);
 	last_code = code;
 	return code;
 }

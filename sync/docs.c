@@ -388,7 +388,7 @@ done:
 static int change_check(const json_t *c, size_t i, int own, json_int_t *cursor)
 {
 	const json_t *op = json_object_get(c, "op_id"), *node = json_object_get(c, "node");
-	json_int_t cur, ver;
+	json_int_t cur = 0, ver = 0;
 	char what[48];
 
 	snprintf(what, sizeof(what), "changes[%zu]", i);
