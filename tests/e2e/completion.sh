@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # completion.sh: the bash completions of packaging/completion against the real binaries:
 # every command `dossync --help` and `dossync-central --help` list is offered, and a few
-# positions complete as a user expects. bash-completion's helpers are stubbed minimally.
+# positions complete as a user expects. The two helpers the scripts take from the
+# bash-completion package (_init_completion, _filedir) are defined here in their simplest
+# form, so the test needs no such package.
 BIN=$1
 . "$(dirname "$0")/lib.sh"
 COMP="$(cd "$(dirname "$0")/../../packaging/completion" && pwd)"
