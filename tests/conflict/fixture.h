@@ -1,5 +1,6 @@
 /* fixture.h: what the conflict/ unit tests share: a valid dossier to start from, JSON
- * literals, setting a field by path, and comparing JSON with a readable failure. */
+ * literals, setting a field by path, comparing JSON with a readable failure, and running
+ * a three-way merge whose result must validate. */
 #ifndef DOSSYNC_TEST_CONFLICT_FIXTURE_H
 #define DOSSYNC_TEST_CONFLICT_FIXTURE_H
 
@@ -146,6 +147,33 @@ static inline void git_fsck_ok(const char *repo)
 static inline const char *code_of(const json_t *dossier)
 {
 	return json_string_value(json_object_get(dossier, "code"));
+}
+
+/* What a three-way merge gives: the merged state, the decisions and the open fields. */
+typedef struct result {
+	json_t *merged, *decisions, *open;
+} result;
+
+/* Merges and checks the merged state validates as it is (nothing left to normalise). */
+static inline void merge3(const json_t *a, const json_t *o, const json_t *t,
+                          const conflict_policy *p, result *r)
+{
+	json_t *check;
+
+	if (conflict_merge_dossier(a, o, t, p, &r->merged, &r->decisions, &r->open))
+		fail_msg("merge: %s", ds_error_msg());
+	check = json_deep_copy(r->merged);
+	if (schema_dossier_validate(&check))
+		fail_msg("merged state does not validate: %s", ds_error_msg());
+	assert_true(ds_json_same(check, r->merged));
+	json_decref(check);
+}
+
+static inline void result_free(result *r)
+{
+	json_decref(r->merged);
+	json_decref(r->decisions);
+	json_decref(r->open);
 }
 
 #endif

@@ -20,10 +20,6 @@ static int fake_acts(void *ctx, const char *path, conflict_acts *out)
 	return 0;
 }
 
-typedef struct result {
-	json_t *merged, *decisions, *open;
-} result;
-
 /* Merges summary (office-owned) and due_at (central-owned), each changed on both sides. */
 static void merge_both(fake *f, int manual, const char *rule, result *r)
 {
@@ -44,13 +40,6 @@ static void merge_both(fake *f, int manual, const char *rule, result *r)
 	json_decref(a);
 	json_decref(o);
 	json_decref(t);
-}
-
-static void result_free(result *r)
-{
-	json_decref(r->merged);
-	json_decref(r->decisions);
-	json_decref(r->open);
 }
 
 static void later_ours_wins_and_names_the_replaced(void **state)
