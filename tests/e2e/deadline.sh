@@ -15,9 +15,7 @@ export DOSSYNC_LOCK_WAIT=5
 unset DOSSYNC_DATA
 ds() { "$DS" -d "$D" --actor lan "$@"; }
 
-"$CEN" --db "$DB" init >/dev/null
-"$CEN" --db "$DB" token add --office $AG >"$WORK/tok"
-central_start "$DB"
+central_fresh "$DB" $AG "$WORK/tok"
 office_init "$D" $AG xa1 "$WORK/tok"
 
 # new DOSSIER-FILE PROCEDURE CHANNEL RECEIVED: a dossier without due_at.

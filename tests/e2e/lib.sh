@@ -90,6 +90,14 @@ central_start() {
 	CENTRAL_URL="http://127.0.0.1:$CENTRAL_PORT"
 }
 
+# central_fresh DB AGENCY TOKENFILE: a new central database with one office token for
+# AGENCY (written to TOKENFILE), served by central_start.
+central_fresh() {
+	"$BIN/dossync-central" --db "$1" init >/dev/null
+	"$BIN/dossync-central" --db "$1" token add --office "$2" >"$3"
+	central_start "$1"
+}
+
 central_stop() { # central_stop [SIGNAL]
 	kill -"${1:-TERM}" "$CENTRAL_PID" 2>/dev/null
 	wait "$CENTRAL_PID" 2>/dev/null

@@ -13,9 +13,7 @@ A="$WORK/a"
 AG=000.00.12.H22
 export DOSSYNC_LOCK_WAIT=5
 
-"$CEN" --db "$DB" init >/dev/null
-"$CEN" --db "$DB" token add --office $AG >"$WORK/tok"
-central_start "$DB"
+central_fresh "$DB" $AG "$WORK/tok"
 office_init "$A" $AG xa1 "$WORK/tok"
 "$BIN/dsgen" --count 4 --seed 5 --office $AG >"$WORK/a.jsonl"
 expect 0 "A imports 4 dossiers" -- "$DS" -d "$A" import "$WORK/a.jsonl"

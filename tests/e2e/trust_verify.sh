@@ -12,9 +12,7 @@ A="$WORK/a"
 AG=000.00.12.H22
 export DOSSYNC_LOCK_WAIT=5
 
-"$CEN" --db "$DB" init >/dev/null
-"$CEN" --db "$DB" token add --office $AG >"$WORK/tok"
-central_start "$DB"
+central_fresh "$DB" $AG "$WORK/tok"
 office_init "$A" $AG xa1 "$WORK/tok"
 "$BIN/dsgen" --count 3 --seed 9 --office $AG >"$WORK/a.jsonl"
 expect 0 "A imports 3 dossiers" -- "$DS" -d "$A" import "$WORK/a.jsonl"
