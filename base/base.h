@@ -97,6 +97,8 @@ void ds_time_format(int64_t epoch, int offset_min, char out[DS_TIME_LEN]);
 void ds_time_date(int64_t epoch, int offset_min, int *y, int *m, int *d);
 /* Days since 1970-01-01 of a proleptic Gregorian date (negative before it). */
 int64_t ds_time_day_number(int64_t y, int m, int d);
+/* The number of days in month m (1-12) of proleptic Gregorian year y. */
+int ds_time_days_in_month(int64_t y, int m);
 
 /* ---------------------------------------------------------------- logging */
 enum { DS_LOG_ERROR, DS_LOG_WARN, DS_LOG_INFO, DS_LOG_DEBUG };
@@ -105,6 +107,12 @@ void ds_log_open(int use_syslog, const char *ident, int level);
 void ds_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---------------------------------------------------------------- JSON and text */
+/* A field path in a message ("applicant.name", "fees[2].amount"); longer ones are cut. */
+#define DS_FIELD_PATH_MAX 512
+/* Formats a field path into out, cut at DS_FIELD_PATH_MAX bytes (it only labels a
+ * message, so a cut is harmless). */
+void ds_field_pathf(char out[DS_FIELD_PATH_MAX], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Parses n bytes of JSON text into *out (caller decrefs). Any JSON value is accepted;
  * invalid JSON or invalid UTF-8 gives DS_EINVALID with line and column. */
 int ds_json_parse(const char *s, size_t n, json_t **out);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#define PATH_LEN 512 /* a field path in a message; longer ones are cut */
+#define PATH_LEN DS_FIELD_PATH_MAX
 
 int ds_text_nfc(const char *s, char **out)
 {
@@ -159,8 +159,7 @@ int ds_json_nfc(json_t **v)
 }
 
 /* ---------------------------------------------------------------- naming bad text */
-static void pathf(char out[PATH_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char out[PATH_LEN], const char *fmt, ...)
+void ds_field_pathf(char out[DS_FIELD_PATH_MAX], const char *fmt, ...)
 {
 	va_list ap;
 
@@ -195,20 +194,20 @@ static int find_text(const json_t *v, const char *path, int (*bad_text)(const ch
 	size_t i;
 
 	if (json_is_string(v) && bad_text(json_string_value(v), json_string_length(v))) {
-		pathf(out, "%s", path[0] ? path : "(top)");
+		ds_field_pathf(out, "%s", path[0] ? path : "(top)");
 		return 1;
 	}
 	json_array_foreach(v, i, item)
 	{
-		pathf(sub, "%s[%zu]", path, i);
+		ds_field_pathf(sub, "%s[%zu]", path, i);
 		if (find_text(item, sub, bad_text, out))
 			return 1;
 	}
 	json_object_foreach((json_t *)v, key, item)
 	{
-		pathf(sub, "%s%s%s", path, path[0] ? "." : "", key);
+		ds_field_pathf(sub, "%s%s%s", path, path[0] ? "." : "", key);
 		if (bad_text(key, strlen(key))) {
-			pathf(out, "%s", sub);
+			ds_field_pathf(out, "%s", sub);
 			return 1;
 		}
 		if (find_text(item, sub, bad_text, out))

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PATH_LEN 512
+#define PATH_LEN DS_FIELD_PATH_MAX
 #define ITEM_ID_MAX 96 /* room for "s-<node>-<seq>" with a 64-character node name */
 #define VND_MAX 1000000000000LL
 
@@ -304,20 +304,9 @@ static int bad(const char *path, const char *what)
 	return ds_error_set(DS_EINVALID, "%s: %s", path, what);
 }
 
-/* Writes a field path; a path too long for PATH_LEN is cut (it only labels a message). */
-static void pathf(char out[PATH_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char out[PATH_LEN], const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(out, PATH_LEN, fmt, ap);
-	va_end(ap);
-}
-
 static void join(char out[PATH_LEN], const char *path, const char *name)
 {
-	pathf(out, "%s%s%s", path, path[0] ? "." : "", name);
+	ds_field_pathf(out, "%s%s%s", path, path[0] ? "." : "", name);
 }
 
 /* The text of p ("" for the top). */
@@ -334,9 +323,9 @@ static void path_text(const place *p, char out[PATH_LEN])
 	if (p->name)
 		join(out, up, p->name);
 	else if (id && schema_id_ok(id, ITEM_ID_MAX))
-		pathf(out, "%s[%s]", up, id);
+		ds_field_pathf(out, "%s[%s]", up, id);
 	else
-		pathf(out, "%s[%zu]", up, p->index);
+		ds_field_pathf(out, "%s[%zu]", up, p->index);
 }
 
 static int bad_at(const place *p, const char *what)
