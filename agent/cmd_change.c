@@ -1,6 +1,7 @@
 /* cmd_change.c: the commands that change the store: init, create, update, transition.
  * Each validates before it writes; a refused change leaves the journal as it was. */
 #include "agent/cli.h"
+#include "sync/sync.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -33,14 +34,6 @@ static char *default_node(void)
 	return ds_strdup(host);
 }
 
-static int valid_node(const char *n)
-{
-	size_t len = strlen(n);
-
-	return len > 0 && len <= 64 && strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						 "0123456789._-") == len && strcmp(n, "central") != 0;
-}
-
 static int init_check(const cli_command *me, agent_config *cfg)
 {
 	if (!cfg->office || !cfg->central)
@@ -52,7 +45,7 @@ static int init_check(const cli_command *me, agent_config *cfg)
 	if (strncmp(cfg->central, "http://", 7) && strncmp(cfg->central, "https://", 8))
 		return ds_error_set(DS_EINVALID, "--central: '%s' is not an http:// or https:// URL",
 				    cfg->central);
-	if (!valid_node(cfg->node))
+	if (!sync_office_node_ok(cfg->node))
 		return ds_error_set(DS_EINVALID, "--node: '%s' must be 1-64 letters, digits, "
 						 "'.', '_' or '-' (and not 'central')",
 				    cfg->node);

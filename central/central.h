@@ -10,8 +10,9 @@
 
 #include "base/base.h"
 #include "schema/schema.h"
+#include "sync/sync.h"
 
-#define CENTRAL_NODE "central" /* the node name of the province's own edits */
+#define CENTRAL_NODE SYNC_NODE_CENTRAL /* the node name of the province's own edits */
 #define CENTRAL_CODE_LO 9000   /* central allocates codes in this reserved block */
 #define CENTRAL_CODE_HI 9999
 #define CENTRAL_TOKEN_ID_LEN 8 /* hex digits of a token's id */

@@ -198,6 +198,10 @@ int sync_client_pull_head(sync_client *c, int64_t since, int limit, const char *
 
 /* 1 when s is a node name: 1 to 64 of A-Z a-z 0-9 . _ - */
 int sync_node_ok(const char *s);
+/* The node name of the province's own edits at central; no office PC may take it. */
+#define SYNC_NODE_CENTRAL "central"
+/* 1 when s may name an office PC: a node name other than SYNC_NODE_CENTRAL. */
+int sync_office_node_ok(const char *s);
 
 /* ---------------------------------------------------------------- data versions
  * The working calendar and procedure catalogue central distributes (docs/PROTOCOL.md
