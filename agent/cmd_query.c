@@ -7,16 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_command *self(const char *name)
-{
-	const cli_command *c;
-
-	for (c = cli_query_commands; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
-
 /* Parses the options every query shares: --json, --status N, --overdue, --since SEQ. */
 struct qopts {
 	int json, overdue;
@@ -96,7 +86,8 @@ static int cmd_show(cli *c, int argc, char **argv)
 	const char *sync = NULL;
 	int rc;
 
-	if ((rc = parse_q(self("show"), argc, argv, &q, 1)) || (rc = cli_open(c, AGENT_READ, &a)))
+	if ((rc = parse_q(cli_find("show"), argc, argv, &q, 1)) ||
+	    (rc = cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_get(a, argv[optind], &d, &version, &sync)))
 		goto done;
@@ -121,7 +112,8 @@ static int cmd_list(cli *c, int argc, char **argv)
 	size_t i;
 	int rc;
 
-	if ((rc = parse_q(self("list"), argc, argv, &q, 0)) || (rc = cli_open(c, AGENT_READ, &a)))
+	if ((rc = parse_q(cli_find("list"), argc, argv, &q, 0)) ||
+	    (rc = cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_list(a, (int)q.status, q.overdue, &list)))
 		goto done;
@@ -151,7 +143,7 @@ static int cmd_journal(cli *c, int argc, char **argv)
 	size_t i;
 	int rc;
 
-	if ((rc = parse_q(self("journal"), argc, argv, &q, 0)) ||
+	if ((rc = parse_q(cli_find("journal"), argc, argv, &q, 0)) ||
 	    (rc = cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_journal(a, q.since, &list)))
@@ -207,7 +199,7 @@ static int cmd_verify(cli *c, int argc, char **argv)
 	int rc;
 
 	if (argc > 1)
-		return cli_usage_error(self("verify"), "unexpected argument");
+		return cli_usage_error(cli_find("verify"), "unexpected argument");
 	if ((rc = cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_verify_journal(a, &n);
@@ -285,7 +277,8 @@ static int cmd_status(cli *c, int argc, char **argv)
 	json_t *s = NULL;
 	int rc;
 
-	if ((rc = parse_q(self("status"), argc, argv, &q, 0)) || (rc = cli_open(c, AGENT_READ, &a)))
+	if ((rc = parse_q(cli_find("status"), argc, argv, &q, 0)) ||
+	    (rc = cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_status(a, &s)))
 		goto done;
