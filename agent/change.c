@@ -85,15 +85,7 @@ done:
 static json_t *make_op(agent *a, int64_t seq, const char *code, int kind, const json_t *payload,
 		       int64_t base, const char *parent)
 {
-	char when[DS_TIME_LEN], op_id[160];
-
-	ds_time_format(ds_time_now(), DS_TZ_VN, when);
-	snprintf(op_id, sizeof(op_id), "%s:%lld", a->cfg.node, (long long)seq);
-	return json_pack("{s:I,s:s,s:s,s:s,s:O,s:I,s:o,s:s,s:s}", "seq", (json_int_t)seq, "op_id",
-			 op_id, "code", code, "kind", schema_op_kind_name(kind), "payload", payload,
-			 "base", (json_int_t)base, "parent",
-			 parent ? json_string(parent) : json_null(), "actor", a->actor,
-			 "occurred_at", when);
+	return schema_op_new(a->cfg.node, seq, code, kind, payload, base, parent, a->actor);
 }
 
 int agent_apply_local(agent *a, const char *code, int kind, const json_t *payload, int64_t base,

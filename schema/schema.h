@@ -95,6 +95,11 @@ enum schema_op_kind {
 const char *schema_op_kind_name(int kind);
 /* The kind for a name, or -1. */
 int schema_op_kind_parse(const char *name);
+/* A new op entry (caller decrefs): op_id "node:seq", occurred_at now at +07:00, parent
+ * NULL for none. NULL when a text is not valid UTF-8 (jansson refuses it). The one
+ * builder of ops: the agent's journal and central's own edits use it. */
+json_t *schema_op_new(const char *node, int64_t seq, const char *code, int kind,
+		      const json_t *payload, int64_t base, const char *parent, const char *actor);
 /* Checks that op has every field of the canonical entry with the right type, and no other
  * member than "hash" and "prev_hash" (DS_EINVALID naming an unknown member). */
 int schema_op_check(const json_t *op);
