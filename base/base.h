@@ -129,6 +129,11 @@ int ds_json_merge_patch(json_t **target, const json_t *patch);
 int ds_json_diff(const json_t *from, const json_t *to, json_t **out);
 /* Normalises s to Unicode NFC. DS_EINVALID when s is not valid UTF-8. *out: free(). */
 int ds_text_nfc(const char *s, char **out);
+/* The search key of s: case folded, marks removed, đ/Đ as d, runs of white space as one
+ * space and none at either end ("  Nguyễn  VĂN Ân " -> "nguyen van an"), so a clerk
+ * finds a name typed without diacritics. DS_EINVALID when s is not valid UTF-8.
+ * *out: free(). */
+int ds_text_fold(const char *s, char **out);
 /* Normalises every string and key inside *v to NFC: *v is kept when it is NFC already and
  * no part of it is shared, else replaced by a normalised copy (base/text.c). */
 int ds_json_nfc(json_t **v);

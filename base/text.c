@@ -34,6 +34,53 @@ int ds_text_nfc(const char *s, char **out)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- search keys */
+/* utf8proc's custom mapping for ds_text_fold: đ and Đ have no decomposition, so no mark
+ * to strip; they fold to d by hand. */
+static utf8proc_int32_t fold_d(utf8proc_int32_t c, void *data)
+{
+	(void)data;
+	return c == 0x0111 || c == 0x0110 ? 'd' : c;
+}
+
+/* Collapses white space runs in s (in place) into one space, trimmed at both ends. */
+static void squeeze_space(char *s)
+{
+	char *w = s;
+	const char *r;
+	int gap = 0;
+
+	for (r = s; *r; r++) {
+		if (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r') {
+			gap = w != s;
+			continue;
+		}
+		if (gap)
+			*w++ = ' ';
+		gap = 0;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+int ds_text_fold(const char *s, char **out)
+{
+	utf8proc_uint8_t *dst = NULL;
+	utf8proc_ssize_t n;
+
+	*out = NULL;
+	n = utf8proc_map_custom((const utf8proc_uint8_t *)s, 0, &dst,
+				UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+					UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD | UTF8PROC_LUMP,
+				fold_d, NULL);
+	if (n < 0)
+		return ds_error_set(DS_EINVALID, "text is not valid UTF-8: %s",
+				    utf8proc_errmsg(n));
+	squeeze_space((char *)dst);
+	*out = (char *)dst;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- already NFC */
 /* 1 when s holds only ASCII, U+0080-U+02FF and U+1E00-U+1EFF (Latin, with every
  * precomposed Vietnamese letter), well-formed. Those are NFC by themselves, of combining
