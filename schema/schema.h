@@ -78,6 +78,25 @@ int schema_change_check(const json_t *cur, const json_t *next);
  * finished) and now is past due_at. */
 int schema_dossier_overdue(const json_t *dossier, int64_t now);
 
+/* On time or late by the rule of the national service index (verdict.c, where the table
+ * is drawn): none for 3 and 8, on_time or late once ended (9, 10), in_time or overdue
+ * while open (overdue exactly when schema_dossier_overdue). */
+enum schema_verdict {
+	SCHEMA_VERDICT_NONE,
+	SCHEMA_VERDICT_IN_TIME,
+	SCHEMA_VERDICT_OVERDUE,
+	SCHEMA_VERDICT_ON_TIME,
+	SCHEMA_VERDICT_LATE,
+};
+int schema_dossier_verdict(const json_t *dossier, int64_t now);
+/* "none", "in_time", "overdue", "on_time", "late"; schema_verdict_parse gives -1 for
+ * anything else. */
+const char *schema_verdict_name(int verdict);
+int schema_verdict_parse(const char *name);
+/* How many times more papers were asked for: the moves into 5 in the progress rows or
+ * the items of supplements[], whichever is more (a request may be recorded either way). */
+int schema_supplement_requests(const json_t *dossier);
+
 /* ---------------------------------------------------------------- ops
  * A journal op as JSON (the canonical entry that is hashed and pushed):
  *   {"seq":12, "op_id":"node1:12", "code":"...", "kind":"patch", "payload":{...},
