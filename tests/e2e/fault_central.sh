@@ -33,19 +33,20 @@ fl_ctl pass >/dev/null
 T0=$(now_ms)
 fl_wait_drained 60 "$D" && pass || fail "the backlog did not drain after the 503 spell"
 echo "drained $(($(now_ms) - T0)) ms after the 503 spell"
-wait_for "a pull brings central's state after the 503 spell" 15 fl_in_step "$D" "$CDB"
+fl_wait_in_step "a pull brings central's state after the 503 spell" 15 "$D" "$CDB"
 fl_converged "$D" "$CDB"
 
 # --- central down for a while, then back on the same port
 fl_central_stop TERM
 fl_import "$D" 300 $((SEED + 1)) 2025-11-27
 fl_updates "$D" 20 "down"
-wait_for "the daemon sees central down twice" 10 log_has "$LOG" "sync failed: .*central unreachable" 2
+wait_for "the daemon sees central down twice" 10 \
+	log_has "$LOG" "sync failed: .*central unreachable" 2
 fl_central_start "$CDB"
 T0=$(now_ms)
 fl_wait_drained 60 "$D" && pass || fail "the backlog did not drain after central came back"
 echo "central down: drained $(($(now_ms) - T0)) ms after it came back"
-wait_for "a pull brings central's state after the restart" 15 fl_in_step "$D" "$CDB"
+fl_wait_in_step "a pull brings central's state after the restart" 15 "$D" "$CDB"
 fl_converged "$D" "$CDB"
 
 # --- central killed with SIGKILL during apply, five times
@@ -69,7 +70,7 @@ echo "$KILLS of 5 kills landed before the batch was all applied"
 T0=$(now_ms)
 fl_wait_drained 90 "$D" && pass || fail "the backlog did not drain after the kills"
 echo "drained $(($(now_ms) - T0)) ms after the last restart"
-wait_for "a pull brings central's state after the kills" 15 fl_in_step "$D" "$CDB"
+fl_wait_in_step "a pull brings central's state after the kills" 15 "$D" "$CDB"
 fl_daemon_stop "$DPID"
 same "daemon exit status" "$?" "0"
 echo "stop: $FL_STOP_MS ms"

@@ -124,7 +124,7 @@ fl_drained() {
 fl_wait_drained() {
 	local limit=$1
 	shift
-	poll_until "$limit" fl_drained "$@"
+	POLL_EVERY=0.3 poll_until "$limit" fl_drained "$@" # a status per office each time
 }
 
 # started_or_gone LOG PID COUNT: LOG says "daemon started" COUNT times, or PID has exited.
@@ -213,6 +213,10 @@ if diff:
     print(f"{len(diff)} dossiers differ from central's, e.g. {diff[0]}"); sys.exit(1)
 PY
 }
+
+# fl_wait_in_step DESCRIPTION TIMEOUT_S DIR CENTRALDB: wait_for fl_in_step, polled every
+# 0.5 s (it reads both databases whole).
+fl_wait_in_step() { POLL_EVERY=0.5 wait_for "$1" "$2" fl_in_step "$3" "$4"; }
 
 # fl_central_ops CENTRALDB: how many ops central holds (every node).
 fl_central_ops() {

@@ -83,7 +83,8 @@ central_start() {
 	CENTRAL_PID=$!
 	PIDS+=($CENTRAL_PID)
 	poll_until 10 up_or_gone "$pf" "$CENTRAL_PID"
-	[ -s "$pf" ] || { echo "FATAL: dossync-central did not start: $(tail -2 "$WORK/central.log")" >&2; exit 1; }
+	[ -s "$pf" ] ||
+		{ echo "FATAL: dossync-central did not start: $(tail -2 "$WORK/central.log")" >&2; exit 1; }
 	CENTRAL_PORT=$(cat "$pf")
 	CENTRAL_URL="http://127.0.0.1:$CENTRAL_PORT"
 }

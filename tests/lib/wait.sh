@@ -6,7 +6,9 @@
 # poll_until TIMEOUT_S COMMAND...: runs COMMAND (a command or a shell function, in a
 # subshell, so it cannot set variables) every 0.1 s until it succeeds; 0 then, 1 once
 # TIMEOUT_S seconds (decimals allowed) have passed. COMMAND's last output (stdout and
-# stderr) is left in POLL_OUT; POLL_MS is the time waited in milliseconds.
+# stderr) is left in POLL_OUT; POLL_MS is the time waited in milliseconds. A costly
+# COMMAND (one that reads whole databases) may be polled less often with POLL_EVERY=0.5
+# before the call, so the wait does not slow down what it waits for on a busy machine.
 poll_until() {
 	local limit t0
 	limit=$(usecs "$1")
@@ -18,7 +20,7 @@ poll_until() {
 			POLL_MS=$((($(usecs "$EPOCHREALTIME") - t0) / 1000))
 			return 1
 		fi
-		sleep 0.1
+		sleep "${POLL_EVERY:-0.1}"
 	done
 	POLL_MS=$((($(usecs "$EPOCHREALTIME") - t0) / 1000))
 	return 0
