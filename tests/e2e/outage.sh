@@ -67,7 +67,7 @@ DRAIN_MS=$(($(now_ms) - T_UP))
 echo "drain time: $DRAIN_MS ms from central up to nothing pending at any of the 3 offices ($((3 * PER_OFFICE)) ops)"
 [ "$DRAIN_MS" -le 60000 ] && pass || fail "draining took $DRAIN_MS ms"
 for i in 0 1 2; do
-	wait_for "office $i holds central's final state (a pull)" 20 fl_in_step "$WORK/o$i" "$CDB"
+	fl_wait_in_step "office $i holds central's final state (a pull)" 20 "$WORK/o$i" "$CDB"
 done
 for i in 0 1 2; do
 	fl_converged "$WORK/o$i" "$CDB"
