@@ -79,10 +79,11 @@ wait_for "SIGHUP reloads the config" 5 \
 summary() { "$DS" -d "$D" show "$CODE" --json | jget summary; }
 wait_for "central's edit pulled after the reload" 5 output_is "Tỉnh sửa lần 1" summary
 "$DSC" --db "$CDB" update "$CODE" --set 'summary="Tỉnh sửa lần 2"' >/dev/null
-wait_for "with pull_interval = 1 an edit reaches the office within 2.5 s" 2.5 \
+wait_for "with pull_interval = 1 central's edit reaches the office" 5 \
 	output_is "Tỉnh sửa lần 2" summary
 PULL_MS=$POLL_MS
 echo "central's edit reached the office after $PULL_MS ms (pull_interval = 1)"
+[ "$PULL_MS" -le 2500 ] && pass || fail "with pull_interval = 1 an edit took $PULL_MS ms"
 
 # --- SIGTERM while idle
 fl_daemon_stop "$DPID"

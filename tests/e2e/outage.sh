@@ -95,7 +95,7 @@ PY
 # --- stopping a daemon in the middle of a large round
 OPS0=$(fl_node_ops "$CDB" "${NODES[0]}")
 fl_import "$WORK/o0" 1000 $((SEED + 9)) 2025-11-25
-wait_for "the daemon's round is under way (central holds its first new op)" 10 \
+wait_for "the daemon's round is under way (central holds its first new op)" 30 \
 	at_least $((OPS0 + 1)) fl_node_ops "$CDB" "${NODES[0]}"
 fl_daemon_stop "${DPIDS[0]}"
 same "daemon exit status (stopped mid-round)" "$?" "0"
