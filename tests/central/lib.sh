@@ -27,6 +27,7 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { CHECKS=$((CHECKS + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/wait.sh" # wait_for, poll_until
 die() { echo "FATAL: $*" >&2; [ -f "$WORK/serve.log" ] && tail -5 "$WORK/serve.log" >&2; exit 1; }
 same() { if [ "$2" == "$3" ]; then pass; else fail "$1: got '$2', want '$3'"; fi; }
 contains() { # contains WHAT HAYSTACK NEEDLE
@@ -65,17 +66,16 @@ start_central() {
 	"$CENTRAL" serve --listen 127.0.0.1:0 --port-file "$WORK/port" --threads "${THREADS:-4}" \
 		2>>"$WORK/serve.log" &
 	SERVER_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -s "$WORK/port" ] && break
-		kill -0 "$SERVER_PID" 2>/dev/null || die "dossync-central serve exited"
-		sleep 0.1
-	done
+	poll_until 10 up_or_gone "$WORK/port" "$SERVER_PID"
+	kill -0 "$SERVER_PID" 2>/dev/null || die "dossync-central serve exited"
 	[ -s "$WORK/port" ] || die "dossync-central did not write its port"
 	URL="http://127.0.0.1:$(cat "$WORK/port")"
 	grep -q "dossync-central listening on 127.0.0.1:$(cat "$WORK/port")" "$WORK/serve.log" ||
 		die "no 'listening' line"
 }
+
+# up_or_gone FILE PID: FILE has been written, or process PID has exited.
+up_or_gone() { [ -s "$1" ] || ! kill -0 "$2" 2>/dev/null; }
 
 # SIGTERM; the server must exit 0.
 stop_central() {

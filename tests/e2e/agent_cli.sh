@@ -186,9 +186,10 @@ fi
 chmod u+w "$D"
 chmod 700 "$WORK"
 BEFORE=$(jsum)
-flock "$D/lock" sleep 3 &
+flock "$D/lock" sleep 3 & # the scenario: another process holds the lock for 3 s
 PIDS+=($!)
-sleep 0.3
+lock_taken() { ! flock -n "$D/lock" true; }
+wait_for "the other process holds the lock" 3 lock_taken
 expect 75 "second writer" -- ds update "$CODE1" --set 'summary="hai"'
 expect_err "in use by another dossync process"
 expect 0 "a reader while the writer holds the lock" -- ds show "$CODE1"
