@@ -279,7 +279,7 @@ static void note_node(request *r, const char *node)
 		snprintf(r->node, sizeof(r->node), "%s", node);
 }
 
-static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
+static enum MHD_Result push_answer(server *sv, struct MHD_Connection *c, request *r)
 {
 	json_t *doc = NULL, *receipts = NULL;
 	central_store *s = NULL;
@@ -314,6 +314,16 @@ static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
 	return reply_body(c, MHD_HTTP_OK, &body);
 }
 
+/* push_answer, timed from the full body to the queued answer. */
+static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
+{
+	int64_t t0 = now_us();
+	enum MHD_Result ret = push_answer(sv, c, r);
+
+	central_metrics_push(now_us() - t0);
+	return ret;
+}
+
 /* A non-negative decimal argument, digits only (no sign, no space); def when absent. */
 static int int_arg(struct MHD_Connection *c, const char *name, int64_t def, int64_t *out)
 {
@@ -342,11 +352,10 @@ static int node_arg(struct MHD_Connection *c, const char **out)
 }
 
 /* A pull with node=: where it ended and how much of the feed it could see remained. */
-static void note_pull(central_store *s, request *r, const char *node, int64_t next, int more)
+static void note_pull(central_store *s, request *r, int64_t next, int more)
 {
 	int64_t behind = 0;
 
-	note_node(r, node);
 	if (more && central_feed_behind(s, &r->auth, next, &behind)) {
 		central_metrics_db_error();
 		return;
@@ -369,6 +378,7 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 	if ((rc = int_arg(c, "since", 0, &since)) ||
 	    (rc = int_arg(c, "limit", CENTRAL_PULL_DEFAULT, &limit)) || (rc = node_arg(c, &node)))
 		return reply_rc(c, rc);
+	note_node(r, node);
 	if (limit < 1 || limit > SYNC_MAX_PULL_LIMIT)
 		return reply_error(c, MHD_HTTP_BAD_REQUEST, "limit: must be 1 to 5000", 0);
 	rc = pool_get(sv, &s);
@@ -379,7 +389,7 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 	if (rc == 0 && node)
 		head.known = central_node_head(s, &r->auth, node, &head.seq, head.hash) == 0;
 	if (rc == 0 && node)
-		note_pull(s, r, node, next, more);
+		note_pull(s, r, next, more);
 	if (rc == 0)
 		rc = central_data_versions(s, &data);
 	pool_put(sv, s);
@@ -575,8 +585,6 @@ static void request_done(server *sv, struct MHD_Connection *c, request *r,
 	central_contact ct;
 	char peer[64];
 
-	if (r->route == R_PUSH && r->status)
-		central_metrics_push(us);
 	central_metrics_request(route_name[r->route], r->status);
 	if (ds_log_enabled(DS_LOG_INFO)) {
 		peer_text(c, peer, sizeof(peer));
