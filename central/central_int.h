@@ -187,8 +187,7 @@ typedef struct central_tls {
 	char *key;
 } central_tls;
 /* Reads both files, or neither when both paths are NULL (plain HTTP). DS_EUSAGE when only
- * one is given or a file is missing or not PEM; the key itself is checked by GnuTLS when
- * the server starts. */
+ * one is given, a file is missing or not PEM, or the key does not fit the certificate. */
 int central_tls_load(central_tls *t, const char *cert_path, const char *key_path);
 void central_tls_release(central_tls *t);
 /* Writes the bound port to port_file (when set) and "dossync-central WHAT on HOST:PORT"

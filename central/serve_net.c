@@ -5,6 +5,8 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,30 @@ static int pem_read(const char *path, const char *what, char **out)
 	return 0;
 }
 
+/* The first certificate of cert and the key must be a pair (checked with libcrypto, so
+ * the error is one clear line before libmicrohttpd starts). */
+static int pair_check(const central_tls *t, const char *cert_path, const char *key_path)
+{
+	BIO *cb = BIO_new_mem_buf(t->cert, -1), *kb = BIO_new_mem_buf(t->key, -1);
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	int rc = 0;
+
+	if (!x)
+		rc = ds_error_set(DS_EUSAGE, "--tls-cert %s: no PEM certificate in it", cert_path);
+	else if (!k)
+		rc = ds_error_set(DS_EUSAGE, "--tls-key %s: no unencrypted PEM private key in it",
+		                  key_path);
+	else if (X509_check_private_key(x, k) != 1)
+		rc = ds_error_set(DS_EUSAGE, "--tls-key %s does not fit the certificate in %s",
+		                  key_path, cert_path);
+	EVP_PKEY_free(k);
+	X509_free(x);
+	BIO_free(kb);
+	BIO_free(cb);
+	return rc;
+}
+
 int central_tls_load(central_tls *t, const char *cert_path, const char *key_path)
 {
 	int rc;
@@ -75,7 +101,8 @@ int central_tls_load(central_tls *t, const char *cert_path, const char *key_path
 	if (!cert_path || !key_path)
 		return ds_error_set(DS_EUSAGE, "--tls-cert and --tls-key go together");
 	if ((rc = pem_read(cert_path, "--tls-cert", &t->cert)) ||
-	    (rc = pem_read(key_path, "--tls-key", &t->key)))
+	    (rc = pem_read(key_path, "--tls-key", &t->key)) ||
+	    (rc = pair_check(t, cert_path, key_path)))
 		central_tls_release(t);
 	return rc;
 }

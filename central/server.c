@@ -736,9 +736,8 @@ static int serve(server *sv, const central_serve_opts *o, const sigset_t *set)
 	    (rc = central_resolve(o->host, o->port, &ss, &ipv6)))
 		return rc;
 	if (!(d = start(sv, o, &ss, ipv6, &tls))) {
-		rc = ds_error_set(DS_ERROR,
-		                  "cannot listen on %s:%d (address in use%s?)", o->host, o->port,
-		                  tls.cert ? ", or a TLS key that does not fit the certificate" : "");
+		rc = ds_error_set(DS_ERROR, "cannot listen on %s:%d (address in use?)", o->host,
+		                  o->port);
 		goto done;
 	}
 	if ((rc = start_metrics(sv, o, &m)) ||
