@@ -105,8 +105,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int central_contacts_start(central_contacts **out, const char *db_path,
-                           pthread_mutex_t *write_lock)
+int central_contacts_start(central_contacts **out, const char *db_path, pthread_mutex_t *write_lock)
 {
 	central_contacts *cs;
 	int rc;

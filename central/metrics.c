@@ -163,10 +163,11 @@ static void render_nodes(ds_buf *b, const json_t *nodes, json_t *offices)
 		{
 			if (!node_value(row, node_gauges[g].member, &v))
 				continue;
-			ds_buf_printf(b, "%s{office=\"%s\",node=\"%s\"} %lld\n", node_gauges[g].name,
-			              office_of(row), json_string_value(json_object_get(row, "node")),
-			              v);
-			if (g == 1 && v > json_integer_value(json_object_get(offices, office_of(row))))
+			ds_buf_printf(b, "%s{office=\"%s\",node=\"%s\"} %lld\n",
+			              node_gauges[g].name, office_of(row),
+			              json_string_value(json_object_get(row, "node")), v);
+			if (g == 1 &&
+			    v > json_integer_value(json_object_get(offices, office_of(row))))
 				json_object_set_new(offices, office_of(row), json_integer(v));
 		}
 	}
@@ -189,10 +190,11 @@ static int render_store(central_store *s, ds_buf *b)
 	     "Unix time of the last request of any node of each office.");
 	json_object_foreach(offices, office, t)
 	{
-		ds_buf_printf(b,
-		              "dossync_central_office_last_contact_timestamp_seconds{office=\"%s\"} "
-		              "%lld\n",
-		              office, (long long)json_integer_value(t));
+		ds_buf_printf(
+		    b,
+		    "dossync_central_office_last_contact_timestamp_seconds{office=\"%s\"} "
+		    "%lld\n",
+		    office, (long long)json_integer_value(t));
 	}
 done:
 	json_decref(nodes);
