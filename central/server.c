@@ -238,6 +238,7 @@ static enum MHD_Result on_health(server *sv, struct MHD_Connection *c)
 	doc = json_pack("{s:b, s:i}", "ok", rc == 0, "v", SYNC_PROTOCOL_VERSION);
 	if (rc) {
 		central_metrics_db_error();
+		ds_log(DS_LOG_ERROR, "health: %s", ds_error_msg());
 		json_object_set_new(doc, "error", json_string(ds_error_msg()));
 	}
 	if (wants_deflate(c))

@@ -5,7 +5,7 @@
 # contact and pull lag; it needs a province token on the main address and none on
 # --metrics-listen. Every request has an access line, --log-level warn drops them, and
 # `dossync-central nodes` lists what the server saw of each node. /v1/health answers
-# plain JSON unless the client accepts deflate.
+# plain JSON unless the client accepts deflate, and 503 when the database fails.
 BIN=$1
 . "$(dirname "$0")/lib.sh"
 PROM="python3 $(dirname "$0")/prom.py"
@@ -128,4 +128,17 @@ curl -s -o /dev/null "$CENTRAL_URL/v1/health"
 central_stop
 same "no access line at warn" "$(grep -c " access " "$WORK/central.log")" "$BEFORE"
 expect 64 "a bad log level" -- "$C" --db "$DB" serve --log-level loud
+
+# A database central cannot read (here: a copy whose feed table went away behind its
+# back): health answers 503 with the reason.
+cp "$DB" "$WORK/broken.db"
+central_start "$WORK/broken.db"
+same "health before" "$(curl -s "$CENTRAL_URL/v1/health")" '{"ok":true,"v":1}'
+sqlite3 "$WORK/broken.db" "ALTER TABLE feed RENAME TO feed_gone"
+same "health of a broken database" \
+	"$(curl -s -o "$WORK/h.json" -w '%{http_code}' "$CENTRAL_URL/v1/health")" 503
+same "says why" "$(cat "$WORK/h.json")" \
+	'{"ok":false,"v":1,"error":"reading the feed head: no such table: feed"}'
+central_stop
+grep -q "error health: reading the feed head" "$WORK/central.log" && pass || fail "health failure not logged"
 finish
