@@ -105,6 +105,8 @@ enum { DS_LOG_ERROR, DS_LOG_WARN, DS_LOG_INFO, DS_LOG_DEBUG };
 /* Where log lines go: stderr (default) or syslog with ident. */
 void ds_log_open(int use_syslog, const char *ident, int level);
 void ds_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 when lines of level are written (ds_log_open's level), to skip building them. */
+int ds_log_enabled(int level);
 
 /* ---------------------------------------------------------------- JSON and text */
 /* A field path in a message ("applicant.name", "fees[2].amount"); longer ones are cut. */

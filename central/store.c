@@ -56,6 +56,23 @@ static const char *const sql[ST_COUNT] = {
     [ST_CODE_CLAIM] = schema_code_claim_sql,
     [ST_TOKEN_GET] = "SELECT agency, role, revoked_at IS NOT NULL FROM tokens WHERE id = ?1",
     [ST_NODE_MOVE] = "UPDATE nodes SET token_id = ?2 WHERE node = ?1",
+    /* the operator's tools (ops.c; migration 0004) */
+    [ST_TOKEN_LINE] = "SELECT coalesce(lineage, id), revoked_at IS NOT NULL FROM tokens "
+                      "WHERE id = ?1",
+    [ST_TOKEN_ROTATE] = "INSERT INTO tokens(id, hash, agency, role, created_at, lineage) "
+                        "SELECT ?1, ?2, agency, role, ?3, coalesce(lineage, id) FROM tokens "
+                        "WHERE id = ?4 AND revoked_at IS NULL",
+    [ST_NODES_RETOKEN] = "UPDATE nodes SET token_id = ?2 WHERE token_id = ?1",
+    [ST_NODE_CONTACT] = "UPDATE nodes SET last_contact = ?2, "
+                        "last_error = coalesce(?3, last_error), "
+                        "pull_cursor = coalesce(?4, pull_cursor), "
+                        "pull_behind = coalesce(?5, pull_behind) WHERE node = ?1",
+    [ST_NODE_LIST] = "SELECT node, coalesce(agency, ''), coalesce(token_id, ''), last_seq, "
+                     "last_contact, last_error, pull_cursor, pull_behind FROM nodes "
+                     "ORDER BY node",
+    [ST_FEED_HEAD] = "SELECT coalesce(max(cursor), 0) FROM feed",
+    [ST_FEED_BEHIND] = "SELECT count(*) FROM feed WHERE cursor > ?1 AND "
+                       "(?2 IS NULL OR agency = ?2)",
 };
 
 static int check_version(sqlite3 *db, const char *path)

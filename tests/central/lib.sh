@@ -114,11 +114,14 @@ expect_status() { same "HTTP status" "$STATUS" "$1"; }
 expect_error() { contains "error text" "$(jget error <"$WORK/resp.json" 2>/dev/null)" "$1"; }
 resp() { jget "$1" <"$WORK/resp.json"; }
 
+# GET /v1/health answers plain JSON, and deflate to a client that asks for it.
 health_ok() {
 	local code
-	code=$(curl -s -o "$WORK/health.z" -w '%{http_code}' "$URL/v1/health")
+	code=$(curl -s -o "$WORK/health.json" -w '%{http_code}' "$URL/v1/health")
 	same "health status" "$code" 200
-	same "health body" "$("$DSWIRE" decode <"$WORK/health.z")" '{"ok":true,"v":1}'
+	same "health body" "$(cat "$WORK/health.json")" '{"ok":true,"v":1}'
+	curl -s -o "$WORK/health.z" -H 'Accept-Encoding: deflate' "$URL/v1/health"
+	same "health body, deflated" "$("$DSWIRE" decode <"$WORK/health.z")" '{"ok":true,"v":1}'
 }
 
 # ---------------------------------------------------------------- dossiers and ops

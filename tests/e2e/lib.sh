@@ -75,18 +75,21 @@ finish() {
 }
 
 # ---------------------------------------------------------------- central and offices
-# central_start DB: starts dossync-central on a free port; sets CENTRAL_PID and CENTRAL_URL.
+# central_start DB [SERVE-OPTION...]: starts dossync-central on a free port; sets
+# CENTRAL_PID and CENTRAL_URL (https:// when the options hold --tls-cert).
 central_start() {
-	local db=$1 pf="$WORK/central.port.$RANDOM"
+	local db=$1 pf="$WORK/central.port.$RANDOM" scheme=http
+	shift
+	[[ " $* " == *" --tls-cert "* ]] && scheme=https
 	"$BIN/dossync-central" --db "$db" serve --listen 127.0.0.1:${CENTRAL_PORT:-0} \
-		--port-file "$pf" 2>>"$WORK/central.log" &
+		--port-file "$pf" "$@" 2>>"$WORK/central.log" &
 	CENTRAL_PID=$!
 	PIDS+=($CENTRAL_PID)
 	poll_until 10 up_or_gone "$pf" "$CENTRAL_PID"
 	[ -s "$pf" ] ||
 		{ echo "FATAL: dossync-central did not start: $(tail -2 "$WORK/central.log")" >&2; exit 1; }
 	CENTRAL_PORT=$(cat "$pf")
-	CENTRAL_URL="http://127.0.0.1:$CENTRAL_PORT"
+	CENTRAL_URL="$scheme://127.0.0.1:$CENTRAL_PORT"
 }
 
 # up_or_gone FILE PID: FILE has been written, or process PID has exited (a condition for
