@@ -99,11 +99,11 @@ static int64_t journal_max(agent *a)
 	sqlite3_stmt *st = NULL;
 	int64_t n = -1;
 
-	if (ds_db_prepare(a->db, "SELECT COALESCE(max(seq), 0) FROM journal", &st))
+	if (agent_stmt_get(a, ST_JOURNAL_MAX, &st))
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return n;
 }
 

@@ -88,8 +88,7 @@ static int catch_up_central(agent *a, conflict_history *h)
 	json_t *changes = json_object();
 	int rows = 0, rc;
 
-	rc = ds_db_prepare(a->db, "SELECT cursor, code, state FROM inbox WHERE cursor > ? "
-				  "ORDER BY cursor", &st);
+	rc = agent_stmt_get(a, ST_INBOX_FROM, &st);
 	if (rc)
 		goto done;
 	sqlite3_bind_int64(st, 1, from);
@@ -111,7 +110,7 @@ static int catch_up_central(agent *a, conflict_history *h)
 	if (rc == SQLITE_DONE)
 		rc = 0;
 	else if (rc > 0)
-		rc = ds_error_sqlite(a->db, rc, "inbox");
+		rc = ds_error_sqlite(agent_db(a), rc, "inbox");
 	if (!rc && json_object_size(changes)) {
 		char msg[128], cur[32];
 		json_t *tr;
@@ -123,7 +122,7 @@ static int catch_up_central(agent *a, conflict_history *h)
 		json_decref(tr);
 	}
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	json_decref(changes);
 	return rc;
 }
@@ -132,11 +131,7 @@ done:
  * one row each, streamed: a backlog of 100,000 dossiers is not held in memory. */
 static int changed_codes(agent *a, int64_t j0, int64_t c0, sqlite3_stmt **st)
 {
-	int rc =
-	    ds_db_prepare(a->db,
-	                  "SELECT code FROM journal WHERE seq > ?1 UNION SELECT code FROM inbox "
-	                  "WHERE cursor > ?2 ORDER BY 1",
-	                  st);
+	int rc = agent_stmt_get(a, ST_CHANGED_CODES, st);
 
 	if (rc)
 		return rc;
@@ -150,11 +145,11 @@ static int64_t max_seq(agent *a)
 	sqlite3_stmt *st = NULL;
 	int64_t n = 0;
 
-	if (ds_db_prepare(a->db, "SELECT COALESCE(max(seq), 0) FROM journal", &st))
+	if (agent_stmt_get(a, ST_JOURNAL_MAX, &st))
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return n;
 }
 
@@ -242,7 +237,7 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 		n++;
 	}
 	if (rc != SQLITE_DONE) {
-		rc = ds_error_sqlite(a->db, rc, "history");
+		rc = ds_error_sqlite(agent_db(a), rc, "history");
 		goto done;
 	}
 	rc = 0;
@@ -252,7 +247,7 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 	rc = commit_chunk(a, h, "local", changes, msg, tr, merge && has_central ? "central" : NULL,
 			  same);
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	json_decref(same);
 	free(msg);
 	json_decref(tr);
@@ -307,8 +302,8 @@ static int history_current(agent *a, conflict_history *h, int *current)
 		return rc;
 	rc = sqlite3_step(st);
 	*current = rc == SQLITE_DONE;
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "history");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "history");
+	agent_stmt_put(st);
 	return rc;
 }
 

@@ -15,10 +15,7 @@ const char *agent_sync_label(agent *a, const char *code, int64_t version)
 
 	if (open_conflicts(a, code, &conflicts, NULL) == 0 && conflicts > 0)
 		return "conflict";
-	if (ds_db_prepare(a->db,
-			  "SELECT s.result FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
-			  "WHERE j.code = ? ORDER BY j.seq DESC LIMIT 1",
-			  &st))
+	if (agent_stmt_get(a, ST_SYNC_LABEL, &st))
 		return label;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -30,7 +27,7 @@ const char *agent_sync_label(agent *a, const char *code, int64_t version)
 		else if (!strcmp(r, "conflict"))
 			label = "conflict";
 	}
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return label;
 }
 
@@ -82,11 +79,7 @@ int agent_list(agent *a, int status_filter, int overdue_only, json_t **out)
 	int rc;
 
 	*out = NULL;
-	rc = ds_db_prepare(a->db,
-			   "SELECT body, version FROM dossiers WHERE (?1 = 0 OR status = ?1) "
-			   "AND (?2 = 0 OR (status NOT IN (3, 8, 9, 10) AND due_at < ?3)) "
-			   "ORDER BY code",
-			   &st);
+	rc = agent_stmt_get(a, ST_DOSSIER_LIST, &st);
 	if (rc)
 		goto done;
 	sqlite3_bind_int(st, 1, status_filter);
@@ -96,9 +89,9 @@ int agent_list(agent *a, int status_filter, int overdue_only, json_t **out)
 		if ((row = list_row(a, st, now)) != NULL)
 			json_array_append_new(list, row);
 	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "dossiers");
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossiers");
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	if (rc)
 		json_decref(list);
 	else
@@ -116,13 +109,10 @@ static int open_conflicts(agent *a, const char *code, int64_t *count, int64_t *o
 	*count = 0;
 	if (oldest)
 		*oldest = 0;
-	if (sqlite3_table_column_metadata(a->db, NULL, "conflicts", "code", NULL, NULL, NULL,
+	if (sqlite3_table_column_metadata(agent_db(a), NULL, "conflicts", "code", NULL, NULL, NULL,
 					  NULL, NULL) != SQLITE_OK)
 		return 0;
-	rc = ds_db_prepare(a->db,
-			   "SELECT count(*), min(since_epoch) FROM conflicts WHERE resolved_at IS "
-			   "NULL AND (?1 IS NULL OR code = ?1)",
-			   &st);
+	rc = agent_stmt_get(a, ST_CONFLICTS_OPEN_COUNT, &st);
 	if (rc)
 		return rc;
 	if (code)
@@ -132,8 +122,8 @@ static int open_conflicts(agent *a, const char *code, int64_t *count, int64_t *o
 		if (oldest)
 			*oldest = sqlite3_column_int64(st, 1);
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "conflicts");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "conflicts");
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -155,17 +145,14 @@ static int oldest_pending(agent *a, int64_t *when)
 	int rc;
 
 	*when = 0;
-	rc = ds_db_prepare(a->db,
-	                   "SELECT occurred_at FROM journal j WHERE NOT EXISTS (SELECT 1 FROM "
-	                   "op_state s WHERE s.seq = j.seq) ORDER BY seq LIMIT 1",
-	                   &st);
+	rc = agent_stmt_get(a, ST_PENDING_OLDEST, &st);
 	if (rc)
 		goto done;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		ds_time_parse((const char *)sqlite3_column_text(st, 0), when, NULL);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -202,17 +189,15 @@ static int status_counts_read(agent *a, status_counts *c)
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if ((rc = agent_query_int(a, "SELECT max(seq) FROM journal", 0, &c->seq)) ||
-	    (rc = agent_query_int(a,
-	                          "SELECT count(*) FROM journal j WHERE NOT EXISTS (SELECT 1 "
-	                          "FROM op_state s WHERE s.seq = j.seq)",
+	if ((rc = agent_query_int(a, ST_JOURNAL_MAX, 0, &c->seq)) ||
+	    (rc = agent_query_int(a, ST_PENDING_COUNT,
 	                          0, &c->pending)) ||
 	    (rc = oldest_pending(a, &c->first)) ||
-	    (rc = agent_query_int(a, "SELECT count(*) FROM op_state WHERE result = 'rejected'", 0,
+	    (rc = agent_query_int(a, ST_OPS_REJECTED, 0,
 	                          &c->rejected)) ||
-	    (rc = agent_query_int(a, "SELECT count(*) FROM op_state WHERE result = 'conflict'", 0,
+	    (rc = agent_query_int(a, ST_OPS_CONFLICT, 0,
 	                          &c->conflict)) ||
-	    (rc = agent_query_int(a, "SELECT count(*) FROM dossiers", 0, &c->dossiers)) ||
+	    (rc = agent_query_int(a, ST_DOSSIER_COUNT, 0, &c->dossiers)) ||
 	    (rc = open_conflicts(a, NULL, &c->nconf, &c->oldest_conf)) ||
 	    (rc = agent_state_get(a, "cursor", &cursor)))
 		goto done;

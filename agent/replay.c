@@ -121,12 +121,7 @@ static int replay_ops(replay *r, json_t **out, int *settled)
 
 	*out = NULL;
 	*settled = 1;
-	rc = ds_db_prepare(r->a->db,
-	                   "SELECT j.seq, j.op_id, j.code, j.kind, j.payload, j.base, j.parent, "
-	                   "j.actor, j.occurred_at, coalesce(s.result, ''), coalesce(s.version, 0) "
-	                   "FROM journal j LEFT JOIN op_state s ON s.seq = j.seq WHERE j.code = ? "
-	                   "ORDER BY j.seq",
-	                   &st);
+	rc = agent_stmt_get(r->a, ST_REPLAY_OPS, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, r->code, -1, SQLITE_STATIC);
@@ -141,8 +136,8 @@ static int replay_ops(replay *r, json_t **out, int *settled)
 		v = sqlite3_column_int64(st, 10);
 		*settled = *settled && result[0] && strcmp(result, "conflict");
 	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(r->a->db, rc, "journal");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(r->a), rc, "journal");
+	agent_stmt_put(st);
 	if (rc)
 		json_decref(cur);
 	else
@@ -156,16 +151,14 @@ static json_t *inbox_newest(replay *r)
 	sqlite3_stmt *st = NULL;
 	json_t *state = NULL;
 
-	if (ds_db_prepare(r->a->db,
-	                  "SELECT state FROM inbox WHERE code = ? ORDER BY version DESC LIMIT 1",
-	                  &st))
+	if (agent_stmt_get(r->a, ST_INBOX_NEWEST, &st))
 		return NULL;
 	sqlite3_bind_text(st, 1, r->code, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    ds_json_parse((const char *)sqlite3_column_text(st, 0),
 	                  (size_t)sqlite3_column_bytes(st, 0), &state))
 		state = NULL;
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return state;
 }
 
@@ -287,17 +280,14 @@ int agent_replay(agent *a, const char *code, json_t **want, int *is_central, cha
 		*want = rc ? NULL : json_incref(row);
 		goto done;
 	}
-	if ((rc = ds_db_prepare(a->db,
-	                        "SELECT state FROM inbox WHERE code = ? AND version = ? ORDER BY "
-	                        "cursor DESC LIMIT 1",
-	                        &r.at)) ||
+	if ((rc = agent_stmt_get(a, ST_INBOX_AT, &r.at)) ||
 	    (rc = candidates(&r, central, &set)))
 		goto done;
 	judge(&r, row, set, central, want, why);
 done:
 	if (is_central)
 		*is_central = *want && central && ds_json_same(*want, central);
-	sqlite3_finalize(r.at);
+	agent_stmt_put(r.at);
 	json_decref(set);
 	json_decref(central);
 	json_decref(row);
@@ -311,10 +301,7 @@ int agent_verify_rows(agent *a, json_t **bad, json_t **states)
 
 	*bad = json_array();
 	*states = json_object();
-	rc = ds_db_prepare(a->db,
-	                   "SELECT code FROM dossiers UNION SELECT code FROM journal UNION SELECT "
-	                   "code FROM inbox ORDER BY 1",
-	                   &st);
+	rc = agent_stmt_get(a, ST_ALL_CODES, &st);
 	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *code = (const char *)sqlite3_column_text(st, 0);
 		json_t *want = NULL;
@@ -327,7 +314,7 @@ int agent_verify_rows(agent *a, json_t **bad, json_t **states)
 			json_array_append_new(*bad, json_string(why));
 		free(why);
 	}
-	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? ds_error_sqlite(a->db, rc, "dossiers") : rc;
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? ds_error_sqlite(agent_db(a), rc, "dossiers") : rc;
+	agent_stmt_put(st);
 	return rc;
 }

@@ -14,7 +14,7 @@
 #include <ftw.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "agent/agent_int.h"
 
 typedef struct fx {
 	char *dir;
@@ -64,7 +64,7 @@ static void break_store(fx *f, const char *sql)
 {
 	char *err = NULL;
 
-	if (sqlite3_exec(f->a->db, sql, NULL, NULL, &err) != SQLITE_OK)
+	if (sqlite3_exec(agent_db(f->a), sql, NULL, NULL, &err) != SQLITE_OK)
 		fail_msg("%s: %s", sql, err);
 }
 
@@ -168,9 +168,9 @@ static void test_catch_up_interrupted(void **state)
 {
 	fx *f = *state;
 
-	sqlite3_progress_handler(f->a->db, 1, interrupt, NULL);
+	sqlite3_progress_handler(agent_db(f->a), 1, interrupt, NULL);
 	assert_error(agent_history_catch_up(f->a, "test", 1), "inbox");
-	sqlite3_progress_handler(f->a->db, 0, NULL, NULL);
+	sqlite3_progress_handler(agent_db(f->a), 0, NULL, NULL);
 }
 
 int main(void)
