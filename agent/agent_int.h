@@ -115,8 +115,14 @@ int journal_insert(agent *a, const json_t *op, const char *prev_hash, char hash[
 int journal_unacked_parent(agent *a, const char *code, char **op_id);
 /* Reads one journal row as an op object (the nine canonical fields). */
 json_t *journal_row_to_op(sqlite3_stmt *st);
-/* "synced", "pending", "conflict", "rejected" or "local" for a dossier. */
-const char *agent_sync_label(agent *a, const char *code, int64_t version);
+/* "synced", "pending", "conflict", "rejected" or "local" for a dossier (at central version
+ * `version`) in *label (static text); a failed query is an error. */
+int agent_sync_label(agent *a, const char *code, int64_t version, const char **label);
+/* Writes a round's outcome where `status` reads it (last_sync_at, last_success_at or
+ * last_error and last_error_at; the daemon adds daemon_state and daemon_next_try_at when
+ * daemon_state is not NULL), under the writer lock. Any failure is returned. */
+int agent_record_outcome(agent *a, int rc, const char *error, const char *daemon_state,
+			 const char *next_try_at);
 /* Runs fn inside BEGIN IMMEDIATE ... COMMIT, rolling back on failure. */
 int agent_tx(agent *a, int (*fn)(agent *a, void *arg), void *arg);
 /* The integer in the first column of the first row of statement id (no parameters) in *out,

@@ -140,18 +140,6 @@ static int changed_codes(agent *a, int64_t j0, int64_t c0, sqlite3_stmt **st)
 	return 0;
 }
 
-static int64_t max_seq(agent *a)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t n = 0;
-
-	if (agent_stmt_get(a, ST_JOURNAL_MAX, &st))
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	agent_stmt_put(st);
-	return n;
-}
 
 /* The local branch's trailers: the journal seq and central cursor a commit covers. */
 static json_t *local_trailers(int64_t seq, int64_t cursor)
@@ -216,14 +204,16 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 {
 	int64_t j0 = trailer_num(h, "local", "Journal-Seq");
 	int64_t c0 = trailer_num(h, "local", "Central-Cursor");
-	int64_t c1 = trailer_num(h, "central", "Central-Cursor"), j1 = max_seq(a);
-	char head[CONFLICT_OID_HEX], *msg;
+	int64_t c1 = trailer_num(h, "central", "Central-Cursor"), j1 = 0;
+	char head[CONFLICT_OID_HEX], *msg = NULL;
 	json_t *changes = json_object(), *same = json_object(), *tr = NULL;
 	int has_central = conflict_history_head(h, "central", head) == 0;
 	sqlite3_stmt *st = NULL;
 	size_t n = 0;
 	int rc;
 
+	if ((rc = journal_max_seq(a, &j1)))
+		goto done;
 	msg = local_message(a, j0, j1, merge ? c1 : c0, note);
 	if ((rc = changed_codes(a, j0, c0, &st)))
 		goto done;
@@ -293,10 +283,13 @@ static int history_current(agent *a, conflict_history *h, int *current)
 	int64_t j0 = trailer_num(h, "local", "Journal-Seq");
 	int64_t c0 = trailer_num(h, "local", "Central-Cursor");
 	sqlite3_stmt *st = NULL;
+	int64_t j1 = 0;
 	int rc;
 
 	*current = 0;
-	if (j0 != max_seq(a) || trailer_num(h, "central", "Central-Cursor") != c0)
+	if ((rc = journal_max_seq(a, &j1)))
+		return rc;
+	if (j0 != j1 || trailer_num(h, "central", "Central-Cursor") != c0)
 		return 0;
 	if ((rc = changed_codes(a, j0, c0, &st)))
 		return rc;

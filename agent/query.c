@@ -7,28 +7,34 @@
 
 static int open_conflicts(agent *a, const char *code, int64_t *count, int64_t *oldest);
 
-const char *agent_sync_label(agent *a, const char *code, int64_t version)
+int agent_sync_label(agent *a, const char *code, int64_t version, const char **label)
 {
 	sqlite3_stmt *st = NULL;
-	const char *label = version > 0 ? "synced" : "local";
 	int64_t conflicts = 0;
+	int rc;
 
-	if (open_conflicts(a, code, &conflicts, NULL) == 0 && conflicts > 0)
-		return "conflict";
-	if (agent_stmt_get(a, ST_SYNC_LABEL, &st))
-		return label;
+	*label = version > 0 ? "synced" : "local";
+	if ((rc = open_conflicts(a, code, &conflicts, NULL)))
+		return rc;
+	if (conflicts > 0) {
+		*label = "conflict";
+		return 0;
+	}
+	if ((rc = agent_stmt_get(a, ST_SYNC_LABEL, &st)))
+		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *r = (const char *)sqlite3_column_text(st, 0);
 		if (!r)
-			label = "pending";
+			*label = "pending";
 		else if (!strcmp(r, "rejected"))
-			label = "rejected";
+			*label = "rejected";
 		else if (!strcmp(r, "conflict"))
-			label = "conflict";
+			*label = "conflict";
 	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	agent_stmt_put(st);
-	return label;
+	return rc;
 }
 
 int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version,
@@ -41,24 +47,37 @@ int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version,
 		return rc;
 	if (version)
 		*version = v;
-	if (sync)
-		*sync = agent_sync_label(a, code, v);
-	return 0;
+	if (sync && (rc = agent_sync_label(a, code, v, sync))) {
+		json_decref(*dossier);
+		*dossier = NULL;
+	}
+	return rc;
 }
 
-static json_t *list_row(agent *a, sqlite3_stmt *st, int64_t now)
+/* The list's row for the dossier row st is on, in *out. A body that does not parse or
+ * has no code is an error naming the dossier, never a row left out. */
+static int list_row(agent *a, sqlite3_stmt *st, int64_t now, json_t **out)
 {
 	const char *body = (const char *)sqlite3_column_text(st, 0);
-	const char *code;
-	json_t *d = json_loads(body, 0, NULL), *row;
+	const char *code, *sync = NULL;
+	json_t *d = NULL, *row;
+	int rc;
 
-	if (!d)
-		return NULL;
-	code = json_string_value(json_object_get(d, "code"));
+	*out = NULL;
+	if ((rc = ds_json_parse(body ? body : "", body ? strlen(body) : 0, &d)))
+		return ds_error_set(DS_EINVALID, "a dossier row does not hold JSON: %s",
+				    ds_error_msg());
+	if (!(code = json_string_value(json_object_get(d, "code")))) {
+		json_decref(d);
+		return ds_error_set(DS_EINVALID, "a dossier row has no code");
+	}
+	if ((rc = agent_sync_label(a, code, sqlite3_column_int64(st, 1), &sync))) {
+		json_decref(d);
+		return rc;
+	}
 	row = json_pack("{s:s,s:O,s:O,s:s,s:b}", "code", code, "status",
 			json_object_get(d, "status"), "due_at", json_object_get(d, "due_at"),
-			"sync", agent_sync_label(a, code, sqlite3_column_int64(st, 1)), "overdue",
-			schema_dossier_overdue(d, now));
+			"sync", sync, "overdue", schema_dossier_overdue(d, now));
 	if (row) {
 		json_t *name = json_object_get(json_object_get(d, "applicant"), "name");
 		json_t *proc = json_object_get(json_object_get(d, "procedure"), "name");
@@ -68,7 +87,8 @@ static json_t *list_row(agent *a, sqlite3_stmt *st, int64_t now)
 			json_object_set(row, "procedure", proc);
 	}
 	json_decref(d);
-	return row;
+	*out = row;
+	return row ? 0 : ds_error_set(DS_ERROR, "out of memory");
 }
 
 int agent_list(agent *a, int status_filter, int overdue_only, json_t **out)
@@ -86,8 +106,9 @@ int agent_list(agent *a, int status_filter, int overdue_only, json_t **out)
 	sqlite3_bind_int(st, 2, overdue_only);
 	sqlite3_bind_int64(st, 3, now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((row = list_row(a, st, now)) != NULL)
-			json_array_append_new(list, row);
+		if ((rc = list_row(a, st, now, &row)))
+			goto done;
+		json_array_append_new(list, row);
 	}
 	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossiers");
 done:

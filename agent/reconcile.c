@@ -78,30 +78,37 @@ static int conflict_facts(agent *a, const char *code, struct facts *f)
  * (f->applied or f->base, whichever is newer); the history's merge base when the inbox
  * lacks it. *ancestor is NULL when nothing is known, and *at the version it was read at
  * (0: from history or none). */
-static void ancestor_of(agent *a, const char *code, const struct facts *f, json_t **ancestor,
-                        int64_t *at)
+static int ancestor_of(agent *a, const char *code, const struct facts *f, json_t **ancestor,
+                       int64_t *at)
 {
 	int64_t want = f->applied > f->base ? f->applied : f->base, got = 0;
 	conflict_history *h;
+	int rc = DS_ENOTFOUND;
 
 	*at = 0;
-	if (want > 0 && inbox_state(a, code, want, ancestor, &got) == 0) {
+	if (want > 0 && (rc = inbox_state(a, code, want, ancestor, &got)) == 0) {
 		*at = got;
-		return;
+		return 0;
 	}
 	json_decref(*ancestor);
 	*ancestor = NULL;
+	if (rc != DS_ENOTFOUND)
+		return rc; /* the inbox could not be read: not the same as "not in the inbox" */
+	ds_error_clear();
 	if (agent_history(a, &h) == 0)
 		conflict_history_ancestor(h, code, ancestor);
+	return 0;
 }
 
-static int has_unacked(agent *a, const char *code)
+/* 1 in *yes when an op on code still waits for its receipt. */
+static int has_unacked(agent *a, const char *code, int *yes)
 {
 	char *parent = NULL;
-	int yes = journal_unacked_parent(a, code, &parent) == 0 && parent;
+	int rc = journal_unacked_parent(a, code, &parent);
 
+	*yes = rc == 0 && parent;
 	free(parent);
-	return yes;
+	return rc;
 }
 
 static char *canon_or_null(const json_t *v)
@@ -233,17 +240,23 @@ static int merge_one(agent *a, const char *code, conflict_policy *pol, ds_buf *n
 	struct facts f = {0, 0, 0};
 	agent_acts acts;
 	int64_t version = 0, at = 0;
-	int rc;
+	int unacked = 0, rc;
 
-	if (has_unacked(a, code) || (rc = conflict_facts(a, code, &f)) ||
-	    inbox_state(a, code, 0, &theirs, &version) || version < f.seen) {
+	if ((rc = has_unacked(a, code, &unacked)))
+		goto done;
+	if (!unacked && !(rc = conflict_facts(a, code, &f)))
+		rc = inbox_state(a, code, 0, &theirs, &version);
+	if (rc && rc != DS_ENOTFOUND)
+		goto done;
+	if (unacked || rc == DS_ENOTFOUND || version < f.seen) {
 		*deferred = 1; /* receipts or central's newest state not here yet */
 		rc = 0;
 		goto done;
 	}
 	if ((rc = agent_load(a, code, &ours, NULL)))
 		goto done;
-	ancestor_of(a, code, &f, &ancestor, &at);
+	if ((rc = ancestor_of(a, code, &f, &ancestor, &at)))
+		goto done;
 	acts = (agent_acts){a, code, ancestor, at};
 	conflict_policy_set_acts(pol, agent_acts_of, &acts, a->cfg.peer_edits_manual);
 	rc = conflict_merge_dossier(ancestor, ours, theirs, pol, &merged, &decisions, &open);
@@ -407,31 +420,36 @@ static int close_conflict(agent *a, int64_t id, const char *how, int64_t seq)
 }
 
 /* When the journal of this office moved the dossier to `to`, the real time it did. */
-static int64_t local_move_time(agent *a, const char *code, int to)
+static int local_move_time(agent *a, const char *code, int to, int64_t *when)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t when = 0;
+	int rc;
 
-	if (agent_stmt_get(a, ST_LOCAL_MOVE_TIME, &st))
-		return 0;
+	*when = 0;
+	if ((rc = agent_stmt_get(a, ST_LOCAL_MOVE_TIME, &st)))
+		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, to);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ds_time_parse((const char *)sqlite3_column_text(st, 0), &when, NULL);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ds_time_parse((const char *)sqlite3_column_text(st, 0), when, NULL);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	agent_stmt_put(st);
-	return when;
+	return rc;
 }
 
-static void set_time_if_absent(agent *a, json_t *next, const char *key, const char *code, int to)
+static int set_time_if_absent(agent *a, json_t *next, const char *key, const char *code, int to)
 {
 	char t[DS_TIME_LEN];
 	int64_t when;
+	int rc;
 
 	if (json_object_get(next, key))
-		return;
-	when = local_move_time(a, code, to);
+		return 0;
+	if ((rc = local_move_time(a, code, to, &when)))
+		return rc;
 	ds_time_format(when ? when : ds_time_now(), DS_TZ_VN, t);
 	json_object_set_new(next, key, json_string(t));
+	return 0;
 }
 
 /* A status chosen by a person brings what a transition to it brings: finished_at on 9,
@@ -441,12 +459,14 @@ static int status_consequences(agent *a, const char *code, const json_t *state, 
 {
 	json_t *s = json_object_get(next, "status");
 	int to = json_is_integer(s) ? (int)json_integer_value(s) : 0;
-	int cur = (int)json_integer_value(json_object_get(state, "status"));
+	int cur = (int)json_integer_value(json_object_get(state, "status")), rc = 0;
 
 	if (to == 9)
-		set_time_if_absent(a, next, "finished_at", code, 9);
+		rc = set_time_if_absent(a, next, "finished_at", code, 9);
 	if (to == 10)
-		set_time_if_absent(a, next, "returned_at", code, 10);
+		rc = set_time_if_absent(a, next, "returned_at", code, 10);
+	if (rc)
+		return rc;
 	if (to != 7)
 		json_object_del(next, "prior_status");
 	else if (!json_object_get(next, "prior_status") && schema_status_legal(cur, 7, 0))

@@ -145,32 +145,36 @@ static int replay_ops(replay *r, json_t **out, int *settled)
 	return rc;
 }
 
-/* The newest state of the code in the inbox, or NULL (caller decrefs). */
-static json_t *inbox_newest(replay *r)
+/* The newest state of the code in the inbox in *state, NULL when there is none (caller
+ * decrefs); a failed query or a state that does not parse is an error. */
+static int inbox_newest(replay *r, json_t **state)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *state = NULL;
+	int rc;
 
-	if (agent_stmt_get(r->a, ST_INBOX_NEWEST, &st))
-		return NULL;
+	*state = NULL;
+	if ((rc = agent_stmt_get(r->a, ST_INBOX_NEWEST, &st)))
+		return rc;
 	sqlite3_bind_text(st, 1, r->code, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    ds_json_parse((const char *)sqlite3_column_text(st, 0),
-	                  (size_t)sqlite3_column_bytes(st, 0), &state))
-		state = NULL;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		rc = ds_json_parse((const char *)sqlite3_column_text(st, 0),
+		                   (size_t)sqlite3_column_bytes(st, 0), state);
+	else
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(r->a), rc, "inbox");
 	agent_stmt_put(st);
-	return state;
+	return rc;
 }
 
-/* The row of the code as stored, or NULL. */
-static json_t *row_of(replay *r)
+/* The row of the code as stored in *state, NULL when there is none (caller decrefs). */
+static int row_of(replay *r, json_t **state)
 {
-	json_t *state = NULL;
-	int rc = agent_load(r->a, r->code, &state, NULL);
+	int rc = agent_load(r->a, r->code, state, NULL);
 
-	if (rc == DS_ENOTFOUND)
+	if (rc == DS_ENOTFOUND) {
 		ds_error_clear();
-	return state;
+		rc = 0;
+	}
+	return rc;
 }
 
 static const char *first_key(const json_t *obj)
@@ -274,8 +278,8 @@ int agent_replay(agent *a, const char *code, json_t **want, int *is_central, cha
 	*why = NULL;
 	if (is_central)
 		*is_central = 0;
-	central = inbox_newest(&r);
-	row = row_of(&r);
+	if ((rc = inbox_newest(&r, &central)) || (rc = row_of(&r, &row)))
+		goto done;
 	if ((rc = is_settled_central(&r, row, central, &fast)) || fast) {
 		*want = rc ? NULL : json_incref(row);
 		goto done;

@@ -69,10 +69,16 @@ static int settle_rejected(agent *a, int64_t seq)
 	if ((rc = agent_stmt_get(a, ST_JOURNAL_CODE, &st)))
 		return rc;
 	sqlite3_bind_int64(st, 1, seq);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
 		code = ds_strdup((const char *)sqlite3_column_text(st, 0));
+	rc = rc == SQLITE_ROW ? 0
+	     : rc == SQLITE_DONE
+		 ? ds_error_set(DS_EINVALID, "central rejected op %lld, which the journal lacks",
+				(long long)seq)
+		 : ds_error_sqlite(agent_db(a), rc, "journal");
 	agent_stmt_put(st);
-	if (code)
+	if (!rc)
 		rc = agent_settle_from_inbox(a, code);
 	free(code);
 	return rc;
@@ -266,23 +272,48 @@ int agent_client_new(agent *a, sync_client **out)
 	return rc;
 }
 
-/* Writes the outcome of a round where `status` can read it. */
-static void record_outcome(agent *a, int rc)
+/* The outcome keys of a round; the caller holds the writer lock. */
+static int outcome_set(agent *a, int rc, const char *error, const char *now)
+{
+	int wrc = agent_state_set(a, "last_sync_at", now);
+
+	if (!wrc && rc == 0 && !(wrc = agent_state_set(a, "last_success_at", now)))
+		wrc = agent_state_set(a, "last_error", NULL);
+	else if (!wrc && rc != 0 && !(wrc = agent_state_set(a, "last_error", error)))
+		wrc = agent_state_set(a, "last_error_at", now);
+	return wrc;
+}
+
+int agent_record_outcome(agent *a, int rc, const char *error, const char *daemon_state,
+			 const char *next_try_at)
 {
 	char now[DS_TIME_LEN];
+	int wrc;
 
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
-	if (agent_lock(a, -1))
-		return;
-	agent_state_set(a, "last_sync_at", now);
-	if (rc == 0) {
-		agent_state_set(a, "last_success_at", now);
-		agent_state_set(a, "last_error", NULL);
-	} else {
-		agent_state_set(a, "last_error", ds_error_msg());
-		agent_state_set(a, "last_error_at", now);
-	}
+	if ((wrc = agent_lock(a, -1)))
+		return wrc;
+	wrc = outcome_set(a, rc, error, now);
+	if (!wrc && daemon_state && !(wrc = agent_state_set(a, "daemon_state", daemon_state)))
+		wrc = agent_state_set(a, "daemon_next_try_at", next_try_at);
 	agent_unlock(a);
+	return wrc;
+}
+
+/* Records the round's outcome; a round that failed keeps its own error, and a failure to
+ * record is added to it (or is the error of a round that went well). */
+static int finish_round(agent *a, int rc)
+{
+	char msg[1024];
+	int wrc;
+
+	snprintf(msg, sizeof(msg), "%s", rc ? ds_error_msg() : "");
+	if ((wrc = agent_record_outcome(a, rc, msg, NULL, NULL)) == 0)
+		return rc ? ds_error_set(rc, "%s", msg) : 0;
+	if (rc == 0)
+		return wrc;
+	return ds_error_set(rc, "%s (and the outcome could not be recorded: %s)", msg,
+			    ds_error_msg());
 }
 
 static int rounds(agent *a, sync_client *c, agent_sync_stats *st)
@@ -322,14 +353,7 @@ int agent_sync(agent *a, agent_sync_stats *st)
 		st->bytes_down = k->bytes_down;
 		st->requests = k->requests;
 	}
-	if (rc) {
-		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", ds_error_msg());
-		record_outcome(a, rc);
-		ds_error_set(rc, "%s", msg);
-	} else {
-		record_outcome(a, 0);
-	}
+	rc = finish_round(a, rc);
 	sync_client_free(c);
 	agent_unlock_file(&fd);
 	return rc;
