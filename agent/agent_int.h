@@ -128,6 +128,19 @@ int agent_tx(agent *a, int (*fn)(agent *a, void *arg), void *arg);
 /* The integer in the first column of the first row of statement id (no parameters) in *out,
  * or dflt when there is no row or it is NULL; a failed query is an error, never dflt. */
 int agent_query_int(agent *a, enum agent_stmt_id id, int64_t dflt, int64_t *out);
+/* An op's receipt: the wire words of a push receipt (docs/PROTOCOL.md) as op_state stores
+ * them, and "superseded" for a conflicted op a merge has settled (agent only). */
+enum agent_result {
+	AGENT_PENDING = 0, /* no receipt: "" or NULL */
+	AGENT_APPLIED,
+	AGENT_DUPLICATE,
+	AGENT_CONFLICT,
+	AGENT_REJECTED,
+	AGENT_SUPERSEDED,
+};
+/* The result named by text (NULL or "": AGENT_PENDING) in *out; DS_EINVALID naming the
+ * word for any other text. */
+int agent_result_parse(const char *text, enum agent_result *out);
 /* The seq of the first journal op with no receipt (1 when none has one). Receipts arrive
  * per batch in seq order, so the ops with a receipt are a prefix of the journal and the
  * pending ops are exactly those from this seq on: push, status and the parent rule all

@@ -24,15 +24,17 @@ int agent_sync_label(agent *a, const char *code, int64_t version, const char **l
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *r = (const char *)sqlite3_column_text(st, 0);
-		if (!r)
+		enum agent_result k;
+		rc = agent_result_parse((const char *)sqlite3_column_text(st, 0), &k);
+		if (!rc && k == AGENT_PENDING)
 			*label = "pending";
-		else if (!strcmp(r, "rejected"))
+		else if (!rc && k == AGENT_REJECTED)
 			*label = "rejected";
-		else if (!strcmp(r, "conflict"))
+		else if (!rc && k == AGENT_CONFLICT)
 			*label = "conflict";
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	agent_stmt_put(st);
 	return rc;
 }

@@ -55,14 +55,15 @@ static json_t *inbox_at(replay *r, int64_t v)
 }
 
 /* The states op may have been made on. prev: the set after the op before it on the code
- * (NULL for the first); result, v: that op's receipt ("" when none) and its version. */
-static json_t *priors(replay *r, const json_t *op, const json_t *prev, const char *result,
+ * (NULL for the first); result, v: that op's receipt (AGENT_PENDING when none) and its
+ * version. */
+static json_t *priors(replay *r, const json_t *op, const json_t *prev, enum agent_result result,
                       int64_t v)
 {
 	const char *kind = json_string_value(json_object_get(op, "kind"));
 	int64_t base = json_integer_value(json_object_get(op, "base"));
-	int acked = !strcmp(result, "applied") || !strcmp(result, "duplicate");
-	int dropped = !strcmp(result, "rejected") || !strcmp(result, "superseded");
+	int acked = result == AGENT_APPLIED || result == AGENT_DUPLICATE;
+	int dropped = result == AGENT_REJECTED || result == AGENT_SUPERSEDED;
 	json_t *set = json_array(), *central = NULL;
 	int keep_prev = 1;
 
@@ -115,7 +116,7 @@ static int replay_ops(replay *r, json_t **out, int *settled)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *cur = NULL, *before, *op;
-	char result[16] = "";
+	enum agent_result result = AGENT_PENDING;
 	int64_t v = 0;
 	int rc;
 
@@ -132,11 +133,13 @@ static int replay_ops(replay *r, json_t **out, int *settled)
 		cur = apply_all(op, before);
 		json_decref(before);
 		json_decref(op);
-		snprintf(result, sizeof(result), "%s", (const char *)sqlite3_column_text(st, 9));
+		if ((rc = agent_result_parse((const char *)sqlite3_column_text(st, 9), &result)))
+			break;
 		v = sqlite3_column_int64(st, 10);
-		*settled = *settled && result[0] && strcmp(result, "conflict");
+		*settled = *settled && result != AGENT_PENDING && result != AGENT_CONFLICT;
 	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(r->a), rc, "journal");
+	if (rc >= 0)
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(r->a), rc, "journal");
 	agent_stmt_put(st);
 	if (rc)
 		json_decref(cur);

@@ -248,6 +248,27 @@ json_t *journal_row_to_op(sqlite3_stmt *st)
 			 (const char *)sqlite3_column_text(st, 8));
 }
 
+int agent_result_parse(const char *text, enum agent_result *out)
+{
+	static const char *const words[] = {
+	    [AGENT_APPLIED] = "applied",     [AGENT_DUPLICATE] = "duplicate",
+	    [AGENT_CONFLICT] = "conflict",   [AGENT_REJECTED] = "rejected",
+	    [AGENT_SUPERSEDED] = "superseded",
+	};
+	size_t i;
+
+	*out = AGENT_PENDING;
+	if (!text || !*text)
+		return 0;
+	for (i = AGENT_APPLIED; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!strcmp(text, words[i])) {
+			*out = (enum agent_result)i;
+			return 0;
+		}
+	}
+	return ds_error_set(DS_EINVALID, "unknown op result \"%.40s\"", text);
+}
+
 int journal_first_pending(agent *a, int64_t *seq)
 {
 	return agent_query_int(a, ST_FIRST_UNPUSHED, 1, seq);

@@ -89,17 +89,19 @@ static int store_one(agent *a, sqlite3_stmt *ver, const json_t *r, int64_t seq,
 {
 	const char *result = json_string_value(json_object_get(r, "result"));
 	json_t *v = json_object_get(r, "version"), *reason = json_object_get(r, "reason");
+	enum agent_result k = AGENT_PENDING;
 	int rc;
 
-	if (!result || (strcmp(result, "applied") && strcmp(result, "duplicate") &&
-			strcmp(result, "conflict") && strcmp(result, "rejected")))
+	/* "superseded" is the agent's own word, never central's */
+	if (!result || agent_result_parse(result, &k) || k == AGENT_PENDING ||
+	    k == AGENT_SUPERSEDED)
 		return ds_error_set(DS_EINVALID, "central sent a receipt of unknown kind");
 	if ((rc = journal_receipt_put(a, seq, result, json_is_integer(v) ? json_integer_value(v) : -1,
 				      json_string_value(reason), now)))
 		return rc;
-	if (!strcmp(result, "rejected"))
+	if (k == AGENT_REJECTED)
 		return settle_rejected(a, seq);
-	if (strcmp(result, "applied") && strcmp(result, "duplicate"))
+	if (k != AGENT_APPLIED && k != AGENT_DUPLICATE)
 		return 0;
 	/* The local row now rests on this central version if this op was its last change. */
 	sqlite3_reset(ver);
@@ -150,13 +152,14 @@ static void count_receipts(const json_t *receipts, agent_sync_stats *st)
 
 	json_array_foreach(receipts, i, r)
 	{
-		const char *k = json_string_value(json_object_get(r, "result"));
-		if (!k)
+		enum agent_result k;
+		/* store_receipts has refused any other word */
+		if (agent_result_parse(json_string_value(json_object_get(r, "result")), &k))
 			continue;
-		st->applied += !strcmp(k, "applied");
-		st->duplicate += !strcmp(k, "duplicate");
-		st->conflict += !strcmp(k, "conflict");
-		st->rejected += !strcmp(k, "rejected");
+		st->applied += k == AGENT_APPLIED;
+		st->duplicate += k == AGENT_DUPLICATE;
+		st->conflict += k == AGENT_CONFLICT;
+		st->rejected += k == AGENT_REJECTED;
 	}
 }
 

@@ -269,6 +269,24 @@ static void test_stmt_cache(void **state)
 	agent_stmt_put(again);
 }
 
+/* The receipt words parse to one enum; any other word is an error naming it. */
+static void test_result_parse(void **state)
+{
+	enum agent_result k = AGENT_APPLIED;
+
+	(void)state;
+	assert_int_equal(agent_result_parse(NULL, &k), 0);
+	assert_int_equal(k, AGENT_PENDING);
+	assert_int_equal(agent_result_parse("", &k), 0);
+	assert_int_equal(k, AGENT_PENDING);
+	assert_int_equal(agent_result_parse("duplicate", &k), 0);
+	assert_int_equal(k, AGENT_DUPLICATE);
+	assert_int_equal(agent_result_parse("superseded", &k), 0);
+	assert_int_equal(k, AGENT_SUPERSEDED);
+	assert_int_equal(agent_result_parse("Applied", &k), DS_EINVALID);
+	assert_non_null(strstr(ds_error_msg(), "Applied"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +297,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inbox, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),
+	    cmocka_unit_test(test_result_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
