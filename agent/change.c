@@ -8,15 +8,15 @@
 
 int agent_tx(agent *a, int (*fn)(agent *a, void *arg), void *arg)
 {
-	int rc = ds_db_begin(a->db);
+	int rc = ds_db_begin(agent_db(a));
 
 	if (rc)
 		return rc;
 	rc = fn(a, arg);
 	if (rc)
-		ds_db_rollback(a->db);
+		ds_db_rollback(agent_db(a));
 	else
-		rc = ds_db_commit(a->db);
+		rc = ds_db_commit(agent_db(a));
 	return rc;
 }
 
@@ -26,7 +26,7 @@ int agent_load(agent *a, const char *code, json_t **state, int64_t *version)
 	int rc;
 
 	*state = NULL;
-	if ((rc = ds_db_prepare(a->db, "SELECT body, version FROM dossiers WHERE code = ?", &st)))
+	if ((rc = agent_stmt_get(a, ST_DOSSIER_GET, &st)))
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -38,9 +38,9 @@ int agent_load(agent *a, const char *code, json_t **state, int64_t *version)
 	} else if (rc == SQLITE_DONE) {
 		rc = ds_error_set(DS_ENOTFOUND, "no dossier %s", code);
 	} else {
-		rc = ds_error_sqlite(a->db, rc, "dossiers");
+		rc = ds_error_sqlite(agent_db(a), rc, "dossiers");
 	}
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -54,13 +54,7 @@ int agent_save(agent *a, const json_t *state, int64_t version, int64_t seq)
 
 	if ((rc = ds_json_canonical(state, &body, NULL)))
 		return rc;
-	rc = ds_db_prepare(a->db,
-			   "INSERT INTO dossiers(code, agency, status, due_at, body, version, "
-			   "updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, max(?6, 0), ?7) "
-			   "ON CONFLICT(code) DO UPDATE SET status = ?3, due_at = ?4, body = ?5, "
-			   "version = CASE WHEN ?6 < 0 THEN version ELSE ?6 END, "
-			   "updated_seq = max(updated_seq, ?7)",
-			   &st);
+	rc = agent_stmt_get(a, ST_DOSSIER_PUT, &st);
 	if (rc)
 		goto done;
 	sqlite3_bind_text(st, 1, json_string_value(json_object_get(state, "code")), -1,
@@ -74,9 +68,9 @@ int agent_save(agent *a, const json_t *state, int64_t version, int64_t seq)
 	sqlite3_bind_int64(st, 6, version);
 	sqlite3_bind_int64(st, 7, seq);
 	rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "dossier row");
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossier row");
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	free(body);
 	return rc;
 }
@@ -225,12 +219,12 @@ static int prepare_new(agent *a, json_t *d, char code_out[SCHEMA_CODE_MAX])
 			return ds_error_set(DS_EINVALID, "code: %s is not a code of this office (%s)",
 					    code, a->cfg.office);
 		snprintf(code_out, SCHEMA_CODE_MAX, "%s", code);
-		return schema_code_claim(a->db, code);
+		return schema_code_claim(agent_db(a), code);
 	}
 	if (!received || ds_time_parse(received, &when, NULL))
 		return ds_error_set(DS_EINVALID,
 				    "received_at: required, a time like 2024-04-14T07:00:00+07:00");
-	if ((rc = schema_code_alloc(a->db, a->cfg.office, when, a->cfg.code_lo, a->cfg.code_hi,
+	if ((rc = schema_code_alloc(agent_db(a), a->cfg.office, when, a->cfg.code_lo, a->cfg.code_hi,
 				    code_out)))
 		return rc;
 	json_object_set_new(d, "code", json_string(code_out));

@@ -5,7 +5,7 @@
  *                   durable change per dossier
  *   phases DIR      one sync round split into push, pull and reconcile, each timed
  */
-#include "agent/agent.h"
+#include "agent/agent_int.h"
 #include "sync/sync.h"
 
 #include <stdio.h>
@@ -112,7 +112,7 @@ static int first_codes(agent *a, long m, json_t **codes)
 	int rc;
 
 	*codes = json_array();
-	if ((rc = ds_db_prepare(a->db, "SELECT code FROM dossiers ORDER BY code LIMIT ?", &st)))
+	if ((rc = ds_db_prepare(agent_db(a), "SELECT code FROM dossiers ORDER BY code LIMIT ?", &st)))
 		return rc;
 	sqlite3_bind_int64(st, 1, m);
 	while (sqlite3_step(st) == SQLITE_ROW)
