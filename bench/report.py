@@ -127,7 +127,7 @@ def history_rows(rows, d, n, big):
         c, s = load(d, name + "_clerk"), load(d, name)
         if c and s:
             fig(rows, name + ".lock_p99", f"a clerk's change during the {label}: lock wait p99",
-                c["wait_p99_ms"], "ms", 100, note=f"{c['changes']} changes, p50 "
+                c["wait_p99_ms"], "ms", 100, note=f"{c.get('due')} due, {c['changes']} made, p50 "
                 f"{c['wait_p50_ms']:.0f} ms, max {c['wait_max_ms']:.0f} ms; whole change p99 "
                 f"{c['change_p99_ms']:.0f} ms; sync {s['wall_s']:.1f} s", r=s)
     b = load(d, "big_sync")
