@@ -197,6 +197,9 @@ def baseline_rows(rows, d, n):
                 (w["bytes_up"] + w["bytes_down"]) / (gup + gdown), "x", r=ours)
             fig(rows, name + ".time_ratio", f"dossync sync / git push, {label}: wall time",
                 ours["wall_s"] / g["wall_s"], "x", r=ours)
+            fig(rows, name + ".cpu_ratio", f"dossync sync / git push, {label}: CPU, client + "
+                "server", (ours["cpu_s"] + ours["central_cpu_s"]) / (g["cpu_s"] +
+                g["central_cpu_s"]), "x", r=ours)
 
 
 def sizes_rows(rows, d):
