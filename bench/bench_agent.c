@@ -215,7 +215,7 @@ static int count_dossiers(agent *a, int64_t *n)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = ds_db_prepare(a->db, "SELECT count(*) FROM dossiers", &st)))
+	if ((rc = ds_db_prepare(agent_db(a), "SELECT count(*) FROM dossiers", &st)))
 		return rc;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);
