@@ -345,6 +345,18 @@ static int clock_record(agent *a, sync_client *c)
 	return rc;
 }
 
+int agent_clock_note(agent *a, sync_client *c, int rc)
+{
+	char saved[1024];
+
+	if (rc == 0)
+		return clock_record(a, c);
+	snprintf(saved, sizeof(saved), "%s", ds_error_msg());
+	if (clock_record(a, c))
+		ds_log(DS_LOG_WARN, "the clock check could not be recorded: %s", ds_error_msg());
+	return ds_error_set(rc, "%s", saved);
+}
+
 static int rounds(agent *a, sync_client *c, agent_sync_stats *st)
 {
 	int64_t pending = 0;
@@ -379,17 +391,7 @@ int agent_sync(agent *a, agent_sync_stats *st)
 	if (c) {
 		const sync_counters *k = sync_client_counters(c);
 
-		if (rc == 0) {
-			rc = clock_record(a, c);
-		} else { /* the round's own error is the one to report */
-			char saved[1024];
-
-			snprintf(saved, sizeof(saved), "%s", ds_error_msg());
-			if (clock_record(a, c))
-				ds_log(DS_LOG_WARN, "the clock check could not be recorded: %s",
-				       ds_error_msg());
-			ds_error_set(rc, "%s", saved);
-		}
+		rc = agent_clock_note(a, c, rc);
 		st->bytes_up = k->bytes_up;
 		st->bytes_down = k->bytes_down;
 		st->requests = k->requests;
