@@ -64,6 +64,22 @@ void cli_print_json(const json_t *v)
 	fflush(stdout);
 }
 
+int cli_print_dossier(agent *a, const char *code)
+{
+	const char *sync = NULL;
+	int64_t version = 0;
+	json_t *d = NULL;
+	int rc = agent_get(a, code, &d, &version, &sync);
+
+	if (rc)
+		return rc;
+	json_object_set_new(d, "version", json_integer(version));
+	json_object_set_new(d, "sync", json_string(sync));
+	cli_print_json(d);
+	json_decref(d);
+	return 0;
+}
+
 int cli_read_json(const char *path, json_t **out)
 {
 	ds_buf b = DS_BUF_INIT;

@@ -35,6 +35,9 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 int cli_wants_help(int argc, char **argv);
 /* Prints v as one JSON document on stdout. */
 void cli_print_json(const json_t *v);
+/* Prints dossier code as `show --json` does: its canonical JSON plus "version" and "sync".
+ * The change commands' --json prints this after the change. */
+int cli_print_dossier(agent *a, const char *code);
 /* Reads a JSON document from FILE or "-" (stdin). */
 int cli_read_json(const char *path, json_t **out);
 /* Opens the data directory for a command. */

@@ -52,15 +52,39 @@ static int set_token_file(agent_config *cfg, const char *path)
 	return 0;
 }
 
+static void init_json(const char *dir, const agent_config *cfg)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "dir", dir, "office", cfg->office, "node",
+			      cfg->node, "central", cfg->central);
+
+	cli_print_json(o);
+	json_decref(o);
+}
+
+/* --json as the only option of a command that takes none else; *json set when given. */
+static int json_only(const cli_command *me, int argc, char **argv, int *json)
+{
+	static const struct option opts[] = {{"json", 0, 0, 'j'}, {0, 0, 0, 0}};
+	int ch;
+
+	*json = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j')
+			return cli_usage_error(me, "unknown option");
+		*json = 1;
+	}
+	return 0;
+}
+
 static int cmd_init(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"office", 1, 0, 'o'}, {"central", 1, 0, 'c'},
 					     {"token-file", 1, 0, 't'}, {"node", 1, 0, 'n'},
 					     {"code-block", 1, 0, 'b'}, {"ca-file", 1, 0, 'a'},
-					     {0, 0, 0, 0}};
+					     {"json", 0, 0, 'j'},      {0, 0, 0, 0}};
 	const cli_command *me = cli_find("init");
 	agent_config cfg;
-	int ch, rc = 0;
+	int ch, rc = 0, json = 0;
 
 	agent_config_init(&cfg);
 	while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -72,6 +96,8 @@ static int cmd_init(cli *c, int argc, char **argv)
 			rc = set_token_file(&cfg, optarg);
 		else if (ch == 'n')
 			cfg.node = ds_strdup(optarg);
+		else if (ch == 'j')
+			json = 1;
 		else if (ch == 'a') {
 			char abs[PATH_MAX];
 			if (!realpath(optarg, abs))
@@ -96,7 +122,9 @@ static int cmd_init(cli *c, int argc, char **argv)
 		rc = init_check(me, &cfg);
 	if (!rc)
 		rc = agent_init_dir(c->dir, &cfg);
-	if (!rc)
+	if (!rc && json)
+		init_json(c->dir, &cfg);
+	else if (!rc)
 		printf("initialised %s for office %s (node %s, central %s)\n", c->dir, cfg.office,
 		       cfg.node, cfg.central);
 	agent_config_release(&cfg);
@@ -105,17 +133,23 @@ static int cmd_init(cli *c, int argc, char **argv)
 
 static int cmd_create(cli *c, int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : "-";
+	const cli_command *me = cli_find("create");
+	const char *path;
 	json_t *d = NULL;
 	agent *a = NULL;
 	char *code = NULL;
-	int rc;
+	int rc, json;
 
-	if (argc > 2)
-		return cli_usage_error(cli_find("create"), "one FILE at most");
+	if ((rc = json_only(me, argc, argv, &json)))
+		return rc;
+	if (argc - optind > 1)
+		return cli_usage_error(me, "one FILE at most");
+	path = optind < argc ? argv[optind] : "-";
 	if ((rc = cli_read_json(path, &d)) || (rc = cli_open(c, AGENT_WRITE, &a)))
 		goto done;
-	if ((rc = agent_create(a, d, &code)) == 0)
+	if ((rc = agent_create(a, d, &code)) == 0 && json)
+		rc = cli_print_dossier(a, code);
+	else if (rc == 0)
 		printf("%s\n", code);
 done:
 	agent_close(a);
@@ -127,17 +161,19 @@ done:
 static int cmd_update(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"set", 1, 0, 's'}, {"patch", 1, 0, 'p'},
-					     {0, 0, 0, 0}};
+					     {"json", 0, 0, 'j'}, {0, 0, 0, 0}};
 	const cli_command *me = cli_find("update");
 	char **sets = ds_calloc((size_t)argc, sizeof(char *));
 	const char *patch_file = NULL;
 	json_t *patch = NULL;
 	agent *a = NULL;
-	int ch, n = 0, rc = 0;
+	int ch, n = 0, rc = 0, json = 0;
 
 	while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 's')
 			sets[n++] = optarg;
+		else if (ch == 'j')
+			json = 1;
 		else if (ch == 'p')
 			patch_file = optarg;
 		else
@@ -153,6 +189,8 @@ static int cmd_update(cli *c, int argc, char **argv)
 		rc = agent_patch_from_sets(a, argv[optind], sets, n, &patch);
 	if (!rc)
 		rc = agent_update(a, argv[optind], patch);
+	if (!rc && json)
+		rc = cli_print_dossier(a, argv[optind]);
 	agent_close(a);
 	json_decref(patch);
 	free(sets);
@@ -161,16 +199,19 @@ static int cmd_update(cli *c, int argc, char **argv)
 
 static int cmd_transition(cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"note", 1, 0, 'n'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {{"note", 1, 0, 'n'}, {"json", 0, 0, 'j'},
+					     {0, 0, 0, 0}};
 	const cli_command *me = cli_find("transition");
 	const char *note = NULL;
 	agent *a = NULL;
 	long long to;
-	int ch, rc = 0;
+	int ch, rc = 0, json = 0;
 
 	while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'n')
 			note = optarg;
+		else if (ch == 'j')
+			json = 1;
 		else
 			rc = cli_usage_error(me, "unknown option");
 	}
@@ -185,7 +226,9 @@ static int cmd_transition(cli *c, int argc, char **argv)
 				    argv[optind + 1]);
 	if ((rc = cli_open(c, AGENT_WRITE, &a)) == 0)
 		rc = agent_transition(a, argv[optind], (int)to, note);
-	if (!rc)
+	if (!rc && json)
+		rc = cli_print_dossier(a, argv[optind]);
+	else if (!rc)
 		printf("%s -> %lld %s\n", argv[optind], to, schema_status_name((int)to));
 	agent_close(a);
 	return rc;
@@ -194,12 +237,13 @@ static int cmd_transition(cli *c, int argc, char **argv)
 static int cmd_extend(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"due", 1, 0, 'u'}, {"working-days", 1, 0, 'w'},
-					     {"reason", 1, 0, 'r'}, {0, 0, 0, 0}};
+					     {"reason", 1, 0, 'r'}, {"json", 0, 0, 'j'},
+					     {0, 0, 0, 0}};
 	const cli_command *me = cli_find("extend");
 	const char *due = NULL, *reason = NULL;
 	long long days = 0;
 	agent *a = NULL;
-	int ch, rc = 0;
+	int ch, rc = 0, json = 0;
 
 	while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'u')
@@ -208,6 +252,8 @@ static int cmd_extend(cli *c, int argc, char **argv)
 			rc = cli_usage_error(me, "--working-days: a whole number ≥ 1");
 		else if (ch == 'r')
 			reason = optarg;
+		else if (ch == 'j')
+			json = 1;
 		else if (ch != 'w')
 			rc = cli_usage_error(me, "unknown option");
 	}
@@ -219,6 +265,8 @@ static int cmd_extend(cli *c, int argc, char **argv)
 		rc = cli_open(c, AGENT_WRITE, &a);
 	if (!rc)
 		rc = agent_extend(a, argv[optind], due, (int)days, reason);
+	if (!rc && json)
+		rc = cli_print_dossier(a, argv[optind]);
 	agent_close(a);
 	return rc;
 }
@@ -226,33 +274,37 @@ static int cmd_extend(cli *c, int argc, char **argv)
 const cli_command cli_change_commands[] = {
 	{"init", cmd_init,
 	 "init --office AGENCY --central URL [--token-file FILE] [--node NAME] "
-	 "[--code-block LO-HI] [--ca-file PEM]\n"
+	 "[--code-block LO-HI] [--ca-file PEM] [--json]\n"
 	 "Creates the data directory for one office PC. AGENCY is the office's electronic ID\n"
 	 "(e.g. 000.00.12.H22); NAME is this PC's node name (default: the host name);\n"
 	 "LO-HI is the block of daily sequence numbers this node issues (default 1-8999;\n"
 	 "give each PC of one office its own block). For https, central's certificate is\n"
-	 "always verified, against PEM when given, else the system's CA store.\n"},
+	 "always verified, against PEM when given, else the system's CA store. --json prints\n"
+	 "{dir, office, node, central}.\n"},
 	{"create", cmd_create,
-	 "create [FILE|-]\n"
-	 "Records a new dossier from its JSON (docs/FORMAT.md) and prints its code. Required:\n"
+	 "create [--json] [FILE|-]\n"
+	 "Records a new dossier from its JSON (docs/FORMAT.md) and prints its code (--json: the\n"
+	 "dossier as stored, as `show --json` prints it). Required:\n"
 	 "procedure {code, name}, applicant {name}, received_at and due_at. The code\n"
 	 "is allocated when absent: AGENCY-yyMMdd-NNNN with the date of receipt in +07:00.\n"
 	 "due_at is computed when absent, from the procedure, channel and received_at, if a\n"
 	 "calendar is installed ($DOSSYNC_DATA, data_dir; docs/DOMAIN.md \"Deadlines\").\n"
 	 "status defaults to 2 (accepted at the counter), channel to 1 (in person).\n"},
 	{"update", cmd_update,
-	 "update CODE (--set PATH=JSON)... | --patch FILE|-\n"
+	 "update CODE (--set PATH=JSON)... | --patch FILE|- [--json]\n"
 	 "Changes fields of a dossier. PATH is dotted (applicant.phone), list items by id\n"
 	 "(fees[lp1].paid); the value is JSON: --set 'applicant.phone=\"0963060905\"'.\n"
-	 "--patch takes a JSON merge patch (RFC 7396). Status moves use `transition`.\n"},
+	 "--patch takes a JSON merge patch (RFC 7396). Status moves use `transition`.\n"
+	 "--json prints the dossier after the change, as `show --json` does.\n"},
 	{"transition", cmd_transition,
-	 "transition CODE STATUS [--note TEXT]\n"
+	 "transition CODE STATUS [--note TEXT] [--json]\n"
 	 "Moves a dossier to one of the ten national statuses, if the move is legal;\n"
-	 "records a progress row with the note.\n"},
+	 "records a progress row with the note. --json prints the dossier after the move.\n"},
 	{"extend", cmd_extend,
-	 "extend CODE (--due TIME | --working-days N) --reason TEXT\n"
+	 "extend CODE (--due TIME | --working-days N) --reason TEXT [--json]\n"
 	 "Extends a dossier's due date (gia hạn) to TIME, or by N working days of the\n"
 	 "installed calendar. The first due date stays in original_due_at; the reason goes\n"
-	 "into a progress row of the same change. The new date must be later.\n"},
+	 "into a progress row of the same change. The new date must be later. --json prints\n"
+	 "the dossier after the change.\n"},
 	{NULL, NULL, NULL},
 };

@@ -1,6 +1,7 @@
 /* cmd_daemon.c: the background service's commands (daemon) and bulk import. */
 #include "agent/cli.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,15 +10,21 @@
 /* ---------------------------------------------------------------- import */
 static int cmd_import(cli *c, int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : "-";
+	static const struct option opts[] = {{"json", 0, 0, 'j'}, {0, 0, 0, 0}};
+	const char *path;
 	ds_buf text = DS_BUF_INIT;
 	agent *a = NULL;
 	int64_t n = 0;
-	int rc;
+	int rc, ch, json = 0;
 
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1]))
-		return ds_error_set(DS_EUSAGE, "give one FILE or - (usage: dossync import "
-					       "[FILE|-])");
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j')
+			return cli_usage_error(cli_find("import"), "unknown option");
+		json = 1;
+	}
+	if (argc - optind > 1)
+		return cli_usage_error(cli_find("import"), "give one FILE or -");
+	path = optind < argc ? argv[optind] : "-";
 	rc = ds_file_read(path, IMPORT_MAX_BYTES, &text);
 	if (rc == DS_ENOTFOUND)
 		rc = ds_error_set(DS_EINVALID, "cannot read %s: no such file", path);
@@ -25,8 +32,13 @@ static int cmd_import(cli *c, int argc, char **argv)
 		rc = cli_open(c, AGENT_WRITE, &a);
 	if (!rc)
 		rc = agent_import(a, text.ptr, text.len, &n);
-	if (!rc)
+	if (!rc && json) {
+		json_t *o = json_pack("{s:I}", "imported", (json_int_t)n);
+		cli_print_json(o);
+		json_decref(o);
+	} else if (!rc) {
 		printf("imported %lld dossier%s\n", (long long)n, n == 1 ? "" : "s");
+	}
 	agent_close(a);
 	ds_buf_release(&text);
 	return rc;
@@ -67,10 +79,11 @@ const cli_command cli_daemon_commands[] = {
 	 "DIR/config, SIGTERM or SIGINT stops it (exit 0). Exit 75 when a daemon already runs\n"
 	 "on DIR. `dossync status` shows whether it runs.\n"},
 	{"import", cmd_import,
-	 "import [FILE|-]\n"
+	 "import [--json] [FILE|-]\n"
 	 "Records each line of FILE (JSON lines: one dossier object per line, as for create)\n"
 	 "as a new dossier, each a journal entry of its own, all in one transaction. A bad\n"
 	 "line is reported by its number and nothing of the file is written (exit 65).\n"
-	 "Blank lines are skipped. Prints the number of dossiers imported.\n"},
+	 "Blank lines are skipped. Prints the number of dossiers imported (--json:\n"
+	 "{\"imported\": N}).\n"},
 	{NULL, NULL, NULL},
 };

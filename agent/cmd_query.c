@@ -171,16 +171,11 @@ done:
 }
 
 /* Prints the rows that differ from the replay, one line each; DS_EINVALID when any. */
-static int report_rows(const json_t *bad)
+/* DS_EINVALID naming the first row that differs from the replay, else 0. */
+static int rows_verdict(const json_t *bad)
 {
-	const json_t *line;
-	size_t i;
-
-	json_array_foreach(bad, i, line) printf("%s\n", json_string_value(line));
-	if (json_array_size(bad) == 0) {
-		printf("dossier rows agree with the replay of the journal and inbox\n");
+	if (json_array_size(bad) == 0)
 		return 0;
-	}
 	return ds_error_set(DS_EINVALID,
 	                    "%zu dossier row%s differ%s from the replay of the journal and inbox "
 	                    "(first: %s)",
@@ -189,26 +184,51 @@ static int report_rows(const json_t *bad)
 	                    json_string_value(json_array_get(bad, 0)));
 }
 
+static int report_rows(const json_t *bad)
+{
+	const json_t *line;
+	size_t i;
+
+	json_array_foreach(bad, i, line) printf("%s\n", json_string_value(line));
+	if (json_array_size(bad) == 0)
+		printf("dossier rows agree with the replay of the journal and inbox\n");
+	return rows_verdict(bad);
+}
+
+/* verify --json: what each check found; error is the line the exit code goes with. */
+static void verify_json(int rc, int64_t n, const json_t *bad, const char *note)
+{
+	json_t *o = json_pack("{s:b,s:o,s:O,s:o,s:o}", "ok", rc == 0, "journal_entries",
+			      n > 0 || rc == 0 ? json_integer(n) : json_null(), "rows_differ",
+			      bad ? bad : json_null(), "history", note ? json_string(note) : json_null(),
+			      "error", rc ? json_string(ds_error_msg()) : json_null());
+
+	cli_print_json(o);
+	json_decref(o);
+}
+
 /* Read-only: writes neither agent.db nor history.git. */
 static int cmd_verify(cli *c, int argc, char **argv)
 {
 	json_t *bad = NULL, *states = NULL;
 	const char *note = NULL;
+	struct qopts q;
 	agent *a = NULL;
 	int64_t n = 0;
 	int rc;
 
-	if (argc > 1)
-		return cli_usage_error(cli_find("verify"), "unexpected argument");
-	if ((rc = cli_open(c, AGENT_READ, &a)))
+	if ((rc = parse_q(cli_find("verify"), argc, argv, &q, 0)) ||
+	    (rc = cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_verify_journal(a, &n);
-	if (!rc)
+	if (!rc && !q.json)
 		printf("journal intact: %lld entries, hash chain verified\n", (long long)n);
 	if (!rc && !(rc = agent_verify_rows(a, &bad, &states)))
-		rc = report_rows(bad);
-	if (!rc && !(rc = agent_history_check(a, states, &note)))
+		rc = q.json ? rows_verdict(bad) : report_rows(bad);
+	if (!rc && !(rc = agent_history_check(a, states, &note)) && !q.json)
 		printf("%s\n", note);
+	if (q.json)
+		verify_json(rc, n, bad, note);
 	json_decref(bad);
 	json_decref(states);
 	agent_close(a);
@@ -321,11 +341,12 @@ const cli_command cli_query_commands[] = {
      "journal [--since SEQ] [--json]\n"
      "Prints journal entries after SEQ: every change, who made it, when, its hash.\n"},
     {"verify", cmd_verify,
-     "verify\n"
+     "verify [--json]\n"
      "Walks the journal's hash chain, checks every dossier row against the replay of the\n"
      "journal and the inbox (one line per row that differs, naming the first differing\n"
      "field), and history.git against that replay when it is caught up. Writes nothing;\n"
-     "exits 0 only when all is intact, else 65.\n"},
+     "exits 0 only when all is intact, else 65. --json prints {ok, journal_entries,\n"
+     "rows_differ, history, error}.\n"},
     {"status", cmd_status,
      "status [--json]\n"
      "Pending ops and the age of the oldest, rejected ops, open conflicts, last sync.\n"},

@@ -91,6 +91,7 @@ int main(int argc, char **argv)
 	if (cli_wants_help(argc - i, argv + i))
 		return cli_help(cmd);
 	optind = 1;
+	opterr = 0; /* a bad option gets one line: the command's own usage error */
 	rc = cmd->run(&c, argc - i, argv + i);
 	if (!rc)
 		return 0;
