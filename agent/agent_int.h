@@ -155,8 +155,9 @@ int journal_max_seq(agent *a, int64_t *seq);
 int journal_receipt_put(agent *a, int64_t seq, const char *result, int64_t version,
 			const char *reason, const char *at);
 
-/* Takes an exclusive flock on DIR/name, waiting up to wait_ms. DS_ERETRY (no message)
- * when another process holds it; *holder is that process's pid when known. */
+/* Takes an exclusive file lock (ds_os_lock_file) on DIR/name, waiting up to wait_ms.
+ * DS_ERETRY (no message) when another process holds it; *holder is that process's pid
+ * when known. */
 int agent_lock_file(agent *a, const char *name, int wait_ms, int *fd_out, long *holder);
 void agent_unlock_file(int *fd);
 
