@@ -46,6 +46,8 @@ static int empty_dir(const char *path)
 
 	if (!rc)
 		empty = json_array_size(names) == 0;
+	else
+		ds_error_clear(); /* an answer, not an error */
 	json_decref(names);
 	return empty;
 }
