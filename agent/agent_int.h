@@ -4,6 +4,7 @@
 #define DOSSYNC_AGENT_INT_H
 
 #include "agent/agent.h"
+#include "sync/sync.h"
 
 /* ---------------------------------------------------------------- the store
  * agent.db and every statement the agent runs on it (stmt.c): the SQL text is one table
@@ -100,7 +101,8 @@ void agent_data_forget(agent *a);
 /* After a pull: when the last page names versions DIR/data does not hold, fetches the
  * files from central, checks and installs them. Failures are logged, never fatal: the
  * next pull tries again. */
-void agent_data_refresh(agent *a, struct sync_client *c);
+struct agent_wire;
+void agent_data_refresh(agent *a, const struct agent_wire *w);
 
 /* Loads a dossier row: *state (caller decrefs) and its central version.
  * DS_ENOTFOUND "no dossier CODE" when absent. */
@@ -158,8 +160,9 @@ int journal_max_seq(agent *a, int64_t *seq);
 int journal_receipt_put(agent *a, int64_t seq, const char *result, int64_t version,
 			const char *reason, const char *at);
 
-/* Takes an exclusive flock on DIR/name, waiting up to wait_ms. DS_ERETRY (no message)
- * when another process holds it; *holder is that process's pid when known. */
+/* Takes an exclusive file lock (ds_os_lock_file) on DIR/name, waiting up to wait_ms.
+ * DS_ERETRY (no message) when another process holds it; *holder is that process's pid
+ * when known. */
 int agent_lock_file(agent *a, const char *name, int wait_ms, int *fd_out, long *holder);
 void agent_unlock_file(int *fd);
 
@@ -195,6 +198,31 @@ typedef struct agent_acts {
 	int64_t at;
 } agent_acts;
 int agent_acts_of(void *ctx, const char *path, struct conflict_acts *out);
+
+/* ---------------------------------------------------------------- the wire of a round
+ * Every call a round makes to central goes through this table (wire.c): each member has
+ * the contract of the sync.h function it stands for, with ctx passed through.
+ *   push      sync_client_push_head      pull  sync_client_pull_head
+ *   page_data sync_client_page_data      data  sync_client_data
+ * agent_wire_client fills it from a real client; tests fill it with a fake central. */
+typedef struct agent_wire {
+	void *ctx;
+	int (*push)(void *ctx, const ds_buf *body, json_t **receipts, int64_t *expected_seq,
+		    sync_head *head);
+	int (*pull)(void *ctx, int64_t since, int limit, const char *node, json_t **changes,
+		    int64_t *next, int *more, char own_sha256[DS_SHA256_HEX], sync_head *head);
+	int (*page_data)(void *ctx, json_t **data);
+	int (*data)(void *ctx, const json_t *have, json_t **files);
+} agent_wire;
+
+/* w's calls become c's (c stays the caller's). */
+void agent_wire_client(agent_wire *w, struct sync_client *c);
+/* agent_push, agent_pull and agent_sync over any wire. agent_sync_over takes sync.lock,
+ * runs the rounds over w and records the outcome, as agent_sync does over a client made
+ * from the config. */
+int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st);
+int agent_pull_over(agent *a, const agent_wire *w, agent_sync_stats *st);
+int agent_sync_over(agent *a, const agent_wire *w, agent_sync_stats *st);
 
 /* DS_ERETRY "cancelled" when a->cancel is raised, else 0. */
 int agent_cancelled(agent *a);

@@ -4,7 +4,6 @@
 #include "sync/sync.h"
 
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +43,8 @@ static int init_check(const cli_command *me, agent_config *cfg)
 
 static int set_token_file(agent_config *cfg, const char *path)
 {
-	char abs[PATH_MAX];
-
-	if (!realpath(path, abs))
+	if (!(cfg->token_file = ds_os_abs_path(path)))
 		return ds_error_set(DS_EINVALID, "--token-file: cannot read %s", path);
-	cfg->token_file = ds_strdup(abs);
 	return 0;
 }
 
@@ -99,11 +95,8 @@ static int cmd_init(cli *c, int argc, char **argv)
 		else if (ch == 'j')
 			json = 1;
 		else if (ch == 'a') {
-			char abs[PATH_MAX];
-			if (!realpath(optarg, abs))
+			if (!(cfg.ca_file = ds_os_abs_path(optarg)))
 				rc = ds_error_set(DS_EINVALID, "--ca-file: cannot read %s", optarg);
-			else
-				cfg.ca_file = ds_strdup(abs);
 		}
 		else if (ch == 'b') {
 			char *line = ds_asprintf("code_block = %s", optarg);

@@ -72,21 +72,6 @@ static void on_hup(int sig)
 	hup_signal = sig;
 }
 
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop; /* no SA_RESTART: the tick's sleep ends at once */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-}
-
 static int stopping(void)
 {
 	if (!stop_signal)
@@ -361,7 +346,7 @@ int agent_daemon_run(agent *a, const agent_daemon_opts *o)
 	if (rc)
 		return rc;
 	stop_signal = hup_signal = 0;
-	install_signals();
+	ds_os_on_signals(on_stop, on_hup);
 	a->cancel = &stop_signal;
 	init_daemon(&d, a);
 	ds_log(DS_LOG_INFO,

@@ -86,16 +86,16 @@ static int behind(const json_t *offered, const json_t *have)
 	return 0;
 }
 
-static int refresh(agent *a, sync_client *c)
+static int refresh(agent *a, const agent_wire *w)
 {
 	json_t *offered = NULL, *have = NULL, *files = NULL, *f;
 	const char *kind;
 	int rc;
 
-	if ((rc = sync_client_page_data(c, &offered)) || !offered)
+	if ((rc = w->page_data(w->ctx, &offered)) || !offered)
 		goto done;
 	have = held_versions(a);
-	if (!behind(offered, have) || (rc = sync_client_data(c, have, &files)))
+	if (!behind(offered, have) || (rc = w->data(w->ctx, have, &files)))
 		goto done;
 	json_object_foreach(files, kind, f)
 	{
@@ -110,9 +110,9 @@ done:
 	return rc;
 }
 
-void agent_data_refresh(agent *a, sync_client *c)
+void agent_data_refresh(agent *a, const agent_wire *w)
 {
-	if (refresh(a, c))
+	if (refresh(a, w))
 		ds_log(DS_LOG_WARN, "calendar and catalogue not updated from central: %s",
 		       ds_error_msg());
 }

@@ -334,15 +334,14 @@ done:
 /* One page after since, asked as this node; when its own changes cannot all be rebuilt
  * here exactly (changed here again since, or gone), the same page is asked again with
  * every state, so the inbox only ever holds central's bytes. */
-static int pull_page(agent *a, sync_client *c, int64_t since, json_t **changes, int64_t *next,
+static int pull_page(agent *a, const agent_wire *w, int64_t since, json_t **changes, int64_t *next,
 		     int *more)
 {
 	const char *node = sync_node_ok(a->cfg.node) ? a->cfg.node : NULL;
 	char want[DS_SHA256_HEX];
 	int ok = 0;
 	sync_head head;
-	int rc =
-	    sync_client_pull_head(c, since, a->pull_limit, node, changes, next, more, want, &head);
+	int rc = w->pull(w->ctx, since, a->pull_limit, node, changes, next, more, want, &head);
 
 	/* Central's head of this node first: a journal behind it must not take its echo. */
 	if (!rc && head.known)
@@ -353,10 +352,10 @@ static int pull_page(agent *a, sync_client *c, int64_t since, json_t **changes, 
 		return rc;
 	json_decref(*changes);
 	*changes = NULL;
-	return sync_client_pull(c, since, a->pull_limit, changes, next, more);
+	return w->pull(w->ctx, since, a->pull_limit, NULL, changes, next, more, want, NULL);
 }
 
-int agent_pull(agent *a, sync_client *c, agent_sync_stats *st)
+int agent_pull_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
 	char *cur = NULL;
 	int64_t since, next = 0;
@@ -371,7 +370,7 @@ int agent_pull(agent *a, sync_client *c, agent_sync_stats *st)
 		cur = NULL;
 		if (a->pull_limit <= 0)
 			a->pull_limit = PULL_PAGE;
-		rc = pull_page(a, c, since, &changes, &next, &more);
+		rc = pull_page(a, w, since, &changes, &next, &more);
 		/* A page that dies on the way is too big for this link: ask for smaller ones
 		 * (a link that never moves a page would never catch up); grow back after. */
 		if (rc == DS_ERETRY && a->pull_limit > PULL_PAGE_MIN)
@@ -394,6 +393,14 @@ int agent_pull(agent *a, sync_client *c, agent_sync_stats *st)
 			rc = ds_error_set(DS_ERROR, "central says more changes remain but sent none");
 	}
 	if (!rc)
-		agent_data_refresh(a, c); /* the last page names central's data versions */
+		agent_data_refresh(a, w); /* the last page names central's data versions */
 	return rc;
+}
+
+int agent_pull(agent *a, sync_client *c, agent_sync_stats *st)
+{
+	agent_wire w;
+
+	agent_wire_client(&w, c);
+	return agent_pull_over(a, &w, st);
 }

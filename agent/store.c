@@ -1,16 +1,13 @@
 /* store.c: the data directory: creating it, opening agent.db (WAL, synchronous=FULL,
- * migrated to the newest schema; its statements are in stmt.c) and the writer lock (flock
- * on DIR/lock). */
+ * migrated to the newest schema; its statements are in stmt.c) and the writer lock (a file
+ * lock on DIR/lock, base/os.h). */
 #include "agent/agent_int.h"
 #include "conflict/conflict.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,12 +67,13 @@ static int load_config(agent *a)
 
 static char *login_name(void)
 {
-	struct passwd *pw = getpwuid(getuid());
 	const char *u = getenv("USER");
+	char *name;
 
 	if (u && *u)
 		return ds_strdup(u);
-	return ds_strdup(pw && pw->pw_name ? pw->pw_name : "unknown");
+	name = ds_os_user_name();
+	return name ? name : ds_strdup("unknown");
 }
 
 static int lock_wait_ms(void)
@@ -150,53 +148,18 @@ void agent_close(agent *a)
 	free(a);
 }
 
-static long lock_holder(int fd)
-{
-	char buf[32] = {0};
-
-	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
-		return 0;
-	return atol(buf);
-}
-
 int agent_lock_file(agent *a, const char *name, int wait_ms, int *fd_out, long *holder)
 {
-	char *p = ds_path_join(a->dir, name), pid[32];
-	int fd, waited = 0;
+	char *p = ds_path_join(a->dir, name);
+	int rc = ds_os_lock_file(p, wait_ms, fd_out, holder);
 
-	*fd_out = -1;
-	if (holder)
-		*holder = 0;
-	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	free(p);
-	if (fd < 0)
-		return ds_error_set(errno == EACCES ? DS_EPERM : DS_ERROR,
-				    "cannot open %s/%s: %s", a->dir, name, strerror(errno));
-	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno != EWOULDBLOCK || waited >= wait_ms) {
-			if (holder)
-				*holder = lock_holder(fd);
-			close(fd);
-			return DS_ERETRY;
-		}
-		usleep(50 * 1000);
-		waited += 50;
-	}
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, strlen(pid), 0) < 0) {
-		/* The pid is only informative; the flock is what excludes. */
-	}
-	*fd_out = fd;
-	return 0;
+	return rc;
 }
 
 void agent_unlock_file(int *fd)
 {
-	if (*fd < 0)
-		return;
-	flock(*fd, LOCK_UN);
-	close(*fd);
-	*fd = -1;
+	ds_os_unlock_file(fd);
 }
 
 int agent_lock(agent *a, int wait_ms)

@@ -2,7 +2,7 @@
  * op in bounded batches, store central's receipts, then pull the change feed page by page
  * until central has no more, applying each page to dossiers with nothing local pending.
  *
- *        agent_sync()
+ *        agent_sync() (agent_sync_over(): the same over any agent_wire, wire.c)
  *             |
  *             v
  *     +--> PUSH --push_batch()--> receipts stored (store_receipts) --more pending--+
@@ -164,7 +164,7 @@ static void count_receipts(const json_t *receipts, agent_sync_stats *st)
 }
 
 /* Pushes one batch starting at *from; *from moves past it. 0 with *done when none. */
-static int push_batch(agent *a, sync_client *c, int64_t *from, int *done, agent_sync_stats *st)
+static int push_batch(agent *a, const agent_wire *w, int64_t *from, int *done, agent_sync_stats *st)
 {
 	char prev[DS_SHA256_HEX] = "", last[DS_SHA256_HEX] = "";
 	json_t *ops = NULL, *receipts = NULL;
@@ -183,7 +183,7 @@ static int push_batch(agent *a, sync_client *c, int64_t *from, int *done, agent_
 	}
 	if ((rc = sync_push_encode(a->cfg.node, prev, last, ops, &body)))
 		goto out;
-	rc = sync_client_push_head(c, &body, &receipts, &expected, &head);
+	rc = w->push(w->ctx, &body, &receipts, &expected, &head);
 	if (rc == DS_ECONFLICT && expected >= 1 && expected < *from) {
 		/* Central holds less of our journal than we thought (restored from a backup):
 		 * resend from where it stands. */
@@ -210,7 +210,7 @@ out:
 	return rc;
 }
 
-int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
+int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
 	int64_t from = 1, resent_at = 0;
 	int done = 0, rc = journal_first_pending(a, &from);
@@ -219,7 +219,7 @@ int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
 		int64_t before = from;
 		if ((rc = agent_cancelled(a)))
 			break;
-		rc = push_batch(a, c, &from, &done, st);
+		rc = push_batch(a, w, &from, &done, st);
 		if (!rc && from < before) {
 			if (resent_at == from)
 				return ds_error_set(DS_ERROR, "central keeps refusing our journal at "
@@ -229,6 +229,14 @@ int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
 		}
 	}
 	return rc;
+}
+
+int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
+{
+	agent_wire w;
+
+	agent_wire_client(&w, c);
+	return agent_push_over(a, &w, st);
 }
 
 static int read_token(agent *a, char **token)
@@ -357,13 +365,13 @@ int agent_clock_note(agent *a, sync_client *c, int rc)
 	return ds_error_set(rc, "%s", saved);
 }
 
-static int rounds(agent *a, sync_client *c, agent_sync_stats *st)
+static int rounds(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
 	int64_t pending = 0;
 	int i, rc = 0;
 
 	for (i = 0; i < MAX_ROUNDS && !rc; i++) {
-		if ((rc = agent_push(a, c, st)) || (rc = agent_pull(a, c, st)))
+		if ((rc = agent_push_over(a, w, st)) || (rc = agent_pull_over(a, w, st)))
 			break;
 		if ((rc = agent_reconcile(a, st)))
 			break;
@@ -373,21 +381,20 @@ static int rounds(agent *a, sync_client *c, agent_sync_stats *st)
 	return rc;
 }
 
-int agent_sync(agent *a, agent_sync_stats *st)
+/* w NULL: a client from the config, whose counters go into st and whose clock check is
+ * recorded (agent_clock_note). */
+static int run(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
 	sync_client *c = NULL;
-	int fd = -1, rc;
-	long holder = 0;
+	agent_wire own;
+	int rc = 0;
 
-	memset(st, 0, sizeof(*st));
-	rc = agent_lock_file(a, "sync.lock", 0, &fd, &holder);
-	if (rc == DS_ERETRY)
-		return ds_error_set(DS_ERETRY, "a sync round is already running on %s (pid %ld)",
-				    a->dir, holder);
-	if (rc)
-		return rc;
-	if ((rc = agent_client_new(a, &c)) == 0)
-		rc = rounds(a, c, st);
+	if (!w && (rc = agent_client_new(a, &c)) == 0) {
+		agent_wire_client(&own, c);
+		w = &own;
+	}
+	if (!rc)
+		rc = rounds(a, w, st);
 	if (c) {
 		const sync_counters *k = sync_client_counters(c);
 
@@ -398,6 +405,27 @@ int agent_sync(agent *a, agent_sync_stats *st)
 	}
 	rc = finish_round(a, rc);
 	sync_client_free(c);
+	return rc;
+}
+
+int agent_sync_over(agent *a, const agent_wire *w, agent_sync_stats *st)
+{
+	int fd = -1, rc;
+	long holder = 0;
+
+	memset(st, 0, sizeof(*st));
+	rc = agent_lock_file(a, "sync.lock", 0, &fd, &holder);
+	if (rc == DS_ERETRY)
+		return ds_error_set(DS_ERETRY, "a sync round is already running on %s (pid %ld)",
+				    a->dir, holder);
+	if (rc)
+		return rc;
+	rc = run(a, w, st);
 	agent_unlock_file(&fd);
 	return rc;
+}
+
+int agent_sync(agent *a, agent_sync_stats *st)
+{
+	return agent_sync_over(a, NULL, st);
 }

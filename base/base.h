@@ -143,12 +143,8 @@ int ds_json_nfc(json_t **v);
 /* ---------------------------------------------------------------- files */
 /* Reads a whole file ("-" is standard input) into out, at most max bytes (0: 64 MiB). */
 int ds_file_read(const char *path, size_t max, ds_buf *out);
-/* Writes a file safely: a temporary name beside it, fsync, rename, fsync the folder. */
-int ds_file_write_atomic(const char *path, const void *p, size_t n, int mode);
-/* mkdir -p with the given mode. */
-int ds_mkdirs(const char *path, int mode);
-/* Joins dir and name into a malloc'd path. */
-char *ds_path_join(const char *dir, const char *name);
+/* Atomic writes, folders, paths, locks, signals and the system log: the platform layer. */
+#include "base/os.h"
 
 /* ---------------------------------------------------------------- sqlite helpers */
 /* Opens a database in WAL mode with synchronous=FULL, foreign keys on and a busy

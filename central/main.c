@@ -6,7 +6,6 @@
 
 #include <getopt.h>
 #include <malloc.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,11 +218,14 @@ static int cmd_serve(const cli_ctx *ctx, int argc, char **argv)
 	return rc ? cli_fail(rc) : 0;
 }
 
+/* The account running the command; kept for the process's life. */
 static const char *default_actor(void)
 {
-	struct passwd *pw = getpwuid(geteuid());
+	static char *name;
 
-	return pw && pw->pw_name[0] ? pw->pw_name : "central";
+	if (!name)
+		name = ds_os_user_name();
+	return name ? name : "central";
 }
 
 static const struct command {

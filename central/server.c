@@ -20,7 +20,6 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -687,14 +686,10 @@ static int start_metrics(server *sv, const central_serve_opts *o, struct MHD_Dae
 	return central_announce(*out, "metrics", o->metrics_host, o->metrics_port, NULL);
 }
 
-/* Waits for SIGTERM or SIGINT (blocked in every thread, taken here by sigwait). */
-static void wait_signal(const sigset_t *set)
+/* Waits for SIGTERM or SIGINT (blocked in every thread, taken here: base/os.h). */
+static void wait_signal(void)
 {
-	int sig = 0;
-
-	while (sigwait(set, &sig) != 0)
-		;
-	ds_log(DS_LOG_INFO, "signal %d: stopping", sig);
+	ds_log(DS_LOG_INFO, "signal %d: stopping", ds_os_stop_wait());
 }
 
 /* Stops accepting (the listening socket is ours to close once quiesced) and waits for
@@ -726,7 +721,7 @@ static void server_release(server *sv)
 }
 
 /* Listens (TLS when asked), says so, and serves until a signal. */
-static int serve(server *sv, const central_serve_opts *o, const sigset_t *set)
+static int serve(server *sv, const central_serve_opts *o)
 {
 	struct MHD_Daemon *d = NULL, *m = NULL;
 	struct sockaddr_storage ss;
@@ -744,7 +739,7 @@ static int serve(server *sv, const central_serve_opts *o, const sigset_t *set)
 	if ((rc = start_metrics(sv, o, &m)) ||
 	    (rc = central_announce(d, "listening", o->host, o->port, o->port_file)))
 		goto done;
-	wait_signal(set);
+	wait_signal();
 	drain(d, sv);
 done:
 	if (m)
@@ -758,7 +753,6 @@ done:
 int central_serve(const central_serve_opts *o)
 {
 	central_store *first = NULL;
-	sigset_t set, old;
 	server sv = {0};
 	int rc;
 
@@ -770,19 +764,16 @@ int central_serve(const central_serve_opts *o)
 	pthread_mutex_init(&sv.write_lock, NULL);
 	pthread_mutex_init(&sv.group.lock, NULL);
 	pthread_cond_init(&sv.group.done, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
+	ds_os_stop_block();
 	/* the database is there and current before we listen */
 	if ((rc = pool_get(&sv, &first)) == 0) {
 		pool_put(&sv, first);
 		rc = central_contacts_start(&sv.contacts, o->db_path, &sv.write_lock);
 	}
 	if (rc == 0)
-		rc = serve(&sv, o, &set);
+		rc = serve(&sv, o);
 	central_contacts_stop(sv.contacts); /* writes the last contacts */
 	server_release(&sv);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ds_os_stop_unblock();
 	return rc;
 }

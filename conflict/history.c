@@ -5,10 +5,7 @@
 #include "conflict/conflict_int.h"
 #include "schema/schema.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,41 +41,15 @@ int cf_branch_ok(const char *branch)
 /* 1 when path does not exist or is an empty folder. */
 static int empty_dir(const char *path)
 {
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int empty = 1;
+	json_t *names = NULL;
+	int rc = ds_os_list_dir(path, &names), empty = rc == DS_ENOTFOUND;
 
-	if (!d)
-		return errno == ENOENT;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			empty = 0;
-	closedir(d);
+	if (!rc)
+		empty = json_array_size(names) == 0;
+	else
+		ds_error_clear(); /* an answer, not an error */
+	json_decref(names);
 	return empty;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
-/* fsyncs the folder holding path, so a rename in it survives a power cut. */
-static void sync_parent(const char *path)
-{
-	char *dir = ds_strdup(path), *slash = strrchr(dir, '/');
-	int fd;
-
-	if (slash)
-		*slash = '\0';
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
 }
 
 /* Creates the repository in a scratch folder beside path and renames it into place, so a
@@ -90,7 +61,8 @@ static int create_repo(const char *path)
 	git_repository *repo = NULL;
 	int rc;
 
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if ((rc = ds_os_remove_tree(tmp)))
+		goto done;
 	if ((rc = git_repository_init(&repo, tmp, 1))) {
 		rc = cf_git_error(rc, "history: create repository");
 		goto done;
@@ -101,13 +73,8 @@ static int create_repo(const char *path)
 	}
 	git_repository_free(repo);
 	repo = NULL;
-	sync_parent(tmp);
-	if (rename(tmp, path) != 0) {
-		rc = ds_error_set(errno == ENOSPC ? DS_ENOSPC : errno == EACCES ? DS_EPERM : DS_ERROR,
-		                  "history: %s: %s", path, strerror(errno));
-		goto done;
-	}
-	sync_parent(path);
+	if ((rc = ds_os_rename_durable(tmp, path)))
+		rc = ds_error_set(rc, "history: %s", ds_error_msg());
 done:
 	git_repository_free(repo);
 	free(tmp);

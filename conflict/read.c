@@ -3,7 +3,6 @@
  * of the local branch against the agent's dossier table (verify), and the size on disk. */
 #include "conflict/conflict_int.h"
 
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -338,21 +337,9 @@ done:
 
 /* ---------------------------------------------------------------- size */
 
-static _Thread_local uint64_t size_sum;
-
-static int add_size(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	if (flag == FTW_F)
-		size_sum += (uint64_t)st->st_size;
-	return 0;
-}
-
 int conflict_history_size(conflict_history *h, uint64_t *bytes)
 {
-	/* nftw has no user pointer; the sum lives in a static for the walk's length. */
-	size_sum = 0;
-	if (nftw(h->path, add_size, 16, FTW_PHYS) != 0)
+	if (ds_os_tree_size(h->path, bytes))
 		return ds_error_set(DS_ERROR, "history: cannot walk %s", h->path);
-	*bytes = size_sum;
 	return 0;
 }

@@ -16,7 +16,6 @@
  */
 #include "conflict/conflict_int.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,18 +32,20 @@ static char *state_path(conflict_history *h)
 static json_t *disk_packs(conflict_history *h)
 {
 	char *dir = cf_pack_dir(h);
-	DIR *d = opendir(dir);
-	json_t *out = json_array();
-	struct dirent *e;
+	json_t *names = NULL, *out = json_array(), *v;
+	size_t i;
 
+	if (ds_os_list_dir(dir, &names))
+		ds_error_clear();
 	free(dir);
-	while (d && (e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		if (n > 5 && strcmp(e->d_name + n - 5, ".pack") == 0)
-			json_array_append_new(out, json_stringn(e->d_name, n - 5));
+	json_array_foreach(names, i, v)
+	{
+		const char *e = json_string_value(v);
+		size_t n = strlen(e);
+		if (n > 5 && strcmp(e + n - 5, ".pack") == 0)
+			json_array_append_new(out, json_stringn(e, n - 5));
 	}
-	if (d)
-		closedir(d);
+	json_decref(names);
 	return out;
 }
 
