@@ -122,7 +122,8 @@ typedef struct agent_find {
 	int64_t limit, offset; /* after the filters, in code order; limit 0: no limit */
 } agent_find;
 /* Dossiers matching every filter of f, as an array of {code, status, received_at, due_at,
- * sync, overdue, verdict, late_by_s?, applicant, procedure}, in code order. The search
+ * sync, overdue, verdict, late_by_s?, supplement_requests?, applicant, procedure}, in code
+ * order. The search
  * goes through the trigram index, the other filters through the dossiers table's
  * indexes; late and overdue are confirmed per row by schema_dossier_verdict. DS_EINVALID
  * for a search shorter than 3 characters once folded. */
@@ -130,8 +131,8 @@ int agent_find_list(agent *a, const agent_find *f, json_t **out);
 /* agent_find_list with only a status (0: any) and overdue filter. */
 int agent_list(agent *a, int status_filter, int overdue_only, json_t **out);
 /* Sets obj's "verdict" (schema_verdict_name of dossier at now) and, where they apply,
- * "late_by_s" (seconds past due_at when it ended late, or now when overdue), "due_in_s"
- * (in_time) and "supplement_requests" (when any). */
+ * "late_by_s" (an ended dossier's seconds past due_at) and "supplement_requests" (when
+ * any): values that stay put once the dossier has ended. */
 void agent_verdict_fields(json_t *obj, const json_t *dossier, int64_t now);
 /* Journal entries with seq > since, as an array of op objects with prev_hash, hash and
  * their sync result. */

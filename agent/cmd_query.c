@@ -62,12 +62,12 @@ static void say_duration(int64_t s, char *out, size_t n)
 		snprintf(out, n, "%lld min", (long long)m);
 }
 
-/* The verdict line of show, in plain words, from agent_verdict_fields' members of v. */
-static void show_verdict(const json_t *v)
+/* The verdict line of show, in plain words: v holds agent_verdict_fields' members, due
+ * the due date (Unix seconds) and now the time it was judged at. */
+static void show_verdict(const json_t *v, int64_t due, int64_t now)
 {
 	const char *name = json_string_value(json_object_get(v, "verdict"));
 	json_int_t by = json_integer_value(json_object_get(v, "late_by_s"));
-	json_int_t in = json_integer_value(json_object_get(v, "due_in_s"));
 	json_int_t asked = json_integer_value(json_object_get(v, "supplement_requests"));
 	char t[64];
 
@@ -81,10 +81,10 @@ static void show_verdict(const json_t *v)
 		printf("late: %lld supplement requests (more than one counts as late)",
 		       (long long)asked);
 	else if (!strcmp(name, "overdue")) {
-		say_duration(by, t, sizeof(t));
+		say_duration(now - due, t, sizeof(t));
 		printf("overdue by %s", t);
 	} else if (!strcmp(name, "in_time")) {
-		say_duration(in, t, sizeof(t));
+		say_duration(due - now, t, sizeof(t));
 		printf("in time: due in %s", t);
 	} else
 		printf("not judged (refused or stopped)");
@@ -97,6 +97,7 @@ static void show_verdict(const json_t *v)
 static void show_times(const json_t *d)
 {
 	json_t *v = json_object();
+	int64_t now = ds_time_now(), due = 0;
 
 	printf("  received   %s\n  due        %s", text_of(d, "received_at"), text_of(d, "due_at"));
 	if (json_is_string(json_object_get(d, "original_due_at")))
@@ -106,8 +107,11 @@ static void show_times(const json_t *d)
 		printf("  finished   %s\n", text_of(d, "finished_at"));
 	if (json_is_string(json_object_get(d, "returned_at")))
 		printf("  returned   %s\n", text_of(d, "returned_at"));
-	agent_verdict_fields(v, d, ds_time_now());
-	show_verdict(v);
+	if (!json_is_string(json_object_get(d, "due_at")) ||
+	    ds_time_parse(json_string_value(json_object_get(d, "due_at")), &due, NULL))
+		due = now;
+	agent_verdict_fields(v, d, now);
+	show_verdict(v, due, now);
 	json_decref(v);
 }
 
@@ -461,7 +465,7 @@ const cli_command cli_query_commands[] = {
      "Prints one dossier: received, due (and the first due date when it moved), finished,\n"
      "returned, and whether it is on time or late in plain words. --json prints its\n"
      "canonical JSON plus version, sync, verdict (on_time, late, in_time, overdue, none)\n"
-     "and, where they apply, late_by_s, due_in_s and supplement_requests.\n"},
+     "and, where they apply, late_by_s and supplement_requests.\n"},
     {"list", cmd_list,
      "list [--search TEXT] [--status N] [--late] [--overdue] [--due-within DAYS]\n"
      "     [--received-from DATE] [--received-to DATE] [--pending] [--limit N]\n"

@@ -70,15 +70,10 @@ void agent_verdict_fields(json_t *obj, const json_t *dossier, int64_t now)
 	int64_t due = 0, end = 0;
 
 	json_object_set_new(obj, "verdict", json_string(schema_verdict_name(v)));
-	if (time_of(dossier, "due_at", &due))
-		return;
-	if (v == SCHEMA_VERDICT_LATE && (!time_of(dossier, "finished_at", &end) ||
-	                                 !time_of(dossier, "returned_at", &end)) && end > due)
+	if (v == SCHEMA_VERDICT_LATE && !time_of(dossier, "due_at", &due) &&
+	    (!time_of(dossier, "finished_at", &end) || !time_of(dossier, "returned_at", &end)) &&
+	    end > due)
 		json_object_set_new(obj, "late_by_s", json_integer(end - due));
-	else if (v == SCHEMA_VERDICT_OVERDUE)
-		json_object_set_new(obj, "late_by_s", json_integer(now - due));
-	else if (v == SCHEMA_VERDICT_IN_TIME)
-		json_object_set_new(obj, "due_in_s", json_integer(due - now));
 	if (n > 0)
 		json_object_set_new(obj, "supplement_requests", json_integer(n));
 }
