@@ -89,8 +89,8 @@ enum agent_find_part {
 	FIND_TO = 1u << 6,        /* [:to] received before */
 	FIND_PENDING = 1u << 7,   /* a change not yet pushed to central */
 };
-/* Prepares list's SELECT of (body, version) ordered by code, with the given parts, in
- * *st (the caller's: sqlite3_finalize). */
+/* Prepares list's SELECT of dossier codes in code order, with the given parts, in *st
+ * (the caller's: sqlite3_finalize). */
 int agent_find_prepare(agent *a, unsigned parts, sqlite3_stmt **st);
 
 /* The create path inside the caller's write transaction (agent_create, agent_import):

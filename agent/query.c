@@ -113,20 +113,6 @@ static int list_row(agent *a, const json_t *d, int64_t version, int64_t now, jso
 	return 0;
 }
 
-/* The dossier of the row st is on, in *d. A body that does not parse or has no code is an
- * error naming the dossier, never a row left out. */
-static int row_dossier(sqlite3_stmt *st, json_t **d)
-{
-	const char *body = (const char *)sqlite3_column_text(st, 0);
-
-	if (ds_json_parse(body ? body : "", body ? strlen(body) : 0, d))
-		return ds_error_set(DS_EINVALID, "a dossier row does not hold JSON: %s",
-				    ds_error_msg());
-	if (!json_is_string(json_object_get(*d, "code")))
-		return ds_error_set(DS_EINVALID, "a dossier row has no code");
-	return 0;
-}
-
 /* The number of characters of UTF-8 text s: bytes that do not continue a character. */
 static size_t chars(const char *s)
 {
@@ -200,20 +186,32 @@ static int find_statement(agent *a, const agent_find *f, int64_t now, sqlite3_st
 	return 0;
 }
 
-/* Steps st, appending the rows that pass the per-row filters from f->offset on, at most
- * f->limit of them, to list. */
+/* Steps st, appending the dossiers that pass the per-row filters from f->offset on, at
+ * most f->limit of them, to list. A dossier is read only when a filter needs it or it is
+ * shown. */
 static int find_rows(agent *a, const agent_find *f, sqlite3_stmt *st, int64_t now, json_t *list)
 {
-	int64_t skipped = 0;
+	int64_t skipped = 0, version = 0;
+	int per_row = f->late || f->overdue, rc = SQLITE_DONE;
 	json_t *d = NULL, *row = NULL;
-	int rc = SQLITE_DONE;
 
 	while ((!f->limit || (int64_t)json_array_size(list) < f->limit) &&
 	       (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((rc = row_dossier(st, &d)))
+		const char *code = (const char *)sqlite3_column_text(st, 0);
+
+		if (!per_row && skipped < f->offset) {
+			skipped++;
+			continue;
+		}
+		if ((rc = agent_load(a, code, &d, &version)) ||
+		    (rc = json_is_string(json_object_get(d, "code"))
+		              ? 0
+		              : ds_error_set(DS_EINVALID, "it has no code"))) {
+			rc = ds_error_wrap(rc, "the dossier row of %s", code);
 			goto done;
+		}
 		if (row_wanted(f, d, now) && skipped++ >= f->offset) {
-			if ((rc = list_row(a, d, sqlite3_column_int64(st, 1), now, &row)))
+			if ((rc = list_row(a, d, version, now, &row)))
 				goto done;
 			json_array_append_new(list, row);
 		}

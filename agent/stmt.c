@@ -115,13 +115,16 @@ static const char *const sql[ST_COUNT] = {
                           "resolved_by = ?, resolve_seq = ? WHERE id = ?",
 };
 
-/* The parts of `list`'s SELECT (agent_find_prepare), in the order of enum agent_find_part:
- * the search drives the query through the trigram index when given, else the dossiers
- * table; each filter adds its condition, with named parameters. */
-static const char find_from[] = "SELECT d.body, d.version FROM dossiers d WHERE 1";
-static const char find_text[] =
-    "SELECT d.body, d.version FROM dossier_search s JOIN search_ids f ON f.id = s.rowid "
-    "JOIN dossiers d ON d.code = f.code WHERE dossier_search MATCH :text";
+/* The parts of `list`'s SELECT of codes (agent_find_prepare), in the order of enum
+ * agent_find_part: the search drives the query through the trigram index when given
+ * (joining dossiers only when a filter needs its columns), else the dossiers table; each
+ * filter adds its condition, with named parameters. Only codes are selected and sorted:
+ * the bodies are read for the rows shown. */
+static const char find_from[] = "SELECT d.code FROM dossiers d WHERE 1";
+static const char find_text[] = "SELECT f.code FROM dossier_search s JOIN search_ids f ON "
+                                "f.id = s.rowid";
+static const char find_join[] = " JOIN dossiers d ON d.code = f.code";
+static const char find_match[] = " WHERE dossier_search MATCH :text";
 static const char *const find_where[] = {
     " AND d.status = :status",
     " AND d.status IN (9, 10)",
@@ -139,11 +142,18 @@ int agent_find_prepare(agent *a, unsigned parts, sqlite3_stmt **st)
 	int rc;
 
 	*st = NULL;
-	ds_buf_puts(&q, parts & FIND_TEXT ? find_text : find_from);
+	if (parts & FIND_TEXT) {
+		ds_buf_puts(&q, find_text);
+		if (parts & ~(unsigned)FIND_TEXT)
+			ds_buf_puts(&q, find_join);
+		ds_buf_puts(&q, find_match);
+	} else {
+		ds_buf_puts(&q, find_from);
+	}
 	for (i = 0; i < DS_ARRAY_LEN(find_where); i++)
 		if (parts & (2u << i))
 			ds_buf_puts(&q, find_where[i]);
-	ds_buf_puts(&q, " ORDER BY d.code");
+	ds_buf_puts(&q, parts & FIND_TEXT ? " ORDER BY f.code" : " ORDER BY d.code");
 	rc = ds_db_prepare(a->store->db, q.ptr, st);
 	ds_buf_release(&q);
 	return rc;
