@@ -103,6 +103,13 @@ def build(d, n, big, offices, updates, changes):
             big / bi["wall_s"], "/s", better="high")
         fig(rows, "big.import_rss", f"import of {big}: peak RSS", bi["peak_rss_kb"] / 1024,
             "MiB")
+    fd = load(d, "find")
+    if fd:
+        for what, q in fd["queries"].items():
+            fig(rows, "find." + what, f"list --search '{q['text']}' on {fd['dossiers']} "
+                f"dossiers ({q['rows']} rows): p50", q["p50_ms"], "ms", 50,
+                method="bench_agent find: agent_find_list in-process, median of "
+                f"{fd['runs']}", note=f"worst {q['max_ms']:.1f} ms")
     ld = load(d, "load")
     if ld:
         o = ld["out"]
