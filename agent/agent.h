@@ -112,7 +112,7 @@ int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version,
 /* What `list` asks for (agent_find); all zero: every dossier. Times are Unix seconds. */
 typedef struct agent_find {
 	const char *search; /* a piece of the code, a name, CCCD or phone (schema_search_text),
-			       3 characters or more once folded; NULL: none */
+	                       3 characters or more once folded; NULL: none */
 	int status;         /* 1-10; 0: any */
 	int late;           /* only those ended late (verdict late) */
 	int overdue;        /* only those open past their due date (verdict overdue) */

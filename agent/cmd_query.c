@@ -15,8 +15,8 @@ struct qopts {
 
 static int parse_q(const cli_command *me, int argc, char **argv, struct qopts *q, int npos)
 {
-	static const struct option opts[] = {{"json", 0, 0, 'j'}, {"status", 1, 0, 's'},
-					     {"since", 1, 0, 'S'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"json", 0, 0, 'j'}, {"status", 1, 0, 's'}, {"since", 1, 0, 'S'}, {0, 0, 0, 0}};
 	int ch;
 
 	memset(q, 0, sizeof(*q));
@@ -55,7 +55,8 @@ static void say_duration(int64_t s, char *out, size_t n)
 	int64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
 
 	if (d)
-		snprintf(out, n, "%lld day%s %lld h", (long long)d, d == 1 ? "" : "s", (long long)h);
+		snprintf(out, n, "%lld day%s %lld h", (long long)d, d == 1 ? "" : "s",
+		         (long long)h);
 	else if (h)
 		snprintf(out, n, "%lld h %lld min", (long long)h, (long long)m);
 	else
@@ -180,10 +181,12 @@ static int parse_day(const char *opt, const char *date, int64_t *t)
 	char s[32];
 
 	if (strlen(date) != 10 || date[4] != '-' || date[7] != '-')
-		return ds_error_set(DS_EINVALID, "%s: '%s' is not a date like 2026-12-07", opt, date);
+		return ds_error_set(DS_EINVALID, "%s: '%s' is not a date like 2026-12-07", opt,
+		                    date);
 	snprintf(s, sizeof(s), "%sT00:00:00+07:00", date);
 	if (ds_time_parse(s, t, NULL))
-		return ds_error_set(DS_EINVALID, "%s: '%s' is not a date like 2026-12-07", opt, date);
+		return ds_error_set(DS_EINVALID, "%s: '%s' is not a date like 2026-12-07", opt,
+		                    date);
 	return 0;
 }
 
@@ -210,11 +213,21 @@ static int list_opt(int ch, const char *arg, struct lopts *l)
 	int rc = 0;
 
 	switch (ch) {
-	case 'j': l->json = 1; break;
-	case 'o': l->f.overdue = 1; break;
-	case 'L': l->f.late = 1; break;
-	case 'p': l->f.pending = 1; break;
-	case 'q': l->f.search = arg; break;
+	case 'j':
+		l->json = 1;
+		break;
+	case 'o':
+		l->f.overdue = 1;
+		break;
+	case 'L':
+		l->f.late = 1;
+		break;
+	case 'p':
+		l->f.pending = 1;
+		break;
+	case 'q':
+		l->f.search = arg;
+		break;
 	case 's':
 		if (!(rc = opt_number("--status", arg, &n)) && (n < 1 || n > 10))
 			rc = ds_error_set(DS_EINVALID, "--status: '%s' is not 1-10", arg);
@@ -225,13 +238,21 @@ static int list_opt(int ch, const char *arg, struct lopts *l)
 			rc = ds_error_set(DS_EINVALID, "--due-within: '%s' days is too far", arg);
 		l->f.due_by = end_of_day(ds_time_now(), n);
 		break;
-	case 'f': rc = parse_day("--received-from", arg, &l->f.received_from); break;
+	case 'f':
+		rc = parse_day("--received-from", arg, &l->f.received_from);
+		break;
 	case 't':
 		if (!(rc = parse_day("--received-to", arg, &l->f.received_to)))
 			l->f.received_to += 86400;
 		break;
-	case 'n': rc = opt_number("--limit", arg, &n); l->f.limit = n; break;
-	case 'O': rc = opt_number("--offset", arg, &n); l->f.offset = n; break;
+	case 'n':
+		rc = opt_number("--limit", arg, &n);
+		l->f.limit = n;
+		break;
+	case 'O':
+		rc = opt_number("--offset", arg, &n);
+		l->f.offset = n;
+		break;
 	}
 	return rc;
 }
@@ -239,10 +260,10 @@ static int list_opt(int ch, const char *arg, struct lopts *l)
 static int parse_list(const cli_command *me, int argc, char **argv, struct lopts *l)
 {
 	static const struct option opts[] = {
-	    {"json", 0, 0, 'j'},         {"status", 1, 0, 's'},        {"overdue", 0, 0, 'o'},
-	    {"late", 0, 0, 'L'},         {"pending", 0, 0, 'p'},       {"search", 1, 0, 'q'},
-	    {"due-within", 1, 0, 'd'},   {"received-from", 1, 0, 'f'}, {"received-to", 1, 0, 't'},
-	    {"limit", 1, 0, 'n'},        {"offset", 1, 0, 'O'},        {0, 0, 0, 0}};
+	    {"json", 0, 0, 'j'},       {"status", 1, 0, 's'},        {"overdue", 0, 0, 'o'},
+	    {"late", 0, 0, 'L'},       {"pending", 0, 0, 'p'},       {"search", 1, 0, 'q'},
+	    {"due-within", 1, 0, 'd'}, {"received-from", 1, 0, 'f'}, {"received-to", 1, 0, 't'},
+	    {"limit", 1, 0, 'n'},      {"offset", 1, 0, 'O'},        {0, 0, 0, 0}};
 	int ch, rc;
 
 	memset(l, 0, sizeof(*l));

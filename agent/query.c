@@ -83,7 +83,8 @@ static int row_wanted(const agent_find *f, const json_t *d, int64_t now)
 {
 	int v = schema_dossier_verdict(d, now);
 
-	return (!f->late || v == SCHEMA_VERDICT_LATE) && (!f->overdue || v == SCHEMA_VERDICT_OVERDUE);
+	return (!f->late || v == SCHEMA_VERDICT_LATE) &&
+	       (!f->overdue || v == SCHEMA_VERDICT_OVERDUE);
 }
 
 /* The list's row for dossier d (at central version), in *out. */
@@ -97,9 +98,9 @@ static int list_row(agent *a, const json_t *d, int64_t version, int64_t now, jso
 	if ((rc = agent_sync_label(a, code, version, &sync)))
 		return rc;
 	row = json_pack("{s:s,s:O,s:O,s:O,s:s,s:b}", "code", code, "status",
-			json_object_get(d, "status"), "received_at", json_object_get(d, "received_at"),
-			"due_at", json_object_get(d, "due_at"), "sync", sync, "overdue",
-			schema_dossier_overdue(d, now));
+	                json_object_get(d, "status"), "received_at",
+	                json_object_get(d, "received_at"), "due_at", json_object_get(d, "due_at"),
+	                "sync", sync, "overdue", schema_dossier_overdue(d, now));
 	if (!row)
 		return ds_error_set(DS_ERROR, "out of memory");
 	agent_verdict_fields(row, d, now);
@@ -137,8 +138,10 @@ static int search_phrase(const char *search, char **phrase)
 		return ds_error_wrap(rc, "--search");
 	if (chars(folded) < 3) {
 		free(folded);
-		return ds_error_set(DS_EINVALID, "--search: give at least 3 characters (\"%s\" "
-						 "has fewer)", search);
+		return ds_error_set(DS_EINVALID,
+		                    "--search: give at least 3 characters (\"%s\" "
+		                    "has fewer)",
+		                    search);
 	}
 	ds_buf_puts(&b, "\"");
 	for (p = folded; *p; p++)
@@ -161,7 +164,7 @@ static void bind_named(sqlite3_stmt *st, const char *name, int64_t value)
 /* Prepares the SELECT for f in *st with its parameters bound; *phrase holds the search
  * text st reads (the caller frees it after st). */
 static int find_statement(agent *a, const agent_find *f, int64_t now, sqlite3_stmt **st,
-			  char **phrase)
+                          char **phrase)
 {
 	unsigned parts = (f->search ? FIND_TEXT : 0) | (f->status ? FIND_STATUS : 0) |
 	                 (f->late ? FIND_ENDED : 0) | (f->overdue ? FIND_OVERDUE : 0) |
@@ -177,7 +180,7 @@ static int find_statement(agent *a, const agent_find *f, int64_t now, sqlite3_st
 		return rc;
 	if (*phrase)
 		sqlite3_bind_text(*st, sqlite3_bind_parameter_index(*st, ":text"), *phrase, -1,
-				  SQLITE_STATIC);
+		                  SQLITE_STATIC);
 	bind_named(*st, ":status", f->status);
 	bind_named(*st, ":now", now);
 	bind_named(*st, ":due_by", f->due_by);

@@ -25,8 +25,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_JOURNAL_LAST] = "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
     [ST_JOURNAL_INSERT] = "INSERT INTO journal(" OP_NAMES ", prev_hash, hash) "
                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_JOURNAL_UNACKED_PARENT] = "SELECT op_id FROM journal j WHERE code = ? AND " PENDING
-                                  " ORDER BY seq DESC LIMIT 1",
+    [ST_JOURNAL_UNACKED_PARENT] =
+        "SELECT op_id FROM journal j WHERE code = ? AND " PENDING " ORDER BY seq DESC LIMIT 1",
     [ST_JOURNAL_LIST] = "SELECT " OP_COLUMNS ", j.prev_hash, j.hash, s.result, s.version, "
                         "s.reason FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
                         "WHERE j.seq > ? ORDER BY j.seq",
@@ -38,8 +38,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_JOURNAL_HASH] = "SELECT hash FROM journal WHERE seq = ?",
     [ST_JOURNAL_BY_OP_ID] = "SELECT " OP_COLUMNS " FROM journal j WHERE op_id = ?",
     [ST_PENDING_COUNT] = "SELECT count(*) FROM journal j WHERE " PENDING,
-    [ST_PENDING_OLDEST] = "SELECT occurred_at FROM journal j WHERE " PENDING
-                          " ORDER BY seq LIMIT 1",
+    [ST_PENDING_OLDEST] =
+        "SELECT occurred_at FROM journal j WHERE " PENDING " ORDER BY seq LIMIT 1",
     [ST_FIRST_UNPUSHED] = "SELECT coalesce(max(seq), 0) + 1 FROM op_state",
     [ST_SYNC_LABEL] = "SELECT s.result FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
                       "WHERE j.code = ? ORDER BY j.seq DESC LIMIT 1",

@@ -243,15 +243,17 @@ static int bench_find(const char *dir)
 	id = json_string_value(json_object_get(json_object_get(d, "applicant"), "id_number"));
 	tel = json_string_value(json_object_get(json_object_get(d, "applicant"), "phone"));
 	c = json_string_value(json_object_get(d, "code"));
-	if ((rc = ds_text_fold(json_string_value(json_object_get(
-	                           json_object_get(d, "applicant"), "name")), &name)))
+	if ((rc = ds_text_fold(
+	         json_string_value(json_object_get(json_object_get(d, "applicant"), "name")),
+	         &name)))
 		goto done;
 	snprintf(cccd, sizeof(cccd), "%.6s", id ? id + 3 : "000000");
 	snprintf(phone, sizeof(phone), "%s", tel ? tel + strlen(tel) - 7 : "0000000");
 	snprintf(code, sizeof(code), "%s", c + strlen(c) - 11);
 	printf("{\"dossiers\":%lld,\"runs\":%d,\"queries\":{", (long long)n, FIND_RUNS);
 	if (!(rc = find_one(a, "name", &(agent_find){.search = name}, 1)) &&
-	    !(rc = find_one(a, "name_limit50", &(agent_find){.search = "nguyen", .limit = 50}, 0)) &&
+	    !(rc =
+	          find_one(a, "name_limit50", &(agent_find){.search = "nguyen", .limit = 50}, 0)) &&
 	    !(rc = find_one(a, "cccd", &(agent_find){.search = cccd}, 0)) &&
 	    !(rc = find_one(a, "phone", &(agent_find){.search = phone}, 0)) &&
 	    !(rc = find_one(a, "code", &(agent_find){.search = code}, 0)) &&
@@ -279,7 +281,7 @@ int main(int argc, char **argv)
 		rc = bench_find(argv[2]);
 	else {
 		fprintf(stderr, "usage: bench_agent changes DIR N | update4 DIR M | phases DIR | "
-				"find DIR\n");
+		                "find DIR\n");
 		return 64;
 	}
 	if (rc)

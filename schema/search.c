@@ -63,8 +63,7 @@ static void sql_search_text(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	char *text = NULL;
 
 	(void)argc;
-	if (body && ds_json_parse(body, strlen(body), &d) == 0 &&
-	    schema_search_text(d, &text) == 0)
+	if (body && ds_json_parse(body, strlen(body), &d) == 0 && schema_search_text(d, &text) == 0)
 		sqlite3_result_text(ctx, text, -1, free);
 	else
 		sqlite3_result_null(ctx);
@@ -74,8 +73,8 @@ static void sql_search_text(sqlite3_context *ctx, int argc, sqlite3_value **argv
 int schema_search_register(sqlite3 *db)
 {
 	int rc = sqlite3_create_function(db, "dossync_search_text", 1,
-	                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-	                                 sql_search_text, NULL, NULL);
+	                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_search_text,
+	                                 NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : ds_error_sqlite(db, rc, "registering dossync_search_text");
 }

@@ -54,8 +54,10 @@ static void test_sql_function(void **state)
 	(void)state;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
 	assert_int_equal(schema_search_register(db), 0);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT dossync_search_text(?1), "
-	                                        "dossync_search_text('not json')", -1, &st, NULL),
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT dossync_search_text(?1), "
+	                                    "dossync_search_text('not json')",
+	                                    -1, &st, NULL),
 	                 SQLITE_OK);
 	sqlite3_bind_text(st, 1, dossier, -1, SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
