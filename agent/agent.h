@@ -109,9 +109,31 @@ int agent_apply_local(agent *a, const char *code, int kind, const json_t *payloa
  * state ("synced", "pending", "conflict", "rejected", "local"). */
 int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version,
 	      const char **sync);
-/* Dossiers as an array of {code, status, due_at, sync, overdue, applicant, procedure}.
- * status_filter 0: all; overdue_only: only those past due that have not ended. */
+/* What `list` asks for (agent_find); all zero: every dossier. Times are Unix seconds. */
+typedef struct agent_find {
+	const char *search; /* a piece of the code, a name, CCCD or phone (schema_search_text),
+	                       3 characters or more once folded; NULL: none */
+	int status;         /* 1-10; 0: any */
+	int late;           /* only those ended late (verdict late) */
+	int overdue;        /* only those open past their due date (verdict overdue) */
+	int pending;        /* only those with a change not yet pushed to central */
+	int64_t due_by;     /* only those open, not overdue, due at or before; 0: none */
+	int64_t received_from, received_to; /* received in [from, to); 0: no bound */
+	int64_t limit, offset; /* after the filters, in code order; limit 0: no limit */
+} agent_find;
+/* Dossiers matching every filter of f, as an array of {code, status, received_at, due_at,
+ * sync, overdue, verdict, late_by_s?, supplement_requests?, applicant, procedure}, in code
+ * order. The search
+ * goes through the trigram index, the other filters through the dossiers table's
+ * indexes; late and overdue are confirmed per row by schema_dossier_verdict. DS_EINVALID
+ * for a search shorter than 3 characters once folded. */
+int agent_find_list(agent *a, const agent_find *f, json_t **out);
+/* agent_find_list with only a status (0: any) and overdue filter. */
 int agent_list(agent *a, int status_filter, int overdue_only, json_t **out);
+/* Sets obj's "verdict" (schema_verdict_name of dossier at now) and, where they apply,
+ * "late_by_s" (an ended dossier's seconds past due_at) and "supplement_requests" (when
+ * any): values that stay put once the dossier has ended. */
+void agent_verdict_fields(json_t *obj, const json_t *dossier, int64_t now);
 /* Journal entries with seq > since, as an array of op objects with prev_hash, hash and
  * their sync result. */
 int agent_journal(agent *a, int64_t since, json_t **out);

@@ -39,7 +39,8 @@ enum agent_stmt_id {
 	ST_REPLAY_OPS,
 	ST_DOSSIER_GET,
 	ST_DOSSIER_PUT,
-	ST_DOSSIER_LIST,
+	ST_SEARCH_ID,
+	ST_SEARCH_PUT,
 	ST_DOSSIER_COUNT,
 	ST_OWN_ROW,
 	ST_ALL_CODES,
@@ -77,6 +78,21 @@ sqlite3 *agent_db(agent *a);
 int agent_stmt_get(agent *a, enum agent_stmt_id id, sqlite3_stmt **st);
 /* Resets st and clears its bindings, so it holds no read snapshot; NULL-safe. */
 void agent_stmt_put(sqlite3_stmt *st);
+/* The parts of list's query (agent_find_prepare): FIND_TEXT matches :text in the search
+ * index; each other part adds one condition (its named parameters in brackets). */
+enum agent_find_part {
+	FIND_TEXT = 1u << 0,     /* [:text] an FTS5 phrase */
+	FIND_STATUS = 1u << 1,   /* [:status] */
+	FIND_ENDED = 1u << 2,    /* status 9 or 10: the only ones that can be late */
+	FIND_OVERDUE = 1u << 3,  /* [:now] open and due before now */
+	FIND_DUE_SOON = 1u << 4, /* [:now, :due_by] open and due between the two */
+	FIND_FROM = 1u << 5,     /* [:from] received at or after */
+	FIND_TO = 1u << 6,       /* [:to] received before */
+	FIND_PENDING = 1u << 7,  /* a change not yet pushed to central */
+};
+/* Prepares list's SELECT of dossier codes in code order, with the given parts, in *st
+ * (the caller's: sqlite3_finalize). */
+int agent_find_prepare(agent *a, unsigned parts, sqlite3_stmt **st);
 
 /* The create path inside the caller's write transaction (agent_create, agent_import):
  * fills the office's defaults into dossier (which it changes), claims or allocates the

@@ -45,12 +45,52 @@ int agent_load(agent *a, const char *code, json_t **state, int64_t *version)
 	return rc;
 }
 
+/* Binds the time field name of state to parameter i as Unix seconds; NULL when absent. */
+static void bind_time(sqlite3_stmt *st, int i, const json_t *state, const char *name)
+{
+	const char *s = json_string_value(json_object_get(state, name));
+	int64_t t = 0;
+
+	if (s && ds_time_parse(s, &t, NULL) == 0)
+		sqlite3_bind_int64(st, i, t);
+}
+
+/* Runs statement id with code and text (may be NULL) as ?1 and ?2. */
+static int run_code_text(agent *a, enum agent_stmt_id id, const char *code, const char *text)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = agent_stmt_get(a, id, &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "search index");
+	agent_stmt_put(st);
+	return rc;
+}
+
+/* Brings the dossier's line of the search index (0005_search.sql) up to state. */
+static int save_search(agent *a, const json_t *state)
+{
+	const char *code = json_string_value(json_object_get(state, "code"));
+	char *text = NULL;
+	int rc;
+
+	if ((rc = schema_search_text(state, &text)) ||
+	    (rc = run_code_text(a, ST_SEARCH_ID, code, NULL)))
+		goto done;
+	rc = run_code_text(a, ST_SEARCH_PUT, code, text);
+done:
+	free(text);
+	return rc;
+}
+
 int agent_save(agent *a, const json_t *state, int64_t version, int64_t seq)
 {
 	sqlite3_stmt *st = NULL;
-	const char *due = json_string_value(json_object_get(state, "due_at"));
 	char *body = NULL;
-	int64_t due_epoch = 0;
 	int rc;
 
 	if ((rc = ds_json_canonical(state, &body, NULL)))
@@ -63,13 +103,15 @@ int agent_save(agent *a, const json_t *state, int64_t version, int64_t seq)
 	sqlite3_bind_text(st, 2, json_string_value(json_object_get(state, "agency")), -1,
 			  SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, (int)json_integer_value(json_object_get(state, "status")));
-	if (due && ds_time_parse(due, &due_epoch, NULL) == 0)
-		sqlite3_bind_int64(st, 4, due_epoch);
+	bind_time(st, 4, state, "due_at");
 	sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, version);
 	sqlite3_bind_int64(st, 7, seq);
+	bind_time(st, 8, state, "received_at");
 	rc = sqlite3_step(st);
 	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossier row");
+	if (!rc)
+		rc = save_search(a, state);
 done:
 	agent_stmt_put(st);
 	free(body);

@@ -75,6 +75,7 @@ int cli_print_dossier(agent *a, const char *code)
 		return rc;
 	json_object_set_new(d, "version", json_integer(version));
 	json_object_set_new(d, "sync", json_string(sync));
+	agent_verdict_fields(d, d, ds_time_now());
 	cli_print_json(d);
 	json_decref(d);
 	return 0;

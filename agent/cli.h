@@ -35,7 +35,8 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 int cli_wants_help(int argc, char **argv);
 /* Prints v as one JSON document on stdout. */
 void cli_print_json(const json_t *v);
-/* Prints dossier code as `show --json` does: its canonical JSON plus "version" and "sync".
+/* Prints dossier code as `show --json` does: its canonical JSON plus "version", "sync"
+ * and the verdict's members (agent_verdict_fields).
  * The change commands' --json prints this after the change. */
 int cli_print_dossier(agent *a, const char *code);
 /* Reads a JSON document from FILE or "-" (stdin). */

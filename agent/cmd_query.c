@@ -7,25 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parses the options every query shares: --json, --status N, --overdue, --since SEQ. */
+/* Parses the options every query shares: --json, --status N, --since SEQ. */
 struct qopts {
-	int json, overdue;
+	int json;
 	long long status, since;
 };
 
 static int parse_q(const cli_command *me, int argc, char **argv, struct qopts *q, int npos)
 {
-	static const struct option opts[] = {{"json", 0, 0, 'j'}, {"status", 1, 0, 's'},
-					     {"overdue", 0, 0, 'o'}, {"since", 1, 0, 'S'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"json", 0, 0, 'j'}, {"status", 1, 0, 's'}, {"since", 1, 0, 'S'}, {0, 0, 0, 0}};
 	int ch;
 
 	memset(q, 0, sizeof(*q));
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'j')
 			q->json = 1;
-		else if (ch == 'o' && strstr(me->usage, "--overdue"))
-			q->overdue = 1;
 		else if (ch == 's' && strstr(me->usage, "--status")) {
 			q->status = cli_number(optarg);
 			if (q->status < 1 || q->status > 10)
@@ -52,6 +49,73 @@ static const char *text_of(const json_t *obj, const char *key)
 	return s ? s : "-";
 }
 
+/* A duration as a clerk says it: "2 days 3 h", "5 h 10 min", "12 min". */
+static void say_duration(int64_t s, char *out, size_t n)
+{
+	int64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+
+	if (d)
+		snprintf(out, n, "%lld day%s %lld h", (long long)d, d == 1 ? "" : "s",
+		         (long long)h);
+	else if (h)
+		snprintf(out, n, "%lld h %lld min", (long long)h, (long long)m);
+	else
+		snprintf(out, n, "%lld min", (long long)m);
+}
+
+/* The verdict line of show, in plain words: v holds agent_verdict_fields' members, due
+ * the due date (Unix seconds) and now the time it was judged at. */
+static void show_verdict(const json_t *v, int64_t due, int64_t now)
+{
+	const char *name = json_string_value(json_object_get(v, "verdict"));
+	json_int_t by = json_integer_value(json_object_get(v, "late_by_s"));
+	json_int_t asked = json_integer_value(json_object_get(v, "supplement_requests"));
+	char t[64];
+
+	printf("  verdict    ");
+	if (!strcmp(name, "on_time"))
+		printf("on time");
+	else if (!strcmp(name, "late") && json_object_get(v, "late_by_s")) {
+		say_duration(by, t, sizeof(t));
+		printf("late: ended %s after the due date", t);
+	} else if (!strcmp(name, "late"))
+		printf("late: %lld supplement requests (more than one counts as late)",
+		       (long long)asked);
+	else if (!strcmp(name, "overdue")) {
+		say_duration(now - due, t, sizeof(t));
+		printf("overdue by %s", t);
+	} else if (!strcmp(name, "in_time")) {
+		say_duration(due - now, t, sizeof(t));
+		printf("in time: due in %s", t);
+	} else
+		printf("not judged (refused or stopped)");
+	if (asked > 0 && strcmp(name, "late"))
+		printf("; %lld supplement request%s", (long long)asked, asked == 1 ? "" : "s");
+	printf("\n");
+}
+
+/* received, due (and the first due date when it moved), finished, returned, verdict. */
+static void show_times(const json_t *d)
+{
+	json_t *v = json_object();
+	int64_t now = ds_time_now(), due = 0;
+
+	printf("  received   %s\n  due        %s", text_of(d, "received_at"), text_of(d, "due_at"));
+	if (json_is_string(json_object_get(d, "original_due_at")))
+		printf("  (first due %s)", text_of(d, "original_due_at"));
+	printf("\n");
+	if (json_is_string(json_object_get(d, "finished_at")))
+		printf("  finished   %s\n", text_of(d, "finished_at"));
+	if (json_is_string(json_object_get(d, "returned_at")))
+		printf("  returned   %s\n", text_of(d, "returned_at"));
+	if (!json_is_string(json_object_get(d, "due_at")) ||
+	    ds_time_parse(json_string_value(json_object_get(d, "due_at")), &due, NULL))
+		due = now;
+	agent_verdict_fields(v, d, now);
+	show_verdict(v, due, now);
+	json_decref(v);
+}
+
 static void show_text(const json_t *d, int64_t version, const char *sync)
 {
 	const json_t *ap = json_object_get(d, "applicant"), *pr = json_object_get(d, "procedure");
@@ -67,8 +131,8 @@ static void show_text(const json_t *d, int64_t version, const char *sync)
 		printf("  CCCD %s", text_of(ap, "id_number"));
 	if (json_is_string(json_object_get(ap, "phone")))
 		printf("  tel %s", text_of(ap, "phone"));
-	printf("\n  received   %s\n  due        %s\n", text_of(d, "received_at"),
-	       text_of(d, "due_at"));
+	printf("\n");
+	show_times(d);
 	if (json_is_string(json_object_get(d, "summary")))
 		printf("  summary    %s\n", text_of(d, "summary"));
 	printf("  lists      %zu components, %zu fees, %zu progress rows\n",
@@ -89,35 +153,155 @@ static int cmd_show(cli *c, int argc, char **argv)
 	if ((rc = parse_q(cli_find("show"), argc, argv, &q, 1)) ||
 	    (rc = cli_open(c, AGENT_READ, &a)))
 		goto done;
-	if ((rc = agent_get(a, argv[optind], &d, &version, &sync)))
-		goto done;
 	if (q.json) {
-		json_object_set_new(d, "version", json_integer(version));
-		json_object_set_new(d, "sync", json_string(sync));
-		cli_print_json(d);
-	} else {
-		show_text(d, version, sync);
+		rc = cli_print_dossier(a, argv[optind]);
+		goto done;
 	}
+	if ((rc = agent_get(a, argv[optind], &d, &version, &sync)) == 0)
+		show_text(d, version, sync);
 done:
 	json_decref(d);
 	agent_close(a);
 	return rc;
 }
 
+/* `list`'s options: the filters of agent_find and --json. */
+struct lopts {
+	int json;
+	agent_find f;
+};
+
+/* The start of calendar day `date` (YYYY-MM-DD) in +07:00, in *t. */
+static int parse_day(const char *opt, const char *date, int64_t *t)
+{
+	char s[32];
+
+	if (strlen(date) != 10 || date[4] != '-' || date[7] != '-')
+		return ds_error_set(DS_EINVALID, "%s: '%s' is not a date like 2026-12-07", opt,
+		                    date);
+	snprintf(s, sizeof(s), "%sT00:00:00+07:00", date);
+	if (ds_time_parse(s, t, NULL))
+		return ds_error_set(DS_EINVALID, "%s: '%s' is not a date like 2026-12-07", opt,
+		                    date);
+	return 0;
+}
+
+/* The last second of the day `days` after today, in +07:00. */
+static int64_t end_of_day(int64_t now, long long days)
+{
+	int64_t local = now + DS_TZ_VN * 60;
+
+	return local - local % 86400 - DS_TZ_VN * 60 + (days + 1) * 86400 - 1;
+}
+
+/* A whole number >= 0 given to opt, in *n. */
+static int opt_number(const char *opt, const char *arg, long long *n)
+{
+	if ((*n = cli_number(arg)) < 0)
+		return ds_error_set(DS_EINVALID, "%s: '%s' is not a whole number", opt, arg);
+	return 0;
+}
+
+/* One option ch (its argument arg) of list into l. */
+static int list_opt(int ch, const char *arg, struct lopts *l)
+{
+	long long n = 0;
+	int rc = 0;
+
+	switch (ch) {
+	case 'j':
+		l->json = 1;
+		break;
+	case 'o':
+		l->f.overdue = 1;
+		break;
+	case 'L':
+		l->f.late = 1;
+		break;
+	case 'p':
+		l->f.pending = 1;
+		break;
+	case 'q':
+		l->f.search = arg;
+		break;
+	case 's':
+		if (!(rc = opt_number("--status", arg, &n)) && (n < 1 || n > 10))
+			rc = ds_error_set(DS_EINVALID, "--status: '%s' is not 1-10", arg);
+		l->f.status = (int)n;
+		break;
+	case 'd':
+		if (!(rc = opt_number("--due-within", arg, &n)) && n > 3660)
+			rc = ds_error_set(DS_EINVALID, "--due-within: '%s' days is too far", arg);
+		l->f.due_by = end_of_day(ds_time_now(), n);
+		break;
+	case 'f':
+		rc = parse_day("--received-from", arg, &l->f.received_from);
+		break;
+	case 't':
+		if (!(rc = parse_day("--received-to", arg, &l->f.received_to)))
+			l->f.received_to += 86400;
+		break;
+	case 'n':
+		rc = opt_number("--limit", arg, &n);
+		l->f.limit = n;
+		break;
+	case 'O':
+		rc = opt_number("--offset", arg, &n);
+		l->f.offset = n;
+		break;
+	}
+	return rc;
+}
+
+static int parse_list(const cli_command *me, int argc, char **argv, struct lopts *l)
+{
+	static const struct option opts[] = {
+	    {"json", 0, 0, 'j'},       {"status", 1, 0, 's'},        {"overdue", 0, 0, 'o'},
+	    {"late", 0, 0, 'L'},       {"pending", 0, 0, 'p'},       {"search", 1, 0, 'q'},
+	    {"due-within", 1, 0, 'd'}, {"received-from", 1, 0, 'f'}, {"received-to", 1, 0, 't'},
+	    {"limit", 1, 0, 'n'},      {"offset", 1, 0, 'O'},        {0, 0, 0, 0}};
+	int ch, rc;
+
+	memset(l, 0, sizeof(*l));
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == '?' || ch == ':')
+			return cli_usage_error(me, "unknown option");
+		if ((rc = list_opt(ch, optarg, l)))
+			return rc;
+	}
+	if (argc - optind != 0)
+		return cli_usage_error(me, "unexpected argument");
+	if (l->f.received_from && l->f.received_to && l->f.received_to <= l->f.received_from)
+		return ds_error_set(DS_EINVALID, "--received-to is before --received-from");
+	return 0;
+}
+
+/* The tag list's text line ends with: the verdicts a clerk must act on or answer for. */
+static const char *verdict_tag(const json_t *row)
+{
+	const char *v = json_string_value(json_object_get(row, "verdict"));
+
+	if (v && !strcmp(v, "overdue"))
+		return "  [overdue]";
+	if (v && !strcmp(v, "late"))
+		return "  [late]";
+	return "";
+}
+
 static int cmd_list(cli *c, int argc, char **argv)
 {
-	struct qopts q;
+	struct lopts l;
 	agent *a = NULL;
 	json_t *list = NULL, *row;
 	size_t i;
 	int rc;
 
-	if ((rc = parse_q(cli_find("list"), argc, argv, &q, 0)) ||
+	if ((rc = parse_list(cli_find("list"), argc, argv, &l)) ||
 	    (rc = cli_open(c, AGENT_READ, &a)))
 		goto done;
-	if ((rc = agent_list(a, (int)q.status, q.overdue, &list)))
+	if ((rc = agent_find_list(a, &l.f, &list)))
 		goto done;
-	if (q.json) {
+	if (l.json) {
 		cli_print_json(list);
 		goto done;
 	}
@@ -126,7 +310,7 @@ static int cmd_list(cli *c, int argc, char **argv)
 		printf("%-28s %2lld  %-25s %-8s %s%s\n", text_of(row, "code"),
 		       (long long)json_integer_value(json_object_get(row, "status")),
 		       text_of(row, "due_at"), text_of(row, "sync"), text_of(row, "applicant"),
-		       json_is_true(json_object_get(row, "overdue")) ? "  [overdue]" : "");
+		       verdict_tag(row));
 	}
 	printf("%zu dossier%s\n", json_array_size(list), json_array_size(list) == 1 ? "" : "s");
 done:
@@ -332,11 +516,28 @@ done:
 const cli_command cli_query_commands[] = {
     {"show", cmd_show,
      "show CODE [--json]\n"
-     "Prints one dossier; --json prints its canonical JSON plus version and sync.\n"},
+     "Prints one dossier: received, due (and the first due date when it moved), finished,\n"
+     "returned, and whether it is on time or late in plain words. --json prints its\n"
+     "canonical JSON plus version, sync, verdict (on_time, late, in_time, overdue, none)\n"
+     "and, where they apply, late_by_s and supplement_requests.\n"},
     {"list", cmd_list,
-     "list [--status N] [--overdue] [--json]\n"
-     "Lists dossiers: code, status, due date, sync state, applicant. --overdue: those\n"
-     "not ended whose due date has passed.\n"},
+     "list [--search TEXT] [--status N] [--late] [--overdue] [--due-within DAYS]\n"
+     "     [--received-from DATE] [--received-to DATE] [--pending] [--limit N]\n"
+     "     [--offset N] [--json]\n"
+     "Lists dossiers in code order: code, status, due date, sync state, applicant, and\n"
+     "[overdue] or [late]. The filters combine (all must hold):\n"
+     "  --search TEXT          a piece of the code, the applicant's or representative's\n"
+     "                         name (case and diacritics ignored), CCCD or phone; at least\n"
+     "                         3 characters, matched as one piece\n"
+     "  --status N             in status N (1-10)\n"
+     "  --late                 ended (9, 10) late by the 766 rule\n"
+     "  --overdue              not ended and past the due date\n"
+     "  --due-within DAYS      not ended, not overdue, due by the end of the day DAYS\n"
+     "                         days from today (0: today)\n"
+     "  --received-from DATE   received on or after DATE (YYYY-MM-DD, +07:00)\n"
+     "  --received-to DATE     received on or before DATE\n"
+     "  --pending              with a change not yet pushed to central\n"
+     "  --limit N, --offset N  N rows at most, after skipping the first N\n"},
     {"journal", cmd_journal,
      "journal [--since SEQ] [--json]\n"
      "Prints journal entries after SEQ: every change, who made it, when, its hash.\n"},

@@ -57,70 +57,206 @@ int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version,
 	return rc;
 }
 
-/* The list's row for the dossier row st is on, in *out. A body that does not parse or
- * has no code is an error naming the dossier, never a row left out. */
-static int list_row(agent *a, sqlite3_stmt *st, int64_t now, json_t **out)
+/* The time field name of d as Unix seconds in *t; -1 when absent or malformed. */
+static int time_of(const json_t *d, const char *name, int64_t *t)
 {
-	const char *body = (const char *)sqlite3_column_text(st, 0);
-	const char *code, *sync = NULL;
-	json_t *d = NULL, *row;
-	int rc;
+	const char *s = json_string_value(json_object_get(d, name));
 
-	*out = NULL;
-	if ((rc = ds_json_parse(body ? body : "", body ? strlen(body) : 0, &d)))
-		return ds_error_set(DS_EINVALID, "a dossier row does not hold JSON: %s",
-				    ds_error_msg());
-	if (!(code = json_string_value(json_object_get(d, "code")))) {
-		json_decref(d);
-		return ds_error_set(DS_EINVALID, "a dossier row has no code");
-	}
-	if ((rc = agent_sync_label(a, code, sqlite3_column_int64(st, 1), &sync))) {
-		json_decref(d);
-		return rc;
-	}
-	row = json_pack("{s:s,s:O,s:O,s:s,s:b}", "code", code, "status",
-			json_object_get(d, "status"), "due_at", json_object_get(d, "due_at"),
-			"sync", sync, "overdue", schema_dossier_overdue(d, now));
-	if (row) {
-		json_t *name = json_object_get(json_object_get(d, "applicant"), "name");
-		json_t *proc = json_object_get(json_object_get(d, "procedure"), "name");
-		if (name)
-			json_object_set(row, "applicant", name);
-		if (proc)
-			json_object_set(row, "procedure", proc);
-	}
-	json_decref(d);
-	*out = row;
-	return row ? 0 : ds_error_set(DS_ERROR, "out of memory");
+	return s && ds_time_parse(s, t, NULL) == 0 ? 0 : -1;
 }
 
-int agent_list(agent *a, int status_filter, int overdue_only, json_t **out)
+void agent_verdict_fields(json_t *obj, const json_t *dossier, int64_t now)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *list = json_array(), *row;
-	int64_t now = ds_time_now();
+	int v = schema_dossier_verdict(dossier, now), n = schema_supplement_requests(dossier);
+	int64_t due = 0, end = 0;
+
+	json_object_set_new(obj, "verdict", json_string(schema_verdict_name(v)));
+	if (v == SCHEMA_VERDICT_LATE && !time_of(dossier, "due_at", &due) &&
+	    (!time_of(dossier, "finished_at", &end) || !time_of(dossier, "returned_at", &end)) &&
+	    end > due)
+		json_object_set_new(obj, "late_by_s", json_integer(end - due));
+	if (n > 0)
+		json_object_set_new(obj, "supplement_requests", json_integer(n));
+}
+
+/* 1 when d passes the filters of f that are checked per row (late, overdue). */
+static int row_wanted(const agent_find *f, const json_t *d, int64_t now)
+{
+	int v = schema_dossier_verdict(d, now);
+
+	return (!f->late || v == SCHEMA_VERDICT_LATE) &&
+	       (!f->overdue || v == SCHEMA_VERDICT_OVERDUE);
+}
+
+/* The list's row for dossier d (at central version), in *out. */
+static int list_row(agent *a, const json_t *d, int64_t version, int64_t now, json_t **out)
+{
+	const char *code = json_string_value(json_object_get(d, "code")), *sync = NULL;
+	json_t *row, *name, *proc;
 	int rc;
 
 	*out = NULL;
-	rc = agent_stmt_get(a, ST_DOSSIER_LIST, &st);
-	if (rc)
-		goto done;
-	sqlite3_bind_int(st, 1, status_filter);
-	sqlite3_bind_int(st, 2, overdue_only);
-	sqlite3_bind_int64(st, 3, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((rc = list_row(a, st, now, &row)))
-			goto done;
-		json_array_append_new(list, row);
+	if ((rc = agent_sync_label(a, code, version, &sync)))
+		return rc;
+	row = json_pack("{s:s,s:O,s:O,s:O,s:s,s:b}", "code", code, "status",
+	                json_object_get(d, "status"), "received_at",
+	                json_object_get(d, "received_at"), "due_at", json_object_get(d, "due_at"),
+	                "sync", sync, "overdue", schema_dossier_overdue(d, now));
+	if (!row)
+		return ds_error_set(DS_ERROR, "out of memory");
+	agent_verdict_fields(row, d, now);
+	name = json_object_get(json_object_get(d, "applicant"), "name");
+	proc = json_object_get(json_object_get(d, "procedure"), "name");
+	if (name)
+		json_object_set(row, "applicant", name);
+	if (proc)
+		json_object_set(row, "procedure", proc);
+	*out = row;
+	return 0;
+}
+
+/* The number of characters of UTF-8 text s: bytes that do not continue a character. */
+static size_t chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* The search as an FTS5 phrase in *phrase (caller frees): folded, quotes doubled.
+ * DS_EINVALID when fewer than 3 characters remain (the trigram index cannot find them). */
+static int search_phrase(const char *search, char **phrase)
+{
+	char *folded = NULL;
+	ds_buf b = DS_BUF_INIT;
+	const char *p;
+	int rc;
+
+	*phrase = NULL;
+	if ((rc = ds_text_fold(search, &folded)))
+		return ds_error_wrap(rc, "--search");
+	if (chars(folded) < 3) {
+		free(folded);
+		return ds_error_set(DS_EINVALID,
+		                    "--search: give at least 3 characters (\"%s\" "
+		                    "has fewer)",
+		                    search);
 	}
+	ds_buf_puts(&b, "\"");
+	for (p = folded; *p; p++)
+		ds_buf_add(&b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+	ds_buf_puts(&b, "\"");
+	free(folded);
+	*phrase = ds_buf_detach(&b, NULL);
+	return 0;
+}
+
+/* Binds value to the named parameter of st when the statement has it. */
+static void bind_named(sqlite3_stmt *st, const char *name, int64_t value)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0)
+		sqlite3_bind_int64(st, i, value);
+}
+
+/* Prepares the SELECT for f in *st with its parameters bound; *phrase holds the search
+ * text st reads (the caller frees it after st). */
+static int find_statement(agent *a, const agent_find *f, int64_t now, sqlite3_stmt **st,
+                          char **phrase)
+{
+	unsigned parts = (f->search ? FIND_TEXT : 0) | (f->status ? FIND_STATUS : 0) |
+	                 (f->late ? FIND_ENDED : 0) | (f->overdue ? FIND_OVERDUE : 0) |
+	                 (f->due_by ? FIND_DUE_SOON : 0) | (f->received_from ? FIND_FROM : 0) |
+	                 (f->received_to ? FIND_TO : 0) | (f->pending ? FIND_PENDING : 0);
+	int rc;
+
+	*st = NULL;
+	*phrase = NULL;
+	if (f->search && (rc = search_phrase(f->search, phrase)))
+		return rc;
+	if ((rc = agent_find_prepare(a, parts, st)))
+		return rc;
+	if (*phrase)
+		sqlite3_bind_text(*st, sqlite3_bind_parameter_index(*st, ":text"), *phrase, -1,
+		                  SQLITE_STATIC);
+	bind_named(*st, ":status", f->status);
+	bind_named(*st, ":now", now);
+	bind_named(*st, ":due_by", f->due_by);
+	bind_named(*st, ":from", f->received_from);
+	bind_named(*st, ":to", f->received_to);
+	return 0;
+}
+
+/* Steps st, appending the dossiers that pass the per-row filters from f->offset on, at
+ * most f->limit of them, to list. A dossier is read only when a filter needs it or it is
+ * shown. */
+static int find_rows(agent *a, const agent_find *f, sqlite3_stmt *st, int64_t now, json_t *list)
+{
+	int64_t skipped = 0, version = 0;
+	int per_row = f->late || f->overdue, rc = SQLITE_DONE;
+	json_t *d = NULL, *row = NULL;
+
+	while ((!f->limit || (int64_t)json_array_size(list) < f->limit) &&
+	       (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *code = (const char *)sqlite3_column_text(st, 0);
+
+		if (!per_row && skipped < f->offset) {
+			skipped++;
+			continue;
+		}
+		if ((rc = agent_load(a, code, &d, &version)) ||
+		    (rc = json_is_string(json_object_get(d, "code"))
+		              ? 0
+		              : ds_error_set(DS_EINVALID, "it has no code"))) {
+			rc = ds_error_wrap(rc, "the dossier row of %s", code);
+			goto done;
+		}
+		if (row_wanted(f, d, now) && skipped++ >= f->offset) {
+			if ((rc = list_row(a, d, version, now, &row)))
+				goto done;
+			json_array_append_new(list, row);
+		}
+		json_decref(d);
+		d = NULL;
+	}
+	if (f->limit && (int64_t)json_array_size(list) >= f->limit)
+		return 0;
 	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossiers");
 done:
-	agent_stmt_put(st);
+	json_decref(d);
+	return rc;
+}
+
+int agent_find_list(agent *a, const agent_find *f, json_t **out)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *list = json_array();
+	int64_t now = ds_time_now();
+	char *phrase = NULL;
+	int rc;
+
+	*out = NULL;
+	if (f->status < 0 || f->status > 10 || f->limit < 0 || f->offset < 0)
+		rc = ds_error_set(DS_EINVALID, "list: status, limit or offset out of range");
+	else if (!(rc = find_statement(a, f, now, &st, &phrase)))
+		rc = find_rows(a, f, st, now, list);
+	sqlite3_finalize(st);
+	free(phrase);
 	if (rc)
 		json_decref(list);
 	else
 		*out = list;
 	return rc;
+}
+
+int agent_list(agent *a, int status_filter, int overdue_only, json_t **out)
+{
+	agent_find f = {.status = status_filter, .overdue = overdue_only};
+
+	return agent_find_list(a, &f, out);
 }
 
 /* Open conflicts for one dossier (code) or all (NULL), and the oldest one's start. The

@@ -25,8 +25,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_JOURNAL_LAST] = "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
     [ST_JOURNAL_INSERT] = "INSERT INTO journal(" OP_NAMES ", prev_hash, hash) "
                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_JOURNAL_UNACKED_PARENT] = "SELECT op_id FROM journal j WHERE code = ? AND " PENDING
-                                  " ORDER BY seq DESC LIMIT 1",
+    [ST_JOURNAL_UNACKED_PARENT] =
+        "SELECT op_id FROM journal j WHERE code = ? AND " PENDING " ORDER BY seq DESC LIMIT 1",
     [ST_JOURNAL_LIST] = "SELECT " OP_COLUMNS ", j.prev_hash, j.hash, s.result, s.version, "
                         "s.reason FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
                         "WHERE j.seq > ? ORDER BY j.seq",
@@ -38,8 +38,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_JOURNAL_HASH] = "SELECT hash FROM journal WHERE seq = ?",
     [ST_JOURNAL_BY_OP_ID] = "SELECT " OP_COLUMNS " FROM journal j WHERE op_id = ?",
     [ST_PENDING_COUNT] = "SELECT count(*) FROM journal j WHERE " PENDING,
-    [ST_PENDING_OLDEST] = "SELECT occurred_at FROM journal j WHERE " PENDING
-                          " ORDER BY seq LIMIT 1",
+    [ST_PENDING_OLDEST] =
+        "SELECT occurred_at FROM journal j WHERE " PENDING " ORDER BY seq LIMIT 1",
     [ST_FIRST_UNPUSHED] = "SELECT coalesce(max(seq), 0) + 1 FROM op_state",
     [ST_SYNC_LABEL] = "SELECT s.result FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
                       "WHERE j.code = ? ORDER BY j.seq DESC LIMIT 1",
@@ -73,13 +73,13 @@ static const char *const sql[ST_COUNT] = {
                       "WHERE j.code = ? ORDER BY j.seq",
     [ST_DOSSIER_GET] = "SELECT body, version FROM dossiers WHERE code = ?",
     [ST_DOSSIER_PUT] = "INSERT INTO dossiers(code, agency, status, due_at, body, version, "
-                       "updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, max(?6, 0), ?7) "
-                       "ON CONFLICT(code) DO UPDATE SET status = ?3, due_at = ?4, body = ?5, "
-                       "version = CASE WHEN ?6 < 0 THEN version ELSE ?6 END, "
-                       "updated_seq = max(updated_seq, ?7)",
-    [ST_DOSSIER_LIST] = "SELECT body, version FROM dossiers WHERE (?1 = 0 OR status = ?1) "
-                        "AND (?2 = 0 OR (status NOT IN (3, 8, 9, 10) AND due_at < ?3)) "
-                        "ORDER BY code",
+                       "updated_seq, received_at) VALUES (?1, ?2, ?3, ?4, ?5, max(?6, 0), ?7, "
+                       "?8) ON CONFLICT(code) DO UPDATE SET status = ?3, due_at = ?4, "
+                       "body = ?5, version = CASE WHEN ?6 < 0 THEN version ELSE ?6 END, "
+                       "updated_seq = max(updated_seq, ?7), received_at = ?8",
+    [ST_SEARCH_ID] = "INSERT INTO search_ids(code) VALUES (?1) ON CONFLICT(code) DO NOTHING",
+    [ST_SEARCH_PUT] = "INSERT OR REPLACE INTO dossier_search(rowid, text) "
+                      "SELECT id, ?2 FROM search_ids WHERE code = ?1",
     [ST_DOSSIER_COUNT] = "SELECT count(*) FROM dossiers",
     [ST_OWN_ROW] = "SELECT d.body FROM dossiers d JOIN journal j ON j.op_id = ?2 "
                    "WHERE d.code = ?1 AND d.updated_seq = j.seq",
@@ -114,6 +114,50 @@ static const char *const sql[ST_COUNT] = {
     [ST_CONFLICT_CLOSE] = "UPDATE conflicts SET resolved_at = ?, resolution = ?, "
                           "resolved_by = ?, resolve_seq = ? WHERE id = ?",
 };
+
+/* The parts of `list`'s SELECT of codes (agent_find_prepare), in the order of enum
+ * agent_find_part: the search drives the query through the trigram index when given
+ * (joining dossiers only when a filter needs its columns), else the dossiers table; each
+ * filter adds its condition, with named parameters. Only codes are selected and sorted:
+ * the bodies are read for the rows shown. */
+static const char find_from[] = "SELECT d.code FROM dossiers d WHERE 1";
+static const char find_text[] = "SELECT f.code FROM dossier_search s JOIN search_ids f ON "
+                                "f.id = s.rowid";
+static const char find_join[] = " JOIN dossiers d ON d.code = f.code";
+static const char find_match[] = " WHERE dossier_search MATCH :text";
+static const char *const find_where[] = {
+    " AND d.status = :status",
+    " AND d.status IN (9, 10)",
+    " AND d.status NOT IN (3, 8, 9, 10) AND d.due_at < :now",
+    " AND d.status NOT IN (3, 8, 9, 10) AND d.due_at BETWEEN :now AND :due_by",
+    " AND d.received_at >= :from",
+    " AND d.received_at < :to",
+    " AND d.code IN (SELECT j.code FROM journal j WHERE " PENDING ")",
+};
+
+int agent_find_prepare(agent *a, unsigned parts, sqlite3_stmt **st)
+{
+	ds_buf q = DS_BUF_INIT;
+	size_t i;
+	int rc;
+
+	*st = NULL;
+	if (parts & FIND_TEXT) {
+		ds_buf_puts(&q, find_text);
+		if (parts & ~(unsigned)FIND_TEXT)
+			ds_buf_puts(&q, find_join);
+		ds_buf_puts(&q, find_match);
+	} else {
+		ds_buf_puts(&q, find_from);
+	}
+	for (i = 0; i < DS_ARRAY_LEN(find_where); i++)
+		if (parts & (2u << i))
+			ds_buf_puts(&q, find_where[i]);
+	ds_buf_puts(&q, parts & FIND_TEXT ? " ORDER BY f.code" : " ORDER BY d.code");
+	rc = ds_db_prepare(a->store->db, q.ptr, st);
+	ds_buf_release(&q);
+	return rc;
+}
 
 int agent_store_open(struct agent_store **out, const char *path)
 {

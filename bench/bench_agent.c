@@ -10,6 +10,10 @@
  *                   for writing (waiting for the writer lock), change one field of the
  *                   first dossier, close; the wait of each due change for the lock and each
  *                   whole change timed, p50/p99/max
+ *   find DIR        list --search through agent_find_list on the store's dossiers: a
+ *                   full name, a broad name with --limit 50, CCCD, phone and code
+ *                   fragments of the dossier in the middle (by code); median and worst
+ *                   of 15 runs each
  */
 #include "agent/agent_int.h"
 #include "sync/sync.h"
@@ -341,6 +345,73 @@ done:
 	agent_close(a);
 	free(wait);
 	free(all);
+#define FIND_RUNS 15
+
+/* Runs f FIND_RUNS times; prints "what": {text, rows, p50_ms, max_ms} (comma first when
+ * not first). */
+static int find_one(agent *a, const char *what, const agent_find *f, int first)
+{
+	double ms[FIND_RUNS], t0;
+	json_t *list = NULL;
+	size_t rows = 0;
+	int i, rc = 0;
+
+	for (i = 0; i < FIND_RUNS && !rc; i++) {
+		t0 = now_s();
+		rc = agent_find_list(a, f, &list);
+		ms[i] = (now_s() - t0) * 1000;
+		rows = json_array_size(list);
+		json_decref(list);
+		list = NULL;
+	}
+	if (rc)
+		return rc;
+	qsort(ms, FIND_RUNS, sizeof(ms[0]), cmp_double);
+	printf("%s\"%s\":{\"text\":\"%s\",\"rows\":%zu,\"p50_ms\":%.3f,\"max_ms\":%.3f}",
+	       first ? "" : ",", what, f->search ? f->search : "", rows,
+	       quantile(ms, FIND_RUNS, 0.5), ms[FIND_RUNS - 1]);
+	return 0;
+}
+
+/* The searches a clerk types, taken from the dossier in the middle by code. */
+static int bench_find(const char *dir)
+{
+	json_t *codes = NULL, *d = NULL;
+	agent *a = NULL;
+	char *name = NULL, cccd[8] = "", phone[8] = "", code[16] = "";
+	const char *id, *tel, *c;
+	int64_t n = 0;
+	int rc;
+
+	if ((rc = agent_open(&a, dir, AGENT_READ, "bench")) ||
+	    (rc = agent_query_int(a, ST_DOSSIER_COUNT, 0, &n)) ||
+	    (rc = first_codes(a, n / 2 + 1, &codes)) ||
+	    (rc = agent_load(a, json_string_value(json_array_get(codes, (size_t)n / 2)), &d, NULL)))
+		goto done;
+	id = json_string_value(json_object_get(json_object_get(d, "applicant"), "id_number"));
+	tel = json_string_value(json_object_get(json_object_get(d, "applicant"), "phone"));
+	c = json_string_value(json_object_get(d, "code"));
+	if ((rc = ds_text_fold(
+	         json_string_value(json_object_get(json_object_get(d, "applicant"), "name")),
+	         &name)))
+		goto done;
+	snprintf(cccd, sizeof(cccd), "%.6s", id ? id + 3 : "000000");
+	snprintf(phone, sizeof(phone), "%s", tel ? tel + strlen(tel) - 7 : "0000000");
+	snprintf(code, sizeof(code), "%s", c + strlen(c) - 11);
+	printf("{\"dossiers\":%lld,\"runs\":%d,\"queries\":{", (long long)n, FIND_RUNS);
+	if (!(rc = find_one(a, "name", &(agent_find){.search = name}, 1)) &&
+	    !(rc =
+	          find_one(a, "name_limit50", &(agent_find){.search = "nguyen", .limit = 50}, 0)) &&
+	    !(rc = find_one(a, "cccd", &(agent_find){.search = cccd}, 0)) &&
+	    !(rc = find_one(a, "phone", &(agent_find){.search = phone}, 0)) &&
+	    !(rc = find_one(a, "code", &(agent_find){.search = code}, 0)) &&
+	    !(rc = find_one(a, "name_status", &(agent_find){.search = name, .status = 2}, 0)))
+		printf("}}\n");
+done:
+	free(name);
+	json_decref(d);
+	json_decref(codes);
+	agent_close(a);
 	return rc;
 }
 
@@ -358,9 +429,11 @@ int main(int argc, char **argv)
 		rc = bench_catchup(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "clerk"))
 		rc = bench_clerk(argv[2], argv[3]);
+	else if (argc == 3 && !strcmp(argv[1], "find"))
+		rc = bench_find(argv[2]);
 	else {
 		fprintf(stderr, "usage: bench_agent changes DIR N | update4 DIR M | phases DIR | "
-		                "catchup DIR | clerk DIR STOPFILE\n");
+		                "catchup DIR | clerk DIR STOPFILE | find DIR\n");
 		return 64;
 	}
 	if (rc)

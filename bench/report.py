@@ -136,6 +136,13 @@ def history_rows(rows, d, n, big):
             "MiB", 32, r=b)
         fig(rows, "big.wall", f"sync of {big}: wall time", b["wall_s"], "s", note=cpu_note(b),
             r=b)
+        fd = load(d, "find")
+        if fd:
+            for what, q in fd["queries"].items():
+                fig(rows, "find." + what, f"list --search '{q['text']}' on {fd['dossiers']} "
+                    f"dossiers ({q['rows']} rows): p50", q["p50_ms"], "ms", 50,
+                    method="bench_agent find: agent_find_list in-process, median of "
+                    f"{fd['runs']}", note=f"worst {q['max_ms']:.1f} ms")
 
 
 def load_rows(rows, d, offices, name, batch, targets):

@@ -112,8 +112,12 @@ int schema_migrate_steps(sqlite3 *db, const schema_step *steps, int n)
 int schema_migrate(sqlite3 *db, const char *which)
 {
 	const schema_step_set *set = find_set(which);
+	int rc;
 
 	if (!set)
 		return DS_EINVALID;
+	/* Steps may call it (agent step 5 fills the search index). */
+	if ((rc = schema_search_register(db)))
+		return rc;
 	return schema_migrate_steps(db, set->steps, set->n);
 }

@@ -98,6 +98,16 @@ int schema_verdict_parse(const char *name);
  * the items of supplements[], whichever is more (a request may be recorded either way). */
 int schema_supplement_requests(const json_t *dossier);
 
+/* What `list --search` looks in (search.c): the dossier's code, its applicant's and
+ * representative's name, CCCD number and phone (a +84 phone also as 0...), each folded by
+ * ds_text_fold and one per line, so a search never matches across two fields. *out:
+ * free(). DS_EINVALID when a text is not valid UTF-8. */
+int schema_search_text(const json_t *dossier, char **out);
+/* Registers the SQL function dossync_search_text(body): schema_search_text of the JSON
+ * text body (NULL for a body that does not parse), for the agent migration that fills
+ * the search index. schema_migrate registers it on every connection it migrates. */
+int schema_search_register(sqlite3 *db);
+
 /* ---------------------------------------------------------------- ops
  * A journal op as JSON (the canonical entry that is hashed and pushed):
  *   {"seq":12, "op_id":"node1:12", "code":"...", "kind":"patch", "payload":{...},

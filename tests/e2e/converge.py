@@ -64,7 +64,8 @@ def dossiers_of(n):
 
 def show(n, code):
     d = json.loads(node(n, "show", code, "--json").stdout)
-    d.pop("version"); d.pop("sync")
+    for k in ("version", "sync", "verdict", "late_by_s", "supplement_requests"):
+        d.pop(k, None)
     return d
 
 

@@ -345,7 +345,7 @@ def check(codes):
         for code in sorted(cen_codes):
             c = json.loads(central("show", code, "--json").stdout)
             d = state_of(n, code)
-            for k in ("version", "sync"):
+            for k in ("version", "sync", "verdict", "late_by_s", "supplement_requests"):
                 c.pop(k, None), d.pop(k, None)
             if c != d:
                 failures.append(f"{n} {code} differs from central")

@@ -134,7 +134,7 @@ try:
     d = json.load(sys.stdin)
 except Exception as e:
     print("unreadable:", e); sys.exit(0)
-for k in ("version", "sync"):
+for k in ("version", "sync", "verdict", "late_by_s", "supplement_requests"):
     d.pop(k, None)
 print(json.dumps(d, sort_keys=True, ensure_ascii=False, separators=(",", ":")))'
 }
