@@ -345,6 +345,9 @@ done:
 	agent_close(a);
 	free(wait);
 	free(all);
+	return rc;
+}
+
 #define FIND_RUNS 15
 
 /* Runs f FIND_RUNS times; prints "what": {text, rows, p50_ms, max_ms} (comma first when
