@@ -113,7 +113,8 @@ static void sync_rows(ds_buf *b, const json_t *s)
 		row(b, "oldest_pending", "Thay đổi cũ nhất đã chờ", text, "bad");
 	}
 	when_words(json_object_get(s, "last_success_at"), text, sizeof(text));
-	row(b, "last_success", "Lần đồng bộ thành công gần nhất", text, "ok");
+	row(b, "last_success", "Lần đồng bộ thành công gần nhất", text,
+	    json_is_string(json_object_get(s, "last_success_at")) ? "ok" : "bad");
 	if (json_is_string(err)) {
 		when_words(json_object_get(s, "last_error_at"), text, sizeof(text));
 		row(b, "last_error_at", "Lỗi gần nhất xảy ra", text, "bad");
