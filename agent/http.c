@@ -190,6 +190,27 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, co
 }
 
 /* ---------------------------------------------------------------- requests */
+/* X-Dossync-Actor goes into the journal as --actor would: valid UTF-8, no control
+ * characters, at most ACTOR_MAX bytes. */
+#define ACTOR_MAX 200
+static int actor_check(const char *who)
+{
+	char *nfc = NULL;
+	const char *p;
+	int rc = ds_text_nfc(who, &nfc);
+
+	free(nfc);
+	for (p = who; !rc && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			rc = DS_EINVALID;
+	if (rc || strlen(who) > ACTOR_MAX)
+		return ds_error_set(DS_EINVALID,
+		                    "X-Dossync-Actor: not a name (UTF-8 text, at "
+		                    "most %d bytes)",
+		                    ACTOR_MAX);
+	return 0;
+}
+
 static enum MHD_Result answer_page(agent_http *h, struct MHD_Connection *c)
 {
 	char *html = NULL;
@@ -214,6 +235,8 @@ static enum MHD_Result answer_call(agent_http *h, struct MHD_Connection *c, cons
 		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 		                   "the request body is larger than 1 MiB");
 	ds_error_clear();
+	if (who && *who && (rc = actor_check(who)))
+		return reply_error(c, api_http_status(rc), ds_error_msg());
 	if ((rc = api_route(&call, method, url, &out)))
 		return reply_error(c, api_http_status(rc), ds_error_msg());
 	return reply_json(c, call.status, out);
