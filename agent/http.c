@@ -173,13 +173,16 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	return ok;
 }
 
+/* v NULL: it could not be built, from text that is not UTF-8 (a code in the URL...). */
 static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *v)
 {
-	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
 
 	json_decref(v);
-	if (!s)
-		return MHD_NO;
+	if (!s) {
+		s = ds_strdup("{\"error\": \"the request holds text that is not valid UTF-8\"}\n");
+		status = MHD_HTTP_BAD_REQUEST;
+	}
 	return reply(c, status, "application/json", s, strlen(s));
 }
 

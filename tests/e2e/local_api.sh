@@ -154,6 +154,7 @@ api 400 "resolve with value but how ours" -- --data '{"field": "summary", "how":
 
 # --- routes
 api 404 "unknown call" -- "$URL/api/nothing"
+api 400 "a code that is not UTF-8" -- "$URL/api/dossiers/%FF"
 api 400 "wrong method" -- -X DELETE "$URL/api/dossiers/$CODE"
 same "no key for /" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/")" "200"
 
