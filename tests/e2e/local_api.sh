@@ -210,4 +210,33 @@ poll_until 10 up_or_gone "$WORK/api3.port" "$DPID"
 export PORT=$(cat "$WORK/api3.port") KEY=$(cat "$D/api.key") DIR=$D
 run_examples
 
+# --- a real conflict resolved through the API: a field left to a person, changed on both
+# sides
+kill "$DPID"
+wait "$DPID"
+cd "$WORK" || exit 1
+central_fresh "$WORK/central.db" 000.00.12.H22 "$WORK/tok"
+D="$WORK/office3"
+office_init "$D" 000.00.12.H22 xc1 "$WORK/tok"
+echo "policy.summary = manual" >>"$D/config"
+C=$(ds create "$E2E_DATA/birth.json")
+expect 0 "first sync" -- ds sync
+expect 0 "office edit" -- ds update "$C" --set 'summary="Theo văn phòng"'
+"$BIN/dossync-central" --db "$WORK/central.db" --actor so update "$C" --set 'summary="Theo tỉnh"' >/dev/null
+expect 0 "sync with a conflict" -- ds sync
+same "one conflict open" "$(ds status --json | jget open_conflicts)" "1"
+"$DS" -d "$D" daemon --http 127.0.0.1:0 --port-file "$WORK/api4.port" 2>>"$WORK/daemon.log" &
+DPID=$!
+PIDS+=($DPID)
+poll_until 10 up_or_gone "$WORK/api4.port" "$DPID"
+URL="http://127.0.0.1:$(cat "$WORK/api4.port")" KEY=$(cat "$D/api.key")
+api 200 "conflicts" -- "$URL/api/conflicts"
+same "the conflict listed" "$(body 0.field)" "summary"
+api 200 "resolve" -- --data '{"field": "summary", "how": "theirs"}' "$URL/api/dossiers/$C/resolve"
+same "resolved" "$(body how)" "theirs"
+same "the province's summary kept" "$(ds show "$C" --json | jget summary)" "Theo tỉnh"
+api 200 "conflicts after" -- "$URL/api/conflicts"
+same "no conflict left" "$(tr -d ' \n' <"$WORK/body")" "[]"
+same "resolve journalled" "$(ds journal --json | jget "" | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["kind"])')" "resolve"
+
 finish
