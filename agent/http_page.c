@@ -4,6 +4,7 @@
  * reloads itself every REFRESH_S seconds. */
 #include "agent/http_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +125,26 @@ static void sync_rows(ds_buf *b, const json_t *s)
 	}
 }
 
+/* The clock against central's, when a sync has measured it (else no row): "nhanh 3 phút"
+ * (ahead) or "chậm 45 giây" (behind), WRONG past the tolerance (clock_ok false). */
+static void clock_row(ds_buf *b, const json_t *s)
+{
+	const json_t *skew = json_object_get(s, "clock_skew_s");
+	long long v = (long long)json_integer_value(skew);
+	int ok = !json_is_false(json_object_get(s, "clock_ok"));
+	char amount[64], text[160];
+
+	if (!json_is_integer(skew))
+		return;
+	age_words(v < 0 ? -v : v, amount, sizeof(amount));
+	snprintf(text, sizeof(text), "%s%s%s",
+	         v == 0  ? "khớp"
+	         : v > 0 ? "nhanh "
+	                 : "chậm ",
+	         v == 0 ? "" : amount, ok ? "" : " (SAI: hãy chỉnh lại đồng hồ máy này)");
+	row(b, "clock_skew", "Đồng hồ máy này so với máy chủ tỉnh", text, ok ? "ok" : "bad");
+}
+
 static void daemon_row(ds_buf *b, const json_t *d)
 {
 	const char *st = json_string_value(json_object_get(d, "state"));
@@ -148,6 +169,7 @@ static void draw(ds_buf *b, const json_t *s, size_t overdue)
 	row_int(b, "conflicts", "Xung đột chờ người xử lý", int_of(s, "open_conflicts"), 1);
 	row_int(b, "overdue", "Hồ sơ quá hạn (chưa kết thúc)", (long long)overdue, 1);
 	row_int(b, "dossiers", "Tổng số hồ sơ", int_of(s, "dossiers"), 0);
+	clock_row(b, s);
 	daemon_row(b, json_object_get(s, "daemon"));
 	ds_buf_printf(b,
 	              "</table>\n<p class=\"note\">Trang tự làm mới sau mỗi %d giây.</p>\n"

@@ -2,7 +2,8 @@
 # status_page.sh: the status page of `dossync daemon --http` (GET /, docs/LOCAL-API.md) in a
 # real browser: headless Chromium loads the page of a known state (two dossiers pending,
 # one overdue, a failed sync whose error holds markup) and the rendered DOM must show
-# those numbers, the Vietnamese labels and the error as text, not markup. A screenshot is
+# those numbers, the Vietnamese labels and the error as text, not markup; the clock row
+# appears once a skew is recorded. A screenshot is
 # kept under the build tree (its path is printed).
 BIN=$1
 . "$(dirname "$0")/lib.sh"
@@ -69,6 +70,13 @@ grep -q '<b>x</b>' "$WORK/dom.html" && fail "the error's markup was rendered as 
 grep -q 'Thay đổi chờ gửi' "$WORK/dom.html" && pass || fail "Vietnamese labels missing"
 grep -q 'http-equiv="refresh"' "$WORK/dom.html" && pass || fail "no meta refresh"
 grep -qE '(src|href)=' "$WORK/dom.html" && fail "the page loads external assets" || pass
+
+# The clock row: absent while no sync has measured the skew, then what `status` says.
+same "no clock row before a measure" "$(cell clock_skew)" ""
+sqlite3 "$D/agent.db" "INSERT OR REPLACE INTO sync_state VALUES ('clock_skew_s', '-300')"
+same "status: clock behind" "$(ds status --json | jget clock_ok)" "False"
+browse --dump-dom "$URL" >"$WORK/dom.html"
+same "clock row" "$(cell clock_skew)" "chậm 5 phút (SAI: hãy chỉnh lại đồng hồ máy này)"
 
 mkdir -p "$ART"
 rm -f "$ART/status_page.png"
