@@ -30,6 +30,7 @@ typedef struct agent_config {
 	long max_send_bytes_s;     /* upload cap, 0: none */
 	long connect_timeout_s, total_timeout_s, low_speed_bytes, low_speed_time_s;
 	json_t *policies;          /* object: field path -> rule, from "policy.X = rule" */
+	char *http;       /* "http = 127.0.0.1:PORT": the daemon serves the local API there */
 	int peer_edits_manual;     /* "peer_edits = manual": two PCs' edits of one field wait
 				      for a person instead of the later act winning */
 } agent_config;
@@ -217,6 +218,8 @@ int agent_import(agent *a, const char *text, size_t len, int64_t *count);
 typedef struct agent_daemon_opts {
 	int use_syslog; /* log to syslog (ident "dossync") instead of stderr */
 	int verbose;    /* debug lines too */
+	const char *http;      /* the local API's address (--http), else the config's, or NULL */
+	const char *port_file; /* where the API's port is written once it listens, or NULL */
 } agent_daemon_opts;
 
 /* Runs the service on an open agent (AGENT_READ: it takes the writer lock only for each
@@ -229,5 +232,23 @@ int agent_daemon_probe(agent *a, int *running, long *pid);
 /* {"running", "pid", "state" ("idle", "backoff", "refused"), "next_try_at"} for
  * `status`; pid, state and next_try_at are null when no daemon runs. *out: decref. */
 int agent_daemon_status(agent *a, json_t **out);
+
+/* ---------------------------------------------------------------- local API (http.c)
+ * The daemon's loopback HTTP listener: the JSON calls of docs/LOCAL-API.md and the status
+ * page, answered in libmicrohttpd's threads, each call opening the store as the CLI does. */
+typedef struct agent_http agent_http;
+
+/* DS_EINVALID unless addr is "127.x.y.z:PORT" or "[::1]:PORT". */
+int agent_http_addr_check(const char *addr);
+/* The key of DIR/api.key (64 hex digits and a NUL in key); with create, a missing file is
+ * made (random, mode 0600). DS_EPERM when the file is readable by others. */
+int agent_api_key(const char *dir, int create, char key[65]);
+/* Listens on addr (checked as above; creates DIR/api.key when missing) and writes the port
+ * to port_file when given. actor: who acts when a call names no one (NULL: as the CLI).
+ * *out: agent_http_stop. DS_ERETRY when the address is taken. */
+int agent_http_start(agent_http **out, const char *dir, const char *actor, const char *addr,
+                     const char *port_file);
+/* Stops listening, waiting for the calls in flight; NULL-safe. */
+void agent_http_stop(agent_http *h);
 
 #endif

@@ -47,7 +47,8 @@ static int cmd_import(cli *c, int argc, char **argv)
 /* ---------------------------------------------------------------- daemon */
 static int cmd_daemon(cli *c, int argc, char **argv)
 {
-	agent_daemon_opts o = {0, 0};
+	const cli_command *me = cli_find("daemon");
+	agent_daemon_opts o = {0, 0, NULL, NULL};
 	agent *a = NULL;
 	int i, rc;
 
@@ -56,11 +57,16 @@ static int cmd_daemon(cli *c, int argc, char **argv)
 			o.use_syslog = 1;
 		else if (!strcmp(argv[i], "--verbose"))
 			o.verbose = 1;
-		else if (strcmp(argv[i], "--foreground") != 0) /* the only mode: accepted */
-			return ds_error_set(DS_EUSAGE, "unknown argument %s (usage: dossync daemon "
-						       "[--foreground] [--syslog] [--verbose])",
-					    argv[i]);
+		else if (!strcmp(argv[i], "--http") || !strcmp(argv[i], "--port-file")) {
+			if (i + 1 == argc)
+				return cli_usage_error(me, "%s needs a value", argv[i]);
+			*(!strcmp(argv[i], "--http") ? &o.http : &o.port_file) = argv[i + 1];
+			i++;
+		} else if (strcmp(argv[i], "--foreground") != 0) /* the only mode: accepted */
+			return cli_usage_error(me, "unknown argument %s", argv[i]);
 	}
+	if (o.http && agent_http_addr_check(o.http))
+		return ds_error_set(DS_EUSAGE, "--%s", ds_error_msg());
 	if ((rc = cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_daemon_run(a, &o);
@@ -70,14 +76,17 @@ static int cmd_daemon(cli *c, int argc, char **argv)
 
 const cli_command cli_daemon_commands[] = {
 	{"daemon", cmd_daemon,
-	 "daemon [--foreground] [--syslog] [--verbose]\n"
+	 "daemon [--foreground] [--syslog] [--verbose] [--http 127.0.0.1:PORT [--port-file F]]\n"
 	 "The background service: syncs within about a second of each new change, pulls every\n"
 	 "pull_interval seconds, retries failures with backoff (backoff_base_ms..backoff_cap_ms,\n"
 	 "full jitter) and stops retrying when central refuses the token. Runs in the\n"
 	 "foreground (--foreground is the only mode, accepted for clarity; systemd supervises\n"
 	 "it); logs one line per round to stderr, or to syslog with --syslog. SIGHUP reloads\n"
 	 "DIR/config, SIGTERM or SIGINT stops it (exit 0). Exit 75 when a daemon already runs\n"
-	 "on DIR. `dossync status` shows whether it runs.\n"},
+	 "on DIR. `dossync status` shows whether it runs.\n"
+	 "--http (or `http = 127.0.0.1:PORT` in DIR/config) also serves the local API and the\n"
+	 "status page on that loopback address (docs/LOCAL-API.md); clients send the key of\n"
+	 "DIR/api.key as a bearer token. PORT 0 takes a free port, written to F.\n"},
 	{"import", cmd_import,
 	 "import [--json] [FILE|-]\n"
 	 "Records each line of FILE (JSON lines: one dossier object per line, as for create)\n"

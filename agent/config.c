@@ -31,6 +31,7 @@ void agent_config_release(agent_config *c)
 	free(c->ca_file);
 	free(c->actor);
 	free(c->data_dir);
+	free(c->http);
 	json_decref(c->policies);
 	memset(c, 0, sizeof(*c));
 }
@@ -135,6 +136,8 @@ static int set_key(agent_config *c, const char *k, const char *v)
 		return set_long(&c->low_speed_bytes, v, 1, 1L << 30);
 	if (!strcmp(k, "low_speed_time"))
 		return set_long(&c->low_speed_time_s, v, 1, 3600);
+	if (!strcmp(k, "http"))
+		return v[0] && agent_http_addr_check(v) ? -1 : set_str(&c->http, v);
 	if (!strcmp(k, "peer_edits"))
 		return set_peer_edits(c, v);
 	if (!strncmp(k, "policy.", 7) && k[7])
@@ -208,6 +211,8 @@ char *agent_config_format(const agent_config *c)
 		      c->backoff_base_ms, c->backoff_cap_ms, c->batch_bytes);
 	if (c->max_send_bytes_s)
 		ds_buf_printf(&b, "max_send_bytes = %ld\n", c->max_send_bytes_s);
+	if (c->http)
+		ds_buf_printf(&b, "http = %s\n", c->http);
 	if (c->peer_edits_manual)
 		ds_buf_puts(&b, "peer_edits = manual\n");
 	json_object_foreach(c->policies, k, v)

@@ -332,9 +332,22 @@ static void init_daemon(struct daemon *d, agent *a)
 	d->next_ms = 0;
 }
 
+/* The local API beside the loop, when --http or the config's http asks for it. The
+ * listener opens the store for each call: it shares nothing with the loop but the files. */
+static int start_http(agent *a, const agent_daemon_opts *o, agent_http **out)
+{
+	const char *addr = o && o->http ? o->http : a->cfg.http;
+
+	*out = NULL;
+	if (!addr)
+		return 0;
+	return agent_http_start(out, a->dir, a->actor, addr, o ? o->port_file : NULL);
+}
+
 int agent_daemon_run(agent *a, const agent_daemon_opts *o)
 {
 	struct daemon d;
+	agent_http *http = NULL;
 	long holder = 0;
 	int fd = -1, rc;
 
@@ -345,6 +358,10 @@ int agent_daemon_run(agent *a, const agent_daemon_opts *o)
 		                    a->dir, holder);
 	if (rc)
 		return rc;
+	if ((rc = start_http(a, o, &http))) {
+		agent_unlock_file(&fd);
+		return rc;
+	}
 	stop_signal = hup_signal = 0;
 	ds_os_on_signals(on_stop, on_hup);
 	a->cancel = &stop_signal;
@@ -365,6 +382,7 @@ int agent_daemon_run(agent *a, const agent_daemon_opts *o)
 	}
 	ds_log(DS_LOG_INFO, "daemon stopped on signal %d after %lld rounds", (int)stop_signal,
 	       (long long)d.rounds);
+	agent_http_stop(http);
 	agent_unlock_file(&fd);
 	return 0;
 }

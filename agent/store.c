@@ -40,7 +40,10 @@ int agent_init_dir(const char *dir, const agent_config *cfg)
 		goto done;
 	if ((rc = ds_db_open(dbp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db)) != 0)
 		goto done;
-	rc = schema_migrate(db, "agent");
+	if ((rc = schema_migrate(db, "agent")) == 0) {
+		char key[65];
+		rc = agent_api_key(dir, 1, key); /* the local API's key (docs/LOCAL-API.md) */
+	}
 done:
 	sqlite3_close(db);
 	free(text);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <ftw.h>
@@ -302,10 +303,52 @@ static void test_result_parse(void **state)
 	assert_non_null(strstr(ds_error_msg(), "Applied"));
 }
 
+/* The local API's address: loopback only, with a port; the `http` setting likewise, and
+ * it survives the config's round trip. The key: made by init, 0600, kept. */
+static void test_http_setting(void **state)
+{
+	fx *f = *state;
+	agent_config c;
+	char key[65], again[65], *text;
+	struct stat st;
+
+	assert_int_equal(agent_http_addr_check("127.0.0.1:8080"), 0);
+	assert_int_equal(agent_http_addr_check("127.1.2.3:0"), 0);
+	assert_int_equal(agent_http_addr_check("[::1]:65535"), 0);
+	assert_int_equal(agent_http_addr_check("0.0.0.0:8080"), DS_EINVALID);
+	assert_non_null(strstr(ds_error_msg(), "not a loopback address"));
+	assert_int_equal(agent_http_addr_check("192.168.1.5:80"), DS_EINVALID);
+	assert_int_equal(agent_http_addr_check("127.0.0.1"), DS_EINVALID);
+	assert_int_equal(agent_http_addr_check("127.0.0.1:65536"), DS_EINVALID);
+	assert_int_equal(agent_http_addr_check("localhost:80"), DS_EINVALID);
+	agent_config_init(&c);
+	assert_int_equal(agent_config_parse(&c, "http = 10.0.0.1:80\n", "cfg"), DS_EINVALID);
+	assert_int_equal(agent_config_parse(&c,
+	                                    "office = 000.00.12.H22\nnode = n\ncentral = "
+	                                    "http://x\nhttp = 127.0.0.1:8088\n",
+	                                    "cfg"),
+	                 0);
+	text = agent_config_format(&c);
+	assert_non_null(strstr(text, "http = 127.0.0.1:8088\n"));
+	free(text);
+	agent_config_release(&c);
+	assert_int_equal(agent_api_key(f->dir, 0, key), 0);
+	assert_int_equal((int)strlen(key), 64);
+	assert_int_equal(agent_api_key(f->dir, 1, again), 0);
+	assert_string_equal(key, again);
+	text = ds_path_join(f->dir, "api.key");
+	assert_int_equal(stat(text, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	chmod(text, 0644);
+	assert_int_equal(agent_api_key(f->dir, 0, key), DS_EPERM);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_http_setting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_receipt_args, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_state, setup, teardown),
