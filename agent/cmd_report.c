@@ -16,8 +16,8 @@ struct ropts {
 static int parse_r(const cli_command *me, int argc, char **argv, struct ropts *o)
 {
 	static const struct option opts[] = {{"from", 1, 0, 'f'}, {"to", 1, 0, 't'},
-					     {"json", 0, 0, 'j'}, {"csv", 0, 0, 'c'},
-					     {"html", 1, 0, 'h'}, {0, 0, 0, 0}};
+	                                     {"json", 0, 0, 'j'}, {"csv", 0, 0, 'c'},
+	                                     {"html", 1, 0, 'h'}, {0, 0, 0, 0}};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -58,24 +58,24 @@ static void text_row(const char *key, const json_t *row)
 
 static void text_report(const json_t *r)
 {
-	static const char *const heads[] = {"received", "on_time", "late",  "in_time",
-					    "overdue",  "none",    "on_time%", "avg_days",
-					    "online%",  "digit%",  "synced%"};
+	static const char *const heads[] = {"received", "on_time", "late",     "in_time",
+	                                    "overdue",  "none",    "on_time%", "avg_days",
+	                                    "online%",  "digit%",  "synced%"};
 	const json_t *period = json_object_get(r, "period"), *row, *note;
 	size_t i;
 
 	printf("office %s, received %s to %s, at %s, calendar %s\n",
 	       json_string_value(json_object_get(r, "office")),
 	       json_is_string(json_object_get(period, "from"))
-		   ? json_string_value(json_object_get(period, "from"))
-		   : "the start",
+	           ? json_string_value(json_object_get(period, "from"))
+	           : "the start",
 	       json_is_string(json_object_get(period, "to"))
-		   ? json_string_value(json_object_get(period, "to"))
-		   : "now",
+	           ? json_string_value(json_object_get(period, "to"))
+	           : "now",
 	       json_string_value(json_object_get(r, "at")),
 	       json_is_string(json_object_get(r, "calendar"))
-		   ? json_string_value(json_object_get(r, "calendar"))
-		   : "none");
+	           ? json_string_value(json_object_get(r, "calendar"))
+	           : "none");
 	printf("%-14s", "procedure");
 	for (i = 0; i < DS_ARRAY_LEN(heads); i++)
 		printf(" %8s", heads[i]);

@@ -26,7 +26,8 @@ static int feed(agent *a, schema_report *r)
 		const char *code = (const char *)sqlite3_column_text(st, 2);
 
 		if (!(d = json_loads(body ? body : "", 0, NULL))) {
-			rc = ds_error_set(DS_EINVALID, "dossier %s: the stored body is not JSON", code);
+			rc = ds_error_set(DS_EINVALID, "dossier %s: the stored body is not JSON",
+			                  code);
 			break;
 		}
 		rc = agent_sync_label(a, code, sqlite3_column_int64(st, 1), &label);
@@ -141,7 +142,7 @@ static void html_table(ds_buf *b, const json_t *r)
 	json_array_foreach(json_object_get(r, "procedures"), i, row)
 	{
 		html_row(b, json_string_value(json_object_get(row, "procedure")),
-			 json_string_value(json_object_get(row, "name")), row);
+		         json_string_value(json_object_get(row, "name")), row);
 	}
 	ds_buf_puts(b, "</tbody>\n<tfoot class=\"total\">\n");
 	html_row(b, "Tổng cộng", "", json_object_get(r, "total"));

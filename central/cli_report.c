@@ -24,8 +24,8 @@ struct ropts {
 static int parse(int argc, char **argv, struct ropts *o)
 {
 	static const struct option opts[] = {{"office", 1, 0, 'o'}, {"from", 1, 0, 'f'},
-					     {"to", 1, 0, 't'},     {"json", 0, 0, 'j'},
-					     {"csv", 0, 0, 'c'},    {0, 0, 0, 0}};
+	                                     {"to", 1, 0, 't'},     {"json", 0, 0, 'j'},
+	                                     {"csv", 0, 0, 'c'},    {0, 0, 0, 0}};
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -62,9 +62,9 @@ static void text_row(const char *key, const json_t *row)
 
 static void text_report(const json_t *r)
 {
-	static const char *const heads[] = {"received", "on_time", "late",  "in_time",
-					    "overdue",  "none",    "on_time%", "avg_days",
-					    "online%",  "digit%",  "synced%"};
+	static const char *const heads[] = {"received", "on_time", "late",     "in_time",
+	                                    "overdue",  "none",    "on_time%", "avg_days",
+	                                    "online%",  "digit%",  "synced%"};
 	const char *group = json_is_array(json_object_get(r, "offices")) ? "offices" : "procedures";
 	const char *key = strcmp(group, "offices") ? "procedure" : "office";
 	const json_t *row, *note;
@@ -72,12 +72,12 @@ static void text_report(const json_t *r)
 
 	printf("%s, at %s, calendar %s\n",
 	       json_is_string(json_object_get(r, "office"))
-		   ? json_string_value(json_object_get(r, "office"))
-		   : "province",
+	           ? json_string_value(json_object_get(r, "office"))
+	           : "province",
 	       json_string_value(json_object_get(r, "at")),
 	       json_is_string(json_object_get(r, "calendar"))
-		   ? json_string_value(json_object_get(r, "calendar"))
-		   : "none");
+	           ? json_string_value(json_object_get(r, "calendar"))
+	           : "none");
 	printf("%-20s", key);
 	for (i = 0; i < DS_ARRAY_LEN(heads); i++)
 		printf(" %8s", heads[i]);

@@ -19,7 +19,7 @@ static int feed(central_store *s, const json_t *list, schema_report *r)
 	json_array_foreach(list, i, row)
 	{
 		rc = central_dossier_get(s, NULL, json_string_value(json_object_get(row, "code")),
-					 &d);
+		                         &d);
 		if (!rc)
 			rc = schema_report_add(r, d, 1);
 		json_decref(d);
@@ -31,7 +31,7 @@ static int feed(central_store *s, const json_t *list, schema_report *r)
 }
 
 int central_report(central_store *s, const char *agency, const char *from, const char *to,
-		   json_t **out)
+                   json_t **out)
 {
 	schema_calendar *cal = NULL;
 	schema_report *r = NULL;

@@ -43,15 +43,14 @@ static int parse_day(const char *what, const char *s, char out[11])
 	if (!s || !*s)
 		return 0;
 	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
-	    y < 2000 || y > 2099 || m < 1 || m > 12 || d < 1 ||
-	    d > ds_time_days_in_month(y, m))
+	    y < 2000 || y > 2099 || m < 1 || m > 12 || d < 1 || d > ds_time_days_in_month(y, m))
 		return ds_error_set(DS_EINVALID, "%s: '%.40s' is not a day (YYYY-MM-DD)", what, s);
 	memcpy(out, s, 11);
 	return 0;
 }
 
 int schema_report_new(schema_report **out, const char *from, const char *to, int64_t now,
-		      const schema_calendar *cal, int by_office)
+                      const schema_calendar *cal, int by_office)
 {
 	schema_report *r = ds_calloc(1, sizeof(*r));
 	int rc;
@@ -134,8 +133,8 @@ static int digitised(const json_t *d)
 }
 
 /* Adds to *secs the working time of [from, to] clipped to [lo, hi]. */
-static int add_span(const schema_calendar *cal, int64_t from, int64_t to, int64_t lo,
-		    int64_t hi, int64_t *secs)
+static int add_span(const schema_calendar *cal, int64_t from, int64_t to, int64_t lo, int64_t hi,
+                    int64_t *secs)
 {
 	int64_t s = 0;
 	int rc;
@@ -153,8 +152,7 @@ static int add_span(const schema_calendar *cal, int64_t from, int64_t to, int64_
 /* The working time spent waiting for supplements between lo and hi: each item of
  * supplements[] with requested_at and received_at; when there is none, each stretch of
  * progress rows at status 5 until the next row that moves elsewhere. */
-static int waits(const schema_calendar *cal, const json_t *d, int64_t lo, int64_t hi,
-		 int64_t *secs)
+static int waits(const schema_calendar *cal, const json_t *d, int64_t lo, int64_t hi, int64_t *secs)
 {
 	const json_t *it;
 	int64_t a, b, start = -1;
@@ -225,7 +223,7 @@ int schema_report_add(schema_report *r, const json_t *d, int synced)
 
 	if (time_of(d, "received_at", &t))
 		return ds_error_set(DS_EINVALID, "%s: received_at: missing or not a time",
-				    json_string_value(json_object_get(d, "code")));
+		                    json_string_value(json_object_get(d, "code")));
 	ds_time_date(t, VN_OFFSET_MIN, &y, &m, &dd);
 	snprintf(day, sizeof(day), "%04d-%02d-%02d", y, m, dd);
 	if ((r->from[0] && strcmp(day, r->from) < 0) || (r->to[0] && strcmp(day, r->to) > 0))
@@ -234,8 +232,8 @@ int schema_report_add(schema_report *r, const json_t *d, int synced)
 	secs = processing(r, d);
 	tally_add(&r->total, d, v, secs, synced);
 	tally_add(group_get(&r->procs, code ? code : "-",
-			    json_string_value(json_object_get(proc, "name"))),
-		  d, v, secs, synced);
+	                    json_string_value(json_object_get(proc, "name"))),
+	          d, v, secs, synced);
 	if (r->by_office)
 		tally_add(group_get(&r->offices, agency ? agency : "-", NULL), d, v, secs, synced);
 	return 0;
@@ -273,11 +271,10 @@ static json_t *tally_json(const schema_report *r, const struct tally *t)
 	    (json_int_t)t->verdict[SCHEMA_VERDICT_OVERDUE], "not_judged",
 	    (json_int_t)t->verdict[SCHEMA_VERDICT_NONE], "finished", (json_int_t)ended,
 	    "on_time_pct", pct(t->verdict[SCHEMA_VERDICT_ON_TIME], ended), "avg_working_days",
-	    avg_days(r, t), "measured", (json_int_t)t->measured, "online",
-	    (json_int_t)t->online, "digitised", (json_int_t)t->digitised, "synced",
-	    (json_int_t)t->synced, "online_pct", pct(t->online, t->received), "digitised_pct",
-	    pct(t->digitised, t->received), "synced_pct", pct(t->synced, t->received),
-	    "unmeasured", json_integer(t->unmeasured));
+	    avg_days(r, t), "measured", (json_int_t)t->measured, "online", (json_int_t)t->online,
+	    "digitised", (json_int_t)t->digitised, "synced", (json_int_t)t->synced, "online_pct",
+	    pct(t->online, t->received), "digitised_pct", pct(t->digitised, t->received),
+	    "synced_pct", pct(t->synced, t->received), "unmeasured", json_integer(t->unmeasured));
 }
 
 static int by_key(const void *a, const void *b)
@@ -313,12 +310,12 @@ static json_t *notes(const schema_report *r)
 
 	if (!r->cal)
 		json_array_append_new(n, json_string("no working calendar installed: the average "
-						     "processing time is not computed"));
+		                                     "processing time is not computed"));
 	else if (r->total.unmeasured) {
 		snprintf(line, sizeof(line),
-			 "%lld finished dossier(s) fall outside the calendar's years and are not "
-			 "in the average processing time",
-			 (long long)r->total.unmeasured);
+		         "%lld finished dossier(s) fall outside the calendar's years and are not "
+		         "in the average processing time",
+		         (long long)r->total.unmeasured);
 		json_array_append_new(n, json_string(line));
 	}
 	return n;
@@ -326,13 +323,12 @@ static json_t *notes(const schema_report *r)
 
 json_t *schema_report_json(const schema_report *r)
 {
-	json_t *out = json_pack(
-	    "{s:{s:o, s:o}, s:o, s:o, s:o, s:o}", "period", "from",
-	    r->from[0] ? json_string(r->from) : json_null(), "to",
-	    r->to[0] ? json_string(r->to) : json_null(), "calendar",
-	    r->cal ? json_string(schema_calendar_version(r->cal)) : json_null(), "total",
-	    tally_json(r, &r->total), "procedures", group_json(r, &r->procs, "procedure"), "notes",
-	    notes(r));
+	json_t *out = json_pack("{s:{s:o, s:o}, s:o, s:o, s:o, s:o}", "period", "from",
+	                        r->from[0] ? json_string(r->from) : json_null(), "to",
+	                        r->to[0] ? json_string(r->to) : json_null(), "calendar",
+	                        r->cal ? json_string(schema_calendar_version(r->cal)) : json_null(),
+	                        "total", tally_json(r, &r->total), "procedures",
+	                        group_json(r, &r->procs, "procedure"), "notes", notes(r));
 
 	char at[DS_TIME_LEN];
 

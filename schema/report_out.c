@@ -30,7 +30,8 @@ void schema_report_cell(const json_t *row, const struct schema_report_column *c,
 	else if (c->kind == SCHEMA_COL_COUNT)
 		snprintf(out, 32, "%lld", (long long)json_integer_value(v));
 	else
-		snprintf(out, 32, c->kind == SCHEMA_COL_PCT ? "%.1f" : "%.2f", json_number_value(v));
+		snprintf(out, 32, c->kind == SCHEMA_COL_PCT ? "%.1f" : "%.2f",
+		         json_number_value(v));
 }
 
 /* Appends s as one CSV field (quoted when it holds a comma, quote or line break). */
@@ -77,7 +78,7 @@ int schema_report_csv(const json_t *report, const char *group, ds_buf *out)
 	json_array_foreach(rows, i, row)
 	{
 		csv_row(out, json_string_value(json_object_get(row, key)),
-			json_string_value(json_object_get(row, "name")), row);
+		        json_string_value(json_object_get(row, "name")), row);
 	}
 	csv_row(out, "TOTAL", "", json_object_get(report, "total"));
 	return 0;
