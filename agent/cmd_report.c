@@ -64,14 +64,14 @@ static void text_report(const json_t *r)
 	const json_t *period = json_object_get(r, "period"), *row, *note;
 	size_t i;
 
-	printf("office %s, received %s to %s, at %s, calendar %s\n",
+	printf("office %s, dossiers received from %s to %s, at %s, calendar %s\n",
 	       json_string_value(json_object_get(r, "office")),
 	       json_is_string(json_object_get(period, "from"))
 	           ? json_string_value(json_object_get(period, "from"))
 	           : "the start",
 	       json_is_string(json_object_get(period, "to"))
 	           ? json_string_value(json_object_get(period, "to"))
-	           : "now",
+	           : "today",
 	       json_string_value(json_object_get(r, "at")),
 	       json_is_string(json_object_get(r, "calendar"))
 	           ? json_string_value(json_object_get(r, "calendar"))
