@@ -229,7 +229,7 @@ int schema_report_add(schema_report *r, const json_t *d, int synced)
 	if ((r->from[0] && strcmp(day, r->from) < 0) || (r->to[0] && strcmp(day, r->to) > 0))
 		return 0;
 	v = schema_dossier_verdict(d, r->now);
-	secs = processing(r, d);
+	secs = v == SCHEMA_VERDICT_ON_TIME || v == SCHEMA_VERDICT_LATE ? processing(r, d) : -1;
 	tally_add(&r->total, d, v, secs, synced);
 	tally_add(group_get(&r->procs, code ? code : "-",
 	                    json_string_value(json_object_get(proc, "name"))),
