@@ -3,6 +3,7 @@
  * the office's dossiers, each with whether central holds its newest op. */
 #include "agent/agent_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* What "synced" counts here, said in the report: central counts every dossier it holds. */
@@ -11,8 +12,35 @@ static const char synced_note[] =
     "report counts every dossier it holds as synced, so the two differ only there, by the "
     "dossiers still pending, in conflict or rejected";
 
-/* Feeds every dossier row to r. */
-static int feed(agent *a, schema_report *r)
+/* The day before (step -1) or after (+1) day "YYYY-MM-DD" in out; "" when day is NULL. */
+static void day_beside(const char *day, int step, char out[16])
+{
+	int y, m, d;
+
+	out[0] = '\0';
+	if (!day || sscanf(day, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return;
+	ds_time_date((ds_time_day_number(y, m, d) + step) * 86400, 0, &y, &m, &d);
+	snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
+}
+
+/* Binds the period, widened by a day on each side, to the rows' statement: the date
+ * written in received_at is within a day of its +07:00 date whatever its offset, so no
+ * dossier of the period is left out, and the accumulator makes the exact cut. */
+static void bind_period(sqlite3_stmt *st, const char *from, const char *to)
+{
+	char lo[16], hi[16];
+
+	day_beside(from, -1, lo);
+	day_beside(to, 1, hi);
+	if (*lo)
+		sqlite3_bind_text(st, 1, lo, -1, SQLITE_TRANSIENT);
+	if (*hi)
+		sqlite3_bind_text(st, 2, hi, -1, SQLITE_TRANSIENT);
+}
+
+/* Feeds every dossier row that may fall in the period to r. */
+static int feed(agent *a, schema_report *r, const char *from, const char *to)
 {
 	sqlite3_stmt *st = NULL;
 	const char *label;
@@ -21,6 +49,7 @@ static int feed(agent *a, schema_report *r)
 
 	if ((rc = agent_stmt_get(a, ST_REPORT_ROWS, &st)))
 		return rc;
+	bind_period(st, from, to);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *body = (const char *)sqlite3_column_text(st, 0);
 		const char *code = (const char *)sqlite3_column_text(st, 2);
@@ -53,7 +82,8 @@ int agent_report(agent *a, const char *from, const char *to, json_t **out)
 
 	*out = NULL;
 	if ((rc = agent_calendar(a, &cal)) ||
-	    (rc = schema_report_new(&r, from, to, ds_time_now(), cal, 0)) || (rc = feed(a, r)))
+	    (rc = schema_report_new(&r, from, to, ds_time_now(), cal, 0)) ||
+	    (rc = feed(a, r, from, to)))
 		goto done;
 	*out = schema_report_json(r);
 	json_object_set_new(*out, "office", json_string(a->cfg.office));

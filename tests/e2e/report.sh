@@ -161,6 +161,15 @@ expect 0 "html" -- ds report "${NOV[@]}" --html "$WORK/r.html"
 grep -qF 'Tổng cộng' "$WORK/r.html" && grep -qF 'Tỉ lệ đúng hạn' "$WORK/r.html" && pass || fail "html labels"
 grep -qiE '<(script|link|img)|https?://' "$WORK/r.html" && fail "html refers to outside assets" || pass
 
+# The period is by the +07:00 day: 31/10 20:00 at -05:00 is 1/11 08:00 in Vietnam.
+printf '{"procedure": {"code": "%s", "name": "Thủ tục"}, "applicant": {"name": "Lê Văn An"}, "code": "%s-261101-0100",
+ "received_at": "2026-10-31T20:00:00-05:00", "due_at": "%s+07:00"}\n' $P $AG $FAR >"$WORK/tz.json"
+expect 0 "create at another offset" -- ds create "$WORK/tz.json"
+expect 0 "report of 1/11" -- ds report --from 2026-11-01 --to 2026-11-01 --json
+same "1/11 holds it" "$(jget total.received <"$WORK/out")" "1"
+expect 0 "report of 31/10" -- ds report --from 2026-10-31 --to 2026-10-31 --json
+same "31/10 does not" "$(jget total.received <"$WORK/out")" "0"
+
 # Bad input: one clear line, the usage exit codes.
 expect 65 "bad day" -- ds report --from 2026-02-30
 expect_err "--from: '2026-02-30' is not a day"
