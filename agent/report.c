@@ -133,7 +133,7 @@ static const char html_head[] =
     "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
     "th,td{border:1px solid #999;padding:4px 8px}td{text-align:right}"
     "td:nth-child(2){text-align:left}thead th{background:#eee}"
-    "tr.total{font-weight:bold}\n</style>\n</head>\n<body>\n";
+    "tfoot{font-weight:bold}\n</style>\n</head>\n<body>\n";
 
 /* The heading: office, period, time of the report, calendar. */
 static void html_title(ds_buf *b, const json_t *r)
@@ -174,7 +174,7 @@ static void html_table(ds_buf *b, const json_t *r)
 		html_row(b, json_string_value(json_object_get(row, "procedure")),
 		         json_string_value(json_object_get(row, "name")), row);
 	}
-	ds_buf_puts(b, "</tbody>\n<tfoot class=\"total\">\n");
+	ds_buf_puts(b, "</tbody>\n<tfoot>\n");
 	html_row(b, "Tổng cộng", "", json_object_get(r, "total"));
 	ds_buf_puts(b, "</tfoot>\n</table>\n");
 }
