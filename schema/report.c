@@ -309,8 +309,9 @@ static json_t *notes(const schema_report *r)
 	char line[160];
 
 	if (!r->cal)
-		json_array_append_new(n, json_string("no working calendar installed: the average "
-		                                     "processing time is not computed"));
+		json_array_append_new(
+		    n, json_string("no working calendar (none installed or published): the "
+		                   "average processing time is not computed"));
 	else if (r->total.unmeasured) {
 		snprintf(line, sizeof(line),
 		         "%lld finished dossier(s) fall outside the calendar's years and are not "
