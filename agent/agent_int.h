@@ -122,6 +122,11 @@ json_t *journal_row_to_op(sqlite3_stmt *st);
 /* "synced", "pending", "conflict", "rejected" or "local" for a dossier (at central version
  * `version`) in *label (static text); a failed query is an error. */
 int agent_sync_label(agent *a, const char *code, int64_t version, const char **label);
+/* After a round on c whose result is rc: records the clock skew c measured (and warns
+ * past SYNC_CLOCK_TOLERANCE_S). Returns rc, keeping its message; when rc is 0, a failure
+ * to record is the result. */
+struct sync_client;
+int agent_clock_note(agent *a, struct sync_client *c, int rc);
 /* Writes a round's outcome where `status` reads it (last_sync_at, last_success_at or
  * last_error and last_error_at; the daemon adds daemon_state and daemon_next_try_at when
  * daemon_state is not NULL), under the writer lock. Any failure is returned. */

@@ -2,6 +2,7 @@
  * validate (schema_op_apply on the current state), append the journal entry with its
  * hash, update the dossier row. Invalid input rolls back and writes nothing. */
 #include "agent/agent_int.h"
+#include "sync/sync.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,34 @@ int agent_transition(agent *a, const char *code, int to, const char *note)
 }
 
 /* Fills the office's defaults and the code (into code), allocating one when absent. */
+/* A received time further in the future than SYNC_CLOCK_TOLERANCE_S is a typing mistake
+ * or a wrong clock: refused. "Now" is this PC's clock corrected by the skew central last
+ * measured (agent/sync_round.c), when there is one. */
+static int received_not_future(agent *a, const json_t *d)
+{
+	const char *received = json_string_value(json_object_get(d, "received_at"));
+	char *skew = NULL, now_text[DS_TIME_LEN];
+	int64_t when, now = ds_time_now();
+	int rc;
+
+	if (!received || ds_time_parse(received, &when, NULL))
+		return 0; /* validation names what is wrong with it */
+	if ((rc = agent_state_get(a, "clock_skew_s", &skew)))
+		return rc;
+	now -= skew ? atoll(skew) : 0;
+	if (when <= now + SYNC_CLOCK_TOLERANCE_S) {
+		free(skew);
+		return 0;
+	}
+	ds_time_format(now, DS_TZ_VN, now_text);
+	rc = ds_error_set(DS_EINVALID,
+			  "received_at: %s is in the future (it is %s%s); check the date, or "
+			  "this PC's clock",
+			  received, now_text, skew ? " by central's clock" : "");
+	free(skew);
+	return rc;
+}
+
 static int prepare_new(agent *a, json_t *d, char code_out[SCHEMA_CODE_MAX])
 {
 	const char *agency = json_string_value(json_object_get(d, "agency"));
@@ -209,7 +238,7 @@ static int prepare_new(agent *a, json_t *d, char code_out[SCHEMA_CODE_MAX])
 		json_object_set_new(d, "status", json_integer(2));
 	if (!json_object_get(d, "channel"))
 		json_object_set_new(d, "channel", json_integer(1));
-	if ((rc = agent_deadline_fill(a, d)))
+	if ((rc = received_not_future(a, d)) || (rc = agent_deadline_fill(a, d)))
 		return rc;
 	if (json_object_get(d, "code")) {
 		if (!code || (rc = schema_code_parse(code, code_agency, NULL, NULL, NULL, NULL)))

@@ -243,6 +243,22 @@ static void tail_text(const json_t *t)
 	       json_string_value(json_object_get(t, "message")));
 }
 
+/* The clock line: the skew central measured at the last sync, and a plain warning. */
+static void clock_text(const json_t *s)
+{
+	const json_t *skew = json_object_get(s, "clock_skew_s");
+	long long v = json_integer_value(skew);
+
+	if (!json_is_integer(skew))
+		return;
+	printf("clock       %lld s %s central's (checked %s)%s\n", v < 0 ? -v : v,
+	       v < 0 ? "behind" : "ahead of",
+	       json_string_value(json_object_get(s, "clock_checked_at")),
+	       json_is_false(json_object_get(s, "clock_ok"))
+		   ? ": WRONG, set this PC's clock; the times it records are wrong"
+		   : "");
+}
+
 static void status_text(const json_t *s)
 {
 	const json_t *age = json_object_get(s, "oldest_pending_age_s");
@@ -266,6 +282,7 @@ static void status_text(const json_t *s)
 		printf("last ok     %s\n", json_string_value(json_object_get(s, "last_success_at")));
 	if (json_is_string(json_object_get(s, "last_error")))
 		printf("last error  %s\n", json_string_value(json_object_get(s, "last_error")));
+	clock_text(s);
 	tail_text(json_object_get(s, "journal_tail"));
 	daemon_text(json_object_get(s, "daemon"));
 }

@@ -173,6 +173,7 @@ static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 		    pending == 0)
 			break;
 	}
+	rc = agent_clock_note(d->a, c, rc);
 	st->requests = sync_client_counters(c)->requests;
 	st->bytes_up = sync_client_counters(c)->bytes_up;
 	st->bytes_down = sync_client_counters(c)->bytes_down;

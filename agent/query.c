@@ -1,6 +1,7 @@
 /* query.c: what a clerk or an operator reads: one dossier, the list (by status, overdue),
  * and the agent's status (pending ops and their age, last sync, errors, conflicts). */
 #include "agent/agent_int.h"
+#include "sync/sync.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -230,11 +231,28 @@ done:
 	return rc;
 }
 
+/* clock_skew_s: how far this PC's clock is ahead of central's (negative: behind) as the
+ * last sync measured, null when never measured; clock_ok: false past the tolerance. */
+static int status_add_clock(agent *a, json_t *o)
+{
+	char *skew = NULL;
+	int rc = agent_state_get(a, "clock_skew_s", &skew);
+	long long s = skew ? atoll(skew) : 0;
+
+	if (rc)
+		return rc;
+	json_object_set_new(o, "clock_skew_s", skew ? json_integer(s) : json_null());
+	json_object_set_new(o, "clock_ok", json_boolean(!skew || (s <= SYNC_CLOCK_TOLERANCE_S &&
+								  s >= -SYNC_CLOCK_TOLERANCE_S)));
+	free(skew);
+	return 0;
+}
+
 /* The sync state keys `status` shows as they are, and the journal tail verdict. */
 static int status_add_states(agent *a, json_t *o)
 {
 	static const char *keys[] = {"last_sync_at", "last_success_at", "last_error",
-	                             "last_error_at"};
+	                             "last_error_at", "clock_checked_at"};
 	json_t *tail = NULL;
 	size_t i;
 	int rc = 0;
@@ -243,7 +261,7 @@ static int status_add_states(agent *a, json_t *o)
 		rc = add_state(a, o, keys[i]);
 	if (!rc && !(rc = tail_status(a, &tail)))
 		json_object_set_new(o, "journal_tail", tail);
-	return rc;
+	return rc ? rc : status_add_clock(a, o);
 }
 
 int agent_status(agent *a, json_t **out)

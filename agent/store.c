@@ -85,6 +85,21 @@ static int lock_wait_ms(void)
 	return w && *w ? atoi(w) * 1000 : 10000;
 }
 
+/* Who acts: --actor, else the config's actor, else the login name; normalised to NFC like
+ * every other text, so "Nguyễn" typed with combining marks is the same person. */
+static int pick_actor(agent *a, const char *actor)
+{
+	char *given = actor ? ds_strdup(actor) : a->cfg.actor ? ds_strdup(a->cfg.actor)
+							     : login_name();
+	int rc = ds_text_nfc(given, &a->actor);
+
+	if (rc)
+		rc = ds_error_wrap(rc, "%s", actor ? "--actor" : a->cfg.actor ? "actor in config"
+									   : "login name");
+	free(given);
+	return rc;
+}
+
 int agent_open(agent **out, const char *dir, int mode, const char *actor)
 {
 	agent *a = ds_calloc(1, sizeof(*a));
@@ -110,8 +125,7 @@ int agent_open(agent **out, const char *dir, int mode, const char *actor)
 		goto done;
 	if ((rc = agent_store_open(&a->store, dbp)) != 0)
 		goto done;
-	a->actor = actor ? ds_strdup(actor) : a->cfg.actor ? ds_strdup(a->cfg.actor)
-							      : login_name();
+	rc = pick_actor(a, actor);
 done:
 	free(dbp);
 	if (rc)

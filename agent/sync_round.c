@@ -319,6 +319,44 @@ static int finish_round(agent *a, int rc)
 			    ds_error_msg());
 }
 
+/* Records how far this PC's clock is from central's, as the round's last answer showed,
+ * and warns past SYNC_CLOCK_TOLERANCE_S: a wrong clock writes wrong times into every
+ * dossier and every indicator. Nothing when no dated answer came back. */
+static int clock_record(agent *a, sync_client *c)
+{
+	char skew[32], now[DS_TIME_LEN];
+	int64_t s;
+	int rc;
+
+	if (!c || sync_client_clock_skew(c, &s))
+		return 0;
+	if (s > SYNC_CLOCK_TOLERANCE_S || s < -SYNC_CLOCK_TOLERANCE_S)
+		ds_log(DS_LOG_WARN,
+		       "warning: this PC's clock is %lld s %s central's; the times it records "
+		       "are wrong until it is set right",
+		       (long long)(s < 0 ? -s : s), s < 0 ? "behind" : "ahead of");
+	snprintf(skew, sizeof(skew), "%lld", (long long)s);
+	ds_time_format(ds_time_now(), DS_TZ_VN, now);
+	if ((rc = agent_lock(a, -1)))
+		return rc;
+	if (!(rc = agent_state_set(a, "clock_skew_s", skew)))
+		rc = agent_state_set(a, "clock_checked_at", now);
+	agent_unlock(a);
+	return rc;
+}
+
+int agent_clock_note(agent *a, sync_client *c, int rc)
+{
+	char saved[1024];
+
+	if (rc == 0)
+		return clock_record(a, c);
+	snprintf(saved, sizeof(saved), "%s", ds_error_msg());
+	if (clock_record(a, c))
+		ds_log(DS_LOG_WARN, "the clock check could not be recorded: %s", ds_error_msg());
+	return ds_error_set(rc, "%s", saved);
+}
+
 static int rounds(agent *a, sync_client *c, agent_sync_stats *st)
 {
 	int64_t pending = 0;
@@ -352,6 +390,8 @@ int agent_sync(agent *a, agent_sync_stats *st)
 		rc = rounds(a, c, st);
 	if (c) {
 		const sync_counters *k = sync_client_counters(c);
+
+		rc = agent_clock_note(a, c, rc);
 		st->bytes_up = k->bytes_up;
 		st->bytes_down = k->bytes_down;
 		st->requests = k->requests;

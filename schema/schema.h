@@ -56,7 +56,8 @@ int schema_code_claim(sqlite3 *db, const char *code);
 #define SCHEMA_DOSSIER_MAX_BYTES (256 * 1024)
 #define SCHEMA_TEXT_MAX 500
 #define SCHEMA_LONG_TEXT_MAX 2000
-/* Validates a whole dossier and normalises it in place (every string to NFC). The
+/* Validates a whole dossier and normalises it in place (every string to NFC, every time
+ * to +07:00, the same instant without a fraction of a second). The
  * dossier must carry "code" and "agency" and keep within the size limits above.
  * DS_EINVALID with a message naming the field ("applicant.id_number: must be 12 digits",
  * "summary: at most 2000 characters (got 4194304)"). */

@@ -510,6 +510,31 @@ static int cross_check(const json_t *d)
 	return 0;
 }
 
+/* Rewrites every time of obj (fields as in the table) at +07:00, the office's offset:
+ * "2024-04-14T00:00:00Z" is stored as "2024-04-14T07:00:00+07:00". obj is ours alone. */
+static void times_to_vn(const field *fields, json_t *obj)
+{
+	char out[DS_TIME_LEN];
+	const field *f;
+	json_t *v, *item;
+	int64_t t;
+	size_t i;
+
+	for (f = fields; f->name; f++) {
+		if (!(v = json_object_get(obj, f->name)))
+			continue;
+		if (f->kind == K_TIME && ds_time_parse(json_string_value(v), &t, NULL) == 0) {
+			ds_time_format(t, DS_TZ_VN, out);
+			if (strcmp(out, json_string_value(v)) != 0)
+				json_object_set_new(obj, f->name, json_string(out));
+		} else if (f->kind == K_OBJ) {
+			times_to_vn(f->sub, v);
+		} else if (f->kind == K_LIST) {
+			json_array_foreach(v, i, item) times_to_vn(f->sub, item);
+		}
+	}
+}
+
 int schema_dossier_validate(json_t **dossier)
 {
 	json_t *v = NULL;
@@ -524,6 +549,7 @@ int schema_dossier_validate(json_t **dossier)
 		json_decref(v);
 		return rc;
 	}
+	times_to_vn(dossier_f, v);
 	json_decref(*dossier);
 	*dossier = v;
 	return 0;

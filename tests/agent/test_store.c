@@ -270,6 +270,21 @@ static void test_stmt_cache(void **state)
 }
 
 /* The receipt words parse to one enum; any other word is an error naming it. */
+/* --actor is text like any other: stored NFC, refused when it is not UTF-8. */
+static void test_actor_nfc(void **state)
+{
+	fx *f = *state;
+	agent *b = NULL;
+
+	assert_int_equal(agent_open(&b, f->dir, AGENT_READ, "Nguye\xcc\x82\xcc\x83n Lan"), 0);
+	assert_string_equal(b->actor, "Nguy\xe1\xbb\x85n Lan");
+	agent_close(b);
+	b = NULL;
+	assert_int_equal(agent_open(&b, f->dir, AGENT_READ, "bad \xff"), DS_EINVALID);
+	assert_null(b);
+	assert_non_null(strstr(ds_error_msg(), "--actor"));
+}
+
 static void test_result_parse(void **state)
 {
 	enum agent_result k = AGENT_APPLIED;
@@ -297,6 +312,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inbox, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_actor_nfc, setup, teardown),
 	    cmocka_unit_test(test_result_parse),
 	};
 

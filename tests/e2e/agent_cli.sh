@@ -33,7 +33,7 @@ CODE1=$(cat "$WORK/out")
 same "allocated code" "$CODE1" "000.00.12.H22-240414-0001"
 expect 0 "create from stdin" -- bash -c "\"$DS\" -d \"$D\" create - < \"$E2E_DATA/residence.json\""
 CODE2=$(cat "$WORK/out")
-same "second code" "$CODE2" "000.00.12.H22-990414-0001"
+same "second code" "$CODE2" "000.00.12.H22-260414-0001"
 expect 0 "create a second one on the same day" -- ds create "$E2E_DATA/birth.json"
 same "sequence grows" "$(cat "$WORK/out")" "000.00.12.H22-240414-0002"
 
