@@ -140,6 +140,14 @@ void agent_verdict_fields(json_t *obj, const json_t *dossier, int64_t now);
 int agent_journal(agent *a, int64_t since, json_t **out);
 /* Walks the hash chain; DS_EINVALID naming the first bad entry. *count: entries checked. */
 int agent_verify_journal(agent *a, int64_t *count);
+/* The office's indicators (schema_report_json) over every dossier of the store received
+ * between the days from and to ("YYYY-MM-DD", NULL: open), judged now, each counted as
+ * synced when its sync state is "synced"; plus "office" and a note on what "synced" means
+ * here (agent/report.c). DS_EINVALID naming a bad day. */
+int agent_report(agent *a, const char *from, const char *to, json_t **out);
+/* Writes report (agent_report) as one self-contained HTML page with Vietnamese labels to
+ * path (through a temporary file and a rename). */
+int agent_report_html(const json_t *report, const char *path);
 /* The status object (pending_ops, oldest_pending_age_s, journal_seq, sync fields...). */
 int agent_status(agent *a, json_t **out);
 

@@ -57,6 +57,7 @@ enum agent_stmt_id {
 	ST_CONFLICT_LIST,
 	ST_CONFLICT_GET,
 	ST_CONFLICT_CLOSE,
+	ST_REPORT_ROWS,
 	ST_COUNT
 };
 
@@ -106,6 +107,9 @@ int agent_deadline_fill(agent *a, json_t *dossier);
  * original_due_at, as one more patch op on base. Nothing when no calendar is installed or
  * no working time passed. */
 int agent_deadline_resume(agent *a, const char *code, json_t **state, int64_t base);
+/* The working calendar in *cal (borrowed, NULL when none is installed), loaded on first
+ * need as for due dates (agent/deadline.c). */
+int agent_calendar(agent *a, const schema_calendar **cal);
 /* ---------------------------------------------------------------- data files
  * The calendar and catalogue (agent/deadline.c reads them; agent/data.c keeps central's
  * copies in DIR/data). */

@@ -7,7 +7,8 @@
 #include <string.h>
 
 const cli_command *const cli_tables[] = {cli_change_commands, cli_query_commands,
-					 cli_sync_commands, cli_daemon_commands, NULL};
+					 cli_report_commands, cli_sync_commands,
+					 cli_daemon_commands, NULL};
 
 const cli_command *cli_find(const char *name)
 {

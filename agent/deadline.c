@@ -70,6 +70,14 @@ static int ensure_loaded(agent *a)
 	return rc;
 }
 
+int agent_calendar(agent *a, const schema_calendar **cal)
+{
+	int rc = ensure_loaded(a);
+
+	*cal = rc ? NULL : a->cal;
+	return rc;
+}
+
 void agent_data_forget(agent *a)
 {
 	schema_calendar_free(a->cal);

@@ -113,6 +113,10 @@ static const char *const sql[ST_COUNT] = {
                         "resolved_at IS NULL",
     [ST_CONFLICT_CLOSE] = "UPDATE conflicts SET resolved_at = ?, resolution = ?, "
                           "resolved_by = ?, resolve_seq = ? WHERE id = ?",
+    [ST_REPORT_ROWS] = "SELECT body, version, code FROM dossiers WHERE (?1 IS NULL OR "
+                       "substr(json_extract(body, '$.received_at'), 1, 10) >= ?1) AND (?2 IS "
+                       "NULL OR substr(json_extract(body, '$.received_at'), 1, 10) <= ?2) "
+                       "ORDER BY code",
 };
 
 /* The parts of `list`'s SELECT of codes (agent_find_prepare), in the order of enum

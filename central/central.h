@@ -164,6 +164,12 @@ int central_data_files(central_store *s, const json_t *have, json_t **out);
 int central_data_fill_due(central_store *s, json_t *dossier);
 /* The current calendar, parsed (schema_calendar_free it); NULL when none is published. */
 int central_data_calendar(central_store *s, schema_calendar **out);
+/* The indicators (schema_report_json) of the dossiers of agency (NULL: every office, with
+ * "offices", the breakdown per office) received between the days from and to
+ * ("YYYY-MM-DD", NULL: open), judged now, with the current calendar; every dossier central
+ * holds counts as synced; plus "office" (null for the province) (central/report.c). */
+int central_report(central_store *s, const char *agency, const char *from, const char *to,
+		   json_t **out);
 
 /* ---------------------------------------------------------------- the server */
 typedef struct central_serve_opts {

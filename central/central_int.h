@@ -223,5 +223,6 @@ int cli_transition(const cli_ctx *ctx, int argc, char **argv);
 int cli_show(const cli_ctx *ctx, int argc, char **argv);
 int cli_list(const cli_ctx *ctx, int argc, char **argv);
 int cli_data(const cli_ctx *ctx, int argc, char **argv);
+int cli_report(const cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const char usage_main[] =
     "  transition CODE STATUS [--note TEXT]\n"
     "  show CODE [--json]       list [--json] [--agency A] [--status N]\n"
     "  data publish FILE...     data versions\n"
+    "  report [--office AGENCY] [--from DAY] [--to DAY] [--json | --csv]\n"
     "'dossync-central COMMAND --help' describes one command.\n";
 
 static const char usage_init[] = "dossync-central [--db FILE] init\n"
@@ -243,6 +244,7 @@ static const struct command {
     {"show", cli_show},
     {"list", cli_list},
     {"data", cli_data},
+    {"report", cli_report},
 };
 
 int main(int argc, char **argv)

@@ -220,6 +220,42 @@ int schema_deadline_resume(const json_t *state, const schema_calendar *cal, cons
 int schema_deadline_fill(json_t *dossier, const schema_calendar *cal,
 			 const schema_catalogue *cat);
 
+/* ---------------------------------------------------------------- indicators
+ * schema/report.c: the office's indicators for a period (docs/DOMAIN.md "Indicators"). One
+ * accumulator, fed one dossier at a time, so the agent and central compute them alike:
+ *   schema_report_new(&r, from, to, now, cal, by_office);
+ *   for each dossier: schema_report_add(r, dossier, synced);
+ *   doc = schema_report_json(r); schema_report_free(r);
+ * from and to are days "YYYY-MM-DD" (both included; NULL: open) matched against the +07:00
+ * date of received_at; now judges the dossiers still open (schema_dossier_verdict); cal
+ * (borrowed, NULL when none is installed) measures processing time in working days.
+ * by_office adds a breakdown per receiving agency. DS_EINVALID naming a bad day. */
+typedef struct schema_report schema_report;
+int schema_report_new(schema_report **out, const char *from, const char *to, int64_t now,
+		      const schema_calendar *cal, int by_office);
+/* Counts dossier when it was received in the period; synced: 1 when central holds its
+ * newest op. Dossiers outside the period are skipped (0). */
+int schema_report_add(schema_report *r, const json_t *dossier, int synced);
+/* The report (caller decrefs): "period", "calendar", "total", "procedures" (sorted by
+ * code), "offices" when by_office, and "notes" (what could not be measured). */
+json_t *schema_report_json(const schema_report *r);
+void schema_report_free(schema_report *r);
+/* schema/report_out.c: the columns every rendering of a report shows, in order: the member
+ * of a tally, its Vietnamese label, and how it is printed (an integer, a percentage with one
+ * decimal, working days with two; an absent or null value is an empty cell). */
+enum { SCHEMA_COL_COUNT, SCHEMA_COL_PCT, SCHEMA_COL_DAYS };
+struct schema_report_column {
+	const char *key, *label;
+	int kind;
+};
+extern const struct schema_report_column schema_report_columns[]; /* ends with key NULL */
+/* The cell of column c for a tally row, in out. */
+void schema_report_cell(const json_t *row, const struct schema_report_column *c, char out[32]);
+/* Appends the report as CSV (RFC 4180, CRLF) to out: a header, one row per item of the
+ * report's group ("procedures" or "offices": key, name, then the columns) and a row
+ * "TOTAL". DS_EINVALID when the report has no such group. */
+int schema_report_csv(const json_t *report, const char *group, ds_buf *out);
+
 /* ---------------------------------------------------------------- SQL schemas
  * "agent" (agent.db) and "central" (central.db), each an ordered list of steps in
  * schema/sql/<which>/NNNN_name.sql; PRAGMA user_version holds the last step applied. */
