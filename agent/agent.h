@@ -129,6 +129,14 @@ typedef struct agent_find {
  * indexes; late and overdue are confirmed per row by schema_dossier_verdict. DS_EINVALID
  * for a search shorter than 3 characters once folded. */
 int agent_find_list(agent *a, const agent_find *f, json_t **out);
+/* Sets one filter of f by its `list` option name without the dashes ("search", "status",
+ * "late", "overdue", "pending", "due-within", "received-from", "received-to", "limit",
+ * "offset") from its text value (NULL for a flag given bare; flags also take 1/true and
+ * 0/false), as `list` and the local API both read them; value is borrowed. DS_EINVALID
+ * naming the option for a bad value, DS_EUSAGE for an unknown name. */
+int agent_find_option(agent_find *f, const char *name, const char *value, int64_t now);
+/* DS_EINVALID when f's filters contradict each other (received-to before -from). */
+int agent_find_check(const agent_find *f);
 /* agent_find_list with only a status (0: any) and overdue filter. */
 int agent_list(agent *a, int status_filter, int overdue_only, json_t **out);
 /* Sets obj's "verdict" (schema_verdict_name of dossier at now) and, where they apply,

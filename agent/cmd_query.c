@@ -171,88 +171,6 @@ struct lopts {
 	agent_find f;
 };
 
-/* The start of calendar day `date` (YYYY-MM-DD) in +07:00, in *t. */
-static int parse_day(const char *opt, const char *date, int64_t *t)
-{
-	char s[32];
-
-	if (strlen(date) != 10 || date[4] != '-' || date[7] != '-')
-		return ds_error_set(DS_EINVALID, "%s: '%s' is not a date like 2026-12-07", opt,
-		                    date);
-	snprintf(s, sizeof(s), "%sT00:00:00+07:00", date);
-	if (ds_time_parse(s, t, NULL))
-		return ds_error_set(DS_EINVALID, "%s: '%s' is not a date like 2026-12-07", opt,
-		                    date);
-	return 0;
-}
-
-/* The last second of the day `days` after today, in +07:00. */
-static int64_t end_of_day(int64_t now, long long days)
-{
-	int64_t local = now + DS_TZ_VN * 60;
-
-	return local - local % 86400 - DS_TZ_VN * 60 + (days + 1) * 86400 - 1;
-}
-
-/* A whole number >= 0 given to opt, in *n. */
-static int opt_number(const char *opt, const char *arg, long long *n)
-{
-	if ((*n = cli_number(arg)) < 0)
-		return ds_error_set(DS_EINVALID, "%s: '%s' is not a whole number", opt, arg);
-	return 0;
-}
-
-/* One option ch (its argument arg) of list into l. */
-static int list_opt(int ch, const char *arg, struct lopts *l)
-{
-	long long n = 0;
-	int rc = 0;
-
-	switch (ch) {
-	case 'j':
-		l->json = 1;
-		break;
-	case 'o':
-		l->f.overdue = 1;
-		break;
-	case 'L':
-		l->f.late = 1;
-		break;
-	case 'p':
-		l->f.pending = 1;
-		break;
-	case 'q':
-		l->f.search = arg;
-		break;
-	case 's':
-		if (!(rc = opt_number("--status", arg, &n)) && (n < 1 || n > 10))
-			rc = ds_error_set(DS_EINVALID, "--status: '%s' is not 1-10", arg);
-		l->f.status = (int)n;
-		break;
-	case 'd':
-		if (!(rc = opt_number("--due-within", arg, &n)) && n > 3660)
-			rc = ds_error_set(DS_EINVALID, "--due-within: '%s' days is too far", arg);
-		l->f.due_by = end_of_day(ds_time_now(), n);
-		break;
-	case 'f':
-		rc = parse_day("--received-from", arg, &l->f.received_from);
-		break;
-	case 't':
-		if (!(rc = parse_day("--received-to", arg, &l->f.received_to)))
-			l->f.received_to += 86400;
-		break;
-	case 'n':
-		rc = opt_number("--limit", arg, &n);
-		l->f.limit = n;
-		break;
-	case 'O':
-		rc = opt_number("--offset", arg, &n);
-		l->f.offset = n;
-		break;
-	}
-	return rc;
-}
-
 static int parse_list(const cli_command *me, int argc, char **argv, struct lopts *l)
 {
 	static const struct option opts[] = {
@@ -260,20 +178,21 @@ static int parse_list(const cli_command *me, int argc, char **argv, struct lopts
 	    {"late", 0, 0, 'L'},       {"pending", 0, 0, 'p'},       {"search", 1, 0, 'q'},
 	    {"due-within", 1, 0, 'd'}, {"received-from", 1, 0, 'f'}, {"received-to", 1, 0, 't'},
 	    {"limit", 1, 0, 'n'},      {"offset", 1, 0, 'O'},        {0, 0, 0, 0}};
-	int ch, rc;
+	int64_t now = ds_time_now();
+	int ch, at = 0, rc;
 
 	memset(l, 0, sizeof(*l));
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", opts, &at)) != -1) {
 		if (ch == '?' || ch == ':')
 			return cli_usage_error(me, "unknown option");
-		if ((rc = list_opt(ch, optarg, l)))
+		if (ch == 'j')
+			l->json = 1;
+		else if ((rc = agent_find_option(&l->f, opts[at].name, optarg, now)))
 			return rc;
 	}
 	if (argc - optind != 0)
 		return cli_usage_error(me, "unexpected argument");
-	if (l->f.received_from && l->f.received_to && l->f.received_to <= l->f.received_from)
-		return ds_error_set(DS_EINVALID, "--received-to is before --received-from");
-	return 0;
+	return agent_find_check(&l->f);
 }
 
 /* The tag list's text line ends with: the verdicts a clerk must act on or answer for. */

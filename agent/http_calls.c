@@ -27,12 +27,6 @@ static int body_object(const api_call *call, json_t **out)
 	return 0;
 }
 
-/* A whole number 0-99 in digits, else -1. */
-static long number(const char *s)
-{
-	return *s && strlen(s) <= 2 && strspn(s, "0123456789") == strlen(s) ? atol(s) : -1;
-}
-
 /* The dossier as `show --json` prints it: its JSON plus version and sync. */
 static int shown(agent *a, const char *code, json_t **out)
 {
@@ -59,22 +53,53 @@ static int call_status(api_call *call, json_t **out)
 	return rc;
 }
 
-/* ?status=N (1-10) and ?overdue=1, as `list --status N --overdue`. */
+/* Every query parameter of a list call is one of `list`'s filters (agent_find_option). */
+struct find_args {
+	agent_find f;
+	int64_t now;
+	int rc;
+};
+
+static enum MHD_Result find_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+	struct find_args *fa = cls;
+
+	(void)kind;
+	if (!fa->rc)
+		fa->rc = agent_find_option(&fa->f, key, value && *value ? value : NULL, fa->now);
+	return fa->rc ? MHD_NO : MHD_YES;
+}
+
+/* ?search=TEXT&status=N&late=1&overdue=1&pending=1&due-within=D&received-from=DAY&
+ * received-to=DAY&limit=N&offset=N, as `list` with the same options. */
 static int call_list(api_call *call, json_t **out)
 {
-	const char *st = MHD_lookup_connection_value(call->conn, MHD_GET_ARGUMENT_KIND, "status");
-	const char *ov = MHD_lookup_connection_value(call->conn, MHD_GET_ARGUMENT_KIND, "overdue");
-	long status = st ? number(st) : 0;
+	struct find_args fa;
 	agent *a = NULL;
 	int rc;
 
-	if (st && (status < 1 || status > 10))
-		return ds_error_set(DS_EINVALID, "status: '%s' is not 1-10", st);
-	if (ov && strcmp(ov, "0") && strcmp(ov, "1") && strcmp(ov, "true") && strcmp(ov, "false"))
-		return ds_error_set(DS_EINVALID, "overdue: '%s' is not 1 or 0", ov);
+	memset(&fa, 0, sizeof(fa));
+	fa.now = ds_time_now();
+	MHD_get_connection_values(call->conn, MHD_GET_ARGUMENT_KIND, find_arg, &fa);
+	if ((rc = fa.rc) || (rc = agent_find_check(&fa.f)))
+		return rc;
 	if ((rc = agent_open(&a, call->dir, AGENT_READ, call->actor)) == 0)
-		rc = agent_list(a, (int)status, ov && (!strcmp(ov, "1") || !strcmp(ov, "true")),
-		                out);
+		rc = agent_find_list(a, &fa.f, out);
+	agent_close(a);
+	return rc;
+}
+
+/* ?from=DAY&to=DAY (either may be left out), as `report --from DAY --to DAY --json`. */
+static int call_report(api_call *call, json_t **out)
+{
+	const char *from = MHD_lookup_connection_value(call->conn, MHD_GET_ARGUMENT_KIND, "from");
+	const char *to = MHD_lookup_connection_value(call->conn, MHD_GET_ARGUMENT_KIND, "to");
+	agent *a = NULL;
+	int rc = agent_open(&a, call->dir, AGENT_READ, call->actor);
+
+	if (!rc)
+		rc = agent_report(a, from, to, out);
 	agent_close(a);
 	return rc;
 }
@@ -208,6 +233,7 @@ static const struct route {
 } routes[] = {
     {"GET", "/api/status", NULL, call_status},
     {"GET", "/api/conflicts", NULL, call_conflicts},
+    {"GET", "/api/report", NULL, call_report},
     {"GET", "/api/dossiers", NULL, call_list},
     {"POST", "/api/dossiers", NULL, call_create},
     {"GET", "/api/dossiers/", "", call_show},

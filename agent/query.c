@@ -3,6 +3,7 @@
 #include "agent/agent_int.h"
 #include "sync/sync.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,6 +229,97 @@ static int find_rows(agent *a, const agent_find *f, sqlite3_stmt *st, int64_t no
 done:
 	json_decref(d);
 	return rc;
+}
+
+/* The start of calendar day `date` (YYYY-MM-DD) in +07:00, in *t. */
+static int parse_day(const char *opt, const char *date, int64_t *t)
+{
+	char s[32];
+
+	if (strlen(date) != 10 || date[4] != '-' || date[7] != '-')
+		return ds_error_set(DS_EINVALID, "%s: '%s' is not a date like 2026-12-07", opt,
+		                    date);
+	snprintf(s, sizeof(s), "%sT00:00:00+07:00", date);
+	if (ds_time_parse(s, t, NULL))
+		return ds_error_set(DS_EINVALID, "%s: '%s' is not a date like 2026-12-07", opt,
+		                    date);
+	return 0;
+}
+
+/* The last second of the day `days` after today, in +07:00. */
+static int64_t end_of_day(int64_t now, long long days)
+{
+	int64_t local = now + DS_TZ_VN * 60;
+
+	return local - local % 86400 - DS_TZ_VN * 60 + (days + 1) * 86400 - 1;
+}
+
+/* A whole number >= 0 given to opt, in *n. */
+static int opt_number(const char *opt, const char *arg, long long *n)
+{
+	char *end = NULL;
+
+	*n = arg && *arg >= '0' && *arg <= '9' ? strtoll(arg, &end, 10) : -1;
+	if (*n < 0 || !end || *end)
+		return ds_error_set(DS_EINVALID, "%s: '%s' is not a whole number", opt,
+		                    arg ? arg : "");
+	return 0;
+}
+
+/* A flag's value: absent (the command line), 1/true or 0/false (a query parameter). */
+static int flag_value(const char *name, const char *value, int *on)
+{
+	if (!value || !strcmp(value, "1") || !strcmp(value, "true"))
+		*on = 1;
+	else if (!strcmp(value, "0") || !strcmp(value, "false"))
+		*on = 0;
+	else
+		return ds_error_set(DS_EINVALID, "--%s: '%s' is not 1 or 0", name, value);
+	return 0;
+}
+
+int agent_find_option(agent_find *f, const char *name, const char *value, int64_t now)
+{
+	long long n = 0;
+	char opt[32];
+	int rc = 0;
+
+	snprintf(opt, sizeof(opt), "--%s", name);
+	if (!strcmp(name, "late") || !strcmp(name, "overdue") || !strcmp(name, "pending"))
+		return flag_value(name, value, name[0] == 'l' ? &f->late : name[0] == 'o'
+		                                                       ? &f->overdue
+		                                                       : &f->pending);
+	if (!value)
+		return ds_error_set(DS_EUSAGE, "%s needs a value", opt);
+	if (!strcmp(name, "search")) {
+		f->search = value;
+	} else if (!strcmp(name, "status")) {
+		if (!(rc = opt_number(opt, value, &n)) && (n < 1 || n > 10))
+			rc = ds_error_set(DS_EINVALID, "--status: '%s' is not 1-10", value);
+		f->status = (int)n;
+	} else if (!strcmp(name, "due-within")) {
+		if (!(rc = opt_number(opt, value, &n)) && n > 3660)
+			rc = ds_error_set(DS_EINVALID, "--due-within: '%s' days is too far", value);
+		f->due_by = end_of_day(now, n);
+	} else if (!strcmp(name, "received-from")) {
+		rc = parse_day(opt, value, &f->received_from);
+	} else if (!strcmp(name, "received-to")) {
+		if (!(rc = parse_day(opt, value, &f->received_to)))
+			f->received_to += 86400;
+	} else if (!strcmp(name, "limit") || !strcmp(name, "offset")) {
+		rc = opt_number(opt, value, &n);
+		*(name[0] == 'l' ? &f->limit : &f->offset) = n;
+	} else {
+		rc = ds_error_set(DS_EUSAGE, "unknown filter '%s'", name);
+	}
+	return rc;
+}
+
+int agent_find_check(const agent_find *f)
+{
+	if (f->received_from && f->received_to && f->received_to <= f->received_from)
+		return ds_error_set(DS_EINVALID, "--received-to is before --received-from");
+	return 0;
 }
 
 int agent_find_list(agent *a, const agent_find *f, json_t **out)
