@@ -88,7 +88,7 @@ static int cmd_init(const cli_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return cli_fail(rc);
 	printf("central database ready at %s (schema version %d)\n", ctx->db_path,
-	       schema_version_latest("central"));
+	       schema_version_latest(central_where_pg(ctx->db_path) ? "central_pg" : "central"));
 	return 0;
 }
 

@@ -134,6 +134,9 @@ static int check_version(central_store *s)
 
 	if (rc)
 		return rc;
+	if (have == 0)
+		return ds_error_set(DS_ENOTFOUND,
+		                    "no central database at %s (run dossync-central init)", s->where);
 	if (have > want)
 		return ds_error_set(DS_EINVALID,
 		                    "%s has schema version %d, newer than this build knows (%d)",
