@@ -13,9 +13,10 @@
 #include <unistd.h>
 
 static const char usage_main[] =
-    "dossync-central [--db FILE] [--actor ID] COMMAND [ARGS]\n"
+    "dossync-central [--db FILE|URL] [--actor ID] COMMAND [ARGS]\n"
     "dossync-central --version\n"
-    "  FILE defaults to $DOSSYNC_CENTRAL_DB, else ./central.db\n"
+    "  FILE defaults to $DOSSYNC_CENTRAL_DB, else ./central.db; a URL\n"
+    "  postgresql://USER@HOST:PORT/DB uses PostgreSQL instead of SQLite\n"
     "commands:\n"
     "  init                                   create or migrate the database\n"
     "  serve [--listen HOST:PORT] [--threads N] [--port-file F] [--max-connections N]\n"
@@ -29,7 +30,7 @@ static const char usage_main[] =
     "  data publish FILE...     data versions\n"
     "'dossync-central COMMAND --help' describes one command.\n";
 
-static const char usage_init[] = "dossync-central [--db FILE] init\n"
+static const char usage_init[] = "dossync-central [--db FILE|URL] init\n"
                                  "  creates the central database, or migrates it to this "
                                  "version; safe to repeat\n";
 
