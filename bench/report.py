@@ -115,6 +115,22 @@ def build(d, n, big, offices, updates, changes):
             o["p99_ms"], "ms", 200)
         fig(rows, "central.cpu", f"central, {offices} offices: central CPU",
             ld["central_cpu_s"], "s")
+    for name, what in (("load_pg1", "one central on PostgreSQL"),
+                       ("load_pg2", "two centrals on PostgreSQL")):
+        lp = load(d, name)
+        if not lp:
+            continue
+        o = lp["out"]
+        key = "central_" + name[5:]
+        fig(rows, key + ".ops_per_s", f"{what}, {offices} offices: applied ops per second",
+            o["ops_per_s"], "/s", better="high",
+            note=f"{o['applied']} of {o['ops']} applied, {o['errors']} errors")
+        fig(rows, key + ".p50_ms", f"{what}, {offices} offices: p50 push latency",
+            o["p50_ms"], "ms")
+        fig(rows, key + ".p99_ms", f"{what}, {offices} offices: p99 push latency",
+            o["p99_ms"], "ms")
+        fig(rows, key + ".cpu_ms_per_op", f"{what}: central CPU per applied op",
+            1000 * lp["central_cpu_s"] / max(o["applied"], 1), "ms")
     z = load(d, "sizes")
     if z and z["journal_entries"]:
         per = 10000 / z["journal_entries"]
