@@ -76,8 +76,9 @@ static int version(central_store *s, int *have)
 {
 	int exists = 0, rc;
 
-	rc = run_int(s, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
-	                "AND tablename = 'schema_version'",
+	rc = run_int(s,
+	             "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+	             "AND tablename = 'schema_version'",
 	             "reading the schema version", &exists);
 	if (rc == 0 && exists)
 		rc = run_int(s, "SELECT max(version) FROM schema_version",
@@ -135,8 +136,8 @@ static int check_version(central_store *s)
 	if (rc)
 		return rc;
 	if (have == 0)
-		return ds_error_set(DS_ENOTFOUND,
-		                    "no central database at %s (run dossync-central init)", s->where);
+		return ds_error_set(
+		    DS_ENOTFOUND, "no central database at %s (run dossync-central init)", s->where);
 	if (have > want)
 		return ds_error_set(DS_EINVALID,
 		                    "%s has schema version %d, newer than this build knows (%d)",
@@ -154,8 +155,9 @@ static int check_version(central_store *s)
 static int session(central_store *s)
 {
 	PQsetNoticeProcessor(s->pg, quiet, NULL);
-	return run(s, "SET client_encoding TO 'UTF8'; SET synchronous_commit TO on; "
-	              "SET default_transaction_isolation TO 'read committed'",
+	return run(s,
+	           "SET client_encoding TO 'UTF8'; SET synchronous_commit TO on; "
+	           "SET default_transaction_isolation TO 'read committed'",
 	           "connection settings");
 }
 
@@ -248,8 +250,8 @@ static int execute(central_q *q, const char *what)
 	if ((rc = alive(q->s)) || (!q->prepared && (rc = pg_prepare(q, q->sql))))
 		return rc;
 	snprintf(name, sizeof(name), "c%d", (int)q->id);
-	q->res = PQexecPrepared(q->s->pg, name, q->nparams, (const char *const *)q->val, NULL,
-	                        NULL, 0);
+	q->res =
+	    PQexecPrepared(q->s->pg, name, q->nparams, (const char *const *)q->val, NULL, NULL, 0);
 	q->row = -1;
 	st = PQresultStatus(q->res);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
