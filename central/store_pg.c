@@ -121,8 +121,15 @@ done:
 
 static int migrate(central_store *s)
 {
-	int latest = schema_version_latest("central_pg"), rc = 0;
+	int latest = schema_version_latest("central_pg"), have = 0, rc;
 
+	if ((rc = version(s, &have)))
+		return rc;
+	if (have > latest)
+		return ds_error_set(DS_EINVALID,
+		                    "%s is from a newer dossync (schema version %d, this build "
+		                    "knows %d); refusing to touch it",
+		                    s->where, have, latest);
 	for (int i = 1; rc == 0 && i <= latest; i++)
 		rc = migrate_step(s, i, latest);
 	return rc;

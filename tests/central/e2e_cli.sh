@@ -125,4 +125,13 @@ same "list --status" "$(python3 -c 'import json,sys; print(len(json.load(sys.std
 expect 64 "list --status 11" -- "$CENTRAL" list --status 11
 expect 0 "list" -- "$CENTRAL" list
 same "list lines" "$(wc -l <"$WORK/out")" 3
+
+# a database from a newer dossync is refused, and init does not touch it
+if [ -n "$PG_DB" ]; then sql_rows "UPDATE schema_version SET version = 99" >/dev/null
+else sql_rows "PRAGMA user_version = 99" >/dev/null; fi
+expect 1 "list on a newer database" -- "$CENTRAL" list
+err_has "has schema version 99, newer than this build knows"
+expect 65 "init on a newer database" -- "$CENTRAL" init
+err_has "(schema version 99, this build knows"
+same "the database untouched" "$(sql_rows "SELECT count(*) FROM dossiers")" 3
 finish
