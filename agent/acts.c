@@ -47,10 +47,7 @@ static int theirs_act(const agent_acts *x, const char *path, int *peer, int64_t 
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = ds_db_prepare(x->a->db,
-	                   "SELECT node, kind, occurred_at, state FROM inbox WHERE code = ? AND "
-	                   "version > ? ORDER BY version",
-	                   &st);
+	rc = agent_stmt_get(x->a, ST_ACTS_INBOX, &st);
 	if (rc)
 		goto done;
 	sqlite3_bind_text(st, 1, x->code, -1, SQLITE_STATIC);
@@ -68,9 +65,9 @@ static int theirs_act(const agent_acts *x, const char *path, int *peer, int64_t 
 		json_decref(state);
 		state = NULL;
 	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(x->a->db, rc, "inbox");
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(x->a), rc, "inbox");
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	json_decref(state);
 	json_decref(last);
 	return rc;
@@ -85,11 +82,7 @@ static int ours_act(const agent_acts *x, const char *path, int64_t *when)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = ds_db_prepare(x->a->db,
-	                   "SELECT j.seq, op_id, code, kind, payload, base, parent, actor, "
-	                   "occurred_at FROM journal j JOIN op_state s ON s.seq = j.seq WHERE "
-	                   "j.code = ? AND s.result = 'conflict' ORDER BY j.seq",
-	                   &st);
+	rc = agent_stmt_get(x->a, ST_ACTS_JOURNAL, &st);
 	if (rc)
 		goto done;
 	sqlite3_bind_text(st, 1, x->code, -1, SQLITE_STATIC);
@@ -103,9 +96,9 @@ static int ours_act(const agent_acts *x, const char *path, int64_t *when)
 		json_decref(op);
 		op = NULL;
 	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(x->a->db, rc, "journal");
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(x->a), rc, "journal");
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	json_decref(op);
 	json_decref(state);
 	json_decref(last);

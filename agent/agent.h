@@ -43,11 +43,12 @@ char *agent_config_format(const agent_config *c);
 
 /* ---------------------------------------------------------------- the agent */
 struct conflict_history;
+struct agent_store;
 
 typedef struct agent {
 	char *dir;         /* the data directory */
 	struct conflict_history *hist; /* history.git, opened on first use */
-	sqlite3 *db;       /* agent.db */
+	struct agent_store *store; /* agent.db and its statements (agent_int.h) */
 	agent_config cfg;
 	int lock_fd;       /* -1 when the writer lock is not held */
 	char *actor;       /* who acts in this process (--actor, config, login name) */

@@ -5,6 +5,78 @@
 
 #include "agent/agent.h"
 
+/* ---------------------------------------------------------------- the store
+ * agent.db and every statement the agent runs on it (stmt.c): the SQL text is one table
+ * indexed by this enum, each prepared on first use and cached for the connection. */
+enum agent_stmt_id {
+	ST_STATE_GET,
+	ST_STATE_SET,
+	ST_JOURNAL_LAST,
+	ST_JOURNAL_INSERT,
+	ST_JOURNAL_UNACKED_PARENT,
+	ST_JOURNAL_LIST,
+	ST_JOURNAL_ALL,
+	ST_JOURNAL_MAX,
+	ST_JOURNAL_FROM,
+	ST_JOURNAL_CODE,
+	ST_JOURNAL_HASH,
+	ST_JOURNAL_BY_OP_ID,
+	ST_PENDING_COUNT,
+	ST_PENDING_OLDEST,
+	ST_FIRST_UNPUSHED,
+	ST_SYNC_LABEL,
+	ST_SETTLED,
+	ST_RECEIPT_PUT,
+	ST_ROW_VERSION_ACK,
+	ST_OPS_REJECTED,
+	ST_OPS_CONFLICT,
+	ST_SUPERSEDE,
+	ST_CONFLICTED_CODES,
+	ST_CONFLICT_FACTS,
+	ST_ACTS_JOURNAL,
+	ST_LOCAL_MOVE_TIME,
+	ST_REPLAY_OPS,
+	ST_DOSSIER_GET,
+	ST_DOSSIER_PUT,
+	ST_DOSSIER_LIST,
+	ST_DOSSIER_COUNT,
+	ST_OWN_ROW,
+	ST_ALL_CODES,
+	ST_CHANGED_CODES,
+	ST_INBOX_INSERT,
+	ST_INBOX_NEWEST,
+	ST_INBOX_AT,
+	ST_INBOX_STATE,
+	ST_INBOX_FROM,
+	ST_INBOX_MAX_VERSION,
+	ST_ACTS_INBOX,
+	ST_CONFLICTS_OPEN_COUNT,
+	ST_CONFLICT_QUEUE,
+	ST_CONFLICT_LIST,
+	ST_CONFLICT_GET,
+	ST_CONFLICT_CLOSE,
+	ST_COUNT
+};
+
+struct agent_store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+/* Opens agent.db at path and migrates it to the newest schema; *out: agent_store_free. */
+int agent_store_open(struct agent_store **out, const char *path);
+/* Finalizes every cached statement and closes the connection; NULL-safe. */
+void agent_store_free(struct agent_store *s);
+/* The connection (borrowed): for transactions, schema_code_* and tests. */
+sqlite3 *agent_db(agent *a);
+/* The statement id, reset with its bindings cleared, in *st (borrowed from the cache; the
+ * caller gives it back with agent_stmt_put when done). DS_EINVALID when id is out of range
+ * or the statement is still in use (a caller forgot agent_stmt_put, or nested the same
+ * statement); the SQLite error when it cannot be prepared. */
+int agent_stmt_get(agent *a, enum agent_stmt_id id, sqlite3_stmt **st);
+/* Resets st and clears its bindings, so it holds no read snapshot; NULL-safe. */
+void agent_stmt_put(sqlite3_stmt *st);
+
 /* The create path inside the caller's write transaction (agent_create, agent_import):
  * fills the office's defaults into dossier (which it changes), claims or allocates the
  * code (written to code), refuses a code already in the store, appends the create op. */
@@ -43,13 +115,48 @@ int journal_insert(agent *a, const json_t *op, const char *prev_hash, char hash[
 int journal_unacked_parent(agent *a, const char *code, char **op_id);
 /* Reads one journal row as an op object (the nine canonical fields). */
 json_t *journal_row_to_op(sqlite3_stmt *st);
-/* "synced", "pending", "conflict", "rejected" or "local" for a dossier. */
-const char *agent_sync_label(agent *a, const char *code, int64_t version);
+/* "synced", "pending", "conflict", "rejected" or "local" for a dossier (at central version
+ * `version`) in *label (static text); a failed query is an error. */
+int agent_sync_label(agent *a, const char *code, int64_t version, const char **label);
+/* After a round on c whose result is rc: records the clock skew c measured (and warns
+ * past SYNC_CLOCK_TOLERANCE_S). Returns rc, keeping its message; when rc is 0, a failure
+ * to record is the result. */
+struct sync_client;
+int agent_clock_note(agent *a, struct sync_client *c, int rc);
+/* Writes a round's outcome where `status` reads it (last_sync_at, last_success_at or
+ * last_error and last_error_at; the daemon adds daemon_state and daemon_next_try_at when
+ * daemon_state is not NULL), under the writer lock. Any failure is returned. */
+int agent_record_outcome(agent *a, int rc, const char *error, const char *daemon_state,
+			 const char *next_try_at);
 /* Runs fn inside BEGIN IMMEDIATE ... COMMIT, rolling back on failure. */
 int agent_tx(agent *a, int (*fn)(agent *a, void *arg), void *arg);
-/* The integer in the first column of the first row of sql (no parameters) in *out, or dflt
- * when there is no row or it is NULL; a failed query is an error, never dflt. */
-int agent_query_int(agent *a, const char *sql, int64_t dflt, int64_t *out);
+/* The integer in the first column of the first row of statement id (no parameters) in *out,
+ * or dflt when there is no row or it is NULL; a failed query is an error, never dflt. */
+int agent_query_int(agent *a, enum agent_stmt_id id, int64_t dflt, int64_t *out);
+/* An op's receipt: the wire words of a push receipt (docs/PROTOCOL.md) as op_state stores
+ * them, and "superseded" for a conflicted op a merge has settled (agent only). */
+enum agent_result {
+	AGENT_PENDING = 0, /* no receipt: "" or NULL */
+	AGENT_APPLIED,
+	AGENT_DUPLICATE,
+	AGENT_CONFLICT,
+	AGENT_REJECTED,
+	AGENT_SUPERSEDED,
+};
+/* The result named by text (NULL or "": AGENT_PENDING) in *out; DS_EINVALID naming the
+ * word for any other text. */
+int agent_result_parse(const char *text, enum agent_result *out);
+/* The seq of the first journal op with no receipt (1 when none has one). Receipts arrive
+ * per batch in seq order, so the ops with a receipt are a prefix of the journal and the
+ * pending ops are exactly those from this seq on: push, status and the parent rule all
+ * use this one definition. */
+int journal_first_pending(agent *a, int64_t *seq);
+/* The highest journal seq (0 when empty). */
+int journal_max_seq(agent *a, int64_t *seq);
+/* Stores central's receipt for op seq: result (the wire word), version (< 0: none) and
+ * reason (NULL: none), received at `at`. */
+int journal_receipt_put(agent *a, int64_t seq, const char *result, int64_t version,
+			const char *reason, const char *at);
 
 /* Takes an exclusive flock on DIR/name, waiting up to wait_ms. DS_ERETRY (no message)
  * when another process holds it; *holder is that process's pid when known. */

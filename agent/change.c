@@ -2,21 +2,22 @@
  * validate (schema_op_apply on the current state), append the journal entry with its
  * hash, update the dossier row. Invalid input rolls back and writes nothing. */
 #include "agent/agent_int.h"
+#include "sync/sync.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 int agent_tx(agent *a, int (*fn)(agent *a, void *arg), void *arg)
 {
-	int rc = ds_db_begin(a->db);
+	int rc = ds_db_begin(agent_db(a));
 
 	if (rc)
 		return rc;
 	rc = fn(a, arg);
 	if (rc)
-		ds_db_rollback(a->db);
+		ds_db_rollback(agent_db(a));
 	else
-		rc = ds_db_commit(a->db);
+		rc = ds_db_commit(agent_db(a));
 	return rc;
 }
 
@@ -26,7 +27,7 @@ int agent_load(agent *a, const char *code, json_t **state, int64_t *version)
 	int rc;
 
 	*state = NULL;
-	if ((rc = ds_db_prepare(a->db, "SELECT body, version FROM dossiers WHERE code = ?", &st)))
+	if ((rc = agent_stmt_get(a, ST_DOSSIER_GET, &st)))
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -38,9 +39,9 @@ int agent_load(agent *a, const char *code, json_t **state, int64_t *version)
 	} else if (rc == SQLITE_DONE) {
 		rc = ds_error_set(DS_ENOTFOUND, "no dossier %s", code);
 	} else {
-		rc = ds_error_sqlite(a->db, rc, "dossiers");
+		rc = ds_error_sqlite(agent_db(a), rc, "dossiers");
 	}
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -54,13 +55,7 @@ int agent_save(agent *a, const json_t *state, int64_t version, int64_t seq)
 
 	if ((rc = ds_json_canonical(state, &body, NULL)))
 		return rc;
-	rc = ds_db_prepare(a->db,
-			   "INSERT INTO dossiers(code, agency, status, due_at, body, version, "
-			   "updated_seq) VALUES (?1, ?2, ?3, ?4, ?5, max(?6, 0), ?7) "
-			   "ON CONFLICT(code) DO UPDATE SET status = ?3, due_at = ?4, body = ?5, "
-			   "version = CASE WHEN ?6 < 0 THEN version ELSE ?6 END, "
-			   "updated_seq = max(updated_seq, ?7)",
-			   &st);
+	rc = agent_stmt_get(a, ST_DOSSIER_PUT, &st);
 	if (rc)
 		goto done;
 	sqlite3_bind_text(st, 1, json_string_value(json_object_get(state, "code")), -1,
@@ -74,9 +69,9 @@ int agent_save(agent *a, const json_t *state, int64_t version, int64_t seq)
 	sqlite3_bind_int64(st, 6, version);
 	sqlite3_bind_int64(st, 7, seq);
 	rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "dossier row");
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossier row");
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	free(body);
 	return rc;
 }
@@ -85,15 +80,7 @@ done:
 static json_t *make_op(agent *a, int64_t seq, const char *code, int kind, const json_t *payload,
 		       int64_t base, const char *parent)
 {
-	char when[DS_TIME_LEN], op_id[160];
-
-	ds_time_format(ds_time_now(), DS_TZ_VN, when);
-	snprintf(op_id, sizeof(op_id), "%s:%lld", a->cfg.node, (long long)seq);
-	return json_pack("{s:I,s:s,s:s,s:s,s:O,s:I,s:o,s:s,s:s}", "seq", (json_int_t)seq, "op_id",
-			 op_id, "code", code, "kind", schema_op_kind_name(kind), "payload", payload,
-			 "base", (json_int_t)base, "parent",
-			 parent ? json_string(parent) : json_null(), "actor", a->actor,
-			 "occurred_at", when);
+	return schema_op_new(a->cfg.node, seq, code, kind, payload, base, parent, a->actor);
 }
 
 int agent_apply_local(agent *a, const char *code, int kind, const json_t *payload, int64_t base,
@@ -207,6 +194,34 @@ int agent_transition(agent *a, const char *code, int to, const char *note)
 }
 
 /* Fills the office's defaults and the code (into code), allocating one when absent. */
+/* A received time further in the future than SYNC_CLOCK_TOLERANCE_S is a typing mistake
+ * or a wrong clock: refused. "Now" is this PC's clock corrected by the skew central last
+ * measured (agent/sync_round.c), when there is one. */
+static int received_not_future(agent *a, const json_t *d)
+{
+	const char *received = json_string_value(json_object_get(d, "received_at"));
+	char *skew = NULL, now_text[DS_TIME_LEN];
+	int64_t when, now = ds_time_now();
+	int rc;
+
+	if (!received || ds_time_parse(received, &when, NULL))
+		return 0; /* validation names what is wrong with it */
+	if ((rc = agent_state_get(a, "clock_skew_s", &skew)))
+		return rc;
+	now -= skew ? atoll(skew) : 0;
+	if (when <= now + SYNC_CLOCK_TOLERANCE_S) {
+		free(skew);
+		return 0;
+	}
+	ds_time_format(now, DS_TZ_VN, now_text);
+	rc = ds_error_set(DS_EINVALID,
+			  "received_at: %s is in the future (it is %s%s); check the date, or "
+			  "this PC's clock",
+			  received, now_text, skew ? " by central's clock" : "");
+	free(skew);
+	return rc;
+}
+
 static int prepare_new(agent *a, json_t *d, char code_out[SCHEMA_CODE_MAX])
 {
 	const char *agency = json_string_value(json_object_get(d, "agency"));
@@ -223,7 +238,7 @@ static int prepare_new(agent *a, json_t *d, char code_out[SCHEMA_CODE_MAX])
 		json_object_set_new(d, "status", json_integer(2));
 	if (!json_object_get(d, "channel"))
 		json_object_set_new(d, "channel", json_integer(1));
-	if ((rc = agent_deadline_fill(a, d)))
+	if ((rc = received_not_future(a, d)) || (rc = agent_deadline_fill(a, d)))
 		return rc;
 	if (json_object_get(d, "code")) {
 		if (!code || (rc = schema_code_parse(code, code_agency, NULL, NULL, NULL, NULL)))
@@ -233,12 +248,12 @@ static int prepare_new(agent *a, json_t *d, char code_out[SCHEMA_CODE_MAX])
 			return ds_error_set(DS_EINVALID, "code: %s is not a code of this office (%s)",
 					    code, a->cfg.office);
 		snprintf(code_out, SCHEMA_CODE_MAX, "%s", code);
-		return schema_code_claim(a->db, code);
+		return schema_code_claim(agent_db(a), code);
 	}
 	if (!received || ds_time_parse(received, &when, NULL))
 		return ds_error_set(DS_EINVALID,
 				    "received_at: required, a time like 2024-04-14T07:00:00+07:00");
-	if ((rc = schema_code_alloc(a->db, a->cfg.office, when, a->cfg.code_lo, a->cfg.code_hi,
+	if ((rc = schema_code_alloc(agent_db(a), a->cfg.office, when, a->cfg.code_lo, a->cfg.code_hi,
 				    code_out)))
 		return rc;
 	json_object_set_new(d, "code", json_string(code_out));

@@ -1,10 +1,25 @@
-/* cli.c: helpers the agent's commands share: help and usage errors, JSON in and out,
- * opening the data directory, numbers. */
+/* cli.c: helpers the agent's commands share: the command tables and finding a command,
+ * help and usage errors, JSON in and out, opening the data directory, numbers. */
 #include "agent/cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+const cli_command *const cli_tables[] = {cli_change_commands, cli_query_commands,
+					 cli_sync_commands, cli_daemon_commands, NULL};
+
+const cli_command *cli_find(const char *name)
+{
+	size_t t;
+	const cli_command *c;
+
+	for (t = 0; cli_tables[t]; t++)
+		for (c = cli_tables[t]; c->name; c++)
+			if (strcmp(c->name, name) == 0)
+				return c;
+	return NULL;
+}
 
 int cli_help(const cli_command *cmd)
 {

@@ -20,6 +20,11 @@ extern const cli_command cli_change_commands[];
 extern const cli_command cli_query_commands[];
 extern const cli_command cli_sync_commands[];
 extern const cli_command cli_daemon_commands[];
+/* The four tables above, in the order `dossync --help` lists them, NULL-terminated. */
+extern const cli_command *const cli_tables[];
+
+/* The command called name in any table, or NULL. */
+const cli_command *cli_find(const char *name);
 
 /* Prints the usage of a command to stdout (help) and returns 0. */
 int cli_help(const cli_command *cmd);

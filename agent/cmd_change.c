@@ -10,16 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const cli_command *self(const char *name)
-{
-	const cli_command *c;
-
-	for (c = cli_change_commands; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
-
 /* A node name from the host name: lower case letters, digits, '-', '.', '_'. */
 static char *default_node(void)
 {
@@ -34,14 +24,6 @@ static char *default_node(void)
 	return ds_strdup(host);
 }
 
-static int valid_node(const char *n)
-{
-	size_t len = strlen(n);
-
-	return len > 0 && len <= 64 && strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						 "0123456789._-") == len && strcmp(n, "central") != 0;
-}
-
 static int init_check(const cli_command *me, agent_config *cfg)
 {
 	if (!cfg->office || !cfg->central)
@@ -52,7 +34,7 @@ static int init_check(const cli_command *me, agent_config *cfg)
 				    cfg->office);
 	if (sync_url_list_check(cfg->central))
 		return ds_error_wrap(DS_EINVALID, "--central");
-	if (!valid_node(cfg->node))
+	if (!sync_office_node_ok(cfg->node))
 		return ds_error_set(DS_EINVALID, "--node: '%s' must be 1-64 letters, digits, "
 						 "'.', '_' or '-' (and not 'central')",
 				    cfg->node);
@@ -75,7 +57,7 @@ static int cmd_init(cli *c, int argc, char **argv)
 					     {"token-file", 1, 0, 't'}, {"node", 1, 0, 'n'},
 					     {"code-block", 1, 0, 'b'}, {"ca-file", 1, 0, 'a'},
 					     {0, 0, 0, 0}};
-	const cli_command *me = self("init");
+	const cli_command *me = cli_find("init");
 	agent_config cfg;
 	int ch, rc = 0;
 
@@ -133,7 +115,7 @@ static int cmd_create(cli *c, int argc, char **argv)
 	int rc;
 
 	if (argc > 2)
-		return cli_usage_error(self("create"), "one FILE at most");
+		return cli_usage_error(cli_find("create"), "one FILE at most");
 	if ((rc = cli_read_json(path, &d)) || (rc = cli_open(c, AGENT_WRITE, &a)))
 		goto done;
 	if ((rc = agent_create(a, d, &code)) == 0)
@@ -149,7 +131,7 @@ static int cmd_update(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"set", 1, 0, 's'}, {"patch", 1, 0, 'p'},
 					     {0, 0, 0, 0}};
-	const cli_command *me = self("update");
+	const cli_command *me = cli_find("update");
 	char **sets = ds_calloc((size_t)argc, sizeof(char *));
 	const char *patch_file = NULL;
 	json_t *patch = NULL;
@@ -183,7 +165,7 @@ static int cmd_update(cli *c, int argc, char **argv)
 static int cmd_transition(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"note", 1, 0, 'n'}, {0, 0, 0, 0}};
-	const cli_command *me = self("transition");
+	const cli_command *me = cli_find("transition");
 	const char *note = NULL;
 	agent *a = NULL;
 	long long to;
@@ -216,7 +198,7 @@ static int cmd_extend(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"due", 1, 0, 'u'}, {"working-days", 1, 0, 'w'},
 					     {"reason", 1, 0, 'r'}, {0, 0, 0, 0}};
-	const cli_command *me = self("extend");
+	const cli_command *me = cli_find("extend");
 	const char *due = NULL, *reason = NULL;
 	long long days = 0;
 	agent *a = NULL;

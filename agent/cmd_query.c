@@ -7,16 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_command *self(const char *name)
-{
-	const cli_command *c;
-
-	for (c = cli_query_commands; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
-
 /* Parses the options every query shares: --json, --status N, --overdue, --since SEQ. */
 struct qopts {
 	int json, overdue;
@@ -96,7 +86,8 @@ static int cmd_show(cli *c, int argc, char **argv)
 	const char *sync = NULL;
 	int rc;
 
-	if ((rc = parse_q(self("show"), argc, argv, &q, 1)) || (rc = cli_open(c, AGENT_READ, &a)))
+	if ((rc = parse_q(cli_find("show"), argc, argv, &q, 1)) ||
+	    (rc = cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_get(a, argv[optind], &d, &version, &sync)))
 		goto done;
@@ -121,7 +112,8 @@ static int cmd_list(cli *c, int argc, char **argv)
 	size_t i;
 	int rc;
 
-	if ((rc = parse_q(self("list"), argc, argv, &q, 0)) || (rc = cli_open(c, AGENT_READ, &a)))
+	if ((rc = parse_q(cli_find("list"), argc, argv, &q, 0)) ||
+	    (rc = cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_list(a, (int)q.status, q.overdue, &list)))
 		goto done;
@@ -151,7 +143,7 @@ static int cmd_journal(cli *c, int argc, char **argv)
 	size_t i;
 	int rc;
 
-	if ((rc = parse_q(self("journal"), argc, argv, &q, 0)) ||
+	if ((rc = parse_q(cli_find("journal"), argc, argv, &q, 0)) ||
 	    (rc = cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_journal(a, q.since, &list)))
@@ -207,7 +199,7 @@ static int cmd_verify(cli *c, int argc, char **argv)
 	int rc;
 
 	if (argc > 1)
-		return cli_usage_error(self("verify"), "unexpected argument");
+		return cli_usage_error(cli_find("verify"), "unexpected argument");
 	if ((rc = cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_verify_journal(a, &n);
@@ -251,6 +243,22 @@ static void tail_text(const json_t *t)
 	       json_string_value(json_object_get(t, "message")));
 }
 
+/* The clock line: the skew central measured at the last sync, and a plain warning. */
+static void clock_text(const json_t *s)
+{
+	const json_t *skew = json_object_get(s, "clock_skew_s");
+	long long v = json_integer_value(skew);
+
+	if (!json_is_integer(skew))
+		return;
+	printf("clock       %lld s %s central's (checked %s)%s\n", v < 0 ? -v : v,
+	       v < 0 ? "behind" : "ahead of",
+	       json_string_value(json_object_get(s, "clock_checked_at")),
+	       json_is_false(json_object_get(s, "clock_ok"))
+		   ? ": WRONG, set this PC's clock; the times it records are wrong"
+		   : "");
+}
+
 static void status_text(const json_t *s)
 {
 	const json_t *age = json_object_get(s, "oldest_pending_age_s");
@@ -274,6 +282,7 @@ static void status_text(const json_t *s)
 		printf("last ok     %s\n", json_string_value(json_object_get(s, "last_success_at")));
 	if (json_is_string(json_object_get(s, "last_error")))
 		printf("last error  %s\n", json_string_value(json_object_get(s, "last_error")));
+	clock_text(s);
 	tail_text(json_object_get(s, "journal_tail"));
 	daemon_text(json_object_get(s, "daemon"));
 }
@@ -285,7 +294,8 @@ static int cmd_status(cli *c, int argc, char **argv)
 	json_t *s = NULL;
 	int rc;
 
-	if ((rc = parse_q(self("status"), argc, argv, &q, 0)) || (rc = cli_open(c, AGENT_READ, &a)))
+	if ((rc = parse_q(cli_find("status"), argc, argv, &q, 0)) ||
+	    (rc = cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_status(a, &s)))
 		goto done;

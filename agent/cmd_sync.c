@@ -7,16 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_command *self(const char *name)
-{
-	const cli_command *c;
-
-	for (c = cli_sync_commands; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
-
 static int json_flag(const cli_command *me, int argc, char **argv, int npos, int *json)
 {
 	static const struct option opts[] = {{"json", 0, 0, 'j'}, {0, 0, 0, 0}};
@@ -66,7 +56,7 @@ static int cmd_sync(cli *c, int argc, char **argv)
 	agent *a = NULL;
 	int json, rc;
 
-	if ((rc = json_flag(self("sync"), argc, argv, 0, &json)) ||
+	if ((rc = json_flag(cli_find("sync"), argc, argv, 0, &json)) ||
 	    (rc = cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_sync(a, &s);
@@ -83,7 +73,7 @@ static int cmd_conflicts(cli *c, int argc, char **argv)
 	size_t i;
 	int json, rc;
 
-	if ((rc = json_flag(self("conflicts"), argc, argv, 0, &json)) ||
+	if ((rc = json_flag(cli_find("conflicts"), argc, argv, 0, &json)) ||
 	    (rc = cli_open(c, AGENT_READ, &a)))
 		return rc;
 	if ((rc = agent_conflicts(a, &list)) == 0 && json)
@@ -113,7 +103,7 @@ static int cmd_resolve(cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"ours", 0, 0, 'o'}, {"theirs", 0, 0, 't'},
 					     {"value", 1, 0, 'v'}, {0, 0, 0, 0}};
-	const cli_command *me = self("resolve");
+	const cli_command *me = cli_find("resolve");
 	const char *how = NULL;
 	json_t *value = NULL;
 	agent *a = NULL;
@@ -155,7 +145,7 @@ static int cmd_log(cli *c, int argc, char **argv)
 	size_t i;
 	int json, rc;
 
-	if ((rc = json_flag(self("log"), argc, argv, 1, &json)) ||
+	if ((rc = json_flag(cli_find("log"), argc, argv, 1, &json)) ||
 	    (rc = cli_open(c, AGENT_READ, &a)))
 		return rc;
 	if ((rc = agent_get(a, argv[optind], &d, NULL, NULL)) ||

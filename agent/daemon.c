@@ -94,18 +94,6 @@ static int stopping(void)
 	return ds_error_set(DS_ERETRY, "stopping on signal %d", (int)stop_signal);
 }
 
-static int64_t journal_max(agent *a)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t n = -1;
-
-	if (ds_db_prepare(a->db, "SELECT COALESCE(max(seq), 0) FROM journal", &st))
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
 
 /* Re-reads DIR/config. office and node name the journal, so they may not change. */
 static int reload(struct daemon *d)
@@ -185,6 +173,7 @@ static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 		    pending == 0)
 			break;
 	}
+	rc = agent_clock_note(d->a, c, rc);
 	st->requests = sync_client_counters(c)->requests;
 	st->bytes_up = sync_client_counters(c)->bytes_up;
 	st->bytes_down = sync_client_counters(c)->bytes_down;
@@ -197,27 +186,17 @@ done:
 	return rc;
 }
 
-/* What `status` reads: the outcome (the same keys as `dossync sync`) and the plan. */
+/* What `status` reads: the outcome (the same keys as `dossync sync`) and the plan. When
+ * that cannot be written the log says so: the daemon has no other caller to tell. */
 static void record(struct daemon *d, int rc, const char *error)
 {
-	char now[DS_TIME_LEN], next[DS_TIME_LEN];
+	char next[DS_TIME_LEN];
 	int64_t wait_s = (d->next_ms - ds_clock_ms()) / 1000;
 
-	ds_time_format(ds_time_now(), DS_TZ_VN, now);
 	ds_time_format(ds_time_now() + (wait_s > 0 ? wait_s : 0), DS_TZ_VN, next);
-	if (agent_lock(d->a, -1))
-		return;
-	agent_state_set(d->a, "last_sync_at", now);
-	if (rc == 0) {
-		agent_state_set(d->a, "last_success_at", now);
-		agent_state_set(d->a, "last_error", NULL);
-	} else {
-		agent_state_set(d->a, "last_error", error);
-		agent_state_set(d->a, "last_error_at", now);
-	}
-	agent_state_set(d->a, "daemon_state", state_names[d->state]);
-	agent_state_set(d->a, "daemon_next_try_at", next);
-	agent_unlock(d->a);
+	if (agent_record_outcome(d->a, rc, error, state_names[d->state], next))
+		ds_log(DS_LOG_ERROR, "the round's outcome could not be recorded: %s",
+		       ds_error_msg());
 }
 
 static void token_stat(const agent *a, struct stat *st)
@@ -257,12 +236,14 @@ static void after_round(struct daemon *d, int rc, const agent_sync_stats *s, int
                         int64_t seq0, double secs)
 {
 	char err[1024], tail[1400];
-	int64_t now = ds_clock_ms(), seq1 = journal_max(d->a), pending = -1;
+	int64_t now = ds_clock_ms(), seq1 = -1, pending = -1;
 	int prc;
 
 	snprintf(err, sizeof(err), "%s", rc ? ds_error_msg() : "");
-	/* A store that cannot count its pending ops fails the round: retried with backoff. */
-	if ((prc = agent_pending_ops(d->a, &pending)) && !rc) {
+	/* A store that cannot read its journal or count its pending ops fails the round:
+	 * retried with backoff. */
+	if (((prc = journal_max_seq(d->a, &seq1)) || (prc = agent_pending_ops(d->a, &pending))) &&
+	    !rc) {
 		rc = prc;
 		snprintf(err, sizeof(err), "%s", ds_error_msg());
 	}
@@ -314,17 +295,21 @@ static int round_due(struct daemon *d)
 		return now >= d->next_ms;
 	if (now >= d->next_ms)
 		return 1;
-	seq = journal_max(d->a);
+	/* A journal that cannot be read makes a round due: it fails and says why. */
+	if (journal_max_seq(d->a, &seq))
+		return 1;
 	return seq > d->seen_seq;
 }
 
 static void one_round(struct daemon *d)
 {
 	agent_sync_stats s;
-	int64_t t0 = ds_clock_ms(), seq0 = journal_max(d->a);
+	int64_t t0 = ds_clock_ms(), seq0 = -1;
 	int push_failed = 0, rc;
 
-	rc = sync_once(d, &s, &push_failed);
+	memset(&s, 0, sizeof(s));
+	if ((rc = journal_max_seq(d->a, &seq0)) == 0)
+		rc = sync_once(d, &s, &push_failed);
 	d->rounds++;
 	if (stop_signal)
 		return; /* cancelled, not failed: nothing to record */

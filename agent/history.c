@@ -88,8 +88,7 @@ static int catch_up_central(agent *a, conflict_history *h)
 	json_t *changes = json_object();
 	int rows = 0, rc;
 
-	rc = ds_db_prepare(a->db, "SELECT cursor, code, state FROM inbox WHERE cursor > ? "
-				  "ORDER BY cursor", &st);
+	rc = agent_stmt_get(a, ST_INBOX_FROM, &st);
 	if (rc)
 		goto done;
 	sqlite3_bind_int64(st, 1, from);
@@ -111,7 +110,7 @@ static int catch_up_central(agent *a, conflict_history *h)
 	if (rc == SQLITE_DONE)
 		rc = 0;
 	else if (rc > 0)
-		rc = ds_error_sqlite(a->db, rc, "inbox");
+		rc = ds_error_sqlite(agent_db(a), rc, "inbox");
 	if (!rc && json_object_size(changes)) {
 		char msg[128], cur[32];
 		json_t *tr;
@@ -123,7 +122,7 @@ static int catch_up_central(agent *a, conflict_history *h)
 		json_decref(tr);
 	}
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	json_decref(changes);
 	return rc;
 }
@@ -132,11 +131,7 @@ done:
  * one row each, streamed: a backlog of 100,000 dossiers is not held in memory. */
 static int changed_codes(agent *a, int64_t j0, int64_t c0, sqlite3_stmt **st)
 {
-	int rc =
-	    ds_db_prepare(a->db,
-	                  "SELECT code FROM journal WHERE seq > ?1 UNION SELECT code FROM inbox "
-	                  "WHERE cursor > ?2 ORDER BY 1",
-	                  st);
+	int rc = agent_stmt_get(a, ST_CHANGED_CODES, st);
 
 	if (rc)
 		return rc;
@@ -145,18 +140,6 @@ static int changed_codes(agent *a, int64_t j0, int64_t c0, sqlite3_stmt **st)
 	return 0;
 }
 
-static int64_t max_seq(agent *a)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t n = 0;
-
-	if (ds_db_prepare(a->db, "SELECT COALESCE(max(seq), 0) FROM journal", &st))
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
 
 /* The local branch's trailers: the journal seq and central cursor a commit covers. */
 static json_t *local_trailers(int64_t seq, int64_t cursor)
@@ -221,14 +204,16 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 {
 	int64_t j0 = trailer_num(h, "local", "Journal-Seq");
 	int64_t c0 = trailer_num(h, "local", "Central-Cursor");
-	int64_t c1 = trailer_num(h, "central", "Central-Cursor"), j1 = max_seq(a);
-	char head[CONFLICT_OID_HEX], *msg;
+	int64_t c1 = trailer_num(h, "central", "Central-Cursor"), j1 = 0;
+	char head[CONFLICT_OID_HEX], *msg = NULL;
 	json_t *changes = json_object(), *same = json_object(), *tr = NULL;
 	int has_central = conflict_history_head(h, "central", head) == 0;
 	sqlite3_stmt *st = NULL;
 	size_t n = 0;
 	int rc;
 
+	if ((rc = journal_max_seq(a, &j1)))
+		goto done;
 	msg = local_message(a, j0, j1, merge ? c1 : c0, note);
 	if ((rc = changed_codes(a, j0, c0, &st)))
 		goto done;
@@ -242,7 +227,7 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 		n++;
 	}
 	if (rc != SQLITE_DONE) {
-		rc = ds_error_sqlite(a->db, rc, "history");
+		rc = ds_error_sqlite(agent_db(a), rc, "history");
 		goto done;
 	}
 	rc = 0;
@@ -252,7 +237,7 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 	rc = commit_chunk(a, h, "local", changes, msg, tr, merge && has_central ? "central" : NULL,
 			  same);
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	json_decref(same);
 	free(msg);
 	json_decref(tr);
@@ -298,17 +283,20 @@ static int history_current(agent *a, conflict_history *h, int *current)
 	int64_t j0 = trailer_num(h, "local", "Journal-Seq");
 	int64_t c0 = trailer_num(h, "local", "Central-Cursor");
 	sqlite3_stmt *st = NULL;
+	int64_t j1 = 0;
 	int rc;
 
 	*current = 0;
-	if (j0 != max_seq(a) || trailer_num(h, "central", "Central-Cursor") != c0)
+	if ((rc = journal_max_seq(a, &j1)))
+		return rc;
+	if (j0 != j1 || trailer_num(h, "central", "Central-Cursor") != c0)
 		return 0;
 	if ((rc = changed_codes(a, j0, c0, &st)))
 		return rc;
 	rc = sqlite3_step(st);
 	*current = rc == SQLITE_DONE;
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "history");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "history");
+	agent_stmt_put(st);
 	return rc;
 }
 

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OP_COLUMNS "seq, op_id, code, kind, payload, base, parent, actor, occurred_at"
-
 int journal_last(agent *a, int64_t *seq, char hash[DS_SHA256_HEX])
 {
 	sqlite3_stmt *st = NULL;
@@ -15,16 +13,15 @@ int journal_last(agent *a, int64_t *seq, char hash[DS_SHA256_HEX])
 
 	*seq = 0;
 	memcpy(hash, schema_genesis_hash, DS_SHA256_HEX);
-	if ((rc = ds_db_prepare(a->db, "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
-				&st)))
+	if ((rc = agent_stmt_get(a, ST_JOURNAL_LAST, &st)))
 		return rc;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(st, 0);
 		snprintf(hash, DS_SHA256_HEX, "%s", (const char *)sqlite3_column_text(st, 1));
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -39,10 +36,7 @@ int journal_insert(agent *a, const json_t *op, const char *prev_hash, char hash[
 		return rc;
 	if ((rc = ds_json_canonical(json_object_get(op, "payload"), &payload, NULL)))
 		return rc;
-	rc = ds_db_prepare(a->db,
-			   "INSERT INTO journal(" OP_COLUMNS ", prev_hash, hash) "
-			   "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-			   &st);
+	rc = agent_stmt_get(a, ST_JOURNAL_INSERT, &st);
 	if (rc)
 		goto done;
 	sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(op, "seq")));
@@ -59,9 +53,9 @@ int journal_insert(agent *a, const json_t *op, const char *prev_hash, char hash[
 	sqlite3_bind_text(st, 10, prev_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, hash, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal append");
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal append");
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	free(payload);
 	return rc;
 }
@@ -72,37 +66,16 @@ int journal_unacked_parent(agent *a, const char *code, char **op_id)
 	int rc;
 
 	*op_id = NULL;
-	rc = ds_db_prepare(a->db,
-			   "SELECT op_id FROM journal j WHERE code = ? AND NOT EXISTS "
-			   "(SELECT 1 FROM op_state s WHERE s.seq = j.seq) "
-			   "ORDER BY seq DESC LIMIT 1",
-			   &st);
+	rc = agent_stmt_get(a, ST_JOURNAL_UNACKED_PARENT, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*op_id = ds_strdup((const char *)sqlite3_column_text(st, 0));
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	agent_stmt_put(st);
 	return rc;
-}
-
-json_t *journal_row_to_op(sqlite3_stmt *st)
-{
-	const char *payload = (const char *)sqlite3_column_text(st, 4);
-	json_t *p = json_loads(payload ? payload : "null", JSON_DECODE_ANY, NULL);
-	const char *parent = (const char *)sqlite3_column_text(st, 6);
-
-	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:I,s:o,s:s,s:s}", "seq",
-			 (json_int_t)sqlite3_column_int64(st, 0), "op_id",
-			 (const char *)sqlite3_column_text(st, 1), "code",
-			 (const char *)sqlite3_column_text(st, 2), "kind",
-			 (const char *)sqlite3_column_text(st, 3), "payload",
-			 p ? p : json_null(), "base", (json_int_t)sqlite3_column_int64(st, 5),
-			 "parent", parent ? json_string(parent) : json_null(), "actor",
-			 (const char *)sqlite3_column_text(st, 7), "occurred_at",
-			 (const char *)sqlite3_column_text(st, 8));
 }
 
 int agent_journal(agent *a, int64_t since, json_t **out)
@@ -112,12 +85,7 @@ int agent_journal(agent *a, int64_t since, json_t **out)
 	int rc;
 
 	*out = NULL;
-	rc = ds_db_prepare(a->db,
-			   "SELECT j.seq, j.op_id, j.code, j.kind, j.payload, j.base, j.parent, "
-			   "j.actor, j.occurred_at, j.prev_hash, j.hash, s.result, s.version, "
-			   "s.reason FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
-			   "WHERE j.seq > ? ORDER BY j.seq",
-			   &st);
+	rc = agent_stmt_get(a, ST_JOURNAL_LIST, &st);
 	if (rc)
 		goto done;
 	sqlite3_bind_int64(st, 1, since);
@@ -138,9 +106,9 @@ int agent_journal(agent *a, int64_t since, json_t **out)
 					    json_string((const char *)sqlite3_column_text(st, 13)));
 		json_array_append_new(list, op);
 	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	if (rc)
 		json_decref(list);
 	else
@@ -187,9 +155,7 @@ int agent_verify_journal(agent *a, int64_t *count)
 	int rc;
 
 	memcpy(prev, schema_genesis_hash, DS_SHA256_HEX);
-	rc = ds_db_prepare(a->db,
-			   "SELECT " OP_COLUMNS ", prev_hash, hash FROM journal ORDER BY rowid",
-			   &st);
+	rc = agent_stmt_get(a, ST_JOURNAL_ALL, &st);
 	if (rc)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -200,8 +166,8 @@ int agent_verify_journal(agent *a, int64_t *count)
 	if (rc == SQLITE_DONE)
 		rc = 0;
 	else if (rc > 0)
-		rc = ds_error_sqlite(a->db, rc, "journal");
-	sqlite3_finalize(st);
+		rc = ds_error_sqlite(agent_db(a), rc, "journal");
+	agent_stmt_put(st);
 	if (count)
 		*count = n;
 	return rc;

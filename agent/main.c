@@ -18,29 +18,14 @@ static const char overview[] =
 	"\n"
 	"commands:\n";
 
-static const cli_command *all_tables[] = {cli_change_commands, cli_query_commands,
-					  cli_sync_commands, cli_daemon_commands};
-
-static const cli_command *find(const char *name)
-{
-	size_t t;
-	const cli_command *c;
-
-	for (t = 0; t < DS_ARRAY_LEN(all_tables); t++)
-		for (c = all_tables[t]; c->name; c++)
-			if (strcmp(c->name, name) == 0)
-				return c;
-	return NULL;
-}
-
 static void overview_help(FILE *f)
 {
 	size_t t;
 	const cli_command *c;
 
 	fputs(overview, f);
-	for (t = 0; t < DS_ARRAY_LEN(all_tables); t++)
-		for (c = all_tables[t]; c->name; c++) {
+	for (t = 0; cli_tables[t]; t++)
+		for (c = cli_tables[t]; c->name; c++) {
 			const char *nl = strchr(c->usage, '\n');
 			fprintf(f, "  %.*s\n", (int)(nl ? nl - c->usage : (long)strlen(c->usage)),
 				c->usage);
@@ -93,12 +78,12 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||
 	    !strcmp(argv[i], "help")) {
-		if (i + 1 < argc && (cmd = find(argv[i + 1])) != NULL)
+		if (i + 1 < argc && (cmd = cli_find(argv[i + 1])) != NULL)
 			return cli_help(cmd);
 		overview_help(i >= argc ? stderr : stdout);
 		return i >= argc ? 64 : 0;
 	}
-	cmd = find(argv[i]);
+	cmd = cli_find(argv[i]);
 	if (!cmd) {
 		rc = ds_error_set(DS_EUSAGE, "unknown command '%s' (see dossync --help)", argv[i]);
 		goto fail;

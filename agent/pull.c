@@ -18,18 +18,15 @@ int agent_settled(agent *a, const char *code, int *settled)
 	int rc;
 
 	*settled = 0;
-	rc = ds_db_prepare(a->db,
-			   "SELECT count(*) FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
-			   "WHERE j.code = ? AND (s.seq IS NULL OR s.result = 'conflict')",
-			   &st);
+	rc = agent_stmt_get(a, ST_SETTLED, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*settled = sqlite3_column_int64(st, 0) == 0;
-	rc = rc == SQLITE_ROW ? 0 : ds_error_sqlite(a->db, rc, "journal");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -45,7 +42,7 @@ static int learn_code(agent *a, const char *code)
 	if (schema_code_parse(code, agency, NULL, NULL, NULL, &seq) || strcmp(agency, a->cfg.office) ||
 	    seq < a->cfg.code_lo || seq > a->cfg.code_hi)
 		return 0;
-	return schema_code_claim(a->db, code);
+	return schema_code_claim(agent_db(a), code);
 }
 
 static int take_central(agent *a, const json_t *state, int64_t version)
@@ -73,10 +70,7 @@ int agent_settle_from_inbox(agent *a, const char *code)
 
 	if ((rc = agent_settled(a, code, &settled)) || !settled)
 		return rc;
-	rc = ds_db_prepare(a->db,
-			   "SELECT state, version FROM inbox WHERE code = ? ORDER BY version DESC "
-			   "LIMIT 1",
-			   &st);
+	rc = agent_stmt_get(a, ST_INBOX_NEWEST, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -86,10 +80,10 @@ int agent_settle_from_inbox(agent *a, const char *code)
 		if (!rc)
 			rc = agent_save(a, state, sqlite3_column_int64(st, 1), 0);
 	} else {
-		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "inbox");
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
 	}
 	json_decref(state);
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -126,7 +120,7 @@ static int inbox_add(agent *a, sqlite3_stmt *ins, const json_t *ch, const char *
 			  SQLITE_STATIC);
 	rc = sqlite3_step(ins);
 	free(s);
-	return rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "inbox");
+	return rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
 }
 
 /* Stores one page and applies it; the caller holds a transaction. */
@@ -139,10 +133,7 @@ static int apply_changes(agent *a, const json_t *changes)
 	int settled, rc;
 
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
-	rc = ds_db_prepare(a->db,
-			   "INSERT OR IGNORE INTO inbox(cursor, code, version, op_id, node, state, "
-			   "received_at, kind, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			   &ins);
+	rc = agent_stmt_get(a, ST_INBOX_INSERT, &ins);
 	json_array_foreach(changes, i, ch)
 	{
 		const char *code = json_string_value(json_object_get(ch, "code"));
@@ -154,7 +145,7 @@ static int apply_changes(agent *a, const json_t *changes)
 			rc = take_central(a, json_object_get(ch, "state"),
 					  json_integer_value(json_object_get(ch, "version")));
 	}
-	sqlite3_finalize(ins);
+	agent_stmt_put(ins);
 	return rc;
 }
 
@@ -163,17 +154,17 @@ static int apply_page(agent *a, const json_t *changes, int64_t next)
 	char cursor[32];
 	int rc;
 
-	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(a->db)))
+	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(agent_db(a))))
 		goto done;
 	rc = apply_changes(a, changes);
 	snprintf(cursor, sizeof(cursor), "%lld", (long long)next);
 	if (!rc)
 		rc = agent_state_set(a, "cursor", cursor);
 	if (!rc)
-		rc = ds_db_commit(a->db);
+		rc = ds_db_commit(agent_db(a));
 done:
 	if (rc)
-		ds_db_rollback(a->db);
+		ds_db_rollback(agent_db(a));
 	agent_unlock(a);
 	return rc;
 }
@@ -191,9 +182,9 @@ typedef struct own {
 
 static void own_close(own *o)
 {
-	sqlite3_finalize(o->row);
-	sqlite3_finalize(o->op);
-	sqlite3_finalize(o->prev);
+	agent_stmt_put(o->row);
+	agent_stmt_put(o->op);
+	agent_stmt_put(o->prev);
 	ds_buf_release(&o->bytes);
 }
 
@@ -203,18 +194,11 @@ static int own_open(agent *a, own *o)
 
 	memset(o, 0, sizeof(*o));
 	ds_buf_init(&o->bytes, 0);
-	rc = ds_db_prepare(a->db,
-			   "SELECT d.body FROM dossiers d JOIN journal j ON j.op_id = ?2 "
-			   "WHERE d.code = ?1 AND d.updated_seq = j.seq",
-			   &o->row);
+	rc = agent_stmt_get(a, ST_OWN_ROW, &o->row);
 	if (!rc)
-		rc = ds_db_prepare(a->db,
-				   "SELECT seq, op_id, code, kind, payload, base, parent, actor, "
-				   "occurred_at FROM journal WHERE op_id = ?",
-				   &o->op);
+		rc = agent_stmt_get(a, ST_JOURNAL_BY_OP_ID, &o->op);
 	if (!rc)
-		rc = ds_db_prepare(a->db, "SELECT state FROM inbox WHERE code = ? AND version = ?",
-				   &o->prev);
+		rc = agent_stmt_get(a, ST_INBOX_AT, &o->prev);
 	return rc;
 }
 
@@ -250,7 +234,7 @@ static int from_row(agent *a, own *o, json_t *ch, int *found)
 		rc = own_take(o, ch, (const char *)sqlite3_column_text(o->row, 0),
 			      (size_t)sqlite3_column_bytes(o->row, 0));
 	} else {
-		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "dossier row");
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossier row");
 	}
 	sqlite3_reset(o->row);
 	return rc;
@@ -281,7 +265,7 @@ static int state_before(agent *a, own *o, const json_t *page, size_t i, const ch
 		rc = ds_json_parse((const char *)sqlite3_column_text(o->prev, 0),
 				   (size_t)sqlite3_column_bytes(o->prev, 0), out);
 	else
-		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "inbox");
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
 	sqlite3_reset(o->prev);
 	return rc;
 }
@@ -304,7 +288,7 @@ static int from_replay(agent *a, own *o, json_t *page, size_t i, int *found)
 			  SQLITE_STATIC);
 	if ((rc = sqlite3_step(o->op)) == SQLITE_ROW)
 		op = journal_row_to_op(o->op);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	sqlite3_reset(o->op);
 	/* An op that does not apply here rebuilds nothing: the page is asked again whole. */
 	if (rc || !op || schema_op_apply(&state, op))

@@ -19,7 +19,7 @@ static int stored_version(agent *a, sqlite3_stmt *st, const char *code, int64_t 
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
-	return rc == SQLITE_ROW ? 0 : ds_error_sqlite(a->db, rc, "inbox");
+	return rc == SQLITE_ROW ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
 }
 
 /* The state of a change: this office's dossier under the change's code, valid. */
@@ -89,8 +89,7 @@ int agent_pull_check(agent *a, const json_t *changes, int64_t since, int64_t nex
 	size_t i;
 	int rc;
 
-	if ((rc = ds_db_prepare(a->db, "SELECT coalesce(max(version), 0) FROM inbox WHERE code = ?",
-	                        &st)))
+	if ((rc = agent_stmt_get(a, ST_INBOX_MAX_VERSION, &st)))
 		goto done;
 	json_array_foreach(changes, i, ch)
 	{
@@ -110,7 +109,7 @@ done:
 		ds_error_wrap(rc,
 		              "central sent a bad page after cursor %lld; nothing of it was stored",
 		              (long long)since);
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	json_decref(seen);
 	return rc;
 }

@@ -1,37 +1,43 @@
 /* query.c: what a clerk or an operator reads: one dossier, the list (by status, overdue),
  * and the agent's status (pending ops and their age, last sync, errors, conflicts). */
 #include "agent/agent_int.h"
+#include "sync/sync.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static int open_conflicts(agent *a, const char *code, int64_t *count, int64_t *oldest);
 
-const char *agent_sync_label(agent *a, const char *code, int64_t version)
+int agent_sync_label(agent *a, const char *code, int64_t version, const char **label)
 {
 	sqlite3_stmt *st = NULL;
-	const char *label = version > 0 ? "synced" : "local";
 	int64_t conflicts = 0;
+	int rc;
 
-	if (open_conflicts(a, code, &conflicts, NULL) == 0 && conflicts > 0)
-		return "conflict";
-	if (ds_db_prepare(a->db,
-			  "SELECT s.result FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
-			  "WHERE j.code = ? ORDER BY j.seq DESC LIMIT 1",
-			  &st))
-		return label;
-	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *r = (const char *)sqlite3_column_text(st, 0);
-		if (!r)
-			label = "pending";
-		else if (!strcmp(r, "rejected"))
-			label = "rejected";
-		else if (!strcmp(r, "conflict"))
-			label = "conflict";
+	*label = version > 0 ? "synced" : "local";
+	if ((rc = open_conflicts(a, code, &conflicts, NULL)))
+		return rc;
+	if (conflicts > 0) {
+		*label = "conflict";
+		return 0;
 	}
-	sqlite3_finalize(st);
-	return label;
+	if ((rc = agent_stmt_get(a, ST_SYNC_LABEL, &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		enum agent_result k;
+		rc = agent_result_parse((const char *)sqlite3_column_text(st, 0), &k);
+		if (!rc && k == AGENT_PENDING)
+			*label = "pending";
+		else if (!rc && k == AGENT_REJECTED)
+			*label = "rejected";
+		else if (!rc && k == AGENT_CONFLICT)
+			*label = "conflict";
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	}
+	agent_stmt_put(st);
+	return rc;
 }
 
 int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version,
@@ -44,24 +50,37 @@ int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version,
 		return rc;
 	if (version)
 		*version = v;
-	if (sync)
-		*sync = agent_sync_label(a, code, v);
-	return 0;
+	if (sync && (rc = agent_sync_label(a, code, v, sync))) {
+		json_decref(*dossier);
+		*dossier = NULL;
+	}
+	return rc;
 }
 
-static json_t *list_row(agent *a, sqlite3_stmt *st, int64_t now)
+/* The list's row for the dossier row st is on, in *out. A body that does not parse or
+ * has no code is an error naming the dossier, never a row left out. */
+static int list_row(agent *a, sqlite3_stmt *st, int64_t now, json_t **out)
 {
 	const char *body = (const char *)sqlite3_column_text(st, 0);
-	const char *code;
-	json_t *d = json_loads(body, 0, NULL), *row;
+	const char *code, *sync = NULL;
+	json_t *d = NULL, *row;
+	int rc;
 
-	if (!d)
-		return NULL;
-	code = json_string_value(json_object_get(d, "code"));
+	*out = NULL;
+	if ((rc = ds_json_parse(body ? body : "", body ? strlen(body) : 0, &d)))
+		return ds_error_set(DS_EINVALID, "a dossier row does not hold JSON: %s",
+				    ds_error_msg());
+	if (!(code = json_string_value(json_object_get(d, "code")))) {
+		json_decref(d);
+		return ds_error_set(DS_EINVALID, "a dossier row has no code");
+	}
+	if ((rc = agent_sync_label(a, code, sqlite3_column_int64(st, 1), &sync))) {
+		json_decref(d);
+		return rc;
+	}
 	row = json_pack("{s:s,s:O,s:O,s:s,s:b}", "code", code, "status",
 			json_object_get(d, "status"), "due_at", json_object_get(d, "due_at"),
-			"sync", agent_sync_label(a, code, sqlite3_column_int64(st, 1)), "overdue",
-			schema_dossier_overdue(d, now));
+			"sync", sync, "overdue", schema_dossier_overdue(d, now));
 	if (row) {
 		json_t *name = json_object_get(json_object_get(d, "applicant"), "name");
 		json_t *proc = json_object_get(json_object_get(d, "procedure"), "name");
@@ -71,7 +90,8 @@ static json_t *list_row(agent *a, sqlite3_stmt *st, int64_t now)
 			json_object_set(row, "procedure", proc);
 	}
 	json_decref(d);
-	return row;
+	*out = row;
+	return row ? 0 : ds_error_set(DS_ERROR, "out of memory");
 }
 
 int agent_list(agent *a, int status_filter, int overdue_only, json_t **out)
@@ -82,23 +102,20 @@ int agent_list(agent *a, int status_filter, int overdue_only, json_t **out)
 	int rc;
 
 	*out = NULL;
-	rc = ds_db_prepare(a->db,
-			   "SELECT body, version FROM dossiers WHERE (?1 = 0 OR status = ?1) "
-			   "AND (?2 = 0 OR (status NOT IN (3, 8, 9, 10) AND due_at < ?3)) "
-			   "ORDER BY code",
-			   &st);
+	rc = agent_stmt_get(a, ST_DOSSIER_LIST, &st);
 	if (rc)
 		goto done;
 	sqlite3_bind_int(st, 1, status_filter);
 	sqlite3_bind_int(st, 2, overdue_only);
 	sqlite3_bind_int64(st, 3, now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((row = list_row(a, st, now)) != NULL)
-			json_array_append_new(list, row);
+		if ((rc = list_row(a, st, now, &row)))
+			goto done;
+		json_array_append_new(list, row);
 	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "dossiers");
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossiers");
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	if (rc)
 		json_decref(list);
 	else
@@ -116,13 +133,10 @@ static int open_conflicts(agent *a, const char *code, int64_t *count, int64_t *o
 	*count = 0;
 	if (oldest)
 		*oldest = 0;
-	if (sqlite3_table_column_metadata(a->db, NULL, "conflicts", "code", NULL, NULL, NULL,
+	if (sqlite3_table_column_metadata(agent_db(a), NULL, "conflicts", "code", NULL, NULL, NULL,
 					  NULL, NULL) != SQLITE_OK)
 		return 0;
-	rc = ds_db_prepare(a->db,
-			   "SELECT count(*), min(since_epoch) FROM conflicts WHERE resolved_at IS "
-			   "NULL AND (?1 IS NULL OR code = ?1)",
-			   &st);
+	rc = agent_stmt_get(a, ST_CONFLICTS_OPEN_COUNT, &st);
 	if (rc)
 		return rc;
 	if (code)
@@ -132,8 +146,8 @@ static int open_conflicts(agent *a, const char *code, int64_t *count, int64_t *o
 		if (oldest)
 			*oldest = sqlite3_column_int64(st, 1);
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "conflicts");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "conflicts");
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -155,17 +169,14 @@ static int oldest_pending(agent *a, int64_t *when)
 	int rc;
 
 	*when = 0;
-	rc = ds_db_prepare(a->db,
-	                   "SELECT occurred_at FROM journal j WHERE NOT EXISTS (SELECT 1 FROM "
-	                   "op_state s WHERE s.seq = j.seq) ORDER BY seq LIMIT 1",
-	                   &st);
+	rc = agent_stmt_get(a, ST_PENDING_OLDEST, &st);
 	if (rc)
 		goto done;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		ds_time_parse((const char *)sqlite3_column_text(st, 0), when, NULL);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 done:
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -202,17 +213,15 @@ static int status_counts_read(agent *a, status_counts *c)
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if ((rc = agent_query_int(a, "SELECT max(seq) FROM journal", 0, &c->seq)) ||
-	    (rc = agent_query_int(a,
-	                          "SELECT count(*) FROM journal j WHERE NOT EXISTS (SELECT 1 "
-	                          "FROM op_state s WHERE s.seq = j.seq)",
+	if ((rc = agent_query_int(a, ST_JOURNAL_MAX, 0, &c->seq)) ||
+	    (rc = agent_query_int(a, ST_PENDING_COUNT,
 	                          0, &c->pending)) ||
 	    (rc = oldest_pending(a, &c->first)) ||
-	    (rc = agent_query_int(a, "SELECT count(*) FROM op_state WHERE result = 'rejected'", 0,
+	    (rc = agent_query_int(a, ST_OPS_REJECTED, 0,
 	                          &c->rejected)) ||
-	    (rc = agent_query_int(a, "SELECT count(*) FROM op_state WHERE result = 'conflict'", 0,
+	    (rc = agent_query_int(a, ST_OPS_CONFLICT, 0,
 	                          &c->conflict)) ||
-	    (rc = agent_query_int(a, "SELECT count(*) FROM dossiers", 0, &c->dossiers)) ||
+	    (rc = agent_query_int(a, ST_DOSSIER_COUNT, 0, &c->dossiers)) ||
 	    (rc = open_conflicts(a, NULL, &c->nconf, &c->oldest_conf)) ||
 	    (rc = agent_state_get(a, "cursor", &cursor)))
 		goto done;
@@ -222,11 +231,28 @@ done:
 	return rc;
 }
 
+/* clock_skew_s: how far this PC's clock is ahead of central's (negative: behind) as the
+ * last sync measured, null when never measured; clock_ok: false past the tolerance. */
+static int status_add_clock(agent *a, json_t *o)
+{
+	char *skew = NULL;
+	int rc = agent_state_get(a, "clock_skew_s", &skew);
+	long long s = skew ? atoll(skew) : 0;
+
+	if (rc)
+		return rc;
+	json_object_set_new(o, "clock_skew_s", skew ? json_integer(s) : json_null());
+	json_object_set_new(o, "clock_ok", json_boolean(!skew || (s <= SYNC_CLOCK_TOLERANCE_S &&
+								  s >= -SYNC_CLOCK_TOLERANCE_S)));
+	free(skew);
+	return 0;
+}
+
 /* The sync state keys `status` shows as they are, and the journal tail verdict. */
 static int status_add_states(agent *a, json_t *o)
 {
 	static const char *keys[] = {"last_sync_at", "last_success_at", "last_error",
-	                             "last_error_at"};
+	                             "last_error_at", "clock_checked_at"};
 	json_t *tail = NULL;
 	size_t i;
 	int rc = 0;
@@ -235,7 +261,7 @@ static int status_add_states(agent *a, json_t *o)
 		rc = add_state(a, o, keys[i]);
 	if (!rc && !(rc = tail_status(a, &tail)))
 		json_object_set_new(o, "journal_tail", tail);
-	return rc;
+	return rc ? rc : status_add_clock(a, o);
 }
 
 int agent_status(agent *a, json_t **out)

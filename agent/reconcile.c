@@ -22,10 +22,7 @@ static int inbox_state(agent *a, const char *code, int64_t version, json_t **sta
 
 	*state = NULL;
 	*got = 0;
-	rc = ds_db_prepare(a->db,
-	                   "SELECT state, version FROM inbox WHERE code = ?1 AND (?2 = 0 OR "
-	                   "version = ?2) ORDER BY version DESC LIMIT 1",
-	                   &st);
+	rc = agent_stmt_get(a, ST_INBOX_STATE, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -35,9 +32,9 @@ static int inbox_state(agent *a, const char *code, int64_t version, json_t **sta
 		rc = ds_json_parse((const char *)sqlite3_column_text(st, 0),
 		                   (size_t)sqlite3_column_bytes(st, 0), state);
 	} else {
-		rc = rc == SQLITE_DONE ? DS_ENOTFOUND : ds_error_sqlite(a->db, rc, "inbox");
+		rc = rc == SQLITE_DONE ? DS_ENOTFOUND : ds_error_sqlite(agent_db(a), rc, "inbox");
 	}
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -61,14 +58,7 @@ static int conflict_facts(agent *a, const char *code, struct facts *f)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = ds_db_prepare(a->db,
-	                   "WITH c AS (SELECT max(j.base) AS base, max(s.version) AS seen, "
-	                   "min(j.seq) AS first FROM journal j JOIN op_state s ON s.seq = j.seq "
-	                   "WHERE j.code = ?1 AND s.result = 'conflict') "
-	                   "SELECT c.base, c.seen, (SELECT max(s.version) FROM journal j JOIN "
-	                   "op_state s ON s.seq = j.seq WHERE j.code = ?1 AND j.seq < c.first AND "
-	                   "s.result IN ('applied', 'duplicate')) FROM c",
-	                   &st);
+	rc = agent_stmt_get(a, ST_CONFLICT_FACTS, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -78,9 +68,9 @@ static int conflict_facts(agent *a, const char *code, struct facts *f)
 		f->applied = sqlite3_column_int64(st, 2);
 		rc = 0;
 	} else {
-		rc = ds_error_sqlite(a->db, rc, "journal");
+		rc = ds_error_sqlite(agent_db(a), rc, "journal");
 	}
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -88,30 +78,37 @@ static int conflict_facts(agent *a, const char *code, struct facts *f)
  * (f->applied or f->base, whichever is newer); the history's merge base when the inbox
  * lacks it. *ancestor is NULL when nothing is known, and *at the version it was read at
  * (0: from history or none). */
-static void ancestor_of(agent *a, const char *code, const struct facts *f, json_t **ancestor,
-                        int64_t *at)
+static int ancestor_of(agent *a, const char *code, const struct facts *f, json_t **ancestor,
+                       int64_t *at)
 {
 	int64_t want = f->applied > f->base ? f->applied : f->base, got = 0;
 	conflict_history *h;
+	int rc = DS_ENOTFOUND;
 
 	*at = 0;
-	if (want > 0 && inbox_state(a, code, want, ancestor, &got) == 0) {
+	if (want > 0 && (rc = inbox_state(a, code, want, ancestor, &got)) == 0) {
 		*at = got;
-		return;
+		return 0;
 	}
 	json_decref(*ancestor);
 	*ancestor = NULL;
+	if (rc != DS_ENOTFOUND)
+		return rc; /* the inbox could not be read: not the same as "not in the inbox" */
+	ds_error_clear();
 	if (agent_history(a, &h) == 0)
 		conflict_history_ancestor(h, code, ancestor);
+	return 0;
 }
 
-static int has_unacked(agent *a, const char *code)
+/* 1 in *yes when an op on code still waits for its receipt. */
+static int has_unacked(agent *a, const char *code, int *yes)
 {
 	char *parent = NULL;
-	int yes = journal_unacked_parent(a, code, &parent) == 0 && parent;
+	int rc = journal_unacked_parent(a, code, &parent);
 
+	*yes = rc == 0 && parent;
 	free(parent);
-	return yes;
+	return rc;
 }
 
 static char *canon_or_null(const json_t *v)
@@ -132,13 +129,7 @@ static int queue_open(agent *a, const char *code, const json_t *open)
 	int rc;
 
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
-	rc = ds_db_prepare(
-	    a->db,
-	    "INSERT INTO conflicts(code, field, ancestor, ours, theirs, reason, since, "
-	    "since_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-	    "ON CONFLICT(code, field) WHERE resolved_at IS NULL DO UPDATE SET "
-	    "ours = excluded.ours, theirs = excluded.theirs, reason = excluded.reason",
-	    &st);
+	rc = agent_stmt_get(a, ST_CONFLICT_QUEUE, &st);
 	json_array_foreach(open, i, o)
 	{
 		char *an = canon_or_null(json_object_get(o, "ancestor"));
@@ -157,12 +148,12 @@ static int queue_open(agent *a, const char *code, const json_t *open)
 		sqlite3_bind_text(st, 6, reason ? reason : "left to a person", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 8, ds_time_now());
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "conflicts");
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "conflicts");
 		free(an);
 		free(ou);
 		free(th);
 	}
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -172,15 +163,12 @@ static int supersede(agent *a, const char *code)
 	int rc;
 
 	rc =
-	    ds_db_prepare(a->db,
-	                  "UPDATE op_state SET result = 'superseded' WHERE result = 'conflict' AND "
-	                  "seq IN (SELECT seq FROM journal WHERE code = ?)",
-	                  &st);
+	    agent_stmt_get(a, ST_SUPERSEDE, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "op state");
-	sqlite3_finalize(st);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "op state");
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -192,7 +180,7 @@ static int record_merge(agent *a, const char *code, json_t *theirs, int64_t vers
 	json_t *patch = NULL;
 	int rc;
 
-	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(a->db)))
+	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(agent_db(a))))
 		goto done;
 	if ((rc = supersede(a, code)) || (rc = queue_open(a, code, open)))
 		goto done;
@@ -207,10 +195,10 @@ static int record_merge(agent *a, const char *code, json_t *theirs, int64_t vers
 	} else
 		rc = agent_save(a, theirs, version, 0);
 	if (!rc)
-		rc = ds_db_commit(a->db);
+		rc = ds_db_commit(agent_db(a));
 done:
 	if (rc)
-		ds_db_rollback(a->db);
+		ds_db_rollback(agent_db(a));
 	agent_unlock(a);
 	json_decref(patch);
 	json_decref(theirs); /* ours now: the merged state after agent_apply_local */
@@ -252,17 +240,23 @@ static int merge_one(agent *a, const char *code, conflict_policy *pol, ds_buf *n
 	struct facts f = {0, 0, 0};
 	agent_acts acts;
 	int64_t version = 0, at = 0;
-	int rc;
+	int unacked = 0, rc;
 
-	if (has_unacked(a, code) || (rc = conflict_facts(a, code, &f)) ||
-	    inbox_state(a, code, 0, &theirs, &version) || version < f.seen) {
+	if ((rc = has_unacked(a, code, &unacked)))
+		goto done;
+	if (!unacked && !(rc = conflict_facts(a, code, &f)))
+		rc = inbox_state(a, code, 0, &theirs, &version);
+	if (rc && rc != DS_ENOTFOUND)
+		goto done;
+	if (unacked || rc == DS_ENOTFOUND || version < f.seen) {
 		*deferred = 1; /* receipts or central's newest state not here yet */
 		rc = 0;
 		goto done;
 	}
 	if ((rc = agent_load(a, code, &ours, NULL)))
 		goto done;
-	ancestor_of(a, code, &f, &ancestor, &at);
+	if ((rc = ancestor_of(a, code, &f, &ancestor, &at)))
+		goto done;
 	acts = (agent_acts){a, code, ancestor, at};
 	conflict_policy_set_acts(pol, agent_acts_of, &acts, a->cfg.peer_edits_manual);
 	rc = conflict_merge_dossier(ancestor, ours, theirs, pol, &merged, &decisions, &open);
@@ -305,23 +299,20 @@ static int conflicted_codes(agent *a, json_t **codes)
 	int rc;
 
 	*codes = json_array();
-	rc = ds_db_prepare(a->db,
-	                   "SELECT DISTINCT j.code FROM journal j JOIN op_state s ON s.seq = j.seq "
-	                   "WHERE s.result = 'conflict' ORDER BY 1",
-	                   &st);
+	rc = agent_stmt_get(a, ST_CONFLICTED_CODES, &st);
 	if (rc)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(*codes,
 		                      json_string((const char *)sqlite3_column_text(st, 0)));
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	agent_stmt_put(st);
 	return rc;
 }
 
 int agent_unmerged(agent *a, int64_t *n)
 {
-	return agent_query_int(a, "SELECT count(*) FROM op_state WHERE result = 'conflict'", 0, n);
+	return agent_query_int(a, ST_OPS_CONFLICT, 0, n);
 }
 
 int agent_reconcile(agent *a, agent_sync_stats *st)
@@ -357,11 +348,7 @@ int agent_conflicts(agent *a, json_t **out)
 	int rc;
 
 	*out = json_array();
-	rc = ds_db_prepare(
-	    a->db,
-	    "SELECT code, field, ancestor, ours, theirs, reason, since FROM conflicts "
-	    "WHERE resolved_at IS NULL ORDER BY since_epoch, id",
-	    &st);
+	rc = agent_stmt_get(a, ST_CONFLICT_LIST, &st);
 	if (rc)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -378,8 +365,8 @@ int agent_conflicts(agent *a, json_t **out)
 		}
 		json_array_append_new(*out, row);
 	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "conflicts");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "conflicts");
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -393,10 +380,7 @@ static int open_conflict(agent *a, const struct resolution *r, int64_t *id, json
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = ds_db_prepare(a->db,
-	                   "SELECT id, ours FROM conflicts WHERE code = ? AND field = ? AND "
-	                   "resolved_at IS NULL",
-	                   &st);
+	rc = agent_stmt_get(a, ST_CONFLICT_GET, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, r->code, -1, SQLITE_STATIC);
@@ -409,9 +393,9 @@ static int open_conflict(agent *a, const struct resolution *r, int64_t *id, json
 	} else {
 		rc = rc == SQLITE_DONE ? ds_error_set(DS_ENOTFOUND, "no open conflict on %s %s",
 		                                      r->code, r->field)
-		                       : ds_error_sqlite(a->db, rc, "conflicts");
+		                       : ds_error_sqlite(agent_db(a), rc, "conflicts");
 	}
-	sqlite3_finalize(st);
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -422,10 +406,7 @@ static int close_conflict(agent *a, int64_t id, const char *how, int64_t seq)
 	int rc;
 
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
-	rc = ds_db_prepare(a->db,
-	                   "UPDATE conflicts SET resolved_at = ?, resolution = ?, resolved_by = ?, "
-	                   "resolve_seq = ? WHERE id = ?",
-	                   &st);
+	rc = agent_stmt_get(a, ST_CONFLICT_CLOSE, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
@@ -433,40 +414,42 @@ static int close_conflict(agent *a, int64_t id, const char *how, int64_t seq)
 	sqlite3_bind_text(st, 3, a->actor, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, seq);
 	sqlite3_bind_int64(st, 5, id);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "conflicts");
-	sqlite3_finalize(st);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "conflicts");
+	agent_stmt_put(st);
 	return rc;
 }
 
 /* When the journal of this office moved the dossier to `to`, the real time it did. */
-static int64_t local_move_time(agent *a, const char *code, int to)
+static int local_move_time(agent *a, const char *code, int to, int64_t *when)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t when = 0;
+	int rc;
 
-	if (ds_db_prepare(a->db,
-	                  "SELECT occurred_at FROM journal WHERE code = ? AND kind = 'transition' "
-	                  "AND json_extract(payload, '$.to') = ? ORDER BY seq DESC LIMIT 1",
-	                  &st))
-		return 0;
+	*when = 0;
+	if ((rc = agent_stmt_get(a, ST_LOCAL_MOVE_TIME, &st)))
+		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, to);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ds_time_parse((const char *)sqlite3_column_text(st, 0), &when, NULL);
-	sqlite3_finalize(st);
-	return when;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ds_time_parse((const char *)sqlite3_column_text(st, 0), when, NULL);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	agent_stmt_put(st);
+	return rc;
 }
 
-static void set_time_if_absent(agent *a, json_t *next, const char *key, const char *code, int to)
+static int set_time_if_absent(agent *a, json_t *next, const char *key, const char *code, int to)
 {
 	char t[DS_TIME_LEN];
 	int64_t when;
+	int rc;
 
 	if (json_object_get(next, key))
-		return;
-	when = local_move_time(a, code, to);
+		return 0;
+	if ((rc = local_move_time(a, code, to, &when)))
+		return rc;
 	ds_time_format(when ? when : ds_time_now(), DS_TZ_VN, t);
 	json_object_set_new(next, key, json_string(t));
+	return 0;
 }
 
 /* A status chosen by a person brings what a transition to it brings: finished_at on 9,
@@ -476,12 +459,14 @@ static int status_consequences(agent *a, const char *code, const json_t *state, 
 {
 	json_t *s = json_object_get(next, "status");
 	int to = json_is_integer(s) ? (int)json_integer_value(s) : 0;
-	int cur = (int)json_integer_value(json_object_get(state, "status"));
+	int cur = (int)json_integer_value(json_object_get(state, "status")), rc = 0;
 
 	if (to == 9)
-		set_time_if_absent(a, next, "finished_at", code, 9);
+		rc = set_time_if_absent(a, next, "finished_at", code, 9);
 	if (to == 10)
-		set_time_if_absent(a, next, "returned_at", code, 10);
+		rc = set_time_if_absent(a, next, "returned_at", code, 10);
+	if (rc)
+		return rc;
 	if (to != 7)
 		json_object_del(next, "prior_status");
 	else if (!json_object_get(next, "prior_status") && schema_status_legal(cur, 7, 0))

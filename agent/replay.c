@@ -55,14 +55,15 @@ static json_t *inbox_at(replay *r, int64_t v)
 }
 
 /* The states op may have been made on. prev: the set after the op before it on the code
- * (NULL for the first); result, v: that op's receipt ("" when none) and its version. */
-static json_t *priors(replay *r, const json_t *op, const json_t *prev, const char *result,
+ * (NULL for the first); result, v: that op's receipt (AGENT_PENDING when none) and its
+ * version. */
+static json_t *priors(replay *r, const json_t *op, const json_t *prev, enum agent_result result,
                       int64_t v)
 {
 	const char *kind = json_string_value(json_object_get(op, "kind"));
 	int64_t base = json_integer_value(json_object_get(op, "base"));
-	int acked = !strcmp(result, "applied") || !strcmp(result, "duplicate");
-	int dropped = !strcmp(result, "rejected") || !strcmp(result, "superseded");
+	int acked = result == AGENT_APPLIED || result == AGENT_DUPLICATE;
+	int dropped = result == AGENT_REJECTED || result == AGENT_SUPERSEDED;
 	json_t *set = json_array(), *central = NULL;
 	int keep_prev = 1;
 
@@ -115,18 +116,13 @@ static int replay_ops(replay *r, json_t **out, int *settled)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *cur = NULL, *before, *op;
-	char result[16] = "";
+	enum agent_result result = AGENT_PENDING;
 	int64_t v = 0;
 	int rc;
 
 	*out = NULL;
 	*settled = 1;
-	rc = ds_db_prepare(r->a->db,
-	                   "SELECT j.seq, j.op_id, j.code, j.kind, j.payload, j.base, j.parent, "
-	                   "j.actor, j.occurred_at, coalesce(s.result, ''), coalesce(s.version, 0) "
-	                   "FROM journal j LEFT JOIN op_state s ON s.seq = j.seq WHERE j.code = ? "
-	                   "ORDER BY j.seq",
-	                   &st);
+	rc = agent_stmt_get(r->a, ST_REPLAY_OPS, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, r->code, -1, SQLITE_STATIC);
@@ -137,12 +133,14 @@ static int replay_ops(replay *r, json_t **out, int *settled)
 		cur = apply_all(op, before);
 		json_decref(before);
 		json_decref(op);
-		snprintf(result, sizeof(result), "%s", (const char *)sqlite3_column_text(st, 9));
+		if ((rc = agent_result_parse((const char *)sqlite3_column_text(st, 9), &result)))
+			break;
 		v = sqlite3_column_int64(st, 10);
-		*settled = *settled && result[0] && strcmp(result, "conflict");
+		*settled = *settled && result != AGENT_PENDING && result != AGENT_CONFLICT;
 	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(r->a->db, rc, "journal");
-	sqlite3_finalize(st);
+	if (rc >= 0)
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(r->a), rc, "journal");
+	agent_stmt_put(st);
 	if (rc)
 		json_decref(cur);
 	else
@@ -150,34 +148,36 @@ static int replay_ops(replay *r, json_t **out, int *settled)
 	return rc;
 }
 
-/* The newest state of the code in the inbox, or NULL (caller decrefs). */
-static json_t *inbox_newest(replay *r)
+/* The newest state of the code in the inbox in *state, NULL when there is none (caller
+ * decrefs); a failed query or a state that does not parse is an error. */
+static int inbox_newest(replay *r, json_t **state)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *state = NULL;
+	int rc;
 
-	if (ds_db_prepare(r->a->db,
-	                  "SELECT state FROM inbox WHERE code = ? ORDER BY version DESC LIMIT 1",
-	                  &st))
-		return NULL;
+	*state = NULL;
+	if ((rc = agent_stmt_get(r->a, ST_INBOX_NEWEST, &st)))
+		return rc;
 	sqlite3_bind_text(st, 1, r->code, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    ds_json_parse((const char *)sqlite3_column_text(st, 0),
-	                  (size_t)sqlite3_column_bytes(st, 0), &state))
-		state = NULL;
-	sqlite3_finalize(st);
-	return state;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		rc = ds_json_parse((const char *)sqlite3_column_text(st, 0),
+		                   (size_t)sqlite3_column_bytes(st, 0), state);
+	else
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(r->a), rc, "inbox");
+	agent_stmt_put(st);
+	return rc;
 }
 
-/* The row of the code as stored, or NULL. */
-static json_t *row_of(replay *r)
+/* The row of the code as stored in *state, NULL when there is none (caller decrefs). */
+static int row_of(replay *r, json_t **state)
 {
-	json_t *state = NULL;
-	int rc = agent_load(r->a, r->code, &state, NULL);
+	int rc = agent_load(r->a, r->code, state, NULL);
 
-	if (rc == DS_ENOTFOUND)
+	if (rc == DS_ENOTFOUND) {
 		ds_error_clear();
-	return state;
+		rc = 0;
+	}
+	return rc;
 }
 
 static const char *first_key(const json_t *obj)
@@ -281,23 +281,20 @@ int agent_replay(agent *a, const char *code, json_t **want, int *is_central, cha
 	*why = NULL;
 	if (is_central)
 		*is_central = 0;
-	central = inbox_newest(&r);
-	row = row_of(&r);
+	if ((rc = inbox_newest(&r, &central)) || (rc = row_of(&r, &row)))
+		goto done;
 	if ((rc = is_settled_central(&r, row, central, &fast)) || fast) {
 		*want = rc ? NULL : json_incref(row);
 		goto done;
 	}
-	if ((rc = ds_db_prepare(a->db,
-	                        "SELECT state FROM inbox WHERE code = ? AND version = ? ORDER BY "
-	                        "cursor DESC LIMIT 1",
-	                        &r.at)) ||
+	if ((rc = agent_stmt_get(a, ST_INBOX_AT, &r.at)) ||
 	    (rc = candidates(&r, central, &set)))
 		goto done;
 	judge(&r, row, set, central, want, why);
 done:
 	if (is_central)
 		*is_central = *want && central && ds_json_same(*want, central);
-	sqlite3_finalize(r.at);
+	agent_stmt_put(r.at);
 	json_decref(set);
 	json_decref(central);
 	json_decref(row);
@@ -311,10 +308,7 @@ int agent_verify_rows(agent *a, json_t **bad, json_t **states)
 
 	*bad = json_array();
 	*states = json_object();
-	rc = ds_db_prepare(a->db,
-	                   "SELECT code FROM dossiers UNION SELECT code FROM journal UNION SELECT "
-	                   "code FROM inbox ORDER BY 1",
-	                   &st);
+	rc = agent_stmt_get(a, ST_ALL_CODES, &st);
 	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *code = (const char *)sqlite3_column_text(st, 0);
 		json_t *want = NULL;
@@ -327,7 +321,7 @@ int agent_verify_rows(agent *a, json_t **bad, json_t **states)
 			json_array_append_new(*bad, json_string(why));
 		free(why);
 	}
-	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? ds_error_sqlite(a->db, rc, "dossiers") : rc;
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? ds_error_sqlite(agent_db(a), rc, "dossiers") : rc;
+	agent_stmt_put(st);
 	return rc;
 }

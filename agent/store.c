@@ -1,6 +1,6 @@
 /* store.c: the data directory: creating it, opening agent.db (WAL, synchronous=FULL,
- * migrated to the newest schema), the writer lock (flock on DIR/lock), and the small
- * key/value sync_state table. */
+ * migrated to the newest schema; its statements are in stmt.c) and the writer lock (flock
+ * on DIR/lock). */
 #include "agent/agent_int.h"
 #include "conflict/conflict.h"
 
@@ -85,6 +85,21 @@ static int lock_wait_ms(void)
 	return w && *w ? atoi(w) * 1000 : 10000;
 }
 
+/* Who acts: --actor, else the config's actor, else the login name; normalised to NFC like
+ * every other text, so "Nguyễn" typed with combining marks is the same person. */
+static int pick_actor(agent *a, const char *actor)
+{
+	char *given = actor ? ds_strdup(actor) : a->cfg.actor ? ds_strdup(a->cfg.actor)
+							     : login_name();
+	int rc = ds_text_nfc(given, &a->actor);
+
+	if (rc)
+		rc = ds_error_wrap(rc, "%s", actor ? "--actor" : a->cfg.actor ? "actor in config"
+									   : "login name");
+	free(given);
+	return rc;
+}
+
 int agent_open(agent **out, const char *dir, int mode, const char *actor)
 {
 	agent *a = ds_calloc(1, sizeof(*a));
@@ -108,12 +123,9 @@ int agent_open(agent **out, const char *dir, int mode, const char *actor)
 		goto done;
 	if (mode == AGENT_WRITE && (rc = agent_lock(a, lock_wait_ms())) != 0)
 		goto done;
-	if ((rc = ds_db_open(dbp, SQLITE_OPEN_READWRITE, &a->db)) != 0)
+	if ((rc = agent_store_open(&a->store, dbp)) != 0)
 		goto done;
-	if ((rc = schema_migrate(a->db, "agent")) != 0)
-		goto done;
-	a->actor = actor ? ds_strdup(actor) : a->cfg.actor ? ds_strdup(a->cfg.actor)
-							      : login_name();
+	rc = pick_actor(a, actor);
 done:
 	free(dbp);
 	if (rc)
@@ -130,7 +142,7 @@ void agent_close(agent *a)
 	conflict_history_free(a->hist);
 	schema_calendar_free(a->cal);
 	schema_catalogue_free(a->cat);
-	sqlite3_close(a->db);
+	agent_store_free(a->store);
 	agent_unlock(a);
 	agent_config_release(&a->cfg);
 	free(a->actor);
@@ -214,56 +226,4 @@ int agent_cancelled(agent *a)
 	if (a->cancel && *a->cancel)
 		return ds_error_set(DS_ERETRY, "cancelled: the agent is stopping");
 	return 0;
-}
-
-int agent_query_int(agent *a, const char *sql, int64_t dflt, int64_t *out)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*out = dflt;
-	if ((rc = ds_db_prepare(a->db, sql, &st)))
-		goto done;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*out = sqlite3_column_int64(st, 0);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "query");
-done:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int agent_state_get(agent *a, const char *key, char **value)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*value = NULL;
-	if ((rc = ds_db_prepare(a->db, "SELECT value FROM sync_state WHERE key = ?", &st)))
-		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-		*value = ds_strdup((const char *)sqlite3_column_text(st, 0));
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "sync state");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int agent_state_set(agent *a, const char *key, const char *value)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if ((rc = ds_db_prepare(a->db,
-				"INSERT INTO sync_state(key, value) VALUES (?, ?) "
-				"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-				&st)))
-		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "sync state");
-	sqlite3_finalize(st);
-	return rc;
 }

@@ -32,12 +32,6 @@
 
 #define MAX_ROUNDS 8
 
-/* The seq of the first op without a receipt (1 when none has one) in *seq. */
-static int first_unpushed(agent *a, int64_t *seq)
-{
-	return agent_query_int(a, "SELECT COALESCE(max(seq), 0) + 1 FROM op_state", 1, seq);
-}
-
 /* Loads ops from seq `from` on, up to max_bytes of payload (at least one op). */
 static int load_batch(agent *a, int64_t from, long max_bytes, json_t **ops,
 		      char prev[DS_SHA256_HEX], char last[DS_SHA256_HEX])
@@ -47,11 +41,7 @@ static int load_batch(agent *a, int64_t from, long max_bytes, json_t **ops,
 	int rc;
 
 	*ops = json_array();
-	rc = ds_db_prepare(a->db,
-			   "SELECT seq, op_id, code, kind, payload, base, parent, actor, "
-			   "occurred_at, prev_hash, hash FROM journal WHERE seq >= ? ORDER BY seq "
-			   "LIMIT ?",
-			   &st);
+	rc = agent_stmt_get(a, ST_JOURNAL_FROM, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, from);
@@ -63,8 +53,8 @@ static int load_batch(agent *a, int64_t from, long max_bytes, json_t **ops,
 		bytes += sqlite3_column_bytes(st, 4) + 200;
 		json_array_append_new(*ops, journal_row_to_op(st));
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	agent_stmt_put(st);
 	return rc;
 }
 
@@ -76,55 +66,55 @@ static int settle_rejected(agent *a, int64_t seq)
 	char *code = NULL;
 	int rc;
 
-	if ((rc = ds_db_prepare(a->db, "SELECT code FROM journal WHERE seq = ?", &st)))
+	if ((rc = agent_stmt_get(a, ST_JOURNAL_CODE, &st)))
 		return rc;
 	sqlite3_bind_int64(st, 1, seq);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
 		code = ds_strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (code)
+	rc = rc == SQLITE_ROW ? 0
+	     : rc == SQLITE_DONE
+		 ? ds_error_set(DS_EINVALID, "central rejected op %lld, which the journal lacks",
+				(long long)seq)
+		 : ds_error_sqlite(agent_db(a), rc, "journal");
+	agent_stmt_put(st);
+	if (!rc)
 		rc = agent_settle_from_inbox(a, code);
 	free(code);
 	return rc;
 }
 
-static int store_one(agent *a, sqlite3_stmt *ins, sqlite3_stmt *ver, const json_t *r,
-		     int64_t seq, const char *now)
+static int store_one(agent *a, sqlite3_stmt *ver, const json_t *r, int64_t seq,
+		     const char *now)
 {
 	const char *result = json_string_value(json_object_get(r, "result"));
 	json_t *v = json_object_get(r, "version"), *reason = json_object_get(r, "reason");
+	enum agent_result k = AGENT_PENDING;
 	int rc;
 
-	if (!result || (strcmp(result, "applied") && strcmp(result, "duplicate") &&
-			strcmp(result, "conflict") && strcmp(result, "rejected")))
+	/* "superseded" is the agent's own word, never central's */
+	if (!result || agent_result_parse(result, &k) || k == AGENT_PENDING ||
+	    k == AGENT_SUPERSEDED)
 		return ds_error_set(DS_EINVALID, "central sent a receipt of unknown kind");
-	sqlite3_reset(ins);
-	sqlite3_bind_int64(ins, 1, seq);
-	sqlite3_bind_text(ins, 2, result, -1, SQLITE_STATIC);
-	json_is_integer(v) ? sqlite3_bind_int64(ins, 3, json_integer_value(v))
-			   : sqlite3_bind_null(ins, 3);
-	json_is_string(reason) ? sqlite3_bind_text(ins, 4, json_string_value(reason), -1,
-						   SQLITE_STATIC)
-			       : sqlite3_bind_null(ins, 4);
-	sqlite3_bind_text(ins, 5, now, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(ins)) != SQLITE_DONE)
-		return ds_error_sqlite(a->db, rc, "receipts");
-	if (!strcmp(result, "rejected"))
+	if ((rc = journal_receipt_put(a, seq, result, json_is_integer(v) ? json_integer_value(v) : -1,
+				      json_string_value(reason), now)))
+		return rc;
+	if (k == AGENT_REJECTED)
 		return settle_rejected(a, seq);
-	if (strcmp(result, "applied") && strcmp(result, "duplicate"))
+	if (k != AGENT_APPLIED && k != AGENT_DUPLICATE)
 		return 0;
 	/* The local row now rests on this central version if this op was its last change. */
 	sqlite3_reset(ver);
 	sqlite3_bind_int64(ver, 1, json_integer_value(v));
 	sqlite3_bind_int64(ver, 2, seq);
 	rc = sqlite3_step(ver);
-	return rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "receipts");
+	return rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "receipts");
 }
 
 /* Stores the receipts of the batch [first, first + n) in one transaction. */
 static int store_receipts(agent *a, const json_t *receipts, int64_t first, size_t n)
 {
-	sqlite3_stmt *ins = NULL, *ver = NULL;
+	sqlite3_stmt *ver = NULL;
 	char now[DS_TIME_LEN], want[160];
 	size_t i;
 	int rc;
@@ -133,18 +123,9 @@ static int store_receipts(agent *a, const json_t *receipts, int64_t first, size_
 		return ds_error_set(DS_ERROR, "central answered %zu receipts for %zu ops",
 				    json_array_size(receipts), n);
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
-	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(a->db)))
+	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(agent_db(a))))
 		goto done;
-	rc = ds_db_prepare(a->db,
-			   "INSERT INTO op_state(seq, result, version, reason, at) VALUES (?, ?, "
-			   "?, ?, ?) ON CONFLICT(seq) DO UPDATE SET result = excluded.result, "
-			   "version = excluded.version, reason = excluded.reason, at = excluded.at",
-			   &ins);
-	if (!rc)
-		rc = ds_db_prepare(a->db,
-				   "UPDATE dossiers SET version = ?1 WHERE updated_seq = ?2 AND "
-				   "version < ?1 AND code = (SELECT code FROM journal WHERE seq = ?2)",
-				   &ver);
+	rc = agent_stmt_get(a, ST_ROW_VERSION_ACK, &ver);
 	for (i = 0; !rc && i < n; i++) {
 		const json_t *r = json_array_get(receipts, i);
 		snprintf(want, sizeof(want), "%s:%lld", a->cfg.node, (long long)(first + (int64_t)i));
@@ -152,15 +133,14 @@ static int store_receipts(agent *a, const json_t *receipts, int64_t first, size_
 		    strcmp(json_string_value(json_object_get(r, "op_id")), want) != 0)
 			rc = ds_error_set(DS_ERROR, "central's receipt %zu is not for op %s", i, want);
 		else
-			rc = store_one(a, ins, ver, r, first + (int64_t)i, now);
+			rc = store_one(a, ver, r, first + (int64_t)i, now);
 	}
 	if (!rc)
-		rc = ds_db_commit(a->db);
+		rc = ds_db_commit(agent_db(a));
 done:
 	if (rc)
-		ds_db_rollback(a->db);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(ver);
+		ds_db_rollback(agent_db(a));
+	agent_stmt_put(ver);
 	agent_unlock(a);
 	return rc;
 }
@@ -172,13 +152,14 @@ static void count_receipts(const json_t *receipts, agent_sync_stats *st)
 
 	json_array_foreach(receipts, i, r)
 	{
-		const char *k = json_string_value(json_object_get(r, "result"));
-		if (!k)
+		enum agent_result k;
+		/* store_receipts has refused any other word */
+		if (agent_result_parse(json_string_value(json_object_get(r, "result")), &k))
 			continue;
-		st->applied += !strcmp(k, "applied");
-		st->duplicate += !strcmp(k, "duplicate");
-		st->conflict += !strcmp(k, "conflict");
-		st->rejected += !strcmp(k, "rejected");
+		st->applied += k == AGENT_APPLIED;
+		st->duplicate += k == AGENT_DUPLICATE;
+		st->conflict += k == AGENT_CONFLICT;
+		st->rejected += k == AGENT_REJECTED;
 	}
 }
 
@@ -232,7 +213,7 @@ out:
 int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
 {
 	int64_t from = 1, resent_at = 0;
-	int done = 0, rc = first_unpushed(a, &from);
+	int done = 0, rc = journal_first_pending(a, &from);
 
 	while (!rc && !done) {
 		int64_t before = from;
@@ -248,14 +229,6 @@ int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
 		}
 	}
 	return rc;
-}
-
-int agent_pending_ops(agent *a, int64_t *n)
-{
-	return agent_query_int(a,
-	                       "SELECT count(*) FROM journal WHERE seq >= (SELECT "
-	                       "COALESCE(max(seq), 0) + 1 FROM op_state)",
-	                       0, n);
 }
 
 static int read_token(agent *a, char **token)
@@ -302,23 +275,86 @@ int agent_client_new(agent *a, sync_client **out)
 	return rc;
 }
 
-/* Writes the outcome of a round where `status` can read it. */
-static void record_outcome(agent *a, int rc)
+/* The outcome keys of a round; the caller holds the writer lock. */
+static int outcome_set(agent *a, int rc, const char *error, const char *now)
+{
+	int wrc = agent_state_set(a, "last_sync_at", now);
+
+	if (!wrc && rc == 0 && !(wrc = agent_state_set(a, "last_success_at", now)))
+		wrc = agent_state_set(a, "last_error", NULL);
+	else if (!wrc && rc != 0 && !(wrc = agent_state_set(a, "last_error", error)))
+		wrc = agent_state_set(a, "last_error_at", now);
+	return wrc;
+}
+
+int agent_record_outcome(agent *a, int rc, const char *error, const char *daemon_state,
+			 const char *next_try_at)
 {
 	char now[DS_TIME_LEN];
+	int wrc;
 
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
-	if (agent_lock(a, -1))
-		return;
-	agent_state_set(a, "last_sync_at", now);
-	if (rc == 0) {
-		agent_state_set(a, "last_success_at", now);
-		agent_state_set(a, "last_error", NULL);
-	} else {
-		agent_state_set(a, "last_error", ds_error_msg());
-		agent_state_set(a, "last_error_at", now);
-	}
+	if ((wrc = agent_lock(a, -1)))
+		return wrc;
+	wrc = outcome_set(a, rc, error, now);
+	if (!wrc && daemon_state && !(wrc = agent_state_set(a, "daemon_state", daemon_state)))
+		wrc = agent_state_set(a, "daemon_next_try_at", next_try_at);
 	agent_unlock(a);
+	return wrc;
+}
+
+/* Records the round's outcome; a round that failed keeps its own error, and a failure to
+ * record is added to it (or is the error of a round that went well). */
+static int finish_round(agent *a, int rc)
+{
+	char msg[1024];
+	int wrc;
+
+	snprintf(msg, sizeof(msg), "%s", rc ? ds_error_msg() : "");
+	if ((wrc = agent_record_outcome(a, rc, msg, NULL, NULL)) == 0)
+		return rc ? ds_error_set(rc, "%s", msg) : 0;
+	if (rc == 0)
+		return wrc;
+	return ds_error_set(rc, "%s (and the outcome could not be recorded: %s)", msg,
+			    ds_error_msg());
+}
+
+/* Records how far this PC's clock is from central's, as the round's last answer showed,
+ * and warns past SYNC_CLOCK_TOLERANCE_S: a wrong clock writes wrong times into every
+ * dossier and every indicator. Nothing when no dated answer came back. */
+static int clock_record(agent *a, sync_client *c)
+{
+	char skew[32], now[DS_TIME_LEN];
+	int64_t s;
+	int rc;
+
+	if (!c || sync_client_clock_skew(c, &s))
+		return 0;
+	if (s > SYNC_CLOCK_TOLERANCE_S || s < -SYNC_CLOCK_TOLERANCE_S)
+		ds_log(DS_LOG_WARN,
+		       "warning: this PC's clock is %lld s %s central's; the times it records "
+		       "are wrong until it is set right",
+		       (long long)(s < 0 ? -s : s), s < 0 ? "behind" : "ahead of");
+	snprintf(skew, sizeof(skew), "%lld", (long long)s);
+	ds_time_format(ds_time_now(), DS_TZ_VN, now);
+	if ((rc = agent_lock(a, -1)))
+		return rc;
+	if (!(rc = agent_state_set(a, "clock_skew_s", skew)))
+		rc = agent_state_set(a, "clock_checked_at", now);
+	agent_unlock(a);
+	return rc;
+}
+
+int agent_clock_note(agent *a, sync_client *c, int rc)
+{
+	char saved[1024];
+
+	if (rc == 0)
+		return clock_record(a, c);
+	snprintf(saved, sizeof(saved), "%s", ds_error_msg());
+	if (clock_record(a, c))
+		ds_log(DS_LOG_WARN, "the clock check could not be recorded: %s", ds_error_msg());
+	return ds_error_set(rc, "%s", saved);
 }
 
 static int rounds(agent *a, sync_client *c, agent_sync_stats *st)
@@ -354,18 +390,13 @@ int agent_sync(agent *a, agent_sync_stats *st)
 		rc = rounds(a, c, st);
 	if (c) {
 		const sync_counters *k = sync_client_counters(c);
+
+		rc = agent_clock_note(a, c, rc);
 		st->bytes_up = k->bytes_up;
 		st->bytes_down = k->bytes_down;
 		st->requests = k->requests;
 	}
-	if (rc) {
-		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", ds_error_msg());
-		record_outcome(a, rc);
-		ds_error_set(rc, "%s", msg);
-	} else {
-		record_outcome(a, 0);
-	}
+	rc = finish_round(a, rc);
 	sync_client_free(c);
 	agent_unlock_file(&fd);
 	return rc;

@@ -19,7 +19,7 @@ static int entry_hash(agent *a, int64_t seq, char hash[DS_SHA256_HEX], int *foun
 	memcpy(hash, schema_genesis_hash, DS_SHA256_HEX);
 	if (seq == 0)
 		return 0;
-	if ((rc = ds_db_prepare(a->db, "SELECT hash FROM journal WHERE seq = ?", &st)))
+	if ((rc = agent_stmt_get(a, ST_JOURNAL_HASH, &st)))
 		return rc;
 	sqlite3_bind_int64(st, 1, seq);
 	rc = sqlite3_step(st);
@@ -27,8 +27,8 @@ static int entry_hash(agent *a, int64_t seq, char hash[DS_SHA256_HEX], int *foun
 		*found = 1;
 		snprintf(hash, DS_SHA256_HEX, "%s", (const char *)sqlite3_column_text(st, 0));
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(a->db, rc, "journal");
-	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	agent_stmt_put(st);
 	return rc;
 }
 

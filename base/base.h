@@ -97,14 +97,24 @@ void ds_time_format(int64_t epoch, int offset_min, char out[DS_TIME_LEN]);
 void ds_time_date(int64_t epoch, int offset_min, int *y, int *m, int *d);
 /* Days since 1970-01-01 of a proleptic Gregorian date (negative before it). */
 int64_t ds_time_day_number(int64_t y, int m, int d);
+/* The number of days in month m (1-12) of proleptic Gregorian year y. */
+int ds_time_days_in_month(int64_t y, int m);
 
 /* ---------------------------------------------------------------- logging */
 enum { DS_LOG_ERROR, DS_LOG_WARN, DS_LOG_INFO, DS_LOG_DEBUG };
 /* Where log lines go: stderr (default) or syslog with ident. */
 void ds_log_open(int use_syslog, const char *ident, int level);
 void ds_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 when lines of level are written (ds_log_open's level), to skip building them. */
+int ds_log_enabled(int level);
 
 /* ---------------------------------------------------------------- JSON and text */
+/* A field path in a message ("applicant.name", "fees[2].amount"); longer ones are cut. */
+#define DS_FIELD_PATH_MAX 512
+/* Formats a field path into out, cut at DS_FIELD_PATH_MAX bytes (it only labels a
+ * message, so a cut is harmless). */
+void ds_field_pathf(char out[DS_FIELD_PATH_MAX], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Parses n bytes of JSON text into *out (caller decrefs). Any JSON value is accepted;
  * invalid JSON or invalid UTF-8 gives DS_EINVALID with line and column. */
 int ds_json_parse(const char *s, size_t n, json_t **out);
@@ -121,6 +131,11 @@ int ds_json_merge_patch(json_t **target, const json_t *patch);
 int ds_json_diff(const json_t *from, const json_t *to, json_t **out);
 /* Normalises s to Unicode NFC. DS_EINVALID when s is not valid UTF-8. *out: free(). */
 int ds_text_nfc(const char *s, char **out);
+/* The search key of s: case folded, marks removed, đ/Đ as d, runs of white space as one
+ * space and none at either end ("  Nguyễn  VĂN Ân " -> "nguyen van an"), so a clerk
+ * finds a name typed without diacritics. DS_EINVALID when s is not valid UTF-8.
+ * *out: free(). */
+int ds_text_fold(const char *s, char **out);
 /* Normalises every string and key inside *v to NFC: *v is kept when it is NFC already and
  * no part of it is shared, else replaced by a normalised copy (base/text.c). */
 int ds_json_nfc(json_t **v);

@@ -15,6 +15,11 @@ void ds_log_open(int use_syslog, const char *ident, int level)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }
 
+int ds_log_enabled(int level)
+{
+	return level <= max_level;
+}
+
 void ds_log(int level, const char *fmt, ...)
 {
 	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};

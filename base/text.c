@@ -10,7 +10,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#define PATH_LEN 512 /* a field path in a message; longer ones are cut */
+#define PATH_LEN DS_FIELD_PATH_MAX
 
 int ds_text_nfc(const char *s, char **out)
 {
@@ -30,6 +30,53 @@ int ds_text_nfc(const char *s, char **out)
 	if (n < 0)
 		return ds_error_set(DS_EINVALID, "text is not valid UTF-8: %s",
 				    utf8proc_errmsg(n));
+	*out = (char *)dst;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- search keys */
+/* utf8proc's custom mapping for ds_text_fold: đ and Đ have no decomposition, so no mark
+ * to strip; they fold to d by hand. */
+static utf8proc_int32_t fold_d(utf8proc_int32_t c, void *data)
+{
+	(void)data;
+	return c == 0x0111 || c == 0x0110 ? 'd' : c;
+}
+
+/* Collapses white space runs in s (in place) into one space, trimmed at both ends. */
+static void squeeze_space(char *s)
+{
+	char *w = s;
+	const char *r;
+	int gap = 0;
+
+	for (r = s; *r; r++) {
+		if (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r') {
+			gap = w != s;
+			continue;
+		}
+		if (gap)
+			*w++ = ' ';
+		gap = 0;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+int ds_text_fold(const char *s, char **out)
+{
+	utf8proc_uint8_t *dst = NULL;
+	utf8proc_ssize_t n;
+
+	*out = NULL;
+	n = utf8proc_map_custom((const utf8proc_uint8_t *)s, 0, &dst,
+				UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+					UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD | UTF8PROC_LUMP,
+				fold_d, NULL);
+	if (n < 0)
+		return ds_error_set(DS_EINVALID, "text is not valid UTF-8: %s",
+				    utf8proc_errmsg(n));
+	squeeze_space((char *)dst);
 	*out = (char *)dst;
 	return 0;
 }
@@ -159,8 +206,7 @@ int ds_json_nfc(json_t **v)
 }
 
 /* ---------------------------------------------------------------- naming bad text */
-static void pathf(char out[PATH_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char out[PATH_LEN], const char *fmt, ...)
+void ds_field_pathf(char out[DS_FIELD_PATH_MAX], const char *fmt, ...)
 {
 	va_list ap;
 
@@ -195,20 +241,20 @@ static int find_text(const json_t *v, const char *path, int (*bad_text)(const ch
 	size_t i;
 
 	if (json_is_string(v) && bad_text(json_string_value(v), json_string_length(v))) {
-		pathf(out, "%s", path[0] ? path : "(top)");
+		ds_field_pathf(out, "%s", path[0] ? path : "(top)");
 		return 1;
 	}
 	json_array_foreach(v, i, item)
 	{
-		pathf(sub, "%s[%zu]", path, i);
+		ds_field_pathf(sub, "%s[%zu]", path, i);
 		if (find_text(item, sub, bad_text, out))
 			return 1;
 	}
 	json_object_foreach((json_t *)v, key, item)
 	{
-		pathf(sub, "%s%s%s", path, path[0] ? "." : "", key);
+		ds_field_pathf(sub, "%s%s%s", path, path[0] ? "." : "", key);
 		if (bad_text(key, strlen(key))) {
-			pathf(out, "%s", sub);
+			ds_field_pathf(out, "%s", sub);
 			return 1;
 		}
 		if (find_text(item, sub, bad_text, out))

@@ -51,7 +51,7 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
 	*y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-static int days_in_month(int y, int m)
+int ds_time_days_in_month(int64_t y, int m)
 {
 	static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -101,7 +101,7 @@ int ds_time_parse(const char *s, int64_t *epoch, int *offset_min)
 		goto bad;
 	}
 	if (*p || y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
-	    d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60 || oh > 14 || om > 59)
+	    d > ds_time_days_in_month(y, mo) || h > 23 || mi > 59 || se > 60 || oh > 14 || om > 59)
 		goto bad;
 	if (epoch)
 		*epoch = ds_time_day_number(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -

@@ -4,8 +4,14 @@
  *   update4 DIR M   4 fields changed in each of the first M dossiers (by code), one
  *                   durable change per dossier
  *   phases DIR      one sync round split into push, pull and reconcile, each timed
+ *   catchup DIR     push and pull a backlog without the history, then time the history
+ *                   catch-up alone (dossiers per second, CPU seconds)
+ *   clerk DIR STOP  until the file STOP exists, a change due every 100 ms: open the store
+ *                   for writing (waiting for the writer lock), change one field of the
+ *                   first dossier, close; the wait of each due change for the lock and each
+ *                   whole change timed, p50/p99/max
  */
-#include "agent/agent.h"
+#include "agent/agent_int.h"
 #include "sync/sync.h"
 
 #include <stdio.h>
@@ -13,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now_s(void)
 {
@@ -112,7 +119,7 @@ static int first_codes(agent *a, long m, json_t **codes)
 	int rc;
 
 	*codes = json_array();
-	if ((rc = ds_db_prepare(a->db, "SELECT code FROM dossiers ORDER BY code LIMIT ?", &st)))
+	if ((rc = ds_db_prepare(agent_db(a), "SELECT code FROM dossiers ORDER BY code LIMIT ?", &st)))
 		return rc;
 	sqlite3_bind_int64(st, 1, m);
 	while (sqlite3_step(st) == SQLITE_ROW)
@@ -193,6 +200,150 @@ done:
 	return rc;
 }
 
+/* CPU seconds (user + system) of this process so far. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static int count_dossiers(agent *a, int64_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = ds_db_prepare(agent_db(a), "SELECT count(*) FROM dossiers", &st)))
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int bench_catchup(const char *dir)
+{
+	agent_sync_stats st;
+	sync_client *c = NULL;
+	agent *a = NULL;
+	double t0, t1, t2, c2, t3, c3;
+	int64_t n = 0;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	if ((rc = agent_open(&a, dir, AGENT_READ, "bench")) || (rc = agent_client_new(a, &c)))
+		goto done;
+	t0 = now_s();
+	if ((rc = agent_push(a, c, &st)))
+		goto done;
+	t1 = now_s();
+	if ((rc = agent_pull(a, c, &st)) || (rc = count_dossiers(a, &n)))
+		goto done;
+	t2 = now_s();
+	c2 = cpu_s();
+	if ((rc = agent_history_catch_up(a, NULL, 1)))
+		goto done;
+	t3 = now_s();
+	c3 = cpu_s();
+	printf("{\"dossiers\":%lld,\"seconds\":%.3f,\"cpu_s\":%.3f,\"per_s\":%.1f,"
+	       "\"push_s\":%.3f,\"pull_s\":%.3f,\"peak_kb\":%ld}\n",
+	       (long long)n, t3 - t2, c3 - c2, (double)n / (t3 - t2), t1 - t0, t2 - t1, peak_kb());
+done:
+	sync_client_free(c);
+	agent_close(a);
+	return rc;
+}
+
+/* One clerk's change (open for writing, update, close): *locked is when agent_open
+ * returned holding the writer lock, *end when the store was closed again. */
+static int clerk_change(const char *dir, const char *code, long i, double *locked, double *end)
+{
+	char phone[16];
+	json_t *patch;
+	agent *a = NULL;
+	int rc;
+
+	if ((rc = agent_open(&a, dir, AGENT_WRITE, "clerk")))
+		return rc;
+	*locked = now_s();
+	snprintf(phone, sizeof(phone), "08%08ld", i % 100000000);
+	patch = json_pack("{s:{s:s}}", "applicant", "phone", phone);
+	rc = agent_update(a, code, patch);
+	json_decref(patch);
+	agent_close(a);
+	*end = now_s();
+	return rc;
+}
+
+static void print_quantiles(const char *name, double *v, long n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	printf("\"%s_p50_ms\":%.1f,\"%s_p99_ms\":%.1f,\"%s_max_ms\":%.1f", name,
+	       quantile(v, n, 0.5), name, quantile(v, n, 0.99), name, n ? v[n - 1] : 0);
+}
+
+/* Open loop: a change is due every 100 ms. The wait of a due change is the time from
+ * when it was due to when the clerk held the writer lock; changes that fall due while the
+ * clerk waits are served by that lock (so a long hold counts once per 100 ms of it, not
+ * once), those that fall due during the clerk's own change are skipped. */
+static int clerk_loop(const char *dir, const char *code, const char *stop, double *wait, long *m,
+                      double *all, long *n)
+{
+	enum { MAX = 100000 };
+	double next = now_s(), t0, locked = 0, end = 0;
+	int rc = 0;
+
+	while (access(stop, F_OK) != 0 && *n < MAX && *m < MAX && !rc) {
+		t0 = now_s();
+		if (t0 < next)
+			usleep((useconds_t)((next - t0) * 1e6));
+		t0 = now_s();
+		if ((rc = clerk_change(dir, code, *n, &locked, &end)))
+			break;
+		all[(*n)++] = (end - t0) * 1000;
+		for (; next <= locked && *m < MAX; next += 0.1)
+			wait[(*m)++] = (locked - next) * 1000;
+		while (next <= end)
+			next += 0.1;
+	}
+	return rc;
+}
+
+static int bench_clerk(const char *dir, const char *stop)
+{
+	double *wait = ds_calloc(100000, sizeof(double)), *all = ds_calloc(100000, sizeof(double));
+	json_t *codes = NULL;
+	agent *a = NULL;
+	long n = 0, m = 0;
+	int rc;
+
+	setenv("DOSSYNC_LOCK_WAIT", "3600", 1); /* a clerk waits as long as it takes */
+	if ((rc = agent_open(&a, dir, AGENT_READ, "clerk")) || (rc = first_codes(a, 1, &codes)))
+		goto done;
+	agent_close(a);
+	a = NULL;
+	if (json_array_size(codes) != 1) {
+		rc = ds_error_set(DS_EINVALID, "%s holds no dossier", dir);
+		goto done;
+	}
+	rc = clerk_loop(dir, json_string_value(json_array_get(codes, 0)), stop, wait, &m, all, &n);
+	if (!rc) {
+		printf("{\"changes\":%ld,\"due\":%ld,", n, m);
+		print_quantiles("wait", wait, m);
+		printf(",");
+		print_quantiles("change", all, n);
+		printf("}\n");
+	}
+done:
+	json_decref(codes);
+	agent_close(a);
+	free(wait);
+	free(all);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -203,8 +354,13 @@ int main(int argc, char **argv)
 		rc = bench_update4(argv[2], atol(argv[3]));
 	else if (argc == 3 && !strcmp(argv[1], "phases"))
 		rc = bench_phases(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "catchup"))
+		rc = bench_catchup(argv[2]);
+	else if (argc == 4 && !strcmp(argv[1], "clerk"))
+		rc = bench_clerk(argv[2], argv[3]);
 	else {
-		fprintf(stderr, "usage: bench_agent changes DIR N | update4 DIR M | phases DIR\n");
+		fprintf(stderr, "usage: bench_agent changes DIR N | update4 DIR M | phases DIR | "
+		                "catchup DIR | clerk DIR STOPFILE\n");
 		return 64;
 	}
 	if (rc)

@@ -10,8 +10,9 @@
 
 #include "base/base.h"
 #include "schema/schema.h"
+#include "sync/sync.h"
 
-#define CENTRAL_NODE "central" /* the node name of the province's own edits */
+#define CENTRAL_NODE SYNC_NODE_CENTRAL /* the node name of the province's own edits */
 #define CENTRAL_CODE_LO 9000   /* central allocates codes in this reserved block */
 #define CENTRAL_CODE_HI 9999
 #define CENTRAL_TOKEN_ID_LEN 8 /* hex digits of a token's id */
@@ -74,6 +75,33 @@ int central_node_bind(central_store *s, const central_auth *a, const char *node)
  * central_node_bind would. DS_ENOTFOUND for an unknown token, DS_EINVALID for a revoked
  * token, another agency's token, a bad node name or central's own node. */
 int central_node_move(central_store *s, const char *node, const char *token_id);
+
+/* ---------------------------------------------------------------- the operator's tools
+ * (ops.c; docs/CENTRAL.md "Tokens", "Monitoring") */
+/* A new token of the same agency and role as old_id, acting for the same nodes: they are
+ * moved to it, and old_id still pushes as them until it is revoked. DS_ENOTFOUND for an
+ * unknown id, DS_EINVALID for a revoked one. token as for central_token_add. */
+int central_token_rotate(central_store *s, const char *old_id, char token[CENTRAL_TOKEN_LEN]);
+
+#define CENTRAL_CONTACT_ERROR_MAX 200
+/* What the server saw of a node's last request. */
+typedef struct central_contact {
+	char node[65];
+	char at[DS_TIME_LEN];                       /* when */
+	char error[CENTRAL_CONTACT_ERROR_MAX + 1]; /* "" or "STATUS message" of its last error */
+	int64_t pull_cursor;                        /* where its last pull ended; -1: no pull */
+	int64_t pull_behind;                        /* feed rows visible to it after that then */
+} central_contact;
+/* Records c on the node's row (nothing when central does not know the node). */
+int central_node_contact(central_store *s, const central_contact *c);
+/* [{"node", "office", "token", "last_seq", "last_contact", "last_error", "pull_cursor",
+ * "pull_behind"}] ordered by node; office "" for a province token's node; the last four
+ * null until the server has seen the node. */
+int central_node_list(central_store *s, json_t **out);
+/* The cursor of the last feed row (0: empty feed). */
+int central_feed_head(central_store *s, int64_t *head);
+/* How many feed rows after cursor a can see. */
+int central_feed_behind(central_store *s, const central_auth *a, int64_t cursor, int64_t *n);
 
 /* ---------------------------------------------------------------- push and pull
  * push: a decoded push document (sync_push_decode). Checks the node binding and the
@@ -152,11 +180,16 @@ typedef struct central_serve_opts {
 	const char *port_file;    /* when set, the bound port is written there */
 	unsigned max_connections; /* open connections at most; 0: CENTRAL_MAX_CONNECTIONS */
 	unsigned max_per_ip;      /* from one address at most; 0: CENTRAL_MAX_PER_IP */
+	const char *tls_cert;     /* PEM files: serve HTTPS; both NULL: plain HTTP */
+	const char *tls_key;
+	const char *metrics_host; /* NULL: GET /metrics only on the main address, with a
+	                           * province token; else also here, plain HTTP, no token */
+	int metrics_port;
 } central_serve_opts;
 
-/* Serves until SIGTERM or SIGINT, then finishes the requests in flight, closes the
- * database and returns 0. Prints "dossync-central listening on HOST:PORT" to stderr once
- * ready. */
+/* Serves until SIGTERM or SIGINT, then finishes the requests in flight, writes the nodes'
+ * last contacts, closes the database and returns 0. Prints "dossync-central listening on
+ * HOST:PORT" (and "dossync-central metrics on HOST:PORT") to stderr once ready. */
 int central_serve(const central_serve_opts *o);
 
 /* ---------------------------------------------------------------- pull as a node

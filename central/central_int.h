@@ -44,6 +44,13 @@ enum central_stmt_id {
 	ST_DATA_HELD,
 	ST_DATA_INSERT,
 	ST_DATA_NEWEST,
+	ST_TOKEN_LINE,
+	ST_TOKEN_ROTATE,
+	ST_NODES_RETOKEN,
+	ST_NODE_CONTACT,
+	ST_NODE_LIST,
+	ST_FEED_HEAD,
+	ST_FEED_BEHIND,
 	ST_COUNT
 };
 
@@ -205,6 +212,66 @@ int central_op_receive(central_store *s, const central_auth *a, const char *node
 int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t **receipt,
                        char hash[DS_SHA256_HEX]);
 
+/* A fresh random token: its text, its id and the SHA-256 hex of the text (token.c). */
+int central_token_make(char token[CENTRAL_TOKEN_LEN], char id[CENTRAL_TOKEN_ID_LEN + 1],
+                       char hash[DS_SHA256_HEX]);
+/* 0 when a may push as a node bound to the token bound: the same token, or one of the
+ * same line of rotations (token rotate); DS_EPERM otherwise (ops.c). */
+int central_node_token_check(central_store *s, const central_auth *a, const char *bound,
+                             const char *node);
+
+/* ---------------------------------------------------------------- the server's counters
+ * (metrics.c): process-wide, safe from any thread. endpoint: the path counted ("/v1/push",
+ * "/v1/dossiers"...; others count as "other"). */
+void central_metrics_request(const char *endpoint, unsigned status);
+/* Counts the receipts of a push by result. */
+void central_metrics_receipts(const json_t *receipts);
+/* A push's time from its full body to its answer, in microseconds. */
+void central_metrics_push(int64_t us);
+void central_metrics_db_error(void);
+/* Appends the whole exposition (counters, then the gauges read from s) to out. On a
+ * database error the counters are still there (and the error counted). */
+int central_metrics_render(central_store *s, ds_buf *out);
+
+/* Each node's last request, noted in memory by the request threads and written to the
+ * nodes table about once a second by a thread of its own (contact.c). */
+typedef struct central_contacts central_contacts;
+/* Opens its own store on db_path (writes take write_lock); *out is the caller's. */
+int central_contacts_start(central_contacts **out, const char *db_path,
+                           pthread_mutex_t *write_lock);
+/* Keeps c (copied) for the next write; a later note of the same node replaces it, keeping
+ * the earlier error and pull when it has none. */
+void central_contacts_note(central_contacts *cs, const central_contact *c);
+/* Writes what is pending, stops the thread, frees cs. NULL-safe. */
+void central_contacts_stop(central_contacts *cs);
+
+/* One access line per request at DS_LOG_INFO, at most CENTRAL_ACCESS_LINES a second;
+ * the rest are counted and said in one line (serve_log.c). */
+#define CENTRAL_ACCESS_LINES 100
+void central_access_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---------------------------------------------------------------- listening (serve_net.c) */
+struct MHD_Daemon;
+struct sockaddr_storage;
+/* host and port as a socket address; *ipv6 1 for an IPv6 one. DS_EUSAGE when unknown. */
+int central_resolve(const char *host, int port, struct sockaddr_storage *ss, int *ipv6);
+/* Lets the process hold max_connections sockets (and its database files) when the hard
+ * limit allows; says so in the log when it cannot. */
+void central_raise_nofile(unsigned max_connections);
+/* The PEM texts the server serves TLS with (NUL-terminated, the caller's). */
+typedef struct central_tls {
+	char *cert;
+	char *key;
+} central_tls;
+/* Reads both files, or neither when both paths are NULL (plain HTTP). DS_EUSAGE when only
+ * one is given, a file is missing or not PEM, or the key does not fit the certificate. */
+int central_tls_load(central_tls *t, const char *cert_path, const char *key_path);
+void central_tls_release(central_tls *t);
+/* Writes the bound port to port_file (when set) and "dossync-central WHAT on HOST:PORT"
+ * to stderr. */
+int central_announce(struct MHD_Daemon *d, const char *what, const char *host, int port,
+                     const char *port_file);
+
 /* libmicrohttpd's logger (MHD_OPTION_EXTERNAL_LOGGER): its messages, at most 20 a
  * minute, the rest counted (serve_log.c). */
 void central_http_log(void *cls, const char *fmt, va_list ap);
@@ -226,6 +293,7 @@ int cli_open(const cli_ctx *ctx, central_store **out);
 int cli_fail(int rc);
 int cli_token(const cli_ctx *ctx, int argc, char **argv);
 int cli_node(const cli_ctx *ctx, int argc, char **argv);
+int cli_nodes(const cli_ctx *ctx, int argc, char **argv);
 int cli_create(const cli_ctx *ctx, int argc, char **argv);
 int cli_update(const cli_ctx *ctx, int argc, char **argv);
 int cli_transition(const cli_ctx *ctx, int argc, char **argv);

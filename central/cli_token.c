@@ -1,5 +1,5 @@
-/* cli_token.c: `dossync-central token add|revoke|list`: the bearer tokens offices and
- * province staff use. A new token is printed once on stdout; central keeps its hash. */
+/* cli_token.c: `dossync-central token add|rotate|revoke|list`: the bearer tokens offices
+ * and province staff use. A new token is printed once on stdout; central keeps its hash. */
 #include "central/central_int.h"
 
 #include <getopt.h>
@@ -9,12 +9,14 @@
 
 static const char usage_token[] =
     "dossync-central token add --office AGENCY [--role office|province] [--node NODE]...\n"
+    "       dossync-central token rotate TOKEN-ID\n"
     "       dossync-central token revoke TOKEN-ID\n"
     "       dossync-central token list [--json]\n"
     "  add prints the new token once; only its hash is kept. An office token pushes and\n"
     "  pulls the dossiers of its agency; a province token those of every agency. Each\n"
     "  --node binds that node name to the new token at once (otherwise a node is bound\n"
-    "  by its first batch in which an op applies).\n";
+    "  by its first batch in which an op applies). rotate prints a new token for the same\n"
+    "  agency and nodes; the old one keeps working beside it until it is revoked.\n";
 
 static int token_add(const cli_ctx *ctx, int argc, char **argv)
 {
@@ -96,6 +98,24 @@ static int token_list(const cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int token_rotate(const cli_ctx *ctx, int argc, char **argv)
+{
+	char token[CENTRAL_TOKEN_LEN];
+	central_store *s = NULL;
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage(usage_token, 0);
+	if ((rc = cli_open(ctx, &s)))
+		return rc;
+	rc = central_token_rotate(s, argv[1], token);
+	central_store_free(s);
+	if (rc)
+		return cli_fail(rc);
+	printf("%s\n", token);
+	return 0;
+}
+
 static int token_revoke(const cli_ctx *ctx, int argc, char **argv)
 {
 	central_store *s = NULL;
@@ -120,12 +140,14 @@ int cli_token(const cli_ctx *ctx, int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return cli_usage(usage_token, 1);
-	if (argc < 2 ||
-	    (strcmp(argv[1], "add") && strcmp(argv[1], "revoke") && strcmp(argv[1], "list")))
+	if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "revoke") &&
+	                 strcmp(argv[1], "list") && strcmp(argv[1], "rotate")))
 		return cli_usage(usage_token, 0);
 	optind = 0;
 	if (strcmp(argv[1], "add") == 0)
 		return token_add(ctx, argc - 1, argv + 1);
+	if (strcmp(argv[1], "rotate") == 0)
+		return token_rotate(ctx, argc - 1, argv + 1);
 	if (strcmp(argv[1], "revoke") == 0)
 		return token_revoke(ctx, argc - 1, argv + 1);
 	return token_list(ctx, argc - 1, argv + 1);

@@ -24,10 +24,9 @@ static int version_of(central_store *s, const char *code, int64_t *version, int 
 }
 
 /* Builds the op on central's chain, receives it, and advances the chain. */
-static int edit_op(central_store *s, const char *actor, const char *code, const char *kind,
+static int edit_op(central_store *s, const char *actor, const char *code, int kind,
 		   const json_t *payload, int64_t base)
 {
-	char now[DS_TIME_LEN], *op_id = NULL;
 	json_t *op = NULL, *receipt = NULL;
 	central_prep p = {0};
 	central_head h;
@@ -37,12 +36,7 @@ static int edit_op(central_store *s, const char *actor, const char *code, const 
 		return rc;
 	if (!h.found && (rc = central_head_bind(s, CENTRAL_NODE, NULL, NULL)))
 		return rc;
-	central_now(now);
-	op_id = ds_asprintf("%s:%lld", CENTRAL_NODE, (long long)h.last_seq + 1);
-	op = json_pack("{s:I, s:s, s:s, s:s, s:O, s:I, s:n, s:s, s:s}", "seq",
-		       (json_int_t)h.last_seq + 1, "op_id", op_id, "code", code, "kind", kind,
-		       "payload", payload, "base", (json_int_t)base, "parent", "actor", actor,
-		       "occurred_at", now);
+	op = schema_op_new(CENTRAL_NODE, h.last_seq + 1, code, kind, payload, base, NULL, actor);
 	if (!op) {
 		rc = ds_error_set(DS_EINVALID, "cannot build the op (is the text valid UTF-8?)");
 		goto done;
@@ -62,7 +56,6 @@ done:
 	central_prep_release(&p);
 	json_decref(receipt);
 	json_decref(op);
-	free(op_id);
 	return rc;
 }
 
@@ -116,7 +109,7 @@ int central_edit_create(central_store *s, const char *actor, const json_t *dossi
 	if (rc == 0)
 		rc = create_identity(s, d, code);
 	if (rc == 0)
-		rc = edit_op(s, actor, code, "create", d, 0);
+		rc = edit_op(s, actor, code, SCHEMA_OP_CREATE, d, 0);
 	rc = central_write_end(s, rc);
 done:
 	if (rc)
@@ -139,7 +132,7 @@ int central_edit_patch(central_store *s, const char *actor, const char *code,
 		goto done;
 	rc = version_of(s, code, &version, NULL);
 	if (rc == 0)
-		rc = edit_op(s, actor, code, "patch", p, version);
+		rc = edit_op(s, actor, code, SCHEMA_OP_PATCH, p, version);
 	rc = central_write_end(s, rc);
 done:
 	json_decref(p);
@@ -164,7 +157,7 @@ static int resume_after_wait(central_store *s, const char *actor, const char *co
 		rc = 0;
 	}
 	if (!rc && patch)
-		rc = edit_op(s, actor, code, "patch", patch,
+		rc = edit_op(s, actor, code, SCHEMA_OP_PATCH, patch,
 			     json_integer_value(json_object_get(d, "version")));
 done:
 	schema_calendar_free(cal);
@@ -188,7 +181,7 @@ int central_edit_transition(central_store *s, const char *actor, const char *cod
 		goto done;
 	rc = version_of(s, code, &version, &from);
 	if (rc == 0)
-		rc = edit_op(s, actor, code, "transition", payload, version);
+		rc = edit_op(s, actor, code, SCHEMA_OP_TRANSITION, payload, version);
 	if (rc == 0 && from == 5 && to == 4)
 		rc = resume_after_wait(s, actor, code);
 	rc = central_write_end(s, rc);

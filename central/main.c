@@ -20,10 +20,11 @@ static const char usage_main[] =
     "commands:\n"
     "  init                                   create or migrate the database\n"
     "  serve [--listen HOST:PORT] [--threads N] [--port-file F] [--max-connections N]\n"
-    "        [--max-per-ip N]\n"
+    "        [--max-per-ip N] [--tls-cert PEM --tls-key PEM] [--metrics-listen HOST:PORT]\n"
+    "        [--log-level error|warn|info|debug]\n"
     "  token add --office AGENCY [--role office|province] [--node NODE]...\n"
-    "  token revoke TOKEN-ID    token list [--json]\n"
-    "  node move NODE --token TOKEN-ID\n"
+    "  token rotate TOKEN-ID    token revoke TOKEN-ID    token list [--json]\n"
+    "  node move NODE --token TOKEN-ID          nodes [--json]\n"
     "  create FILE|-            update CODE (--set PATH=JSON)... | --patch FILE|-\n"
     "  transition CODE STATUS [--note TEXT]\n"
     "  show CODE [--json]       list [--json] [--agency A] [--status N]\n"
@@ -36,10 +37,14 @@ static const char usage_init[] = "dossync-central [--db FILE|URL] init\n"
 
 static const char usage_serve[] =
     "dossync-central [--db FILE] serve [--listen HOST:PORT] [--threads N] [--port-file F]\n"
-    "                [--max-connections N] [--max-per-ip N]\n"
+    "                [--max-connections N] [--max-per-ip N] [--tls-cert PEM --tls-key PEM]\n"
+    "                [--metrics-listen HOST:PORT] [--log-level error|warn|info|debug]\n"
     "  serves the sync API (default 127.0.0.1:7070, 4 threads); port 0 picks a free\n"
     "  port, written to F when --port-file is given. At most N connections in all\n"
-    "  (default 4096) and from one address (default 64). SIGTERM or SIGINT stops it.\n";
+    "  (default 4096) and from one address (default 64). With --tls-cert and --tls-key\n"
+    "  (PEM files) it serves HTTPS. GET /metrics needs a province token, or is served\n"
+    "  without one on --metrics-listen. One access line per request at level info (the\n"
+    "  default). SIGTERM or SIGINT stops it.\n";
 
 int cli_usage(const char *text, int help)
 {
@@ -113,6 +118,36 @@ static int parse_listen(const char *v, char **host, int *port)
 	return 0;
 }
 
+/* "error", "warn", "info" or "debug" as a DS_LOG_* level. */
+static int level_arg(const char *v, int *out)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	int i;
+
+	for (i = 0; i < (int)DS_ARRAY_LEN(names); i++)
+		if (strcmp(v, names[i]) == 0)
+			return *out = DS_LOG_ERROR + i, 0;
+	return -1;
+}
+
+/* The options of serve beyond the listening address and limits; 1 when c is not one. */
+static int serve_extra(central_serve_opts *o, int c, char **metrics_host, int *level)
+{
+	if (c == 'c')
+		o->tls_cert = optarg;
+	else if (c == 'k')
+		o->tls_key = optarg;
+	else if (c == 'M') {
+		free(*metrics_host);
+		*metrics_host = NULL;
+		return parse_listen(optarg, metrics_host, &o->metrics_port) != 0;
+	} else if (c == 'L')
+		return level_arg(optarg, level) != 0;
+	else
+		return 1;
+	return 0;
+}
+
 /* A count from 1 to 1,000,000. */
 static int count_arg(const char *v, unsigned *out)
 {
@@ -132,10 +167,14 @@ static int cmd_serve(const cli_ctx *ctx, int argc, char **argv)
 	                                     {"port-file", required_argument, 0, 'p'},
 	                                     {"max-connections", required_argument, 0, 'm'},
 	                                     {"max-per-ip", required_argument, 0, 'i'},
+	                                     {"tls-cert", required_argument, 0, 'c'},
+	                                     {"tls-key", required_argument, 0, 'k'},
+	                                     {"metrics-listen", required_argument, 0, 'M'},
+	                                     {"log-level", required_argument, 0, 'L'},
 	                                     {0, 0, 0, 0}};
-	central_serve_opts o = {ctx->db_path, NULL, 7070, 4, NULL, 0, 0};
-	char *host = NULL, *end;
-	int c, rc;
+	central_serve_opts o = {ctx->db_path, NULL, 7070, 4, NULL, 0, 0, NULL, NULL, NULL, 0};
+	char *host = NULL, *metrics_host = NULL, *end;
+	int c, rc, level = DS_LOG_INFO;
 
 	if (wants_help(argc, argv))
 		return cli_usage(usage_serve, 1);
@@ -152,14 +191,20 @@ static int cmd_serve(const cli_ctx *ctx, int argc, char **argv)
 		if ((c == 'm' || c == 'i') &&
 		    count_arg(optarg, c == 'm' ? &o.max_connections : &o.max_per_ip) == 0)
 			continue;
+		if (serve_extra(&o, c, &metrics_host, &level) == 0)
+			continue;
 		free(host);
+		free(metrics_host);
 		return cli_usage(usage_serve, 0);
 	}
 	if (optind != argc) {
 		free(host);
+		free(metrics_host);
 		return cli_usage(usage_serve, 0);
 	}
 	o.host = host ? host : "127.0.0.1";
+	o.metrics_host = metrics_host;
+	ds_log_open(0, "dossync-central", level);
 	/* glibc's fast bins keep freed small blocks apart and sort them back in bulk
 	 * (malloc_consolidate), a tenth of central's CPU under many offices' pushes, which
 	 * allocate and free many small JSON nodes per op. Without them: 287-297 -> 256-265 ms
@@ -167,6 +212,7 @@ static int cmd_serve(const cli_ctx *ctx, int argc, char **argv)
 	mallopt(M_MXFAST, 0);
 	rc = central_serve(&o);
 	free(host);
+	free(metrics_host);
 	if (rc == DS_ENOTFOUND || (rc && ds_exit_code(rc) == 65)) {
 		fprintf(stderr, "dossync-central: %s\n", ds_error_msg());
 		return 1;
@@ -189,6 +235,7 @@ static const struct command {
     {"serve", cmd_serve},
     {"token", cli_token},
     {"node", cli_node},
+    {"nodes", cli_nodes},
     {"create", cli_create},
     {"update", cli_update},
     {"transition", cli_transition},

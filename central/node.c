@@ -37,7 +37,7 @@ static int bind_new(central_store *s, const char *node, const char *token_id, co
 	central_head h;
 	int rc;
 
-	if (!sync_node_ok(node) || strcmp(node, CENTRAL_NODE) == 0)
+	if (!sync_office_node_ok(node))
 		return ds_error_set(DS_EINVALID,
 		                    "node \"%s\": must be 1 to 64 of A-Z a-z 0-9 . _ - and "
 		                    "not \"%s\"",

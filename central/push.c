@@ -119,9 +119,7 @@ static int bind_node(central_store *s, const central_auth *a, const batch *b, ce
 		return rc;
 	if (!h->found)
 		return central_head_bind(s, b->node, a->token_id, a->province ? NULL : a->agency);
-	if (strcmp(h->token_id, a->token_id) != 0)
-		return ds_error_set(DS_EPERM, "node %s is bound to another token", b->node);
-	return 0;
+	return central_node_token_check(s, a, h->token_id, b->node);
 }
 
 /* A new node is bound only by a batch in which an op was accepted: applied, or answered
@@ -392,8 +390,8 @@ int central_node_head(central_store *s, const central_auth *a, const char *node,
 	snprintf(hash, DS_SHA256_HEX, "%s", schema_genesis_hash);
 	if ((rc = central_head_get(s, node, &h)))
 		return rc;
-	if (h.found && strcmp(h.token_id, a->token_id) != 0)
-		return ds_error_set(DS_EPERM, "node %s is bound to another token", node);
+	if (h.found && (rc = central_node_token_check(s, a, h.token_id, node)))
+		return rc;
 	*seq = h.last_seq;
 	snprintf(hash, DS_SHA256_HEX, "%s", h.last_hash);
 	return 0;

@@ -1,6 +1,7 @@
 /* serve_log.c: libmicrohttpd's own messages (a connection refused at the limit, a
- * timeout, a reset) go to the log at most RATE_LINES per minute; the rest are counted and
- * summed up in one line, so a flood of hostile connections cannot flood the log. */
+ * timeout, a reset) go to the log at most RATE_LINES per minute, and the access lines (one
+ * per request) at most CENTRAL_ACCESS_LINES per second; the rest are counted and summed
+ * up in one line, so a flood of hostile connections cannot flood the log. */
 #include "central/central_int.h"
 
 #include <pthread.h>
@@ -27,6 +28,49 @@ static void roll(int64_t now)
 		       dropped, RATE_WINDOW_MS / 1000);
 	window_start = now;
 	written = dropped = 0;
+}
+
+/* The access lines' own window, one second long. */
+static pthread_mutex_t access_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t access_start;
+static unsigned access_written, access_dropped;
+
+/* 1 when one more access line may be written now; says what the last window dropped. */
+static int access_keep(void)
+{
+	int64_t now = ds_clock_ms();
+	unsigned dropped_then = 0;
+	int keep;
+
+	pthread_mutex_lock(&access_lock);
+	if (now - access_start >= 1000) {
+		dropped_then = access_dropped;
+		access_start = now;
+		access_written = access_dropped = 0;
+	}
+	keep = access_written < CENTRAL_ACCESS_LINES;
+	if (keep)
+		access_written++;
+	else
+		access_dropped++;
+	pthread_mutex_unlock(&access_lock);
+	if (dropped_then)
+		ds_log(DS_LOG_INFO, "access: %u more requests in the last second were not logged",
+		       dropped_then);
+	return keep;
+}
+
+void central_access_log(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!ds_log_enabled(DS_LOG_INFO) || !access_keep())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ds_log(DS_LOG_INFO, "access %s", line);
 }
 
 void central_http_log(void *cls, const char *fmt, va_list ap)

@@ -11,6 +11,9 @@
  * clients keep one connection for a whole sync.
  *
  * SIGTERM or SIGINT: stop accepting, wait for the requests in flight, close the stores.
+ *
+ * Every request, once done, is counted (metrics.c), logged in one access line
+ * (serve_log.c) and noted as its node's last contact (contact.c).
  */
 #include "central/central_int.h"
 #include "sync/sync.h"
@@ -19,7 +22,6 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +42,13 @@ typedef struct server {
 	size_t nidle;
 	size_t cap;
 	atomic_int inflight;
+	central_contacts *contacts;
 } server;
 
-enum route { R_NONE, R_HEALTH, R_PUSH, R_PULL, R_DOSSIER, R_DATA };
+enum route { R_NONE, R_HEALTH, R_PUSH, R_PULL, R_DOSSIER, R_DATA, R_METRICS };
+/* How each route is counted and logged (metrics.c knows the same names). */
+static const char *const route_name[] = {"other",        "/v1/health", "/v1/push", "/v1/pull",
+                                         "/v1/dossiers", "/v1/data",   "/metrics"};
 
 typedef struct request {
 	enum route route;
@@ -50,7 +56,26 @@ typedef struct request {
 	int too_big;  /* the body went past SYNC_MAX_BODY: dropped */
 	central_auth auth;
 	ds_buf body;
+	/* for the access line, the counters and the node's contact */
+	int64_t started_us;
+	size_t bytes_in, bytes_out;
+	unsigned status; /* 0: no answer was queued */
+	char node[65];   /* the node it came from, when it said */
+	char error[CENTRAL_CONTACT_ERROR_MAX + 1];
+	int64_t pull_cursor, pull_behind; /* -1: not a pull with node= */
 } request;
+
+/* The request the calling thread is answering: libmicrohttpd calls on_request and the
+ * replies it queues on one thread, so the replies note status and size here. */
+static _Thread_local request *current;
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* ---------------------------------------------------------------- the store pool */
 static int pool_get(server *sv, central_store **out)
@@ -121,6 +146,30 @@ static enum MHD_Result reply_body(struct MHD_Connection *c, unsigned status, ds_
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "deflate");
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
+	if (current)
+		current->status = status, current->bytes_out = len;
+	return ret;
+}
+
+/* Queues body as is (not compressed) with its content type; takes the bytes. */
+static enum MHD_Result reply_plain(struct MHD_Connection *c, unsigned status, const char *type,
+                                   ds_buf *body)
+{
+	size_t len;
+	char *p = ds_buf_detach(body, &len);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(p);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	if (current)
+		current->status = status, current->bytes_out = len;
 	return ret;
 }
 
@@ -149,22 +198,89 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, co
 		json_object_set_new(doc, "expected_seq", json_integer(expected_seq));
 	if (status >= 500)
 		ds_log(DS_LOG_ERROR, "answering %u: %s", status, msg);
+	if (current)
+		snprintf(current->error, sizeof(current->error), "%u %s", status, msg);
 	return reply_json(c, status, doc);
 }
 
 static enum MHD_Result reply_rc(struct MHD_Connection *c, int rc)
 {
+	if (http_status(rc) >= 500)
+		central_metrics_db_error();
 	return reply_error(c, http_status(rc), ds_error_msg(), 0);
 }
 
 /* ---------------------------------------------------------------- handlers */
-static enum MHD_Result on_health(struct MHD_Connection *c)
+/* 1 when the client accepts a deflate body (Accept-Encoding names it, without q=0). */
+static int wants_deflate(struct MHD_Connection *c)
 {
-	return reply_json(c, MHD_HTTP_OK,
-	                  json_pack("{s:b, s:i}", "ok", 1, "v", SYNC_PROTOCOL_VERSION));
+	const char *h =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	const char *d = h ? strcasestr(h, "deflate") : NULL;
+
+	return d && strncmp(d + 7 + strspn(d + 7, " "), ";q=0", 4) != 0;
 }
 
-static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
+/* {"ok": true, "v"} once the database answers; 503 {"ok": false, "v", "error"} when it
+ * does not. Compressed only for a client that asks for deflate. */
+static enum MHD_Result on_health(server *sv, struct MHD_Connection *c)
+{
+	ds_buf body = DS_BUF_INIT;
+	central_store *s = NULL;
+	int64_t head = 0;
+	json_t *doc;
+	char *text;
+	int rc = pool_get(sv, &s);
+
+	if (rc == 0)
+		rc = central_feed_head(s, &head);
+	pool_put(sv, s);
+	doc = json_pack("{s:b, s:i}", "ok", rc == 0, "v", SYNC_PROTOCOL_VERSION);
+	if (rc) {
+		central_metrics_db_error();
+		ds_log(DS_LOG_ERROR, "health: %s", ds_error_msg());
+		json_object_set_new(doc, "error", json_string(ds_error_msg()));
+	}
+	if (wants_deflate(c))
+		return reply_json(c, rc ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, doc);
+	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (!text || ds_buf_puts(&body, text) || ds_buf_puts(&body, "\n")) {
+		free(text);
+		ds_buf_release(&body);
+		return MHD_NO;
+	}
+	free(text);
+	return reply_plain(c, rc ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, "application/json",
+	                   &body);
+}
+
+/* The Prometheus text exposition; 503 with what failed when the database does not
+ * answer (a failed scrape is what monitoring should see then). */
+static enum MHD_Result on_metrics(server *sv, struct MHD_Connection *c)
+{
+	ds_buf body = DS_BUF_INIT;
+	central_store *s = NULL;
+	int rc = pool_get(sv, &s);
+
+	if (rc == 0)
+		rc = central_metrics_render(s, &body);
+	pool_put(sv, s);
+	if (rc) {
+		ds_buf_release(&body);
+		return reply_rc(c, rc);
+	}
+	return reply_plain(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &body);
+}
+
+/* Remembers the node a request came from, when it is a valid name. */
+static void note_node(request *r, const char *node)
+{
+	if (node && sync_node_ok(node))
+		snprintf(r->node, sizeof(r->node), "%s", node);
+}
+
+static enum MHD_Result push_answer(server *sv, struct MHD_Connection *c, request *r)
 {
 	json_t *doc = NULL, *receipts = NULL;
 	central_store *s = NULL;
@@ -178,12 +294,15 @@ static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
 		                   "request body larger than the 8 MiB limit", 0);
 	rc = sync_push_decode(r->body.ptr, r->body.len, &doc);
 	if (rc == 0)
+		note_node(r, json_string_value(json_object_get(doc, "node")));
+	if (rc == 0)
 		rc = pool_get(sv, &s);
 	if (rc == 0)
 		rc =
 		    central_push_head(s, &r->auth, doc, &receipts, &expected, &head.seq, head.hash);
 	pool_put(sv, s);
 	json_decref(doc);
+	central_metrics_receipts(receipts);
 	if (rc == DS_ECONFLICT)
 		return reply_error(c, MHD_HTTP_CONFLICT, ds_error_msg(), expected);
 	if (rc == 0)
@@ -194,6 +313,16 @@ static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
 		return reply_rc(c, rc);
 	}
 	return reply_body(c, MHD_HTTP_OK, &body);
+}
+
+/* push_answer, timed from the full body to the queued answer. */
+static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
+{
+	int64_t t0 = now_us();
+	enum MHD_Result ret = push_answer(sv, c, r);
+
+	central_metrics_push(now_us() - t0);
+	return ret;
 }
 
 /* A non-negative decimal argument, digits only (no sign, no space); def when absent. */
@@ -223,6 +352,19 @@ static int node_arg(struct MHD_Connection *c, const char **out)
 	return 0;
 }
 
+/* A pull with node=: where it ended and how much of the feed it could see remained. */
+static void note_pull(central_store *s, request *r, int64_t next, int more)
+{
+	int64_t behind = 0;
+
+	if (more && central_feed_behind(s, &r->auth, next, &behind)) {
+		central_metrics_db_error();
+		return;
+	}
+	r->pull_cursor = next;
+	r->pull_behind = behind;
+}
+
 static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 {
 	json_t *changes = NULL, *data = NULL;
@@ -237,6 +379,7 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 	if ((rc = int_arg(c, "since", 0, &since)) ||
 	    (rc = int_arg(c, "limit", CENTRAL_PULL_DEFAULT, &limit)) || (rc = node_arg(c, &node)))
 		return reply_rc(c, rc);
+	note_node(r, node);
 	if (limit < 1 || limit > SYNC_MAX_PULL_LIMIT)
 		return reply_error(c, MHD_HTTP_BAD_REQUEST, "limit: must be 1 to 5000", 0);
 	rc = pool_get(sv, &s);
@@ -246,6 +389,8 @@ static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
 	/* Read after the page: the head is never behind what the page shows. */
 	if (rc == 0 && node)
 		head.known = central_node_head(s, &r->auth, node, &head.seq, head.hash) == 0;
+	if (rc == 0 && node)
+		note_pull(s, r, next, more);
 	if (rc == 0)
 		rc = central_data_versions(s, &data);
 	pool_put(sv, s);
@@ -301,6 +446,8 @@ static enum route route_of(const char *url, const char *method, const char **wan
 	*wanted = MHD_HTTP_METHOD_GET;
 	if (strcmp(url, "/v1/health") == 0)
 		return R_HEALTH;
+	if (strcmp(url, "/metrics") == 0)
+		return R_METRICS;
 	if (strcmp(url, "/v1/pull") == 0)
 		return R_PULL;
 	if (strcmp(url, "/v1/data") == 0)
@@ -346,6 +493,8 @@ static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const ch
 	if (r->route != R_HEALTH && (rc = authenticate(sv, c, r)))
 		return reply_error(c, rc == DS_EPERM ? MHD_HTTP_UNAUTHORIZED : http_status(rc),
 		                   ds_error_msg(), 0);
+	if (r->route == R_METRICS && !r->auth.province)
+		return reply_error(c, MHD_HTTP_FORBIDDEN, "GET /metrics needs a province token", 0);
 	/* A caller with a valid token may be slow or keep the connection for its next
 	 * request; one without keeps the short timeout it started with. */
 	if (r->route != R_HEALTH)
@@ -367,7 +516,9 @@ static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const cha
 	r->answered = 1;
 	switch (r->route) {
 	case R_HEALTH:
-		return on_health(c);
+		return on_health(sv, c);
+	case R_METRICS:
+		return on_metrics(sv, c);
 	case R_PULL:
 		return on_pull(sv, c, r);
 	case R_DOSSIER:
@@ -389,10 +540,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!r) {
 		r = ds_calloc(1, sizeof(*r));
 		ds_buf_init(&r->body, SYNC_MAX_BODY);
+		r->started_us = now_us();
+		r->pull_cursor = r->pull_behind = -1;
 		*con_cls = r;
 		atomic_fetch_add(&sv->inflight, 1);
+		current = r;
 		return first_call(sv, c, url, method, r);
 	}
+	current = r;
+	r->bytes_in += *upload_data_size;
 	if (*upload_data_size) {
 		if (!r->answered && !r->too_big && r->route == R_PUSH &&
 		    ds_buf_add(&r->body, upload_data, *upload_data_size)) {
@@ -407,6 +563,51 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return last_call(sv, c, url, r);
 }
 
+/* The client's address as text, "-" when unknown. */
+static void peer_text(struct MHD_Connection *c, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	snprintf(out, n, "-");
+	if (ci && ci->client_addr &&
+	    getnameinfo(ci->client_addr,
+	                ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                                       : sizeof(struct sockaddr_in),
+	                out, (socklen_t)n, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(out, n, "-");
+}
+
+/* Counts the request, logs its access line and notes its node's contact. */
+static void request_done(server *sv, struct MHD_Connection *c, request *r,
+                         enum MHD_RequestTerminationCode toe)
+{
+	int64_t us = now_us() - r->started_us;
+	central_contact ct;
+	char peer[64];
+
+	central_metrics_request(route_name[r->route], r->status);
+	if (ds_log_enabled(DS_LOG_INFO)) {
+		peer_text(c, peer, sizeof(peer));
+		central_access_log("%s office=%s node=%s %s %u in=%zu out=%zu ms=%lld%s", peer,
+		                   r->auth.token_id[0] ? (r->auth.province ? "province"
+		                                                            : r->auth.agency)
+		                                       : "-",
+		                   r->node[0] ? r->node : "-", route_name[r->route], r->status,
+		                   r->bytes_in, r->bytes_out, (long long)(us / 1000),
+		                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (cut off)");
+	}
+	if (!r->node[0] || !r->auth.token_id[0])
+		return;
+	memset(&ct, 0, sizeof(ct));
+	snprintf(ct.node, sizeof(ct.node), "%s", r->node);
+	central_now(ct.at);
+	memcpy(ct.error, r->error, sizeof(ct.error));
+	ct.pull_cursor = r->pull_cursor;
+	ct.pull_behind = r->pull_behind;
+	central_contacts_note(sv->contacts, &ct);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -415,6 +616,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (!r)
 		return;
+	request_done(sv, c, r, toe);
 	ds_buf_release(&r->body);
 	free(r);
 	*con_cls = NULL;
@@ -422,77 +624,67 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 /* ---------------------------------------------------------------- serving */
-static int resolve(const char *host, int port, struct sockaddr_storage *ss, int *ipv6)
-{
-	struct addrinfo hints = {0}, *ai = NULL;
-	int rc;
-
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	rc = getaddrinfo(host, NULL, &hints, &ai);
-	if (rc)
-		return ds_error_set(DS_EUSAGE, "cannot listen on %s: %s", host, gai_strerror(rc));
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*ipv6 = ai->ai_family == AF_INET6;
-	if (*ipv6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-	freeaddrinfo(ai);
-	return 0;
-}
-
-/* Lets the process hold max_connections sockets (and its database files) when the hard
- * limit allows. */
-static void raise_nofile(unsigned max_connections)
-{
-	struct rlimit rl;
-	rlim_t want = (rlim_t)max_connections + 256;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
-		ds_log(DS_LOG_WARN, "open files limited to %llu: fewer than %u connections",
-		       (unsigned long long)rl.rlim_cur, max_connections);
-}
-
 /* A connection gets CENTRAL_HEADER_TIMEOUT_S of silence until it presents a valid token
  * (first_call then gives it CENTRAL_IDLE_TIMEOUT_S), at most max_per_ip come from one
- * address, max_connections in all. */
+ * address, max_connections in all. With tls set, it serves HTTPS only. */
 static struct MHD_Daemon *start(server *sv, const central_serve_opts *o,
-                                struct sockaddr_storage *ss, int ipv6)
+                                struct sockaddr_storage *ss, int ipv6, const central_tls *tls)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-	                 MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+	                 MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0) |
+	                 (tls->cert ? MHD_USE_TLS : 0);
 	unsigned max = o->max_connections ? o->max_connections : CENTRAL_MAX_CONNECTIONS;
 	unsigned per_ip = o->max_per_ip ? o->max_per_ip : CENTRAL_MAX_PER_IP;
+	struct MHD_OptionItem tls_opts[] = {
+	    {tls->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, tls->cert},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, tls->key},
+	    {MHD_OPTION_END, 0, NULL}};
 
-	raise_nofile(max);
+	central_raise_nofile(max);
 	return MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, sv, MHD_OPTION_EXTERNAL_LOGGER, central_http_log,
 	    NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned)o->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CENTRAL_HEADER_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_LIMIT, max, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 }
 
-static int announce(struct MHD_Daemon *d, const central_serve_opts *o)
+/* The --metrics-listen address: GET /metrics without a token, plain HTTP, nothing else. */
+static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *c, const char *url,
+                                          const char *method, const char *version,
+                                          const char *upload_data, size_t *upload_data_size,
+                                          void **con_cls)
 {
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	int port = info ? info->port : o->port;
-	char text[16];
+	current = NULL;
+	if (strcmp(url, "/metrics") != 0)
+		return reply_error(c, MHD_HTTP_NOT_FOUND, "only /metrics is served here", 0);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+		return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here", 0);
+	central_metrics_request("/metrics", MHD_HTTP_OK);
+	return on_metrics(cls, c);
+}
 
-	if (o->port_file) {
-		snprintf(text, sizeof(text), "%d\n", port);
-		if (ds_file_write_atomic(o->port_file, text, strlen(text), 0644))
-			return ds_error_wrap(DS_ERROR, "port file %s", o->port_file);
-	}
-	fprintf(stderr, "dossync-central listening on %s:%d\n", o->host, port);
-	fflush(stderr);
-	return 0;
+static int start_metrics(server *sv, const central_serve_opts *o, struct MHD_Daemon **out)
+{
+	struct sockaddr_storage ss;
+	int ipv6 = 0, rc;
+
+	*out = NULL;
+	if (!o->metrics_host)
+		return 0;
+	if ((rc = central_resolve(o->metrics_host, o->metrics_port, &ss, &ipv6)))
+		return rc;
+	*out = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+	        (ipv6 ? MHD_USE_IPv6 : 0),
+	    0, NULL, NULL, on_metrics_request, sv, MHD_OPTION_EXTERNAL_LOGGER, central_http_log,
+	    NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 16u,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CENTRAL_HEADER_TIMEOUT_S, MHD_OPTION_END);
+	if (!*out)
+		return ds_error_set(DS_ERROR, "cannot listen for metrics on %s:%d (address in use?)",
+		                    o->metrics_host, o->metrics_port);
+	return central_announce(*out, "metrics", o->metrics_host, o->metrics_port, NULL);
 }
 
 /* Waits for SIGTERM or SIGINT (blocked in every thread, taken here by sigwait). */
@@ -533,14 +725,42 @@ static void server_release(server *sv)
 	pthread_cond_destroy(&sv->group.done);
 }
 
+/* Listens (TLS when asked), says so, and serves until a signal. */
+static int serve(server *sv, const central_serve_opts *o, const sigset_t *set)
+{
+	struct MHD_Daemon *d = NULL, *m = NULL;
+	struct sockaddr_storage ss;
+	central_tls tls;
+	int ipv6 = 0, rc;
+
+	if ((rc = central_tls_load(&tls, o->tls_cert, o->tls_key)) ||
+	    (rc = central_resolve(o->host, o->port, &ss, &ipv6)))
+		return rc;
+	if (!(d = start(sv, o, &ss, ipv6, &tls))) {
+		rc = ds_error_set(DS_ERROR, "cannot listen on %s:%d (address in use?)", o->host,
+		                  o->port);
+		goto done;
+	}
+	if ((rc = start_metrics(sv, o, &m)) ||
+	    (rc = central_announce(d, "listening", o->host, o->port, o->port_file)))
+		goto done;
+	wait_signal(set);
+	drain(d, sv);
+done:
+	if (m)
+		MHD_stop_daemon(m);
+	if (d)
+		MHD_stop_daemon(d);
+	central_tls_release(&tls);
+	return rc;
+}
+
 int central_serve(const central_serve_opts *o)
 {
-	struct sockaddr_storage ss;
-	struct MHD_Daemon *d = NULL;
 	central_store *first = NULL;
 	sigset_t set, old;
 	server sv = {0};
-	int ipv6 = 0, rc;
+	int rc;
 
 	sv.db_path = o->db_path;
 	sv.cap = (size_t)(o->threads > 0 ? o->threads : 1) + 2;
@@ -554,21 +774,14 @@ int central_serve(const central_serve_opts *o)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	if ((rc = resolve(o->host, o->port, &ss, &ipv6)) || (rc = pool_get(&sv, &first)))
-		goto done;
-	pool_put(&sv, first); /* the database is there and current before we listen */
-	if (!(d = start(&sv, o, &ss, ipv6))) {
-		rc = ds_error_set(DS_ERROR, "cannot listen on %s:%d (address in use?)", o->host,
-		                  o->port);
-		goto done;
+	/* the database is there and current before we listen */
+	if ((rc = pool_get(&sv, &first)) == 0) {
+		pool_put(&sv, first);
+		rc = central_contacts_start(&sv.contacts, o->db_path, &sv.write_lock);
 	}
-	if ((rc = announce(d, o)))
-		goto done;
-	wait_signal(&set);
-	drain(d, &sv);
-done:
-	if (d)
-		MHD_stop_daemon(d);
+	if (rc == 0)
+		rc = serve(&sv, o, &set);
+	central_contacts_stop(sv.contacts); /* writes the last contacts */
 	server_release(&sv);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;

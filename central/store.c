@@ -103,6 +103,31 @@ static const struct {
                         "(SELECT max(rowid) FROM data_files WHERE kind = d.kind)",
                         "SELECT kind, version, body FROM data_files d WHERE n = "
                         "(SELECT max(n) FROM data_files WHERE kind = d.kind)"},
+    /* the operator's tools (ops.c; migrations central/0004, central_pg/0002) */
+    [ST_TOKEN_LINE] = {"SELECT coalesce(lineage, id), revoked_at IS NOT NULL FROM tokens "
+                       "WHERE id = ?1",
+                       "SELECT coalesce(lineage, id), CASE WHEN revoked_at IS NULL THEN 0 "
+                       "ELSE 1 END FROM tokens WHERE id = $1"},
+    [ST_TOKEN_ROTATE] = {"INSERT INTO tokens(id, hash, agency, role, created_at, lineage) "
+                         "SELECT ?1, ?2, agency, role, ?3, coalesce(lineage, id) FROM tokens "
+                         "WHERE id = ?4 AND revoked_at IS NULL"},
+    [ST_NODES_RETOKEN] = {"UPDATE nodes SET token_id = ?2 WHERE token_id = ?1"},
+    [ST_NODE_CONTACT] = {"UPDATE nodes SET last_contact = ?2, "
+                         "last_error = coalesce(?3, last_error), "
+                         "pull_cursor = coalesce(?4, pull_cursor), "
+                         "pull_behind = coalesce(?5, pull_behind) WHERE node = ?1",
+                         "UPDATE nodes SET last_contact = $2::text, "
+                         "last_error = coalesce($3::text, last_error), "
+                         "pull_cursor = coalesce($4::bigint, pull_cursor), "
+                         "pull_behind = coalesce($5::bigint, pull_behind) WHERE node = $1"},
+    [ST_NODE_LIST] = {"SELECT node, coalesce(agency, ''), coalesce(token_id, ''), last_seq, "
+                      "last_contact, last_error, pull_cursor, pull_behind FROM nodes "
+                      "ORDER BY node"},
+    [ST_FEED_HEAD] = {"SELECT coalesce(max(cursor), 0) FROM feed"},
+    [ST_FEED_BEHIND] = {"SELECT count(*) FROM feed WHERE cursor > ?1 AND "
+                        "(?2 IS NULL OR agency = ?2)",
+                        "SELECT count(*) FROM feed WHERE cursor > $1 AND "
+                        "($2::text IS NULL OR agency = $2::text)"},
 };
 
 int central_where_pg(const char *where)

@@ -17,24 +17,35 @@ static int role_check(const char *role)
 	return 0;
 }
 
-int central_token_add(central_store *s, const char *agency, const char *role,
-		      char token[CENTRAL_TOKEN_LEN])
+int central_token_make(char token[CENTRAL_TOKEN_LEN], char id[CENTRAL_TOKEN_ID_LEN + 1],
+		       char hash[DS_SHA256_HEX])
 {
 	unsigned char raw[CENTRAL_TOKEN_ID_LEN / 2 + SECRET_BYTES];
-	char id[CENTRAL_TOKEN_ID_LEN + 1], secret[2 * SECRET_BYTES + 1];
-	char hash[DS_SHA256_HEX], now[DS_TIME_LEN];
-	central_q *st;
+	char secret[2 * SECRET_BYTES + 1];
 	int rc;
 
 	token[0] = '\0';
-	if ((rc = schema_agency_check(agency)) || (rc = role_check(role)))
-		return rc;
 	if ((rc = ds_random_bytes(raw, sizeof(raw))))
 		return rc;
 	ds_hex(raw, CENTRAL_TOKEN_ID_LEN / 2, id);
 	ds_hex(raw + CENTRAL_TOKEN_ID_LEN / 2, SECRET_BYTES, secret);
 	snprintf(token, CENTRAL_TOKEN_LEN, TOKEN_PREFIX "%s.%s", id, secret);
 	ds_sha256_hex(token, strlen(token), hash);
+	return 0;
+}
+
+int central_token_add(central_store *s, const char *agency, const char *role,
+		      char token[CENTRAL_TOKEN_LEN])
+{
+	char id[CENTRAL_TOKEN_ID_LEN + 1], hash[DS_SHA256_HEX], now[DS_TIME_LEN];
+	central_q *st;
+	int rc;
+
+	token[0] = '\0';
+	if ((rc = schema_agency_check(agency)) || (rc = role_check(role)))
+		return rc;
+	if ((rc = central_token_make(token, id, hash)))
+		return rc;
 	central_now(now);
 	if (!(st = central_stmt(s, ST_TOKEN_INSERT)))
 		return ds_error_code();

@@ -23,8 +23,11 @@ const json_t *conflict_field_get(const json_t *state, const char *field);
 /* Sets field in *state to a copy of value; value NULL removes it (removing an absent field
  * does nothing). Missing objects on the way are created, a missing list item is appended
  * (its "id" is set from the path). *state is copied first when somebody else holds it.
- * DS_EINVALID for a malformed path or one that runs through a non-object. Used by
- * `dossync resolve`. */
+ * DS_EINVALID for a malformed path, one that runs through a non-object, or a list item
+ * that is not an object. The one reader of the path grammar: `dossync update --set`
+ * (agent/setpath.c) and `dossync resolve` use it. */
+int conflict_field_set(json_t **state, const char *field, const json_t *value);
+/* conflict_field_set with the message naming `resolve FIELD`. */
 int conflict_apply_resolution(json_t **state, const char *field, const json_t *value);
 /* The field paths that differ between from and to (either may be NULL: absent), as a new
  * JSON array of strings in a stable order: nested objects recurse, list items recurse by

@@ -1,5 +1,5 @@
 /* path.c: field paths over dossier JSON ("applicant.phone", "fees[lp1].paid"): parsing,
- * reading and setting a field (conflict_apply_resolution, for `dossync resolve`), and the
+ * reading and setting a field (for `dossync update --set` and `dossync resolve`), and the
  * list of fields that differ between two states (history log, merge repair). */
 #include "conflict/conflict_int.h"
 
@@ -227,7 +227,7 @@ static int set_last(json_t *obj, const fstep *st, const json_t *value)
 	return json_array_append_new(list, copy) ? DS_ERROR : 0;
 }
 
-int conflict_apply_resolution(json_t **state, const char *field, const json_t *value)
+int conflict_field_set(json_t **state, const char *field, const json_t *value)
 {
 	fpath p = {0};
 	json_t *cur;
@@ -235,7 +235,7 @@ int conflict_apply_resolution(json_t **state, const char *field, const json_t *v
 	int rc;
 
 	if (!state || !json_is_object(*state))
-		return ds_error_set(DS_EINVALID, "resolve: the state is not an object");
+		return ds_error_set(DS_EINVALID, "the state is not an object");
 	if ((rc = fpath_parse(field, &p)))
 		return rc;
 	if ((*state)->refcount > 1) {
@@ -252,10 +252,15 @@ int conflict_apply_resolution(json_t **state, const char *field, const json_t *v
 	}
 	if (rc == 0 && cur)
 		rc = set_last(cur, &p.v[p.n - 1], value);
-	if (rc)
-		ds_error_wrap(rc, "resolve %s", field);
 	fpath_release(&p);
 	return rc;
+}
+
+int conflict_apply_resolution(json_t **state, const char *field, const json_t *value)
+{
+	int rc = conflict_field_set(state, field, value);
+
+	return rc ? ds_error_wrap(rc, "resolve %s", field) : 0;
 }
 
 /* ---------------------------------------------------------------- differing fields */

@@ -41,13 +41,11 @@ static int weekday(int64_t day)
 /* "YYYY-MM-DD" with a real date, into a day number; -1 when malformed. */
 static int parse_date(const char *s, int64_t *day, int *year)
 {
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y, m, d, used = 0;
 
 	if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || s[10])
 		return -1;
-	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
-	    (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+	if (m < 1 || m > 12 || d < 1 || d > ds_time_days_in_month(y, m))
 		return -1;
 	*day = ds_time_day_number(y, m, d);
 	*year = y;

@@ -53,14 +53,6 @@ int schema_agency_check(const char *agency)
 	return 0;
 }
 
-static int days_in(int y, int m)
-{
-	static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : dim[m - 1];
-}
-
 /* n decimal digits at s into *out; -1 when any is not a digit. */
 static int digits(const char *s, int n, int *out)
 {
@@ -105,7 +97,7 @@ int schema_code_parse(const char *code, char *agency, int *y, int *m, int *d, in
 	if (digits(dash + 1, 2, &yy) || digits(dash + 3, 2, &mm) || digits(dash + 5, 2, &dd) ||
 	    digits(dash + 8, 4, &n))
 		return code_bad(code, "date and number must be digits");
-	if (mm < 1 || mm > 12 || dd < 1 || dd > days_in(2000 + yy, mm))
+	if (mm < 1 || mm > 12 || dd < 1 || dd > ds_time_days_in_month(2000 + yy, mm))
 		return code_bad(code, "no such date");
 	if (n < 1)
 		return code_bad(code, "the number starts at 0001");

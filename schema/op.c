@@ -112,6 +112,21 @@ static int check_members(const json_t *op)
 	return 0;
 }
 
+json_t *schema_op_new(const char *node, int64_t seq, const char *code, int kind,
+		      const json_t *payload, int64_t base, const char *parent, const char *actor)
+{
+	char when[DS_TIME_LEN], *op_id = ds_asprintf("%s:%lld", node, (long long)seq);
+	json_t *op;
+
+	ds_time_format(ds_time_now(), DS_TZ_VN, when);
+	op = json_pack("{s:I,s:s,s:s,s:s,s:O,s:I,s:o,s:s,s:s}", "seq", (json_int_t)seq, "op_id",
+		       op_id, "code", code, "kind", schema_op_kind_name(kind), "payload", payload,
+		       "base", (json_int_t)base, "parent", parent ? json_string(parent) : json_null(),
+		       "actor", actor, "occurred_at", when);
+	free(op_id);
+	return op;
+}
+
 int schema_op_check(const json_t *op)
 {
 	json_t *base = json_object_get(op, "base");

@@ -56,7 +56,8 @@ int schema_code_claim(sqlite3 *db, const char *code);
 #define SCHEMA_DOSSIER_MAX_BYTES (256 * 1024)
 #define SCHEMA_TEXT_MAX 500
 #define SCHEMA_LONG_TEXT_MAX 2000
-/* Validates a whole dossier and normalises it in place (every string to NFC). The
+/* Validates a whole dossier and normalises it in place (every string to NFC, every time
+ * to +07:00, the same instant without a fraction of a second). The
  * dossier must carry "code" and "agency" and keep within the size limits above.
  * DS_EINVALID with a message naming the field ("applicant.id_number: must be 12 digits",
  * "summary: at most 2000 characters (got 4194304)"). */
@@ -78,6 +79,25 @@ int schema_change_check(const json_t *cur, const json_t *next);
  * finished) and now is past due_at. */
 int schema_dossier_overdue(const json_t *dossier, int64_t now);
 
+/* On time or late by the rule of the national service index (verdict.c, where the table
+ * is drawn): none for 3 and 8, on_time or late once ended (9, 10), in_time or overdue
+ * while open (overdue exactly when schema_dossier_overdue). */
+enum schema_verdict {
+	SCHEMA_VERDICT_NONE,
+	SCHEMA_VERDICT_IN_TIME,
+	SCHEMA_VERDICT_OVERDUE,
+	SCHEMA_VERDICT_ON_TIME,
+	SCHEMA_VERDICT_LATE,
+};
+int schema_dossier_verdict(const json_t *dossier, int64_t now);
+/* "none", "in_time", "overdue", "on_time", "late"; schema_verdict_parse gives -1 for
+ * anything else. */
+const char *schema_verdict_name(int verdict);
+int schema_verdict_parse(const char *name);
+/* How many times more papers were asked for: the moves into 5 in the progress rows or
+ * the items of supplements[], whichever is more (a request may be recorded either way). */
+int schema_supplement_requests(const json_t *dossier);
+
 /* ---------------------------------------------------------------- ops
  * A journal op as JSON (the canonical entry that is hashed and pushed):
  *   {"seq":12, "op_id":"node1:12", "code":"...", "kind":"patch", "payload":{...},
@@ -95,6 +115,11 @@ enum schema_op_kind {
 const char *schema_op_kind_name(int kind);
 /* The kind for a name, or -1. */
 int schema_op_kind_parse(const char *name);
+/* A new op entry (caller decrefs): op_id "node:seq", occurred_at now at +07:00, parent
+ * NULL for none. NULL when a text is not valid UTF-8 (jansson refuses it). The one
+ * builder of ops: the agent's journal and central's own edits use it. */
+json_t *schema_op_new(const char *node, int64_t seq, const char *code, int kind,
+		      const json_t *payload, int64_t base, const char *parent, const char *actor);
 /* Checks that op has every field of the canonical entry with the right type, and no other
  * member than "hash" and "prev_hash" (DS_EINVALID naming an unknown member). */
 int schema_op_check(const json_t *op);

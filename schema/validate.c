@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PATH_LEN 512
+#define PATH_LEN DS_FIELD_PATH_MAX
 #define ITEM_ID_MAX 96 /* room for "s-<node>-<seq>" with a 64-character node name */
 #define VND_MAX 1000000000000LL
 
@@ -304,20 +304,9 @@ static int bad(const char *path, const char *what)
 	return ds_error_set(DS_EINVALID, "%s: %s", path, what);
 }
 
-/* Writes a field path; a path too long for PATH_LEN is cut (it only labels a message). */
-static void pathf(char out[PATH_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char out[PATH_LEN], const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(out, PATH_LEN, fmt, ap);
-	va_end(ap);
-}
-
 static void join(char out[PATH_LEN], const char *path, const char *name)
 {
-	pathf(out, "%s%s%s", path, path[0] ? "." : "", name);
+	ds_field_pathf(out, "%s%s%s", path, path[0] ? "." : "", name);
 }
 
 /* The text of p ("" for the top). */
@@ -334,9 +323,9 @@ static void path_text(const place *p, char out[PATH_LEN])
 	if (p->name)
 		join(out, up, p->name);
 	else if (id && schema_id_ok(id, ITEM_ID_MAX))
-		pathf(out, "%s[%s]", up, id);
+		ds_field_pathf(out, "%s[%s]", up, id);
 	else
-		pathf(out, "%s[%zu]", up, p->index);
+		ds_field_pathf(out, "%s[%zu]", up, p->index);
 }
 
 static int bad_at(const place *p, const char *what)
@@ -521,6 +510,31 @@ static int cross_check(const json_t *d)
 	return 0;
 }
 
+/* Rewrites every time of obj (fields as in the table) at +07:00, the office's offset:
+ * "2024-04-14T00:00:00Z" is stored as "2024-04-14T07:00:00+07:00". obj is ours alone. */
+static void times_to_vn(const field *fields, json_t *obj)
+{
+	char out[DS_TIME_LEN];
+	const field *f;
+	json_t *v, *item;
+	int64_t t;
+	size_t i;
+
+	for (f = fields; f->name; f++) {
+		if (!(v = json_object_get(obj, f->name)))
+			continue;
+		if (f->kind == K_TIME && ds_time_parse(json_string_value(v), &t, NULL) == 0) {
+			ds_time_format(t, DS_TZ_VN, out);
+			if (strcmp(out, json_string_value(v)) != 0)
+				json_object_set_new(obj, f->name, json_string(out));
+		} else if (f->kind == K_OBJ) {
+			times_to_vn(f->sub, v);
+		} else if (f->kind == K_LIST) {
+			json_array_foreach(v, i, item) times_to_vn(f->sub, item);
+		}
+	}
+}
+
 int schema_dossier_validate(json_t **dossier)
 {
 	json_t *v = NULL;
@@ -535,6 +549,7 @@ int schema_dossier_validate(json_t **dossier)
 		json_decref(v);
 		return rc;
 	}
+	times_to_vn(dossier_f, v);
 	json_decref(*dossier);
 	*dossier = v;
 	return 0;

@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@ struct sync_client {
 	char err[CURL_ERROR_SIZE];
 	sync_counters cnt;
 	const volatile sig_atomic_t *cancel; /* non-zero: abort the request in flight */
+	int64_t server_time; /* central's Date header in the last response, 0: none */
+	int64_t seen_at;     /* this PC's clock when that header arrived */
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -60,6 +63,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *cls)
 		while (len && (p[len - 1] == '\r' || p[len - 1] == '\n'))
 			len--;
 		c->status[len] = '\0';
+	} else if (len > 5 && len < 128 && !strncasecmp(p, "Date:", 5)) {
+		char date[128];
+		time_t t;
+
+		memcpy(date, p + 5, len - 5);
+		date[len - 5] = '\0';
+		if ((t = curl_getdate(date, NULL)) > 0) {
+			c->server_time = (int64_t)t;
+			c->seen_at = ds_time_now();
+		}
 	}
 	return size * n;
 }
@@ -282,6 +295,7 @@ static int perform_one(sync_client *c, const char *path, const ds_buf *body, lon
 	ds_buf_reset(&c->resp);
 	c->overflow = 0;
 	c->status[0] = c->err[0] = '\0';
+	c->server_time = 0;
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
 	if (body) {
 		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body->ptr);
@@ -548,5 +562,13 @@ int sync_client_data(sync_client *c, const json_t *have, json_t **files)
 		*files = NULL;
 		return unreadable(c, "data");
 	}
+	return 0;
+}
+
+int sync_client_clock_skew(const sync_client *c, int64_t *skew_s)
+{
+	if (!c->server_time)
+		return DS_ENOTFOUND;
+	*skew_s = c->seen_at - c->server_time;
 	return 0;
 }

@@ -29,6 +29,11 @@ int sync_node_ok(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
+int sync_office_node_ok(const char *s)
+{
+	return sync_node_ok(s) && strcmp(s, SYNC_NODE_CENTRAL) != 0;
+}
+
 /* The integer member key of obj when it is at least min; else DS_EINVALID. */
 static int get_int(const json_t *obj, const char *key, json_int_t min, const char *what,
                    json_int_t *out)

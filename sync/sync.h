@@ -203,8 +203,20 @@ int sync_client_pull_head(sync_client *c, int64_t since, int limit, const char *
                           json_t **changes, int64_t *next, int *more,
                           char own_sha256[DS_SHA256_HEX], sync_head *head);
 
+/* How far this PC's clock is ahead of central's (negative: behind), in seconds, from the
+ * Date header of the last response (HTTP dates have whole seconds: the figure is good to
+ * about 2 s). DS_ENOTFOUND when the last request got no dated answer. */
+int sync_client_clock_skew(const sync_client *c, int64_t *skew_s);
+/* A clock further from central's than this is wrong enough to warn about, and a received
+ * time further than this in the future is refused. */
+#define SYNC_CLOCK_TOLERANCE_S 120
+
 /* 1 when s is a node name: 1 to 64 of A-Z a-z 0-9 . _ - */
 int sync_node_ok(const char *s);
+/* The node name of the province's own edits at central; no office PC may take it. */
+#define SYNC_NODE_CENTRAL "central"
+/* 1 when s may name an office PC: a node name other than SYNC_NODE_CENTRAL. */
+int sync_office_node_ok(const char *s);
 
 /* ---------------------------------------------------------------- data versions
  * The working calendar and procedure catalogue central distributes (docs/PROTOCOL.md

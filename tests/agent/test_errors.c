@@ -14,7 +14,7 @@
 #include <ftw.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "agent/agent_int.h"
 
 typedef struct fx {
 	char *dir;
@@ -64,7 +64,7 @@ static void break_store(fx *f, const char *sql)
 {
 	char *err = NULL;
 
-	if (sqlite3_exec(f->a->db, sql, NULL, NULL, &err) != SQLITE_OK)
+	if (sqlite3_exec(agent_db(f->a), sql, NULL, NULL, &err) != SQLITE_OK)
 		fail_msg("%s: %s", sql, err);
 }
 
@@ -168,9 +168,63 @@ static void test_catch_up_interrupted(void **state)
 {
 	fx *f = *state;
 
-	sqlite3_progress_handler(f->a->db, 1, interrupt, NULL);
+	sqlite3_progress_handler(agent_db(f->a), 1, interrupt, NULL);
 	assert_error(agent_history_catch_up(f->a, "test", 1), "inbox");
-	sqlite3_progress_handler(f->a->db, 0, NULL, NULL);
+	sqlite3_progress_handler(agent_db(f->a), 0, NULL, NULL);
+}
+
+#define ROW_SQL                                                                            \
+	"INSERT INTO dossiers(code, agency, status, due_at, body, version, updated_seq) "  \
+	"VALUES ('000.00.12.H22-240414-0001', '000.00.12.H22', 1, NULL, %s, 0, 0)"
+
+static void add_row(fx *f, const char *body_sql)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), ROW_SQL, body_sql);
+	break_store(f, sql);
+}
+
+/* The sync label of a dossier (get, list) is read from the receipts: when they cannot be
+ * read, the answer is an error, not the label "synced" or "local". */
+static void test_sync_label(void **state)
+{
+	fx *f = *state;
+	json_t *d = NULL, *list = NULL;
+	const char *sync = NULL;
+
+	add_row(f, "'{\"code\":\"000.00.12.H22-240414-0001\",\"status\":1}'");
+	assert_int_equal(agent_get(f->a, "000.00.12.H22-240414-0001", &d, NULL, &sync), 0);
+	assert_string_equal(sync, "local");
+	json_decref(d);
+	break_store(f, "DROP TABLE op_state");
+	assert_error(agent_get(f->a, "000.00.12.H22-240414-0001", &d, NULL, &sync), "op_state");
+	assert_null(d);
+	assert_error(agent_list(f->a, 0, 0, &list), "op_state");
+	assert_null(list);
+}
+
+/* A dossier row whose body is not JSON fails the list instead of being left out. */
+static void test_list_bad_body(void **state)
+{
+	fx *f = *state;
+	json_t *list = NULL;
+
+	add_row(f, "'{\"code\": tru'");
+	assert_error(agent_list(f->a, 0, 0, &list), "dossier row");
+	assert_null(list);
+}
+
+/* A round's outcome that cannot be written to the sync state is part of the error. */
+static void test_sync_outcome(void **state)
+{
+	fx *f = *state;
+	agent_sync_stats st;
+
+	break_store(f, "DROP TABLE sync_state");
+	assert_error(agent_sync(f->a, &st), "no token");
+	if (!strstr(ds_error_msg(), "sync_state"))
+		fail_msg("message \"%s\" does not say the outcome was not recorded", ds_error_msg());
 }
 
 int main(void)
@@ -184,6 +238,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_catch_up_bad_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_catch_up_not_object, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_catch_up_interrupted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_label, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_list_bad_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_outcome, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,6 +64,20 @@ static void time_date_vn(void **state)
 	assert_int_equal(y * 10000 + m * 100 + d, 20240413);
 }
 
+/* One table of month lengths serves RFC 3339 times, dossier codes and the calendar. */
+static void days_in_month_gregorian(void **state)
+{
+	(void)state;
+	assert_int_equal(ds_time_days_in_month(2024, 2), 29);
+	assert_int_equal(ds_time_days_in_month(2025, 2), 28);
+	assert_int_equal(ds_time_days_in_month(2000, 2), 29);
+	assert_int_equal(ds_time_days_in_month(2100, 2), 28);
+	assert_int_equal(ds_time_days_in_month(2025, 4), 30);
+	assert_int_equal(ds_time_days_in_month(2025, 12), 31);
+	assert_int_equal(ds_time_parse("2025-02-29T08:00:00+07:00", NULL, NULL), DS_EINVALID);
+	assert_int_equal(ds_time_parse("2024-02-29T08:00:00+07:00", NULL, NULL), 0);
+}
+
 static void canonical_sorted(void **state)
 {
 	json_t *a, *b;
@@ -180,6 +194,7 @@ int main(void)
 		cmocka_unit_test(diff_then_patch),
 		cmocka_unit_test(sha256_known),
 		cmocka_unit_test(exit_codes),
+		cmocka_unit_test(days_in_month_gregorian),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,6 +123,30 @@ static void strict_names_bad_utf8(void **state)
 	json_decref(top);
 }
 
+/* Search keys: what a clerk types without diacritics finds the name as written. */
+static void fold_for_search(void **state)
+{
+	static const char *const cases[][2] = {
+	    {"Nguyễn Văn An", "nguyen van an"},
+	    {"  ĐẶNG   thị\tHỒNG  ", "dang thi hong"},
+	    {"Nguye\xcc\x82\xcc\x83n", "nguyen"}, /* decomposed ễ */
+	    {"Lê Đức Thọ 0963060905", "le duc tho 0963060905"},
+	    {"000.00.12.H22-250101-0001", "000.00.12.h22-250101-0001"},
+	    {"", ""},
+	};
+	size_t i;
+	char *out;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(ds_text_fold(cases[i][0], &out), 0);
+		assert_string_equal(out, cases[i][1]);
+		free(out);
+	}
+	assert_int_equal(ds_text_fold("bad \xff text", &out), DS_EINVALID);
+	assert_null(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +156,7 @@ int main(void)
 		cmocka_unit_test(strict_composes),
 		cmocka_unit_test(strict_refuses_nul),
 		cmocka_unit_test(strict_names_bad_utf8),
+		cmocka_unit_test(fold_for_search),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,7 @@ for i in $(seq 10); do
 done
 "$DSWIRE" hold --port "$PORT" --count 2000 --addrs 40 --seconds 14 >"$WORK/hold.out" &
 HOLD=$!
-for _ in $(seq 200); do grep -q held "$WORK/hold.out" && break; sleep 0.1; done
+wait_for "dswire holds its connections" 20 log_has "$WORK/hold.out" held
 same "idle connections held" "$(head -1 "$WORK/hold.out")" "held 2000"
 for i in $(seq 10); do
 	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 5 \

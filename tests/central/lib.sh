@@ -41,6 +41,7 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { CHECKS=$((CHECKS + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/wait.sh" # wait_for, poll_until
 die() { echo "FATAL: $*" >&2; [ -f "$WORK/serve.log" ] && tail -5 "$WORK/serve.log" >&2; exit 1; }
 same() { if [ "$2" == "$3" ]; then pass; else fail "$1: got '$2', want '$3'"; fi; }
 contains() { # contains WHAT HAYSTACK NEEDLE
@@ -94,17 +95,16 @@ start_central() {
 	"$CENTRAL" serve --listen 127.0.0.1:0 --port-file "$WORK/port" --threads "${THREADS:-4}" \
 		2>>"$WORK/serve.log" &
 	SERVER_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -s "$WORK/port" ] && break
-		kill -0 "$SERVER_PID" 2>/dev/null || die "dossync-central serve exited"
-		sleep 0.1
-	done
+	poll_until 10 up_or_gone "$WORK/port" "$SERVER_PID"
+	kill -0 "$SERVER_PID" 2>/dev/null || die "dossync-central serve exited"
 	[ -s "$WORK/port" ] || die "dossync-central did not write its port"
 	URL="http://127.0.0.1:$(cat "$WORK/port")"
 	grep -q "dossync-central listening on 127.0.0.1:$(cat "$WORK/port")" "$WORK/serve.log" ||
 		die "no 'listening' line"
 }
+
+# up_or_gone FILE PID: FILE has been written, or process PID has exited.
+up_or_gone() { [ -s "$1" ] || ! kill -0 "$2" 2>/dev/null; }
 
 # SIGTERM; the server must exit 0.
 stop_central() {
@@ -143,11 +143,14 @@ expect_status() { same "HTTP status" "$STATUS" "$1"; }
 expect_error() { contains "error text" "$(jget error <"$WORK/resp.json" 2>/dev/null)" "$1"; }
 resp() { jget "$1" <"$WORK/resp.json"; }
 
+# GET /v1/health answers plain JSON, and deflate to a client that asks for it.
 health_ok() {
 	local code
-	code=$(curl -s -o "$WORK/health.z" -w '%{http_code}' "$URL/v1/health")
+	code=$(curl -s -o "$WORK/health.json" -w '%{http_code}' "$URL/v1/health")
 	same "health status" "$code" 200
-	same "health body" "$("$DSWIRE" decode <"$WORK/health.z")" '{"ok":true,"v":1}'
+	same "health body" "$(cat "$WORK/health.json")" '{"ok":true,"v":1}'
+	curl -s -o "$WORK/health.z" -H 'Accept-Encoding: deflate' "$URL/v1/health"
+	same "health body, deflated" "$("$DSWIRE" decode <"$WORK/health.z")" '{"ok":true,"v":1}'
 }
 
 # ---------------------------------------------------------------- dossiers and ops

@@ -96,6 +96,22 @@ static void resolve_bad_paths(void **state)
 	json_decref(arr);
 }
 
+/* update --set and resolve read paths with one grammar; only resolve's message says so. */
+static void field_set_names_the_path(void **state)
+{
+	json_t *d = fixture_dossier(), *v = J("{\"amount\": 5000}");
+
+	(void)state;
+	assert_int_equal(conflict_field_set(&d, "fees[new1]", v), 0);
+	assert_json(conflict_field_get(d, "fees[new1].amount"), "5000");
+	assert_int_equal(conflict_field_set(&d, "fees[new1", v), DS_EINVALID);
+	assert_string_equal(ds_error_msg(), "field path \"fees[new1\": bad [id]");
+	assert_int_equal(conflict_apply_resolution(&d, "fees[new1", v), DS_EINVALID);
+	assert_string_equal(ds_error_msg(), "resolve fees[new1: field path \"fees[new1\": bad [id]");
+	json_decref(d);
+	json_decref(v);
+}
+
 static void diff_lists_changed_fields(void **state)
 {
 	json_t *a = fixture_dossier(), *b = json_deep_copy(a), *paths;
@@ -178,6 +194,7 @@ int main(void)
 	    cmocka_unit_test(resolve_sets_and_removes),
 	    cmocka_unit_test(resolve_copies_shared_state),
 	    cmocka_unit_test(resolve_bad_paths),
+	    cmocka_unit_test(field_set_names_the_path),
 	    cmocka_unit_test(diff_lists_changed_fields),
 	    cmocka_unit_test(policy_lines),
 	    cmocka_unit_test(policy_rules_apply),

@@ -33,7 +33,7 @@ CODE1=$(cat "$WORK/out")
 same "allocated code" "$CODE1" "000.00.12.H22-240414-0001"
 expect 0 "create from stdin" -- bash -c "\"$DS\" -d \"$D\" create - < \"$E2E_DATA/residence.json\""
 CODE2=$(cat "$WORK/out")
-same "second code" "$CODE2" "000.00.12.H22-990414-0001"
+same "second code" "$CODE2" "000.00.12.H22-260414-0001"
 expect 0 "create a second one on the same day" -- ds create "$E2E_DATA/birth.json"
 same "sequence grows" "$(cat "$WORK/out")" "000.00.12.H22-240414-0002"
 
@@ -186,9 +186,10 @@ fi
 chmod u+w "$D"
 chmod 700 "$WORK"
 BEFORE=$(jsum)
-flock "$D/lock" sleep 3 &
+flock "$D/lock" sleep 3 & # the scenario: another process holds the lock for 3 s
 PIDS+=($!)
-sleep 0.3
+lock_taken() { ! flock -n "$D/lock" true; }
+wait_for "the other process holds the lock" 3 lock_taken
 expect 75 "second writer" -- ds update "$CODE1" --set 'summary="hai"'
 expect_err "in use by another dossync process"
 expect 0 "a reader while the writer holds the lock" -- ds show "$CODE1"

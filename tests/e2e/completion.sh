@@ -45,7 +45,7 @@ same "list options" "$(comp _dossync dossync list --o)" "--overdue "
 same "daemon options" "$(comp _dossync dossync daemon --s)" "--syslog "
 same "create takes a file" "$(comp _dossync dossync create "")" "FILES "
 same "central global" "$(comp _dossync_central dossync-central --d)" "--db "
-same "token subcommands" "$(comp _dossync_central dossync-central token "")" "add list revoke "
+same "token subcommands" "$(comp _dossync_central dossync-central token "")" "add list revoke rotate "
 same "token add options" "$(comp _dossync_central dossync-central --db x token add --r)" "--role "
 same "roles" "$(comp _dossync_central dossync-central token add --role "")" "office province "
 same "serve options" "$(comp _dossync_central dossync-central serve --max)" \

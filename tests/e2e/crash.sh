@@ -33,7 +33,7 @@ PIDS+=($CLERK)
 
 # The power cut: SIGKILL whatever dossync process runs on this data directory.
 while [ ! -e "$WORK/done" ]; do
-	sleep "0.0$((RANDOM % 9 + 1))"
+	sleep "0.0$((RANDOM % 9 + 1))" # the scenario: a power cut at a random moment
 	if pkill -KILL -f -- "dossync -d $D update|dossync -d $D create" 2>/dev/null; then
 		echo kill >>"$WORK/kills"
 	fi

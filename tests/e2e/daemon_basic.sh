@@ -64,27 +64,24 @@ same "central has the update" "$("$DSC" --db "$CDB" show "$CODE" --json | jget s
 
 # --- SIGHUP: the new pull interval is used; a bad config is refused and the old one kept
 "$DSC" --db "$CDB" update "$CODE" --set 'summary="Tỉnh sửa lần 1"' >/dev/null
-sleep 2
+sleep 2 # an absence: for these 2 s the daemon must not pull (there is nothing to wait for)
 same "central's edit waits for the next pull (every 30 s)" \
 	"$("$DS" -d "$D" show "$CODE" --json | jget summary)" "Bổ sung giấy tờ"
 echo "bogus_key = 1" >>"$D/config"
 kill -HUP "$DPID"
-sleep 1
-grep -q "config not reloaded, keeping the old settings: .*bogus_key" "$LOG" && pass ||
-	fail "a bad config is reported on SIGHUP: $(tail -2 "$LOG")"
+wait_for "a bad config is reported on SIGHUP" 5 \
+	log_has "$LOG" "config not reloaded, keeping the old settings: .*bogus_key"
 kill -0 "$DPID" 2>/dev/null && pass || fail "the daemon survives a bad config"
 sed -i '/^bogus_key/d; s/^pull_interval = .*/pull_interval = 1/' "$D/config"
 kill -HUP "$DPID"
-sleep 1.5
-grep -q "config reloaded: central $FL_PROXY_URL, pull every 1 s" "$LOG" && pass ||
-	fail "SIGHUP reloads the config: $(tail -2 "$LOG")"
-same "central's edit pulled after the reload" \
-	"$("$DS" -d "$D" show "$CODE" --json | jget summary)" "Tỉnh sửa lần 1"
+wait_for "SIGHUP reloads the config" 5 \
+	log_has "$LOG" "config reloaded: central $FL_PROXY_URL, pull every 1 s"
+summary() { "$DS" -d "$D" show "$CODE" --json | jget summary; }
+wait_for "central's edit pulled after the reload" 5 output_is "Tỉnh sửa lần 1" summary
 "$DSC" --db "$CDB" update "$CODE" --set 'summary="Tỉnh sửa lần 2"' >/dev/null
-T0=$(now_ms)
-while [ $(($(now_ms) - T0)) -lt 5000 ] &&
-	[ "$("$DS" -d "$D" show "$CODE" --json | jget summary)" != "Tỉnh sửa lần 2" ]; do sleep 0.1; done
-PULL_MS=$(($(now_ms) - T0))
+wait_for "with pull_interval = 1 central's edit reaches the office" 5 \
+	output_is "Tỉnh sửa lần 2" summary
+PULL_MS=$POLL_MS
 echo "central's edit reached the office after $PULL_MS ms (pull_interval = 1)"
 [ "$PULL_MS" -le 2500 ] && pass || fail "with pull_interval = 1 an edit took $PULL_MS ms"
 
@@ -100,13 +97,14 @@ same "daemon.running after the stop" "$(jget daemon.running <"$WORK/out")" "Fals
 
 # --- SIGTERM while a request hangs (the proxy holds every byte)
 sed -i 's/^pull_interval = .*/pull_interval = 30/' "$D/config"
+OK0=$(log_count "$LOG" "sync ok")
 fl_daemon_start "$D" "$LOG"
 DPID=$FL_DAEMON_PID
 fl_wait_drained 10 "$D" || fail "drained before the hold"
-sleep 0.5
+wait_for "the first round after the restart ends" 10 log_has "$LOG" "sync ok" $((OK0 + 1))
 fl_ctl hold >/dev/null
 "$DS" -d "$D" update "$CODE" --set 'summary="Trong lúc treo"' >/dev/null
-sleep 1.5
+wait_for "the daemon's push hangs in the proxy" 10 at_least 1 fl_held_bytes
 same "the held change is still pending" "$(fl_pending "$D")" "1"
 fl_daemon_stop "$DPID"
 same "exit status after SIGTERM (hung request)" "$?" "0"
@@ -123,18 +121,16 @@ DPID=$FL_DAEMON_PID
 fl_wait_drained 10 "$D" && pass || fail "the held change went after a restart"
 mv "$WORK/token" "$WORK/token.away"
 "$DS" -d "$D" update "$CODE" --set 'summary="Không có token"' >/dev/null
-sleep 1.5
-grep -q "sync refused: .*cannot read the token file.*NOT RETRYING" "$LOG" && pass ||
-	fail "a missing token file is logged loudly: $(tail -2 "$LOG")"
+wait_for "a missing token file is logged loudly" 5 \
+	log_has "$LOG" "sync refused: .*cannot read the token file.*NOT RETRYING"
 mv "$WORK/token.away" "$WORK/token"
 fl_wait_drained 5 "$D" && pass || fail "the daemon resumes when the token file is back"
 
 # --- token refusal 2: central revokes the token. The daemon stops retrying.
 "$DSC" --db "$CDB" token revoke "$(cut -d. -f2 "$WORK/token")" >/dev/null
 "$DS" -d "$D" update "$CODE" --set 'summary="Token bị thu hồi"' >/dev/null
-sleep 1.5
-grep -q "sync refused: .*central refused the token (401).*NOT RETRYING" "$LOG" && pass ||
-	fail "the token refusal is logged loudly: $(tail -2 "$LOG")"
+wait_for "the token refusal is logged loudly" 5 \
+	log_has "$LOG" "sync refused: .*central refused the token (401).*NOT RETRYING"
 expect 0 "status --json after the refusal" -- "$DS" -d "$D" status --json
 same "daemon.state after the refusal" "$(jget daemon.state <"$WORK/out")" "refused"
 grep -q '"last_error": "central refused the token (401)' "$WORK/out" && pass ||
@@ -144,15 +140,17 @@ expect_out "refused"
 UP0=$(fl_stat bytes_up)
 CONN0=$(fl_stat connections)
 "$DS" -d "$D" update "$CODE" --set 'summary="Vẫn bị thu hồi"' >/dev/null
-sleep 3
+sleep 3 # an absence: for these 3 s the refused daemon must not send anything
 same "no request after the refusal (bytes up)" "$(fl_stat bytes_up)" "$UP0"
 same "no connection after the refusal" "$(fl_stat connections)" "$CONN0"
 same "both changes wait" "$(fl_pending "$D")" "2"
 kill -0 "$DPID" 2>/dev/null && pass || fail "the daemon keeps running after a refusal"
 REFUSALS=$(grep -c "sync refused" "$LOG")
 kill -HUP "$DPID"
-sleep 1.5
-same "SIGHUP tries once more, and is refused again" "$(grep -c "sync refused" "$LOG")" "$((REFUSALS + 1))"
+wait_for "SIGHUP tries once more, and is refused again" 5 \
+	output_is "$((REFUSALS + 1))" log_count "$LOG" "sync refused"
+sleep 1 # an absence: no second try follows within a second
+same "SIGHUP tries only once" "$(log_count "$LOG" "sync refused")" "$((REFUSALS + 1))"
 fl_daemon_stop "$DPID"
 same "exit status after SIGTERM (refused)" "$?" "0"
 STOP_REFUSED=$FL_STOP_MS

@@ -26,30 +26,27 @@ fl_ctl http503 >/dev/null
 fl_daemon_start "$D" "$LOG"
 DPID=$FL_DAEMON_PID
 fl_updates "$D" 30 "503"
-sleep 2
-N503=$(grep -c "sync failed: .*(503)" "$LOG")
-echo "503 spell: $N503 failed rounds"
-[ "$N503" -ge 3 ] && pass || fail "the daemon met 503 only $N503 times: $(tail -1 "$LOG")"
+wait_for "the daemon meets 503 three times" 10 log_has "$LOG" "sync failed: .*(503)" 3
+echo "503 spell: $(log_count "$LOG" "sync failed: .*(503)") failed rounds"
 same "central applied nothing during the 503 spell" "$(fl_central_ops "$CDB")" "0"
 fl_ctl pass >/dev/null
 T0=$(now_ms)
 fl_wait_drained 60 "$D" && pass || fail "the backlog did not drain after the 503 spell"
 echo "drained $(($(now_ms) - T0)) ms after the 503 spell"
-sleep 2.5
+fl_wait_in_step "a pull brings central's state after the 503 spell" 15 "$D" "$CDB"
 fl_converged "$D" "$CDB"
 
 # --- central down for a while, then back on the same port
 fl_central_stop TERM
 fl_import "$D" 300 $((SEED + 1)) 2025-11-27
 fl_updates "$D" 20 "down"
-sleep 3
-NDOWN=$(grep -c "sync failed: .*central unreachable" "$LOG")
-[ "$NDOWN" -ge 2 ] && pass || fail "the daemon saw central down only $NDOWN times"
+wait_for "the daemon sees central down twice" 10 \
+	log_has "$LOG" "sync failed: .*central unreachable" 2
 fl_central_start "$CDB"
 T0=$(now_ms)
 fl_wait_drained 60 "$D" && pass || fail "the backlog did not drain after central came back"
 echo "central down: drained $(($(now_ms) - T0)) ms after it came back"
-sleep 2.5
+fl_wait_in_step "a pull brings central's state after the restart" 15 "$D" "$CDB"
 fl_converged "$D" "$CDB"
 
 # --- central killed with SIGKILL during apply, five times
@@ -60,12 +57,12 @@ for k in 1 2 3 4 5; do
 	# The daemon sees the new ops within 300 ms and pushes them in batches of ~60 (32 KiB);
 	# once central has applied the first, kill it somewhere in the middle of the others.
 	fl_wait_ops "$CDB" xa1 $((BEFORE + 1)) "$(now_ms)" 10000 >/dev/null
-	sleep "0.0$((RANDOM % 10))"
+	sleep "0.0$((RANDOM % 10))" # the scenario: a kill at a random point of the push
 	fl_central_stop KILL
 	AFTER=$(fl_central_ops "$CDB")
 	echo "kill $k: central had applied $((AFTER - BEFORE)) of the 400 new ops"
 	[ "$AFTER" -lt $((BEFORE + 400)) ] && KILLS=$((KILLS + 1))
-	sleep 0.5
+	sleep 0.5 # the scenario: central stays down for a moment, the daemon backs off
 	fl_central_start "$CDB"
 done
 echo "$KILLS of 5 kills landed before the batch was all applied"
@@ -73,7 +70,7 @@ echo "$KILLS of 5 kills landed before the batch was all applied"
 T0=$(now_ms)
 fl_wait_drained 90 "$D" && pass || fail "the backlog did not drain after the kills"
 echo "drained $(($(now_ms) - T0)) ms after the last restart"
-sleep 2.5
+fl_wait_in_step "a pull brings central's state after the kills" 15 "$D" "$CDB"
 fl_daemon_stop "$DPID"
 same "daemon exit status" "$?" "0"
 echo "stop: $FL_STOP_MS ms"

@@ -22,17 +22,13 @@ fl_token() { "$DSC" --db "$1" token add --office "$2" >"$3" || { echo "FATAL: to
 # fl_central_start DB: starts central; the first start picks a free port (FL_PORT), later
 # starts reuse it, so agents and the proxy find central again after a restart.
 fl_central_start() {
-	local pf="$WORK/central.port" i
+	local pf="$WORK/central.port"
 	rm -f "$pf"
 	"$DSC" --db "$1" serve --listen "127.0.0.1:$FL_PORT" --port-file "$pf" \
 		2>>"$WORK/central.log" &
 	FL_CENTRAL_PID=$!
 	PIDS+=("$FL_CENTRAL_PID")
-	for i in $(seq 1 200); do
-		[ -s "$pf" ] && break
-		kill -0 "$FL_CENTRAL_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	poll_until 10 up_or_gone "$pf" "$FL_CENTRAL_PID" # lib.sh
 	[ -s "$pf" ] || { echo "FATAL: central did not start" >&2; tail -5 "$WORK/central.log" >&2; exit 1; }
 	FL_PORT=$(cat "$pf")
 	FL_URL="http://127.0.0.1:$FL_PORT"
@@ -49,16 +45,13 @@ fl_central_stop() {
 
 # fl_proxy_start: dsproxy in front of central (FL_PORT); sets FL_PROXY_URL, FL_CTL_PORT.
 fl_proxy_start() {
-	local pf="$WORK/proxy.ports" i
+	local pf="$WORK/proxy.ports"
 	rm -f "$pf"
 	"$BIN/dsproxy" --listen 127.0.0.1:0 --target "127.0.0.1:$FL_PORT" --control 127.0.0.1:0 \
 		--portfile "$pf" 2>>"$WORK/proxy.log" &
 	FL_PROXY_PID=$!
 	PIDS+=("$FL_PROXY_PID")
-	for i in $(seq 1 100); do
-		[ -s "$pf" ] && break
-		sleep 0.05
-	done
+	poll_until 5 up_or_gone "$pf" "$FL_PROXY_PID"
 	[ -s "$pf" ] || { echo "FATAL: dsproxy did not start" >&2; exit 1; }
 	read -r FL_PROXY_PORT FL_CTL_PORT <"$pf"
 	FL_PROXY_URL="http://127.0.0.1:$FL_PROXY_PORT"
@@ -118,47 +111,40 @@ for r in json.load(sys.stdin): print(r["code"])')
 # fl_pending DIR: pending ops of an office.
 fl_pending() { "$DS" -d "$1" status --json | jget pending_ops; }
 
-# fl_wait_drained SECONDS DIR...: waits until every office has nothing pending; 1 on timeout.
-fl_wait_drained() {
-	local limit=$1 t0 d left
-	shift
-	t0=$(now_ms)
-	while :; do
-		left=0
-		for d in "$@"; do
-			[ "$(fl_pending "$d" 2>/dev/null)" = 0 ] || { left=1; break; }
-		done
-		[ $left = 0 ] && return 0
-		[ $(($(now_ms) - t0)) -ge $((limit * 1000)) ] && return 1
-		sleep 0.3
+# fl_drained DIR...: every office has nothing pending (prints the first that has).
+fl_drained() {
+	local d n
+	for d in "$@"; do
+		n=$(fl_pending "$d" 2>/dev/null)
+		[ "$n" = 0 ] || { echo "$d: ${n:-no status} pending"; return 1; }
 	done
 }
 
+# fl_wait_drained SECONDS DIR...: waits until every office has nothing pending; 1 on timeout.
+fl_wait_drained() {
+	local limit=$1
+	shift
+	POLL_EVERY=0.3 poll_until "$limit" fl_drained "$@" # a status per office each time
+}
+
+# started_or_gone LOG PID COUNT: LOG says "daemon started" COUNT times, or PID has exited.
+started_or_gone() { log_has "$1" "daemon started" "$3" || ! kill -0 "$2" 2>/dev/null; }
+
 # fl_daemon_start DIR LOG: starts `dossync daemon`; sets FL_DAEMON_PID.
 fl_daemon_start() {
+	local n=$(($(log_count "$2" "daemon started") + 1)) # a LOG may serve several starts
 	"$DS" -d "$1" daemon --foreground 2>>"$2" &
 	FL_DAEMON_PID=$!
 	PIDS+=("$FL_DAEMON_PID")
-	local i
-	for i in $(seq 1 100); do
-		grep -q "daemon started" "$2" 2>/dev/null && return 0
-		kill -0 "$FL_DAEMON_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	poll_until 5 started_or_gone "$2" "$FL_DAEMON_PID" "$n"
+	kill -0 "$FL_DAEMON_PID" 2>/dev/null && log_has "$2" "daemon started" "$n" >/dev/null && return 0
 	echo "FATAL: the daemon on $1 did not start: $(tail -2 "$2")" >&2
 	exit 1
 }
 
 # fl_wait_log LOG PATTERN [COUNT] [SECONDS]: waits until LOG holds COUNT (1) lines matching
 # PATTERN (grep BRE); 1 on timeout (default 30 s).
-fl_wait_log() {
-	local i
-	for i in $(seq 1 $((${4:-30} * 10))); do
-		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+fl_wait_log() { poll_until "${4:-30}" log_has "$1" "$2" "${3:-1}"; }
 
 # fl_daemon_stop PID: SIGTERM, then waits; FL_STOP_MS is how long the exit took; returns
 # the daemon's exit status. (Not in $(...): wait needs the shell that started it.)
@@ -188,6 +174,49 @@ while ms() < limit:
 print(ms())
 PY
 }
+
+# fl_node_ops CENTRALDB NODE: how many ops of NODE central holds.
+fl_node_ops() {
+	python3 -c 'import sqlite3, sys
+c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True, timeout=5)
+print(c.execute("SELECT count(*) FROM ops WHERE node = ?", (sys.argv[2],)).fetchone()[0])' "$1" "$2"
+}
+
+# fl_held_bytes: the bytes clients sent that sit unread in dsproxy's sockets (its listening
+# port's established connections, from /proc/net/tcp): under `hold`, a request in flight.
+fl_held_bytes() {
+	python3 -c 'import sys
+port = int(sys.argv[1])
+held = 0
+for line in list(open("/proc/net/tcp"))[1:]:
+    f = line.split()
+    if int(f[1].split(":")[1], 16) == port and f[3] == "01":
+        held += int(f[4].split(":")[1], 16)
+print(held)' "$FL_PROXY_PORT"
+}
+
+# fl_in_step DIR CENTRALDB: the office holds central's state of its agencies' dossiers,
+# the same bodies at the same versions (a condition to wait for: a pull has brought it);
+# prints what differs.
+fl_in_step() {
+	python3 - "$1/agent.db" "$2" <<'PY'
+import json, sqlite3, sys
+a = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True, timeout=5)
+c = sqlite3.connect(f"file:{sys.argv[2]}?mode=ro", uri=True, timeout=5)
+mine = {k: (json.loads(b), v) for k, b, v in a.execute("SELECT code, body, version FROM dossiers")}
+theirs = {}
+for ag in {d["agency"] for d, _ in mine.values()}:
+    theirs.update({k: (json.loads(b), v) for k, b, v in
+                   c.execute("SELECT code, body, version FROM dossiers WHERE agency = ?", (ag,))})
+diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+if diff:
+    print(f"{len(diff)} dossiers differ from central's, e.g. {diff[0]}"); sys.exit(1)
+PY
+}
+
+# fl_wait_in_step DESCRIPTION TIMEOUT_S DIR CENTRALDB: wait_for fl_in_step, polled every
+# 0.5 s (it reads both databases whole).
+fl_wait_in_step() { POLL_EVERY=0.5 wait_for "$1" "$2" fl_in_step "$3" "$4"; }
 
 # fl_central_ops CENTRALDB: how many ops central holds (every node).
 fl_central_ops() {

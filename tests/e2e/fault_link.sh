@@ -40,6 +40,7 @@ CYCLES=0
 T0=$(now_ms)
 while [ $CYCLES -lt 36 ] ||
 	{ [ "$(grep -c "sync failed" "$LOG")" -lt 10 ] && [ $CYCLES -lt 120 ]; }; do
+	# The scenario's pacing: each fault lasts 0.2 to 0.4 s.
 	fl_ctl reset up $((RANDOM % 4000 + 200)) >/dev/null
 	sleep "0.$((RANDOM % 3 + 2))"
 	fl_ctl reset down $((RANDOM % 4000 + 100)) >/dev/null
@@ -47,7 +48,7 @@ while [ $CYCLES -lt 36 ] ||
 	if [ $((CYCLES % 4)) = 3 ]; then
 		fl_ctl drop >/dev/null # every open connection reset at once
 		fl_ctl pass >/dev/null # a short good spell
-		sleep 0.2
+		sleep 0.2 # the scenario: a short good spell
 	fi
 	CYCLES=$((CYCLES + 1))
 done
@@ -64,8 +65,7 @@ grep -q "sync failed: .*central unreachable\|sync failed: .*Recv failure\|sync f
 
 # Good link again: the backlog drains without help.
 fl_ctl pass >/dev/null
-for i in $(seq 1 600); do [ -e "$WORK/clerk.done" ] && break; sleep 0.1; done
-[ -e "$WORK/clerk.done" ] && pass || fail "the clerks finished"
+wait_for "the clerks finished" 60 test -e "$WORK/clerk.done"
 [ -s "$WORK/clerk.err" ] && fail "clerk errors: $(head -3 "$WORK/clerk.err")" || pass
 T1=$(now_ms)
 fl_wait_drained 120 "$D" && pass || fail "the backlog did not drain after the storm"

@@ -35,7 +35,7 @@ UP=$(fl_stat bytes_up)
 DOWN=$(fl_stat bytes_down)
 echo "64 kbit/s, 300 ms: 640 changes pushed in $SLOW_MS ms ($UP bytes up, $DOWN bytes down so far)"
 [ "$SLOW_MS" -le 60000 ] && pass || fail "draining took $SLOW_MS ms over the slow link (want <= 60 s)"
-sleep 6 # a pull on the slow link, so the office holds central's last state
+fl_wait_in_step "a pull on the slow link brings central's last state" 30 "$D" "$CDB"
 fl_converged "$D" "$CDB"
 
 # --- the link goes silent: a stall. libcurl's speed is averaged over about five seconds,
@@ -44,13 +44,9 @@ fl_converged "$D" "$CDB"
 fl_ctl pass >/dev/null
 fl_ctl hold >/dev/null
 "$DS" -d "$D" update "$("$DS" -d "$D" list --json | jget 0.code)" --set 'summary="Đường truyền treo"' >/dev/null
-T0=$(now_ms)
-while [ $(($(now_ms) - T0)) -lt 15000 ] && ! grep -q "sync failed: .*\(too slow\|timed out\)" "$LOG"; do
-	sleep 0.2
-done
-STALL_MS=$(($(now_ms) - T0))
-grep -q "sync failed: .*\(too slow\|timed out\)" "$LOG" && pass ||
-	fail "a silent link is detected as a stall: $(grep 'sync failed' "$LOG" | tail -1)"
+wait_for "a silent link is detected as a stall" 15 \
+	log_has "$LOG" "sync failed: .*\(too slow\|timed out\)"
+STALL_MS=$POLL_MS
 echo "a silent link was given up after $STALL_MS ms: $(grep -m1 -o 'error: .*' "$LOG")"
 same "the change waits during the stall" "$(fl_pending "$D")" "1"
 fl_ctl pass >/dev/null
@@ -60,7 +56,8 @@ fl_wait_drained 15 "$D" && pass || fail "the change went once the link came back
 sed -i 's/^pull_interval = .*/pull_interval = 600/' "$D/config"
 echo "max_send_bytes = 3000" >>"$D/config"
 kill -HUP "$DPID"
-sleep 1
+wait_for "SIGHUP reloads the config (pull every 600 s)" 5 \
+	log_has "$LOG" "config reloaded: .*pull every 600 s"
 fl_ctl zero >/dev/null
 BEFORE=$(fl_central_ops "$CDB")
 fl_import "$D" 400 $((SEED + 1)) 2025-11-20
@@ -73,7 +70,7 @@ echo "upload cap 3000 B/s: $UP bytes up in $MS ms ($((UP * 1000 / (MS + 1))) B/s
 fl_wait_drained 30 "$D" || fail "drained under the upload cap"
 sed -i 's/^pull_interval = .*/pull_interval = 1/' "$D/config"
 kill -HUP "$DPID"
-sleep 3
+fl_wait_in_step "a pull after the capped upload brings central's last state" 15 "$D" "$CDB"
 fl_daemon_stop "$DPID"
 same "daemon exit status" "$?" "0"
 fl_converged "$D" "$CDB"

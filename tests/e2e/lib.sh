@@ -20,6 +20,7 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { CHECKS=$((CHECKS + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/wait.sh" # wait_for, poll_until
 
 # expect CODE DESCRIPTION -- command...: runs it, checks the exit code.
 expect() {
@@ -74,21 +75,26 @@ finish() {
 }
 
 # ---------------------------------------------------------------- central and offices
-# central_start DB: starts dossync-central on a free port; sets CENTRAL_PID and CENTRAL_URL.
+# central_start DB [SERVE-OPTION...]: starts dossync-central on a free port; sets
+# CENTRAL_PID and CENTRAL_URL (https:// when the options hold --tls-cert).
 central_start() {
-	local db=$1 pf="$WORK/central.port.$RANDOM"
+	local db=$1 pf="$WORK/central.port.$RANDOM" scheme=http
+	shift
+	[[ " $* " == *" --tls-cert "* ]] && scheme=https
 	"$BIN/dossync-central" --db "$db" serve --listen 127.0.0.1:${CENTRAL_PORT:-0} \
-		--port-file "$pf" 2>>"$WORK/central.log" &
+		--port-file "$pf" "$@" 2>>"$WORK/central.log" &
 	CENTRAL_PID=$!
 	PIDS+=($CENTRAL_PID)
-	local i
-	for i in $(seq 1 100); do
-		[ -s "$pf" ] && break
-		sleep 0.05
-	done
+	poll_until 10 up_or_gone "$pf" "$CENTRAL_PID"
+	[ -s "$pf" ] ||
+		{ echo "FATAL: dossync-central did not start: $(tail -2 "$WORK/central.log")" >&2; exit 1; }
 	CENTRAL_PORT=$(cat "$pf")
-	CENTRAL_URL="http://127.0.0.1:$CENTRAL_PORT"
+	CENTRAL_URL="$scheme://127.0.0.1:$CENTRAL_PORT"
 }
+
+# up_or_gone FILE PID: FILE has been written, or process PID has exited (a condition for
+# poll_until while a server starts).
+up_or_gone() { [ -s "$1" ] || ! kill -0 "$2" 2>/dev/null; }
 
 # central_fresh DB AGENCY TOKENFILE: a new central database with one office token for
 # AGENCY (written to TOKENFILE), served by central_start.

@@ -110,8 +110,7 @@ fl_ctl latency 1500 >/dev/null
 db sync >/dev/null 2>"$WORK/s4.err" &
 SP=$!
 PIDS+=("$SP")
-for i in $(seq 1 600); do [ "$(merges)" -gt "$M0" ] && break; sleep 0.05; done
-same "b merged and its merge op is on the way" "$(merges)" "$((M0 + 1))"
+wait_for "b merged and its merge op is on the way" 30 output_is "$((M0 + 1))" merges
 cen update "$C4" --set 'summary="U thay T"' >/dev/null # before the merge op arrives
 db transition "$C4" 4 >/dev/null                       # before its receipt is back
 fl_ctl pass >/dev/null

@@ -42,15 +42,14 @@ for i in 0 1 2; do
 	PIDS+=($!)
 done
 for i in 0 1 2; do
-	while [ ! -e "$WORK/clerk$i.done" ]; do sleep 0.2; done
+	wait_for "clerk $i finished" 300 test -e "$WORK/clerk$i.done"
 	[ -s "$WORK/clerk$i.err" ] && fail "clerk $i: $(head -2 "$WORK/clerk$i.err")"
 	same "office $i backlog" "$(fl_pending "$WORK/o$i")" "$PER_OFFICE"
 done
 echo "outage: $((3 * PER_OFFICE)) changes recorded in $(($(now_ms) - T_WORK)) ms"
-sleep 3 # the daemons keep trying for a while longer
 for i in 0 1 2; do
-	N=$(grep -c "sync failed: .*central unreachable" "$WORK/daemon$i.log")
-	[ "$N" -ge 3 ] && pass || fail "daemon $i tried only $N times during the outage"
+	wait_for "daemon $i tries three times during the outage" 20 \
+		log_has "$WORK/daemon$i.log" "sync failed: .*central unreachable" 3
 	kill -0 "${DPIDS[$i]}" 2>/dev/null && pass || fail "daemon $i still runs"
 done
 echo "daemon 0 retries: $(grep -o 'retry [0-9]* in [0-9.]* s' "$WORK/daemon0.log" | tail -4 | tr '\n' ',')"
@@ -67,8 +66,9 @@ fl_wait_drained 120 "$WORK/o0" "$WORK/o1" "$WORK/o2" && pass || fail "the backlo
 DRAIN_MS=$(($(now_ms) - T_UP))
 echo "drain time: $DRAIN_MS ms from central up to nothing pending at any of the 3 offices ($((3 * PER_OFFICE)) ops)"
 [ "$DRAIN_MS" -le 60000 ] && pass || fail "draining took $DRAIN_MS ms"
-sleep 6 # one pull_interval: every office holds central's final state
-
+for i in 0 1 2; do
+	fl_wait_in_step "office $i holds central's final state (a pull)" 20 "$WORK/o$i" "$CDB"
+done
 for i in 0 1 2; do
 	fl_converged "$WORK/o$i" "$CDB"
 done
@@ -93,8 +93,10 @@ sys.exit(1 if late or n == 0 else 0)
 PY
 
 # --- stopping a daemon in the middle of a large round
+OPS0=$(fl_node_ops "$CDB" "${NODES[0]}")
 fl_import "$WORK/o0" 1000 $((SEED + 9)) 2025-11-25
-sleep 1.2
+wait_for "the daemon's round is under way (central holds its first new op)" 30 \
+	at_least $((OPS0 + 1)) fl_node_ops "$CDB" "${NODES[0]}"
 fl_daemon_stop "${DPIDS[0]}"
 same "daemon exit status (stopped mid-round)" "$?" "0"
 echo "stop in the middle of a 1,000-op round: $FL_STOP_MS ms"

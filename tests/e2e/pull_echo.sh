@@ -66,7 +66,7 @@ agree "$A" "$DB" "$C2"
 "$BIN/dsproxy" --listen 127.0.0.1:0 --target "127.0.0.1:$CENTRAL_PORT" --control 127.0.0.1:0 \
 	--portfile "$WORK/px.ports" 2>"$WORK/px.log" &
 PIDS+=($!)
-for _ in $(seq 100); do [ -s "$WORK/px.ports" ] && break; sleep 0.05; done
+wait_for "dsproxy writes its ports" 5 test -s "$WORK/px.ports" || finish
 read -r PX_PORT PX_CTL <"$WORK/px.ports"
 px() {
 	exec 3<>"/dev/tcp/127.0.0.1/$PX_CTL"; printf '%s\n' "$*" >&3
@@ -78,10 +78,8 @@ C3=$(cat "$WORK/c3")
 px latency 1500
 "$DS" -d "$A" sync >/dev/null 2>&1 &
 SYNC=$!
-for _ in $(seq 200); do
-	"$CEN" --db "$DB" show "$C3" --json >/dev/null 2>&1 && break
-	sleep 0.05
-done
+wait_for "central holds C3 (the push is through, its answer not yet)" 10 \
+	"$CEN" --db "$DB" show "$C3" --json
 px drop
 wait $SYNC
 same "the cut round ends with 75 (central unreachable)" "$?" 75

@@ -38,9 +38,7 @@ fl_ctl reset down 8000 >/dev/null
 fl_daemon_start "$D" "$LOG"
 DPID=$FL_DAEMON_PID
 have() { "$DS" -d "$D" list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
-t0=$(now_ms)
-while [ "$(have)" != "$N" ] && [ $(($(now_ms) - t0)) -lt 90000 ]; do sleep 0.5; done
-same "every dossier pulled through the bad link" "$(have)" "$N"
+wait_for "every dossier pulled through the bad link" 90 output_is "$N" have
 fl_daemon_stop "$DPID"
 same "daemon exit" "$?" 0
 finish

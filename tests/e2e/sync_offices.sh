@@ -102,9 +102,11 @@ agree "$A" "$DB" "$A1"
 "$DS" -d "$B" import "$WORK/many.jsonl" >/dev/null 2>&1 ||
 	while read -r l; do printf '%s' "$l" | "$DS" -d "$B" create - >/dev/null; done <"$WORK/many.jsonl"
 sed -i 's/^batch_bytes = .*/batch_bytes = 4096/' "$B/config"
+b_ops() { sqlite3 "file:$DB?mode=ro" "SELECT count(*) FROM ops WHERE node = 'xa-b-1'"; }
+B_OPS=$(b_ops)
 "$DS" -d "$B" sync >"$WORK/sync1.out" 2>"$WORK/sync1.err" &
 SYNC=$!
-sleep 0.15
+wait_for "central applies B's first batch" 10 at_least $((B_OPS + 1)) b_ops
 central_stop KILL
 wait $SYNC
 RC=$?
@@ -122,7 +124,7 @@ if [ -x "$BIN/dsproxy" ]; then
 	"$BIN/dsproxy" --listen 127.0.0.1:0 --target 127.0.0.1:$CENTRAL_PORT --control 127.0.0.1:0 \
 		--portfile "$P" 2>"$WORK/proxy.log" &
 	PIDS+=($!)
-	for i in $(seq 1 50); do [ -s "$P" ] && break; sleep 0.05; done
+	wait_for "dsproxy writes its ports" 5 test -s "$P" || finish
 	read -r PPORT CPORT <"$P"
 	ctl() { exec 9<>/dev/tcp/127.0.0.1/$CPORT; printf '%s\n' "$1" >&9; read -r -t 2 reply <&9; exec 9>&-; }
 	B2="$WORK/xa-b-2"

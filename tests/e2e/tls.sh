@@ -16,7 +16,8 @@ PORT=$(free_port)
 openssl s_server -quiet -accept "127.0.0.1:$PORT" -cert "$WORK/cert.pem" -key "$WORK/key.pem" \
 	-www >/dev/null 2>&1 &
 PIDS+=($!)
-for i in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+wait_for "openssl s_server listens" 5 listening || finish
 echo "dst1.00000000.00000000000000000000000000000000" >"$WORK/tok"
 "$DS" -d "$WORK/a" init --office 000.00.12.H22 --node a --central "https://127.0.0.1:$PORT" \
 	--token-file "$WORK/tok" >/dev/null

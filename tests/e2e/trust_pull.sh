@@ -49,7 +49,7 @@ rows_n() { sqlite3 "$WORK/o/agent.db" "SELECT count(*) FROM dossiers"; }
 page 0
 python3 "$(dirname "$0")/hostile_central.py" "$WORK/port" "$PAGE" &
 PIDS+=($!)
-for i in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+wait_for "the hostile central writes its port" 5 test -s "$WORK/port" || finish
 CENTRAL_URL="http://127.0.0.1:$(cat "$WORK/port")"
 office_init "$WORK/o" $AG xa1 "$WORK/tok"
 

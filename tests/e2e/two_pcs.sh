@@ -13,7 +13,8 @@ cen() { "$DSC" --db "$CDB" "$@"; }
 da() { "$DS" -d "$A" --actor "Lan" "$@"; }
 db() { "$DS" -d "$B" --actor "Minh" "$@"; }
 cfield() { cen show "$1" --json | jget "$2"; }
-tick() { sleep 1.1; } # occurred_at has whole seconds: two acts a tick apart are ordered
+# The scenario: occurred_at has whole seconds, so two acts a tick apart are ordered.
+tick() { sleep 1.1; }
 
 fl_central_init "$CDB"
 fl_token "$CDB" "$FL_AGENCY" "$WORK/token"

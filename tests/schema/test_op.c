@@ -401,6 +401,32 @@ static void merge_apply(void **state)
 	json_decref(s);
 }
 
+/* The one builder of ops gives a canonical entry schema_op_check accepts. */
+static void op_new_is_canonical(void **state)
+{
+	json_t *payload = json_pack("{s:i}", "to", 4);
+	json_t *op = schema_op_new("pc-1", 12, "000.00.12.H22-250101-0001", SCHEMA_OP_TRANSITION,
+				   payload, 3, NULL, "Nguyễn Văn An");
+	int64_t at;
+
+	(void)state;
+	assert_non_null(op);
+	assert_int_equal(schema_op_check(op), 0);
+	assert_string_equal(json_string_value(json_object_get(op, "op_id")), "pc-1:12");
+	assert_string_equal(json_string_value(json_object_get(op, "kind")), "transition");
+	assert_true(json_is_null(json_object_get(op, "parent")));
+	assert_int_equal(ds_time_parse(json_string_value(json_object_get(op, "occurred_at")), &at,
+				       NULL),
+			 0);
+	assert_true(llabs(at - ds_time_now()) < 5);
+	json_decref(op);
+	op = schema_op_new("central", 1, "000.00.12.H22-250101-0001", SCHEMA_OP_PATCH, payload, 0,
+			   "pc-1:11", "province");
+	assert_string_equal(json_string_value(json_object_get(op, "parent")), "pc-1:11");
+	json_decref(op);
+	json_decref(payload);
+}
+
 /* Two nodes holding the same state with keys in another order end up with the same
  * bytes after the same ops. */
 static void deterministic(void **state)
@@ -452,6 +478,7 @@ int main(void)
 		cmocka_unit_test(transition_refusals),
 		cmocka_unit_test(merge_apply),
 		cmocka_unit_test(deterministic),
+		cmocka_unit_test(op_new_is_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -324,9 +324,30 @@ static void overdue(void **state)
 	json_decref(d);
 }
 
+/* A time given at another offset is stored at +07:00, the same instant; fractions go. */
+static void times_stored_at_vn(void **state)
+{
+	json_t *d = fixture_dossier(), *sup;
+
+	(void)state;
+	json_object_set_new(d, "received_at", json_string("2024-04-14T00:15:00Z"));
+	json_object_set_new(d, "due_at", json_string("2024-04-16T05:00:00.500-05:00"));
+	sup = fixture_json("[{\"id\": \"s1\", \"requested_at\": \"2024-04-14T01:00:00Z\"}]");
+	json_object_set_new(d, "supplements", sup);
+	assert_int_equal(schema_dossier_validate(&d), 0);
+	assert_string_equal(json_string_value(json_object_get(d, "received_at")),
+			    "2024-04-14T07:15:00+07:00");
+	assert_string_equal(json_string_value(json_object_get(d, "due_at")),
+			    "2024-04-16T17:00:00+07:00");
+	sup = json_array_get(json_object_get(d, "supplements"), 0);
+	assert_string_equal(json_string_value(json_object_get(sup, "requested_at")),
+			    "2024-04-14T08:00:00+07:00");
+	json_decref(d);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[DS_ARRAY_LEN(cases) + 6];
+	struct CMUnitTest tests[DS_ARRAY_LEN(cases) + 7];
 	size_t n = 0;
 
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(example_passes);
@@ -339,5 +360,6 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(nfc_same_bytes);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(patch_check);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(overdue);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(times_stored_at_vn);
 	return _cmocka_run_group_tests("test_schema_validate", tests, n, NULL, NULL);
 }
