@@ -31,9 +31,8 @@ static int init_check(const cli_command *me, agent_config *cfg)
 		return ds_error_set(DS_EINVALID, "--office: '%s' is not an agency code like "
 						 "000.00.12.H22",
 				    cfg->office);
-	if (strncmp(cfg->central, "http://", 7) && strncmp(cfg->central, "https://", 8))
-		return ds_error_set(DS_EINVALID, "--central: '%s' is not an http:// or https:// URL",
-				    cfg->central);
+	if (sync_url_list_check(cfg->central))
+		return ds_error_wrap(DS_EINVALID, "--central");
 	if (!sync_office_node_ok(cfg->node))
 		return ds_error_set(DS_EINVALID, "--node: '%s' must be 1-64 letters, digits, "
 						 "'.', '_' or '-' (and not 'central')",
@@ -86,7 +85,11 @@ static int cmd_init(cli *c, int argc, char **argv)
 	while (!rc && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'o')
 			cfg.office = ds_strdup(optarg);
-		else if (ch == 'c')
+		else if (ch == 'c' && cfg.central) { /* repeated: the list to fail over along */
+			char *list = ds_asprintf("%s,%s", cfg.central, optarg);
+			free(cfg.central);
+			cfg.central = list;
+		} else if (ch == 'c')
 			cfg.central = ds_strdup(optarg);
 		else if (ch == 't')
 			rc = set_token_file(&cfg, optarg);

@@ -3,7 +3,9 @@
  * connection through the sync/ client) pushes batches of creates made from dsgen lines;
  * every push request is timed. Bodies are built before the clock starts, so the figure
  * is central's work plus the wire. Prints one JSON object (docs/BENCHMARKS.md).
- *   bench_central --url URL --tokens FILE --input FILE [--batch N] [--batches K]
+ *   bench_central --url URL [--url URL2...] --tokens FILE --input FILE [--batch N]
+ *                 [--batches K]
+ * With several --url (central processes on one database), office k pushes to URL k mod n.
  * FILE of tokens: one "AGENCY TOKEN" per line, one office each. The input holds dsgen
  * --codes lines; each office takes the first N*K lines and puts its own agency in them.
  */
@@ -18,6 +20,7 @@
 #include <time.h>
 
 #define MAX_OFFICES 512
+#define MAX_URLS 8
 
 struct office {
 	pthread_t tid;
@@ -29,13 +32,15 @@ struct office {
 };
 
 static struct {
-	const char *url;
+	const char *urls[MAX_URLS];
+	int nurls;
 	long batch, batches;
 	ds_buf input;
 	const char **lines; /* into input */
 	size_t *line_len;
 	long nlines;
 	pthread_barrier_t start;
+	struct office *offices;
 } g;
 
 static double now_s(void)
@@ -130,7 +135,7 @@ static void *run(void *arg)
 	long b;
 	int rc;
 
-	opts.url = g.url;
+	opts.url = g.urls[(o - g.offices) % g.nurls];
 	opts.token = o->token;
 	rc = build(o);
 	if (!rc)
@@ -236,8 +241,8 @@ int main(int argc, char **argv)
 	g.batch = 100;
 	g.batches = 10;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch == 'u')
-			g.url = optarg;
+		if (ch == 'u' && g.nurls < MAX_URLS)
+			g.urls[g.nurls++] = optarg;
 		else if (ch == 't')
 			tokens = optarg;
 		else if (ch == 'i')
@@ -249,10 +254,11 @@ int main(int argc, char **argv)
 		else
 			return 64;
 	}
-	if (!g.url || !tokens || !input || g.batch < 1 || g.batch > SYNC_MAX_BATCH_OPS ||
+	g.offices = offices;
+	if (!g.nurls || !tokens || !input || g.batch < 1 || g.batch > SYNC_MAX_BATCH_OPS ||
 	    g.batches < 1) {
-		fprintf(stderr, "usage: bench_central --url URL --tokens FILE --input FILE "
-				"[--batch N] [--batches K]\n");
+		fprintf(stderr, "usage: bench_central --url URL [--url URL...] --tokens FILE "
+				"--input FILE [--batch N] [--batches K]\n");
 		return 64;
 	}
 	if ((rc = read_tokens(tokens, offices, &n)) || (rc = read_lines(input)))

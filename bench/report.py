@@ -172,6 +172,22 @@ def central_rows(rows, d, offices, cg_ops):
             fig(rows, "central." + name, f"central instructions per applied op, {c['batch']}-op "
                 f"batches (callgrind, 2 offices x {cg_ops})", c["per_op"], "",
                 note=f"{c['instructions']:,} instructions for {c['applied']} ops")
+    for name, what in (("load_pg1", "one central on PostgreSQL"),
+                       ("load_pg2", "two centrals on PostgreSQL")):
+        lp = load(d, name)
+        if not lp:
+            continue
+        o = lp["out"]
+        key = "central_" + name[5:]
+        fig(rows, key + ".ops_per_s", f"{what}, {offices} offices: applied ops per second",
+            o["ops_per_s"], "/s", better="high",
+            note=f"{o['applied']} of {o['ops']} applied, {o['errors']} errors", r=lp)
+        fig(rows, key + ".p50_ms", f"{what}, {offices} offices: p50 push latency",
+            o["p50_ms"], "ms", r=lp)
+        fig(rows, key + ".p99_ms", f"{what}, {offices} offices: p99 push latency",
+            o["p99_ms"], "ms", r=lp)
+        fig(rows, key + ".cpu_ms_per_op", f"{what}: central CPU per applied op",
+            1000 * lp["central_cpu_s"] / max(o["applied"], 1), "ms", r=lp)
 
 
 def baseline_rows(rows, d, n):

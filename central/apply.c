@@ -41,12 +41,6 @@ static void current_release(current *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Binds text the caller keeps alive until the statement's step (no copy). */
-static void bind_kept(sqlite3_stmt *st, int i, const char *v)
-{
-	sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
 /* From the batch's cache: 1 when the code is there. */
 static int current_cached(central_store *s, const char *code, current *c)
 {
@@ -64,7 +58,7 @@ static int current_cached(central_store *s, const char *code, current *c)
 
 static int current_load(central_store *s, const char *code, current *c)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_DOSSIER_GET);
+	central_q *st = central_stmt(s, ST_DOSSIER_GET);
 	const char *body;
 	int rc;
 
@@ -74,20 +68,18 @@ static int current_load(central_store *s, const char *code, current *c)
 	if (!st)
 		return ds_error_code();
 	central_bind_text(st, 1, code);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = central_step(st, "reading the dossier");
+	if (rc == 1) {
 		c->found = 1;
 		snprintf(c->agency, sizeof(c->agency), "%s", central_col_text(st, 0));
-		c->version = sqlite3_column_int64(st, 1);
+		c->version = central_col_int(st, 1);
 		c->last_op = ds_strdup(central_col_text(st, 2));
 		body = central_col_text(st, 3);
 		rc = ds_json_parse(body, strlen(body), &c->state);
 		if (rc)
 			rc = ds_error_wrap(DS_ERROR, "stored dossier %s", code);
-	} else {
-		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(s->db, rc, "reading the dossier");
 	}
-	sqlite3_reset(st);
+	central_reset(st);
 	return rc;
 }
 
@@ -175,7 +167,7 @@ static int write_state(central_store *s, const char *node, const json_t *op, con
 	const char *agency = str_member(state, "agency"), *now = c->now;
 	int64_t version = c->version + 1;
 	char *body = NULL;
-	sqlite3_stmt *st;
+	central_q *st;
 	int rc;
 
 	if (!ready && (rc = ds_json_canonical(state, &body, NULL)))
@@ -187,10 +179,10 @@ static int write_state(central_store *s, const char *node, const json_t *op, con
 		goto done;
 	central_bind_text(st, 1, code);
 	central_bind_text(st, 2, agency);
-	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(state, "status")));
+	central_bind_int(st, 3, json_integer_value(json_object_get(state, "status")));
 	central_bind_text(st, 4, json_string_value(json_object_get(state, "due_at")));
-	bind_kept(st, 5, ready);
-	sqlite3_bind_int64(st, 6, version);
+	central_bind_text(st, 5, ready);
+	central_bind_int(st, 6, version);
 	central_bind_text(st, 7, op_id);
 	central_bind_text(st, 8, now);
 	if ((rc = central_step_done(s, st, "writing the dossier")))
@@ -200,10 +192,10 @@ static int write_state(central_store *s, const char *node, const json_t *op, con
 		goto done;
 	central_bind_text(st, 1, code);
 	central_bind_text(st, 2, agency);
-	sqlite3_bind_int64(st, 3, version);
+	central_bind_int(st, 3, version);
 	central_bind_text(st, 4, op_id);
 	central_bind_text(st, 5, node);
-	bind_kept(st, 6, ready);
+	central_bind_text(st, 6, ready);
 	central_bind_text(st, 7, now);
 	rc = central_step_done(s, st, "appending to the feed");
 done:
@@ -225,7 +217,7 @@ static int check_identity(const json_t *op, const json_t *state, const current *
 
 static int savepoint(central_store *s, enum central_stmt_id id)
 {
-	sqlite3_stmt *st = central_stmt(s, id);
+	central_q *st = central_stmt(s, id);
 
 	return st ? central_step_done(s, st, "savepoint") : ds_error_code();
 }
@@ -233,9 +225,7 @@ static int savepoint(central_store *s, enum central_stmt_id id)
 /* schema_code_claim on the cached statement (inside the write transaction). */
 static int claim(central_store *s, const char *code)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_CODE_CLAIM);
-
-	return st ? schema_code_claim_stmt(st, code) : ds_error_code();
+	return central_code_claim(s, code);
 }
 
 /* Remembers the state an applied op made, for the rest of the batch. state is stolen. */
@@ -309,21 +299,21 @@ done:
 static int store_op(central_store *s, const char *node, const json_t *op, const central_prep *p,
                     const json_t *receipt, const char *now)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_OP_INSERT);
+	central_q *st = central_stmt(s, ST_OP_INSERT);
 	const char *entry = p->entry, *hash = p->hash;
 	int rc;
 
 	if (!st)
 		return ds_error_code();
 	central_bind_text(st, 1, node);
-	sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(op, "seq")));
+	central_bind_int(st, 2, json_integer_value(json_object_get(op, "seq")));
 	central_bind_text(st, 3, str_member(op, "op_id"));
 	central_bind_text(st, 4, str_member(op, "code"));
 	central_bind_text(st, 5, str_member(op, "kind"));
-	bind_kept(st, 6, entry);
+	central_bind_text(st, 6, entry);
 	central_bind_text(st, 7, hash);
 	central_bind_text(st, 8, str_member(receipt, "result"));
-	sqlite3_bind_int64(st, 9, json_integer_value(json_object_get(receipt, "version")));
+	central_bind_int(st, 9, json_integer_value(json_object_get(receipt, "version")));
 	central_bind_text(st, 10, json_string_value(json_object_get(receipt, "reason")));
 	central_bind_text(st, 11, now);
 	rc = central_step_done(s, st, "storing the op");
@@ -462,7 +452,7 @@ int central_op_receive(central_store *s, const central_auth *a, const char *node
 /* The state of code at version, from the feed (for a replayed conflict receipt). */
 static int feed_state(central_store *s, const char *code, int64_t version, json_t **out)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_FEED_STATE);
+	central_q *st = central_stmt(s, ST_FEED_STATE);
 	const char *text;
 	int rc;
 
@@ -470,24 +460,23 @@ static int feed_state(central_store *s, const char *code, int64_t version, json_
 	if (!st)
 		return ds_error_code();
 	central_bind_text(st, 1, code);
-	sqlite3_bind_int64(st, 2, version);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	central_bind_int(st, 2, version);
+	rc = central_step(st, "reading the feed");
+	if (rc == 1) {
 		text = central_col_text(st, 0);
 		rc = ds_json_parse(text, strlen(text), out);
-	} else {
-		rc = rc == SQLITE_DONE ? ds_error_set(DS_ERROR, "no feed row for %s version %lld",
-		                                      code, (long long)version)
-		                       : ds_error_sqlite(s->db, rc, "reading the feed");
+	} else if (rc == 0) {
+		rc = ds_error_set(DS_ERROR, "no feed row for %s version %lld", code,
+		                  (long long)version);
 	}
-	sqlite3_reset(st);
+	central_reset(st);
 	return rc;
 }
 
 int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t **receipt,
                        char hash[DS_SHA256_HEX])
 {
-	sqlite3_stmt *st = central_stmt(s, ST_OP_GET);
+	central_q *st = central_stmt(s, ST_OP_GET);
 	char *op_id = ds_asprintf("%s:%lld", node, (long long)seq), *code = NULL;
 	const char *result;
 	json_t *r = NULL, *state = NULL;
@@ -501,11 +490,10 @@ int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t *
 		goto done;
 	}
 	central_bind_text(st, 1, node);
-	sqlite3_bind_int64(st, 2, seq);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		rc = rc == SQLITE_DONE ? ds_error_set(DS_ENOTFOUND, "op %s is not held", op_id)
-		                       : ds_error_sqlite(s->db, rc, "reading the op");
+	central_bind_int(st, 2, seq);
+	rc = central_step(st, "reading the op");
+	if (rc != 1) {
+		rc = rc == 0 ? ds_error_set(DS_ENOTFOUND, "op %s is not held", op_id) : rc;
 		goto done;
 	}
 	snprintf(hash, DS_SHA256_HEX, "%s", central_col_text(st, 0));
@@ -513,12 +501,12 @@ int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t *
 	if (!receipt)
 		goto done;
 	result = central_col_text(st, 1);
-	version = sqlite3_column_int64(st, 2);
+	version = central_col_int(st, 2);
 	r = receipt_new(op_id, strcmp(result, "applied") == 0 ? "duplicate" : result, version);
-	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+	if (!central_col_null(st, 3))
 		json_object_set_new(r, "reason", json_string(central_col_text(st, 3)));
 	code = strcmp(result, "conflict") == 0 ? ds_strdup(central_col_text(st, 4)) : NULL;
-	sqlite3_reset(st);
+	central_reset(st);
 	rc = 0;
 	if (code && (rc = feed_state(s, code, version, &state)) == 0)
 		json_object_set_new(r, "state", state);
@@ -528,7 +516,7 @@ int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t *
 	}
 done:
 	if (st)
-		sqlite3_reset(st);
+		central_reset(st);
 	json_decref(r);
 	free(code);
 	free(op_id);

@@ -26,17 +26,23 @@
 #define CENTRAL_IDLE_TIMEOUT_S 120
 
 /* ---------------------------------------------------------------- the store
- * One SQLite connection to central.db with its cache of prepared statements. A store is
- * used by one thread at a time; the server keeps a pool of them. */
+ * One connection, to central.db (SQLite, the default) or to a PostgreSQL database, with
+ * its prepared statements. A store is used by one thread at a time; the server keeps a
+ * pool of them. */
 typedef struct central_store central_store;
 
-/* Opens central.db. create: make the file if missing and migrate it (schema "central");
- * otherwise a missing file is DS_ENOTFOUND ("no central database at X (run
- * dossync-central init)") and an unmigrated one DS_EINVALID. *out is the caller's. */
-int central_store_open(central_store **out, const char *path, int create);
+/* Opens the store at where: a PostgreSQL URL (postgresql://USER@HOST:PORT/DB or
+ * postgres://..., any libpq connection URI) or else a SQLite file. create: make the file if
+ * missing and migrate it (schema "central"; "central_pg" on PostgreSQL); otherwise a
+ * missing file is DS_ENOTFOUND ("no central database at X (run dossync-central init)")
+ * and an unmigrated one DS_EINVALID. A PostgreSQL server that cannot be reached is
+ * DS_ERETRY. *out is the caller's. */
+int central_store_open(central_store **out, const char *where, int create);
 void central_store_free(central_store *s);
-/* The connection, borrowed (tests read tables through it). */
+/* The SQLite connection, borrowed (tests read tables through it); NULL on PostgreSQL. */
 sqlite3 *central_store_db(central_store *s);
+/* "sqlite" or "postgresql". */
+const char *central_store_engine(const central_store *s);
 
 /* Who a request acts for: the token's id, agency and role. */
 typedef struct central_auth {

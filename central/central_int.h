@@ -10,7 +10,10 @@
 #include <pthread.h>
 #include <stdarg.h>
 
-/* Every statement central runs; the SQL text is in store.c, prepared on first use. */
+/* Every statement central runs; the SQL text of each, for each engine, is in store.c,
+ * prepared on first use. A new statement: an id here and its text in store.c's table
+ * (portable SQL with ?1..?N serves both engines; a PostgreSQL text only where the
+ * dialects differ). */
 enum central_stmt_id {
 	ST_TOKEN_INSERT,
 	ST_TOKEN_REVOKE,
@@ -37,6 +40,10 @@ enum central_stmt_id {
 	ST_CODE_CLAIM,
 	ST_TOKEN_GET,
 	ST_NODE_MOVE,
+	ST_CODE_NEXT,
+	ST_DATA_HELD,
+	ST_DATA_INSERT,
+	ST_DATA_NEWEST,
 	ST_TOKEN_LINE,
 	ST_TOKEN_ROTATE,
 	ST_NODES_RETOKEN,
@@ -59,9 +66,55 @@ typedef struct central_group {
 	central_job *tail;
 } central_group;
 
+#define CENTRAL_MAX_PARAMS 12 /* bound parameters of one statement at most */
+
+/* One statement of the table on one store: the engine's prepared handle and, for
+ * PostgreSQL, the bound values and the result being stepped through. */
+typedef struct central_q {
+	central_store *s;
+	enum central_stmt_id id;
+	sqlite3_stmt *lite;                 /* SQLite: the prepared statement */
+	const char *sql;                    /* its text, for this engine */
+	int prepared;                       /* PostgreSQL: prepared on this connection */
+	int nparams;                        /* PostgreSQL: the highest $N of the text */
+	char *val[CENTRAL_MAX_PARAMS];      /* PostgreSQL: bound values (NULL: SQL NULL) */
+	struct pg_result *res;              /* PostgreSQL: the result, once run */
+	int row;                            /* PostgreSQL: the current row, -1 before */
+} central_q;
+
+/* What differs between SQLite and PostgreSQL (store_lite.c, store_pg.c): a connection,
+ * its statements, and transactions. Steps return 1 (a row), 0 (done) or a DS_E* error
+ * with its message set. */
+typedef struct central_engine {
+	const char *name; /* "sqlite" or "postgresql" */
+	int (*open)(central_store *s, const char *where, int create);
+	void (*close)(central_store *s);
+	int (*prepare)(central_q *q, const char *sql);
+	void (*bind_text)(central_q *q, int i, const char *v, size_t n);
+	void (*bind_int)(central_q *q, int i, int64_t v);
+	int (*step)(central_q *q, const char *what);
+	void (*reset)(central_q *q);
+	void (*finalize)(central_q *q);
+	const char *(*col_text)(central_q *q, int i);
+	size_t (*col_bytes)(central_q *q, int i);
+	int (*col_null)(central_q *q, int i);
+	int64_t (*col_int)(central_q *q, int i);
+	int (*begin)(central_store *s);
+	int (*commit)(central_store *s);
+	void (*rollback)(central_store *s);
+	int (*txn_lost)(central_store *s); /* 1: an error ended the write transaction */
+} central_engine;
+
+extern const central_engine central_engine_lite;
+extern const central_engine central_engine_pg;
+
 struct central_store {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT];
+	const central_engine *e;
+	sqlite3 *db;         /* SQLite: the connection */
+	struct pg_conn *pg;  /* PostgreSQL: the connection */
+	char *where;         /* the file or the URL */
+	int in_txn;          /* PostgreSQL: a write transaction is open */
+	central_q q[ST_COUNT];
 	/* Set by the server: one writer at a time inside the process, so worker threads queue
 	 * on a mutex instead of sleeping in SQLite's busy handler. NULL for the CLI. */
 	pthread_mutex_t *write_lock;
@@ -72,20 +125,44 @@ struct central_store {
 	json_t *cache;
 };
 
-/* The statement id, reset and with its bindings cleared; borrowed from the cache.
- * NULL (error set) when it cannot be prepared. */
-sqlite3_stmt *central_stmt(central_store *s, enum central_stmt_id id);
-/* Steps a statement expected to finish (INSERT, UPDATE...); 0 or a DS_E* error. */
-int central_step_done(central_store *s, sqlite3_stmt *st, const char *what);
-/* Binds text (NULL binds SQL NULL). */
-void central_bind_text(sqlite3_stmt *st, int i, const char *v);
-/* Column text as a C string, "" for NULL; borrowed until the next step. */
-const char *central_col_text(sqlite3_stmt *st, int i);
+/* 1 when where names a PostgreSQL database (postgresql:// or postgres://). */
+int central_where_pg(const char *where);
 
-/* BEGIN IMMEDIATE (after taking the write lock when there is one); end commits when rc is
- * 0 and rolls back otherwise, releases the lock and returns rc (or the commit's error). */
+/* The statement id, reset and with its bindings cleared; borrowed from the store.
+ * NULL (error set) when it cannot be prepared. */
+central_q *central_stmt(central_store *s, enum central_stmt_id id);
+/* Steps: 1 a row, 0 done, or a DS_E* error (message names what). */
+int central_step(central_q *q, const char *what);
+/* Steps a statement expected to finish (INSERT, UPDATE...) and resets it; 0 or a DS_E*
+ * error. */
+int central_step_done(central_store *s, central_q *q, const char *what);
+/* Ends a statement's run early (frees its result); the next central_stmt does too. */
+void central_reset(central_q *q);
+/* Binds text (NULL binds SQL NULL), copied; n bytes, or (size_t)-1 up to the NUL. */
+void central_bind_text(central_q *q, int i, const char *v);
+void central_bind_textn(central_q *q, int i, const char *v, size_t n);
+void central_bind_int(central_q *q, int i, int64_t v);
+/* Column text as a C string, "" for NULL; borrowed until the next step. */
+const char *central_col_text(central_q *q, int i);
+size_t central_col_bytes(central_q *q, int i);
+int64_t central_col_int(central_q *q, int i);
+int central_col_null(central_q *q, int i);
+/* 1 when an error has ended the write transaction (nothing to roll back to). */
+int central_txn_lost(central_store *s);
+
+/* Begins a write transaction (after taking the write lock when there is one): BEGIN
+ * IMMEDIATE on SQLite; on PostgreSQL BEGIN and the database-wide writer lock (store_pg.c,
+ * docs/DESIGN-NOTES.md). end commits when rc is 0 and rolls back otherwise, releases the
+ * lock and returns rc (or the commit's error). */
 int central_write_begin(central_store *s);
 int central_write_end(central_store *s, int rc);
+
+/* Issues the next free code of agency in central's block on the day of when, inside the
+ * caller's write transaction (schema_code_alloc's rule, on either engine). */
+int central_code_alloc(central_store *s, const char *agency, int64_t when,
+                       char code[SCHEMA_CODE_MAX]);
+/* Records code as taken (schema_code_claim's rule), inside the caller's transaction. */
+int central_code_claim(central_store *s, const char *code);
 
 /* Now as RFC 3339 text in +07:00. */
 void central_now(char out[DS_TIME_LEN]);

@@ -33,50 +33,38 @@ static int identify(const json_t *root, const char *text, size_t n, const char *
 /* 1 when kind already holds version: DS_ECONFLICT when with other bytes. */
 static int held(central_store *s, const char *kind, const char *version, const char *sha)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = ds_db_prepare(s->db,
-	                       "SELECT sha256 FROM data_files WHERE kind = ? AND version = ?", &st);
+	central_q *st = central_stmt(s, ST_DATA_HELD);
+	int rc;
 
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = strcmp((const char *)sqlite3_column_text(st, 0), sha)
-		         ? ds_error_set(DS_ECONFLICT,
-		                        "%s %s is already published with other "
-		                        "content: give the new file a new version",
-		                        kind, version)
-		         : 1;
-	else
-		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(s->db, rc, "data_files");
-	sqlite3_finalize(st);
+	if (!st)
+		return ds_error_code();
+	central_bind_text(st, 1, kind);
+	central_bind_text(st, 2, version);
+	rc = central_step(st, "data_files");
+	if (rc == 1 && strcmp(central_col_text(st, 0), sha) != 0)
+		rc = ds_error_set(DS_ECONFLICT,
+		                  "%s %s is already published with other content: give the new "
+		                  "file a new version",
+		                  kind, version);
+	central_reset(st);
 	return rc;
 }
 
 static int insert(central_store *s, const char *kind, const char *version, const char *text,
                   size_t n, const char *sha)
 {
-	sqlite3_stmt *st = NULL;
+	central_q *st = central_stmt(s, ST_DATA_INSERT);
 	char now[DS_TIME_LEN];
-	int rc = ds_db_prepare(s->db,
-	                       "INSERT INTO data_files(kind, version, body, sha256, published_at) "
-	                       "VALUES (?, ?, ?, ?, ?)",
-	                       &st);
 
-	if (rc)
-		return rc;
-	ds_time_format(ds_time_now(), DS_TZ_VN, now);
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, text, (int)n, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(s->db, rc, "data_files");
-	sqlite3_finalize(st);
-	return rc;
+	if (!st)
+		return ds_error_code();
+	central_now(now);
+	central_bind_text(st, 1, kind);
+	central_bind_text(st, 2, version);
+	central_bind_textn(st, 3, text, n);
+	central_bind_text(st, 4, sha);
+	central_bind_text(st, 5, now);
+	return central_step_done(s, st, "data_files");
 }
 
 int central_data_publish(central_store *s, const char *text, size_t n, const char **kind,
@@ -91,16 +79,16 @@ int central_data_publish(central_store *s, const char *text, size_t n, const cha
 	snprintf(version, CENTRAL_DATA_VERSION_MAX + 1, "%s",
 	         json_string_value(json_object_get(root, "version")));
 	ds_sha256_hex(text, n, sha);
-	if ((rc = ds_db_begin(s->db)))
+	if ((rc = central_write_begin(s)))
 		goto done;
 	rc = held(s, *kind, version, sha);
 	if (rc == 0)
 		rc = insert(s, *kind, version, text, n, sha);
 	if (rc < 0)
-		ds_db_rollback(s->db);
+		central_write_end(s, rc);
 	else if (rc == 0)
-		rc = ds_db_commit(s->db);
-	else if ((rc = ds_db_commit(s->db)) == 0)
+		rc = central_write_end(s, 0);
+	else if ((rc = central_write_end(s, 0)) == 0)
 		rc = 1; /* held already */
 done:
 	json_decref(root);
@@ -111,27 +99,19 @@ done:
  * asked for ("version" always; "body" when with_body). */
 static int newest(central_store *s, int with_body, json_t **out)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = ds_db_prepare(s->db,
-	                       "SELECT kind, version, body FROM data_files d WHERE rowid = "
-	                       "(SELECT max(rowid) FROM data_files WHERE kind = d.kind)",
-	                       &st);
+	central_q *st = central_stmt(s, ST_DATA_NEWEST);
+	int rc = st ? 0 : ds_error_code();
 
 	*out = json_object();
-	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *row =
-		    json_pack("{s:s}", "version", (const char *)sqlite3_column_text(st, 1));
+	while (!rc && (rc = central_step(st, "data_files")) == 1) {
+		json_t *row = json_pack("{s:s}", "version", central_col_text(st, 1));
 		if (with_body)
-			json_object_set_new(row, "body",
-			                    json_string((const char *)sqlite3_column_text(st, 2)));
-		json_object_set_new(*out, (const char *)sqlite3_column_text(st, 0), row);
+			json_object_set_new(row, "body", json_string(central_col_text(st, 2)));
+		json_object_set_new(*out, central_col_text(st, 0), row);
 		rc = 0;
 	}
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (rc > 0)
-		rc = ds_error_sqlite(s->db, rc, "data_files");
-	sqlite3_finalize(st);
+	if (st)
+		central_reset(st);
 	if (rc) {
 		json_decref(*out);
 		*out = NULL;

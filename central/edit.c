@@ -86,7 +86,7 @@ static int create_identity(central_store *s, json_t *d, char code[SCHEMA_CODE_MA
 		return rc;
 	if (received && ds_time_parse(received, &when, &off))
 		return ds_error_set(DS_EINVALID, "received_at: not an RFC 3339 time with offset");
-	if ((rc = schema_code_alloc(s->db, agency, when, CENTRAL_CODE_LO, CENTRAL_CODE_HI, code)))
+	if ((rc = central_code_alloc(s, agency, when, code)))
 		return rc;
 	json_object_set_new(d, "code", json_string(code));
 	return 0;

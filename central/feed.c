@@ -13,7 +13,7 @@
  * most 256 KiB (SCHEMA_DOSSIER_MAX_BYTES) a page still carries 4 of the biggest. */
 #define FEED_PAGE_BYTES SYNC_PAGE_STATE_BYTES
 
-static int parse_col(sqlite3_stmt *st, int i, json_t **out)
+static int parse_col(central_q *st, int i, json_t **out)
 {
 	const char *text = central_col_text(st, i);
 
@@ -22,33 +22,33 @@ static int parse_col(sqlite3_stmt *st, int i, json_t **out)
 
 /* The state of a change: parsed from the stored canonical bytes, or, when the asker made
  * the change (node), left out and its bytes and a newline added to own instead. */
-static int change_state(sqlite3_stmt *st, const char *node, ds_buf *own, json_t *ch)
+static int change_state(central_q *st, const char *node, ds_buf *own, json_t *ch)
 {
 	json_t *state = NULL;
 
 	if (node && strcmp(central_col_text(st, 4), node) == 0) {
 		const char *text = central_col_text(st, 5);
-		int rc = ds_buf_add(own, text, (size_t)sqlite3_column_bytes(st, 5));
+		int rc = ds_buf_add(own, text, (size_t)central_col_bytes(st, 5));
 
 		return rc ? rc : ds_buf_add(own, "\n", 1);
 	}
 	if (parse_col(st, 5, &state))
 		return ds_error_wrap(DS_ERROR, "feed row %lld",
-		                     (long long)sqlite3_column_int64(st, 0));
+		                     (long long)central_col_int(st, 0));
 	json_object_set_new(ch, "state", state);
 	/* Who acted when: a merge of two PCs' edits of one field keeps the later act. */
-	if (sqlite3_column_type(st, 6) == SQLITE_TEXT)
+	if (!central_col_null(st, 6))
 		json_object_set_new(ch, "kind", json_string(central_col_text(st, 6)));
-	if (sqlite3_column_type(st, 7) == SQLITE_TEXT)
+	if (!central_col_null(st, 7))
 		json_object_set_new(ch, "occurred_at", json_string(central_col_text(st, 7)));
 	return 0;
 }
 
-static int change_row(sqlite3_stmt *st, const char *node, ds_buf *own, json_t *changes)
+static int change_row(central_q *st, const char *node, ds_buf *own, json_t *changes)
 {
 	json_t *ch = json_pack(
-	    "{s:I, s:s, s:I, s:s, s:s}", "cursor", (json_int_t)sqlite3_column_int64(st, 0), "code",
-	    central_col_text(st, 1), "version", (json_int_t)sqlite3_column_int64(st, 2), "op_id",
+	    "{s:I, s:s, s:I, s:s, s:s}", "cursor", (json_int_t)central_col_int(st, 0), "code",
+	    central_col_text(st, 1), "version", (json_int_t)central_col_int(st, 2), "op_id",
 	    central_col_text(st, 3), "node", central_col_text(st, 4));
 	int rc = change_state(st, node, own, ch);
 
@@ -80,7 +80,7 @@ int central_pull_node(central_store *s, const central_auth *a, int64_t since, in
                       const char *node, json_t **changes, int64_t *next, int *more,
                       char own_sha256[DS_SHA256_HEX])
 {
-	sqlite3_stmt *st = central_stmt(s, a->province ? ST_PULL_ALL : ST_PULL_AGENCY);
+	central_q *st = central_stmt(s, a->province ? ST_PULL_ALL : ST_PULL_AGENCY);
 	json_t *out = json_array();
 	ds_buf own = DS_BUF_INIT;
 	size_t bytes = 0, row;
@@ -96,26 +96,24 @@ int central_pull_node(central_store *s, const central_auth *a, int64_t since, in
 		rc = ds_error_code();
 		goto done;
 	}
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int(st, 2, limit + 1); /* one more than asked: is there more? */
+	central_bind_int(st, 1, since);
+	central_bind_int(st, 2, limit + 1); /* one more than asked: is there more? */
 	if (!a->province)
 		central_bind_text(st, 3, a->agency);
-	while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row = (size_t)sqlite3_column_bytes(st, 5);
+	while (rc == 0 && (rc = central_step(st, "reading the feed")) == 1) {
+		row = (size_t)central_col_bytes(st, 5);
 		if (n == limit || (n > 0 && bytes + row > FEED_PAGE_BYTES)) {
 			*more = 1;
 			break;
 		}
 		n++;
 		bytes += row;
-		*next = sqlite3_column_int64(st, 0);
+		*next = central_col_int(st, 0);
 		rc = change_row(st, node, &own, out);
 	}
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+	if (rc > 0)
 		rc = 0;
-	else if (rc > 0)
-		rc = ds_error_sqlite(s->db, rc, "reading the feed");
-	sqlite3_reset(st);
+	central_reset(st);
 done:
 	if (rc == 0 && own.len)
 		ds_sha256_hex(own.ptr, own.len, own_sha256);
@@ -130,7 +128,7 @@ done:
 
 int central_dossier_get(central_store *s, const central_auth *a, const char *code, json_t **out)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_DOSSIER_GET);
+	central_q *st = central_stmt(s, ST_DOSSIER_GET);
 	json_t *d = NULL;
 	int rc;
 
@@ -138,27 +136,25 @@ int central_dossier_get(central_store *s, const central_auth *a, const char *cod
 	if (!st)
 		return ds_error_code();
 	central_bind_text(st, 1, code);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW &&
+	rc = central_step(st, "reading the dossier");
+	if (rc == 1 &&
 	    (!a || a->province || strcmp(central_col_text(st, 0), a->agency) == 0)) {
 		rc = parse_col(st, 3, &d);
 		if (rc == 0) {
 			json_object_set_new(d, "version",
-			                    json_integer(sqlite3_column_int64(st, 1)));
+			                    json_integer(central_col_int(st, 1)));
 			*out = d;
 		}
-	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+	} else if (rc >= 0) {
 		rc = ds_error_set(DS_ENOTFOUND, "no dossier %s", code);
-	} else {
-		rc = ds_error_sqlite(s->db, rc, "reading the dossier");
 	}
-	sqlite3_reset(st);
+	central_reset(st);
 	return rc;
 }
 
 int central_dossier_list(central_store *s, const char *agency, int status, json_t **out)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_DOSSIER_LIST);
+	central_q *st = central_stmt(s, ST_DOSSIER_LIST);
 	json_t *list = json_array(), *due;
 	int rc;
 
@@ -168,21 +164,21 @@ int central_dossier_list(central_store *s, const char *agency, int status, json_
 		return ds_error_code();
 	}
 	central_bind_text(st, 1, agency);
-	sqlite3_bind_int(st, 2, status);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		due = sqlite3_column_type(st, 4) == SQLITE_NULL
+	central_bind_int(st, 2, status);
+	while ((rc = central_step(st, "listing dossiers")) == 1) {
+		due = central_col_null(st, 4)
 		          ? json_null()
 		          : json_string(central_col_text(st, 4));
 		json_array_append_new(
 		    list, json_pack("{s:s, s:s, s:i, s:I, s:o}", "code", central_col_text(st, 0),
 		                    "agency", central_col_text(st, 1), "status",
-		                    sqlite3_column_int(st, 2), "version",
-		                    (json_int_t)sqlite3_column_int64(st, 3), "due_at", due));
+		                    central_col_int(st, 2), "version",
+		                    (json_int_t)central_col_int(st, 3), "due_at", due));
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	central_reset(st);
+	if (rc) {
 		json_decref(list);
-		return ds_error_sqlite(s->db, rc, "listing dossiers");
+		return rc;
 	}
 	*out = list;
 	return 0;

@@ -12,9 +12,10 @@
 #include <unistd.h>
 
 static const char usage_main[] =
-    "dossync-central [--db FILE] [--actor ID] COMMAND [ARGS]\n"
+    "dossync-central [--db FILE|URL] [--actor ID] COMMAND [ARGS]\n"
     "dossync-central --version\n"
-    "  FILE defaults to $DOSSYNC_CENTRAL_DB, else ./central.db\n"
+    "  FILE defaults to $DOSSYNC_CENTRAL_DB, else ./central.db; a URL\n"
+    "  postgresql://USER@HOST:PORT/DB uses PostgreSQL instead of SQLite\n"
     "commands:\n"
     "  init                                   create or migrate the database\n"
     "  serve [--listen HOST:PORT] [--threads N] [--port-file F] [--max-connections N]\n"
@@ -30,7 +31,7 @@ static const char usage_main[] =
     "  report [--office AGENCY] [--from DAY] [--to DAY] [--json | --csv]\n"
     "'dossync-central COMMAND --help' describes one command.\n";
 
-static const char usage_init[] = "dossync-central [--db FILE] init\n"
+static const char usage_init[] = "dossync-central [--db FILE|URL] init\n"
                                  "  creates the central database, or migrates it to this "
                                  "version; safe to repeat\n";
 
@@ -93,7 +94,7 @@ static int cmd_init(const cli_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return cli_fail(rc);
 	printf("central database ready at %s (schema version %d)\n", ctx->db_path,
-	       schema_version_latest("central"));
+	       schema_version_latest(central_where_pg(ctx->db_path) ? "central_pg" : "central"));
 	return 0;
 }
 

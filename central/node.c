@@ -11,25 +11,23 @@
 /* The agency and role of a token; DS_ENOTFOUND when unknown, DS_EINVALID when revoked. */
 static int token_get(central_store *s, const char *id, char *agency, int *province)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_TOKEN_GET);
+	central_q *st = central_stmt(s, ST_TOKEN_GET);
 	int rc;
 
 	if (!st)
 		return ds_error_code();
 	central_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = central_step(st, "reading the token");
+	if (rc == 1) {
 		snprintf(agency, SCHEMA_CODE_MAX, "%s", central_col_text(st, 0));
 		*province = strcmp(central_col_text(st, 1), "province") == 0;
-		rc = sqlite3_column_int(st, 2)
+		rc = central_col_int(st, 2)
 		         ? ds_error_set(DS_EINVALID, "token %s is revoked", id)
 		         : 0;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == 0) {
 		rc = ds_error_set(DS_ENOTFOUND, "no token with id %s", id);
-	} else {
-		rc = ds_error_sqlite(s->db, rc, "reading the token");
 	}
-	sqlite3_reset(st);
+	central_reset(st);
 	return rc;
 }
 
@@ -107,7 +105,7 @@ static int move_check(central_store *s, const char *node, const char *token_id,
 int central_node_move(central_store *s, const char *node, const char *token_id)
 {
 	char agency[SCHEMA_CODE_MAX];
-	sqlite3_stmt *st = NULL;
+	central_q *st = NULL;
 	central_head h;
 	int province = 0, rc;
 

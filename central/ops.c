@@ -1,6 +1,6 @@
-/* ops.c: what the operator's tools keep in central.db (migration 0004): token rotation
- * and the lines of rotated tokens, each node's last contact as the server saw it, the
- * node list (`dossync-central nodes`, GET /metrics) and the feed head. */
+/* ops.c: what the operator's tools keep in the store (SQLite step 0004, PostgreSQL step
+ * 0002): token rotation and the lines of rotated tokens, each node's last contact as the
+ * server saw it, the node list (`dossync-central nodes`, GET /metrics) and the feed head. */
 #include "central/central_int.h"
 
 #include <stdio.h>
@@ -10,23 +10,21 @@
 static int token_line(central_store *s, const char *id, char line[CENTRAL_TOKEN_ID_LEN + 1],
                       int *revoked)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_TOKEN_LINE);
+	central_q *st = central_stmt(s, ST_TOKEN_LINE);
 	int rc;
 
 	if (!st)
 		return ds_error_code();
 	central_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = central_step(st, "reading the token");
+	if (rc == 1) {
 		snprintf(line, CENTRAL_TOKEN_ID_LEN + 1, "%s", central_col_text(st, 0));
-		*revoked = sqlite3_column_int(st, 1);
+		*revoked = (int)central_col_int(st, 1);
 		rc = 0;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == 0) {
 		rc = ds_error_set(DS_ENOTFOUND, "no token with id %s", id);
-	} else {
-		rc = ds_error_sqlite(s->db, rc, "reading the token");
 	}
-	sqlite3_reset(st);
+	central_reset(st);
 	return rc;
 }
 
@@ -52,7 +50,7 @@ static int rotate_locked(central_store *s, const char *old_id, char token[CENTRA
 {
 	char line[CENTRAL_TOKEN_ID_LEN + 1], id[CENTRAL_TOKEN_ID_LEN + 1];
 	char hash[DS_SHA256_HEX], now[DS_TIME_LEN];
-	sqlite3_stmt *st;
+	central_q *st;
 	int revoked = 0, rc;
 
 	if ((rc = token_line(s, old_id, line, &revoked)))
@@ -95,7 +93,7 @@ int central_token_rotate(central_store *s, const char *old_id, char token[CENTRA
 
 int central_node_contact(central_store *s, const central_contact *c)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_NODE_CONTACT);
+	central_q *st = central_stmt(s, ST_NODE_CONTACT);
 
 	if (!st)
 		return ds_error_code();
@@ -103,25 +101,25 @@ int central_node_contact(central_store *s, const central_contact *c)
 	central_bind_text(st, 2, c->at);
 	central_bind_text(st, 3, c->error[0] ? c->error : NULL);
 	if (c->pull_cursor >= 0) {
-		sqlite3_bind_int64(st, 4, c->pull_cursor);
-		sqlite3_bind_int64(st, 5, c->pull_behind);
+		central_bind_int(st, 4, c->pull_cursor);
+		central_bind_int(st, 5, c->pull_behind);
 	}
 	return central_step_done(s, st, "noting the node's contact");
 }
 
 /* A nullable text or integer column as JSON (null for SQL NULL). */
-static json_t *col_json(sqlite3_stmt *st, int i, int integer)
+static json_t *col_json(central_q *st, int i, int integer)
 {
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+	if (central_col_null(st, i))
 		return json_null();
 	if (integer)
-		return json_integer(sqlite3_column_int64(st, i));
+		return json_integer(central_col_int(st, i));
 	return json_string(central_col_text(st, i));
 }
 
 int central_node_list(central_store *s, json_t **out)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_NODE_LIST);
+	central_q *st = central_stmt(s, ST_NODE_LIST);
 	json_t *list = json_array(), *row;
 	int rc;
 
@@ -130,57 +128,57 @@ int central_node_list(central_store *s, json_t **out)
 		json_decref(list);
 		return ds_error_code();
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = central_step(st, "listing the nodes")) == 1) {
 		row = json_pack("{s:s, s:s, s:s, s:I}", "node", central_col_text(st, 0), "office",
 		                central_col_text(st, 1), "token", central_col_text(st, 2),
-		                "last_seq", (json_int_t)sqlite3_column_int64(st, 3));
+		                "last_seq", (json_int_t)central_col_int(st, 3));
 		json_object_set_new(row, "last_contact", col_json(st, 4, 0));
 		json_object_set_new(row, "last_error", col_json(st, 5, 0));
 		json_object_set_new(row, "pull_cursor", col_json(st, 6, 1));
 		json_object_set_new(row, "pull_behind", col_json(st, 7, 1));
 		json_array_append_new(list, row);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	central_reset(st);
+	if (rc < 0) {
 		json_decref(list);
-		return ds_error_sqlite(s->db, rc, "listing the nodes");
+		return rc;
 	}
 	*out = list;
 	return 0;
 }
 
 /* One integer from a one-row statement already bound. */
-static int step_int(central_store *s, sqlite3_stmt *st, const char *what, int64_t *out)
+static int step_int(central_q *st, const char *what, int64_t *out)
 {
-	int rc = sqlite3_step(st);
+	int rc = central_step(st, what);
 
 	*out = 0;
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
+	if (rc == 1) {
+		*out = central_col_int(st, 0);
 		rc = 0;
-	} else {
-		rc = ds_error_sqlite(s->db, rc, what);
+	} else if (rc == 0) {
+		rc = ds_error_set(DS_ERROR, "%s: no row", what);
 	}
-	sqlite3_reset(st);
+	central_reset(st);
 	return rc;
 }
 
 int central_feed_head(central_store *s, int64_t *head)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_FEED_HEAD);
+	central_q *st = central_stmt(s, ST_FEED_HEAD);
 
 	*head = 0;
-	return st ? step_int(s, st, "reading the feed head", head) : ds_error_code();
+	return st ? step_int(st, "reading the feed head", head) : ds_error_code();
 }
 
 int central_feed_behind(central_store *s, const central_auth *a, int64_t cursor, int64_t *n)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_FEED_BEHIND);
+	central_q *st = central_stmt(s, ST_FEED_BEHIND);
 
 	*n = 0;
 	if (!st)
 		return ds_error_code();
-	sqlite3_bind_int64(st, 1, cursor);
+	central_bind_int(st, 1, cursor);
 	central_bind_text(st, 2, a->province ? NULL : a->agency);
-	return step_int(s, st, "counting the feed after a pull", n);
+	return step_int(st, "counting the feed after a pull", n);
 }

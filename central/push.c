@@ -245,7 +245,7 @@ static int push_locked(central_store *s, central_job *j)
 
 static int step(central_store *s, enum central_stmt_id id)
 {
-	sqlite3_stmt *st = central_stmt(s, id);
+	central_q *st = central_stmt(s, id);
 
 	return st ? central_step_done(s, st, "savepoint") : ds_error_code();
 }
@@ -272,7 +272,7 @@ static int group_one(central_store *s, central_job *j)
 	if (j->rc == 0)
 		return step(s, ST_PUSH_RELEASE);
 	job_fail(j, j->rc);
-	if (sqlite3_get_autocommit(s->db)) /* SQLite rolled the transaction back */
+	if (central_txn_lost(s)) /* the engine rolled the transaction back */
 		return ds_error_set(j->rc, "%s", j->msg);
 	if ((rc = step(s, ST_PUSH_ROLLBACK_TO)) == 0)
 		rc = step(s, ST_PUSH_RELEASE);

@@ -1,6 +1,6 @@
-/* store.c: central.db: opening and migrating it, the per-connection cache of prepared
- * statements (all of central's SQL is in the table below), write transactions, and the
- * chain head each node has on central. */
+/* store.c: central's store over either engine (store_lite.c, store_pg.c): the SQL of every
+ * statement for each dialect (the table below), the statement layer the rest of central
+ * calls (bind, step, column), write transactions, and the chain head each node has. */
 #include "central/central_int.h"
 
 #include <stdio.h>
@@ -8,132 +8,165 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const sql[ST_COUNT] = {
-    [ST_TOKEN_INSERT] = "INSERT INTO tokens(id, hash, agency, role, created_at) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) "
-                        "WHERE id = ?1",
-    [ST_TOKEN_LIST] = "SELECT id, agency, role, created_at, revoked_at FROM tokens "
-                      "ORDER BY rowid",
-    [ST_TOKEN_BY_HASH] = "SELECT id, agency, role FROM tokens "
-                         "WHERE hash = ?1 AND revoked_at IS NULL",
-    [ST_NODE_GET] = "SELECT coalesce(token_id, ''), last_seq, last_hash, "
-                    "coalesce(agency, '') FROM nodes WHERE node = ?1",
-    [ST_NODE_INSERT] = "INSERT INTO nodes(node, token_id, agency, last_seq, last_hash, "
-                       "created_at) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
-    [ST_NODE_ADVANCE] = "UPDATE nodes SET last_seq = ?2, last_hash = ?3 WHERE node = ?1",
-    [ST_OP_GET] = "SELECT hash, result, version, reason, code FROM ops "
-                  "WHERE node = ?1 AND seq = ?2",
-    [ST_OP_INSERT] = "INSERT INTO ops(node, seq, op_id, code, kind, entry, hash, result, "
-                     "version, reason, received_at) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [ST_DOSSIER_GET] = "SELECT agency, version, last_op, body FROM dossiers "
-                       "WHERE code = ?1",
-    [ST_DOSSIER_PUT] = "INSERT INTO dossiers(code, agency, status, due_at, body, version, "
-                       "last_op, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                       "ON CONFLICT(code) DO UPDATE SET agency = ?2, status = ?3, "
-                       "due_at = ?4, body = ?5, version = ?6, last_op = ?7, updated_at = ?8",
-    [ST_DOSSIER_LIST] = "SELECT code, agency, status, version, due_at FROM dossiers "
-                        "WHERE (?1 IS NULL OR agency = ?1) AND (?2 = 0 OR status = ?2) "
-                        "ORDER BY code",
-    [ST_FEED_INSERT] = "INSERT INTO feed(code, agency, version, op_id, node, state, at) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [ST_FEED_STATE] = "SELECT state FROM feed WHERE code = ?1 AND version = ?2",
+/* Each statement's SQL: lite for SQLite, and for PostgreSQL the same text with ?N read as
+ * $N, or pg where the dialects differ. Write new statements in the SQL both accept. */
+static const struct {
+	const char *lite, *pg;
+} sql[ST_COUNT] = {
+    [ST_TOKEN_INSERT] = {"INSERT INTO tokens(id, hash, agency, role, created_at) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)"},
+    [ST_TOKEN_REVOKE] = {"UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) "
+                         "WHERE id = ?1 RETURNING id"},
+    [ST_TOKEN_LIST] = {"SELECT id, agency, role, created_at, revoked_at FROM tokens "
+                       "ORDER BY rowid",
+                       "SELECT id, agency, role, created_at, revoked_at FROM tokens "
+                       "ORDER BY n"},
+    [ST_TOKEN_BY_HASH] = {"SELECT id, agency, role FROM tokens "
+                          "WHERE hash = ?1 AND revoked_at IS NULL"},
+    [ST_NODE_GET] = {"SELECT coalesce(token_id, ''), last_seq, last_hash, "
+                     "coalesce(agency, '') FROM nodes WHERE node = ?1"},
+    [ST_NODE_INSERT] = {"INSERT INTO nodes(node, token_id, agency, last_seq, last_hash, "
+                        "created_at) VALUES (?1, ?2, ?3, 0, ?4, ?5)"},
+    [ST_NODE_ADVANCE] = {"UPDATE nodes SET last_seq = ?2, last_hash = ?3 WHERE node = ?1"},
+    [ST_OP_GET] = {"SELECT hash, result, version, reason, code FROM ops "
+                   "WHERE node = ?1 AND seq = ?2"},
+    [ST_OP_INSERT] = {"INSERT INTO ops(node, seq, op_id, code, kind, entry, hash, result, "
+                      "version, reason, received_at) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+    [ST_DOSSIER_GET] = {"SELECT agency, version, last_op, body FROM dossiers "
+                        "WHERE code = ?1"},
+    [ST_DOSSIER_PUT] = {"INSERT INTO dossiers(code, agency, status, due_at, body, version, "
+                        "last_op, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                        "ON CONFLICT(code) DO UPDATE SET agency = ?2, status = ?3, "
+                        "due_at = ?4, body = ?5, version = ?6, last_op = ?7, updated_at = ?8"},
+    [ST_DOSSIER_LIST] = {"SELECT code, agency, status, version, due_at FROM dossiers "
+                         "WHERE (?1 IS NULL OR agency = ?1) AND (?2 = 0 OR status = ?2) "
+                         "ORDER BY code",
+                         "SELECT code, agency, status, version, due_at FROM dossiers "
+                         "WHERE ($1::text IS NULL OR agency = $1::text) AND "
+                         "($2::bigint = 0 OR status = $2::bigint) ORDER BY code"},
+    /* PostgreSQL: the cursor is the next after the highest, assigned under the writer lock
+     * every write transaction holds until it commits (docs/DESIGN-NOTES.md). */
+    [ST_FEED_INSERT] = {"INSERT INTO feed(code, agency, version, op_id, node, state, at) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        "INSERT INTO feed(cursor, code, agency, version, op_id, node, state, "
+                        "at) VALUES ((SELECT coalesce(max(cursor), 0) + 1 FROM feed), "
+                        "$1, $2, $3, $4, $5, $6, $7)"},
+    [ST_FEED_STATE] = {"SELECT state FROM feed WHERE code = ?1 AND version = ?2"},
     /* with the kind and true time of the op behind each change (two PCs of one office) */
-    [ST_PULL_ALL] = "SELECT f.cursor, f.code, f.version, f.op_id, f.node, f.state, o.kind, "
-                    "json_extract(o.entry, '$.occurred_at') FROM feed f LEFT JOIN ops o "
-                    "ON o.op_id = f.op_id WHERE f.cursor > ?1 ORDER BY f.cursor LIMIT ?2",
-    [ST_PULL_AGENCY] = "SELECT f.cursor, f.code, f.version, f.op_id, f.node, f.state, "
-                       "o.kind, json_extract(o.entry, '$.occurred_at') FROM feed f "
-                       "LEFT JOIN ops o ON o.op_id = f.op_id WHERE f.agency = ?3 AND "
-                       "f.cursor > ?1 ORDER BY f.cursor LIMIT ?2",
-    [ST_SAVEPOINT] = "SAVEPOINT op",
-    [ST_RELEASE] = "RELEASE op",
-    [ST_ROLLBACK_TO] = "ROLLBACK TO op",
-    [ST_PUSH_SAVEPOINT] = "SAVEPOINT push",
-    [ST_PUSH_RELEASE] = "RELEASE push",
-    [ST_PUSH_ROLLBACK_TO] = "ROLLBACK TO push",
-    [ST_CODE_CLAIM] = schema_code_claim_sql,
-    [ST_TOKEN_GET] = "SELECT agency, role, revoked_at IS NOT NULL FROM tokens WHERE id = ?1",
-    [ST_NODE_MOVE] = "UPDATE nodes SET token_id = ?2 WHERE node = ?1",
-    /* the operator's tools (ops.c; migration 0004) */
-    [ST_TOKEN_LINE] = "SELECT coalesce(lineage, id), revoked_at IS NOT NULL FROM tokens "
-                      "WHERE id = ?1",
-    [ST_TOKEN_ROTATE] = "INSERT INTO tokens(id, hash, agency, role, created_at, lineage) "
-                        "SELECT ?1, ?2, agency, role, ?3, coalesce(lineage, id) FROM tokens "
-                        "WHERE id = ?4 AND revoked_at IS NULL",
-    [ST_NODES_RETOKEN] = "UPDATE nodes SET token_id = ?2 WHERE token_id = ?1",
-    [ST_NODE_CONTACT] = "UPDATE nodes SET last_contact = ?2, "
-                        "last_error = coalesce(?3, last_error), "
-                        "pull_cursor = coalesce(?4, pull_cursor), "
-                        "pull_behind = coalesce(?5, pull_behind) WHERE node = ?1",
-    [ST_NODE_LIST] = "SELECT node, coalesce(agency, ''), coalesce(token_id, ''), last_seq, "
-                     "last_contact, last_error, pull_cursor, pull_behind FROM nodes "
-                     "ORDER BY node",
-    [ST_FEED_HEAD] = "SELECT coalesce(max(cursor), 0) FROM feed",
-    [ST_FEED_BEHIND] = "SELECT count(*) FROM feed WHERE cursor > ?1 AND "
-                       "(?2 IS NULL OR agency = ?2)",
+    [ST_PULL_ALL] = {"SELECT f.cursor, f.code, f.version, f.op_id, f.node, f.state, o.kind, "
+                     "json_extract(o.entry, '$.occurred_at') FROM feed f LEFT JOIN ops o "
+                     "ON o.op_id = f.op_id WHERE f.cursor > ?1 ORDER BY f.cursor LIMIT ?2",
+                     "SELECT f.cursor, f.code, f.version, f.op_id, f.node, f.state, o.kind, "
+                     "o.entry::json ->> 'occurred_at' FROM feed f LEFT JOIN ops o "
+                     "ON o.op_id = f.op_id WHERE f.cursor > $1 ORDER BY f.cursor LIMIT $2"},
+    [ST_PULL_AGENCY] = {"SELECT f.cursor, f.code, f.version, f.op_id, f.node, f.state, "
+                        "o.kind, json_extract(o.entry, '$.occurred_at') FROM feed f "
+                        "LEFT JOIN ops o ON o.op_id = f.op_id WHERE f.agency = ?3 AND "
+                        "f.cursor > ?1 ORDER BY f.cursor LIMIT ?2",
+                        "SELECT f.cursor, f.code, f.version, f.op_id, f.node, f.state, "
+                        "o.kind, o.entry::json ->> 'occurred_at' FROM feed f "
+                        "LEFT JOIN ops o ON o.op_id = f.op_id WHERE f.agency = $3 AND "
+                        "f.cursor > $1 ORDER BY f.cursor LIMIT $2"},
+    [ST_SAVEPOINT] = {"SAVEPOINT op"},
+    [ST_RELEASE] = {"RELEASE op"},
+    [ST_ROLLBACK_TO] = {"ROLLBACK TO op"},
+    [ST_PUSH_SAVEPOINT] = {"SAVEPOINT push"},
+    [ST_PUSH_RELEASE] = {"RELEASE push"},
+    [ST_PUSH_ROLLBACK_TO] = {"ROLLBACK TO push"},
+    [ST_CODE_CLAIM] = {"INSERT INTO code_taken (agency, day, seq) VALUES (?1, ?2, ?3) "
+                       "ON CONFLICT DO NOTHING"},
+    [ST_TOKEN_GET] = {"SELECT agency, role, CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END "
+                      "FROM tokens WHERE id = ?1"},
+    [ST_NODE_MOVE] = {"UPDATE nodes SET token_id = ?2 WHERE node = ?1"},
+    /* schema/code.c's next_sql: one past the highest number of the block [?3, ?4] of
+     * agency ?1 on day ?2, or else its lowest free number; 0 when all are taken. */
+    [ST_CODE_NEXT] = {"SELECT CASE WHEN m IS NULL THEN ?3 WHEN m < ?4 THEN m + 1 ELSE "
+                      "(SELECT coalesce(min(x), 0) FROM (SELECT ?3 AS x UNION ALL SELECT "
+                      "seq + 1 FROM code_taken WHERE agency = ?1 AND day = ?2 AND seq "
+                      "BETWEEN ?3 AND ?4 - 1) y WHERE NOT EXISTS (SELECT 1 FROM code_taken "
+                      "WHERE agency = ?1 AND day = ?2 AND seq = x)) END "
+                      "FROM (SELECT max(seq) AS m FROM code_taken WHERE agency = ?1 AND "
+                      "day = ?2 AND seq BETWEEN ?3 AND ?4) z",
+                      "SELECT CASE WHEN m IS NULL THEN $3::int WHEN m < $4::int THEN m + 1 "
+                      "ELSE (SELECT coalesce(min(x), 0) FROM (SELECT $3::int AS x UNION ALL "
+                      "SELECT seq + 1 FROM code_taken WHERE agency = $1 AND day = $2 AND seq "
+                      "BETWEEN $3::int AND $4::int - 1) y WHERE NOT EXISTS (SELECT 1 FROM "
+                      "code_taken WHERE agency = $1 AND day = $2 AND seq = x)) END "
+                      "FROM (SELECT max(seq) AS m FROM code_taken WHERE agency = $1 AND "
+                      "day = $2 AND seq BETWEEN $3::int AND $4::int) z"},
+    [ST_DATA_HELD] = {"SELECT sha256 FROM data_files WHERE kind = ?1 AND version = ?2"},
+    [ST_DATA_INSERT] = {"INSERT INTO data_files(kind, version, body, sha256, published_at) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5)"},
+    /* the file published last of each kind */
+    [ST_DATA_NEWEST] = {"SELECT kind, version, body FROM data_files d WHERE rowid = "
+                        "(SELECT max(rowid) FROM data_files WHERE kind = d.kind)",
+                        "SELECT kind, version, body FROM data_files d WHERE n = "
+                        "(SELECT max(n) FROM data_files WHERE kind = d.kind)"},
+    /* the operator's tools (ops.c; migrations central/0004, central_pg/0002) */
+    [ST_TOKEN_LINE] = {"SELECT coalesce(lineage, id), revoked_at IS NOT NULL FROM tokens "
+                       "WHERE id = ?1",
+                       "SELECT coalesce(lineage, id), CASE WHEN revoked_at IS NULL THEN 0 "
+                       "ELSE 1 END FROM tokens WHERE id = $1"},
+    [ST_TOKEN_ROTATE] = {"INSERT INTO tokens(id, hash, agency, role, created_at, lineage) "
+                         "SELECT ?1, ?2, agency, role, ?3, coalesce(lineage, id) FROM tokens "
+                         "WHERE id = ?4 AND revoked_at IS NULL"},
+    [ST_NODES_RETOKEN] = {"UPDATE nodes SET token_id = ?2 WHERE token_id = ?1"},
+    [ST_NODE_CONTACT] = {"UPDATE nodes SET last_contact = ?2, "
+                         "last_error = coalesce(?3, last_error), "
+                         "pull_cursor = coalesce(?4, pull_cursor), "
+                         "pull_behind = coalesce(?5, pull_behind) WHERE node = ?1",
+                         "UPDATE nodes SET last_contact = $2::text, "
+                         "last_error = coalesce($3::text, last_error), "
+                         "pull_cursor = coalesce($4::bigint, pull_cursor), "
+                         "pull_behind = coalesce($5::bigint, pull_behind) WHERE node = $1"},
+    [ST_NODE_LIST] = {"SELECT node, coalesce(agency, ''), coalesce(token_id, ''), last_seq, "
+                      "last_contact, last_error, pull_cursor, pull_behind FROM nodes "
+                      "ORDER BY node"},
+    [ST_FEED_HEAD] = {"SELECT coalesce(max(cursor), 0) FROM feed"},
+    [ST_FEED_BEHIND] = {"SELECT count(*) FROM feed WHERE cursor > ?1 AND "
+                        "(?2 IS NULL OR agency = ?2)",
+                        "SELECT count(*) FROM feed WHERE cursor > $1 AND "
+                        "($2::text IS NULL OR agency = $2::text)"},
 };
 
-static int check_version(sqlite3 *db, const char *path)
+int central_where_pg(const char *where)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, have, want = schema_version_latest("central");
-
-	rc = ds_db_prepare(db, "PRAGMA user_version", &st);
-	if (rc)
-		return rc;
-	have = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
-	if (have > want)
-		return ds_error_set(DS_EINVALID,
-		                    "%s has schema version %d, newer than this build knows (%d)",
-		                    path, have, want);
-	if (have < want)
-		return ds_error_set(DS_EINVALID,
-		                    "%s is not initialised to schema version %d "
-		                    "(run dossync-central init)",
-		                    path, want);
-	return 0;
+	return where && (strncmp(where, "postgresql://", 13) == 0 ||
+	                 strncmp(where, "postgres://", 11) == 0);
 }
 
-int central_store_open(central_store **out, const char *path, int create)
+int central_store_open(central_store **out, const char *where, int create)
 {
-	central_store *s = NULL;
-	sqlite3 *db = NULL;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	central_store *s = ds_calloc(1, sizeof(*s));
 	int rc;
 
 	*out = NULL;
-	if (!create && access(path, F_OK) != 0)
-		return ds_error_set(DS_ENOTFOUND,
-		                    "no central database at %s (run dossync-central init)", path);
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	rc = ds_db_open(path, flags, &db);
-	if (rc)
-		goto done;
-	rc = create ? schema_migrate(db, "central") : check_version(db, path);
-	if (rc)
-		goto done;
-	s = ds_calloc(1, sizeof(*s));
-	s->db = db;
-	db = NULL;
+	s->e = central_where_pg(where) ? &central_engine_pg : &central_engine_lite;
+	s->where = ds_strdup(where);
+	for (int i = 0; i < ST_COUNT; i++) {
+		s->q[i].s = s;
+		s->q[i].id = (enum central_stmt_id)i;
+		s->q[i].row = -1;
+	}
+	if ((rc = s->e->open(s, where, create))) {
+		central_store_free(s);
+		return rc;
+	}
 	*out = s;
-done:
-	sqlite3_close(db);
-	return rc;
+	return 0;
 }
 
 void central_store_free(central_store *s)
 {
-	size_t i;
-
 	if (!s)
 		return;
-	for (i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
+	for (int i = 0; i < ST_COUNT; i++) {
+		s->e->reset(&s->q[i]);
+		s->e->finalize(&s->q[i]);
+	}
+	s->e->close(s);
+	free(s->where);
 	free(s);
 }
 
@@ -142,46 +175,79 @@ sqlite3 *central_store_db(central_store *s)
 	return s->db;
 }
 
-sqlite3_stmt *central_stmt(central_store *s, enum central_stmt_id id)
+const char *central_store_engine(const central_store *s)
 {
-	sqlite3_stmt *st = s->st[id];
-
-	if (!st) {
-		if (ds_db_prepare(s->db, sql[id], &s->st[id]))
-			return NULL;
-		return s->st[id];
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return st;
+	return s->e->name;
 }
 
-int central_step_done(central_store *s, sqlite3_stmt *st, const char *what)
+central_q *central_stmt(central_store *s, enum central_stmt_id id)
 {
-	int rc = sqlite3_step(st);
+	central_q *q = &s->q[id];
 
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-		sqlite3_reset(st);
-		return 0;
-	}
-	rc = ds_error_sqlite(s->db, rc, what);
-	sqlite3_reset(st);
-	return rc;
+	s->e->reset(q);
+	if (!q->sql)
+		q->sql = s->e == &central_engine_pg && sql[id].pg ? sql[id].pg : sql[id].lite;
+	if (!q->lite && !q->prepared && s->e->prepare(q, q->sql))
+		return NULL;
+	return q;
 }
 
-void central_bind_text(sqlite3_stmt *st, int i, const char *v)
+int central_step(central_q *q, const char *what)
 {
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
+	return q->s->e->step(q, what);
 }
 
-const char *central_col_text(sqlite3_stmt *st, int i)
+int central_step_done(central_store *s, central_q *q, const char *what)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	int rc = s->e->step(q, what);
 
-	return t ? (const char *)t : "";
+	s->e->reset(q);
+	return rc < 0 ? rc : 0;
+}
+
+void central_reset(central_q *q)
+{
+	q->s->e->reset(q);
+}
+
+void central_bind_text(central_q *q, int i, const char *v)
+{
+	q->s->e->bind_text(q, i, v, (size_t)-1);
+}
+
+void central_bind_textn(central_q *q, int i, const char *v, size_t n)
+{
+	q->s->e->bind_text(q, i, v, n);
+}
+
+void central_bind_int(central_q *q, int i, int64_t v)
+{
+	q->s->e->bind_int(q, i, v);
+}
+
+const char *central_col_text(central_q *q, int i)
+{
+	return q->s->e->col_text(q, i);
+}
+
+size_t central_col_bytes(central_q *q, int i)
+{
+	return q->s->e->col_bytes(q, i);
+}
+
+int64_t central_col_int(central_q *q, int i)
+{
+	return q->s->e->col_int(q, i);
+}
+
+int central_col_null(central_q *q, int i)
+{
+	return q->s->e->col_null(q, i);
+}
+
+int central_txn_lost(central_store *s)
+{
+	return s->e->txn_lost(s);
 }
 
 int central_write_begin(central_store *s)
@@ -190,7 +256,7 @@ int central_write_begin(central_store *s)
 
 	if (s->write_lock)
 		pthread_mutex_lock(s->write_lock);
-	rc = ds_db_begin(s->db);
+	rc = s->e->begin(s);
 	if (rc && s->write_lock)
 		pthread_mutex_unlock(s->write_lock);
 	return rc;
@@ -199,9 +265,9 @@ int central_write_begin(central_store *s)
 int central_write_end(central_store *s, int rc)
 {
 	if (rc == 0)
-		rc = ds_db_commit(s->db); /* rolls back by itself when the commit fails */
+		rc = s->e->commit(s); /* rolls back by itself when the commit fails */
 	else
-		ds_db_rollback(s->db);
+		s->e->rollback(s);
 	if (s->write_lock)
 		pthread_mutex_unlock(s->write_lock);
 	return rc;
@@ -214,7 +280,7 @@ void central_now(char out[DS_TIME_LEN])
 
 int central_head_get(central_store *s, const char *node, central_head *h)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_NODE_GET);
+	central_q *st = central_stmt(s, ST_NODE_GET);
 	int rc;
 
 	memset(h, 0, sizeof(*h));
@@ -222,23 +288,22 @@ int central_head_get(central_store *s, const char *node, central_head *h)
 	if (!st)
 		return ds_error_code();
 	central_bind_text(st, 1, node);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = central_step(st, "reading the node");
+	if (rc == 1) {
 		h->found = 1;
 		snprintf(h->token_id, sizeof(h->token_id), "%s", central_col_text(st, 0));
-		h->last_seq = sqlite3_column_int64(st, 1);
+		h->last_seq = central_col_int(st, 1);
 		snprintf(h->last_hash, sizeof(h->last_hash), "%s", central_col_text(st, 2));
 		snprintf(h->agency, sizeof(h->agency), "%s", central_col_text(st, 3));
-		rc = SQLITE_DONE;
+		rc = 0;
 	}
-	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(s->db, rc, "reading the node");
-	sqlite3_reset(st);
+	central_reset(st);
 	return rc;
 }
 
 int central_head_bind(central_store *s, const char *node, const char *token_id, const char *agency)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_NODE_INSERT);
+	central_q *st = central_stmt(s, ST_NODE_INSERT);
 	char now[DS_TIME_LEN];
 
 	if (!st)
@@ -254,12 +319,79 @@ int central_head_bind(central_store *s, const char *node, const char *token_id, 
 
 int central_head_advance(central_store *s, const char *node, int64_t seq, const char *hash)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_NODE_ADVANCE);
+	central_q *st = central_stmt(s, ST_NODE_ADVANCE);
 
 	if (!st)
 		return ds_error_code();
 	central_bind_text(st, 1, node);
-	sqlite3_bind_int64(st, 2, seq);
+	central_bind_int(st, 2, seq);
 	central_bind_text(st, 3, hash);
 	return central_step_done(s, st, "advancing the node");
+}
+
+/* Records seq of agency on day as taken. */
+static int claim_seq(central_store *s, const char *agency, const char *day, int seq)
+{
+	central_q *st = central_stmt(s, ST_CODE_CLAIM);
+
+	if (!st)
+		return ds_error_code();
+	central_bind_text(st, 1, agency);
+	central_bind_text(st, 2, day);
+	central_bind_int(st, 3, seq);
+	return central_step_done(s, st, "code allocation");
+}
+
+/* The yyMMdd day of a code ("AGENCY-yyMMdd-NNNN"). */
+static void code_day(const char *code, char day[7])
+{
+	const char *dash = strrchr(code, '-');
+
+	snprintf(day, 7, "%.6s", dash - 6);
+}
+
+int central_code_claim(central_store *s, const char *code)
+{
+	char agency[SCHEMA_CODE_MAX], day[7];
+	int y, m, d, seq, rc;
+
+	if ((rc = schema_code_parse(code, agency, &y, &m, &d, &seq)))
+		return rc;
+	code_day(code, day);
+	return claim_seq(s, agency, day, seq);
+}
+
+int central_code_alloc(central_store *s, const char *agency, int64_t when,
+                       char code[SCHEMA_CODE_MAX])
+{
+	char first[SCHEMA_CODE_MAX], day[7];
+	central_q *st = NULL;
+	int y, m, d, seq, next = 0, rc;
+
+	code[0] = '\0';
+	if ((rc = schema_code_format(first, agency, when, CENTRAL_CODE_LO)) ||
+	    (rc = schema_code_parse(first, NULL, &y, &m, &d, &seq)))
+		return rc;
+	code_day(first, day);
+	if (!(st = central_stmt(s, ST_CODE_NEXT)))
+		return ds_error_code();
+	central_bind_text(st, 1, agency);
+	central_bind_text(st, 2, day);
+	central_bind_int(st, 3, CENTRAL_CODE_LO);
+	central_bind_int(st, 4, CENTRAL_CODE_HI);
+	rc = central_step(st, "code allocation");
+	if (rc == 1)
+		next = (int)central_col_int(st, 0);
+	central_reset(st);
+	if (rc < 0)
+		return rc;
+	if (next == 0)
+		return ds_error_set(DS_ETOOBIG,
+		                    "no dossier codes left for %s on %04d-%02d-%02d (block %d-%d "
+		                    "used up)",
+		                    agency, y, m, d, CENTRAL_CODE_LO, CENTRAL_CODE_HI);
+	if ((rc = claim_seq(s, agency, day, next)))
+		return rc;
+	snprintf(code, SCHEMA_CODE_MAX, "%s-%s-%04d", agency, day, next);
+	return 0;
 }

@@ -38,7 +38,7 @@ int central_token_add(central_store *s, const char *agency, const char *role,
 		      char token[CENTRAL_TOKEN_LEN])
 {
 	char id[CENTRAL_TOKEN_ID_LEN + 1], hash[DS_SHA256_HEX], now[DS_TIME_LEN];
-	sqlite3_stmt *st;
+	central_q *st;
 	int rc;
 
 	token[0] = '\0';
@@ -62,7 +62,7 @@ int central_token_add(central_store *s, const char *agency, const char *role,
 
 int central_token_revoke(central_store *s, const char *id)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_TOKEN_REVOKE);
+	central_q *st = central_stmt(s, ST_TOKEN_REVOKE);
 	char now[DS_TIME_LEN];
 	int rc;
 
@@ -71,16 +71,16 @@ int central_token_revoke(central_store *s, const char *id)
 	central_now(now);
 	central_bind_text(st, 1, id);
 	central_bind_text(st, 2, now);
-	if ((rc = central_step_done(s, st, "revoking the token")))
-		return rc;
-	if (sqlite3_changes(s->db) == 0)
+	rc = central_step(st, "revoking the token"); /* a row: the token's id */
+	central_reset(st);
+	if (rc == 0)
 		return ds_error_set(DS_ENOTFOUND, "no token with id %s", id);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int central_token_list(central_store *s, json_t **out)
 {
-	sqlite3_stmt *st = central_stmt(s, ST_TOKEN_LIST);
+	central_q *st = central_stmt(s, ST_TOKEN_LIST);
 	json_t *list = json_array();
 	int rc;
 
@@ -89,8 +89,8 @@ int central_token_list(central_store *s, json_t **out)
 		json_decref(list);
 		return ds_error_code();
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *revoked = sqlite3_column_type(st, 4) == SQLITE_NULL
+	while ((rc = central_step(st, "listing tokens")) == 1) {
+		json_t *revoked = central_col_null(st, 4)
 					  ? json_null()
 					  : json_string(central_col_text(st, 4));
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id",
@@ -99,10 +99,10 @@ int central_token_list(central_store *s, json_t **out)
 						      central_col_text(st, 2), "created_at",
 						      central_col_text(st, 3), "revoked_at", revoked));
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	central_reset(st);
+	if (rc) {
 		json_decref(list);
-		return ds_error_sqlite(s->db, rc, "listing tokens");
+		return rc;
 	}
 	*out = list;
 	return 0;
@@ -121,7 +121,7 @@ static int token_shape(const char *token)
 int central_token_verify(central_store *s, const char *token, central_auth *out)
 {
 	char hash[DS_SHA256_HEX];
-	sqlite3_stmt *st;
+	central_q *st;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -131,17 +131,15 @@ int central_token_verify(central_store *s, const char *token, central_auth *out)
 	if (!(st = central_stmt(s, ST_TOKEN_BY_HASH)))
 		return ds_error_code();
 	central_bind_text(st, 1, hash);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = central_step(st, "checking the token");
+	if (rc == 1) {
 		snprintf(out->token_id, sizeof(out->token_id), "%s", central_col_text(st, 0));
 		snprintf(out->agency, sizeof(out->agency), "%s", central_col_text(st, 1));
 		out->province = strcmp(central_col_text(st, 2), "province") == 0;
 		rc = 0;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == 0) {
 		rc = ds_error_set(DS_EPERM, "unknown or revoked token");
-	} else {
-		rc = ds_error_sqlite(s->db, rc, "checking the token");
 	}
-	sqlite3_reset(st);
+	central_reset(st);
 	return rc;
 }

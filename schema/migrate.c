@@ -14,7 +14,7 @@ static const schema_step_set *find_set(const char *which)
 	for (int i = 0; which && i < schema_sql_sets_n; i++)
 		if (strcmp(schema_sql_sets[i].which, which) == 0)
 			return &schema_sql_sets[i];
-	ds_error_set(DS_EINVALID, "unknown schema '%s' (agent or central)", which ? which : "");
+	ds_error_set(DS_EINVALID, "unknown schema '%s' (agent, central or central_pg)", which ? which : "");
 	return NULL;
 }
 
@@ -120,4 +120,19 @@ int schema_migrate(sqlite3 *db, const char *which)
 	if ((rc = schema_search_register(db)))
 		return rc;
 	return schema_migrate_steps(db, set->steps, set->n);
+}
+
+const char *schema_step_sql(const char *which, int number, const char **name)
+{
+	const schema_step_set *set = find_set(which);
+
+	if (!set)
+		return NULL;
+	if (number < 1 || number > set->n) {
+		ds_error_set(DS_EINVALID, "schema %s has no step %d", which, number);
+		return NULL;
+	}
+	if (name)
+		*name = set->steps[number - 1].name;
+	return set->steps[number - 1].sql;
 }

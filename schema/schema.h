@@ -257,12 +257,16 @@ void schema_report_cell(const json_t *row, const struct schema_report_column *c,
 int schema_report_csv(const json_t *report, const char *group, ds_buf *out);
 
 /* ---------------------------------------------------------------- SQL schemas
- * "agent" (agent.db) and "central" (central.db), each an ordered list of steps in
+ * "agent" (agent.db), "central" (central.db) and "central_pg" (central on PostgreSQL), each an ordered list of steps in
  * schema/sql/<which>/NNNN_name.sql; PRAGMA user_version holds the last step applied. */
 int schema_version_latest(const char *which);
 /* Applies the missing steps, each in its own transaction. A database whose user_version
  * is newer than this build knows is refused (DS_EINVALID) and left untouched. */
 int schema_migrate(sqlite3 *db, const char *which);
+/* For an engine that runs the steps itself (central on PostgreSQL: "central_pg"): the SQL
+ * of step number (1..schema_version_latest) and its file name; NULL (error set) past the
+ * last or for an unknown schema. Borrowed, static. */
+const char *schema_step_sql(const char *which, int number, const char **name);
 
 /* ---------------------------------------------------------------- prepared once
  * For a caller that keeps its prepared statements per connection (central's cache): the

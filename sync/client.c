@@ -13,7 +13,10 @@
 struct sync_client {
 	CURL *h;
 	struct curl_slist *post_hdrs, *get_hdrs;
-	char *url;        /* the base URL without a trailing slash */
+	char *url;        /* the URL in use: urls[cur] */
+	char **urls;      /* every central, base URLs without a trailing slash */
+	size_t nurls, cur;
+	char *list;       /* the list as given, to remember which central worked */
 	ds_buf resp;      /* the last response body, capped at SYNC_MAX_BODY */
 	int overflow;     /* the response passed the cap */
 	char status[160]; /* the last status line, "HTTP/1.1 503 Service Unavailable" */
@@ -25,6 +28,11 @@ struct sync_client {
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* The central that answered last, for the next client of the same list in this process
+ * (the daemon makes one client per round): it stays on the one that works. */
+static pthread_mutex_t good_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *good_list;
+static size_t good_cur;
 static CURLcode global_rc;
 
 static void global_init(void)
@@ -137,27 +145,67 @@ static int headers(sync_client *c, const char *token)
 	return 0;
 }
 
+int sync_url_list_check(const char *list)
+{
+	const char *p = list, *end;
+	size_t n;
+
+	do {
+		p += strspn(p, " ");
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n == 0 || (strncmp(p, "http://", 7) && strncmp(p, "https://", 8)))
+			return ds_error_set(DS_EINVALID,
+			                    "central URL '%.*s': must start with http:// or https://",
+			                    (int)n, p);
+		p = end ? end + 1 : NULL;
+	} while (p);
+	return 0;
+}
+
+/* Splits the comma-separated list into c->urls (checked by sync_url_list_check). */
+static void split_urls(sync_client *c, const char *list)
+{
+	const char *p = list, *end;
+	size_t n;
+
+	do {
+		p += strspn(p, " ");
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '/'))
+			n--;
+		c->urls = ds_realloc(c->urls, (c->nurls + 1) * sizeof(*c->urls));
+		c->urls[c->nurls++] = ds_strndup(p, n);
+		p = end ? end + 1 : NULL;
+	} while (p);
+	c->list = ds_strdup(list);
+	pthread_mutex_lock(&good_lock);
+	if (good_list && strcmp(good_list, list) == 0 && good_cur < c->nurls)
+		c->cur = good_cur;
+	pthread_mutex_unlock(&good_lock);
+	c->url = c->urls[c->cur];
+}
+
 int sync_client_new(sync_client **out, const sync_opts *opts)
 {
 	sync_client *c = NULL;
-	size_t len;
 	int rc;
 
 	*out = NULL;
-	if (!opts || !opts->url ||
-	    (strncmp(opts->url, "http://", 7) && strncmp(opts->url, "https://", 8)))
-		return ds_error_set(DS_EINVALID, "sync: the central URL must start with http:// "
-		                                 "or https://");
+	if (!opts || !opts->url)
+		return ds_error_set(DS_EINVALID, "sync: no central URL");
+	if ((rc = sync_url_list_check(opts->url)))
+		return rc;
 	pthread_once(&once, global_init);
 	if (global_rc != CURLE_OK)
 		return ds_error_set(DS_ERROR, "sync: libcurl failed to start: %s",
 		                    curl_easy_strerror(global_rc));
 	c = ds_calloc(1, sizeof(*c));
 	ds_buf_init(&c->resp, SYNC_MAX_BODY);
-	c->url = ds_strdup(opts->url);
-	len = strlen(c->url);
-	while (len > 0 && c->url[len - 1] == '/')
-		c->url[--len] = '\0';
+	split_urls(c, opts->url);
 	if (!(c->h = curl_easy_init())) {
 		rc = ds_error_set(DS_ERROR, "sync: libcurl could not make a handle");
 		goto done;
@@ -180,7 +228,10 @@ void sync_client_free(sync_client *c)
 	curl_slist_free_all(c->post_hdrs);
 	curl_slist_free_all(c->get_hdrs);
 	ds_buf_release(&c->resp);
-	free(c->url);
+	for (size_t i = 0; i < c->nurls; i++)
+		free(c->urls[i]);
+	free(c->urls);
+	free(c->list);
 	free(c);
 }
 
@@ -232,9 +283,9 @@ static int transport_error(sync_client *c, CURLcode cr)
 	return ds_error_set(DS_ERETRY, "central unreachable at %s: %s", c->url, why);
 }
 
-/* Sends one request (POST when body is given, else GET) and reads the answer into
- * c->resp. 0 with *status set when central answered at all. */
-static int perform(sync_client *c, const char *path, const ds_buf *body, long *status)
+/* Sends one request (POST when body is given, else GET) to the central in use and reads
+ * the answer into c->resp. 0 with *status set when central answered at all. */
+static int perform_one(sync_client *c, const char *path, const ds_buf *body, long *status)
 {
 	char *url = ds_asprintf("%s%s", c->url, path);
 	curl_off_t up = 0, down = 0;
@@ -265,6 +316,38 @@ static int perform(sync_client *c, const char *path, const ds_buf *body, long *s
 	else
 		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status);
 	free(url);
+	return rc;
+}
+
+static void remember(sync_client *c)
+{
+	pthread_mutex_lock(&good_lock);
+	free(good_list);
+	good_list = ds_strdup(c->list);
+	good_cur = c->cur;
+	pthread_mutex_unlock(&good_lock);
+}
+
+/* perform_one, failing over: when the central in use cannot be reached or answers 5xx,
+ * the next one of the list gets the same request (every request is safe to repeat,
+ * docs/PROTOCOL.md), each central once at most; the client then stays on the one that
+ * answered. */
+static int perform(sync_client *c, const char *path, const ds_buf *body, long *status)
+{
+	int rc, down;
+
+	for (size_t tried = 1;; tried++) {
+		*status = 0;
+		rc = perform_one(c, path, body, status);
+		down = (rc == DS_ERETRY && !(c->cancel && *c->cancel)) ||
+		       (rc == 0 && *status >= 500 && *status <= 599);
+		if (!down || tried >= c->nurls)
+			break;
+		c->cur = (c->cur + 1) % c->nurls;
+		c->url = c->urls[c->cur];
+	}
+	if (!down && rc == 0 && c->nurls > 1)
+		remember(c);
 	return rc;
 }
 

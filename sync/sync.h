@@ -102,7 +102,8 @@ int sync_changes_decode(const void *body, size_t n, json_t **changes, int64_t *n
 typedef struct sync_client sync_client;
 
 typedef struct sync_opts {
-	const char *url;        /* central base URL, "http://127.0.0.1:7070" */
+	const char *url;        /* central base URL, "http://127.0.0.1:7070", or several
+	                         * separated by commas: the client fails over (below) */
 	const char *token;      /* bearer token */
 	const char *ca_file;    /* extra CA bundle for https; NULL: the system's */
 	long connect_timeout_s; /* 0: 10 */
@@ -118,7 +119,13 @@ typedef struct sync_counters {
 	uint64_t bytes_down; /* response bodies as received (compressed) */
 } sync_counters;
 
-/* Creates a client that keeps one connection alive across requests. */
+/* 0 when list is one or more comma-separated http:// or https:// URLs; else
+ * DS_EINVALID naming the bad one. */
+int sync_url_list_check(const char *list);
+/* Creates a client that keeps one connection alive across requests. With several central
+ * URLs, a request that cannot reach the central in use, or gets a 5xx from it, is sent
+ * to the next one (each once at most), and the client, and the next client of the same
+ * list in this process, stays on the one that answered. */
 int sync_client_new(sync_client **out, const sync_opts *opts);
 void sync_client_free(sync_client *c);
 const sync_counters *sync_client_counters(const sync_client *c);

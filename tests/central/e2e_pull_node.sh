@@ -20,17 +20,17 @@ print(" ".join("%d:%s:%s" % (c["cursor"], c["node"], "state" if "state" in c els
                for c in json.load(sys.stdin)))'; }
 # sha256 over the feed states of node $1 after cursor $2, at most $3 rows, each + "\n".
 own_of() {
-	python3 - "$DOSSYNC_CENTRAL_DB" "$1" "$2" "$3" <<'PY'
-import hashlib, sqlite3, sys
-db, node, since, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-rows = sqlite3.connect(db).execute(
-    "SELECT node, state FROM feed WHERE cursor > ? ORDER BY cursor LIMIT ?", (since, limit))
+	sql_rows "SELECT node, state FROM feed WHERE cursor > $2 ORDER BY cursor LIMIT $3" |
+		python3 -c '
+import hashlib, sys
 h = hashlib.sha256()
-for n, s in rows:
-    if n == node:
-        h.update(s.encode() + b"\n")
-print(h.hexdigest())
-PY
+for line in sys.stdin.buffer.read().split(b"\n"):
+    if not line:
+        continue
+    n, s = line.split(b"\x1f", 1)
+    if n.decode() == sys.argv[1]:
+        h.update(s + b"\n")
+print(h.hexdigest())' "$1"
 }
 
 http GET "/v1/pull?since=0&limit=10" "$T1"

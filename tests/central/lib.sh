@@ -2,6 +2,9 @@
 # own dossync-central on 127.0.0.1 with a free port (--listen 127.0.0.1:0 --port-file)
 # and a fresh database in a temp folder, and drives it with curl and dswire. The server
 # is stopped by its PID when the script exits. DOSSYNC_BIN: the folder of the binaries.
+# DOSSYNC_TEST_PG: the state folder of a private PostgreSQL cluster (pg_cluster.sh); the
+# script then runs against a new database of its own there, dropped at exit, instead of
+# a SQLite file.
 set -uo pipefail
 
 BIN=$(cd "${DOSSYNC_BIN:-$(dirname "${BASH_SOURCE[0]}")/../../build/bin}" && pwd)
@@ -9,6 +12,15 @@ CENTRAL=$BIN/dossync-central
 DSWIRE=$BIN/dswire
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dscentral-e2e.XXXXXX")
 export DOSSYNC_CENTRAL_DB=$WORK/central.db
+PG_DB=""
+PG_ADMIN=""
+if [ -n "${DOSSYNC_TEST_PG:-}" ]; then
+	PG_ADMIN="postgresql://postgres@127.0.0.1:$(cat "$DOSSYNC_TEST_PG/port")"
+	PG_DB=t_$(basename "$WORK" | tr -dc 'A-Za-z0-9' | tr 'A-Z' 'a-z')
+	psql -q "$PG_ADMIN/postgres" -c "CREATE DATABASE $PG_DB" >/dev/null ||
+		{ echo "FATAL: cannot create database $PG_DB on the test cluster" >&2; exit 1; }
+	export DOSSYNC_CENTRAL_DB="$PG_ADMIN/$PG_DB"
+fi
 SERVER_PID=""
 URL=""
 FAILS=0
@@ -22,6 +34,8 @@ cleanup() {
 		wait "$SERVER_PID" 2>/dev/null
 	fi
 	[ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"
+	[ -z "$PG_DB" ] || [ "${KEEP_WORK:-0}" = 1 ] ||
+		psql -q "$PG_ADMIN/postgres" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
 }
 trap cleanup EXIT
 
@@ -57,6 +71,21 @@ v = json.load(sys.stdin)
 for k in sys.argv[1].split(".") if sys.argv[1] else []:
     v = v[int(k)] if isinstance(v, list) else v[k]
 print(json.dumps(v, ensure_ascii=False, sort_keys=True) if isinstance(v, (dict, list)) else v)' "$1"
+}
+
+# sql_rows SQL: the rows of a query on the central database, one a line, the columns
+# separated by the unit separator (0x1f); either engine.
+sql_rows() {
+	if [ -n "$PG_DB" ]; then
+		psql -qAt -F $'\x1f' "$DOSSYNC_CENTRAL_DB" -c "$1"
+	else
+		sqlite3 -separator $'\x1f' "$DOSSYNC_CENTRAL_DB" "$1"
+	fi
+}
+
+# Everything the central database holds, as SQL text (either engine).
+db_dump() {
+	if [ -n "$PG_DB" ]; then pg_dump "$DOSSYNC_CENTRAL_DB"; else sqlite3 "$DOSSYNC_CENTRAL_DB" .dump; fi
 }
 
 # ---------------------------------------------------------------- the server

@@ -446,6 +446,65 @@ static void refused_connection(void **state)
 	sync_client_free(c);
 }
 
+/* A port nobody listens on (free a moment ago). */
+static int dead_port(void)
+{
+	struct sockaddr_in sa = {0};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* Two centrals, the first down: the request goes to the second, and the next client of
+ * the same list starts there. */
+static void fails_over(void **state)
+{
+	char list[128];
+	sync_opts o = {0};
+	sync_client *c = NULL;
+
+	snprintf(list, sizeof(list), "http://127.0.0.1:%d, http://127.0.0.1:%d/", dead_port(),
+	         S.port);
+	o.url = list;
+	o.token = "tok-123";
+	o.connect_timeout_s = 2;
+	assert_int_equal(sync_client_new(&c, &o), 0);
+	answer_json(200, "{\"ok\":true,\"v\":1}");
+	assert_int_equal(sync_client_health(c), 0);
+	assert_int_equal(sync_client_counters(c)->requests, 2);
+	sync_client_free(c);
+	assert_int_equal(sync_client_new(&c, &o), 0);
+	answer_json(200, "{\"ok\":true,\"v\":1}");
+	assert_int_equal(sync_client_health(c), 0);
+	assert_int_equal(sync_client_counters(c)->requests, 1);
+	sync_client_free(c);
+	/* every central down: the last one's error */
+	snprintf(list, sizeof(list), "http://127.0.0.1:%d,http://127.0.0.1:%d", dead_port(),
+	         dead_port());
+	assert_int_equal(sync_client_new(&c, &o), 0);
+	assert_int_equal(sync_client_health(c), DS_ERETRY);
+	assert_int_equal(sync_client_counters(c)->requests, 2);
+	sync_client_free(c);
+}
+
+static void url_lists(void **state)
+{
+	assert_int_equal(sync_url_list_check("http://a"), 0);
+	assert_int_equal(sync_url_list_check("http://a:1,https://b/x, http://c "), 0);
+	assert_int_equal(sync_url_list_check("http://a,ftp://b"), DS_EINVALID);
+	assert_string_equal(ds_error_msg(),
+	                    "central URL 'ftp://b': must start with http:// or https://");
+	assert_int_equal(sync_url_list_check("http://a,"), DS_EINVALID);
+	assert_int_equal(sync_url_list_check(""), DS_EINVALID);
+}
+
 static void bad_options(void **state)
 {
 	sync_opts o = {0};
@@ -480,6 +539,8 @@ int main(void)
 	    cmocka_unit_test(stalled_answer),
 	    cmocka_unit_test(answer_too_big),
 	    cmocka_unit_test(refused_connection),
+	    cmocka_unit_test(fails_over),
+	    cmocka_unit_test(url_lists),
 	    cmocka_unit_test(bad_options),
 	};
 
