@@ -15,24 +15,24 @@
 
 /* ---------------------------------------------------------------- config */
 typedef struct agent_config {
-	char *office;     /* agency code of this office */
-	char *node;       /* this agent's node name, unique per office PC */
-	char *central;    /* central base URL */
-	char *token_file; /* file holding the bearer token */
-	char *ca_file;    /* extra CA bundle for https, or NULL */
-	char *actor;      /* default actor */
-	char *data_dir;   /* calendar.json and procedures.json, or NULL (agent/deadline.c) */
-	int code_lo, code_hi;      /* dossier code block (default 1-8999) */
-	int pull_interval_s;       /* daemon: pull every N seconds (default 30) */
-	int backoff_base_ms;       /* daemon: first retry delay (default 1000) */
-	int backoff_cap_ms;        /* daemon: longest retry delay (default 300000) */
-	long batch_bytes;          /* push batch size in canonical bytes */
-	long max_send_bytes_s;     /* upload cap, 0: none */
+	char *office;          /* agency code of this office */
+	char *node;            /* this agent's node name, unique per office PC */
+	char *central;         /* central base URL */
+	char *token_file;      /* file holding the bearer token */
+	char *ca_file;         /* extra CA bundle for https, or NULL */
+	char *actor;           /* default actor */
+	char *data_dir;        /* calendar.json and procedures.json, or NULL (agent/deadline.c) */
+	int code_lo, code_hi;  /* dossier code block (default 1-8999) */
+	int pull_interval_s;   /* daemon: pull every N seconds (default 30) */
+	int backoff_base_ms;   /* daemon: first retry delay (default 1000) */
+	int backoff_cap_ms;    /* daemon: longest retry delay (default 300000) */
+	long batch_bytes;      /* push batch size in canonical bytes */
+	long max_send_bytes_s; /* upload cap, 0: none */
 	long connect_timeout_s, total_timeout_s, low_speed_bytes, low_speed_time_s;
-	json_t *policies;          /* object: field path -> rule, from "policy.X = rule" */
-	char *http;       /* "http = 127.0.0.1:PORT": the daemon serves the local API there */
-	int peer_edits_manual;     /* "peer_edits = manual": two PCs' edits of one field wait
-				      for a person instead of the later act winning */
+	json_t *policies;      /* object: field path -> rule, from "policy.X = rule" */
+	char *http;            /* "http = 127.0.0.1:PORT": the daemon serves the local API there */
+	int peer_edits_manual; /* "peer_edits = manual": two PCs' edits of one field wait
+	                          for a person instead of the later act winning */
 } agent_config;
 
 void agent_config_init(agent_config *c);
@@ -47,23 +47,23 @@ struct conflict_history;
 struct agent_store;
 
 typedef struct agent {
-	char *dir;         /* the data directory */
+	char *dir;                     /* the data directory */
 	struct conflict_history *hist; /* history.git, opened on first use */
-	struct agent_store *store; /* agent.db and its statements (agent_int.h) */
+	struct agent_store *store;     /* agent.db and its statements (agent_int.h) */
 	agent_config cfg;
-	int lock_fd;       /* -1 when the writer lock is not held */
-	char *actor;       /* who acts in this process (--actor, config, login name) */
+	int lock_fd; /* -1 when the writer lock is not held */
+	char *actor; /* who acts in this process (--actor, config, login name) */
 	/* When set and non-zero (the daemon's stop flag), long work stops between steps:
 	 * push batches, pull pages and history chunks return DS_ERETRY "cancelled". */
 	const volatile sig_atomic_t *cancel;
-	int pull_limit;    /* changes per pull page; adapts to the link (0: 1000) */
-	struct schema_calendar *cal;   /* loaded on first need (agent/deadline.c), or NULL */
+	int pull_limit;              /* changes per pull page; adapts to the link (0: 1000) */
+	struct schema_calendar *cal; /* loaded on first need (agent/deadline.c), or NULL */
 	struct schema_catalogue *cat;
 } agent;
 
 enum {
-	AGENT_READ = 0,   /* queries only: no writer lock */
-	AGENT_WRITE = 1,  /* take the writer lock (waits up to DOSSYNC_LOCK_WAIT seconds) */
+	AGENT_READ = 0,  /* queries only: no writer lock */
+	AGENT_WRITE = 1, /* take the writer lock (waits up to DOSSYNC_LOCK_WAIT seconds) */
 };
 
 /* Creates a data directory: config, agent.db at the newest schema, history.git later.
@@ -86,30 +86,27 @@ int agent_create(agent *a, json_t *dossier, char **code_out);
 /* Applies a merge patch a person asked for (no status change). */
 int agent_update(agent *a, const char *code, const json_t *patch);
 /* Builds a merge patch from "path=JSON" settings (dotted paths, list items as [id]). */
-int agent_patch_from_sets(agent *a, const char *code, char *const *sets, int n,
-			  json_t **patch);
+int agent_patch_from_sets(agent *a, const char *code, char *const *sets, int n, json_t **patch);
 /* Moves a dossier to status `to` if that move is legal. */
 int agent_transition(agent *a, const char *code, int to, const char *note);
 /* Extends a dossier's due date (gia hạn) to due (a time), or by working_days from the
  * current one, for a reason: one patch op that sets due_at, keeps the first due date in
  * original_due_at and adds a progress row "x-<node>-<seq>" whose text is the reason. The
  * new date must be later. agent/deadline.c. */
-int agent_extend(agent *a, const char *code, const char *due, int working_days,
-		 const char *reason);
+int agent_extend(agent *a, const char *code, const char *due, int working_days, const char *reason);
 /* Appends an op of any kind made by the agent itself (merge, resolve): the same
  * transaction rules. base is the central version it rests on. */
 int agent_record(agent *a, const char *code, int kind, const json_t *payload, int64_t base,
-		 int64_t *seq_out);
+                 int64_t *seq_out);
 /* Core of every change, for callers that already hold a transaction: appends the op and
  * updates the dossier row. *state is the dossier before (NULL for create) and after. */
-int agent_apply_local(agent *a, const char *code, int kind, const json_t *payload,
-		      int64_t base, json_t **state, int64_t *seq_out);
+int agent_apply_local(agent *a, const char *code, int kind, const json_t *payload, int64_t base,
+                      json_t **state, int64_t *seq_out);
 
 /* ---------------------------------------------------------------- queries */
 /* The dossier as stored (canonical JSON object, caller decrefs) with its version and sync
  * state ("synced", "pending", "conflict", "rejected", "local"). */
-int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version,
-	      const char **sync);
+int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version, const char **sync);
 /* What `list` asks for (agent_find); all zero: every dossier. Times are Unix seconds. */
 typedef struct agent_find {
 	const char *search; /* a piece of the code, a name, CCCD or phone (schema_search_text),
@@ -202,7 +199,7 @@ int agent_conflicts(agent *a, json_t **out);
 /* Settles one open conflict: how is "ours", "theirs" or "value" (then value is used; NULL
  * removes the field). Recorded as a journal op of kind resolve. */
 int agent_resolve(agent *a, const char *code, const char *field, const char *how,
-		  const json_t *value);
+                  const json_t *value);
 /* Brings history.git up to the store (central branch from the inbox, local branch from
  * the replay of the journal and the inbox, never the rows); note goes into the local
  * commit's message; merge makes it a merge of the central head. Takes the writer lock. */
@@ -232,8 +229,8 @@ int agent_import(agent *a, const char *text, size_t len, int64_t *count);
  * SIGHUP or a new token file. SIGHUP re-reads DIR/config; SIGTERM and SIGINT stop it within
  * about two seconds. One log line per round (ds_log). */
 typedef struct agent_daemon_opts {
-	int use_syslog; /* log to syslog (ident "dossync") instead of stderr */
-	int verbose;    /* debug lines too */
+	int use_syslog;        /* log to syslog (ident "dossync") instead of stderr */
+	int verbose;           /* debug lines too */
 	const char *http;      /* the local API's address (--http), else the config's, or NULL */
 	const char *port_file; /* where the API's port is written once it listens, or NULL */
 } agent_daemon_opts;

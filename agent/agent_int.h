@@ -149,7 +149,7 @@ int agent_clock_note(agent *a, struct sync_client *c, int rc);
  * last_error and last_error_at; the daemon adds daemon_state and daemon_next_try_at when
  * daemon_state is not NULL), under the writer lock. Any failure is returned. */
 int agent_record_outcome(agent *a, int rc, const char *error, const char *daemon_state,
-			 const char *next_try_at);
+                         const char *next_try_at);
 /* Runs fn inside BEGIN IMMEDIATE ... COMMIT, rolling back on failure. */
 int agent_tx(agent *a, int (*fn)(agent *a, void *arg), void *arg);
 /* The integer in the first column of the first row of statement id (no parameters) in *out,
@@ -178,7 +178,7 @@ int journal_max_seq(agent *a, int64_t *seq);
 /* Stores central's receipt for op seq: result (the wire word), version (< 0: none) and
  * reason (NULL: none), received at `at`. */
 int journal_receipt_put(agent *a, int64_t seq, const char *result, int64_t version,
-			const char *reason, const char *at);
+                        const char *reason, const char *at);
 
 /* Takes an exclusive file lock (ds_os_lock_file) on DIR/name, waiting up to wait_ms.
  * DS_ERETRY (no message) when another process holds it; *holder is that process's pid
@@ -228,9 +228,9 @@ int agent_acts_of(void *ctx, const char *path, struct conflict_acts *out);
 typedef struct agent_wire {
 	void *ctx;
 	int (*push)(void *ctx, const ds_buf *body, json_t **receipts, int64_t *expected_seq,
-		    sync_head *head);
+	            sync_head *head);
 	int (*pull)(void *ctx, int64_t since, int limit, const char *node, json_t **changes,
-		    int64_t *next, int *more, char own_sha256[DS_SHA256_HEX], sync_head *head);
+	            int64_t *next, int *more, char own_sha256[DS_SHA256_HEX], sync_head *head);
 	int (*page_data)(void *ctx, json_t **data);
 	int (*data)(void *ctx, const json_t *have, json_t **files);
 } agent_wire;

@@ -99,9 +99,9 @@ int agent_save(agent *a, const json_t *state, int64_t version, int64_t seq)
 	if (rc)
 		goto done;
 	sqlite3_bind_text(st, 1, json_string_value(json_object_get(state, "code")), -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, json_string_value(json_object_get(state, "agency")), -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, (int)json_integer_value(json_object_get(state, "status")));
 	bind_time(st, 4, state, "due_at");
 	sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
@@ -120,13 +120,13 @@ done:
 
 /* Builds the canonical op entry for the next journal seq. */
 static json_t *make_op(agent *a, int64_t seq, const char *code, int kind, const json_t *payload,
-		       int64_t base, const char *parent)
+                       int64_t base, const char *parent)
 {
 	return schema_op_new(a->cfg.node, seq, code, kind, payload, base, parent, a->actor);
 }
 
 int agent_apply_local(agent *a, const char *code, int kind, const json_t *payload, int64_t base,
-		      json_t **state, int64_t *seq_out)
+                      json_t **state, int64_t *seq_out)
 {
 	char prev[DS_SHA256_HEX], hash[DS_SHA256_HEX], *parent = NULL;
 	json_t *op = NULL, *next = *state ? json_deep_copy(*state) : NULL;
@@ -176,13 +176,13 @@ static int change_tx(agent *a, void *arg)
 	if ((rc = agent_load(a, c->code, &state, &version)))
 		return rc;
 	rc = agent_apply_local(a, c->code, c->kind, c->payload, c->base < 0 ? version : c->base,
-			       &state, &c->seq);
+	                       &state, &c->seq);
 	json_decref(state);
 	return rc;
 }
 
 int agent_record(agent *a, const char *code, int kind, const json_t *payload, int64_t base,
-		 int64_t *seq_out)
+                 int64_t *seq_out)
 {
 	struct change c = {code, kind, payload, base, 0};
 	int rc = agent_tx(a, change_tx, &c);
@@ -257,9 +257,9 @@ static int received_not_future(agent *a, const json_t *d)
 	}
 	ds_time_format(now, DS_TZ_VN, now_text);
 	rc = ds_error_set(DS_EINVALID,
-			  "received_at: %s is in the future (it is %s%s); check the date, or "
-			  "this PC's clock",
-			  received, now_text, skew ? " by central's clock" : "");
+	                  "received_at: %s is in the future (it is %s%s); check the date, or "
+	                  "this PC's clock",
+	                  received, now_text, skew ? " by central's clock" : "");
 	free(skew);
 	return rc;
 }
@@ -285,18 +285,19 @@ static int prepare_new(agent *a, json_t *d, char code_out[SCHEMA_CODE_MAX])
 	if (json_object_get(d, "code")) {
 		if (!code || (rc = schema_code_parse(code, code_agency, NULL, NULL, NULL, NULL)))
 			return ds_error_set(DS_EINVALID, "code: not a dossier code like "
-							 "000.00.12.H22-251129-0007");
+			                                 "000.00.12.H22-251129-0007");
 		if (strcmp(code_agency, a->cfg.office) != 0)
-			return ds_error_set(DS_EINVALID, "code: %s is not a code of this office (%s)",
-					    code, a->cfg.office);
+			return ds_error_set(DS_EINVALID,
+			                    "code: %s is not a code of this office (%s)", code,
+			                    a->cfg.office);
 		snprintf(code_out, SCHEMA_CODE_MAX, "%s", code);
 		return schema_code_claim(agent_db(a), code);
 	}
 	if (!received || ds_time_parse(received, &when, NULL))
 		return ds_error_set(DS_EINVALID,
-				    "received_at: required, a time like 2024-04-14T07:00:00+07:00");
-	if ((rc = schema_code_alloc(agent_db(a), a->cfg.office, when, a->cfg.code_lo, a->cfg.code_hi,
-				    code_out)))
+		                    "received_at: required, a time like 2024-04-14T07:00:00+07:00");
+	if ((rc = schema_code_alloc(agent_db(a), a->cfg.office, when, a->cfg.code_lo,
+	                            a->cfg.code_hi, code_out)))
 		return rc;
 	json_object_set_new(d, "code", json_string(code_out));
 	return 0;

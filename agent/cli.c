@@ -7,8 +7,8 @@
 #include <string.h>
 
 const cli_command *const cli_tables[] = {cli_change_commands, cli_query_commands,
-					 cli_report_commands, cli_sync_commands,
-					 cli_daemon_commands, NULL};
+                                         cli_report_commands, cli_sync_commands,
+                                         cli_daemon_commands, NULL};
 
 const cli_command *cli_find(const char *name)
 {
@@ -38,7 +38,7 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return ds_error_set(DS_EUSAGE, "%s (usage: dossync %.*s)", msg,
-			    (int)(nl ? nl - cmd->usage : (long)strlen(cmd->usage)), cmd->usage);
+	                    (int)(nl ? nl - cmd->usage : (long)strlen(cmd->usage)), cmd->usage);
 }
 
 int cli_wants_help(int argc, char **argv)

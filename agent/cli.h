@@ -31,7 +31,7 @@ const cli_command *cli_find(const char *name);
 int cli_help(const cli_command *cmd);
 /* Reports a usage error for a command (DS_EUSAGE). */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* True when argv holds -h or --help. */
 int cli_wants_help(int argc, char **argv);
 /* Prints v as one JSON document on stdout. */

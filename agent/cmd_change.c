@@ -28,15 +28,17 @@ static int init_check(const cli_command *me, agent_config *cfg)
 	if (!cfg->office || !cfg->central)
 		return cli_usage_error(me, "--office and --central are required");
 	if (schema_agency_check(cfg->office))
-		return ds_error_set(DS_EINVALID, "--office: '%s' is not an agency code like "
-						 "000.00.12.H22",
-				    cfg->office);
+		return ds_error_set(DS_EINVALID,
+		                    "--office: '%s' is not an agency code like "
+		                    "000.00.12.H22",
+		                    cfg->office);
 	if (sync_url_list_check(cfg->central))
 		return ds_error_wrap(DS_EINVALID, "--central");
 	if (!sync_office_node_ok(cfg->node))
-		return ds_error_set(DS_EINVALID, "--node: '%s' must be 1-64 letters, digits, "
-						 "'.', '_' or '-' (and not 'central')",
-				    cfg->node);
+		return ds_error_set(DS_EINVALID,
+		                    "--node: '%s' must be 1-64 letters, digits, "
+		                    "'.', '_' or '-' (and not 'central')",
+		                    cfg->node);
 	return 0;
 }
 
@@ -50,7 +52,7 @@ static int set_token_file(agent_config *cfg, const char *path)
 static void init_json(const char *dir, const agent_config *cfg)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "dir", dir, "office", cfg->office, "node",
-			      cfg->node, "central", cfg->central);
+	                      cfg->node, "central", cfg->central);
 
 	cli_print_json(o);
 	json_decref(o);
@@ -73,10 +75,10 @@ static int json_only(const cli_command *me, int argc, char **argv, int *json)
 
 static int cmd_init(cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"office", 1, 0, 'o'}, {"central", 1, 0, 'c'},
-					     {"token-file", 1, 0, 't'}, {"node", 1, 0, 'n'},
-					     {"code-block", 1, 0, 'b'}, {"ca-file", 1, 0, 'a'},
-					     {"json", 0, 0, 'j'},      {0, 0, 0, 0}};
+	static const struct option opts[] = {{"office", 1, 0, 'o'},     {"central", 1, 0, 'c'},
+	                                     {"token-file", 1, 0, 't'}, {"node", 1, 0, 'n'},
+	                                     {"code-block", 1, 0, 'b'}, {"ca-file", 1, 0, 'a'},
+	                                     {"json", 0, 0, 'j'},       {0, 0, 0, 0}};
 	const cli_command *me = cli_find("init");
 	agent_config cfg;
 	int ch, rc = 0, json = 0;
@@ -100,8 +102,7 @@ static int cmd_init(cli *c, int argc, char **argv)
 		else if (ch == 'a') {
 			if (!(cfg.ca_file = ds_os_abs_path(optarg)))
 				rc = ds_error_set(DS_EINVALID, "--ca-file: cannot read %s", optarg);
-		}
-		else if (ch == 'b') {
+		} else if (ch == 'b') {
 			char *line = ds_asprintf("code_block = %s", optarg);
 			rc = agent_config_parse(&cfg, line, "--code-block");
 			free(line);
@@ -156,8 +157,8 @@ done:
 
 static int cmd_update(cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"set", 1, 0, 's'}, {"patch", 1, 0, 'p'},
-					     {"json", 0, 0, 'j'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"set", 1, 0, 's'}, {"patch", 1, 0, 'p'}, {"json", 0, 0, 'j'}, {0, 0, 0, 0}};
 	const cli_command *me = cli_find("update");
 	char **sets = ds_calloc((size_t)argc, sizeof(char *));
 	const char *patch_file = NULL;
@@ -195,8 +196,8 @@ static int cmd_update(cli *c, int argc, char **argv)
 
 static int cmd_transition(cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"note", 1, 0, 'n'}, {"json", 0, 0, 'j'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"note", 1, 0, 'n'}, {"json", 0, 0, 'j'}, {0, 0, 0, 0}};
 	const cli_command *me = cli_find("transition");
 	const char *note = NULL;
 	agent *a = NULL;
@@ -217,9 +218,10 @@ static int cmd_transition(cli *c, int argc, char **argv)
 		return rc;
 	to = cli_number(argv[optind + 1]);
 	if (!schema_status_valid((int)to) || to > 10)
-		return ds_error_set(DS_EINVALID, "status '%s' is not one of the ten national codes "
-						 "(1-10)",
-				    argv[optind + 1]);
+		return ds_error_set(DS_EINVALID,
+		                    "status '%s' is not one of the ten national codes "
+		                    "(1-10)",
+		                    argv[optind + 1]);
 	if ((rc = cli_open(c, AGENT_WRITE, &a)) == 0)
 		rc = agent_transition(a, argv[optind], (int)to, note);
 	if (!rc && json)
@@ -232,9 +234,11 @@ static int cmd_transition(cli *c, int argc, char **argv)
 
 static int cmd_extend(cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"due", 1, 0, 'u'}, {"working-days", 1, 0, 'w'},
-					     {"reason", 1, 0, 'r'}, {"json", 0, 0, 'j'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {{"due", 1, 0, 'u'},
+	                                     {"working-days", 1, 0, 'w'},
+	                                     {"reason", 1, 0, 'r'},
+	                                     {"json", 0, 0, 'j'},
+	                                     {0, 0, 0, 0}};
 	const cli_command *me = cli_find("extend");
 	const char *due = NULL, *reason = NULL;
 	long long days = 0;
@@ -268,39 +272,39 @@ static int cmd_extend(cli *c, int argc, char **argv)
 }
 
 const cli_command cli_change_commands[] = {
-	{"init", cmd_init,
-	 "init --office AGENCY --central URL [--token-file FILE] [--node NAME] "
-	 "[--code-block LO-HI] [--ca-file PEM] [--json]\n"
-	 "Creates the data directory for one office PC. AGENCY is the office's electronic ID\n"
-	 "(e.g. 000.00.12.H22); NAME is this PC's node name (default: the host name);\n"
-	 "LO-HI is the block of daily sequence numbers this node issues (default 1-8999;\n"
-	 "give each PC of one office its own block). For https, central's certificate is\n"
-	 "always verified, against PEM when given, else the system's CA store. --json prints\n"
-	 "{dir, office, node, central}.\n"},
-	{"create", cmd_create,
-	 "create [--json] [FILE|-]\n"
-	 "Records a new dossier from its JSON (docs/FORMAT.md) and prints its code (--json: the\n"
-	 "dossier as stored, as `show --json` prints it). Required:\n"
-	 "procedure {code, name}, applicant {name}, received_at and due_at. The code\n"
-	 "is allocated when absent: AGENCY-yyMMdd-NNNN with the date of receipt in +07:00.\n"
-	 "due_at is computed when absent, from the procedure, channel and received_at, if a\n"
-	 "calendar is installed ($DOSSYNC_DATA, data_dir; docs/DOMAIN.md \"Deadlines\").\n"
-	 "status defaults to 2 (accepted at the counter), channel to 1 (in person).\n"},
-	{"update", cmd_update,
-	 "update CODE (--set PATH=JSON)... | --patch FILE|- [--json]\n"
-	 "Changes fields of a dossier. PATH is dotted (applicant.phone), list items by id\n"
-	 "(fees[lp1].paid); the value is JSON: --set 'applicant.phone=\"0963060905\"'.\n"
-	 "--patch takes a JSON merge patch (RFC 7396). Status moves use `transition`.\n"
-	 "--json prints the dossier after the change, as `show --json` does.\n"},
-	{"transition", cmd_transition,
-	 "transition CODE STATUS [--note TEXT] [--json]\n"
-	 "Moves a dossier to one of the ten national statuses, if the move is legal;\n"
-	 "records a progress row with the note. --json prints the dossier after the move.\n"},
-	{"extend", cmd_extend,
-	 "extend CODE (--due TIME | --working-days N) --reason TEXT [--json]\n"
-	 "Extends a dossier's due date (gia hạn) to TIME, or by N working days of the\n"
-	 "installed calendar. The first due date stays in original_due_at; the reason goes\n"
-	 "into a progress row of the same change. The new date must be later. --json prints\n"
-	 "the dossier after the change.\n"},
-	{NULL, NULL, NULL},
+    {"init", cmd_init,
+     "init --office AGENCY --central URL [--token-file FILE] [--node NAME] "
+     "[--code-block LO-HI] [--ca-file PEM] [--json]\n"
+     "Creates the data directory for one office PC. AGENCY is the office's electronic ID\n"
+     "(e.g. 000.00.12.H22); NAME is this PC's node name (default: the host name);\n"
+     "LO-HI is the block of daily sequence numbers this node issues (default 1-8999;\n"
+     "give each PC of one office its own block). For https, central's certificate is\n"
+     "always verified, against PEM when given, else the system's CA store. --json prints\n"
+     "{dir, office, node, central}.\n"},
+    {"create", cmd_create,
+     "create [--json] [FILE|-]\n"
+     "Records a new dossier from its JSON (docs/FORMAT.md) and prints its code (--json: the\n"
+     "dossier as stored, as `show --json` prints it). Required:\n"
+     "procedure {code, name}, applicant {name}, received_at and due_at. The code\n"
+     "is allocated when absent: AGENCY-yyMMdd-NNNN with the date of receipt in +07:00.\n"
+     "due_at is computed when absent, from the procedure, channel and received_at, if a\n"
+     "calendar is installed ($DOSSYNC_DATA, data_dir; docs/DOMAIN.md \"Deadlines\").\n"
+     "status defaults to 2 (accepted at the counter), channel to 1 (in person).\n"},
+    {"update", cmd_update,
+     "update CODE (--set PATH=JSON)... | --patch FILE|- [--json]\n"
+     "Changes fields of a dossier. PATH is dotted (applicant.phone), list items by id\n"
+     "(fees[lp1].paid); the value is JSON: --set 'applicant.phone=\"0963060905\"'.\n"
+     "--patch takes a JSON merge patch (RFC 7396). Status moves use `transition`.\n"
+     "--json prints the dossier after the change, as `show --json` does.\n"},
+    {"transition", cmd_transition,
+     "transition CODE STATUS [--note TEXT] [--json]\n"
+     "Moves a dossier to one of the ten national statuses, if the move is legal;\n"
+     "records a progress row with the note. --json prints the dossier after the move.\n"},
+    {"extend", cmd_extend,
+     "extend CODE (--due TIME | --working-days N) --reason TEXT [--json]\n"
+     "Extends a dossier's due date (gia hạn) to TIME, or by N working days of the\n"
+     "installed calendar. The first due date stays in original_due_at; the reason goes\n"
+     "into a progress row of the same change. The new date must be later. --json prints\n"
+     "the dossier after the change.\n"},
+    {NULL, NULL, NULL},
 };

@@ -75,24 +75,24 @@ static int cmd_daemon(cli *c, int argc, char **argv)
 }
 
 const cli_command cli_daemon_commands[] = {
-	{"daemon", cmd_daemon,
-	 "daemon [--foreground] [--syslog] [--verbose] [--http 127.0.0.1:PORT [--port-file F]]\n"
-	 "The background service: syncs within about a second of each new change, pulls every\n"
-	 "pull_interval seconds, retries failures with backoff (backoff_base_ms..backoff_cap_ms,\n"
-	 "full jitter) and stops retrying when central refuses the token. Runs in the\n"
-	 "foreground (--foreground is the only mode, accepted for clarity; systemd supervises\n"
-	 "it); logs one line per round to stderr, or to syslog with --syslog. SIGHUP reloads\n"
-	 "DIR/config, SIGTERM or SIGINT stops it (exit 0). Exit 75 when a daemon already runs\n"
-	 "on DIR. `dossync status` shows whether it runs.\n"
-	 "--http (or `http = 127.0.0.1:PORT` in DIR/config) also serves the local API and the\n"
-	 "status page on that loopback address (docs/LOCAL-API.md); clients send the key of\n"
-	 "DIR/api.key as a bearer token. PORT 0 takes a free port, written to F.\n"},
-	{"import", cmd_import,
-	 "import [--json] [FILE|-]\n"
-	 "Records each line of FILE (JSON lines: one dossier object per line, as for create)\n"
-	 "as a new dossier, each a journal entry of its own, all in one transaction. A bad\n"
-	 "line is reported by its number and nothing of the file is written (exit 65).\n"
-	 "Blank lines are skipped. Prints the number of dossiers imported (--json:\n"
-	 "{\"imported\": N}).\n"},
-	{NULL, NULL, NULL},
+    {"daemon", cmd_daemon,
+     "daemon [--foreground] [--syslog] [--verbose] [--http 127.0.0.1:PORT [--port-file F]]\n"
+     "The background service: syncs within about a second of each new change, pulls every\n"
+     "pull_interval seconds, retries failures with backoff (backoff_base_ms..backoff_cap_ms,\n"
+     "full jitter) and stops retrying when central refuses the token. Runs in the\n"
+     "foreground (--foreground is the only mode, accepted for clarity; systemd supervises\n"
+     "it); logs one line per round to stderr, or to syslog with --syslog. SIGHUP reloads\n"
+     "DIR/config, SIGTERM or SIGINT stops it (exit 0). Exit 75 when a daemon already runs\n"
+     "on DIR. `dossync status` shows whether it runs.\n"
+     "--http (or `http = 127.0.0.1:PORT` in DIR/config) also serves the local API and the\n"
+     "status page on that loopback address (docs/LOCAL-API.md); clients send the key of\n"
+     "DIR/api.key as a bearer token. PORT 0 takes a free port, written to F.\n"},
+    {"import", cmd_import,
+     "import [--json] [FILE|-]\n"
+     "Records each line of FILE (JSON lines: one dossier object per line, as for create)\n"
+     "as a new dossier, each a journal entry of its own, all in one transaction. A bad\n"
+     "line is reported by its number and nothing of the file is written (exit 65).\n"
+     "Blank lines are skipped. Prints the number of dossiers imported (--json:\n"
+     "{\"imported\": N}).\n"},
+    {NULL, NULL, NULL},
 };

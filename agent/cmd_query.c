@@ -27,11 +27,11 @@ static int parse_q(const cli_command *me, int argc, char **argv, struct qopts *q
 			q->status = cli_number(optarg);
 			if (q->status < 1 || q->status > 10)
 				return ds_error_set(DS_EINVALID, "--status: '%s' is not 1-10",
-						    optarg);
+				                    optarg);
 		} else if (ch == 'S' && strstr(me->usage, "--since")) {
 			if ((q->since = cli_number(optarg)) < 0)
 				return ds_error_set(DS_EINVALID, "--since: '%s' is not a seq",
-						    optarg);
+				                    optarg);
 		} else
 			return cli_usage_error(me, "unknown option");
 	}
@@ -301,10 +301,11 @@ static int report_rows(const json_t *bad)
 /* verify --json: what each check found; error is the line the exit code goes with. */
 static void verify_json(int rc, int64_t n, const json_t *bad, const char *note)
 {
-	json_t *o = json_pack("{s:b,s:o,s:O,s:o,s:o}", "ok", rc == 0, "journal_entries",
-			      n > 0 || rc == 0 ? json_integer(n) : json_null(), "rows_differ",
-			      bad ? bad : json_null(), "history", note ? json_string(note) : json_null(),
-			      "error", rc ? json_string(ds_error_msg()) : json_null());
+	json_t *o =
+	    json_pack("{s:b,s:o,s:O,s:o,s:o}", "ok", rc == 0, "journal_entries",
+	              n > 0 || rc == 0 ? json_integer(n) : json_null(), "rows_differ",
+	              bad ? bad : json_null(), "history", note ? json_string(note) : json_null(),
+	              "error", rc ? json_string(ds_error_msg()) : json_null());
 
 	cli_print_json(o);
 	json_decref(o);
@@ -378,8 +379,8 @@ static void clock_text(const json_t *s)
 	       v < 0 ? "behind" : "ahead of",
 	       json_string_value(json_object_get(s, "clock_checked_at")),
 	       json_is_false(json_object_get(s, "clock_ok"))
-		   ? ": WRONG, set this PC's clock; the times it records are wrong"
-		   : "");
+	           ? ": WRONG, set this PC's clock; the times it records are wrong"
+	           : "");
 }
 
 static void status_text(const json_t *s)
@@ -392,17 +393,19 @@ static void status_text(const json_t *s)
 	printf("journal     %lld entries, %lld dossiers\n",
 	       (long long)json_integer_value(json_object_get(s, "journal_seq")),
 	       (long long)json_integer_value(json_object_get(s, "dossiers")));
-	printf("pending     %lld ops", (long long)json_integer_value(json_object_get(s, "pending_ops")));
+	printf("pending     %lld ops",
+	       (long long)json_integer_value(json_object_get(s, "pending_ops")));
 	if (json_is_integer(age))
 		printf(", oldest %lld s old", (long long)json_integer_value(age));
 	printf("\nrejected    %lld ops\nconflicts   %lld open\n",
 	       (long long)json_integer_value(json_object_get(s, "rejected_ops")),
 	       (long long)json_integer_value(json_object_get(s, "open_conflicts")));
 	printf("last sync   %s\n", json_is_string(json_object_get(s, "last_sync_at"))
-				       ? json_string_value(json_object_get(s, "last_sync_at"))
-				       : "never");
+	                               ? json_string_value(json_object_get(s, "last_sync_at"))
+	                               : "never");
 	if (json_is_string(json_object_get(s, "last_success_at")))
-		printf("last ok     %s\n", json_string_value(json_object_get(s, "last_success_at")));
+		printf("last ok     %s\n",
+		       json_string_value(json_object_get(s, "last_success_at")));
 	if (json_is_string(json_object_get(s, "last_error")))
 		printf("last error  %s\n", json_string_value(json_object_get(s, "last_error")));
 	clock_text(s);

@@ -26,16 +26,14 @@ static int json_flag(const cli_command *me, int argc, char **argv, int npos, int
 static void print_stats(const agent_sync_stats *s, int json)
 {
 	if (json) {
-		json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
-				      (json_int_t)s->pushed, "batches", (json_int_t)s->batches,
-				      "applied", (json_int_t)s->applied, "duplicate",
-				      (json_int_t)s->duplicate, "conflict", (json_int_t)s->conflict,
-				      "rejected", (json_int_t)s->rejected, "pulled",
-				      (json_int_t)s->pulled, "merged", (json_int_t)s->merged,
-				      "queued", (json_int_t)s->queued, "bytes_up",
-				      (json_int_t)s->bytes_up, "bytes_down",
-				      (json_int_t)s->bytes_down, "requests",
-				      (json_int_t)s->requests);
+		json_t *o = json_pack(
+		    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
+		    (json_int_t)s->pushed, "batches", (json_int_t)s->batches, "applied",
+		    (json_int_t)s->applied, "duplicate", (json_int_t)s->duplicate, "conflict",
+		    (json_int_t)s->conflict, "rejected", (json_int_t)s->rejected, "pulled",
+		    (json_int_t)s->pulled, "merged", (json_int_t)s->merged, "queued",
+		    (json_int_t)s->queued, "bytes_up", (json_int_t)s->bytes_up, "bytes_down",
+		    (json_int_t)s->bytes_down, "requests", (json_int_t)s->requests);
 		cli_print_json(o);
 		json_decref(o);
 		return;
@@ -101,8 +99,8 @@ static int cmd_conflicts(cli *c, int argc, char **argv)
 
 static int cmd_resolve(cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"ours", 0, 0, 'o'}, {"theirs", 0, 0, 't'},
-					     {"value", 1, 0, 'v'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"ours", 0, 0, 'o'}, {"theirs", 0, 0, 't'}, {"value", 1, 0, 'v'}, {0, 0, 0, 0}};
 	const cli_command *me = cli_find("resolve");
 	const char *how = NULL;
 	json_t *value = NULL;
@@ -129,7 +127,7 @@ static int cmd_resolve(cli *c, int argc, char **argv)
 		rc = cli_open(c, AGENT_WRITE, &a);
 	if (!rc)
 		rc = agent_resolve(a, argv[optind], argv[optind + 1], how,
-				   json_is_null(value) ? NULL : value);
+		                   json_is_null(value) ? NULL : value);
 	if (!rc)
 		printf("resolved %s %s (%s); the decision syncs as a journal entry\n", argv[optind],
 		       argv[optind + 1], how);
@@ -176,19 +174,19 @@ done:
 }
 
 const cli_command cli_sync_commands[] = {
-	{"sync", cmd_sync,
-	 "sync [--json]\n"
-	 "Pushes every pending change to central and pulls central's changes until caught\n"
-	 "up, merging what diverged, then exits. Exit 75 when central cannot be reached\n"
-	 "(nothing is lost: run it again later), 77 when central refuses the token.\n"},
-	{"conflicts", cmd_conflicts,
-	 "conflicts [--json]\n"
-	 "Lists the fields that wait for a person: code, field, ancestor, ours, theirs, since.\n"},
-	{"resolve", cmd_resolve,
-	 "resolve CODE FIELD (--ours | --theirs | --value JSON)\n"
-	 "Settles one open conflict; the decision is a journal entry that syncs like any other.\n"},
-	{"log", cmd_log,
-	 "log CODE [--json]\n"
-	 "The versions of one dossier from history.git: when, who, which fields changed.\n"},
-	{NULL, NULL, NULL},
+    {"sync", cmd_sync,
+     "sync [--json]\n"
+     "Pushes every pending change to central and pulls central's changes until caught\n"
+     "up, merging what diverged, then exits. Exit 75 when central cannot be reached\n"
+     "(nothing is lost: run it again later), 77 when central refuses the token.\n"},
+    {"conflicts", cmd_conflicts,
+     "conflicts [--json]\n"
+     "Lists the fields that wait for a person: code, field, ancestor, ours, theirs, since.\n"},
+    {"resolve", cmd_resolve,
+     "resolve CODE FIELD (--ours | --theirs | --value JSON)\n"
+     "Settles one open conflict; the decision is a journal entry that syncs like any other.\n"},
+    {"log", cmd_log,
+     "log CODE [--json]\n"
+     "The versions of one dossier from history.git: when, who, which fields changed.\n"},
+    {NULL, NULL, NULL},
 };

@@ -68,8 +68,7 @@ static int set_block(agent_config *c, const char *v)
 {
 	int lo, hi, used = 0;
 
-	if (sscanf(v, "%d-%d%n", &lo, &hi, &used) != 2 || v[used] || lo < 1 || hi > 9999 ||
-	    lo > hi)
+	if (sscanf(v, "%d-%d%n", &lo, &hi, &used) != 2 || v[used] || lo < 1 || hi > 9999 || lo > hi)
 		return -1;
 	c->code_lo = lo;
 	c->code_hi = hi;
@@ -170,17 +169,17 @@ int agent_config_parse(agent_config *c, const char *text, const char *path)
 		eq = strchr(line, '=');
 		if (!eq) {
 			rc = ds_error_set(DS_EINVALID, "%s:%d: expected 'key = value'", path,
-					  lineno);
+			                  lineno);
 			break;
 		}
 		*eq = '\0';
 		r = set_key(c, trim(line), trim(eq + 1));
 		if (r == -2)
 			rc = ds_error_set(DS_EINVALID, "%s:%d: unknown setting '%s'", path, lineno,
-					  trim(line));
+			                  trim(line));
 		else if (r)
 			rc = ds_error_set(DS_EINVALID, "%s:%d: bad value for '%s'", path, lineno,
-					  trim(line));
+			                  trim(line));
 		if (rc)
 			break;
 	}
@@ -195,8 +194,7 @@ char *agent_config_format(const agent_config *c)
 	json_t *v;
 
 	ds_buf_puts(&b, "# dossync agent configuration (key = value)\n");
-	ds_buf_printf(&b, "office = %s\nnode = %s\ncentral = %s\n", c->office, c->node,
-		      c->central);
+	ds_buf_printf(&b, "office = %s\nnode = %s\ncentral = %s\n", c->office, c->node, c->central);
 	if (c->token_file)
 		ds_buf_printf(&b, "token_file = %s\n", c->token_file);
 	if (c->ca_file)
@@ -206,9 +204,9 @@ char *agent_config_format(const agent_config *c)
 	if (c->data_dir)
 		ds_buf_printf(&b, "data_dir = %s\n", c->data_dir);
 	ds_buf_printf(&b, "code_block = %d-%d\npull_interval = %d\n", c->code_lo, c->code_hi,
-		      c->pull_interval_s);
+	              c->pull_interval_s);
 	ds_buf_printf(&b, "backoff_base_ms = %d\nbackoff_cap_ms = %d\nbatch_bytes = %ld\n",
-		      c->backoff_base_ms, c->backoff_cap_ms, c->batch_bytes);
+	              c->backoff_base_ms, c->backoff_cap_ms, c->batch_bytes);
 	if (c->max_send_bytes_s)
 		ds_buf_printf(&b, "max_send_bytes = %ld\n", c->max_send_bytes_s);
 	if (c->http)
@@ -216,6 +214,6 @@ char *agent_config_format(const agent_config *c)
 	if (c->peer_edits_manual)
 		ds_buf_puts(&b, "peer_edits = manual\n");
 	json_object_foreach(c->policies, k, v)
-		ds_buf_printf(&b, "policy.%s = %s\n", k, json_string_value(v));
+	    ds_buf_printf(&b, "policy.%s = %s\n", k, json_string_value(v));
 	return ds_buf_detach(&b, NULL);
 }

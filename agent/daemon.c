@@ -79,7 +79,6 @@ static int stopping(void)
 	return ds_error_set(DS_ERETRY, "stopping on signal %d", (int)stop_signal);
 }
 
-
 /* Re-reads DIR/config. office and node name the journal, so they may not change. */
 static int reload(struct daemon *d)
 {

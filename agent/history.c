@@ -43,11 +43,13 @@ static int64_t trailer_num(conflict_history *h, const char *branch, const char *
  * stays bounded by the chunk however far behind history is. Every chunk carries
  * trailers that are true of it, so a crash between chunks resumes from the last one. */
 static int commit_chunk(agent *a, conflict_history *h, const char *branch, json_t *changes,
-			const char *message, json_t *trailers, const char *merge_parent,
-			const json_t *same)
+                        const char *message, json_t *trailers, const char *merge_parent,
+                        const json_t *same)
 {
-	conflict_commit c = {branch, changes, message, trailers, merge_parent,
-			     strcmp(branch, "central") ? a->cfg.node : "central", 0, same};
+	conflict_commit c = {
+	    branch,   changes,      message,
+	    trailers, merge_parent, strcmp(branch, "central") ? a->cfg.node : "central",
+	    0,        same};
 	int rc = agent_cancelled(a);
 
 	if (!rc)
@@ -99,7 +101,7 @@ static int catch_up_central(agent *a, conflict_history *h)
 			char msg[128], cur[32];
 			json_t *tr;
 			snprintf(msg, sizeof(msg), "central: %d changes to cursor %lld", rows,
-				 (long long)last);
+			         (long long)last);
 			snprintf(cur, sizeof(cur), "%lld", (long long)last);
 			tr = json_pack("{s:s}", "Central-Cursor", cur);
 			rc = commit_chunk(a, h, "central", changes, msg, tr, NULL, NULL);
@@ -115,7 +117,7 @@ static int catch_up_central(agent *a, conflict_history *h)
 		char msg[128], cur[32];
 		json_t *tr;
 		snprintf(msg, sizeof(msg), "central: changes %lld-%lld of the feed",
-			 (long long)from + 1, (long long)last);
+		         (long long)from + 1, (long long)last);
 		snprintf(cur, sizeof(cur), "%lld", (long long)last);
 		tr = json_pack("{s:s}", "Central-Cursor", cur);
 		rc = commit_chunk(a, h, "central", changes, msg, tr, NULL, NULL);
@@ -140,7 +142,6 @@ static int changed_codes(agent *a, int64_t j0, int64_t c0, sqlite3_stmt **st)
 	return 0;
 }
 
-
 /* The local branch's trailers: the journal seq and central cursor a commit covers. */
 static json_t *local_trailers(int64_t seq, int64_t cursor)
 {
@@ -154,7 +155,7 @@ static json_t *local_trailers(int64_t seq, int64_t cursor)
 /* Commits changes as a chunk that is not the last: its trailers keep the old values, as
  * not every change is in yet. */
 static int commit_partial(agent *a, conflict_history *h, json_t *changes, json_t *same,
-			  const char *msg, int64_t j0, int64_t c0)
+                          const char *msg, int64_t j0, int64_t c0)
 {
 	json_t *old = local_trailers(j0, c0);
 	int rc = commit_chunk(a, h, "local", changes, msg, old, NULL, same);
@@ -171,10 +172,10 @@ static char *local_message(agent *a, int64_t j0, int64_t j1, int64_t c, const ch
 
 	if (j1 > j0)
 		return ds_asprintf("office %s: journal %lld-%lld, central feed to %lld%s%s",
-				   a->cfg.node, (long long)j0 + 1, (long long)j1, (long long)c,
-				   sep, note ? note : "");
+		                   a->cfg.node, (long long)j0 + 1, (long long)j1, (long long)c, sep,
+		                   note ? note : "");
 	return ds_asprintf("office %s: central feed to %lld%s%s", a->cfg.node, (long long)c, sep,
-			   note ? note : "");
+	                   note ? note : "");
 }
 
 /* Adds the replayed state of code to changes; when it is central's newest, which the
@@ -235,7 +236,7 @@ static int catch_up_local(agent *a, conflict_history *h, const char *note, int m
 		goto done;
 	tr = local_trailers(j1, merge ? c1 : c0);
 	rc = commit_chunk(a, h, "local", changes, msg, tr, merge && has_central ? "central" : NULL,
-			  same);
+	                  same);
 done:
 	agent_stmt_put(st);
 	json_decref(same);
@@ -295,7 +296,8 @@ static int history_current(agent *a, conflict_history *h, int *current)
 		return rc;
 	rc = sqlite3_step(st);
 	*current = rc == SQLITE_DONE;
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "history");
+	rc =
+	    rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "history");
 	agent_stmt_put(st);
 	return rc;
 }

@@ -42,7 +42,7 @@ static int import_line(agent *a, const char *line, size_t n, long lineno)
 	d = json_loadb(line, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
 	if (!d)
 		return ds_error_set(DS_EINVALID, "line %ld: invalid JSON at column %d: %s", lineno,
-				    e.column, e.text);
+		                    e.column, e.text);
 	if (!json_is_object(d)) {
 		json_decref(d);
 		return ds_error_set(DS_EINVALID, "line %ld: a dossier is a JSON object", lineno);

@@ -20,7 +20,8 @@ int journal_last(agent *a, int64_t *seq, char hash[DS_SHA256_HEX])
 		*seq = sqlite3_column_int64(st, 0);
 		snprintf(hash, DS_SHA256_HEX, "%s", (const char *)sqlite3_column_text(st, 1));
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	rc =
+	    rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	agent_stmt_put(st);
 	return rc;
 }
@@ -40,16 +41,18 @@ int journal_insert(agent *a, const json_t *op, const char *prev_hash, char hash[
 	if (rc)
 		goto done;
 	sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(op, "seq")));
-	sqlite3_bind_text(st, 2, json_string_value(json_object_get(op, "op_id")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, json_string_value(json_object_get(op, "op_id")), -1,
+	                  SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, json_string_value(json_object_get(op, "code")), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, json_string_value(json_object_get(op, "kind")), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, json_integer_value(json_object_get(op, "base")));
 	if (parent)
 		sqlite3_bind_text(st, 7, parent, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, json_string_value(json_object_get(op, "actor")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, json_string_value(json_object_get(op, "actor")), -1,
+	                  SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, json_string_value(json_object_get(op, "occurred_at")), -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, prev_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, hash, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -73,7 +76,8 @@ int journal_unacked_parent(agent *a, const char *code, char **op_id)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*op_id = ds_strdup((const char *)sqlite3_column_text(st, 0));
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	rc =
+	    rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	agent_stmt_put(st);
 	return rc;
 }
@@ -91,19 +95,21 @@ int agent_journal(agent *a, int64_t since, json_t **out)
 	sqlite3_bind_int64(st, 1, since);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		op = journal_row_to_op(st);
-		json_object_set_new(op, "prev_hash", json_string((const char *)sqlite3_column_text(st, 9)));
-		json_object_set_new(op, "hash", json_string((const char *)sqlite3_column_text(st, 10)));
+		json_object_set_new(op, "prev_hash",
+		                    json_string((const char *)sqlite3_column_text(st, 9)));
+		json_object_set_new(op, "hash",
+		                    json_string((const char *)sqlite3_column_text(st, 10)));
 		if (sqlite3_column_type(st, 11) == SQLITE_NULL)
 			json_object_set_new(op, "sync", json_string("pending"));
 		else
 			json_object_set_new(op, "sync",
-					    json_string((const char *)sqlite3_column_text(st, 11)));
+			                    json_string((const char *)sqlite3_column_text(st, 11)));
 		if (sqlite3_column_type(st, 12) != SQLITE_NULL)
 			json_object_set_new(op, "version",
-					    json_integer(sqlite3_column_int64(st, 12)));
+			                    json_integer(sqlite3_column_int64(st, 12)));
 		if (sqlite3_column_type(st, 13) != SQLITE_NULL)
 			json_object_set_new(op, "reason",
-					    json_string((const char *)sqlite3_column_text(st, 13)));
+			                    json_string((const char *)sqlite3_column_text(st, 13)));
 		json_array_append_new(list, op);
 	}
 	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
@@ -128,19 +134,20 @@ static int verify_row(sqlite3_stmt *st, int64_t expect_seq, char prev[DS_SHA256_
 
 	if (seq != expect_seq)
 		rc = ds_error_set(DS_EINVALID,
-				  "journal entry %lld is missing (found %lld next): entries were "
-				  "removed or reordered",
-				  (long long)expect_seq, (long long)seq);
+		                  "journal entry %lld is missing (found %lld next): entries were "
+		                  "removed or reordered",
+		                  (long long)expect_seq, (long long)seq);
 	else if (!stored_prev || strcmp(stored_prev, prev) != 0)
-		rc = ds_error_set(DS_EINVALID,
-				  "journal entry %lld (%s) does not follow entry %lld: its prev_hash "
-				  "differs",
-				  (long long)seq, json_string_value(json_object_get(op, "op_id")),
-				  (long long)seq - 1);
+		rc = ds_error_set(
+		    DS_EINVALID,
+		    "journal entry %lld (%s) does not follow entry %lld: its prev_hash "
+		    "differs",
+		    (long long)seq, json_string_value(json_object_get(op, "op_id")),
+		    (long long)seq - 1);
 	else if (schema_op_hash(prev, op, want) || !stored || strcmp(want, stored) != 0)
 		rc = ds_error_set(DS_EINVALID,
-				  "journal entry %lld (%s) does not match its hash: it was edited",
-				  (long long)seq, json_string_value(json_object_get(op, "op_id")));
+		                  "journal entry %lld (%s) does not match its hash: it was edited",
+		                  (long long)seq, json_string_value(json_object_get(op, "op_id")));
 	else
 		memcpy(prev, stored, DS_SHA256_HEX);
 	json_decref(op);

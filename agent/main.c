@@ -9,14 +9,14 @@
 #include <string.h>
 
 static const char overview[] =
-	"usage: dossync [-d DIR] [--actor ID] COMMAND [ARGS]\n"
-	"       dossync --version\n"
-	"\n"
-	"The office agent of dossync: records every dossier change in a hash-chained journal\n"
-	"and syncs it with the provincial central one-stop system.\n"
-	"DIR defaults to $DOSSYNC_DIR, else ./dossync-data.\n"
-	"\n"
-	"commands:\n";
+    "usage: dossync [-d DIR] [--actor ID] COMMAND [ARGS]\n"
+    "       dossync --version\n"
+    "\n"
+    "The office agent of dossync: records every dossier change in a hash-chained journal\n"
+    "and syncs it with the provincial central one-stop system.\n"
+    "DIR defaults to $DOSSYNC_DIR, else ./dossync-data.\n"
+    "\n"
+    "commands:\n";
 
 static void overview_help(FILE *f)
 {
@@ -28,7 +28,7 @@ static void overview_help(FILE *f)
 		for (c = cli_tables[t]; c->name; c++) {
 			const char *nl = strchr(c->usage, '\n');
 			fprintf(f, "  %.*s\n", (int)(nl ? nl - c->usage : (long)strlen(c->usage)),
-				c->usage);
+			        c->usage);
 		}
 	fputs("\nexit codes: 0 done, 64 usage, 65 invalid data (nothing written), 75 try "
 	      "again later,\n77 permission refused, 1 anything else. `dossync COMMAND --help` "
@@ -51,9 +51,9 @@ static int parse_globals(cli *c, int argc, char **argv, int *next)
 		else if (!strncmp(argv[i], "--dir=", 6))
 			c->dir = argv[i] + 6;
 		else if (argv[i][0] == '-' && strcmp(argv[i], "-h") && strcmp(argv[i], "--help") &&
-			 strcmp(argv[i], "--version"))
+		         strcmp(argv[i], "--version"))
 			return ds_error_set(DS_EUSAGE, "unknown option %s (see dossync --help)",
-					    argv[i]);
+			                    argv[i]);
 		else
 			break;
 	}

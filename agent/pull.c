@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PULL_PAGE 1000   /* changes per page on a good link */
-#define PULL_PAGE_MIN 1  /* the smallest page after failures: one change */
+#define PULL_PAGE 1000  /* changes per page on a good link */
+#define PULL_PAGE_MIN 1 /* the smallest page after failures: one change */
 
 int agent_settled(agent *a, const char *code, int *settled)
 {
@@ -39,8 +39,8 @@ static int learn_code(agent *a, const char *code)
 	char agency[SCHEMA_CODE_MAX];
 	int seq;
 
-	if (schema_code_parse(code, agency, NULL, NULL, NULL, &seq) || strcmp(agency, a->cfg.office) ||
-	    seq < a->cfg.code_lo || seq > a->cfg.code_hi)
+	if (schema_code_parse(code, agency, NULL, NULL, NULL, &seq) ||
+	    strcmp(agency, a->cfg.office) || seq < a->cfg.code_lo || seq > a->cfg.code_hi)
 		return 0;
 	return schema_code_claim(agent_db(a), code);
 }
@@ -102,22 +102,23 @@ static int inbox_add(agent *a, sqlite3_stmt *ins, const json_t *ch, const char *
 		return rc;
 	sqlite3_reset(ins);
 	sqlite3_bind_int64(ins, 1, json_integer_value(json_object_get(ch, "cursor")));
-	sqlite3_bind_text(ins, 2, json_string_value(json_object_get(ch, "code")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, json_string_value(json_object_get(ch, "code")), -1,
+	                  SQLITE_STATIC);
 	sqlite3_bind_int64(ins, 3, json_integer_value(json_object_get(ch, "version")));
 	sqlite3_bind_text(ins, 4, json_string_value(json_object_get(ch, "op_id")), -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	sqlite3_bind_text(ins, 5,
-			  json_is_string(json_object_get(ch, "node"))
-				  ? json_string_value(json_object_get(ch, "node"))
-				  : "central",
-			  -1, SQLITE_STATIC);
+	                  json_is_string(json_object_get(ch, "node"))
+	                      ? json_string_value(json_object_get(ch, "node"))
+	                      : "central",
+	                  -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 6, s, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 7, now, -1, SQLITE_STATIC);
 	/* who acted when (absent for the echo of our own ops): acts.c */
 	sqlite3_bind_text(ins, 8, json_string_value(json_object_get(ch, "kind")), -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	sqlite3_bind_text(ins, 9, json_string_value(json_object_get(ch, "occurred_at")), -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	rc = sqlite3_step(ins);
 	free(s);
 	return rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
@@ -143,7 +144,7 @@ static int apply_changes(agent *a, const json_t *changes)
 			break;
 		if (settled)
 			rc = take_central(a, json_object_get(ch, "state"),
-					  json_integer_value(json_object_get(ch, "version")));
+			                  json_integer_value(json_object_get(ch, "version")));
 	}
 	agent_stmt_put(ins);
 	return rc;
@@ -225,14 +226,14 @@ static int from_row(agent *a, own *o, json_t *ch, int *found)
 
 	*found = 0;
 	sqlite3_bind_text(o->row, 1, json_string_value(json_object_get(ch, "code")), -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	sqlite3_bind_text(o->row, 2, json_string_value(json_object_get(ch, "op_id")), -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	rc = sqlite3_step(o->row);
 	if (rc == SQLITE_ROW) {
 		*found = 1;
 		rc = own_take(o, ch, (const char *)sqlite3_column_text(o->row, 0),
-			      (size_t)sqlite3_column_bytes(o->row, 0));
+		              (size_t)sqlite3_column_bytes(o->row, 0));
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossier row");
 	}
@@ -242,8 +243,8 @@ static int from_row(agent *a, own *o, json_t *ch, int *found)
 
 /* A copy of central's state of code at version v: from the changes before i in the
  * page, else the inbox. *out NULL when neither has it. */
-static int state_before(agent *a, own *o, const json_t *page, size_t i, const char *code,
-			int64_t v, json_t **out)
+static int state_before(agent *a, own *o, const json_t *page, size_t i, const char *code, int64_t v,
+                        json_t **out)
 {
 	const json_t *ch, *state;
 	int rc;
@@ -263,7 +264,7 @@ static int state_before(agent *a, own *o, const json_t *page, size_t i, const ch
 	rc = sqlite3_step(o->prev);
 	if (rc == SQLITE_ROW)
 		rc = ds_json_parse((const char *)sqlite3_column_text(o->prev, 0),
-				   (size_t)sqlite3_column_bytes(o->prev, 0), out);
+		                   (size_t)sqlite3_column_bytes(o->prev, 0), out);
 	else
 		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
 	sqlite3_reset(o->prev);
@@ -285,10 +286,11 @@ static int from_replay(agent *a, own *o, json_t *page, size_t i, int *found)
 	if (v > 1 && ((rc = state_before(a, o, page, i, code, v - 1, &state)) || !state))
 		goto done;
 	sqlite3_bind_text(o->op, 1, json_string_value(json_object_get(ch, "op_id")), -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	if ((rc = sqlite3_step(o->op)) == SQLITE_ROW)
 		op = journal_row_to_op(o->op);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	rc =
+	    rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	sqlite3_reset(o->op);
 	/* An op that does not apply here rebuilds nothing: the page is asked again whole. */
 	if (rc || !op || schema_op_apply(&state, op))
@@ -335,7 +337,7 @@ done:
  * here exactly (changed here again since, or gone), the same page is asked again with
  * every state, so the inbox only ever holds central's bytes. */
 static int pull_page(agent *a, const agent_wire *w, int64_t since, json_t **changes, int64_t *next,
-		     int *more)
+                     int *more)
 {
 	const char *node = sync_node_ok(a->cfg.node) ? a->cfg.node : NULL;
 	char want[DS_SHA256_HEX];
@@ -376,10 +378,12 @@ int agent_pull_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 		if (rc == DS_ERETRY && a->pull_limit > PULL_PAGE_MIN)
 			a->pull_limit /= 2;
 		else if (!rc && a->pull_limit < PULL_PAGE)
-			a->pull_limit = a->pull_limit * 2 > PULL_PAGE ? PULL_PAGE : a->pull_limit * 2;
+			a->pull_limit =
+			    a->pull_limit * 2 > PULL_PAGE ? PULL_PAGE : a->pull_limit * 2;
 		if (!rc && next < since)
-			rc = ds_error_set(DS_ERROR, "central moved the feed cursor back (%lld < %lld)",
-					  (long long)next, (long long)since);
+			rc = ds_error_set(DS_ERROR,
+			                  "central moved the feed cursor back (%lld < %lld)",
+			                  (long long)next, (long long)since);
 		if (!rc)
 			rc = agent_pull_check(a, changes, since, next);
 		if (!rc)
@@ -390,7 +394,8 @@ int agent_pull_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 		}
 		json_decref(changes);
 		if (!rc && more && next == since)
-			rc = ds_error_set(DS_ERROR, "central says more changes remain but sent none");
+			rc = ds_error_set(DS_ERROR,
+			                  "central says more changes remain but sent none");
 	}
 	if (!rc)
 		agent_data_refresh(a, w); /* the last page names central's data versions */

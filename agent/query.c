@@ -41,8 +41,7 @@ int agent_sync_label(agent *a, const char *code, int64_t version, const char **l
 	return rc;
 }
 
-int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version,
-	      const char **sync)
+int agent_get(agent *a, const char *code, json_t **dossier, int64_t *version, const char **sync)
 {
 	int64_t v = 0;
 	int rc = agent_load(a, code, dossier, &v);
@@ -286,9 +285,10 @@ int agent_find_option(agent_find *f, const char *name, const char *value, int64_
 
 	snprintf(opt, sizeof(opt), "--%s", name);
 	if (!strcmp(name, "late") || !strcmp(name, "overdue") || !strcmp(name, "pending"))
-		return flag_value(name, value, name[0] == 'l' ? &f->late : name[0] == 'o'
-		                                                       ? &f->overdue
-		                                                       : &f->pending);
+		return flag_value(name, value,
+		                  name[0] == 'l'   ? &f->late
+		                  : name[0] == 'o' ? &f->overdue
+		                                   : &f->pending);
 	if (!value)
 		return ds_error_set(DS_EUSAGE, "%s needs a value", opt);
 	if (!strcmp(name, "search")) {
@@ -362,7 +362,7 @@ static int open_conflicts(agent *a, const char *code, int64_t *count, int64_t *o
 	if (oldest)
 		*oldest = 0;
 	if (sqlite3_table_column_metadata(agent_db(a), NULL, "conflicts", "code", NULL, NULL, NULL,
-					  NULL, NULL) != SQLITE_OK)
+	                                  NULL, NULL) != SQLITE_OK)
 		return 0;
 	rc = agent_stmt_get(a, ST_CONFLICTS_OPEN_COUNT, &st);
 	if (rc)
@@ -374,7 +374,8 @@ static int open_conflicts(agent *a, const char *code, int64_t *count, int64_t *o
 		if (oldest)
 			*oldest = sqlite3_column_int64(st, 1);
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "conflicts");
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+	                                           : ds_error_sqlite(agent_db(a), rc, "conflicts");
 	agent_stmt_put(st);
 	return rc;
 }
@@ -402,7 +403,8 @@ static int oldest_pending(agent *a, int64_t *when)
 		goto done;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		ds_time_parse((const char *)sqlite3_column_text(st, 0), when, NULL);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	rc =
+	    rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 done:
 	agent_stmt_put(st);
 	return rc;
@@ -442,13 +444,10 @@ static int status_counts_read(agent *a, status_counts *c)
 
 	memset(c, 0, sizeof(*c));
 	if ((rc = agent_query_int(a, ST_JOURNAL_MAX, 0, &c->seq)) ||
-	    (rc = agent_query_int(a, ST_PENDING_COUNT,
-	                          0, &c->pending)) ||
+	    (rc = agent_query_int(a, ST_PENDING_COUNT, 0, &c->pending)) ||
 	    (rc = oldest_pending(a, &c->first)) ||
-	    (rc = agent_query_int(a, ST_OPS_REJECTED, 0,
-	                          &c->rejected)) ||
-	    (rc = agent_query_int(a, ST_OPS_CONFLICT, 0,
-	                          &c->conflict)) ||
+	    (rc = agent_query_int(a, ST_OPS_REJECTED, 0, &c->rejected)) ||
+	    (rc = agent_query_int(a, ST_OPS_CONFLICT, 0, &c->conflict)) ||
 	    (rc = agent_query_int(a, ST_DOSSIER_COUNT, 0, &c->dossiers)) ||
 	    (rc = open_conflicts(a, NULL, &c->nconf, &c->oldest_conf)) ||
 	    (rc = agent_state_get(a, "cursor", &cursor)))
@@ -470,8 +469,9 @@ static int status_add_clock(agent *a, json_t *o)
 	if (rc)
 		return rc;
 	json_object_set_new(o, "clock_skew_s", skew ? json_integer(s) : json_null());
-	json_object_set_new(o, "clock_ok", json_boolean(!skew || (s <= SYNC_CLOCK_TOLERANCE_S &&
-								  s >= -SYNC_CLOCK_TOLERANCE_S)));
+	json_object_set_new(
+	    o, "clock_ok",
+	    json_boolean(!skew || (s <= SYNC_CLOCK_TOLERANCE_S && s >= -SYNC_CLOCK_TOLERANCE_S)));
 	free(skew);
 	return 0;
 }

@@ -148,7 +148,9 @@ static int queue_open(agent *a, const char *code, const json_t *open)
 		sqlite3_bind_text(st, 6, reason ? reason : "left to a person", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 8, ds_time_now());
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "conflicts");
+		rc = sqlite3_step(st) == SQLITE_DONE
+		         ? 0
+		         : ds_error_sqlite(agent_db(a), rc, "conflicts");
 		free(an);
 		free(ou);
 		free(th);
@@ -162,8 +164,7 @@ static int supersede(agent *a, const char *code)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc =
-	    agent_stmt_get(a, ST_SUPERSEDE, &st);
+	rc = agent_stmt_get(a, ST_SUPERSEDE, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -432,7 +433,8 @@ static int local_move_time(agent *a, const char *code, int to, int64_t *when)
 	sqlite3_bind_int(st, 2, to);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		ds_time_parse((const char *)sqlite3_column_text(st, 0), when, NULL);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	rc =
+	    rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	agent_stmt_put(st);
 	return rc;
 }

@@ -287,8 +287,7 @@ int agent_replay(agent *a, const char *code, json_t **want, int *is_central, cha
 		*want = rc ? NULL : json_incref(row);
 		goto done;
 	}
-	if ((rc = agent_stmt_get(a, ST_INBOX_AT, &r.at)) ||
-	    (rc = candidates(&r, central, &set)))
+	if ((rc = agent_stmt_get(a, ST_INBOX_AT, &r.at)) || (rc = candidates(&r, central, &set)))
 		goto done;
 	judge(&r, row, set, central, want, why);
 done:

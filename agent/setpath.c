@@ -28,9 +28,9 @@ int agent_patch_from_sets(agent *a, const char *code, char *const *sets, int n, 
 		rc = ds_json_parse(eq + 1, strlen(eq + 1), &value);
 		if (rc)
 			rc = ds_error_set(DS_EINVALID,
-					  "%s: the value must be JSON (a text in double quotes, "
-					  "e.g. '\"0963060905\"')",
-					  path);
+			                  "%s: the value must be JSON (a text in double quotes, "
+			                  "e.g. '\"0963060905\"')",
+			                  path);
 		else
 			rc = conflict_field_set(&next, path, json_is_null(value) ? NULL : value);
 		json_decref(value);

@@ -12,7 +12,7 @@
 /* The nine canonical columns of a journal entry, in the order journal_row_to_op reads
  * them: OP_NAMES to write them, OP_COLUMNS to read them from `journal j`. */
 #define OP_NAMES "seq, op_id, code, kind, payload, base, parent, actor, occurred_at"
-#define OP_COLUMNS                                                                         \
+#define OP_COLUMNS                                                                                 \
 	"j.seq, j.op_id, j.code, j.kind, j.payload, j.base, j.parent, j.actor, j.occurred_at"
 /* The one definition of a pending op (no receipt yet): receipts arrive per batch in seq
  * order, so the ops with one are a prefix of the journal. */
@@ -256,8 +256,9 @@ int agent_state_get(agent *a, const char *key, char **value)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
 		*value = ds_strdup((const char *)sqlite3_column_text(st, 0));
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
-	                                           : ds_error_sqlite(a->store->db, rc, "sync state");
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE
+	         ? 0
+	         : ds_error_sqlite(a->store->db, rc, "sync state");
 	agent_stmt_put(st);
 	return rc;
 }
@@ -286,21 +287,21 @@ json_t *journal_row_to_op(sqlite3_stmt *st)
 	const char *parent = (const char *)sqlite3_column_text(st, 6);
 
 	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:I,s:o,s:s,s:s}", "seq",
-			 (json_int_t)sqlite3_column_int64(st, 0), "op_id",
-			 (const char *)sqlite3_column_text(st, 1), "code",
-			 (const char *)sqlite3_column_text(st, 2), "kind",
-			 (const char *)sqlite3_column_text(st, 3), "payload",
-			 p ? p : json_null(), "base", (json_int_t)sqlite3_column_int64(st, 5),
-			 "parent", parent ? json_string(parent) : json_null(), "actor",
-			 (const char *)sqlite3_column_text(st, 7), "occurred_at",
-			 (const char *)sqlite3_column_text(st, 8));
+	                 (json_int_t)sqlite3_column_int64(st, 0), "op_id",
+	                 (const char *)sqlite3_column_text(st, 1), "code",
+	                 (const char *)sqlite3_column_text(st, 2), "kind",
+	                 (const char *)sqlite3_column_text(st, 3), "payload", p ? p : json_null(),
+	                 "base", (json_int_t)sqlite3_column_int64(st, 5), "parent",
+	                 parent ? json_string(parent) : json_null(), "actor",
+	                 (const char *)sqlite3_column_text(st, 7), "occurred_at",
+	                 (const char *)sqlite3_column_text(st, 8));
 }
 
 int agent_result_parse(const char *text, enum agent_result *out)
 {
 	static const char *const words[] = {
-	    [AGENT_APPLIED] = "applied",     [AGENT_DUPLICATE] = "duplicate",
-	    [AGENT_CONFLICT] = "conflict",   [AGENT_REJECTED] = "rejected",
+	    [AGENT_APPLIED] = "applied",       [AGENT_DUPLICATE] = "duplicate",
+	    [AGENT_CONFLICT] = "conflict",     [AGENT_REJECTED] = "rejected",
 	    [AGENT_SUPERSEDED] = "superseded",
 	};
 	size_t i;
@@ -333,7 +334,7 @@ int agent_pending_ops(agent *a, int64_t *n)
 }
 
 int journal_receipt_put(agent *a, int64_t seq, const char *result, int64_t version,
-			const char *reason, const char *at)
+                        const char *reason, const char *at)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;

@@ -90,13 +90,16 @@ static int lock_wait_ms(void)
  * every other text, so "Nguyễn" typed with combining marks is the same person. */
 static int pick_actor(agent *a, const char *actor)
 {
-	char *given = actor ? ds_strdup(actor) : a->cfg.actor ? ds_strdup(a->cfg.actor)
-							     : login_name();
+	char *given = actor          ? ds_strdup(actor)
+	              : a->cfg.actor ? ds_strdup(a->cfg.actor)
+	                             : login_name();
 	int rc = ds_text_nfc(given, &a->actor);
 
 	if (rc)
-		rc = ds_error_wrap(rc, "%s", actor ? "--actor" : a->cfg.actor ? "actor in config"
-									   : "login name");
+		rc = ds_error_wrap(rc, "%s",
+		                   actor          ? "--actor"
+		                   : a->cfg.actor ? "actor in config"
+		                                  : "login name");
 	free(given);
 	return rc;
 }
@@ -113,7 +116,7 @@ int agent_open(agent **out, const char *dir, int mode, const char *actor)
 	agent_config_init(&a->cfg);
 	if (!path_exists(dbp)) {
 		rc = ds_error_set(DS_ERROR, "no dossync data directory at %s (run 'dossync init')",
-				  dir);
+		                  dir);
 		goto done;
 	}
 	if (mode == AGENT_WRITE && access(dir, W_OK) != 0) {
@@ -177,8 +180,8 @@ int agent_lock(agent *a, int wait_ms)
 	rc = agent_lock_file(a, "lock", wait_ms, &a->lock_fd, &holder);
 	if (rc == DS_ERETRY)
 		return ds_error_set(DS_ERETRY,
-				    "%s is in use by another dossync process (pid %ld); try again",
-				    a->dir, holder);
+		                    "%s is in use by another dossync process (pid %ld); try again",
+		                    a->dir, holder);
 	return rc;
 }
 

@@ -34,7 +34,7 @@
 
 /* Loads ops from seq `from` on, up to max_bytes of payload (at least one op). */
 static int load_batch(agent *a, int64_t from, long max_bytes, json_t **ops,
-		      char prev[DS_SHA256_HEX], char last[DS_SHA256_HEX])
+                      char prev[DS_SHA256_HEX], char last[DS_SHA256_HEX])
 {
 	sqlite3_stmt *st = NULL;
 	long bytes = 0;
@@ -48,12 +48,14 @@ static int load_batch(agent *a, int64_t from, long max_bytes, json_t **ops,
 	sqlite3_bind_int(st, 2, SYNC_MAX_BATCH_OPS);
 	while (bytes < max_bytes && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (json_array_size(*ops) == 0)
-			snprintf(prev, DS_SHA256_HEX, "%s", (const char *)sqlite3_column_text(st, 9));
+			snprintf(prev, DS_SHA256_HEX, "%s",
+			         (const char *)sqlite3_column_text(st, 9));
 		snprintf(last, DS_SHA256_HEX, "%s", (const char *)sqlite3_column_text(st, 10));
 		bytes += sqlite3_column_bytes(st, 4) + 200;
 		json_array_append_new(*ops, journal_row_to_op(st));
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	rc =
+	    rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	agent_stmt_put(st);
 	return rc;
 }
@@ -74,9 +76,9 @@ static int settle_rejected(agent *a, int64_t seq)
 		code = ds_strdup((const char *)sqlite3_column_text(st, 0));
 	rc = rc == SQLITE_ROW ? 0
 	     : rc == SQLITE_DONE
-		 ? ds_error_set(DS_EINVALID, "central rejected op %lld, which the journal lacks",
-				(long long)seq)
-		 : ds_error_sqlite(agent_db(a), rc, "journal");
+	         ? ds_error_set(DS_EINVALID, "central rejected op %lld, which the journal lacks",
+	                        (long long)seq)
+	         : ds_error_sqlite(agent_db(a), rc, "journal");
 	agent_stmt_put(st);
 	if (!rc)
 		rc = agent_settle_from_inbox(a, code);
@@ -84,8 +86,7 @@ static int settle_rejected(agent *a, int64_t seq)
 	return rc;
 }
 
-static int store_one(agent *a, sqlite3_stmt *ver, const json_t *r, int64_t seq,
-		     const char *now)
+static int store_one(agent *a, sqlite3_stmt *ver, const json_t *r, int64_t seq, const char *now)
 {
 	const char *result = json_string_value(json_object_get(r, "result"));
 	json_t *v = json_object_get(r, "version"), *reason = json_object_get(r, "reason");
@@ -96,8 +97,9 @@ static int store_one(agent *a, sqlite3_stmt *ver, const json_t *r, int64_t seq,
 	if (!result || agent_result_parse(result, &k) || k == AGENT_PENDING ||
 	    k == AGENT_SUPERSEDED)
 		return ds_error_set(DS_EINVALID, "central sent a receipt of unknown kind");
-	if ((rc = journal_receipt_put(a, seq, result, json_is_integer(v) ? json_integer_value(v) : -1,
-				      json_string_value(reason), now)))
+	if ((rc = journal_receipt_put(a, seq, result,
+	                              json_is_integer(v) ? json_integer_value(v) : -1,
+	                              json_string_value(reason), now)))
 		return rc;
 	if (k == AGENT_REJECTED)
 		return settle_rejected(a, seq);
@@ -121,17 +123,19 @@ static int store_receipts(agent *a, const json_t *receipts, int64_t first, size_
 
 	if (json_array_size(receipts) != n)
 		return ds_error_set(DS_ERROR, "central answered %zu receipts for %zu ops",
-				    json_array_size(receipts), n);
+		                    json_array_size(receipts), n);
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
 	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(agent_db(a))))
 		goto done;
 	rc = agent_stmt_get(a, ST_ROW_VERSION_ACK, &ver);
 	for (i = 0; !rc && i < n; i++) {
 		const json_t *r = json_array_get(receipts, i);
-		snprintf(want, sizeof(want), "%s:%lld", a->cfg.node, (long long)(first + (int64_t)i));
+		snprintf(want, sizeof(want), "%s:%lld", a->cfg.node,
+		         (long long)(first + (int64_t)i));
 		if (!json_is_string(json_object_get(r, "op_id")) ||
 		    strcmp(json_string_value(json_object_get(r, "op_id")), want) != 0)
-			rc = ds_error_set(DS_ERROR, "central's receipt %zu is not for op %s", i, want);
+			rc = ds_error_set(DS_ERROR, "central's receipt %zu is not for op %s", i,
+			                  want);
 		else
 			rc = store_one(a, ver, r, first + (int64_t)i, now);
 	}
@@ -222,9 +226,10 @@ int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 		rc = push_batch(a, w, &from, &done, st);
 		if (!rc && from < before) {
 			if (resent_at == from)
-				return ds_error_set(DS_ERROR, "central keeps refusing our journal at "
-							      "seq %lld: is the journal forked?",
-						    (long long)from);
+				return ds_error_set(DS_ERROR,
+				                    "central keeps refusing our journal at "
+				                    "seq %lld: is the journal forked?",
+				                    (long long)from);
 			resent_at = from;
 		}
 	}
@@ -249,8 +254,8 @@ static int read_token(agent *a, char **token)
 		return ds_error_set(DS_EPERM, "no token: set token_file in %s/config", a->dir);
 	if ((rc = ds_file_read(a->cfg.token_file, 4096, &b)))
 		return ds_error_set(DS_EPERM, "cannot read the token file %s", a->cfg.token_file);
-	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' ||
-			 b.ptr[b.len - 1] == ' '))
+	while (b.len &&
+	       (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' || b.ptr[b.len - 1] == ' '))
 		b.ptr[--b.len] = '\0';
 	if (!b.len) {
 		ds_buf_release(&b);
@@ -296,7 +301,7 @@ static int outcome_set(agent *a, int rc, const char *error, const char *now)
 }
 
 int agent_record_outcome(agent *a, int rc, const char *error, const char *daemon_state,
-			 const char *next_try_at)
+                         const char *next_try_at)
 {
 	char now[DS_TIME_LEN];
 	int wrc;
@@ -324,7 +329,7 @@ static int finish_round(agent *a, int rc)
 	if (rc == 0)
 		return wrc;
 	return ds_error_set(rc, "%s (and the outcome could not be recorded: %s)", msg,
-			    ds_error_msg());
+	                    ds_error_msg());
 }
 
 /* Records how far this PC's clock is from central's, as the round's last answer showed,
@@ -417,7 +422,7 @@ int agent_sync_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 	rc = agent_lock_file(a, "sync.lock", 0, &fd, &holder);
 	if (rc == DS_ERETRY)
 		return ds_error_set(DS_ERETRY, "a sync round is already running on %s (pid %ld)",
-				    a->dir, holder);
+		                    a->dir, holder);
 	if (rc)
 		return rc;
 	rc = run(a, w, st);

@@ -27,7 +27,8 @@ static int entry_hash(agent *a, int64_t seq, char hash[DS_SHA256_HEX], int *foun
 		*found = 1;
 		snprintf(hash, DS_SHA256_HEX, "%s", (const char *)sqlite3_column_text(st, 0));
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	rc =
+	    rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
 	agent_stmt_put(st);
 	return rc;
 }

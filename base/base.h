@@ -59,7 +59,10 @@ typedef struct ds_buf {
 } ds_buf;
 
 extern char ds_buf_empty[];
+/* Initialiser macros stay one line each. */
+/* clang-format off */
 #define DS_BUF_INIT {ds_buf_empty, 0, 0, 0}
+/* clang-format on */
 
 void ds_buf_init(ds_buf *b, size_t max);
 int ds_buf_grow(ds_buf *b, size_t extra);
@@ -114,7 +117,7 @@ int ds_log_enabled(int level);
 /* Formats a field path into out, cut at DS_FIELD_PATH_MAX bytes (it only labels a
  * message, so a cut is harmless). */
 void ds_field_pathf(char out[DS_FIELD_PATH_MAX], const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Parses n bytes of JSON text into *out (caller decrefs). Any JSON value is accepted;
  * invalid JSON or invalid UTF-8 gives DS_EINVALID with line and column. */
 int ds_json_parse(const char *s, size_t n, json_t **out);
@@ -154,9 +157,9 @@ int ds_db_open(const char *path, int flags, sqlite3 **out);
 int ds_db_exec(sqlite3 *db, const char *sql);
 /* Prepares sql; on failure sets the error and returns it. */
 int ds_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out);
-int ds_db_begin(sqlite3 *db);        /* BEGIN IMMEDIATE */
+int ds_db_begin(sqlite3 *db); /* BEGIN IMMEDIATE */
 int ds_db_commit(sqlite3 *db);
-void ds_db_rollback(sqlite3 *db);     /* safe to call when no transaction is open */
+void ds_db_rollback(sqlite3 *db); /* safe to call when no transaction is open */
 
 /* Small helpers used all over: malloc that aborts on exhaustion, strdup likewise. */
 void *ds_malloc(size_t n);

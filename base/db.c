@@ -17,7 +17,7 @@ int ds_db_open(const char *path, int flags, sqlite3 **out)
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_extended_result_codes(db, 1);
 	rc = ds_db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-			    "PRAGMA foreign_keys=ON;");
+	                    "PRAGMA foreign_keys=ON;");
 	if (rc) {
 		sqlite3_close(db);
 		return ds_error_wrap(rc, "cannot open %s", path);

@@ -9,8 +9,8 @@
 static _Thread_local char msg[1024];
 static _Thread_local int last_code;
 
-__attribute__((format(printf, 3, 0))) static int vset(int code, const char *prefix,
-                                                      const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static int vset(int code, const char *prefix, const char *fmt,
+                                                      va_list ap)
 {
 	char tmp[1024];
 	size_t n;
@@ -86,10 +86,10 @@ int ds_error_sqlite(sqlite3 *db, int rc, const char *what)
 	case SQLITE_IOERR:
 		/* SQLITE_IOERR_WRITE, _SHMSIZE (a -shm file that cannot grow) and friends are how
 		 * a full disk often shows up: the OS error tells. */
-		if (db && (sqlite3_system_errno(db) == ENOSPC || sqlite3_system_errno(db) == EDQUOT ||
-			   sqlite3_system_errno(db) == EFBIG))
+		if (db && (sqlite3_system_errno(db) == ENOSPC ||
+		           sqlite3_system_errno(db) == EDQUOT || sqlite3_system_errno(db) == EFBIG))
 			return ds_error_set(DS_ENOSPC, "%s: disk full (%s: %s)", what, m,
-					    strerror(sqlite3_system_errno(db)));
+			                    strerror(sqlite3_system_errno(db)));
 		code = DS_ERROR;
 		break;
 	default:

@@ -25,9 +25,8 @@ void ds_sha256_hex2(const void *a, size_t an, const void *b, size_t bn, char out
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(ctx, a, an) || !EVP_DigestUpdate(ctx, b, bn) ||
-	    !EVP_DigestFinal_ex(ctx, md, &mdlen))
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) || !EVP_DigestUpdate(ctx, a, an) ||
+	    !EVP_DigestUpdate(ctx, b, bn) || !EVP_DigestFinal_ex(ctx, md, &mdlen))
 		abort(); /* libcrypto cannot fail here short of memory exhaustion */
 	EVP_MD_CTX_free(ctx);
 	ds_hex(md, mdlen, out);

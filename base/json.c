@@ -14,7 +14,7 @@ int ds_json_parse(const char *s, size_t n, json_t **out)
 	*out = NULL;
 	if (!v)
 		return ds_error_set(DS_EINVALID, "invalid JSON at line %d, column %d: %s", e.line,
-				    e.column, e.text);
+		                    e.column, e.text);
 	*out = v;
 	return 0;
 }

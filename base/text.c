@@ -26,10 +26,9 @@ int ds_text_nfc(const char *s, char **out)
 		return 0;
 	}
 	n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &dst,
-			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+	                 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE);
 	if (n < 0)
-		return ds_error_set(DS_EINVALID, "text is not valid UTF-8: %s",
-				    utf8proc_errmsg(n));
+		return ds_error_set(DS_EINVALID, "text is not valid UTF-8: %s", utf8proc_errmsg(n));
 	*out = (char *)dst;
 	return 0;
 }
@@ -70,12 +69,11 @@ int ds_text_fold(const char *s, char **out)
 
 	*out = NULL;
 	n = utf8proc_map_custom((const utf8proc_uint8_t *)s, 0, &dst,
-				UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-					UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD | UTF8PROC_LUMP,
-				fold_d, NULL);
+	                        UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+	                            UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD | UTF8PROC_LUMP,
+	                        fold_d, NULL);
 	if (n < 0)
-		return ds_error_set(DS_EINVALID, "text is not valid UTF-8: %s",
-				    utf8proc_errmsg(n));
+		return ds_error_set(DS_EINVALID, "text is not valid UTF-8: %s", utf8proc_errmsg(n));
 	squeeze_space((char *)dst);
 	*out = (char *)dst;
 	return 0;
@@ -233,7 +231,7 @@ static int not_utf8(const char *s, size_t n)
 /* Finds the first string (or key) of v for which bad_text() holds; 1 and its path in
  * out when there is one. */
 static int find_text(const json_t *v, const char *path, int (*bad_text)(const char *, size_t),
-		     char out[PATH_LEN])
+                     char out[PATH_LEN])
 {
 	char sub[PATH_LEN];
 	const char *key;
@@ -274,7 +272,7 @@ int ds_json_nfc_strict(const json_t *v, json_t **out)
 	}
 	if (find_text(v, "", has_nul, where))
 		return ds_error_set(DS_EINVALID, "%s: %s", where,
-				    "text must not contain NUL characters");
+		                    "text must not contain NUL characters");
 	if (nfc_value(v, out) == 0)
 		return 0;
 	if (find_text(v, "", not_utf8, where))

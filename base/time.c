@@ -105,13 +105,13 @@ int ds_time_parse(const char *s, int64_t *epoch, int *offset_min)
 		goto bad;
 	if (epoch)
 		*epoch = ds_time_day_number(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
-			 sign * (oh * 3600 + om * 60);
+		         sign * (oh * 3600 + om * 60);
 	if (offset_min)
 		*offset_min = sign * (oh * 60 + om);
 	return 0;
 bad:
-	return ds_error_set(DS_EINVALID,
-			    "'%s' is not a time like 2024-04-14T07:00:00+07:00", s ? s : "");
+	return ds_error_set(DS_EINVALID, "'%s' is not a time like 2024-04-14T07:00:00+07:00",
+	                    s ? s : "");
 }
 
 void ds_time_date(int64_t epoch, int offset_min, int *y, int *m, int *d)
@@ -131,6 +131,6 @@ void ds_time_format(int64_t epoch, int offset_min, char out[DS_TIME_LEN])
 
 	civil_from_days(days, &y, &m, &d);
 	snprintf(out, DS_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d,
-		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
-		 offset_min < 0 ? '-' : '+', off / 60, off % 60);
+	         (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
+	         offset_min < 0 ? '-' : '+', off / 60, off % 60);
 }

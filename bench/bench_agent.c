@@ -58,13 +58,13 @@ static double quantile(const double *v, long n, double q)
 }
 
 static const char dossier_json[] =
-	"{\"procedure\": {\"code\": \"1.001193\", \"name\": \"Đăng ký khai sinh\"},"
-	" \"field\": \"HT\", \"channel\": 1,"
-	" \"applicant\": {\"name\": \"Phạm Ngọc Giang\", \"id_number\": \"068337861984\","
-	" \"phone\": \"0963060905\", \"address\": \"Số 239, đường Nguyễn Huệ, Vinh, Nghệ An\"},"
-	" \"summary\": \"Đăng ký khai sinh cho con\","
-	" \"received_at\": \"2025-11-29T07:00:00+07:00\","
-	" \"due_at\": \"2025-12-01T17:00:00+07:00\", \"status\": 2}";
+    "{\"procedure\": {\"code\": \"1.001193\", \"name\": \"Đăng ký khai sinh\"},"
+    " \"field\": \"HT\", \"channel\": 1,"
+    " \"applicant\": {\"name\": \"Phạm Ngọc Giang\", \"id_number\": \"068337861984\","
+    " \"phone\": \"0963060905\", \"address\": \"Số 239, đường Nguyễn Huệ, Vinh, Nghệ An\"},"
+    " \"summary\": \"Đăng ký khai sinh cho con\","
+    " \"received_at\": \"2025-11-29T07:00:00+07:00\","
+    " \"due_at\": \"2025-12-01T17:00:00+07:00\", \"status\": 2}";
 
 static int fresh_store(const char *dir, agent **out)
 {
@@ -89,7 +89,8 @@ static int bench_changes(const char *dir, long n)
 	long i;
 	int rc;
 
-	if ((rc = fresh_store(dir, &a)) || (rc = ds_json_parse(dossier_json, strlen(dossier_json), &d)) ||
+	if ((rc = fresh_store(dir, &a)) ||
+	    (rc = ds_json_parse(dossier_json, strlen(dossier_json), &d)) ||
 	    (rc = agent_create(a, d, &code)))
 		goto done;
 	t0 = now_s();
@@ -123,11 +124,13 @@ static int first_codes(agent *a, long m, json_t **codes)
 	int rc;
 
 	*codes = json_array();
-	if ((rc = ds_db_prepare(agent_db(a), "SELECT code FROM dossiers ORDER BY code LIMIT ?", &st)))
+	if ((rc = ds_db_prepare(agent_db(a), "SELECT code FROM dossiers ORDER BY code LIMIT ?",
+	                        &st)))
 		return rc;
 	sqlite3_bind_int64(st, 1, m);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(*codes, json_string((const char *)sqlite3_column_text(st, 0)));
+		json_array_append_new(*codes,
+		                      json_string((const char *)sqlite3_column_text(st, 0)));
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -150,7 +153,7 @@ static int bench_update4(const char *dir, long m)
 		snprintf(summary, sizeof(summary), "Hồ sơ bổ sung lần %zu", i);
 		snprintf(addr, sizeof(addr), "Số %zu, đường Lê Lợi, Xã Nghi Phú, Nghệ An", i + 1);
 		patch = json_pack("{s:{s:s,s:s,s:s},s:s}", "applicant", "phone", phone, "email",
-				  email, "address", addr, "summary", summary);
+		                  email, "address", addr, "summary", summary);
 		rc = agent_update(a, json_string_value(json_array_get(codes, i)), patch);
 		json_decref(patch);
 	}
@@ -195,9 +198,8 @@ static int bench_phases(const char *dir)
 	       "\"pushed\":%lld,\"pulled\":%lld,\"requests\":%llu,\"bytes_up\":%llu,"
 	       "\"bytes_down\":%llu}\n",
 	       t1 - t0, t2 - t1, t3 - t2, k0, k1, k2, peak_kb(), (long long)st.pushed,
-	       (long long)st.pulled,
-	       (unsigned long long)k->requests, (unsigned long long)k->bytes_up,
-	       (unsigned long long)k->bytes_down);
+	       (long long)st.pulled, (unsigned long long)k->requests,
+	       (unsigned long long)k->bytes_up, (unsigned long long)k->bytes_down);
 done:
 	sync_client_free(c);
 	agent_close(a);

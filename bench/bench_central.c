@@ -96,15 +96,18 @@ static int build(struct office *o)
 			json_t *d, *op;
 			k = b * g.batch + j;
 			if (!(d = dossier(o, k))) {
-				rc = ds_error_set(DS_EINVALID, "input line %ld is not a dsgen --codes "
-							       "dossier", k + 1);
+				rc = ds_error_set(DS_EINVALID,
+				                  "input line %ld is not a dsgen --codes "
+				                  "dossier",
+				                  k + 1);
 				break;
 			}
 			snprintf(op_id, sizeof(op_id), "%s:%ld", o->node, k + 1);
-			op = json_pack("{s:I,s:s,s:O,s:s,s:o,s:I,s:n,s:s,s:s}", "seq", (json_int_t)(k + 1),
-				       "op_id", op_id, "code", json_object_get(d, "code"), "kind",
-				       "create", "payload", d, "base", (json_int_t)0, "parent", "actor",
-				       "bench", "occurred_at", when);
+			op = json_pack("{s:I,s:s,s:O,s:s,s:o,s:I,s:n,s:s,s:s}", "seq",
+			               (json_int_t)(k + 1), "op_id", op_id, "code",
+			               json_object_get(d, "code"), "kind", "create", "payload", d,
+			               "base", (json_int_t)0, "parent", "actor", "bench",
+			               "occurred_at", when);
 			if (!(rc = schema_op_hash(prev, op, h)))
 				memcpy(prev, h, DS_SHA256_HEX);
 			json_array_append_new(ops, op);
@@ -122,8 +125,8 @@ static int count_applied(const json_t *receipts)
 	json_t *r;
 	int n = 0;
 
-	json_array_foreach(receipts, i, r)
-		n += !strcmp(json_string_value(json_object_get(r, "result")) ?: "", "applied");
+	json_array_foreach(receipts, i, r) n +=
+	    !strcmp(json_string_value(json_object_get(r, "result")) ?: "", "applied");
 	return n;
 }
 
@@ -221,8 +224,8 @@ static void report(struct office *offices, int n, double seconds)
 	       "\"applied\":%ld,\"errors\":%ld,\"seconds\":%.3f,\"ops_per_s\":%.1f,"
 	       "\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f}\n",
 	       n, g.batch, g.batches, total, total * g.batch, applied, errors, seconds,
-	       (double)applied / seconds, all[(total - 1) / 2], all[(long)(0.99 * (double)total + 0.999999) - 1],
-	       all[total - 1]);
+	       (double)applied / seconds, all[(total - 1) / 2],
+	       all[(long)(0.99 * (double)total + 0.999999) - 1], all[total - 1]);
 	if (*err)
 		fprintf(stderr, "bench_central: an office failed: %s\n", err);
 	free(all);
@@ -230,9 +233,9 @@ static void report(struct office *offices, int n, double seconds)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"url", 1, 0, 'u'},   {"tokens", 1, 0, 't'},
-					     {"input", 1, 0, 'i'}, {"batch", 1, 0, 'b'},
-					     {"batches", 1, 0, 'k'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {{"url", 1, 0, 'u'},     {"tokens", 1, 0, 't'},
+	                                     {"input", 1, 0, 'i'},   {"batch", 1, 0, 'b'},
+	                                     {"batches", 1, 0, 'k'}, {0, 0, 0, 0}};
 	static struct office offices[MAX_OFFICES];
 	const char *tokens = NULL, *input = NULL;
 	int ch, n = 0, k, rc = 0;
@@ -258,14 +261,14 @@ int main(int argc, char **argv)
 	if (!g.nurls || !tokens || !input || g.batch < 1 || g.batch > SYNC_MAX_BATCH_OPS ||
 	    g.batches < 1) {
 		fprintf(stderr, "usage: bench_central --url URL [--url URL...] --tokens FILE "
-				"--input FILE [--batch N] [--batches K]\n");
+		                "--input FILE [--batch N] [--batches K]\n");
 		return 64;
 	}
 	if ((rc = read_tokens(tokens, offices, &n)) || (rc = read_lines(input)))
 		goto fail;
 	if (g.nlines < g.batch * g.batches) {
 		rc = ds_error_set(DS_EINVALID, "%s has %ld lines; %ld are needed", input, g.nlines,
-				  g.batch * g.batches);
+		                  g.batch * g.batches);
 		goto fail;
 	}
 	pthread_barrier_init(&g.start, NULL, (unsigned)n + 1);

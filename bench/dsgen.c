@@ -29,20 +29,20 @@ static int pick(int n)
 
 #define PICK(a) (a[pick((int)(sizeof(a) / sizeof(a[0])))])
 
-static const char *family[] = {"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ",
-			       "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"};
-static const char *middle[] = {"Văn", "Thị", "Hữu", "Ngọc", "Minh", "Thanh", "Đức", "Quang",
-			       "Thu", "Xuân"};
-static const char *given[] = {"An", "Bình", "Châu", "Dung", "Giang", "Hà", "Hải", "Hạnh",
-			      "Hoa", "Hùng", "Lan", "Linh", "Long", "Mai", "Nam", "Phương",
-			      "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Vy", "Yến"};
-static const char *streets[] = {"Nguyễn Huệ", "Lê Lợi", "Trần Phú", "Quang Trung",
-				"Phan Đình Phùng", "Lê Duẩn", "Hùng Vương", "Nguyễn Du"};
-static const char *places[] = {"Xã Nghi Phú, Nghệ An", "Phường Bến Nghé, TP Hồ Chí Minh",
-			       "Xã Mường Phăng, Điện Biên", "Xã Trà Leng, Quảng Nam",
-			       "Phường Hưng Dũng, Nghệ An", "Xã Tả Van, Lào Cai"};
+static const char *family[] = {"Nguyễn", "Trần", "Lê",  "Phạm", "Hoàng", "Huỳnh", "Phan",  "Vũ",
+                               "Võ",     "Đặng", "Bùi", "Đỗ",   "Hồ",    "Ngô",   "Dương", "Lý"};
+static const char *middle[] = {"Văn",   "Thị", "Hữu",   "Ngọc", "Minh",
+                               "Thanh", "Đức", "Quang", "Thu",  "Xuân"};
+static const char *given[] = {"An",   "Bình", "Châu", "Dung", "Giang", "Hà",   "Hải", "Hạnh",
+                              "Hoa",  "Hùng", "Lan",  "Linh", "Long",  "Mai",  "Nam", "Phương",
+                              "Quân", "Sơn",  "Tâm",  "Thảo", "Trang", "Tuấn", "Vy",  "Yến"};
+static const char *streets[] = {"Nguyễn Huệ",      "Lê Lợi",  "Trần Phú",   "Quang Trung",
+                                "Phan Đình Phùng", "Lê Duẩn", "Hùng Vương", "Nguyễn Du"};
+static const char *places[] = {"Xã Nghi Phú, Nghệ An",      "Phường Bến Nghé, TP Hồ Chí Minh",
+                               "Xã Mường Phăng, Điện Biên", "Xã Trà Leng, Quảng Nam",
+                               "Phường Hưng Dũng, Nghệ An", "Xã Tả Van, Lào Cai"};
 static const char *officers[] = {"Nguyễn Hữu Phước", "Trần Thị Thu", "Lê Minh Đức",
-				 "Phạm Thanh Hà"};
+                                 "Phạm Thanh Hà"};
 
 struct procedure {
 	const char *code, *name, *field, *summary, *doc_code, *doc_name;
@@ -50,22 +50,21 @@ struct procedure {
 };
 
 static const struct procedure procs[] = {
-	{"1.001193", "Đăng ký khai sinh", "HT", "Đăng ký khai sinh cho con", "TK",
-	 "Tờ khai đăng ký khai sinh", 0, 1},
-	{"1.000894", "Đăng ký kết hôn", "HT", "Đăng ký kết hôn", "TK", "Tờ khai đăng ký kết hôn",
-	 0, 1},
-	{"1.001022", "Đăng ký khai tử", "HT", "Đăng ký khai tử cho người thân", "GBT",
-	 "Giấy báo tử", 0, 1},
-	{"1.004194", "Đăng ký thường trú", "CT", "Đăng ký thường trú cho hộ gia đình", "CT01",
-	 "Tờ khai thay đổi thông tin cư trú", 0, 7},
-	{"2.000908", "Chứng thực bản sao từ bản chính", "CTH", "Chứng thực bản sao giấy tờ",
-	 "BC", "Bản chính giấy tờ", 2000, 1},
-	{"1.004873", "Cấp giấy xác nhận tình trạng hôn nhân", "HT",
-	 "Xác nhận tình trạng hôn nhân để làm thủ tục vay vốn", "TK", "Tờ khai theo mẫu", 0, 3},
-	{"1.003005", "Xác nhận hộ nghèo, hộ cận nghèo", "BTXH", "Xác nhận hộ cận nghèo năm 2025",
-	 "DN", "Giấy đề nghị xác nhận", 0, 5},
-	{"1.001612", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "XD",
-	 "Xin phép xây dựng nhà ở hai tầng", "DXP", "Đơn đề nghị cấp giấy phép", 75000, 15},
+    {"1.001193", "Đăng ký khai sinh", "HT", "Đăng ký khai sinh cho con", "TK",
+     "Tờ khai đăng ký khai sinh", 0, 1},
+    {"1.000894", "Đăng ký kết hôn", "HT", "Đăng ký kết hôn", "TK", "Tờ khai đăng ký kết hôn", 0, 1},
+    {"1.001022", "Đăng ký khai tử", "HT", "Đăng ký khai tử cho người thân", "GBT", "Giấy báo tử", 0,
+     1},
+    {"1.004194", "Đăng ký thường trú", "CT", "Đăng ký thường trú cho hộ gia đình", "CT01",
+     "Tờ khai thay đổi thông tin cư trú", 0, 7},
+    {"2.000908", "Chứng thực bản sao từ bản chính", "CTH", "Chứng thực bản sao giấy tờ", "BC",
+     "Bản chính giấy tờ", 2000, 1},
+    {"1.004873", "Cấp giấy xác nhận tình trạng hôn nhân", "HT",
+     "Xác nhận tình trạng hôn nhân để làm thủ tục vay vốn", "TK", "Tờ khai theo mẫu", 0, 3},
+    {"1.003005", "Xác nhận hộ nghèo, hộ cận nghèo", "BTXH", "Xác nhận hộ cận nghèo năm 2025", "DN",
+     "Giấy đề nghị xác nhận", 0, 5},
+    {"1.001612", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "XD", "Xin phép xây dựng nhà ở hai tầng",
+     "DXP", "Đơn đề nghị cấp giấy phép", 75000, 15},
 };
 
 static void fmt_time(time_t t, char *out, size_t n)
@@ -81,8 +80,8 @@ static void fmt_time(time_t t, char *out, size_t n)
 static void one(int i, time_t day0, long day, int seq, const char *office, int with_code)
 {
 	const struct procedure *p = &procs[pick((int)(sizeof(procs) / sizeof(procs[0])))];
-	time_t recv = (day0 += (time_t)day * 86400) + 7 * 3600 + i * 97 % (4 * 3600 + 1800) +
-		      pick(60);
+	time_t recv =
+	    (day0 += (time_t)day * 86400) + 7 * 3600 + i * 97 % (4 * 3600 + 1800) + pick(60);
 	char r[40], due[40], name[128], phone[24], cccd[24]; /* room for any int: gcc -O0 checks */
 	int channel = pick(10) < 7 ? 1 : 2;
 
@@ -100,8 +99,8 @@ static void one(int i, time_t day0, long day, int seq, const char *office, int w
 	printf("\"applicant\":{\"name\":\"%s\",\"id_number\":\"%s\",\"phone\":\"%s\","
 	       "\"address\":\"Số %d, đường %s, %s\"},",
 	       name, cccd, phone, 1 + pick(400), PICK(streets), PICK(places));
-	printf("\"summary\":\"%s\",\"received_at\":\"%s\",\"due_at\":\"%s\",\"status\":2,", p->summary,
-	       r, due);
+	printf("\"summary\":\"%s\",\"received_at\":\"%s\",\"due_at\":\"%s\",\"status\":2,",
+	       p->summary, r, due);
 	printf("\"components\":[{\"id\":\"tp1\",\"code\":\"%s\",\"name\":\"%s\",\"originals\":1,"
 	       "\"copies\":%d,\"digitised\":%s}],",
 	       p->doc_code, p->doc_name, pick(3), pick(2) ? "true" : "false");
@@ -116,11 +115,10 @@ static void one(int i, time_t day0, long day, int seq, const char *office, int w
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"count", 1, 0, 'n'}, {"seed", 1, 0, 's'},
-					     {"office", 1, 0, 'o'}, {"date", 1, 0, 'd'},
-					     {"codes", 0, 0, 'c'}, {"per-day", 1, 0, 'p'},
-					     {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"count", 1, 0, 'n'}, {"seed", 1, 0, 's'},    {"office", 1, 0, 'o'},
+	    {"date", 1, 0, 'd'},  {"codes", 0, 0, 'c'},   {"per-day", 1, 0, 'p'},
+	    {"help", 0, 0, 'h'},  {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
 	const char *office = "000.00.12.H22";
 	long count = 10, per_day = 0, i;
 	int with_code = 0, ch, y = 2025, m = 11, d = 29;
@@ -144,8 +142,9 @@ int main(int argc, char **argv)
 		else if (ch == 'V')
 			return printf("dsgen %s\n", DOSSYNC_VERSION) < 0;
 		else {
-			fprintf(stderr, "usage: dsgen [--count N] [--seed S] [--office AGENCY] "
-					"[--date YYYY-MM-DD] [--codes] [--per-day N] [--version]\n");
+			fprintf(stderr,
+			        "usage: dsgen [--count N] [--seed S] [--office AGENCY] "
+			        "[--date YYYY-MM-DD] [--codes] [--per-day N] [--version]\n");
 			return ch == 'h' ? 0 : 64;
 		}
 	}

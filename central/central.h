@@ -13,7 +13,7 @@
 #include "sync/sync.h"
 
 #define CENTRAL_NODE SYNC_NODE_CENTRAL /* the node name of the province's own edits */
-#define CENTRAL_CODE_LO 9000   /* central allocates codes in this reserved block */
+#define CENTRAL_CODE_LO 9000           /* central allocates codes in this reserved block */
 #define CENTRAL_CODE_HI 9999
 #define CENTRAL_TOKEN_ID_LEN 8 /* hex digits of a token's id */
 #define CENTRAL_TOKEN_LEN 64   /* "dst1." + id + "." + 32 hex + NUL fits */
@@ -87,10 +87,10 @@ int central_token_rotate(central_store *s, const char *old_id, char token[CENTRA
 /* What the server saw of a node's last request. */
 typedef struct central_contact {
 	char node[65];
-	char at[DS_TIME_LEN];                       /* when */
+	char at[DS_TIME_LEN];                      /* when */
 	char error[CENTRAL_CONTACT_ERROR_MAX + 1]; /* "" or "STATUS message" of its last error */
-	int64_t pull_cursor;                        /* where its last pull ended; -1: no pull */
-	int64_t pull_behind;                        /* feed rows visible to it after that then */
+	int64_t pull_cursor;                       /* where its last pull ended; -1: no pull */
+	int64_t pull_behind;                       /* feed rows visible to it after that then */
 } central_contact;
 /* Records c on the node's row (nothing when central does not know the node). */
 int central_node_contact(central_store *s, const central_contact *c);
@@ -157,7 +157,7 @@ int central_edit_transition(central_store *s, const char *actor, const char *cod
  * published, 1 when the same bytes were already (nothing written); other bytes under a
  * published version are DS_ECONFLICT. */
 int central_data_publish(central_store *s, const char *text, size_t n, const char **kind,
-			 char version[CENTRAL_DATA_VERSION_MAX + 1]);
+                         char version[CENTRAL_DATA_VERSION_MAX + 1]);
 /* The current versions, {"calendar": V, "procedures": V} (the kinds published), or NULL
  * in *out when nothing is published. */
 int central_data_versions(central_store *s, json_t **out);
@@ -175,7 +175,7 @@ int central_data_calendar(central_store *s, schema_calendar **out);
  * ("YYYY-MM-DD", NULL: open), judged now, with the current calendar; every dossier central
  * holds counts as synced; plus "office" (null for the province) (central/report.c). */
 int central_report(central_store *s, const char *agency, const char *from, const char *to,
-		   json_t **out);
+                   json_t **out);
 
 /* ---------------------------------------------------------------- the server */
 typedef struct central_serve_opts {

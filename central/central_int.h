@@ -73,13 +73,13 @@ typedef struct central_group {
 typedef struct central_q {
 	central_store *s;
 	enum central_stmt_id id;
-	sqlite3_stmt *lite;                 /* SQLite: the prepared statement */
-	const char *sql;                    /* its text, for this engine */
-	int prepared;                       /* PostgreSQL: prepared on this connection */
-	int nparams;                        /* PostgreSQL: the highest $N of the text */
-	char *val[CENTRAL_MAX_PARAMS];      /* PostgreSQL: bound values (NULL: SQL NULL) */
-	struct pg_result *res;              /* PostgreSQL: the result, once run */
-	int row;                            /* PostgreSQL: the current row, -1 before */
+	sqlite3_stmt *lite;            /* SQLite: the prepared statement */
+	const char *sql;               /* its text, for this engine */
+	int prepared;                  /* PostgreSQL: prepared on this connection */
+	int nparams;                   /* PostgreSQL: the highest $N of the text */
+	char *val[CENTRAL_MAX_PARAMS]; /* PostgreSQL: bound values (NULL: SQL NULL) */
+	struct pg_result *res;         /* PostgreSQL: the result, once run */
+	int row;                       /* PostgreSQL: the current row, -1 before */
 } central_q;
 
 /* What differs between SQLite and PostgreSQL (store_lite.c, store_pg.c): a connection,
@@ -110,10 +110,10 @@ extern const central_engine central_engine_pg;
 
 struct central_store {
 	const central_engine *e;
-	sqlite3 *db;         /* SQLite: the connection */
-	struct pg_conn *pg;  /* PostgreSQL: the connection */
-	char *where;         /* the file or the URL */
-	int in_txn;          /* PostgreSQL: a write transaction is open */
+	sqlite3 *db;        /* SQLite: the connection */
+	struct pg_conn *pg; /* PostgreSQL: the connection */
+	char *where;        /* the file or the URL */
+	int in_txn;         /* PostgreSQL: a write transaction is open */
 	central_q q[ST_COUNT];
 	/* Set by the server: one writer at a time inside the process, so worker threads queue
 	 * on a mutex instead of sleeping in SQLite's busy handler. NULL for the CLI. */

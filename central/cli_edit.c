@@ -9,20 +9,20 @@
 #include <string.h>
 
 static const char usage_create[] =
-	"dossync-central create FILE|-\n"
-	"  creates a dossier from its JSON (FILE, or - for stdin) and prints its code. Without\n"
-	"  \"code\", central allocates one in its block (9000-9999) and \"agency\" is required.\n";
+    "dossync-central create FILE|-\n"
+    "  creates a dossier from its JSON (FILE, or - for stdin) and prints its code. Without\n"
+    "  \"code\", central allocates one in its block (9000-9999) and \"agency\" is required.\n";
 static const char usage_update[] =
-	"dossync-central update CODE (--set PATH=JSON)... | --patch FILE|-\n"
-	"  changes fields: --set applicant.phone='\"0963060905\"' (dotted path, JSON value),\n"
-	"  or an RFC 7396 merge patch. Status moves go through transition.\n";
+    "dossync-central update CODE (--set PATH=JSON)... | --patch FILE|-\n"
+    "  changes fields: --set applicant.phone='\"0963060905\"' (dotted path, JSON value),\n"
+    "  or an RFC 7396 merge patch. Status moves go through transition.\n";
 static const char usage_transition[] = "dossync-central transition CODE STATUS [--note TEXT]\n"
-				       "  moves the dossier to STATUS (1-10) by the legal moves\n";
+                                       "  moves the dossier to STATUS (1-10) by the legal moves\n";
 static const char usage_show[] = "dossync-central show CODE [--json]\n"
-				 "  --json: the dossier's canonical JSON plus \"version\"\n";
+                                 "  --json: the dossier's canonical JSON plus \"version\"\n";
 static const char usage_list[] =
-	"dossync-central list [--json] [--agency A] [--status N]\n"
-	"  --json: [{\"code\", \"agency\", \"status\", \"version\", \"due_at\"}]\n";
+    "dossync-central list [--json] [--agency A] [--status N]\n"
+    "  --json: [{\"code\", \"agency\", \"status\", \"version\", \"due_at\"}]\n";
 
 static int help_asked(int argc, char **argv)
 {
@@ -100,7 +100,8 @@ static int add_set(json_t *patch, const char *arg)
 		free(key);
 		if (!json_is_object(next) || dot == p) {
 			json_decref(value);
-			return ds_error_set(DS_EINVALID, "--set %s: conflicting or empty path", arg);
+			return ds_error_set(DS_EINVALID, "--set %s: conflicting or empty path",
+			                    arg);
 		}
 		node = next;
 		p = dot + 1;
@@ -113,9 +114,8 @@ static int add_set(json_t *patch, const char *arg)
 
 static int update_patch(int argc, char **argv, json_t **patch)
 {
-	static const struct option opts[] = {{"set", required_argument, 0, 's'},
-					     {"patch", required_argument, 0, 'p'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"set", required_argument, 0, 's'}, {"patch", required_argument, 0, 'p'}, {0, 0, 0, 0}};
 	const char *file = NULL;
 	int c, sets = 0, rc;
 
@@ -161,8 +161,7 @@ int cli_update(const cli_ctx *ctx, int argc, char **argv)
 
 int cli_transition(const cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"note", required_argument, 0, 'n'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {{"note", required_argument, 0, 'n'}, {0, 0, 0, 0}};
 	const char *note = NULL;
 	central_store *s = NULL;
 	char *end;
@@ -180,8 +179,8 @@ int cli_transition(const cli_ctx *ctx, int argc, char **argv)
 		return cli_usage(usage_transition, 0);
 	to = strtol(argv[optind + 1], &end, 10);
 	if (!argv[optind + 1][0] || *end || !schema_status_valid((int)to) || to != (int)to)
-		return cli_fail(ds_error_set(DS_EINVALID, "status: must be a code 1 to 10, not \"%s\"",
-					     argv[optind + 1]));
+		return cli_fail(ds_error_set(
+		    DS_EINVALID, "status: must be a code 1 to 10, not \"%s\"", argv[optind + 1]));
 	if ((rc = cli_open(ctx, &s)))
 		return rc;
 	rc = central_edit_transition(s, ctx->actor, argv[optind], (int)to, note);
@@ -192,7 +191,8 @@ int cli_transition(const cli_ctx *ctx, int argc, char **argv)
 
 static void show_text(const json_t *d)
 {
-	const json_t *proc = json_object_get(d, "procedure"), *app = json_object_get(d, "applicant");
+	const json_t *proc = json_object_get(d, "procedure"),
+	             *app = json_object_get(d, "applicant");
 	int status = (int)json_integer_value(json_object_get(d, "status"));
 	const char *due = json_string_value(json_object_get(d, "due_at"));
 
@@ -242,9 +242,9 @@ int cli_show(const cli_ctx *ctx, int argc, char **argv)
 static int list_args(int argc, char **argv, int *json, const char **agency, int *status)
 {
 	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-					     {"agency", required_argument, 0, 'a'},
-					     {"status", required_argument, 0, 's'},
-					     {0, 0, 0, 0}};
+	                                     {"agency", required_argument, 0, 'a'},
+	                                     {"status", required_argument, 0, 's'},
+	                                     {0, 0, 0, 0}};
 	char *end;
 	int c;
 
@@ -254,7 +254,7 @@ static int list_args(int argc, char **argv, int *json, const char **agency, int 
 		else if (c == 'a')
 			*agency = optarg;
 		else if (c == 's' && ((*status = (int)strtol(optarg, &end, 10)), !*end) &&
-			 schema_status_valid(*status))
+		         schema_status_valid(*status))
 			continue;
 		else
 			return -1;

@@ -93,9 +93,8 @@ static void nodes_print(const json_t *list)
 
 int cli_nodes(const cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-	                                     {"help", no_argument, 0, 'h'},
-	                                     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	central_store *s = NULL;
 	json_t *list = NULL;
 	int c, json = 0, rc;

@@ -25,7 +25,7 @@ static int version_of(central_store *s, const char *code, int64_t *version, int 
 
 /* Builds the op on central's chain, receives it, and advances the chain. */
 static int edit_op(central_store *s, const char *actor, const char *code, int kind,
-		   const json_t *payload, int64_t base)
+                   const json_t *payload, int64_t base)
 {
 	json_t *op = NULL, *receipt = NULL;
 	central_prep p = {0};
@@ -93,7 +93,7 @@ static int create_identity(central_store *s, json_t *d, char code[SCHEMA_CODE_MA
 }
 
 int central_edit_create(central_store *s, const char *actor, const json_t *dossier,
-			char code[SCHEMA_CODE_MAX])
+                        char code[SCHEMA_CODE_MAX])
 {
 	json_t *d = json_deep_copy(dossier);
 	int rc;
@@ -118,8 +118,7 @@ done:
 	return rc;
 }
 
-int central_edit_patch(central_store *s, const char *actor, const char *code,
-		       const json_t *patch)
+int central_edit_patch(central_store *s, const char *actor, const char *code, const json_t *patch)
 {
 	json_t *p = json_deep_copy(patch);
 	int64_t version;
@@ -127,8 +126,7 @@ int central_edit_patch(central_store *s, const char *actor, const char *code,
 
 	if (!p)
 		return ds_error_set(DS_EINVALID, "no patch");
-	if ((rc = schema_patch_check(p)) || (rc = ds_json_nfc(&p)) ||
-	    (rc = central_write_begin(s)))
+	if ((rc = schema_patch_check(p)) || (rc = ds_json_nfc(&p)) || (rc = central_write_begin(s)))
 		goto done;
 	rc = version_of(s, code, &version, NULL);
 	if (rc == 0)
@@ -158,7 +156,7 @@ static int resume_after_wait(central_store *s, const char *actor, const char *co
 	}
 	if (!rc && patch)
 		rc = edit_op(s, actor, code, SCHEMA_OP_PATCH, patch,
-			     json_integer_value(json_object_get(d, "version")));
+		             json_integer_value(json_object_get(d, "version")));
 done:
 	schema_calendar_free(cal);
 	json_decref(d);
@@ -167,7 +165,7 @@ done:
 }
 
 int central_edit_transition(central_store *s, const char *actor, const char *code, int to,
-			    const char *note)
+                            const char *note)
 {
 	json_t *payload = json_pack("{s:i}", "to", to), *text = NULL;
 	int64_t version;

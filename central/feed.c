@@ -33,8 +33,7 @@ static int change_state(central_q *st, const char *node, ds_buf *own, json_t *ch
 		return rc ? rc : ds_buf_add(own, "\n", 1);
 	}
 	if (parse_col(st, 5, &state))
-		return ds_error_wrap(DS_ERROR, "feed row %lld",
-		                     (long long)central_col_int(st, 0));
+		return ds_error_wrap(DS_ERROR, "feed row %lld", (long long)central_col_int(st, 0));
 	json_object_set_new(ch, "state", state);
 	/* Who acted when: a merge of two PCs' edits of one field keeps the later act. */
 	if (!central_col_null(st, 6))
@@ -46,10 +45,10 @@ static int change_state(central_q *st, const char *node, ds_buf *own, json_t *ch
 
 static int change_row(central_q *st, const char *node, ds_buf *own, json_t *changes)
 {
-	json_t *ch = json_pack(
-	    "{s:I, s:s, s:I, s:s, s:s}", "cursor", (json_int_t)central_col_int(st, 0), "code",
-	    central_col_text(st, 1), "version", (json_int_t)central_col_int(st, 2), "op_id",
-	    central_col_text(st, 3), "node", central_col_text(st, 4));
+	json_t *ch = json_pack("{s:I, s:s, s:I, s:s, s:s}", "cursor",
+	                       (json_int_t)central_col_int(st, 0), "code", central_col_text(st, 1),
+	                       "version", (json_int_t)central_col_int(st, 2), "op_id",
+	                       central_col_text(st, 3), "node", central_col_text(st, 4));
 	int rc = change_state(st, node, own, ch);
 
 	if (rc == 0)
@@ -137,12 +136,10 @@ int central_dossier_get(central_store *s, const central_auth *a, const char *cod
 		return ds_error_code();
 	central_bind_text(st, 1, code);
 	rc = central_step(st, "reading the dossier");
-	if (rc == 1 &&
-	    (!a || a->province || strcmp(central_col_text(st, 0), a->agency) == 0)) {
+	if (rc == 1 && (!a || a->province || strcmp(central_col_text(st, 0), a->agency) == 0)) {
 		rc = parse_col(st, 3, &d);
 		if (rc == 0) {
-			json_object_set_new(d, "version",
-			                    json_integer(central_col_int(st, 1)));
+			json_object_set_new(d, "version", json_integer(central_col_int(st, 1)));
 			*out = d;
 		}
 	} else if (rc >= 0) {
@@ -166,14 +163,12 @@ int central_dossier_list(central_store *s, const char *agency, int status, json_
 	central_bind_text(st, 1, agency);
 	central_bind_int(st, 2, status);
 	while ((rc = central_step(st, "listing dossiers")) == 1) {
-		due = central_col_null(st, 4)
-		          ? json_null()
-		          : json_string(central_col_text(st, 4));
+		due = central_col_null(st, 4) ? json_null() : json_string(central_col_text(st, 4));
 		json_array_append_new(
-		    list, json_pack("{s:s, s:s, s:i, s:I, s:o}", "code", central_col_text(st, 0),
-		                    "agency", central_col_text(st, 1), "status",
-		                    central_col_int(st, 2), "version",
-		                    (json_int_t)central_col_int(st, 3), "due_at", due));
+		    list,
+		    json_pack("{s:s, s:s, s:i, s:I, s:o}", "code", central_col_text(st, 0),
+		              "agency", central_col_text(st, 1), "status", central_col_int(st, 2),
+		              "version", (json_int_t)central_col_int(st, 3), "due_at", due));
 	}
 	central_reset(st);
 	if (rc) {

@@ -234,18 +234,12 @@ static const struct command {
 	const char *name;
 	int (*run)(const cli_ctx *ctx, int argc, char **argv);
 } commands[] = {
-    {"init", cmd_init},
-    {"serve", cmd_serve},
-    {"token", cli_token},
-    {"node", cli_node},
-    {"nodes", cli_nodes},
-    {"create", cli_create},
-    {"update", cli_update},
-    {"transition", cli_transition},
-    {"show", cli_show},
-    {"list", cli_list},
-    {"data", cli_data},
-    {"report", cli_report},
+    {"init", cmd_init},     {"serve", cmd_serve},
+    {"token", cli_token},   {"node", cli_node},
+    {"nodes", cli_nodes},   {"create", cli_create},
+    {"update", cli_update}, {"transition", cli_transition},
+    {"show", cli_show},     {"list", cli_list},
+    {"data", cli_data},     {"report", cli_report},
 };
 
 int main(int argc, char **argv)

@@ -21,9 +21,8 @@ static int token_get(central_store *s, const char *id, char *agency, int *provin
 	if (rc == 1) {
 		snprintf(agency, SCHEMA_CODE_MAX, "%s", central_col_text(st, 0));
 		*province = strcmp(central_col_text(st, 1), "province") == 0;
-		rc = central_col_int(st, 2)
-		         ? ds_error_set(DS_EINVALID, "token %s is revoked", id)
-		         : 0;
+		rc = central_col_int(st, 2) ? ds_error_set(DS_EINVALID, "token %s is revoked", id)
+		                            : 0;
 	} else if (rc == 0) {
 		rc = ds_error_set(DS_ENOTFOUND, "no token with id %s", id);
 	}

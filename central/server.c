@@ -588,13 +588,12 @@ static void request_done(server *sv, struct MHD_Connection *c, request *r,
 	central_metrics_request(route_name[r->route], r->status);
 	if (ds_log_enabled(DS_LOG_INFO)) {
 		peer_text(c, peer, sizeof(peer));
-		central_access_log("%s office=%s node=%s %s %u in=%zu out=%zu ms=%lld%s", peer,
-		                   r->auth.token_id[0] ? (r->auth.province ? "province"
-		                                                            : r->auth.agency)
-		                                       : "-",
-		                   r->node[0] ? r->node : "-", route_name[r->route], r->status,
-		                   r->bytes_in, r->bytes_out, (long long)(us / 1000),
-		                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (cut off)");
+		central_access_log(
+		    "%s office=%s node=%s %s %u in=%zu out=%zu ms=%lld%s", peer,
+		    r->auth.token_id[0] ? (r->auth.province ? "province" : r->auth.agency) : "-",
+		    r->node[0] ? r->node : "-", route_name[r->route], r->status, r->bytes_in,
+		    r->bytes_out, (long long)(us / 1000),
+		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (cut off)");
 	}
 	if (!r->node[0] || !r->auth.token_id[0])
 		return;
@@ -681,7 +680,8 @@ static int start_metrics(server *sv, const central_serve_opts *o, struct MHD_Dae
 	    NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 16u,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CENTRAL_HEADER_TIMEOUT_S, MHD_OPTION_END);
 	if (!*out)
-		return ds_error_set(DS_ERROR, "cannot listen for metrics on %s:%d (address in use?)",
+		return ds_error_set(DS_ERROR,
+		                    "cannot listen for metrics on %s:%d (address in use?)",
 		                    o->metrics_host, o->metrics_port);
 	return central_announce(*out, "metrics", o->metrics_host, o->metrics_port, NULL);
 }

@@ -132,8 +132,8 @@ static const struct {
 
 int central_where_pg(const char *where)
 {
-	return where && (strncmp(where, "postgresql://", 13) == 0 ||
-	                 strncmp(where, "postgres://", 11) == 0);
+	return where &&
+	       (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0);
 }
 
 int central_store_open(central_store **out, const char *where, int create)

@@ -13,12 +13,12 @@ static int role_check(const char *role)
 {
 	if (strcmp(role, "office") && strcmp(role, "province"))
 		return ds_error_set(DS_EINVALID, "role: must be office or province, not \"%s\"",
-				    role);
+		                    role);
 	return 0;
 }
 
 int central_token_make(char token[CENTRAL_TOKEN_LEN], char id[CENTRAL_TOKEN_ID_LEN + 1],
-		       char hash[DS_SHA256_HEX])
+                       char hash[DS_SHA256_HEX])
 {
 	unsigned char raw[CENTRAL_TOKEN_ID_LEN / 2 + SECRET_BYTES];
 	char secret[2 * SECRET_BYTES + 1];
@@ -35,7 +35,7 @@ int central_token_make(char token[CENTRAL_TOKEN_LEN], char id[CENTRAL_TOKEN_ID_L
 }
 
 int central_token_add(central_store *s, const char *agency, const char *role,
-		      char token[CENTRAL_TOKEN_LEN])
+                      char token[CENTRAL_TOKEN_LEN])
 {
 	char id[CENTRAL_TOKEN_ID_LEN + 1], hash[DS_SHA256_HEX], now[DS_TIME_LEN];
 	central_q *st;
@@ -90,14 +90,13 @@ int central_token_list(central_store *s, json_t **out)
 		return ds_error_code();
 	}
 	while ((rc = central_step(st, "listing tokens")) == 1) {
-		json_t *revoked = central_col_null(st, 4)
-					  ? json_null()
-					  : json_string(central_col_text(st, 4));
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id",
-						      central_col_text(st, 0), "agency",
-						      central_col_text(st, 1), "role",
-						      central_col_text(st, 2), "created_at",
-						      central_col_text(st, 3), "revoked_at", revoked));
+		json_t *revoked =
+		    central_col_null(st, 4) ? json_null() : json_string(central_col_text(st, 4));
+		json_array_append_new(
+		    list,
+		    json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", central_col_text(st, 0), "agency",
+		              central_col_text(st, 1), "role", central_col_text(st, 2),
+		              "created_at", central_col_text(st, 3), "revoked_at", revoked));
 	}
 	central_reset(st);
 	if (rc) {
@@ -114,8 +113,7 @@ static int token_shape(const char *token)
 	size_t n = strlen(token), plen = strlen(TOKEN_PREFIX);
 
 	return n == plen + CENTRAL_TOKEN_ID_LEN + 1 + 2 * SECRET_BYTES &&
-	       strncmp(token, TOKEN_PREFIX, plen) == 0 &&
-	       token[plen + CENTRAL_TOKEN_ID_LEN] == '.';
+	       strncmp(token, TOKEN_PREFIX, plen) == 0 && token[plen + CENTRAL_TOKEN_ID_LEN] == '.';
 }
 
 int central_token_verify(central_store *s, const char *token, central_auth *out)

@@ -25,8 +25,8 @@ typedef struct folder {
 
 typedef struct build {
 	conflict_history *h;
-	git_tree *base;  /* the branch head's tree, or NULL */
-	git_tree *other; /* the other branch's head tree, or NULL */
+	git_tree *base;     /* the branch head's tree, or NULL */
+	git_tree *other;    /* the other branch's head tree, or NULL */
 	const json_t *same; /* conflict_commit.same */
 	folder *v;
 	size_t n;
@@ -221,8 +221,8 @@ static int write_root(build *b, git_oid *out)
 	return rc;
 }
 
-int cf_build_tree(conflict_history *h, git_tree *base, git_tree *other,
-                  const conflict_commit *cc, git_oid *out)
+int cf_build_tree(conflict_history *h, git_tree *base, git_tree *other, const conflict_commit *cc,
+                  git_oid *out)
 {
 	const json_t *changes = cc->changes;
 	build b = {h, base, other, cc->same, NULL, 0};

@@ -76,7 +76,7 @@ struct conflict_history {
 	char *path;
 	git_repository *repo;
 	git_odb *odb;
-	git_odb_backend *mem; /* the in-memory object store (pack.c), owned by odb */
+	git_odb_backend *mem;  /* the in-memory object store (pack.c), owned by odb */
 	git_odb_backend *disk; /* the packs in objects/pack, without refresh (pack.c) */
 	int assume_new; /* while set, the packs on disk are not searched on writes (pack.c) */
 	int in_batch;
@@ -98,8 +98,8 @@ int cf_repo_attach(conflict_history *h);
 void cf_repo_detach(conflict_history *h);
 /* build.c: the tree of commit c on top of base (the branch head's tree) and other (the
  * other branch head's tree); either may be NULL. */
-int cf_build_tree(conflict_history *h, git_tree *base, git_tree *other,
-                  const conflict_commit *c, git_oid *out);
+int cf_build_tree(conflict_history *h, git_tree *base, git_tree *other, const conflict_commit *c,
+                  git_oid *out);
 /* Writes pb's pack and index into objects/pack (fsynced); *name: "pack-<hash>". */
 int cf_pack_write(conflict_history *h, git_packbuilder *pb, char **name);
 /* Rescans objects/pack after a pack was written there. */

@@ -373,7 +373,8 @@ static int other_tree(conflict_history *h, const char *branch, git_tree **out)
 		ds_error_clear();
 		return 0;
 	}
-	if (rc == 0 && ((rc = git_commit_lookup(&c, h->repo, &oid)) || (rc = git_commit_tree(out, c))))
+	if (rc == 0 &&
+	    ((rc = git_commit_lookup(&c, h->repo, &oid)) || (rc = git_commit_tree(out, c))))
 		rc = cf_git_error(rc, "history: read head");
 	git_commit_free(c);
 	return rc;

@@ -107,8 +107,8 @@ void cf_mem_reset(conflict_history *h)
 
 typedef struct disk_backend {
 	git_odb_backend parent;
-	git_odb_backend *inner;   /* git_odb_backend_pack */
-	const int *assume_new;    /* the history's flag: exists() answers "no" while set */
+	git_odb_backend *inner; /* git_odb_backend_pack */
+	const int *assume_new;  /* the history's flag: exists() answers "no" while set */
 } disk_backend;
 
 #define INNER(b) (((disk_backend *)(b))->inner)
@@ -136,8 +136,7 @@ static int disk_read_prefix(git_oid *out, void **buf, size_t *len, git_object_t 
 	return rc;
 }
 
-static int disk_read_header(size_t *len, git_object_t *type, git_odb_backend *b,
-                            const git_oid *oid)
+static int disk_read_header(size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
 {
 	int rc = INNER(b)->read_header(len, type, INNER(b), oid);
 
@@ -167,7 +166,7 @@ static int disk_exists_prefix(git_oid *out, git_odb_backend *b, const git_oid *p
 
 static int disk_foreach(git_odb_backend *b, git_odb_foreach_cb cb, void *payload)
 {
-	return INNER(b)->foreach(INNER(b), cb, payload);
+	return INNER(b)->foreach (INNER(b), cb, payload);
 }
 
 static void disk_free(git_odb_backend *b)

@@ -326,7 +326,8 @@ static size_t head_trees(git_repository *repo, const json_t *heads, git_tree **o
 	json_object_foreach((json_t *)heads, key, v)
 	{
 		if (n == MAX_BASES - MAX_PARENTS || !json_is_string(v) ||
-		    git_oid_fromstr(&oid, json_string_value(v)) || git_commit_lookup(&c, repo, &oid))
+		    git_oid_fromstr(&oid, json_string_value(v)) ||
+		    git_commit_lookup(&c, repo, &oid))
 			continue;
 		if (git_commit_tree(&out[n], c) == 0)
 			n++;
@@ -337,7 +338,7 @@ static size_t head_trees(git_repository *repo, const json_t *heads, git_tree **o
 
 /* Inserts the objects of every commit between push and hide. */
 static int insert_run(conflict_history *h, git_packbuilder *pb, const json_t *push,
-                              const json_t *hide)
+                      const json_t *hide)
 {
 	git_revwalk *walk = NULL;
 	git_tree *hidden[MAX_BASES - MAX_PARENTS] = {NULL};

@@ -14,7 +14,8 @@ static const schema_step_set *find_set(const char *which)
 	for (int i = 0; which && i < schema_sql_sets_n; i++)
 		if (strcmp(schema_sql_sets[i].which, which) == 0)
 			return &schema_sql_sets[i];
-	ds_error_set(DS_EINVALID, "unknown schema '%s' (agent, central or central_pg)", which ? which : "");
+	ds_error_set(DS_EINVALID, "unknown schema '%s' (agent, central or central_pg)",
+	             which ? which : "");
 	return NULL;
 }
 
@@ -47,9 +48,9 @@ static int user_version(sqlite3 *db, int *out)
 static int too_new(int have, int latest)
 {
 	return ds_error_set(DS_EINVALID,
-			    "database is from a newer dossync (schema version %d, this build "
-			    "knows %d); refusing to touch it",
-			    have, latest);
+	                    "database is from a newer dossync (schema version %d, this build "
+	                    "knows %d); refusing to touch it",
+	                    have, latest);
 }
 
 /* Runs one step in its own transaction, unless another process applied it meanwhile. */
@@ -92,17 +93,18 @@ int schema_migrate_steps(sqlite3 *db, const schema_step *steps, int n)
 	for (int i = 0; i < n; i++)
 		if (steps[i].number != i + 1 || !steps[i].sql)
 			return ds_error_set(DS_ERROR,
-					    "schema step %s: steps must be numbered 1, 2, 3... "
-					    "without gaps (step %d expected)",
-					    steps[i].name, i + 1);
+			                    "schema step %s: steps must be numbered 1, 2, 3... "
+			                    "without gaps (step %d expected)",
+			                    steps[i].name, i + 1);
 	if ((rc = user_version(db, &have)))
 		return rc;
 	if (have > n)
 		return too_new(have, n);
 	if (have < 0)
-		return ds_error_set(DS_EINVALID, "database has a negative schema version (%d); "
-						 "refusing to touch it",
-				    have);
+		return ds_error_set(DS_EINVALID,
+		                    "database has a negative schema version (%d); "
+		                    "refusing to touch it",
+		                    have);
 	for (int i = have; i < n; i++)
 		if ((rc = run_step(db, &steps[i], n)))
 			return rc;

@@ -12,17 +12,17 @@
 #define NODE_MAX 64
 
 const char schema_genesis_hash[DS_SHA256_HEX] =
-	"0000000000000000000000000000000000000000000000000000000000000000";
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 static const char *const kinds[] = {
-	[SCHEMA_OP_CREATE] = "create", [SCHEMA_OP_PATCH] = "patch",
-	[SCHEMA_OP_TRANSITION] = "transition", [SCHEMA_OP_MERGE] = "merge",
-	[SCHEMA_OP_RESOLVE] = "resolve",
+    [SCHEMA_OP_CREATE] = "create",         [SCHEMA_OP_PATCH] = "patch",
+    [SCHEMA_OP_TRANSITION] = "transition", [SCHEMA_OP_MERGE] = "merge",
+    [SCHEMA_OP_RESOLVE] = "resolve",
 };
 
 /* The nine members of the canonical entry, the only ones the hash covers. */
-static const char *const entry_fields[] = {"seq",     "op_id", "code",   "kind",       "payload",
-					   "base",    "parent", "actor", "occurred_at"};
+static const char *const entry_fields[] = {"seq",  "op_id",  "code",  "kind",       "payload",
+                                           "base", "parent", "actor", "occurred_at"};
 
 const char *schema_op_kind_name(int kind)
 {
@@ -75,7 +75,7 @@ static int check_ids(const json_t *op)
 	if (!json_is_integer(seq) || json_integer_value(seq) < 1)
 		return op_bad("seq", "must be a whole number ≥ 1");
 	if (!op_id_ok(json_string_value(json_object_get(op, "op_id")), json_integer_value(seq),
-		      NULL))
+	              NULL))
 		return op_bad("op_id", "must be \"<node>:<seq>\" with this op's seq");
 	if (!parent || (!json_is_null(parent) && !op_id_ok(json_string_value(parent), 0, NULL)))
 		return op_bad("parent", "must be null or an op id \"<node>:<seq>\"");
@@ -106,23 +106,24 @@ static int check_members(const json_t *op)
 	}
 	if (unknown)
 		return ds_error_set(DS_EINVALID,
-				    "op: unknown member '%s' (an op holds seq, op_id, code, kind, "
-				    "payload, base, parent, actor and occurred_at)",
-				    unknown);
+		                    "op: unknown member '%s' (an op holds seq, op_id, code, kind, "
+		                    "payload, base, parent, actor and occurred_at)",
+		                    unknown);
 	return 0;
 }
 
 json_t *schema_op_new(const char *node, int64_t seq, const char *code, int kind,
-		      const json_t *payload, int64_t base, const char *parent, const char *actor)
+                      const json_t *payload, int64_t base, const char *parent, const char *actor)
 {
 	char when[DS_TIME_LEN], *op_id = ds_asprintf("%s:%lld", node, (long long)seq);
 	json_t *op;
 
 	ds_time_format(ds_time_now(), DS_TZ_VN, when);
 	op = json_pack("{s:I,s:s,s:s,s:s,s:O,s:I,s:o,s:s,s:s}", "seq", (json_int_t)seq, "op_id",
-		       op_id, "code", code, "kind", schema_op_kind_name(kind), "payload", payload,
-		       "base", (json_int_t)base, "parent", parent ? json_string(parent) : json_null(),
-		       "actor", actor, "occurred_at", when);
+	               op_id, "code", code, "kind", schema_op_kind_name(kind), "payload", payload,
+	               "base", (json_int_t)base, "parent",
+	               parent ? json_string(parent) : json_null(), "actor", actor, "occurred_at",
+	               when);
 	free(op_id);
 	return op;
 }
@@ -138,7 +139,7 @@ int schema_op_check(const json_t *op)
 	if ((rc = check_members(op)) || (rc = check_ids(op)))
 		return rc;
 	if (schema_code_parse(json_string_value(json_object_get(op, "code")), NULL, NULL, NULL,
-			      NULL, NULL))
+	                      NULL, NULL))
 		return ds_error_wrap(DS_EINVALID, "op code");
 	if (schema_op_kind_parse(json_string_value(json_object_get(op, "kind"))) < 0)
 		return op_bad("kind", "must be create, patch, transition, merge or resolve");
@@ -162,8 +163,7 @@ int schema_op_hash(const char *prev_hash, const json_t *op, char out[DS_SHA256_H
 	int rc;
 
 	out[0] = '\0';
-	if (!prev_hash || strlen(prev_hash) != 64 ||
-	    strspn(prev_hash, "0123456789abcdef") != 64)
+	if (!prev_hash || strlen(prev_hash) != 64 || strspn(prev_hash, "0123456789abcdef") != 64)
 		return ds_error_set(DS_EINVALID, "prev_hash: must be 64 lower-case hex digits");
 	if ((rc = schema_op_check(op)))
 		return rc;
@@ -199,20 +199,21 @@ static int apply_create(const json_t *cur, const json_t *op, json_t **out)
 
 	if (cur)
 		return ds_error_set(DS_EINVALID,
-				    "a create applies only where there is no dossier yet; %s "
-				    "already has a state",
-				    code);
+		                    "a create applies only where there is no dossier yet; %s "
+		                    "already has a state",
+		                    code);
 	*out = json_deep_copy(json_object_get(op, "payload"));
 	if ((rc = schema_dossier_validate(out)))
 		return rc;
 	if (strcmp(str_of(*out, "code"), code) != 0)
-		return ds_error_set(DS_EINVALID, "code: the dossier's code %s differs from the "
-						 "op's code %s",
-				    str_of(*out, "code"), code);
+		return ds_error_set(DS_EINVALID,
+		                    "code: the dossier's code %s differs from the "
+		                    "op's code %s",
+		                    str_of(*out, "code"), code);
 	st = int_of(*out, "status");
 	if (!schema_status_legal(SCHEMA_STATUS_NEW, st, 0))
 		return ds_error_set(DS_EINVALID,
-				    "status: a new dossier starts at 1, 2 or 3, not %d", st);
+		                    "status: a new dossier starts at 1, 2 or 3, not %d", st);
 	return 0;
 }
 
@@ -223,9 +224,10 @@ static int apply_merge(const json_t *cur, const json_t *op, json_t **out)
 	int rc;
 
 	if (!cur)
-		return ds_error_set(DS_EINVALID, "a %s applies to an existing dossier; %s has no "
-						 "state",
-				    str_of(op, "kind"), str_of(op, "code"));
+		return ds_error_set(DS_EINVALID,
+		                    "a %s applies to an existing dossier; %s has no "
+		                    "state",
+		                    str_of(op, "kind"), str_of(op, "code"));
 	if (strcmp(str_of(op, "kind"), "patch") == 0 && (rc = schema_patch_check(patch)))
 		return rc;
 	*out = json_deep_copy(cur);
@@ -251,7 +253,8 @@ static int transition_args(const json_t *payload, int *to, const char **note)
 	}
 	if (!json_is_integer(t) || json_integer_value(t) < 1 ||
 	    json_integer_value(t) > SCHEMA_STATUS_MAX)
-		return ds_error_set(DS_EINVALID, "transition: \"to\" must be a status code 1 to 10");
+		return ds_error_set(DS_EINVALID,
+		                    "transition: \"to\" must be a status code 1 to 10");
 	if (n && !json_is_string(n))
 		return ds_error_set(DS_EINVALID, "transition: \"note\" must be text");
 	*to = (int)json_integer_value(t);
@@ -267,7 +270,7 @@ static int add_progress(json_t *d, const json_t *op, int to, const char *note)
 
 	op_id_ok(str_of(op, "op_id"), 0, node);
 	snprintf(id, sizeof(id), "s-%s-%lld", node,
-		 (long long)json_integer_value(json_object_get(op, "seq")));
+	         (long long)json_integer_value(json_object_get(op, "seq")));
 	if (!list) {
 		list = json_array();
 		json_object_set_new(d, "progress", list);
@@ -275,9 +278,9 @@ static int add_progress(json_t *d, const json_t *op, int to, const char *note)
 	if (!json_is_array(list))
 		return ds_error_set(DS_EINVALID, "progress: must be a list");
 	json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", id, "who",
-					      str_of(op, "actor"), "when",
-					      str_of(op, "occurred_at"), "what",
-					      note ? note : schema_status_name(to), "status", to));
+	                                      str_of(op, "actor"), "when",
+	                                      str_of(op, "occurred_at"), "what",
+	                                      note ? note : schema_status_name(to), "status", to));
 	return 0;
 }
 
@@ -287,18 +290,19 @@ static int apply_transition(const json_t *cur, const json_t *op, json_t **out)
 	int rc, to = 0, from, prior;
 
 	if (!cur)
-		return ds_error_set(DS_EINVALID, "a transition applies to an existing dossier; "
-						 "%s has no state",
-				    str_of(op, "code"));
+		return ds_error_set(DS_EINVALID,
+		                    "a transition applies to an existing dossier; "
+		                    "%s has no state",
+		                    str_of(op, "code"));
 	if ((rc = transition_args(json_object_get(op, "payload"), &to, &note)))
 		return rc;
 	from = int_of(cur, "status");
 	prior = int_of(cur, "prior_status");
 	if (!schema_status_legal(from, to, prior) && from == 7 && prior)
 		return ds_error_set(DS_EINVALID,
-				    "illegal status move 7 -> %d (a refused withdrawal goes back "
-				    "to %d, the status before 7)",
-				    to, prior);
+		                    "illegal status move 7 -> %d (a refused withdrawal goes back "
+		                    "to %d, the status before 7)",
+		                    to, prior);
 	if (!schema_status_legal(from, to, prior))
 		return ds_error_set(DS_EINVALID, "illegal status move %d -> %d", from, to);
 	*out = json_deep_copy(cur);

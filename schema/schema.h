@@ -35,8 +35,7 @@ int schema_agency_check(const char *agency);
  * DS_EINVALID (with a message) when it does not match. Any out pointer may be NULL. */
 int schema_code_parse(const char *code, char *agency, int *y, int *m, int *d, int *seq);
 /* Writes the code for agency, the +07:00 date of received, and seq (1..9999). */
-int schema_code_format(char out[SCHEMA_CODE_MAX], const char *agency, int64_t received,
-		       int seq);
+int schema_code_format(char out[SCHEMA_CODE_MAX], const char *agency, int64_t received, int seq);
 /* Allocates the next free code for agency on the +07:00 date of received, with a sequence
  * in [lo, hi], using the code_taken table of db (agent and central schemas both have it):
  * one past the highest number the block holds, else its lowest free number; numbers taken
@@ -44,7 +43,7 @@ int schema_code_format(char out[SCHEMA_CODE_MAX], const char *agency, int64_t re
  * allocation and the dossier that uses it commit together. DS_ETOOBIG with a clear message
  * when every number of the day's block is taken. */
 int schema_code_alloc(sqlite3 *db, const char *agency, int64_t received, int lo, int hi,
-		      char out[SCHEMA_CODE_MAX]);
+                      char out[SCHEMA_CODE_MAX]);
 /* Records that an explicitly given code is taken, so allocation never issues it again. */
 int schema_code_claim(sqlite3 *db, const char *code);
 
@@ -129,7 +128,7 @@ int schema_op_kind_parse(const char *name);
  * NULL for none. NULL when a text is not valid UTF-8 (jansson refuses it). The one
  * builder of ops: the agent's journal and central's own edits use it. */
 json_t *schema_op_new(const char *node, int64_t seq, const char *code, int kind,
-		      const json_t *payload, int64_t base, const char *parent, const char *actor);
+                      const json_t *payload, int64_t base, const char *parent, const char *actor);
 /* Checks that op has every field of the canonical entry with the right type, and no other
  * member than "hash" and "prev_hash" (DS_EINVALID naming an unknown member). */
 int schema_op_check(const json_t *op);
@@ -191,34 +190,33 @@ const char *schema_catalogue_version(const schema_catalogue *cat);
 /* A procedure's processing time for a channel (1-3): amount in unit (enum schema_unit).
  * DS_ENOTFOUND naming the procedure or channel the catalogue lacks. */
 int schema_catalogue_time(const schema_catalogue *cat, const char *procedure, int channel,
-			  int *amount, int *unit);
+                          int *amount, int *unit);
 /* The due time of amount units of processing received at received. */
 int schema_deadline_add(const schema_calendar *cal, int64_t received, int amount, int unit,
-			int64_t *due);
+                        int64_t *due);
 /* The due time of a dossier of procedure, channel, received at received. */
 int schema_deadline_due(const schema_calendar *cal, const schema_catalogue *cat,
-			const char *procedure, int channel, int64_t received, int64_t *due);
+                        const char *procedure, int channel, int64_t received, int64_t *due);
 /* due moved by the working time between from and to (a wait for a supplement). */
 int schema_deadline_pause(const schema_calendar *cal, int64_t due, int64_t from, int64_t to,
-			  int64_t *out);
+                          int64_t *out);
 /* schema/move.c: moving a due date. The merge patch that sets due_at to due: keeps the
  * first due date in original_due_at when that is absent, and appends to progress the row
  * {"id": row_id, "when", "what", "who" (when not NULL)} saying why. A new reference. */
-json_t *schema_deadline_move(const json_t *state, int64_t due, int64_t when,
-			     const char *row_id, const char *what, const char *who);
+json_t *schema_deadline_move(const json_t *state, int64_t due, int64_t when, const char *row_id,
+                             const char *what, const char *who);
 /* After a move 5 -> 4 (state already at 4): the patch that moves due_at past the wait
  * just ended, or NULL in *patch when there is none to count. The wait is the newest
  * supplement request with requested_at and received_at not counted yet, else the time
  * between the last moves into 5 and into 4; its progress row "due-<id>" marks it counted.
  * DS_ENOTFOUND when the calendar does not cover it. */
 int schema_deadline_resume(const json_t *state, const schema_calendar *cal, const char *who,
-			   json_t **patch);
+                           json_t **patch);
 /* For a new dossier without due_at: computes it from procedure.code, channel (default 1)
  * and received_at, and records the versions in due_basis {"calendar", "catalogue"}. A
  * dossier that has due_at is left as it is. cal and cat may be NULL (not installed): then
  * a missing due_at is DS_EINVALID, as before the calendar existed. */
-int schema_deadline_fill(json_t *dossier, const schema_calendar *cal,
-			 const schema_catalogue *cat);
+int schema_deadline_fill(json_t *dossier, const schema_calendar *cal, const schema_catalogue *cat);
 
 /* ---------------------------------------------------------------- indicators
  * schema/report.c: the office's indicators for a period (docs/DOMAIN.md "Indicators"). One
@@ -232,7 +230,7 @@ int schema_deadline_fill(json_t *dossier, const schema_calendar *cal,
  * by_office adds a breakdown per receiving agency. DS_EINVALID naming a bad day. */
 typedef struct schema_report schema_report;
 int schema_report_new(schema_report **out, const char *from, const char *to, int64_t now,
-		      const schema_calendar *cal, int by_office);
+                      const schema_calendar *cal, int by_office);
 /* Counts dossier when it was received in the period; synced: 1 when central holds its
  * newest op. Dossiers outside the period are skipped (0). */
 int schema_report_add(schema_report *r, const json_t *dossier, int synced);
@@ -257,8 +255,9 @@ void schema_report_cell(const json_t *row, const struct schema_report_column *c,
 int schema_report_csv(const json_t *report, const char *group, ds_buf *out);
 
 /* ---------------------------------------------------------------- SQL schemas
- * "agent" (agent.db), "central" (central.db) and "central_pg" (central on PostgreSQL), each an ordered list of steps in
- * schema/sql/<which>/NNNN_name.sql; PRAGMA user_version holds the last step applied. */
+ * "agent" (agent.db), "central" (central.db) and "central_pg" (central on PostgreSQL), each an
+ * ordered list of steps in schema/sql/<which>/NNNN_name.sql; PRAGMA user_version holds the last
+ * step applied. */
 int schema_version_latest(const char *which);
 /* Applies the missing steps, each in its own transaction. A database whose user_version
  * is newer than this build knows is refused (DS_EINVALID) and left untouched. */

@@ -48,30 +48,30 @@
 
 /* moves[from]: the statuses reachable from `from`, 7 -> prior aside. */
 static const unsigned moves[SCHEMA_STATUS_MAX + 1] = {
-	[SCHEMA_STATUS_NEW] = BIT(1) | BIT(2) | BIT(3),
-	[1] = BIT(2) | BIT(3) | BIT(5) | BIT(7),
-	[2] = BIT(4) | BIT(6) | BIT(7) | BIT(9),
-	[3] = 0,
-	[4] = BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(9),
-	[5] = BIT(4) | BIT(7) | BIT(8),
-	[6] = BIT(4) | BIT(7) | BIT(9) | BIT(10),
-	[7] = BIT(8),
-	[8] = 0,
-	[9] = BIT(6) | BIT(10),
-	[10] = 0,
+    [SCHEMA_STATUS_NEW] = BIT(1) | BIT(2) | BIT(3),
+    [1] = BIT(2) | BIT(3) | BIT(5) | BIT(7),
+    [2] = BIT(4) | BIT(6) | BIT(7) | BIT(9),
+    [3] = 0,
+    [4] = BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(9),
+    [5] = BIT(4) | BIT(7) | BIT(8),
+    [6] = BIT(4) | BIT(7) | BIT(9) | BIT(10),
+    [7] = BIT(8),
+    [8] = 0,
+    [9] = BIT(6) | BIT(10),
+    [10] = 0,
 };
 
 static const char *const names[SCHEMA_STATUS_MAX + 1] = {
-	[1] = "Mới đăng ký",
-	[2] = "Đã tiếp nhận",
-	[3] = "Từ chối tiếp nhận",
-	[4] = "Đang xử lý",
-	[5] = "Yêu cầu bổ sung",
-	[6] = "Chờ thực hiện nghĩa vụ tài chính",
-	[7] = "Công dân yêu cầu rút hồ sơ",
-	[8] = "Dừng xử lý",
-	[9] = "Đã có kết quả",
-	[10] = "Đã trả kết quả",
+    [1] = "Mới đăng ký",
+    [2] = "Đã tiếp nhận",
+    [3] = "Từ chối tiếp nhận",
+    [4] = "Đang xử lý",
+    [5] = "Yêu cầu bổ sung",
+    [6] = "Chờ thực hiện nghĩa vụ tài chính",
+    [7] = "Công dân yêu cầu rút hồ sơ",
+    [8] = "Dừng xử lý",
+    [9] = "Đã có kết quả",
+    [10] = "Đã trả kết quả",
 };
 
 int schema_status_valid(int s)

@@ -22,9 +22,9 @@ typedef struct field {
 	const char *name;
 	enum kind kind;
 	int required;
-	int (*ok)(const json_t *v);  /* content check beyond the kind; NULL: none */
-	const char *msg;             /* what a wrong value must be; NULL: the kind's */
-	const struct field *sub;     /* K_OBJ: its fields; K_LIST: each item's fields */
+	int (*ok)(const json_t *v); /* content check beyond the kind; NULL: none */
+	const char *msg;            /* what a wrong value must be; NULL: the kind's */
+	const struct field *sub;    /* K_OBJ: its fields; K_LIST: each item's fields */
 } field;
 
 /* ---------------------------------------------------------------- content checks */
@@ -150,10 +150,13 @@ static int vnd(const json_t *v)
 }
 
 /* ---------------------------------------------------------------- the tables */
+/* Initialiser macros stay one line each. */
+/* clang-format off */
 #define END {NULL, K_STR, 0, NULL, NULL, NULL}
 #define ID {"id", K_STR, 1, item_id, "must be 1-96 characters of A-Z a-z 0-9 . _ -", NULL}
 #define STR(n) {n, K_STR, 0, NULL, NULL, NULL}
 #define TIME(n, req) {n, K_TIME, req, NULL, NULL, NULL}
+/* clang-format on */
 #define MSG_CCCD "must be 12 digits (CCCD)"
 #define MSG_PHONE "must be 0 or +84 followed by 9 or 10 digits"
 #define MSG_EMAIL "must be an e-mail address like name@example.vn"
@@ -162,84 +165,80 @@ static int vnd(const json_t *v)
 #define MSG_COUNT "must be a whole number ≥ 0"
 
 static const field procedure_f[] = {
-	{"code", K_STR, 1, procedure_code, "must be 1-20 digits and dots, like 1.001193", NULL},
-	{"name", K_STR, 1, nonempty, "must not be empty", NULL},
-	END,
+    {"code", K_STR, 1, procedure_code, "must be 1-20 digits and dots, like 1.001193", NULL},
+    {"name", K_STR, 1, nonempty, "must not be empty", NULL},
+    END,
 };
 
 static const field representative_f[] = {
-	{"name", K_STR, 1, person_name, MSG_NAME, NULL},
-	{"id_number", K_STR, 0, cccd, MSG_CCCD, NULL},
-	{"phone", K_STR, 0, phone, MSG_PHONE, NULL},
-	STR("relation"),
-	END,
+    {"name", K_STR, 1, person_name, MSG_NAME, NULL},
+    {"id_number", K_STR, 0, cccd, MSG_CCCD, NULL},
+    {"phone", K_STR, 0, phone, MSG_PHONE, NULL},
+    STR("relation"),
+    END,
 };
 
 static const field applicant_f[] = {
-	{"name", K_STR, 1, person_name, MSG_NAME, NULL},
-	{"id_number", K_STR, 0, cccd, MSG_CCCD, NULL},
-	{"phone", K_STR, 0, phone, MSG_PHONE, NULL},
-	{"email", K_STR, 0, email, MSG_EMAIL, NULL},
-	STR("address"),
-	{"representative", K_OBJ, 0, NULL, NULL, representative_f},
-	END,
+    {"name", K_STR, 1, person_name, MSG_NAME, NULL},
+    {"id_number", K_STR, 0, cccd, MSG_CCCD, NULL},
+    {"phone", K_STR, 0, phone, MSG_PHONE, NULL},
+    {"email", K_STR, 0, email, MSG_EMAIL, NULL},
+    STR("address"),
+    {"representative", K_OBJ, 0, NULL, NULL, representative_f},
+    END,
 };
 
 static const field component_f[] = {
-	ID,
-	STR("code"),
-	{"name", K_STR, 1, nonempty, "must not be empty", NULL},
-	{"originals", K_INT, 0, count, MSG_COUNT, NULL},
-	{"copies", K_INT, 0, count, MSG_COUNT, NULL},
-	{"digitised", K_BOOL, 0, NULL, NULL, NULL},
-	END,
+    ID,
+    STR("code"),
+    {"name", K_STR, 1, nonempty, "must not be empty", NULL},
+    {"originals", K_INT, 0, count, MSG_COUNT, NULL},
+    {"copies", K_INT, 0, count, MSG_COUNT, NULL},
+    {"digitised", K_BOOL, 0, NULL, NULL, NULL},
+    END,
 };
 
 static const field fee_f[] = {
-	ID,
-	STR("code"),
-	{"amount", K_INT, 0, vnd, "must be a whole number of VND ≥ 0", NULL},
-	{"paid", K_BOOL, 0, NULL, NULL, NULL},
-	TIME("paid_at", 0),
-	END,
+    ID,
+    STR("code"),
+    {"amount", K_INT, 0, vnd, "must be a whole number of VND ≥ 0", NULL},
+    {"paid", K_BOOL, 0, NULL, NULL, NULL},
+    TIME("paid_at", 0),
+    END,
 };
 
 static const field progress_f[] = {
-	ID,
-	STR("who"),
-	STR("role"),
-	STR("unit"),
-	TIME("when", 1),
-	STR("what"),
-	{"status", K_INT, 0, status, MSG_STATUS, NULL},
-	END,
+    ID,
+    STR("who"),
+    STR("role"),
+    STR("unit"),
+    TIME("when", 1),
+    STR("what"),
+    {"status", K_INT, 0, status, MSG_STATUS, NULL},
+    END,
 };
 
 static const field supplement_f[] = {
-	ID,
-	TIME("requested_at", 1),
-	STR("reason"),
-	TIME("due_at", 0),
-	TIME("received_at", 0),
-	STR("by"),
-	END,
+    ID,
+    TIME("requested_at", 1),
+    STR("reason"),
+    TIME("due_at", 0),
+    TIME("received_at", 0),
+    STR("by"),
+    END,
 };
 
 static const field result_f[] = {
-	STR("number"),
-	STR("name"),
-	TIME("issued_at", 0),
-	STR("note"),
-	END,
+    STR("number"), STR("name"), TIME("issued_at", 0), STR("note"), END,
 };
 
 static const field attachment_f[] = {
-	ID,
-	STR("name"),
-	STR("mime"),
-	{"size", K_INT, 0, count, MSG_COUNT, NULL},
-	{"sha256", K_STR, 0, sha256_hex, "must be 64 lower-case hex digits", NULL},
-	END,
+    ID,
+    STR("name"),
+    STR("mime"),
+    {"size", K_INT, 0, count, MSG_COUNT, NULL},
+    {"sha256", K_STR, 0, sha256_hex, "must be 64 lower-case hex digits", NULL},
+    END,
 };
 
 /* due_basis: the calendar and catalogue versions that computed due_at (schema/deadline.c). */
@@ -250,40 +249,40 @@ static int version_text(const json_t *v)
 
 #define MSG_VERSION "must be a version, 1-40 characters of A-Z a-z 0-9 . _ -"
 static const field due_basis_f[] = {
-	{"calendar", K_STR, 1, version_text, MSG_VERSION, NULL},
-	{"catalogue", K_STR, 1, version_text, MSG_VERSION, NULL},
-	END,
+    {"calendar", K_STR, 1, version_text, MSG_VERSION, NULL},
+    {"catalogue", K_STR, 1, version_text, MSG_VERSION, NULL},
+    END,
 };
 
 static const field dossier_f[] = {
-	{"code", K_STR, 1, dossier_code,
-	 "must be a dossier code AGENCY-yyMMdd-NNNN with a real date, like "
-	 "000.00.12.H22-240414-0001",
-	 NULL},
-	{"agency", K_STR, 1, agency, "must be an agency ID like 000.00.12.H22", NULL},
-	{"procedure", K_OBJ, 1, NULL, NULL, procedure_f},
-	{"field", K_STR, 0, field_code, "must be 1-20 characters of A-Z a-z 0-9 . _ -", NULL},
-	STR("handling_unit"),
-	{"channel", K_INT, 1, channel, "must be 1 (in person), 2 (online) or 3 (postal)", NULL},
-	{"applicant", K_OBJ, 1, NULL, NULL, applicant_f},
-	STR("summary"),
-	TIME("submitted_at", 0),
-	TIME("received_at", 1),
-	TIME("due_at", 1),
-	TIME("original_due_at", 0),
-	{"due_basis", K_OBJ, 0, NULL, NULL, due_basis_f},
-	TIME("finished_at", 0),
-	TIME("returned_at", 0),
-	{"status", K_INT, 1, status, MSG_STATUS, NULL},
-	{"prior_status", K_INT, 0, prior_status,
-	 "must be the status held before 7: 1, 2, 4, 5 or 6", NULL},
-	{"components", K_LIST, 0, NULL, NULL, component_f},
-	{"fees", K_LIST, 0, NULL, NULL, fee_f},
-	{"progress", K_LIST, 0, NULL, NULL, progress_f},
-	{"supplements", K_LIST, 0, NULL, NULL, supplement_f},
-	{"result", K_OBJ, 0, NULL, NULL, result_f},
-	{"attachments", K_LIST, 0, NULL, NULL, attachment_f},
-	END,
+    {"code", K_STR, 1, dossier_code,
+     "must be a dossier code AGENCY-yyMMdd-NNNN with a real date, like "
+     "000.00.12.H22-240414-0001",
+     NULL},
+    {"agency", K_STR, 1, agency, "must be an agency ID like 000.00.12.H22", NULL},
+    {"procedure", K_OBJ, 1, NULL, NULL, procedure_f},
+    {"field", K_STR, 0, field_code, "must be 1-20 characters of A-Z a-z 0-9 . _ -", NULL},
+    STR("handling_unit"),
+    {"channel", K_INT, 1, channel, "must be 1 (in person), 2 (online) or 3 (postal)", NULL},
+    {"applicant", K_OBJ, 1, NULL, NULL, applicant_f},
+    STR("summary"),
+    TIME("submitted_at", 0),
+    TIME("received_at", 1),
+    TIME("due_at", 1),
+    TIME("original_due_at", 0),
+    {"due_basis", K_OBJ, 0, NULL, NULL, due_basis_f},
+    TIME("finished_at", 0),
+    TIME("returned_at", 0),
+    {"status", K_INT, 1, status, MSG_STATUS, NULL},
+    {"prior_status", K_INT, 0, prior_status, "must be the status held before 7: 1, 2, 4, 5 or 6",
+     NULL},
+    {"components", K_LIST, 0, NULL, NULL, component_f},
+    {"fees", K_LIST, 0, NULL, NULL, fee_f},
+    {"progress", K_LIST, 0, NULL, NULL, progress_f},
+    {"supplements", K_LIST, 0, NULL, NULL, supplement_f},
+    {"result", K_OBJ, 0, NULL, NULL, result_f},
+    {"attachments", K_LIST, 0, NULL, NULL, attachment_f},
+    END,
 };
 
 /* ---------------------------------------------------------------- the walk */
@@ -358,12 +357,12 @@ static int kind_ok(enum kind k, const json_t *v)
 static const char *kind_msg(enum kind k)
 {
 	static const char *const msg[] = {
-		[K_STR] = "must be text",
-		[K_INT] = "must be a whole number",
-		[K_BOOL] = "must be true or false",
-		[K_TIME] = "must be a time with its offset, like 2024-04-14T07:00:00+07:00",
-		[K_OBJ] = "must be an object",
-		[K_LIST] = "must be a list",
+	    [K_STR] = "must be text",
+	    [K_INT] = "must be a whole number",
+	    [K_BOOL] = "must be true or false",
+	    [K_TIME] = "must be a time with its offset, like 2024-04-14T07:00:00+07:00",
+	    [K_OBJ] = "must be an object",
+	    [K_LIST] = "must be a list",
 	};
 	return msg[k];
 }
@@ -412,7 +411,7 @@ static int check_list(const field *item_f, const json_t *list, const place *up)
 			break;
 		}
 		json_object_set_new(seen, json_string_value(json_object_get(item, "id")),
-				    json_true());
+		                    json_true());
 	}
 	json_decref(seen);
 	return rc;
@@ -427,7 +426,7 @@ static int check_value(const field *f, const json_t *v, const place *p)
 	if (!kind_ok(f->kind, v)) {
 		path_text(p, text);
 		return ds_error_set(DS_EINVALID, "%s: %s (got %s)", text,
-				    f->msg ? f->msg : kind_msg(f->kind), type_name(v));
+		                    f->msg ? f->msg : kind_msg(f->kind), type_name(v));
 	}
 	if (f->kind == K_TIME && ds_time_parse(json_string_value(v), NULL, NULL))
 		return bad_at(p, kind_msg(K_TIME));
@@ -497,11 +496,11 @@ static int cross_check(const json_t *d)
 	const char *agency_v = json_string_value(json_object_get(d, "agency"));
 
 	schema_code_parse(json_string_value(json_object_get(d, "code")), ag, NULL, NULL, NULL,
-			  NULL);
+	                  NULL);
 	if (strcmp(ag, agency_v) != 0)
 		return ds_error_set(DS_EINVALID,
-				    "code: its agency part '%s' differs from agency '%s'", ag,
-				    agency_v);
+		                    "code: its agency part '%s' differs from agency '%s'", ag,
+		                    agency_v);
 	if (time_of(d, "due_at") < time_of(d, "received_at"))
 		return bad("due_at", "must not be before received_at");
 	if (json_object_get(d, "prior_status") &&
@@ -572,8 +571,9 @@ int schema_patch_check(const json_t *patch)
 			return bad(moves[i], "status changes go through a transition");
 	for (i = 0; i < DS_ARRAY_LEN(times); i++)
 		if (json_object_get(patch, times[i]))
-			return bad(times[i], i == 0 ? "set by the transition to 9, not by a patch"
-						    : "set by the transition to 10, not by a patch");
+			return bad(times[i], i == 0
+			                         ? "set by the transition to 9, not by a patch"
+			                         : "set by the transition to 10, not by a patch");
 	return 0;
 }
 

@@ -13,8 +13,8 @@
 struct sync_client {
 	CURL *h;
 	struct curl_slist *post_hdrs, *get_hdrs;
-	char *url;        /* the URL in use: urls[cur] */
-	char **urls;      /* every central, base URLs without a trailing slash */
+	char *url;   /* the URL in use: urls[cur] */
+	char **urls; /* every central, base URLs without a trailing slash */
 	size_t nurls, cur;
 	char *list;       /* the list as given, to remember which central worked */
 	ds_buf resp;      /* the last response body, capped at SYNC_MAX_BODY */
@@ -157,9 +157,9 @@ int sync_url_list_check(const char *list)
 		while (n > 0 && p[n - 1] == ' ')
 			n--;
 		if (n == 0 || (strncmp(p, "http://", 7) && strncmp(p, "https://", 8)))
-			return ds_error_set(DS_EINVALID,
-			                    "central URL '%.*s': must start with http:// or https://",
-			                    (int)n, p);
+			return ds_error_set(
+			    DS_EINVALID, "central URL '%.*s': must start with http:// or https://",
+			    (int)n, p);
 		p = end ? end + 1 : NULL;
 	} while (p);
 	return 0;
@@ -548,11 +548,12 @@ int sync_client_data(sync_client *c, const json_t *have, json_t **files)
 	if (have && (rc = sync_data_versions_check(have)))
 		return rc;
 	snprintf(path, sizeof(path), "/v1/data?calendar=%s&procedures=%s", cal ? cal : "",
-		 proc ? proc : "");
+	         proc ? proc : "");
 	if ((rc = perform(c, path, NULL, &status)))
 		return rc;
 	if (status == 404)
-		return ds_error_set(DS_ENOTFOUND, "central at %s distributes no data files", c->url);
+		return ds_error_set(DS_ENOTFOUND, "central at %s distributes no data files",
+		                    c->url);
 	if (status != 200)
 		return http_error(c, status, NULL);
 	if (sync_body_decode_budget(c->resp.ptr, c->resp.len, SYNC_MAX_DATA_INFLATED,

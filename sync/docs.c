@@ -451,15 +451,14 @@ int sync_changes_encode_head(const json_t *changes, int64_t next, int more, cons
 	return sync_changes_encode_page(changes, next, more, own_sha256, head, NULL, body);
 }
 
-int sync_changes_encode_data(const json_t *changes, int64_t next, int more,
-                             const char *own_sha256, const json_t *data, ds_buf *body)
+int sync_changes_encode_data(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const json_t *data, ds_buf *body)
 {
 	return sync_changes_encode_page(changes, next, more, own_sha256, NULL, data, body);
 }
 
-int sync_changes_encode_page(const json_t *changes, int64_t next, int more,
-                             const char *own_sha256, const sync_head *head, const json_t *data,
-                             ds_buf *body)
+int sync_changes_encode_page(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const sync_head *head, const json_t *data, ds_buf *body)
 {
 	json_t *cols = NULL, *doc = NULL;
 	int own = own_sha256 && own_sha256[0], rc;

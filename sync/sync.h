@@ -226,12 +226,11 @@ int sync_office_node_ok(const char *s);
  * of A-Z a-z 0-9 . _ -; DS_EINVALID otherwise. */
 int sync_data_versions_check(const json_t *v);
 /* sync_changes_encode_own with the page's "data" member (data NULL: none). */
-int sync_changes_encode_data(const json_t *changes, int64_t next, int more,
-                             const char *own_sha256, const json_t *data, ds_buf *body);
+int sync_changes_encode_data(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const json_t *data, ds_buf *body);
 /* The whole pull page: own_sha256, head and data each optional (NULL: left out). */
-int sync_changes_encode_page(const json_t *changes, int64_t next, int more,
-                             const char *own_sha256, const sync_head *head, const json_t *data,
-                             ds_buf *body);
+int sync_changes_encode_page(const json_t *changes, int64_t next, int more, const char *own_sha256,
+                             const sync_head *head, const json_t *data, ds_buf *body);
 /* The "data" member of the last response c received (a pull page): *data a new
  * reference, NULL when the page has none. DS_EINVALID when malformed. */
 int sync_client_page_data(sync_client *c, json_t **data);

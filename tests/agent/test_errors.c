@@ -173,8 +173,8 @@ static void test_catch_up_interrupted(void **state)
 	sqlite3_progress_handler(agent_db(f->a), 0, NULL, NULL);
 }
 
-#define ROW_SQL                                                                            \
-	"INSERT INTO dossiers(code, agency, status, due_at, body, version, updated_seq) "  \
+#define ROW_SQL                                                                                    \
+	"INSERT INTO dossiers(code, agency, status, due_at, body, version, updated_seq) "          \
 	"VALUES ('000.00.12.H22-240414-0001', '000.00.12.H22', 1, NULL, %s, 0, 0)"
 
 static void add_row(fx *f, const char *body_sql)
@@ -224,7 +224,8 @@ static void test_sync_outcome(void **state)
 	break_store(f, "DROP TABLE sync_state");
 	assert_error(agent_sync(f->a, &st), "no token");
 	if (!strstr(ds_error_msg(), "sync_state"))
-		fail_msg("message \"%s\" does not say the outcome was not recorded", ds_error_msg());
+		fail_msg("message \"%s\" does not say the outcome was not recorded",
+		         ds_error_msg());
 }
 
 int main(void)

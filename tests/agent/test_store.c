@@ -73,11 +73,10 @@ static void append(fx *f, int64_t seq, const char *parent, char hash[DS_SHA256_H
 	assert_int_equal(journal_last(f->a, &last, prev), 0);
 	assert_int_equal(last, seq - 1);
 	snprintf(op_id, sizeof(op_id), "xa1:%lld", (long long)seq);
-	op = json_pack("{s:I,s:s,s:s,s:s,s:{s:s},s:I,s:o,s:s,s:s}", "seq", (json_int_t)seq,
-	               "op_id", op_id, "code", CODE, "kind", "patch", "payload", "note", "x",
-	               "base", (json_int_t)0, "parent",
-	               parent ? json_string(parent) : json_null(), "actor", "tester",
-	               "occurred_at", WHEN);
+	op = json_pack("{s:I,s:s,s:s,s:s,s:{s:s},s:I,s:o,s:s,s:s}", "seq", (json_int_t)seq, "op_id",
+	               op_id, "code", CODE, "kind", "patch", "payload", "note", "x", "base",
+	               (json_int_t)0, "parent", parent ? json_string(parent) : json_null(), "actor",
+	               "tester", "occurred_at", WHEN);
 	assert_non_null(op);
 	if (journal_insert(f->a, op, prev, hash))
 		fail_msg("journal_insert: %s", ds_error_msg());
@@ -202,7 +201,8 @@ static void test_sync_state(void **state)
 static void test_rows(void **state)
 {
 	fx *f = *state;
-	json_t *d = json_pack("{s:s,s:s,s:i}", "code", CODE, "agency", "000.00.12.H22", "status", 2);
+	json_t *d =
+	    json_pack("{s:s,s:s,s:i}", "code", CODE, "agency", "000.00.12.H22", "status", 2);
 	json_t *got = NULL;
 	int64_t v = -1;
 
@@ -226,7 +226,8 @@ static void test_rows(void **state)
 static void test_inbox(void **state)
 {
 	fx *f = *state;
-	json_t *d = json_pack("{s:s,s:s,s:i}", "code", CODE, "agency", "000.00.12.H22", "status", 1);
+	json_t *d =
+	    json_pack("{s:s,s:s,s:i}", "code", CODE, "agency", "000.00.12.H22", "status", 1);
 	json_t *got = NULL;
 	char h[DS_SHA256_HEX], *err = NULL;
 	int64_t v = -1;

@@ -44,9 +44,13 @@ static void time_roundtrip(void **state)
 
 static void time_bad(void **state)
 {
-	const char *bad[] = {"2024-04-14T07:00:00", "2024-02-30T07:00:00+07:00",
-			     "2024-04-14 07:00:00+07:00", "24-04-14T07:00:00+07:00",
-			     "2024-04-14T25:00:00+07:00", "2024-04-14T07:00:00+0700", ""};
+	const char *bad[] = {"2024-04-14T07:00:00",
+	                     "2024-02-30T07:00:00+07:00",
+	                     "2024-04-14 07:00:00+07:00",
+	                     "24-04-14T07:00:00+07:00",
+	                     "2024-04-14T25:00:00+07:00",
+	                     "2024-04-14T07:00:00+0700",
+	                     ""};
 	size_t i;
 
 	for (i = 0; i < DS_ARRAY_LEN(bad); i++)
@@ -139,16 +143,17 @@ static void merge_patch_rfc7396(void **state)
 
 static void diff_then_patch(void **state)
 {
-	json_t *from = json_pack("{s:i,s:{s:s,s:s},s:[i]}", "x", 1, "o", "a", "1", "b", "2", "l",
-				 1);
-	json_t *to = json_pack("{s:{s:s,s:s},s:[i,i],s:b}", "o", "a", "1", "c", "3", "l", 1, 2,
-			       "n", 1);
+	json_t *from =
+	    json_pack("{s:i,s:{s:s,s:s},s:[i]}", "x", 1, "o", "a", "1", "b", "2", "l", 1);
+	json_t *to =
+	    json_pack("{s:{s:s,s:s},s:[i,i],s:b}", "o", "a", "1", "c", "3", "l", 1, 2, "n", 1);
 	json_t *d, *t = json_deep_copy(from);
 	char *s;
 
 	assert_int_equal(ds_json_diff(from, to, &d), 0);
 	assert_int_equal(ds_json_canonical(d, &s, NULL), 0);
-	assert_string_equal(s, "{\"l\":[1,2],\"n\":true,\"o\":{\"b\":null,\"c\":\"3\"},\"x\":null}");
+	assert_string_equal(s,
+	                    "{\"l\":[1,2],\"n\":true,\"o\":{\"b\":null,\"c\":\"3\"},\"x\":null}");
 	free(s);
 	assert_int_equal(ds_json_merge_patch(&t, d), 0);
 	assert_true(ds_json_same(t, to));
@@ -164,10 +169,10 @@ static void sha256_known(void **state)
 
 	ds_sha256_hex("abc", 3, out);
 	assert_string_equal(out,
-			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	ds_sha256_hex2("a", 1, "bc", 2, out);
 	assert_string_equal(out,
-			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 static void exit_codes(void **state)
@@ -183,18 +188,18 @@ static void exit_codes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(buf_cap),
-		cmocka_unit_test(time_roundtrip),
-		cmocka_unit_test(time_bad),
-		cmocka_unit_test(time_date_vn),
-		cmocka_unit_test(canonical_sorted),
-		cmocka_unit_test(nfc_same_bytes),
-		cmocka_unit_test(json_nfc_keys_and_values),
-		cmocka_unit_test(merge_patch_rfc7396),
-		cmocka_unit_test(diff_then_patch),
-		cmocka_unit_test(sha256_known),
-		cmocka_unit_test(exit_codes),
-		cmocka_unit_test(days_in_month_gregorian),
+	    cmocka_unit_test(buf_cap),
+	    cmocka_unit_test(time_roundtrip),
+	    cmocka_unit_test(time_bad),
+	    cmocka_unit_test(time_date_vn),
+	    cmocka_unit_test(canonical_sorted),
+	    cmocka_unit_test(nfc_same_bytes),
+	    cmocka_unit_test(json_nfc_keys_and_values),
+	    cmocka_unit_test(merge_patch_rfc7396),
+	    cmocka_unit_test(diff_then_patch),
+	    cmocka_unit_test(sha256_known),
+	    cmocka_unit_test(exit_codes),
+	    cmocka_unit_test(days_in_month_gregorian),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,8 +13,8 @@
 #include "base/base.h"
 
 #define VIET "\xc4\x90\xe1\xba\xb7ng Th\xe1\xbb\x8b \xc6\xaf\xc6\xa1ng" /* Đặng Thị Ương */
-#define NFD "Nguye\xcc\x82\xcc\x83n"                                   /* e + ^ + ~ */
-#define NFC "Nguy\xe1\xbb\x85n"                                        /* ễ */
+#define NFD "Nguye\xcc\x82\xcc\x83n"                                    /* e + ^ + ~ */
+#define NFC "Nguy\xe1\xbb\x85n"                                         /* ễ */
 
 static char *canon(const json_t *v)
 {
@@ -27,8 +27,8 @@ static char *canon(const json_t *v)
 /* NFC already (ASCII, Vietnamese, numbers, null) and unshared: the same object. */
 static void nfc_kept_when_already(void **state)
 {
-	json_t *v = json_pack("{s:s, s:[s, i, n, b], s:{s:f}}", "name", VIET, "list", "abc", 1,
-	                      1, "sub", "x\xc3\xa9", 1.5);
+	json_t *v = json_pack("{s:s, s:[s, i, n, b], s:{s:f}}", "name", VIET, "list", "abc", 1, 1,
+	                      "sub", "x\xc3\xa9", 1.5);
 	json_t *keep = v;
 	char *before = canon(v), *after;
 
@@ -150,13 +150,10 @@ static void fold_for_search(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(nfc_kept_when_already),
-		cmocka_unit_test(nfc_copies_shared),
-		cmocka_unit_test(strict_kept_when_already),
-		cmocka_unit_test(strict_composes),
-		cmocka_unit_test(strict_refuses_nul),
-		cmocka_unit_test(strict_names_bad_utf8),
-		cmocka_unit_test(fold_for_search),
+	    cmocka_unit_test(nfc_kept_when_already),    cmocka_unit_test(nfc_copies_shared),
+	    cmocka_unit_test(strict_kept_when_already), cmocka_unit_test(strict_composes),
+	    cmocka_unit_test(strict_refuses_nul),       cmocka_unit_test(strict_names_bad_utf8),
+	    cmocka_unit_test(fold_for_search),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,14 +53,14 @@ json_t *fx_dossier(const char *code, const char *agency)
 {
 	json_error_t e;
 	json_t *d = json_loads(
-		"{\"procedure\": {\"code\": \"1.001193\", \"name\": \"Đăng ký khai sinh\"},"
-		" \"field\": \"HT\", \"channel\": 1,"
-		" \"applicant\": {\"name\": \"Phạm Ngọc Giang\", \"id_number\": \"068337861984\","
-		"                 \"phone\": \"0963060905\"},"
-		" \"summary\": \"Đăng ký khai sinh cho con\","
-		" \"received_at\": \"2024-04-14T07:00:00+07:00\","
-		" \"due_at\": \"2024-04-16T17:00:00+07:00\", \"status\": 2}",
-		0, &e);
+	    "{\"procedure\": {\"code\": \"1.001193\", \"name\": \"Đăng ký khai sinh\"},"
+	    " \"field\": \"HT\", \"channel\": 1,"
+	    " \"applicant\": {\"name\": \"Phạm Ngọc Giang\", \"id_number\": \"068337861984\","
+	    "                 \"phone\": \"0963060905\"},"
+	    " \"summary\": \"Đăng ký khai sinh cho con\","
+	    " \"received_at\": \"2024-04-14T07:00:00+07:00\","
+	    " \"due_at\": \"2024-04-16T17:00:00+07:00\", \"status\": 2}",
+	    0, &e);
 
 	assert_non_null(d);
 	json_object_set_new(d, "code", json_string(code));
@@ -68,16 +68,15 @@ json_t *fx_dossier(const char *code, const char *agency)
 	return d;
 }
 
-json_t *fx_op(const char *code, const char *kind, json_t *payload, int64_t base,
-	      const char *parent)
+json_t *fx_op(const char *code, const char *kind, json_t *payload, int64_t base, const char *parent)
 {
 	return json_pack("{s:s, s:s, s:o, s:I, s:s?, s:s, s:s}", "code", code, "kind", kind,
-			 "payload", payload, "base", (json_int_t)base, "parent", parent, "actor",
-			 "lan", "occurred_at", "2024-04-14T08:00:00+07:00");
+	                 "payload", payload, "base", (json_int_t)base, "parent", parent, "actor",
+	                 "lan", "occurred_at", "2024-04-14T08:00:00+07:00");
 }
 
 json_t *fx_push_doc(const char *node, int64_t first_seq, const char *prev, json_t *ops,
-		    char final[DS_SHA256_HEX])
+                    char final[DS_SHA256_HEX])
 {
 	char cur[DS_SHA256_HEX], id[128];
 	json_t *op;
@@ -93,17 +92,17 @@ json_t *fx_push_doc(const char *node, int64_t first_seq, const char *prev, json_
 		snprintf(cur, sizeof(cur), "%s", final);
 	}
 	return json_pack("{s:s, s:I, s:s, s:s, s:o}", "node", node, "first_seq",
-			 (json_int_t)first_seq, "prev_hash", prev, "hash", final, "ops", ops);
+	                 (json_int_t)first_seq, "prev_hash", prev, "hash", final, "ops", ops);
 }
 
 int fx_push(fx *f, const central_auth *a, const char *node, json_t *ops, json_t **receipts,
-	    int64_t *expected)
+            int64_t *expected)
 {
 	int xa1 = strcmp(node, "xa1") == 0, rc;
 	size_t n = json_array_size(ops);
 	char final[DS_SHA256_HEX];
-	json_t *doc = fx_push_doc(node, xa1 ? f->next_seq : 1,
-				  xa1 ? f->head : schema_genesis_hash, ops, final);
+	json_t *doc = fx_push_doc(node, xa1 ? f->next_seq : 1, xa1 ? f->head : schema_genesis_hash,
+	                          ops, final);
 
 	rc = central_push(f->s, a, doc, receipts, expected);
 	if (rc == 0 && xa1) {
@@ -126,8 +125,7 @@ int64_t fx_version(const json_t *receipts, size_t i)
 
 const char *fx_reason(const json_t *receipts, size_t i)
 {
-	const char *r =
-		json_string_value(json_object_get(json_array_get(receipts, i), "reason"));
+	const char *r = json_string_value(json_object_get(json_array_get(receipts, i), "reason"));
 
 	return r ? r : "";
 }

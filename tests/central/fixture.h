@@ -27,15 +27,15 @@ int fx_teardown(void **state);
 json_t *fx_dossier(const char *code, const char *agency);
 /* An op entry without seq/op_id (fx_push fills them). payload is stolen. */
 json_t *fx_op(const char *code, const char *kind, json_t *payload, int64_t base,
-	      const char *parent);
+              const char *parent);
 /* Pushes ops (stolen; an array of fx_op) as node with the auth, chaining from the node's
  * head kept in f (for "xa1"; other nodes chain from genesis at first_seq 1). Returns
  * central_push's code; *receipts is the caller's. */
 int fx_push(fx *f, const central_auth *a, const char *node, json_t *ops, json_t **receipts,
-	    int64_t *expected);
+            int64_t *expected);
 /* A push document built by hand (for chain tests): no state kept in f. */
 json_t *fx_push_doc(const char *node, int64_t first_seq, const char *prev, json_t *ops,
-		    char final[DS_SHA256_HEX]);
+                    char final[DS_SHA256_HEX]);
 /* result and version of receipt i. */
 const char *fx_result(const json_t *receipts, size_t i);
 int64_t fx_version(const json_t *receipts, size_t i);

@@ -27,9 +27,8 @@ static void test_token_hash_verify_revoke(void **state)
 	id[8] = '\0';
 	/* only the hash of the whole token is stored */
 	ds_sha256_hex(token, strlen(token), hash);
-	assert_int_equal(ds_db_prepare(central_store_db(f->s),
-				       "SELECT hash FROM tokens WHERE id = ?1", &st),
-			 0);
+	assert_int_equal(
+	    ds_db_prepare(central_store_db(f->s), "SELECT hash FROM tokens WHERE id = ?1", &st), 0);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), hash);
@@ -71,14 +70,14 @@ static void five_changes(fx *f)
 	int64_t exp;
 
 	for (size_t i = 0; i < 3; i++)
-		json_array_append_new(ops, fx_op(codes[i], "create",
-						 fx_dossier(codes[i], AG1), 0, NULL));
-	json_array_append_new(ops, fx_op(codes[0], "patch",
-					 json_pack("{s:s}", "summary", "Sửa"), 1, NULL));
+		json_array_append_new(
+		    ops, fx_op(codes[i], "create", fx_dossier(codes[i], AG1), 0, NULL));
+	json_array_append_new(
+	    ops, fx_op(codes[0], "patch", json_pack("{s:s}", "summary", "Sửa"), 1, NULL));
 	assert_int_equal(fx_push(f, &f->office1, "xa1", ops, &r, &exp), 0);
 	json_decref(r);
-	json_array_append_new(a2, fx_op(AG2 "-240414-0001", "create",
-					fx_dossier(AG2 "-240414-0001", AG2), 0, NULL));
+	json_array_append_new(
+	    a2, fx_op(AG2 "-240414-0001", "create", fx_dossier(AG2 "-240414-0001", AG2), 0, NULL));
 	assert_int_equal(fx_push(f, &f->office2, "xa2", a2, &r, &exp), 0);
 	json_decref(r);
 }
@@ -103,7 +102,7 @@ static void test_feed_visibility(void **state)
 	assert_int_equal(json_array_size(ch), 1);
 	assert_int_equal(next, 5);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 0), "node")),
-			    "xa2");
+	                    "xa2");
 	json_decref(ch);
 	/* nothing after the end: next stays, no more */
 	assert_int_equal(central_pull(f->s, &f->office2, 5, 100, &ch, &next, &more), 0);
@@ -111,8 +110,7 @@ static void test_feed_visibility(void **state)
 	assert_int_equal(next, 5);
 	json_decref(ch);
 	assert_int_equal(central_pull(f->s, &f->office1, 0, 0, &ch, &next, &more), DS_EINVALID);
-	assert_int_equal(central_pull(f->s, &f->office1, -1, 10, &ch, &next, &more),
-			 DS_EINVALID);
+	assert_int_equal(central_pull(f->s, &f->office1, -1, 10, &ch, &next, &more), DS_EINVALID);
 }
 
 static void test_feed_paging(void **state)
@@ -132,8 +130,7 @@ static void test_feed_paging(void **state)
 	assert_int_equal(na, next);
 	assert_int_equal(morea, more);
 	assert_int_equal(central_pull(f->s, &f->province, next, 2, &p2, &n2, &more2), 0);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(p2, 0), "cursor")),
-			 3);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(p2, 0), "cursor")), 3);
 	assert_int_equal(more2, 1);
 	assert_int_equal(central_pull(f->s, &f->province, n2, 2, &p3, &n3, &more3), 0);
 	assert_int_equal(json_array_size(p3), 1);
@@ -171,8 +168,7 @@ static void test_edits(void **state)
 	json_decref(d);
 	patch = json_pack("{s:{s:s}}", "applicant", "phone", "0911111111");
 	assert_int_equal(central_edit_patch(f->s, "tu", code, patch), 0);
-	assert_int_equal(central_edit_patch(f->s, "tu", AG1 "-240414-0777", patch),
-			 DS_ENOTFOUND);
+	assert_int_equal(central_edit_patch(f->s, "tu", AG1 "-240414-0777", patch), DS_ENOTFOUND);
 	json_decref(patch);
 	patch = json_pack("{s:i}", "status", 4);
 	assert_int_equal(central_edit_patch(f->s, "tu", code, patch), DS_EINVALID);
@@ -187,9 +183,9 @@ static void test_edits(void **state)
 	assert_int_equal(central_pull(f->s, &f->office1, 0, 100, &ch, &next, &more), 0);
 	assert_int_equal(json_array_size(ch), 4);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 3), "op_id")),
-			    "central:5");
+	                    "central:5");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 3), "node")),
-			    CENTRAL_NODE);
+	                    CENTRAL_NODE);
 	json_decref(ch);
 }
 
@@ -203,9 +199,9 @@ static void test_dossier_get_and_list(void **state)
 	assert_int_equal(json_integer_value(json_object_get(d, "version")), 2);
 	json_decref(d);
 	assert_int_equal(central_dossier_get(f->s, &f->office2, AG1 "-240414-0001", &d),
-			 DS_ENOTFOUND);
+	                 DS_ENOTFOUND);
 	assert_int_equal(central_dossier_get(f->s, &f->province, AG1 "-240414-0404", &d),
-			 DS_ENOTFOUND);
+	                 DS_ENOTFOUND);
 	assert_int_equal(central_dossier_list(f->s, NULL, 0, &list), 0);
 	assert_int_equal(json_array_size(list), 4);
 	json_decref(list);
@@ -223,7 +219,7 @@ static void test_open_missing(void **state)
 
 	(void)state;
 	assert_int_equal(central_store_open(&s, "/tmp/no-such-dir-dossync/central.db", 0),
-			 DS_ENOTFOUND);
+	                 DS_ENOTFOUND);
 	assert_non_null(strstr(ds_error_msg(), "run dossync-central init"));
 	assert_null(s);
 }
@@ -231,13 +227,12 @@ static void test_open_missing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_token_hash_verify_revoke, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_feed_visibility, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_feed_paging, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_edits, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_dossier_get_and_list, fx_setup, fx_teardown),
-		cmocka_unit_test(test_open_missing),
+	    cmocka_unit_test_setup_teardown(test_token_hash_verify_revoke, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_feed_visibility, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_feed_paging, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_edits, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_dossier_get_and_list, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_open_missing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#define GOOD 6	  /* nodes pushing good batches */
-#define ROUNDS 5  /* batches per good node */
-#define PER 3	  /* creates per batch */
+#define GOOD 6   /* nodes pushing good batches */
+#define ROUNDS 5 /* batches per good node */
+#define PER 3    /* creates per batch */
 #define THREADS (GOOD + 4)
 #define FORKED "1111111111111111111111111111111111111111111111111111111111111111"
 
@@ -31,8 +31,7 @@ typedef struct pusher {
 } pusher;
 
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-static central_group group = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL,
-			      NULL};
+static central_group group = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, NULL};
 
 static void *run(void *arg)
 {
@@ -57,8 +56,8 @@ static void good_docs(pusher *p, int k)
 
 		for (j = 0; j < PER; j++) {
 			snprintf(code, sizeof(code), AG1 "-240414-%04d", 1 + k * 100 + r * PER + j);
-			json_array_append_new(ops, fx_op(code, "create", fx_dossier(code, AG1), 0,
-							 NULL));
+			json_array_append_new(
+			    ops, fx_op(code, "create", fx_dossier(code, AG1), 0, NULL));
 		}
 		p->docs[r] = fx_push_doc(node, 1 + r * PER, prev, ops, final);
 		snprintf(prev, sizeof(prev), "%s", final);
@@ -136,7 +135,8 @@ static void test_group_commit(void **state)
 			assert_int_equal(p[k].rc[i], 0);
 			assert_int_equal(json_array_size(p[k].receipts[i]), PER);
 			for (j = 0; j < PER; j++)
-				assert_string_equal(fx_result(p[k].receipts[i], (size_t)j), "applied");
+				assert_string_equal(fx_result(p[k].receipts[i], (size_t)j),
+				                    "applied");
 		}
 	}
 	assert_int_equal(p[GOOD].rc[0], DS_ECONFLICT);
@@ -144,12 +144,12 @@ static void test_group_commit(void **state)
 	assert_int_equal(p[GOOD + 1].rc[0], DS_ECONFLICT);
 	assert_int_equal(p[GOOD + 1].expected[0], 1);
 	assert_int_equal(count_where(f, "SELECT count(*) FROM nodes WHERE node IN ('gap', 'fork')"),
-			 0);
+	                 0);
 	for (k = GOOD + 2; k < THREADS; k++) {
 		assert_int_equal(p[k].rc[0], 0);
 		applied += strcmp(fx_result(p[k].receipts[0], 0), "applied") == 0;
 		assert_true(strcmp(fx_result(p[k].receipts[0], 0), "applied") == 0 ||
-			    strcmp(fx_result(p[k].receipts[0], 0), "duplicate") == 0);
+		            strcmp(fx_result(p[k].receipts[0], 0), "duplicate") == 0);
 		assert_int_equal(fx_version(p[k].receipts[0], 0), 1);
 	}
 	assert_int_equal(applied, 1);
@@ -163,7 +163,7 @@ static void test_group_commit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_group_commit, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

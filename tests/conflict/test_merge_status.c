@@ -143,8 +143,9 @@ static void status_explicit_policy(void **state)
 	assert_json(conflict_field_get(r.merged, "status"), "9");
 	assert_json(r.decisions, "[]");
 	assert_int_equal(json_array_size(r.open), 1);
-	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(r.open, 0), "reason")),
-	                       "illegal status move 9 -> 5"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(json_array_get(r.open, 0), "reason")),
+	           "illegal status move 9 -> 5"));
 	result_free(&r);
 	/* "owner" for status is the status rule itself. */
 	assert_int_equal(conflict_policy_set(p, "status", "owner"), 0);

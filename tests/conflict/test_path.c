@@ -107,7 +107,8 @@ static void field_set_names_the_path(void **state)
 	assert_int_equal(conflict_field_set(&d, "fees[new1", v), DS_EINVALID);
 	assert_string_equal(ds_error_msg(), "field path \"fees[new1\": bad [id]");
 	assert_int_equal(conflict_apply_resolution(&d, "fees[new1", v), DS_EINVALID);
-	assert_string_equal(ds_error_msg(), "resolve fees[new1: field path \"fees[new1\": bad [id]");
+	assert_string_equal(ds_error_msg(),
+	                    "resolve fees[new1: field path \"fees[new1\": bad [id]");
 	json_decref(d);
 	json_decref(v);
 }

@@ -110,7 +110,7 @@ static void new_then_changed_dossier_reads_back(void **state)
 	json_t *d = fixture_dossier(), *d2 = fixture_with("applicant.phone", "\"0912345678\"");
 	git_oid a, b;
 
-	commit(f, "central", d, NULL); /* new to both branches: written without searching */
+	commit(f, "central", d, NULL);  /* new to both branches: written without searching */
 	commit(f, "central", d2, NULL); /* seen: unchanged fields are found, not written */
 	assert_reads(f, "central", d2);
 	commit(f, "local", d, NULL);
@@ -126,7 +126,8 @@ static void new_then_changed_dossier_reads_back(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(same_state_takes_the_other_branch_tree, setup, teardown),
+	    cmocka_unit_test_setup_teardown(same_state_takes_the_other_branch_tree, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(hint_ignored_where_the_other_branch_lacks_it, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(new_then_changed_dossier_reads_back, setup, teardown),

@@ -476,7 +476,8 @@ static void merges_stay_within_the_cap(void **state)
 	              (unsigned long long)size, packs(repo), (long long)biggest_pack(repo));
 	assert_true(size > 2 * CONFLICT_HISTORY_MERGE_CAP);
 	/* The cap bounds what goes in; deltas found anew may differ by a little. */
-	assert_true(biggest_pack(repo) <= CONFLICT_HISTORY_MERGE_CAP + CONFLICT_HISTORY_MERGE_CAP / 8);
+	assert_true(biggest_pack(repo) <=
+	            CONFLICT_HISTORY_MERGE_CAP + CONFLICT_HISTORY_MERGE_CAP / 8);
 	assert_true(packs(repo) >= 3);
 	/* The list lost: five more rounds, no full repack, every dossier still reads. */
 	assert_int_equal(unlink(list), 0);
@@ -489,7 +490,8 @@ static void merges_stay_within_the_cap(void **state)
 	}
 	assert_int_equal(ds_file_read(list, 1 << 20, &text), 0);
 	assert_non_null(strstr(text.ptr, "\"heads\":null"));
-	assert_true(biggest_pack(repo) <= CONFLICT_HISTORY_MERGE_CAP + CONFLICT_HISTORY_MERGE_CAP / 8);
+	assert_true(biggest_pack(repo) <=
+	            CONFLICT_HISTORY_MERGE_CAP + CONFLICT_HISTORY_MERGE_CAP / 8);
 	assert_int_equal(conflict_history_read(h, "local", code_of(first), &got), 0);
 	assert_true(ds_json_same(got, first));
 	json_decref(got);

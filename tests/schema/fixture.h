@@ -5,8 +5,8 @@
 
 #include "schema/schema.h"
 
-/* The birth-registration example (tests/e2e/data/birth.json), with code 000.00.12.H22-240414-0001 and agency
- * 000.00.12.H22 added. A new reference each call. */
+/* The birth-registration example (tests/e2e/data/birth.json), with code 000.00.12.H22-240414-0001
+ * and agency 000.00.12.H22 added. A new reference each call. */
 json_t *fixture_dossier(void);
 /* Parses JSON text (aborts the test on bad text). */
 json_t *fixture_json(const char *text);

@@ -20,7 +20,7 @@ static sqlite3 *mem_db(const char *which)
 	sqlite3 *db = NULL;
 
 	assert_int_equal(ds_db_open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db),
-			 0);
+	                 0);
 	assert_int_equal(schema_migrate(db, which), 0);
 	return db;
 }
@@ -38,8 +38,8 @@ static void next_is(sqlite3 *db, const char *want)
 {
 	char out[SCHEMA_CODE_MAX];
 
-	assert_int_equal(
-	    schema_code_alloc(db, AG, at("2025-11-29T08:00:00+07:00"), 1, 9999, out), 0);
+	assert_int_equal(schema_code_alloc(db, AG, at("2025-11-29T08:00:00+07:00"), 1, 9999, out),
+	                 0);
 	assert_string_equal(out, want);
 }
 
@@ -85,8 +85,8 @@ static void bad_code_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(claims_like_schema_code_claim),
-		cmocka_unit_test(bad_code_refused),
+	    cmocka_unit_test(claims_like_schema_code_claim),
+	    cmocka_unit_test(bad_code_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

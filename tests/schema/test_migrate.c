@@ -18,7 +18,7 @@ static sqlite3 *mem_db(void)
 	sqlite3 *db = NULL;
 
 	assert_int_equal(ds_db_open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db),
-			 0);
+	                 0);
 	return db;
 }
 
@@ -40,10 +40,10 @@ static int has_table(sqlite3 *db, const char *name)
 	int found;
 
 	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-					    "AND name = ?1",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	                                    "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+	                                    "AND name = ?1",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
@@ -83,13 +83,12 @@ static void agent_fresh(void **state)
 
 	/* The journal takes rows but refuses to change or lose them. */
 	assert_int_equal(ds_db_exec(db, "INSERT INTO journal (seq, op_id, code, kind, payload, "
-					"base, parent, actor, occurred_at, prev_hash, hash) VALUES "
-					"(1, 'xa1:1', 'C', 'create', '{}', 0, NULL, 'lan', "
-					"'2025-11-29T08:00:00+07:00', 'p', 'h')"),
-			 0);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE journal SET actor = 'mallory'", NULL, NULL,
-					  &err),
-			     SQLITE_OK);
+	                                "base, parent, actor, occurred_at, prev_hash, hash) VALUES "
+	                                "(1, 'xa1:1', 'C', 'create', '{}', 0, NULL, 'lan', "
+	                                "'2025-11-29T08:00:00+07:00', 'p', 'h')"),
+	                 0);
+	assert_int_not_equal(
+	    sqlite3_exec(db, "UPDATE journal SET actor = 'mallory'", NULL, NULL, &err), SQLITE_OK);
 	assert_non_null(strstr(err, "append-only"));
 	sqlite3_free(err);
 	err = NULL;
@@ -132,15 +131,15 @@ static void newer_refused(void **state)
 	char sql[128], want[160];
 
 	snprintf(sql, sizeof(sql),
-		 "CREATE TABLE future (x); INSERT INTO future VALUES (42); "
-		 "PRAGMA user_version = %d",
-		 latest + 1);
+	         "CREATE TABLE future (x); INSERT INTO future VALUES (42); "
+	         "PRAGMA user_version = %d",
+	         latest + 1);
 	assert_int_equal(ds_db_exec(db, sql), 0);
 	assert_int_equal(schema_migrate(db, "agent"), DS_EINVALID);
 	snprintf(want, sizeof(want),
-		 "database is from a newer dossync (schema version %d, this build knows %d); "
-		 "refusing to touch it",
-		 latest + 1, latest);
+	         "database is from a newer dossync (schema version %d, this build knows %d); "
+	         "refusing to touch it",
+	         latest + 1, latest);
 	assert_string_equal(ds_error_msg(), want);
 	assert_int_equal(version(db), latest + 1);
 	assert_int_equal(count_rows(db, "SELECT x FROM future"), 42);
@@ -149,13 +148,13 @@ static void newer_refused(void **state)
 }
 
 static const schema_step good2[] = {
-	{1, "test/0001_a.sql", "CREATE TABLE a (x); INSERT INTO a VALUES (1);"},
-	{2, "test/0002_b.sql", "CREATE TABLE b (y); INSERT INTO b VALUES (2);"},
+    {1, "test/0001_a.sql", "CREATE TABLE a (x); INSERT INTO a VALUES (1);"},
+    {2, "test/0002_b.sql", "CREATE TABLE b (y); INSERT INTO b VALUES (2);"},
 };
 static const schema_step bad2[] = {
-	{1, "test/0001_a.sql", "CREATE TABLE a (x); INSERT INTO a VALUES (1);"},
-	{2, "test/0002_b.sql",
-	 "CREATE TABLE b (y); INSERT INTO b VALUES (2); INSERT INTO nowhere VALUES (3);"},
+    {1, "test/0001_a.sql", "CREATE TABLE a (x); INSERT INTO a VALUES (1);"},
+    {2, "test/0002_b.sql",
+     "CREATE TABLE b (y); INSERT INTO b VALUES (2); INSERT INTO nowhere VALUES (3);"},
 };
 
 static void failing_step_rolls_back(void **state)
@@ -181,8 +180,8 @@ static void failing_step_rolls_back(void **state)
 static void step_list_checked(void **state)
 {
 	static const schema_step gap[] = {
-		{1, "test/0001_a.sql", "CREATE TABLE a (x);"},
-		{3, "test/0003_c.sql", "CREATE TABLE c (x);"},
+	    {1, "test/0001_a.sql", "CREATE TABLE a (x);"},
+	    {3, "test/0003_c.sql", "CREATE TABLE c (x);"},
 	};
 	sqlite3 *db = mem_db();
 
@@ -200,12 +199,12 @@ static void step_list_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(agent_fresh),
-		cmocka_unit_test(central_fresh),
-		cmocka_unit_test(unknown_schema),
-		cmocka_unit_test(newer_refused),
-		cmocka_unit_test(failing_step_rolls_back),
-		cmocka_unit_test(step_list_checked),
+	    cmocka_unit_test(agent_fresh),
+	    cmocka_unit_test(central_fresh),
+	    cmocka_unit_test(unknown_schema),
+	    cmocka_unit_test(newer_refused),
+	    cmocka_unit_test(failing_step_rolls_back),
+	    cmocka_unit_test(step_list_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,27 +17,27 @@
 
 /* The op of docs/PROTOCOL.md, keys deliberately out of order. */
 static const char op1_text[] =
-	"{\"seq\": 12, \"op_id\": \"xa1:12\", \"code\": \"000.00.12.H22-251129-0007\",\n"
-	" \"kind\": \"patch\", \"payload\": {\"applicant\": {\"phone\": \"0963060905\"}},\n"
-	" \"base\": 3, \"parent\": \"xa1:11\", \"actor\": \"lan\",\n"
-	" \"occurred_at\": \"2025-11-29T08:01:02+07:00\"}";
+    "{\"seq\": 12, \"op_id\": \"xa1:12\", \"code\": \"000.00.12.H22-251129-0007\",\n"
+    " \"kind\": \"patch\", \"payload\": {\"applicant\": {\"phone\": \"0963060905\"}},\n"
+    " \"base\": 3, \"parent\": \"xa1:11\", \"actor\": \"lan\",\n"
+    " \"occurred_at\": \"2025-11-29T08:01:02+07:00\"}";
 static const char op1_canon[] =
-	"{\"actor\":\"lan\",\"base\":3,\"code\":\"000.00.12.H22-251129-0007\",\"kind\":\"patch\","
-	"\"occurred_at\":\"2025-11-29T08:01:02+07:00\",\"op_id\":\"xa1:12\",\"parent\":\"xa1:11\","
-	"\"payload\":{\"applicant\":{\"phone\":\"0963060905\"}},\"seq\":12}";
+    "{\"actor\":\"lan\",\"base\":3,\"code\":\"000.00.12.H22-251129-0007\",\"kind\":\"patch\","
+    "\"occurred_at\":\"2025-11-29T08:01:02+07:00\",\"op_id\":\"xa1:12\",\"parent\":\"xa1:11\","
+    "\"payload\":{\"applicant\":{\"phone\":\"0963060905\"}},\"seq\":12}";
 /* printf '%s\n%s' "$(64 zeros)" "$op1_canon" | sha256sum */
 static const char op1_hash[] = "e873422ddb07a8730309a4263c2bb9c39a9886675e80ec39081e5cf3bd221807";
 
 static const char op2_text[] =
-	"{\"occurred_at\": \"2025-11-29T09:00:00+07:00\", \"seq\": 13, \"op_id\": \"xa1:13\",\n"
-	" \"code\": \"000.00.12.H22-251129-0007\", \"kind\": \"transition\",\n"
-	" \"payload\": {\"to\": 4, \"note\": \"Chuyển xử lý\"}, \"base\": 3,\n"
-	" \"parent\": \"xa1:12\", \"actor\": \"Nguyễn Hữu Phước\"}";
+    "{\"occurred_at\": \"2025-11-29T09:00:00+07:00\", \"seq\": 13, \"op_id\": \"xa1:13\",\n"
+    " \"code\": \"000.00.12.H22-251129-0007\", \"kind\": \"transition\",\n"
+    " \"payload\": {\"to\": 4, \"note\": \"Chuyển xử lý\"}, \"base\": 3,\n"
+    " \"parent\": \"xa1:12\", \"actor\": \"Nguyễn Hữu Phước\"}";
 static const char op2_canon[] =
-	"{\"actor\":\"Nguyễn Hữu Phước\",\"base\":3,\"code\":\"000.00.12.H22-251129-0007\","
-	"\"kind\":\"transition\",\"occurred_at\":\"2025-11-29T09:00:00+07:00\",\"op_id\":"
-	"\"xa1:13\",\"parent\":\"xa1:12\",\"payload\":{\"note\":\"Chuyển xử lý\",\"to\":4},"
-	"\"seq\":13}";
+    "{\"actor\":\"Nguyễn Hữu Phước\",\"base\":3,\"code\":\"000.00.12.H22-251129-0007\","
+    "\"kind\":\"transition\",\"occurred_at\":\"2025-11-29T09:00:00+07:00\",\"op_id\":"
+    "\"xa1:13\",\"parent\":\"xa1:12\",\"payload\":{\"note\":\"Chuyển xử lý\",\"to\":4},"
+    "\"seq\":13}";
 /* printf '%s\n%s' "$op1_hash" "$op2_canon" | sha256sum */
 static const char op2_hash[] = "2c52a52d9513eddc517cbf5ad40db2bed83ceab6615bac85b045909e6fc84dbb";
 
@@ -49,15 +49,15 @@ static json_t *mkop(int seq, const char *kind, const char *payload, const char *
 
 	snprintf(id, sizeof(id), "xa1:%d", seq);
 	op = json_pack("{s:i, s:s, s:s, s:s, s:o, s:i, s:n, s:s, s:s}", "seq", seq, "op_id", id,
-		       "code", CODE, "kind", kind, "payload", fixture_json(payload), "base", 0,
-		       "parent", "actor", "lan", "occurred_at",
-		       when ? when : "2024-04-14T08:00:00+07:00");
+	               "code", CODE, "kind", kind, "payload", fixture_json(payload), "base", 0,
+	               "parent", "actor", "lan", "occurred_at",
+	               when ? when : "2024-04-14T08:00:00+07:00");
 	assert_non_null(op);
 	return op;
 }
 
 static void apply_ok(json_t **state, int seq, const char *kind, const char *payload,
-		     const char *when)
+                     const char *when)
 {
 	json_t *op = mkop(seq, kind, payload, when);
 
@@ -68,7 +68,7 @@ static void apply_ok(json_t **state, int seq, const char *kind, const char *payl
 
 /* Applies an op that must be refused; the state must stay byte for byte the same. */
 static void apply_refused(json_t **state, int seq, const char *kind, const char *payload,
-			  const char *needle)
+                          const char *needle)
 {
 	json_t *op = mkop(seq, kind, payload, NULL), *keep = *state;
 	char *before = *state ? fixture_canon(*state) : NULL, *after;
@@ -130,25 +130,25 @@ static void kinds(void **state)
 static void check_good_and_bad(void **state)
 {
 	static const char *const bad[][2] = {
-		{"{\"seq\": 0, \"op_id\": \"xa1:0\"}", "seq"},
-		{"{\"seq\": 1.5}", "seq"},
-		{"{\"op_id\": \"xa1:13\"}", "op_id"},
-		{"{\"op_id\": \"xa 1:12\"}", "op_id"},
-		{"{\"op_id\": \"xa1:012\"}", "op_id"},
-		{"{\"op_id\": \"12\"}", "op_id"},
-		{"{\"code\": \"000.00.12.H22-251129-07\"}", "code"},
-		{"{\"kind\": \"delete\"}", "kind"},
-		{"{\"payload\": [1]}", "payload"},
-		{"{\"base\": -1}", "base"},
-		{"{\"base\": \"3\"}", "base"},
-		{"{\"parent\": 11}", "parent"},
-		{"{\"parent\": \"xa1\"}", "parent"},
-		{"{\"actor\": \"\"}", "actor"},
-		{"{\"occurred_at\": \"2025-11-29T08:01:02\"}", "occurred_at"},
-		{"{\"occurred_at\": null}", "occurred_at"},
-		{"{\"actor\": null}", "actor"}, /* a merge patch null: no actor at all */
-		{"{\"actor\": 5}", "actor"},
-		{"{\"note\": \"x\"}", "op: unknown member 'note'"},
+	    {"{\"seq\": 0, \"op_id\": \"xa1:0\"}", "seq"},
+	    {"{\"seq\": 1.5}", "seq"},
+	    {"{\"op_id\": \"xa1:13\"}", "op_id"},
+	    {"{\"op_id\": \"xa 1:12\"}", "op_id"},
+	    {"{\"op_id\": \"xa1:012\"}", "op_id"},
+	    {"{\"op_id\": \"12\"}", "op_id"},
+	    {"{\"code\": \"000.00.12.H22-251129-07\"}", "code"},
+	    {"{\"kind\": \"delete\"}", "kind"},
+	    {"{\"payload\": [1]}", "payload"},
+	    {"{\"base\": -1}", "base"},
+	    {"{\"base\": \"3\"}", "base"},
+	    {"{\"parent\": 11}", "parent"},
+	    {"{\"parent\": \"xa1\"}", "parent"},
+	    {"{\"actor\": \"\"}", "actor"},
+	    {"{\"occurred_at\": \"2025-11-29T08:01:02\"}", "occurred_at"},
+	    {"{\"occurred_at\": null}", "occurred_at"},
+	    {"{\"actor\": null}", "actor"}, /* a merge patch null: no actor at all */
+	    {"{\"actor\": 5}", "actor"},
+	    {"{\"note\": \"x\"}", "op: unknown member 'note'"},
 	};
 	json_t *good = fixture_json(op1_text);
 
@@ -161,7 +161,7 @@ static void check_good_and_bad(void **state)
 			fail_msg("op patched with %s was accepted", bad[i][0]);
 		if (!strstr(ds_error_msg(), bad[i][1]))
 			fail_msg("%s: message \"%s\" lacks \"%s\"", bad[i][0], ds_error_msg(),
-				 bad[i][1]);
+			         bad[i][1]);
 		json_decref(patch);
 		json_decref(op);
 	}
@@ -277,7 +277,7 @@ static void patch_apply(void **state)
 	json_t *app;
 
 	apply_ok(&s, 2, "patch", "{\"applicant\": {\"phone\": \"0912345678\", \"email\": null}}",
-		 NULL);
+	         NULL);
 	app = json_object_get(s, "applicant");
 	assert_string_equal(json_string_value(json_object_get(app, "phone")), "0912345678");
 	assert_null(json_object_get(app, "email"));
@@ -296,7 +296,7 @@ static void patch_refusals(void **state)
 	apply_refused(&s, 2, "patch", "{\"prior_status\": 2}", "prior_status");
 	apply_refused(&s, 2, "patch", "{\"code\": \"000.00.12.H22-240414-0009\"}", "code");
 	apply_refused(&s, 2, "patch", "{\"applicant\": {\"id_number\": \"06833786198\"}}",
-		      "applicant.id_number: must be 12 digits (CCCD)");
+	              "applicant.id_number: must be 12 digits (CCCD)");
 	apply_refused(&s, 2, "patch", "{\"received_at\": null}", "received_at: is required");
 	apply_refused(&none, 2, "patch", "{\"summary\": \"x\"}", "has no state");
 	json_decref(s);
@@ -314,13 +314,13 @@ static void transition_progress(void **state)
 	row = last_progress(s);
 	row_text = fixture_canon(row);
 	assert_string_equal(row_text, "{\"id\":\"s-xa1-3\",\"status\":4,\"what\":\"Đang xử lý\","
-				      "\"when\":\"2024-04-14T09:30:00+07:00\",\"who\":\"lan\"}");
+	                              "\"when\":\"2024-04-14T09:30:00+07:00\",\"who\":\"lan\"}");
 	free(row_text);
 	/* A note becomes the row's text; 4 -> 4 is a step change. */
 	apply_ok(&s, 4, "transition", "{\"to\": 4, \"note\": \"Chuyển phòng Tư pháp\"}", NULL);
 	row = last_progress(s);
 	assert_string_equal(json_string_value(json_object_get(row, "what")),
-			    "Chuyển phòng Tư pháp");
+	                    "Chuyển phòng Tư pháp");
 	assert_string_equal(json_string_value(json_object_get(row, "id")), "s-xa1-4");
 	json_decref(s);
 }
@@ -352,16 +352,16 @@ static void transition_times(void **state)
 	apply_ok(&s, 2, "transition", "{\"to\": 4}", NULL);
 	apply_ok(&s, 3, "transition", "{\"to\": 9}", "2024-04-15T10:00:00+07:00");
 	assert_string_equal(json_string_value(json_object_get(s, "finished_at")),
-			    "2024-04-15T10:00:00+07:00");
+	                    "2024-04-15T10:00:00+07:00");
 	apply_ok(&s, 4, "transition", "{\"to\": 6}", "2024-04-15T11:00:00+07:00");
 	apply_ok(&s, 5, "transition", "{\"to\": 9}", "2024-04-15T15:00:00+07:00");
 	/* finished_at is kept from the first time. */
 	assert_string_equal(json_string_value(json_object_get(s, "finished_at")),
-			    "2024-04-15T10:00:00+07:00");
+	                    "2024-04-15T10:00:00+07:00");
 	assert_null(json_object_get(s, "returned_at"));
 	apply_ok(&s, 6, "transition", "{\"to\": 10}", "2024-04-16T08:00:00+07:00");
 	assert_string_equal(json_string_value(json_object_get(s, "returned_at")),
-			    "2024-04-16T08:00:00+07:00");
+	                    "2024-04-16T08:00:00+07:00");
 	assert_int_equal(json_array_size(json_object_get(s, "progress")), 6);
 	json_decref(s);
 }
@@ -396,7 +396,7 @@ static void merge_apply(void **state)
 	assert_int_equal(status_of(s), 4);
 	apply_ok(&s, 3, "resolve", "{\"applicant\": {\"phone\": \"0912345678\"}}", NULL);
 	apply_refused(&s, 4, "merge", "{\"code\": \"000.00.12.H22-240414-0009\"}",
-		      "code: cannot be changed");
+	              "code: cannot be changed");
 	apply_refused(&s, 4, "resolve", "{\"agency\": \"000.00.13.H22\"}", "code");
 	json_decref(s);
 }
@@ -406,7 +406,7 @@ static void op_new_is_canonical(void **state)
 {
 	json_t *payload = json_pack("{s:i}", "to", 4);
 	json_t *op = schema_op_new("pc-1", 12, "000.00.12.H22-250101-0001", SCHEMA_OP_TRANSITION,
-				   payload, 3, NULL, "Nguyễn Văn An");
+	                           payload, 3, NULL, "Nguyễn Văn An");
 	int64_t at;
 
 	(void)state;
@@ -415,13 +415,12 @@ static void op_new_is_canonical(void **state)
 	assert_string_equal(json_string_value(json_object_get(op, "op_id")), "pc-1:12");
 	assert_string_equal(json_string_value(json_object_get(op, "kind")), "transition");
 	assert_true(json_is_null(json_object_get(op, "parent")));
-	assert_int_equal(ds_time_parse(json_string_value(json_object_get(op, "occurred_at")), &at,
-				       NULL),
-			 0);
+	assert_int_equal(
+	    ds_time_parse(json_string_value(json_object_get(op, "occurred_at")), &at, NULL), 0);
 	assert_true(llabs(at - ds_time_now()) < 5);
 	json_decref(op);
 	op = schema_op_new("central", 1, "000.00.12.H22-250101-0001", SCHEMA_OP_PATCH, payload, 0,
-			   "pc-1:11", "province");
+	                   "pc-1:11", "province");
 	assert_string_equal(json_string_value(json_object_get(op, "parent")), "pc-1:11");
 	json_decref(op);
 	json_decref(payload);
@@ -464,21 +463,21 @@ static void deterministic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(kinds),
-		cmocka_unit_test(check_good_and_bad),
-		cmocka_unit_test(hash_known),
-		cmocka_unit_test(hash_chain),
-		cmocka_unit_test(create_and_twice),
-		cmocka_unit_test(create_refusals),
-		cmocka_unit_test(patch_apply),
-		cmocka_unit_test(patch_refusals),
-		cmocka_unit_test(transition_progress),
-		cmocka_unit_test(transition_withdrawal),
-		cmocka_unit_test(transition_times),
-		cmocka_unit_test(transition_refusals),
-		cmocka_unit_test(merge_apply),
-		cmocka_unit_test(deterministic),
-		cmocka_unit_test(op_new_is_canonical),
+	    cmocka_unit_test(kinds),
+	    cmocka_unit_test(check_good_and_bad),
+	    cmocka_unit_test(hash_known),
+	    cmocka_unit_test(hash_chain),
+	    cmocka_unit_test(create_and_twice),
+	    cmocka_unit_test(create_refusals),
+	    cmocka_unit_test(patch_apply),
+	    cmocka_unit_test(patch_refusals),
+	    cmocka_unit_test(transition_progress),
+	    cmocka_unit_test(transition_withdrawal),
+	    cmocka_unit_test(transition_times),
+	    cmocka_unit_test(transition_refusals),
+	    cmocka_unit_test(merge_apply),
+	    cmocka_unit_test(deterministic),
+	    cmocka_unit_test(op_new_is_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,17 +14,17 @@
 /* expect[from][to - 1] == 'x' when from -> to is legal; from 0 is a new dossier.
  * 7 -> prior is listed apart (prior7 below). Columns: to = 1 2 3 4 5 6 7 8 9 10. */
 static const char *const expect[11] = {
-	/* new */ "xxx.......",
-	/* 1 */ ".xx.x.x...",
-	/* 2 */ "...x.xx.x.",
-	/* 3 */ "..........",
-	/* 4 */ "...xxxxxx.",
-	/* 5 */ "...x..xx..",
-	/* 6 */ "...x..x.xx",
-	/* 7 */ ".......x..",
-	/* 8 */ "..........",
-	/* 9 */ ".....x...x",
-	/* 10 */ "..........",
+    /* new */ "xxx.......",
+    /* 1 */ ".xx.x.x...",
+    /* 2 */ "...x.xx.x.",
+    /* 3 */ "..........",
+    /* 4 */ "...xxxxxx.",
+    /* 5 */ "...x..xx..",
+    /* 6 */ "...x..x.xx",
+    /* 7 */ ".......x..",
+    /* 8 */ "..........",
+    /* 9 */ ".....x...x",
+    /* 10 */ "..........",
 };
 
 /* The statuses a 7 may go back to: those that can move to 7 (1, 2, 4, 5, 6). */
@@ -39,11 +39,11 @@ static void every_pair(void **state)
 		for (int to = 1; to <= 10; to++)
 			for (int prior = 0; prior <= 10; prior++) {
 				int want = expect[from][to - 1] == 'x' ||
-					   (from == 7 && to == prior && prior7(prior));
+				           (from == 7 && to == prior && prior7(prior));
 
 				if (schema_status_legal(from, to, prior) != want)
 					fail_msg("%d -> %d (prior %d): expected %s", from, to,
-						 prior, want ? "legal" : "illegal");
+					         prior, want ? "legal" : "illegal");
 			}
 }
 
@@ -51,9 +51,9 @@ static void named_moves(void **state)
 {
 	/* A few moves docs/DOMAIN.md names in words, spelled out. */
 	assert_true(schema_status_legal(SCHEMA_STATUS_NEW, 1, 0)); /* online submission */
-	assert_true(schema_status_legal(2, 9, 0));  /* result on the spot */
-	assert_true(schema_status_legal(4, 4, 0));  /* step change */
-	assert_true(schema_status_legal(6, 10, 0)); /* fee at return */
+	assert_true(schema_status_legal(2, 9, 0));                 /* result on the spot */
+	assert_true(schema_status_legal(4, 4, 0));                 /* step change */
+	assert_true(schema_status_legal(6, 10, 0));                /* fee at return */
 	assert_true(schema_status_legal(9, 6, 0));
 	assert_false(schema_status_legal(9, 4, 0)); /* forbidden */
 	assert_true(schema_status_legal(7, 4, 4));  /* withdrawal refused */
@@ -94,17 +94,17 @@ static void terminal(void **state)
 static void names(void **state)
 {
 	static const char *const want[] = {
-		"",
-		"Mới đăng ký",
-		"Đã tiếp nhận",
-		"Từ chối tiếp nhận",
-		"Đang xử lý",
-		"Yêu cầu bổ sung",
-		"Chờ thực hiện nghĩa vụ tài chính",
-		"Công dân yêu cầu rút hồ sơ",
-		"Dừng xử lý",
-		"Đã có kết quả",
-		"Đã trả kết quả",
+	    "",
+	    "Mới đăng ký",
+	    "Đã tiếp nhận",
+	    "Từ chối tiếp nhận",
+	    "Đang xử lý",
+	    "Yêu cầu bổ sung",
+	    "Chờ thực hiện nghĩa vụ tài chính",
+	    "Công dân yêu cầu rút hồ sơ",
+	    "Dừng xử lý",
+	    "Đã có kết quả",
+	    "Đã trả kết quả",
 	};
 
 	for (int s = 0; s <= 10; s++) {
@@ -122,9 +122,9 @@ static void names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(every_pair), cmocka_unit_test(named_moves),
-		cmocka_unit_test(out_of_range), cmocka_unit_test(terminal),
-		cmocka_unit_test(names),
+	    cmocka_unit_test(every_pair),   cmocka_unit_test(named_moves),
+	    cmocka_unit_test(out_of_range), cmocka_unit_test(terminal),
+	    cmocka_unit_test(names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,23 +32,23 @@ static void full_dossier_passes(void **state)
 {
 	json_t *d = fixture_dossier();
 	json_t *more = fixture_json(
-		"{\"handling_unit\": \"UBND xã Phúc Hòa\", \"submitted_at\": "
-		"\"2024-04-13T21:00:00+07:00\", \"original_due_at\": \"2024-04-16T17:00:00+07:00\","
-		" \"finished_at\": \"2024-04-15T10:00:00+07:00\", \"returned_at\": "
-		"\"2024-04-16T09:00:00+07:00\", \"status\": 7, \"prior_status\": 4,"
-		" \"applicant\": {\"email\": null, \"phone\": \"+84963060905\", \"representative\":"
-		" {\"name\": \"Phạm Văn Nam\", \"id_number\": \"068337861985\", \"phone\": "
-		"\"0912345678\", \"relation\": \"Cha\"}},"
-		" \"supplements\": [{\"id\": \"bs1\", \"requested_at\": "
-		"\"2024-04-14T09:00:00+07:00\", \"reason\": \"Thiếu giấy chứng sinh\", \"due_at\": "
-		"\"2024-04-20T17:00:00+07:00\", \"received_at\": \"2024-04-15T08:00:00+07:00\", "
-		"\"by\": \"Lan\"}],"
-		" \"result\": {\"number\": \"123/2024\", \"name\": \"Giấy khai sinh\", "
-		"\"issued_at\": \"2024-04-15T10:00:00Z\", \"note\": \"\"},"
-		" \"attachments\": [{\"id\": \"a1\", \"name\": \"to-khai.pdf\", \"mime\": "
-		"\"application/pdf\", \"size\": 204800, \"sha256\": "
-		"\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}],"
-		" \"fees\": [{\"id\": \"lp1\", \"code\": \"LP\", \"amount\": 1000000000000}]}");
+	    "{\"handling_unit\": \"UBND xã Phúc Hòa\", \"submitted_at\": "
+	    "\"2024-04-13T21:00:00+07:00\", \"original_due_at\": \"2024-04-16T17:00:00+07:00\","
+	    " \"finished_at\": \"2024-04-15T10:00:00+07:00\", \"returned_at\": "
+	    "\"2024-04-16T09:00:00+07:00\", \"status\": 7, \"prior_status\": 4,"
+	    " \"applicant\": {\"email\": null, \"phone\": \"+84963060905\", \"representative\":"
+	    " {\"name\": \"Phạm Văn Nam\", \"id_number\": \"068337861985\", \"phone\": "
+	    "\"0912345678\", \"relation\": \"Cha\"}},"
+	    " \"supplements\": [{\"id\": \"bs1\", \"requested_at\": "
+	    "\"2024-04-14T09:00:00+07:00\", \"reason\": \"Thiếu giấy chứng sinh\", \"due_at\": "
+	    "\"2024-04-20T17:00:00+07:00\", \"received_at\": \"2024-04-15T08:00:00+07:00\", "
+	    "\"by\": \"Lan\"}],"
+	    " \"result\": {\"number\": \"123/2024\", \"name\": \"Giấy khai sinh\", "
+	    "\"issued_at\": \"2024-04-15T10:00:00Z\", \"note\": \"\"},"
+	    " \"attachments\": [{\"id\": \"a1\", \"name\": \"to-khai.pdf\", \"mime\": "
+	    "\"application/pdf\", \"size\": 204800, \"sha256\": "
+	    "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}],"
+	    " \"fees\": [{\"id\": \"lp1\", \"code\": \"LP\", \"amount\": 1000000000000}]}");
 
 	assert_int_equal(ds_json_merge_patch(&d, more), 0);
 	if (schema_dossier_validate(&d) != 0)
@@ -79,7 +79,7 @@ static void set_bad_utf8(json_t *d)
 {
 	/* "Ph\xe1m": a 3-byte sequence cut short. */
 	json_object_set_new(json_object_get(d, "applicant"), "name",
-			    json_stringn_nocheck("Ph\xe1m Giang", 10));
+	                    json_stringn_nocheck("Ph\xe1m Giang", 10));
 }
 
 static void set_bad_utf8_item(json_t *d)
@@ -114,113 +114,111 @@ static void set_name_201(json_t *d)
 	json_object_set_new(json_object_get(d, "applicant"), "name", json_string(name));
 }
 
+/* Initialiser macros stay one line each. */
+/* clang-format off */
 #define P(name, patch, needle) {name, patch, NULL, needle}
 #define S(name, fn, needle) {name, NULL, fn, needle}
+/* clang-format on */
 #define FEE(amount) "{\"fees\": [{\"id\": \"lp1\", \"code\": \"LP\", \"amount\": " amount "}]}"
 
 static const bad_case cases[] = {
-	P("unknown top-level field", "{\"colour\": \"red\"}", "unknown field 'colour'"),
-	P("unknown applicant field", "{\"applicant\": {\"nickname\": \"G\"}}",
-	  "unknown field 'applicant.nickname'"),
-	P("unknown fee field", "{\"fees\": [{\"id\": \"lp1\", \"discount\": 5}]}",
-	  "unknown field 'fees[lp1].discount'"),
-	P("unknown procedure field", "{\"procedure\": {\"level\": 4}}",
-	  "unknown field 'procedure.level'"),
-	P("channel as text", "{\"channel\": \"1\"}", "channel: must be 1 (in person)"),
-	P("channel 4", "{\"channel\": 4}", "channel: must be 1"),
-	P("applicant as text", "{\"applicant\": \"Giang\"}", "applicant: must be an object"),
-	P("components as object", "{\"components\": {}}", "components: must be a list"),
-	P("digitised as text",
-	  "{\"components\": [{\"id\": \"tp1\", \"name\": \"Tờ khai\", \"digitised\": \"yes\"}]}",
-	  "components[tp1].digitised: must be true or false"),
-	P("summary as number", "{\"summary\": 5}", "summary: must be text"),
-	P("11-digit CCCD", "{\"applicant\": {\"id_number\": \"06833786198\"}}",
-	  "applicant.id_number: must be 12 digits (CCCD)"),
-	P("CCCD with a letter", "{\"applicant\": {\"id_number\": \"06833786198A\"}}",
-	  "applicant.id_number: must be 12 digits (CCCD)"),
-	P("CCCD as number", "{\"applicant\": {\"id_number\": 168337861984}}",
-	  "applicant.id_number: must be 12 digits (CCCD) (got a whole number)"),
-	P("phone too short", "{\"applicant\": {\"phone\": \"09630609\"}}", "applicant.phone"),
-	P("phone without 0", "{\"applicant\": {\"phone\": \"9963060905\"}}", "applicant.phone"),
-	P("phone +84 too long", "{\"applicant\": {\"phone\": \"+84963060905123\"}}",
-	  "applicant.phone"),
-	P("email without @", "{\"applicant\": {\"email\": \"congdan0.example.vn\"}}",
-	  "applicant.email"),
-	P("email with a space", "{\"applicant\": {\"email\": \"cong dan@example.vn\"}}",
-	  "applicant.email"),
-	P("email without a dot", "{\"applicant\": {\"email\": \"congdan@localhost\"}}",
-	  "applicant.email"),
-	P("email with two @", "{\"applicant\": {\"email\": \"a@b@example.vn\"}}",
-	  "applicant.email"),
-	P("real amount", FEE("10000.5"), "fees[lp1].amount: must be a whole number of VND ≥ 0"),
-	P("negative amount", FEE("-1"), "fees[lp1].amount: must be a whole number of VND ≥ 0"),
-	P("amount as text", FEE("\"10000\""),
-	  "fees[lp1].amount: must be a whole number of VND ≥ 0"),
-	P("amount over 10^12", FEE("1000000000001"), "fees[lp1].amount"),
-	P("time without offset", "{\"received_at\": \"2024-04-14T07:00:00\"}",
-	  "received_at: must be a time with its offset"),
-	P("time not a date", "{\"fees\": [{\"id\": \"lp1\", \"paid_at\": \"hôm qua\"}]}",
-	  "fees[lp1].paid_at"),
-	P("due before received", "{\"due_at\": \"2024-04-14T06:59:59+07:00\"}",
-	  "due_at: must not be before received_at"),
-	P("duplicate item ids",
-	  "{\"components\": [{\"id\": \"tp1\", \"name\": \"A\"}, {\"id\": \"tp1\", \"name\": "
-	  "\"B\"}]}",
-	  "components[tp1]: the id is used by another item"),
-	P("item id with a space", "{\"components\": [{\"id\": \"tp 1\", \"name\": \"A\"}]}",
-	  "components[0].id"),
-	P("item without id", "{\"attachments\": [{\"name\": \"a.pdf\"}]}", "attachments[0].id"),
-	P("item not an object", "{\"components\": [1]}", "components[0]"),
-	S("null value", set_null_summary, "summary: null is not allowed"),
-	S("null nested value", set_null_email, "applicant.email: null is not allowed"),
-	S("invalid UTF-8", set_bad_utf8, "applicant.name: text is not valid UTF-8"),
-	S("invalid UTF-8 in an item", set_bad_utf8_item, "components[0].name"),
-	S("NUL in text", set_nul, "summary"),
-	S("missing code", del_code, "code: is required"),
-	S("missing agency", del_agency, "agency: is required"),
-	P("missing applicant name", "{\"applicant\": {\"name\": null}}",
-	  "applicant.name: is required"),
-	P("missing received_at", "{\"received_at\": null}", "received_at: is required"),
-	P("missing progress time",
-	  "{\"progress\": [{\"id\": \"p0\", \"what\": \"Mới tiếp nhận\"}]}",
-	  "progress[p0].when: is required"),
-	P("empty applicant name", "{\"applicant\": {\"name\": \"\"}}", "applicant.name"),
-	S("applicant name of 201 characters", set_name_201, "applicant.name"),
-	P("status 11", "{\"status\": 11}", "status: must be a status code 1 to 10"),
-	P("status 0", "{\"status\": 0}", "status: must be a status code 1 to 10"),
-	P("status as real", "{\"status\": 2.0}", "status"),
-	P("progress status 11",
-	  "{\"progress\": [{\"id\": \"p0\", \"when\": \"2024-04-14T07:00:00+07:00\", "
-	  "\"status\": 11}]}",
-	  "progress[p0].status"),
-	P("prior_status when status is not 7", "{\"prior_status\": 4}",
-	  "prior_status: allowed only while status is 7"),
-	P("prior_status 3", "{\"status\": 7, \"prior_status\": 3}", "prior_status"),
-	P("code of another agency", "{\"code\": \"000.00.13.H22-240414-0001\"}",
-	  "code: its agency part '000.00.13.H22' differs from agency '000.00.12.H22'"),
-	P("malformed code", "{\"code\": \"000.00.12.H22-240431-0001\"}", "code: must be"),
-	P("bad agency", "{\"agency\": \"000.00.12.h22\"}", "agency: must be"),
-	P("procedure code with a letter", "{\"procedure\": {\"code\": \"1.001193a\"}}",
-	  "procedure.code"),
-	P("empty procedure name", "{\"procedure\": {\"name\": \"\"}}", "procedure.name"),
-	P("field with a space", "{\"field\": \"H T\"}", "field: must be"),
-	P("negative originals",
-	  "{\"components\": [{\"id\": \"tp1\", \"name\": \"A\", \"originals\": -1}]}",
-	  "components[tp1].originals"),
-	P("bad sha256", "{\"attachments\": [{\"id\": \"a1\", \"sha256\": \"E3B0\"}]}",
-	  "attachments[a1].sha256"),
-	P("negative size", "{\"attachments\": [{\"id\": \"a1\", \"size\": -5}]}",
-	  "attachments[a1].size"),
-	P("representative without name",
-	  "{\"applicant\": {\"representative\": {\"relation\": \"Cha\"}}}",
-	  "applicant.representative.name: is required"),
-	P("unknown representative field",
-	  "{\"applicant\": {\"representative\": {\"name\": \"A\", \"age\": 40}}}",
-	  "unknown field 'applicant.representative.age'"),
-	P("supplement without requested_at", "{\"supplements\": [{\"id\": \"bs1\"}]}",
-	  "supplements[bs1].requested_at: is required"),
-	P("unknown result field", "{\"result\": {\"number\": \"1\", \"signer\": \"A\"}}",
-	  "unknown field 'result.signer'"),
+    P("unknown top-level field", "{\"colour\": \"red\"}", "unknown field 'colour'"),
+    P("unknown applicant field", "{\"applicant\": {\"nickname\": \"G\"}}",
+      "unknown field 'applicant.nickname'"),
+    P("unknown fee field", "{\"fees\": [{\"id\": \"lp1\", \"discount\": 5}]}",
+      "unknown field 'fees[lp1].discount'"),
+    P("unknown procedure field", "{\"procedure\": {\"level\": 4}}",
+      "unknown field 'procedure.level'"),
+    P("channel as text", "{\"channel\": \"1\"}", "channel: must be 1 (in person)"),
+    P("channel 4", "{\"channel\": 4}", "channel: must be 1"),
+    P("applicant as text", "{\"applicant\": \"Giang\"}", "applicant: must be an object"),
+    P("components as object", "{\"components\": {}}", "components: must be a list"),
+    P("digitised as text",
+      "{\"components\": [{\"id\": \"tp1\", \"name\": \"Tờ khai\", \"digitised\": \"yes\"}]}",
+      "components[tp1].digitised: must be true or false"),
+    P("summary as number", "{\"summary\": 5}", "summary: must be text"),
+    P("11-digit CCCD", "{\"applicant\": {\"id_number\": \"06833786198\"}}",
+      "applicant.id_number: must be 12 digits (CCCD)"),
+    P("CCCD with a letter", "{\"applicant\": {\"id_number\": \"06833786198A\"}}",
+      "applicant.id_number: must be 12 digits (CCCD)"),
+    P("CCCD as number", "{\"applicant\": {\"id_number\": 168337861984}}",
+      "applicant.id_number: must be 12 digits (CCCD) (got a whole number)"),
+    P("phone too short", "{\"applicant\": {\"phone\": \"09630609\"}}", "applicant.phone"),
+    P("phone without 0", "{\"applicant\": {\"phone\": \"9963060905\"}}", "applicant.phone"),
+    P("phone +84 too long", "{\"applicant\": {\"phone\": \"+84963060905123\"}}", "applicant.phone"),
+    P("email without @", "{\"applicant\": {\"email\": \"congdan0.example.vn\"}}",
+      "applicant.email"),
+    P("email with a space", "{\"applicant\": {\"email\": \"cong dan@example.vn\"}}",
+      "applicant.email"),
+    P("email without a dot", "{\"applicant\": {\"email\": \"congdan@localhost\"}}",
+      "applicant.email"),
+    P("email with two @", "{\"applicant\": {\"email\": \"a@b@example.vn\"}}", "applicant.email"),
+    P("real amount", FEE("10000.5"), "fees[lp1].amount: must be a whole number of VND ≥ 0"),
+    P("negative amount", FEE("-1"), "fees[lp1].amount: must be a whole number of VND ≥ 0"),
+    P("amount as text", FEE("\"10000\""), "fees[lp1].amount: must be a whole number of VND ≥ 0"),
+    P("amount over 10^12", FEE("1000000000001"), "fees[lp1].amount"),
+    P("time without offset", "{\"received_at\": \"2024-04-14T07:00:00\"}",
+      "received_at: must be a time with its offset"),
+    P("time not a date", "{\"fees\": [{\"id\": \"lp1\", \"paid_at\": \"hôm qua\"}]}",
+      "fees[lp1].paid_at"),
+    P("due before received", "{\"due_at\": \"2024-04-14T06:59:59+07:00\"}",
+      "due_at: must not be before received_at"),
+    P("duplicate item ids",
+      "{\"components\": [{\"id\": \"tp1\", \"name\": \"A\"}, {\"id\": \"tp1\", \"name\": "
+      "\"B\"}]}",
+      "components[tp1]: the id is used by another item"),
+    P("item id with a space", "{\"components\": [{\"id\": \"tp 1\", \"name\": \"A\"}]}",
+      "components[0].id"),
+    P("item without id", "{\"attachments\": [{\"name\": \"a.pdf\"}]}", "attachments[0].id"),
+    P("item not an object", "{\"components\": [1]}", "components[0]"),
+    S("null value", set_null_summary, "summary: null is not allowed"),
+    S("null nested value", set_null_email, "applicant.email: null is not allowed"),
+    S("invalid UTF-8", set_bad_utf8, "applicant.name: text is not valid UTF-8"),
+    S("invalid UTF-8 in an item", set_bad_utf8_item, "components[0].name"),
+    S("NUL in text", set_nul, "summary"),
+    S("missing code", del_code, "code: is required"),
+    S("missing agency", del_agency, "agency: is required"),
+    P("missing applicant name", "{\"applicant\": {\"name\": null}}", "applicant.name: is required"),
+    P("missing received_at", "{\"received_at\": null}", "received_at: is required"),
+    P("missing progress time", "{\"progress\": [{\"id\": \"p0\", \"what\": \"Mới tiếp nhận\"}]}",
+      "progress[p0].when: is required"),
+    P("empty applicant name", "{\"applicant\": {\"name\": \"\"}}", "applicant.name"),
+    S("applicant name of 201 characters", set_name_201, "applicant.name"),
+    P("status 11", "{\"status\": 11}", "status: must be a status code 1 to 10"),
+    P("status 0", "{\"status\": 0}", "status: must be a status code 1 to 10"),
+    P("status as real", "{\"status\": 2.0}", "status"),
+    P("progress status 11",
+      "{\"progress\": [{\"id\": \"p0\", \"when\": \"2024-04-14T07:00:00+07:00\", "
+      "\"status\": 11}]}",
+      "progress[p0].status"),
+    P("prior_status when status is not 7", "{\"prior_status\": 4}",
+      "prior_status: allowed only while status is 7"),
+    P("prior_status 3", "{\"status\": 7, \"prior_status\": 3}", "prior_status"),
+    P("code of another agency", "{\"code\": \"000.00.13.H22-240414-0001\"}",
+      "code: its agency part '000.00.13.H22' differs from agency '000.00.12.H22'"),
+    P("malformed code", "{\"code\": \"000.00.12.H22-240431-0001\"}", "code: must be"),
+    P("bad agency", "{\"agency\": \"000.00.12.h22\"}", "agency: must be"),
+    P("procedure code with a letter", "{\"procedure\": {\"code\": \"1.001193a\"}}",
+      "procedure.code"),
+    P("empty procedure name", "{\"procedure\": {\"name\": \"\"}}", "procedure.name"),
+    P("field with a space", "{\"field\": \"H T\"}", "field: must be"),
+    P("negative originals",
+      "{\"components\": [{\"id\": \"tp1\", \"name\": \"A\", \"originals\": -1}]}",
+      "components[tp1].originals"),
+    P("bad sha256", "{\"attachments\": [{\"id\": \"a1\", \"sha256\": \"E3B0\"}]}",
+      "attachments[a1].sha256"),
+    P("negative size", "{\"attachments\": [{\"id\": \"a1\", \"size\": -5}]}",
+      "attachments[a1].size"),
+    P("representative without name",
+      "{\"applicant\": {\"representative\": {\"relation\": \"Cha\"}}}",
+      "applicant.representative.name: is required"),
+    P("unknown representative field",
+      "{\"applicant\": {\"representative\": {\"name\": \"A\", \"age\": 40}}}",
+      "unknown field 'applicant.representative.age'"),
+    P("supplement without requested_at", "{\"supplements\": [{\"id\": \"bs1\"}]}",
+      "supplements[bs1].requested_at: is required"),
+    P("unknown result field", "{\"result\": {\"number\": \"1\", \"signer\": \"A\"}}",
+      "unknown field 'result.signer'"),
 };
 
 static void bad_one(void **state)
@@ -241,7 +239,7 @@ static void bad_one(void **state)
 	assert_int_equal(schema_dossier_validate(&d), DS_EINVALID);
 	if (!strstr(ds_error_msg(), c->needle))
 		fail_msg("%s: message \"%s\" does not name \"%s\"", c->name, ds_error_msg(),
-			 c->needle);
+		         c->needle);
 	/* A refused dossier is left as it was. */
 	assert_ptr_equal(d, keep);
 	assert_true(json_equal(before, d));
@@ -265,18 +263,18 @@ static void nfc_same_bytes(void **state)
 	char *ca, *cb;
 
 	json_object_set_new(json_object_get(a, "applicant"), "name",
-			    json_string("Ph\xe1\xba\xa1m Ng\xe1\xbb\x8d\x63 Giang"));
+	                    json_string("Ph\xe1\xba\xa1m Ng\xe1\xbb\x8d\x63 Giang"));
 	json_object_set_new(json_object_get(b, "applicant"), "name",
-			    json_string("Pha\xcc\xa3m Ngo\xcc\xa3\x63 Giang"));
+	                    json_string("Pha\xcc\xa3m Ngo\xcc\xa3\x63 Giang"));
 	assert_false(ds_json_same(a, b));
 	assert_int_equal(schema_dossier_validate(&a), 0);
 	assert_int_equal(schema_dossier_validate(&b), 0);
 	ca = fixture_canon(a);
 	cb = fixture_canon(b);
 	assert_string_equal(ca, cb);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(b, "applicant"),
-							      "name")),
-			    "Phạm Ngọc Giang");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(b, "applicant"), "name")),
+	    "Phạm Ngọc Giang");
 	free(ca);
 	free(cb);
 	json_decref(a);
@@ -286,10 +284,10 @@ static void nfc_same_bytes(void **state)
 static void patch_check(void **state)
 {
 	static const char *const refused[][2] = {
-		{"{\"code\": \"000.00.12.H22-240414-0002\"}", "code"},
-		{"{\"agency\": \"000.00.13.H22\"}", "agency"},
-		{"{\"status\": 4}", "status changes go through a transition"},
-		{"{\"prior_status\": null}", "prior_status"},
+	    {"{\"code\": \"000.00.12.H22-240414-0002\"}", "code"},
+	    {"{\"agency\": \"000.00.13.H22\"}", "agency"},
+	    {"{\"status\": 4}", "status changes go through a transition"},
+	    {"{\"prior_status\": null}", "prior_status"},
 	};
 	json_t *ok = fixture_json("{\"applicant\": {\"phone\": \"0912345678\"}, \"email\": null}");
 
@@ -336,12 +334,12 @@ static void times_stored_at_vn(void **state)
 	json_object_set_new(d, "supplements", sup);
 	assert_int_equal(schema_dossier_validate(&d), 0);
 	assert_string_equal(json_string_value(json_object_get(d, "received_at")),
-			    "2024-04-14T07:15:00+07:00");
+	                    "2024-04-14T07:15:00+07:00");
 	assert_string_equal(json_string_value(json_object_get(d, "due_at")),
-			    "2024-04-16T17:00:00+07:00");
+	                    "2024-04-16T17:00:00+07:00");
 	sup = json_array_get(json_object_get(d, "supplements"), 0);
 	assert_string_equal(json_string_value(json_object_get(sup, "requested_at")),
-			    "2024-04-14T08:00:00+07:00");
+	                    "2024-04-14T08:00:00+07:00");
 	json_decref(d);
 }
 

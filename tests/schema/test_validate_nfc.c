@@ -61,11 +61,11 @@ static void shared_part_copied(void **state)
 static void decomposed_text_composed(void **state)
 {
 	static const char *const in[][2] = {
-		{"Nguye\xcc\x82\xcc\x83n", "Nguy\xe1\xbb\x85n"},         /* e + ^ + ~ -> ễ */
-		{"\xce\xb1\xcc\x81", "\xce\xac"},                        /* α + ´ -> ά */
-		{"\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab", "\xed\x95\x9c"}, /* ᄒ ᅡ ᆫ -> 한 */
-		{"\xe2\x84\xab", "\xc3\x85"},                            /* Å (Angstrom) -> Å */
-		{"\xc3\xa9\xcc\x81", "\xc3\xa9\xcc\x81"},                /* é + ´ stays */
+	    {"Nguye\xcc\x82\xcc\x83n", "Nguy\xe1\xbb\x85n"},          /* e + ^ + ~ -> ễ */
+	    {"\xce\xb1\xcc\x81", "\xce\xac"},                         /* α + ´ -> ά */
+	    {"\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab", "\xed\x95\x9c"}, /* ᄒ ᅡ ᆫ -> 한 */
+	    {"\xe2\x84\xab", "\xc3\x85"},                             /* Å (Angstrom) -> Å */
+	    {"\xc3\xa9\xcc\x81", "\xc3\xa9\xcc\x81"},                 /* é + ´ stays */
 	};
 
 	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
@@ -92,10 +92,10 @@ static void decomposed_key_composed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(nfc_dossier_kept),
-		cmocka_unit_test(shared_part_copied),
-		cmocka_unit_test(decomposed_text_composed),
-		cmocka_unit_test(decomposed_key_composed),
+	    cmocka_unit_test(nfc_dossier_kept),
+	    cmocka_unit_test(shared_part_copied),
+	    cmocka_unit_test(decomposed_text_composed),
+	    cmocka_unit_test(decomposed_key_composed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,27 +25,36 @@ static const struct {
     {"open, before due", "\"status\":4", "in_time", 0},
     {"open, at due exactly", "\"status\":6", "in_time", 0},
     {"open, past due", "\"status\":2,\"due_at\":\"2025-03-13T16:30:00+07:00\"", "overdue", 0},
-    {"withdrawal asked, past due", "\"status\":7,\"prior_status\":4,"
-     "\"due_at\":\"2025-03-13T16:30:00+07:00\"", "overdue", 0},
+    {"withdrawal asked, past due",
+     "\"status\":7,\"prior_status\":4,"
+     "\"due_at\":\"2025-03-13T16:30:00+07:00\"",
+     "overdue", 0},
     {"refused at intake", "\"status\":3", "none", 0},
     {"stopped", "\"status\":8,\"due_at\":\"2025-03-01T16:30:00+07:00\"", "none", 0},
-    {"finished before due", "\"status\":9,\"finished_at\":\"2025-03-14T10:00:00+07:00\"",
+    {"finished before due", "\"status\":9,\"finished_at\":\"2025-03-14T10:00:00+07:00\"", "on_time",
+     0},
+    {"finished at due",
+     "\"status\":10,\"finished_at\":\"" DUE "\","
+     "\"returned_at\":\"2025-03-20T09:00:00+07:00\"",
      "on_time", 0},
-    {"finished at due", "\"status\":10,\"finished_at\":\"" DUE "\","
-     "\"returned_at\":\"2025-03-20T09:00:00+07:00\"", "on_time", 0},
     {"finished one second late", "\"status\":9,\"finished_at\":\"2025-03-14T16:30:01+07:00\"",
      "late", 0},
     {"handed over from 6, no finished_at",
      "\"status\":10,\"returned_at\":\"2025-03-14T09:00:00+07:00\"", "on_time", 0},
-    {"handed over from 6 after due",
-     "\"status\":10,\"returned_at\":\"2025-03-17T09:00:00+07:00\"", "late", 0},
-    {"one supplement request, in time", "\"status\":9,\"finished_at\":"
+    {"handed over from 6 after due", "\"status\":10,\"returned_at\":\"2025-03-17T09:00:00+07:00\"",
+     "late", 0},
+    {"one supplement request, in time",
+     "\"status\":9,\"finished_at\":"
      "\"2025-03-14T10:00:00+07:00\",\"progress\":[" S5 "],\"supplements\":[" SUP "]",
      "on_time", 1},
-    {"two requests as moves", "\"status\":9,\"finished_at\":\"2025-03-14T10:00:00+07:00\","
-     "\"progress\":[" S5 "," S5B "]", "late", 2},
-    {"two requests as list items", "\"status\":9,\"finished_at\":"
-     "\"2025-03-14T10:00:00+07:00\",\"supplements\":[" SUP "," SUP2 "]", "late", 2},
+    {"two requests as moves",
+     "\"status\":9,\"finished_at\":\"2025-03-14T10:00:00+07:00\","
+     "\"progress\":[" S5 "," S5B "]",
+     "late", 2},
+    {"two requests as list items",
+     "\"status\":9,\"finished_at\":"
+     "\"2025-03-14T10:00:00+07:00\",\"supplements\":[" SUP "," SUP2 "]",
+     "late", 2},
     {"two requests while open", "\"status\":4,\"progress\":[" S5 "," S5B "]", "in_time", 2},
 };
 
@@ -80,7 +89,7 @@ static void verdict_table(void **state)
 
 		if (strcmp(schema_verdict_name(v), cases[i].want) != 0)
 			fail_msg("%s: %s, want %s", cases[i].what, schema_verdict_name(v),
-				 cases[i].want);
+			         cases[i].want);
 		assert_int_equal(schema_supplement_requests(d), cases[i].requests);
 		/* Overdue is the same question schema_dossier_overdue answers. */
 		assert_int_equal(v == SCHEMA_VERDICT_OVERDUE, schema_dossier_overdue(d, now));

@@ -44,13 +44,13 @@ static json_t *make_ops(void)
 	for (i = 0; i < 2; i++) {
 		snprintf(id, sizeof(id), "xa1:%d", i + 1);
 		json_array_append_new(
-		    ops, json_pack("{s:i, s:s, s:s, s:s, s:{s:[{s:s, s:i}], s:{}, s:s}, s:i, s:n, "
-		                   "s:s, s:s}",
-		                   "seq", i + 1, "op_id", id, "code", "000.00.12.H22-251129-0007",
-		                   "kind", "create", "payload", "components", "id", "tp1",
-		                   "originals", 1, "extra", "summary", "Đăng ký", "base", 0,
-		                   "parent", "actor", "lan", "occurred_at",
-		                   "2025-11-29T08:01:02+07:00"));
+		    ops,
+		    json_pack("{s:i, s:s, s:s, s:s, s:{s:[{s:s, s:i}], s:{}, s:s}, s:i, s:n, "
+		              "s:s, s:s}",
+		              "seq", i + 1, "op_id", id, "code", "000.00.12.H22-251129-0007",
+		              "kind", "create", "payload", "components", "id", "tp1", "originals",
+		              1, "extra", "summary", "Đăng ký", "base", 0, "parent", "actor", "lan",
+		              "occurred_at", "2025-11-29T08:01:02+07:00"));
 	}
 	return ops;
 }
@@ -84,11 +84,10 @@ static void push_ops_owned(void **state)
 
 static void receipts_and_changes_owned(void **state)
 {
-	json_t *in = json_pack("[{s:s, s:s, s:i, s:{s:s}}]", "op_id", "xa1:1", "result",
-	                       "conflict", "version", 3, "state", "code", "x");
-	json_t *page = json_pack("[{s:i, s:s, s:i, s:s, s:s, s:{s:[i]}}]", "cursor", 1, "code",
-	                         "x", "version", 1, "op_id", "xa1:1", "node", "xa1", "state",
-	                         "list", 1);
+	json_t *in = json_pack("[{s:s, s:s, s:i, s:{s:s}}]", "op_id", "xa1:1", "result", "conflict",
+	                       "version", 3, "state", "code", "x");
+	json_t *page = json_pack("[{s:i, s:s, s:i, s:s, s:s, s:{s:[i]}}]", "cursor", 1, "code", "x",
+	                         "version", 1, "op_id", "xa1:1", "node", "xa1", "state", "list", 1);
 	json_t *out = NULL;
 	ds_buf body = DS_BUF_INIT;
 	int64_t next = 0;
@@ -144,9 +143,9 @@ static void cols_decode_shares_with_doc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(push_ops_owned),
-		cmocka_unit_test(receipts_and_changes_owned),
-		cmocka_unit_test(cols_decode_shares_with_doc),
+	    cmocka_unit_test(push_ops_owned),
+	    cmocka_unit_test(receipts_and_changes_owned),
+	    cmocka_unit_test(cols_decode_shares_with_doc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

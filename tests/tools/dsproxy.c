@@ -71,7 +71,8 @@ static int is_loopback(const struct sockaddr_storage *ss)
 	}
 	if (ss->ss_family == AF_INET6) {
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
 	return 0;
 }
@@ -122,19 +123,24 @@ static int parse_addr(const char *opt, const char *s, int port0_ok, struct socka
 	host[hl] = '\0';
 	errno = 0;
 	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || colon[1] < '0' || colon[1] > '9' || port > 65535 || (!port && !port0_ok))
+	if (errno || *end || colon[1] < '0' || colon[1] > '9' || port > 65535 ||
+	    (!port && !port0_ok))
 		goto bad;
 	if (fill_addr(host, (unsigned)port, ss, len) < 0)
 		goto bad;
 	if (!is_loopback(ss)) {
-		fprintf(stderr, "dsproxy: %s %s: not a loopback address; only 127.0.0.0/8 and [::1] "
-		                "are allowed\n", opt, host);
+		fprintf(stderr,
+		        "dsproxy: %s %s: not a loopback address; only 127.0.0.0/8 and [::1] "
+		        "are allowed\n",
+		        opt, host);
 		return -1;
 	}
 	return 0;
 bad:
-	fprintf(stderr, "dsproxy: %s '%s': expected HOST:PORT with a numeric loopback HOST and "
-	                "PORT %s\n", opt, arg, port0_ok ? "0-65535" : "1-65535");
+	fprintf(stderr,
+	        "dsproxy: %s '%s': expected HOST:PORT with a numeric loopback HOST and "
+	        "PORT %s\n",
+	        opt, arg, port0_ok ? "0-65535" : "1-65535");
 	return -1;
 }
 
@@ -173,7 +179,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		*slot = argv[++i];
 	}
 	if (!o->listen || !o->target || !o->control) {
-		fprintf(stderr, "dsproxy: --listen, --target and --control are required\n%s", usage);
+		fprintf(stderr, "dsproxy: --listen, --target and --control are required\n%s",
+		        usage);
 		return -1;
 	}
 	return 0;

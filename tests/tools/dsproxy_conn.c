@@ -289,8 +289,7 @@ static int step_forward(struct dsp_proxy *px, struct dsp_conn *c, const short re
 	return c->pipe[DSP_UP].done && c->pipe[DSP_DOWN].done ? 2 : 0;
 }
 
-static void poll_forward(const struct dsp_proxy *px, struct dsp_conn *c, short ev[2],
-                         int64_t *wake)
+static void poll_forward(const struct dsp_proxy *px, struct dsp_conn *c, short ev[2], int64_t *wake)
 {
 	size_t cap = queue_cap(px);
 
@@ -343,11 +342,11 @@ static int step_503(struct dsp_conn *c, const short rev[2], int64_t now)
 	char sink[4096];
 	ssize_t n;
 
-	if (!c->answered && (rev[DSP_CLIENT] & (POLLIN | POLLHUP | POLLERR)) &&
-	    read_request(c) < 0)
+	if (!c->answered && (rev[DSP_CLIENT] & (POLLIN | POLLHUP | POLLERR)) && read_request(c) < 0)
 		return 2;
 	if (c->answered && !c->draining) {
-		n = send(fd, resp503 + c->resp_off, sizeof(resp503) - 1 - c->resp_off, MSG_NOSIGNAL);
+		n = send(fd, resp503 + c->resp_off, sizeof(resp503) - 1 - c->resp_off,
+		         MSG_NOSIGNAL);
 		if (n < 0)
 			return would_block() ? 0 : 1;
 		c->resp_off += (size_t)n;

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #define MAX_ARGS 4
-#define MAX_LATENCY_MS 600000ULL     /* ten minutes */
-#define MAX_RATE 100000000000ULL     /* 100 GB/s: more is the same as no cap */
+#define MAX_LATENCY_MS 600000ULL /* ten minutes */
+#define MAX_RATE 100000000000ULL /* 100 GB/s: more is the same as no cap */
 #define MAX_RESET (1ULL << 53)
 
 typedef void cmd_fn(struct dsp_proxy *px, char **argv, char *reply, size_t cap);
@@ -51,7 +51,8 @@ static void admit(struct dsp_proxy *px, int mode, char *reply, size_t cap)
 		return;
 	}
 	if (dsp_listen_open(px) < 0) {
-		snprintf(reply, cap, "error: cannot listen again: %s (still refusing)", strerror(errno));
+		snprintf(reply, cap, "error: cannot listen again: %s (still refusing)",
+		         strerror(errno));
 		px->f.admit = DSP_ADMIT_REFUSE;
 	}
 }
@@ -73,8 +74,8 @@ static void cmd_latency(struct dsp_proxy *px, char **argv, char *reply, size_t c
 	uint64_t ms;
 
 	if (parse_num(argv[1], MAX_LATENCY_MS, &ms) < 0) {
-		snprintf(reply, cap, "error: latency '%s': expected milliseconds, 0 to %llu", argv[1],
-		         MAX_LATENCY_MS);
+		snprintf(reply, cap, "error: latency '%s': expected milliseconds, 0 to %llu",
+		         argv[1], MAX_LATENCY_MS);
 		return;
 	}
 	px->f.latency_ms = (int64_t)ms;
@@ -86,8 +87,10 @@ static void cmd_bandwidth(struct dsp_proxy *px, char **argv, char *reply, size_t
 	int64_t now = dsp_now_us();
 
 	if (parse_num(argv[1], MAX_RATE, &rate) < 0) {
-		snprintf(reply, cap, "error: bandwidth '%s': expected bytes per second, 0 (no cap) "
-		         "to %llu", argv[1], MAX_RATE);
+		snprintf(reply, cap,
+		         "error: bandwidth '%s': expected bytes per second, 0 (no cap) "
+		         "to %llu",
+		         argv[1], MAX_RATE);
 		return;
 	}
 	px->f.rate = rate;
@@ -113,7 +116,8 @@ static void cmd_reset(struct dsp_proxy *px, char **argv, char *reply, size_t cap
 	uint64_t n;
 
 	if (d < 0) {
-		snprintf(reply, cap, "error: reset '%s': expected the direction up or down", argv[1]);
+		snprintf(reply, cap, "error: reset '%s': expected the direction up or down",
+		         argv[1]);
 		return;
 	}
 	if (parse_num(argv[2], MAX_RESET, &n) < 0) {

@@ -10,20 +10,20 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define DSP_MAX_CONNS 256          /* open client connections; beyond, accept waits */
-#define DSP_MAX_CTLS 16            /* open control connections */
-#define DSP_QUEUE_MAX (1 << 20)    /* bytes queued per direction per connection */
-#define DSP_QUEUE_MIN (16 << 10)   /* smallest queue when a bandwidth cap shrinks it */
-#define DSP_READ_MAX (64 << 10)    /* one recv() */
-#define DSP_LINE_MAX 512           /* one control command line */
-#define DSP_CTL_OUT 4096           /* unsent control replies */
-#define DSP_REQ_MAX (16 << 10)     /* request headers read before answering 503 */
-#define DSP_TICK_MS 250            /* longest poll(): signals and deadlines are checked */
+#define DSP_MAX_CONNS 256                /* open client connections; beyond, accept waits */
+#define DSP_MAX_CTLS 16                  /* open control connections */
+#define DSP_QUEUE_MAX (1 << 20)          /* bytes queued per direction per connection */
+#define DSP_QUEUE_MIN (16 << 10)         /* smallest queue when a bandwidth cap shrinks it */
+#define DSP_READ_MAX (64 << 10)          /* one recv() */
+#define DSP_LINE_MAX 512                 /* one control command line */
+#define DSP_CTL_OUT 4096                 /* unsent control replies */
+#define DSP_REQ_MAX (16 << 10)           /* request headers read before answering 503 */
+#define DSP_TICK_MS 250                  /* longest poll(): signals and deadlines are checked */
 #define DSP_503_WAIT_US (30 * 1000000LL) /* a 503 connection's life before headers */
-#define DSP_DRAIN_US (1000000LL)   /* reading what follows a 503 before closing */
+#define DSP_DRAIN_US (1000000LL)         /* reading what follows a 503 before closing */
 
-enum { DSP_UP = 0, DSP_DOWN = 1 };         /* client->target, target->client */
-enum { DSP_CLIENT = 0, DSP_TARGET = 1 };   /* index into dsp_conn.fd */
+enum { DSP_UP = 0, DSP_DOWN = 1 };                           /* client->target, target->client */
+enum { DSP_CLIENT = 0, DSP_TARGET = 1 };                     /* index into dsp_conn.fd */
 enum { DSP_ADMIT_FORWARD, DSP_ADMIT_REFUSE, DSP_ADMIT_503 }; /* what a new client gets */
 enum { DSP_KIND_FORWARD, DSP_KIND_503 };
 
@@ -49,9 +49,9 @@ struct dsp_pipe {
 
 struct dsp_conn {
 	int kind;
-	int fd[2];       /* DSP_CLIENT, DSP_TARGET (-1 for a 503 connection) */
-	int pidx[2];     /* slots in this round's pollfd array, -1 when not polled */
-	int connecting;  /* the connect() to the target is in flight */
+	int fd[2];      /* DSP_CLIENT, DSP_TARGET (-1 for a 503 connection) */
+	int pidx[2];    /* slots in this round's pollfd array, -1 when not polled */
+	int connecting; /* the connect() to the target is in flight */
 	struct dsp_pipe pipe[2];
 	/* A 503 connection: request headers read so far, then the answer, then a drain. */
 	char *req;
