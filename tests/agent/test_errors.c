@@ -11,39 +11,20 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <ftw.h>
 #include <unistd.h>
 
-#include "agent/agent_int.h"
+#include "tests/agent/fixture.h"
 
 typedef struct fx {
 	char *dir;
 	agent *a;
 } fx;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	fx *f = ds_calloc(1, sizeof(*f));
-	agent_config cfg;
 
-	f->dir = ds_strdup("/tmp/dsagent-test-XXXXXX");
-	if (!mkdtemp(f->dir))
-		fail_msg("mkdtemp failed");
-	agent_config_init(&cfg);
-	cfg.office = ds_strdup("000.00.12.H22");
-	cfg.node = ds_strdup("xa1");
-	cfg.central = ds_strdup("http://127.0.0.1:9");
-	if (agent_init_dir(f->dir, &cfg) || agent_open(&f->a, f->dir, AGENT_READ, "tester"))
-		fail_msg("store: %s", ds_error_msg());
-	agent_config_release(&cfg);
+	f->a = fixture_store(&f->dir, "xa1");
 	*state = f;
 	return 0;
 }
@@ -52,9 +33,7 @@ static int teardown(void **state)
 {
 	fx *f = *state;
 
-	agent_close(f->a);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f->dir);
+	fixture_remove(f->a, f->dir);
 	free(f);
 	return 0;
 }

@@ -12,10 +12,9 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <ftw.h>
 #include <unistd.h>
 
-#include "agent/agent_int.h"
+#include "tests/agent/fixture.h"
 
 #define DOSSIER                                                                                    \
 	"{\"procedure\": {\"code\": \"1.001193\", \"name\": \"Đăng ký khai sinh\"},"            \
@@ -141,37 +140,11 @@ static int fake_data(void *ctx, const json_t *have, json_t **files)
 }
 
 /* ---------------------------------------------------------------- fixture */
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
-static agent *open_store(char **dir, const char *node)
-{
-	agent_config cfg;
-	agent *a = NULL;
-
-	*dir = ds_strdup("/tmp/dsround-test-XXXXXX");
-	if (!mkdtemp(*dir))
-		fail_msg("mkdtemp failed");
-	agent_config_init(&cfg);
-	cfg.office = ds_strdup("000.00.12.H22");
-	cfg.node = ds_strdup(node);
-	cfg.central = ds_strdup("http://127.0.0.1:9");
-	if (agent_init_dir(*dir, &cfg) || agent_open(&a, *dir, AGENT_READ, "tester"))
-		fail_msg("store: %s", ds_error_msg());
-	agent_config_release(&cfg);
-	return a;
-}
-
 static int setup(void **state)
 {
 	fx *f = ds_calloc(1, sizeof(*f));
 
-	f->a = open_store(&f->dir, "xa1");
+	f->a = fixture_store(&f->dir, "xa1");
 	f->c.receipts = json_object();
 	f->c.verdicts = json_object();
 	f->c.feed = json_array();
@@ -184,14 +157,9 @@ static int teardown(void **state)
 {
 	fx *f = *state;
 
-	agent_close(f->a);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f->dir);
-	if (f->b) {
-		agent_close(f->b);
-		nftw(f->dir2, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-		free(f->dir2);
-	}
+	fixture_remove(f->a, f->dir);
+	if (f->b)
+		fixture_remove(f->b, f->dir2);
 	json_decref(f->c.receipts);
 	json_decref(f->c.verdicts);
 	json_decref(f->c.feed);
@@ -361,7 +329,7 @@ static void test_pull_pages(void **state)
 	json_t *d = NULL;
 	int i;
 
-	f->b = open_store(&f->dir2, "xa2");
+	f->b = fixture_store(&f->dir2, "xa2");
 	create(f->b, 2, codes);
 	for (i = 0; i < 2; i++) {
 		char op_id[16];
