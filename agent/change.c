@@ -125,6 +125,23 @@ static json_t *make_op(agent *a, int64_t seq, const char *code, int kind, const 
 	return schema_op_new(a->cfg.node, seq, code, kind, payload, base, parent, a->actor);
 }
 
+/* A journal central found behind or forked (agent/tail.c) takes no new entry: central
+ * would refuse each one for good, after the office had handed out its receipt (the
+ * restore trap: a PC set up again under a node name central already knows). */
+static int journal_may_grow(agent *a)
+{
+	char *state = NULL, *msg = NULL;
+	int rc = agent_state_get(a, "tail_state", &state);
+
+	if (!rc && state && (!strcmp(state, "behind") || !strcmp(state, "forked")) &&
+	    !(rc = agent_state_get(a, "tail_message", &msg)))
+		rc = ds_error_set(DS_EPERM, "no change is recorded until this is put right: %s",
+		                  msg ? msg : state);
+	free(state);
+	free(msg);
+	return rc;
+}
+
 int agent_apply_local(agent *a, const char *code, int kind, const json_t *payload, int64_t base,
                       json_t **state, int64_t *seq_out)
 {
@@ -135,7 +152,7 @@ int agent_apply_local(agent *a, const char *code, int kind, const json_t *payloa
 	int rc;
 
 	/* The journal keeps text as NFC, like the dossier it changes. */
-	if ((rc = ds_json_nfc(&body)))
+	if ((rc = journal_may_grow(a)) || (rc = ds_json_nfc(&body)))
 		goto done;
 	if ((rc = journal_last(a, &seq, prev)) || (rc = journal_unacked_parent(a, code, &parent)))
 		goto done;
