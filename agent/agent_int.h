@@ -159,10 +159,10 @@ int agent_query_int(agent *a, enum agent_stmt_id id, int64_t dflt, int64_t *out)
  * them, and "superseded" for a conflicted op a merge has settled (agent only). */
 enum agent_result {
 	AGENT_PENDING = 0, /* no receipt: "" or NULL */
-	AGENT_APPLIED,
-	AGENT_DUPLICATE,
-	AGENT_CONFLICT,
-	AGENT_REJECTED,
+	AGENT_APPLIED = SYNC_APPLIED,
+	AGENT_DUPLICATE = SYNC_DUPLICATE,
+	AGENT_CONFLICT = SYNC_CONFLICT,
+	AGENT_REJECTED = SYNC_REJECTED,
 	AGENT_SUPERSEDED,
 };
 /* The result named by text (NULL or "": AGENT_PENDING) in *out; DS_EINVALID naming the

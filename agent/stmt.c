@@ -299,21 +299,18 @@ json_t *journal_row_to_op(sqlite3_stmt *st)
 
 int agent_result_parse(const char *text, enum agent_result *out)
 {
-	static const char *const words[] = {
-	    [AGENT_APPLIED] = "applied",       [AGENT_DUPLICATE] = "duplicate",
-	    [AGENT_CONFLICT] = "conflict",     [AGENT_REJECTED] = "rejected",
-	    [AGENT_SUPERSEDED] = "superseded",
-	};
-	size_t i;
+	int wire = sync_result_parse(text);
 
 	*out = AGENT_PENDING;
 	if (!text || !*text)
 		return 0;
-	for (i = AGENT_APPLIED; i < sizeof(words) / sizeof(words[0]); i++) {
-		if (!strcmp(text, words[i])) {
-			*out = (enum agent_result)i;
-			return 0;
-		}
+	if (wire) {
+		*out = (enum agent_result)wire;
+		return 0;
+	}
+	if (!strcmp(text, "superseded")) {
+		*out = AGENT_SUPERSEDED;
+		return 0;
 	}
 	return ds_error_set(DS_EINVALID, "unknown op result \"%.40s\"", text);
 }

@@ -87,7 +87,7 @@ static int current_load(central_store *s, const char *code, current *c)
  * no version at all, so that it tells nothing about a dossier of another agency. */
 static json_t *receipt_new(const char *op_id, const char *result, int64_t version)
 {
-	if (version == 0 && strcmp(result, "rejected") == 0)
+	if (version == 0 && sync_result_parse(result) == SYNC_REJECTED)
 		return json_pack("{s:s, s:s}", "op_id", op_id, "result", result);
 	return json_pack("{s:s, s:s, s:I}", "op_id", op_id, "result", result, "version",
 	                 (json_int_t)version);
@@ -330,24 +330,25 @@ static int verdict(central_store *s, const central_auth *a, const char *node, co
 
 	why = screen(a, node, op, c, &conflict, &hide);
 	if (why) {
-		*receipt = receipt_new(op_id, "rejected", hide ? 0 : c->version);
+		*receipt =
+		    receipt_new(op_id, sync_result_name(SYNC_REJECTED), hide ? 0 : c->version);
 		json_object_set_new(*receipt, "reason", json_string(why));
 		free(why);
 		return 0;
 	}
 	if (conflict) {
-		*receipt = receipt_new(op_id, "conflict", c->version);
+		*receipt = receipt_new(op_id, sync_result_name(SYNC_CONFLICT), c->version);
 		json_object_set(*receipt, "state", c->state);
 		return 0;
 	}
 	rc = apply(s, node, op, c, p);
 	if (rc == DS_EINVALID) {
-		*receipt = receipt_new(op_id, "rejected", c->version);
+		*receipt = receipt_new(op_id, sync_result_name(SYNC_REJECTED), c->version);
 		json_object_set_new(*receipt, "reason", json_string(ds_error_msg()));
 		return 0;
 	}
 	if (rc == 0)
-		*receipt = receipt_new(op_id, "applied", c->version + 1);
+		*receipt = receipt_new(op_id, sync_result_name(SYNC_APPLIED), c->version + 1);
 	return rc;
 }
 
@@ -502,10 +503,14 @@ int central_op_receipt(central_store *s, const char *node, int64_t seq, json_t *
 		goto done;
 	result = central_col_text(st, 1);
 	version = central_col_int(st, 2);
-	r = receipt_new(op_id, strcmp(result, "applied") == 0 ? "duplicate" : result, version);
+	r = receipt_new(op_id,
+	                sync_result_parse(result) == SYNC_APPLIED ? sync_result_name(SYNC_DUPLICATE)
+	                                                          : result,
+	                version);
 	if (!central_col_null(st, 3))
 		json_object_set_new(r, "reason", json_string(central_col_text(st, 3)));
-	code = strcmp(result, "conflict") == 0 ? ds_strdup(central_col_text(st, 4)) : NULL;
+	code =
+	    sync_result_parse(result) == SYNC_CONFLICT ? ds_strdup(central_col_text(st, 4)) : NULL;
 	central_reset(st);
 	rc = 0;
 	if (code && (rc = feed_state(s, code, version, &state)) == 0)

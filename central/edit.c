@@ -45,7 +45,8 @@ static int edit_op(central_store *s, const char *actor, const char *code, int ki
 		goto done;
 	if ((rc = central_op_receive(s, &province, CENTRAL_NODE, op, &p, &receipt)))
 		goto done;
-	if (strcmp(json_string_value(json_object_get(receipt, "result")), "applied") != 0) {
+	if (sync_result_parse(json_string_value(json_object_get(receipt, "result"))) !=
+	    SYNC_APPLIED) {
 		const char *why = json_string_value(json_object_get(receipt, "reason"));
 
 		rc = ds_error_set(DS_EINVALID, "%s", why ? why : "the edit does not apply");

@@ -14,14 +14,12 @@ static const char *const endpoints[] = {"other",        "/v1/health", "/v1/push"
                                         "/v1/dossiers", "/v1/data",   "/metrics"};
 #define N_ENDPOINTS (sizeof(endpoints) / sizeof(endpoints[0]))
 #define N_STATUS 600
-static const char *const results[] = {"applied", "conflict", "rejected", "duplicate"};
-#define N_RESULTS (sizeof(results) / sizeof(results[0]))
 /* Push latency bucket bounds in milliseconds. */
 static const int bounds_ms[] = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 #define N_BOUNDS (sizeof(bounds_ms) / sizeof(bounds_ms[0]))
 
 static atomic_ullong requests[N_ENDPOINTS][N_STATUS];
-static atomic_ullong ops[N_RESULTS];
+static atomic_ullong ops[SYNC_RESULT_COUNT + 1]; /* by enum sync_result */
 static atomic_ullong push_bucket[N_BOUNDS]; /* push_bucket[i]: pushes of at most bounds_ms[i] */
 static atomic_ullong push_count, push_sum_us;
 static atomic_ullong db_errors;
@@ -40,15 +38,13 @@ void central_metrics_request(const char *endpoint, unsigned status)
 void central_metrics_receipts(const json_t *receipts)
 {
 	const json_t *r;
-	const char *res;
-	size_t i, k;
+	size_t i;
+	int k;
 
 	json_array_foreach(receipts, i, r)
 	{
-		res = json_string_value(json_object_get(r, "result"));
-		for (k = 0; res && k < N_RESULTS; k++)
-			if (strcmp(res, results[k]) == 0)
-				atomic_fetch_add(&ops[k], 1);
+		if ((k = sync_result_parse(json_string_value(json_object_get(r, "result")))))
+			atomic_fetch_add(&ops[k], 1);
 	}
 }
 
@@ -95,9 +91,9 @@ static void render_push(ds_buf *b)
 
 	head(b, "dossync_central_ops_total", "counter",
 	     "Ops received in pushes, by the result of their receipt.");
-	for (i = 0; i < N_RESULTS; i++)
-		ds_buf_printf(b, "dossync_central_ops_total{result=\"%s\"} %llu\n", results[i],
-		              atomic_load(&ops[i]));
+	for (i = SYNC_APPLIED; i <= SYNC_REJECTED; i++)
+		ds_buf_printf(b, "dossync_central_ops_total{result=\"%s\"} %llu\n",
+		              sync_result_name((int)i), atomic_load(&ops[i]));
 	head(b, "dossync_central_push_duration_seconds", "histogram",
 	     "Time from a push's full body to its answer, commit included.");
 	for (i = 0; i < N_BOUNDS; i++)

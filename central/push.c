@@ -137,7 +137,8 @@ static int bind_earned(const batch *b, const central_head *h, const json_t *rece
 	json_array_foreach(receipts, i, r)
 	{
 		res = json_string_value(json_object_get(r, "result"));
-		if (res && (strcmp(res, "applied") == 0 || strcmp(res, "conflict") == 0))
+		if (sync_result_parse(res) == SYNC_APPLIED ||
+		    sync_result_parse(res) == SYNC_CONFLICT)
 			return 0;
 	}
 	return ds_error_set(DS_EPERM,

@@ -295,35 +295,52 @@ done:
 }
 
 /* ---------------------------------------------------------------- receipts */
+static const char *const result_words[] = {
+    [SYNC_APPLIED] = "applied",
+    [SYNC_DUPLICATE] = "duplicate",
+    [SYNC_CONFLICT] = "conflict",
+    [SYNC_REJECTED] = "rejected",
+};
+
+const char *sync_result_name(int result)
+{
+	return result >= SYNC_APPLIED && result <= SYNC_REJECTED ? result_words[result] : "";
+}
+
+int sync_result_parse(const char *word)
+{
+	int r;
+
+	for (r = SYNC_APPLIED; word && r <= SYNC_REJECTED; r++)
+		if (!strcmp(word, result_words[r]))
+			return r;
+	return 0;
+}
 
 /* A receipt: op_id; result; version (not required when rejected); state for a conflict;
  * reason for a rejection. */
 static int receipt_check(const json_t *r, size_t i)
 {
-	static const char *const results[] = {"applied", "duplicate", "conflict", "rejected"};
 	const char *res = json_string_value(json_object_get(r, "result"));
 	const json_t *ver = json_object_get(r, "version"), *state = json_object_get(r, "state");
 	const json_t *reason = json_object_get(r, "reason");
-	size_t k;
+	int k = sync_result_parse(res);
 
 	if (!json_is_string(json_object_get(r, "op_id")))
 		return ds_error_set(DS_EINVALID, "receipts[%zu].op_id must be a string", i);
-	for (k = 0; res && k < DS_ARRAY_LEN(results); k++)
-		if (!strcmp(res, results[k]))
-			break;
-	if (!res || k == DS_ARRAY_LEN(results))
+	if (!k)
 		return ds_error_set(DS_EINVALID,
 		                    "receipts[%zu].result must be applied, "
 		                    "duplicate, conflict or rejected",
 		                    i);
-	if ((ver || k != 3) && (!json_is_integer(ver) || json_integer_value(ver) < 0))
+	if ((ver || k != SYNC_REJECTED) && (!json_is_integer(ver) || json_integer_value(ver) < 0))
 		return ds_error_set(DS_EINVALID,
 		                    "receipts[%zu].version must be a "
 		                    "non-negative integer",
 		                    i);
-	if ((state || k == 2) && !json_is_object(state))
+	if ((state || k == SYNC_CONFLICT) && !json_is_object(state))
 		return ds_error_set(DS_EINVALID, "receipts[%zu].state must be an object", i);
-	if ((reason || k == 3) && !json_is_string(reason))
+	if ((reason || k == SYNC_REJECTED) && !json_is_string(reason))
 		return ds_error_set(DS_EINVALID, "receipts[%zu].reason must be a string", i);
 	return 0;
 }

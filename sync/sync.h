@@ -211,6 +211,20 @@ int sync_client_clock_skew(const sync_client *c, int64_t *skew_s);
  * time further than this in the future is refused. */
 #define SYNC_CLOCK_TOLERANCE_S 120
 
+/* What central did with one pushed op: a receipt's "result" (docs/PROTOCOL.md). 0 is
+ * none of them (no receipt, or a word that is not one). */
+enum sync_result {
+	SYNC_APPLIED = 1,
+	SYNC_DUPLICATE,
+	SYNC_CONFLICT,
+	SYNC_REJECTED,
+};
+#define SYNC_RESULT_COUNT 4
+/* The wire word of result ("applied", "duplicate", "conflict", "rejected"). */
+const char *sync_result_name(int result);
+/* The result a wire word names, or 0 for anything else (NULL included). */
+int sync_result_parse(const char *word);
+
 /* 1 when s is a node name: 1 to 64 of A-Z a-z 0-9 . _ - */
 int sync_node_ok(const char *s);
 /* The node name of the province's own edits at central; no office PC may take it. */

@@ -427,13 +427,27 @@ static void changes_refusals(void **state)
 	ds_buf_release(&body);
 }
 
+/* The receipt words have one home: the enum and its two functions agree both ways. */
+static void result_words(void **state)
+{
+	int r;
+
+	(void)state;
+	for (r = SYNC_APPLIED; r <= SYNC_REJECTED; r++)
+		assert_int_equal(sync_result_parse(sync_result_name(r)), r);
+	assert_string_equal(sync_result_name(SYNC_CONFLICT), "conflict");
+	assert_int_equal(sync_result_parse("superseded"), 0);
+	assert_int_equal(sync_result_parse(NULL), 0);
+	assert_string_equal(sync_result_name(0), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(push_roundtrip),       cmocka_unit_test(push_encode_refusals),
 	    cmocka_unit_test(push_decode_refusals), cmocka_unit_test(receipts_roundtrip),
 	    cmocka_unit_test(receipts_refusals),    cmocka_unit_test(changes_roundtrip),
-	    cmocka_unit_test(changes_refusals),
+	    cmocka_unit_test(changes_refusals),     cmocka_unit_test(result_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
