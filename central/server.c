@@ -1,6 +1,8 @@
 /* server.c: the HTTP face of central (docs/PROTOCOL.md) on libmicrohttpd with a thread
- * pool. Each request borrows a store (its own SQLite connection and statement cache) from
- * a small pool; writes queue on one in-process lock. A request goes:
+ * pool: routing, authentication and serving here, the replies and one handler per endpoint
+ * in serve_handlers.c (shared types: serve_int.h). Each request borrows a store (its own SQLite
+ * connection and statement cache) from a small pool; writes queue on one in-process lock. A request
+ * goes:
  *
  *   first call --(route, token, Content-Length)--> refused at once (401/404/405/413)
  *       v
@@ -15,7 +17,7 @@
  * Every request, once done, is counted (metrics.c), logged in one access line
  * (serve_log.c) and noted as its node's last contact (contact.c).
  */
-#include "central/central_int.h"
+#include "central/serve_int.h"
 #include "sync/sync.h"
 
 #include <microhttpd.h>
@@ -30,45 +32,13 @@
 
 #define DRAIN_MS 10000 /* how long a stopping server waits for requests in flight */
 
-typedef struct server {
-	const char *db_path;
-	pthread_mutex_t pool_lock;
-	pthread_mutex_t write_lock;
-	central_group group;
-	central_store **stores; /* every store opened, to close at the end */
-	size_t nstores;
-	central_store **idle; /* the ones not lent out */
-	size_t nidle;
-	size_t cap;
-	atomic_int inflight;
-	central_contacts *contacts;
-} server;
-
-enum route { R_NONE, R_HEALTH, R_PUSH, R_PULL, R_DOSSIER, R_DATA, R_METRICS };
 /* How each route is counted and logged (metrics.c knows the same names). */
 static const char *const route_name[] = {"other",        "/v1/health", "/v1/push", "/v1/pull",
                                          "/v1/dossiers", "/v1/data",   "/metrics"};
 
-typedef struct request {
-	enum route route;
-	int answered; /* a response was queued before the body was read */
-	int too_big;  /* the body went past SYNC_MAX_BODY: dropped */
-	central_auth auth;
-	ds_buf body;
-	/* for the access line, the counters and the node's contact */
-	int64_t started_us;
-	size_t bytes_in, bytes_out;
-	unsigned status; /* 0: no answer was queued */
-	char node[65];   /* the node it came from, when it said */
-	char error[CENTRAL_CONTACT_ERROR_MAX + 1];
-	int64_t pull_cursor, pull_behind; /* -1: not a pull with node= */
-} request;
+_Thread_local request *serve_current;
 
-/* The request the calling thread is answering: libmicrohttpd calls on_request and the
- * replies it queues on one thread, so the replies note status and size here. */
-static _Thread_local request *current;
-
-static int64_t now_us(void)
+int64_t serve_now_us(void)
 {
 	struct timespec ts;
 
@@ -77,7 +47,7 @@ static int64_t now_us(void)
 }
 
 /* ---------------------------------------------------------------- the store pool */
-static int pool_get(server *sv, central_store **out)
+int serve_pool_get(server *sv, central_store **out)
 {
 	int rc = 0;
 
@@ -96,347 +66,13 @@ static int pool_get(server *sv, central_store **out)
 	return rc;
 }
 
-static void pool_put(server *sv, central_store *s)
+void serve_pool_put(server *sv, central_store *s)
 {
 	if (!s)
 		return;
 	pthread_mutex_lock(&sv->pool_lock);
 	sv->idle[sv->nidle++] = s;
 	pthread_mutex_unlock(&sv->pool_lock);
-}
-
-/* ---------------------------------------------------------------- responses */
-static unsigned http_status(int rc)
-{
-	switch (rc) {
-	case DS_EINVALID:
-	case DS_EUSAGE:
-		return MHD_HTTP_BAD_REQUEST;
-	case DS_EPERM:
-		return MHD_HTTP_FORBIDDEN;
-	case DS_ENOTFOUND:
-		return MHD_HTTP_NOT_FOUND;
-	case DS_ECONFLICT:
-		return MHD_HTTP_CONFLICT;
-	case DS_ETOOBIG:
-		return MHD_HTTP_CONTENT_TOO_LARGE;
-	case DS_ERETRY:
-	case DS_ENOSPC:
-		return MHD_HTTP_SERVICE_UNAVAILABLE;
-	default:
-		return MHD_HTTP_INTERNAL_SERVER_ERROR;
-	}
-}
-
-/* Queues body (an encoded document) with status; takes the bytes. */
-static enum MHD_Result reply_body(struct MHD_Connection *c, unsigned status, ds_buf *body)
-{
-	size_t len;
-	char *p = ds_buf_detach(body, &len);
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-
-	resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(p);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "deflate");
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	if (current)
-		current->status = status, current->bytes_out = len;
-	return ret;
-}
-
-/* Queues body as is (not compressed) with its content type; takes the bytes. */
-static enum MHD_Result reply_plain(struct MHD_Connection *c, unsigned status, const char *type,
-                                   ds_buf *body)
-{
-	size_t len;
-	char *p = ds_buf_detach(body, &len);
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-
-	resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(p);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	if (current)
-		current->status = status, current->bytes_out = len;
-	return ret;
-}
-
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *doc)
-{
-	ds_buf body = DS_BUF_INIT;
-	int rc = sync_body_encode(doc, &body);
-
-	json_decref(doc);
-	if (rc) {
-		ds_buf_release(&body);
-		return MHD_NO;
-	}
-	return reply_body(c, status, &body);
-}
-
-/* {"error": msg} (plus "expected_seq" when it is > 0). */
-static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *msg,
-                                   int64_t expected_seq)
-{
-	json_t *doc = json_pack("{s:s}", "error", msg);
-
-	if (!doc)
-		doc = json_pack("{s:s}", "error", "(message not valid UTF-8)");
-	if (expected_seq > 0)
-		json_object_set_new(doc, "expected_seq", json_integer(expected_seq));
-	if (status >= 500)
-		ds_log(DS_LOG_ERROR, "answering %u: %s", status, msg);
-	if (current)
-		snprintf(current->error, sizeof(current->error), "%u %s", status, msg);
-	return reply_json(c, status, doc);
-}
-
-static enum MHD_Result reply_rc(struct MHD_Connection *c, int rc)
-{
-	if (http_status(rc) >= 500)
-		central_metrics_db_error();
-	return reply_error(c, http_status(rc), ds_error_msg(), 0);
-}
-
-/* ---------------------------------------------------------------- handlers */
-/* 1 when the client accepts a deflate body (Accept-Encoding names it, without q=0). */
-static int wants_deflate(struct MHD_Connection *c)
-{
-	const char *h =
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	const char *d = h ? strcasestr(h, "deflate") : NULL;
-
-	return d && strncmp(d + 7 + strspn(d + 7, " "), ";q=0", 4) != 0;
-}
-
-/* {"ok": true, "v"} once the database answers; 503 {"ok": false, "v", "error"} when it
- * does not. Compressed only for a client that asks for deflate. */
-static enum MHD_Result on_health(server *sv, struct MHD_Connection *c)
-{
-	ds_buf body = DS_BUF_INIT;
-	central_store *s = NULL;
-	int64_t head = 0;
-	json_t *doc;
-	char *text;
-	int rc = pool_get(sv, &s);
-
-	if (rc == 0)
-		rc = central_feed_head(s, &head);
-	pool_put(sv, s);
-	doc = json_pack("{s:b, s:i}", "ok", rc == 0, "v", SYNC_PROTOCOL_VERSION);
-	if (rc) {
-		central_metrics_db_error();
-		ds_log(DS_LOG_ERROR, "health: %s", ds_error_msg());
-		json_object_set_new(doc, "error", json_string(ds_error_msg()));
-	}
-	if (wants_deflate(c))
-		return reply_json(c, rc ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, doc);
-	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (!text || ds_buf_puts(&body, text) || ds_buf_puts(&body, "\n")) {
-		free(text);
-		ds_buf_release(&body);
-		return MHD_NO;
-	}
-	free(text);
-	return reply_plain(c, rc ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, "application/json",
-	                   &body);
-}
-
-/* The Prometheus text exposition; 503 with what failed when the database does not
- * answer (a failed scrape is what monitoring should see then). */
-static enum MHD_Result on_metrics(server *sv, struct MHD_Connection *c)
-{
-	ds_buf body = DS_BUF_INIT;
-	central_store *s = NULL;
-	int rc = pool_get(sv, &s);
-
-	if (rc == 0)
-		rc = central_metrics_render(s, &body);
-	pool_put(sv, s);
-	if (rc) {
-		ds_buf_release(&body);
-		return reply_rc(c, rc);
-	}
-	return reply_plain(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &body);
-}
-
-/* Remembers the node a request came from, when it is a valid name. */
-static void note_node(request *r, const char *node)
-{
-	if (node && sync_node_ok(node))
-		snprintf(r->node, sizeof(r->node), "%s", node);
-}
-
-static enum MHD_Result push_answer(server *sv, struct MHD_Connection *c, request *r)
-{
-	json_t *doc = NULL, *receipts = NULL;
-	central_store *s = NULL;
-	ds_buf body = DS_BUF_INIT;
-	int64_t expected = 0;
-	sync_head head = {1, 0, ""};
-	int rc;
-
-	if (r->too_big)
-		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-		                   "request body larger than the 8 MiB limit", 0);
-	rc = sync_push_decode(r->body.ptr, r->body.len, &doc);
-	if (rc == 0)
-		note_node(r, json_string_value(json_object_get(doc, "node")));
-	if (rc == 0)
-		rc = pool_get(sv, &s);
-	if (rc == 0)
-		rc =
-		    central_push_head(s, &r->auth, doc, &receipts, &expected, &head.seq, head.hash);
-	pool_put(sv, s);
-	json_decref(doc);
-	central_metrics_receipts(receipts);
-	if (rc == DS_ECONFLICT)
-		return reply_error(c, MHD_HTTP_CONFLICT, ds_error_msg(), expected);
-	if (rc == 0)
-		rc = sync_receipts_encode_head(receipts, &head, &body);
-	json_decref(receipts);
-	if (rc) {
-		ds_buf_release(&body);
-		return reply_rc(c, rc);
-	}
-	return reply_body(c, MHD_HTTP_OK, &body);
-}
-
-/* push_answer, timed from the full body to the queued answer. */
-static enum MHD_Result on_push(server *sv, struct MHD_Connection *c, request *r)
-{
-	int64_t t0 = now_us();
-	enum MHD_Result ret = push_answer(sv, c, r);
-
-	central_metrics_push(now_us() - t0);
-	return ret;
-}
-
-/* A non-negative decimal argument, digits only (no sign, no space); def when absent. */
-static int int_arg(struct MHD_Connection *c, const char *name, int64_t def, int64_t *out)
-{
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-	char *end;
-
-	*out = def;
-	if (!v)
-		return 0;
-	*out = strtoll(v, &end, 10);
-	if (!v[0] || strspn(v, "0123456789") != strlen(v) || *end || *out < 0 ||
-	    *out > INT64_MAX / 2)
-		return ds_error_set(DS_EINVALID, "%s: must be a whole number, not \"%s\"", name, v);
-	return 0;
-}
-
-/* The optional node argument: the asker's node name, NULL when absent. */
-static int node_arg(struct MHD_Connection *c, const char **out)
-{
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "node");
-
-	*out = v;
-	if (v && !sync_node_ok(v))
-		return ds_error_set(DS_EINVALID, "node: must be 1 to 64 of A-Z a-z 0-9 . _ -");
-	return 0;
-}
-
-/* A pull with node=: where it ended and how much of the feed it could see remained. */
-static void note_pull(central_store *s, request *r, int64_t next, int more)
-{
-	int64_t behind = 0;
-
-	if (more && central_feed_behind(s, &r->auth, next, &behind)) {
-		central_metrics_db_error();
-		return;
-	}
-	r->pull_cursor = next;
-	r->pull_behind = behind;
-}
-
-static enum MHD_Result on_pull(server *sv, struct MHD_Connection *c, request *r)
-{
-	json_t *changes = NULL, *data = NULL;
-	central_store *s = NULL;
-	ds_buf body = DS_BUF_INIT;
-	int64_t since, limit, next = 0;
-	char own[DS_SHA256_HEX];
-	sync_head head = {0, 0, ""};
-	const char *node;
-	int more = 0, rc;
-
-	if ((rc = int_arg(c, "since", 0, &since)) ||
-	    (rc = int_arg(c, "limit", CENTRAL_PULL_DEFAULT, &limit)) || (rc = node_arg(c, &node)))
-		return reply_rc(c, rc);
-	note_node(r, node);
-	if (limit < 1 || limit > SYNC_MAX_PULL_LIMIT)
-		return reply_error(c, MHD_HTTP_BAD_REQUEST, "limit: must be 1 to 5000", 0);
-	rc = pool_get(sv, &s);
-	if (rc == 0)
-		rc = central_pull_node(s, &r->auth, since, (int)limit, node, &changes, &next, &more,
-		                       own);
-	/* Read after the page: the head is never behind what the page shows. */
-	if (rc == 0 && node)
-		head.known = central_node_head(s, &r->auth, node, &head.seq, head.hash) == 0;
-	if (rc == 0 && node)
-		note_pull(s, r, next, more);
-	if (rc == 0)
-		rc = central_data_versions(s, &data);
-	pool_put(sv, s);
-	if (rc == 0)
-		rc = sync_changes_encode_page(changes, next, more, own, &head, data, &body);
-	json_decref(changes);
-	json_decref(data);
-	if (rc) {
-		ds_buf_release(&body);
-		return reply_rc(c, rc);
-	}
-	return reply_body(c, MHD_HTTP_OK, &body);
-}
-
-static enum MHD_Result on_dossier(server *sv, struct MHD_Connection *c, request *r,
-                                  const char *code)
-{
-	central_store *s = NULL;
-	json_t *d = NULL;
-	int rc = pool_get(sv, &s);
-
-	if (rc == 0)
-		rc = central_dossier_get(s, &r->auth, code, &d);
-	pool_put(sv, s);
-	return rc ? reply_rc(c, rc) : reply_json(c, MHD_HTTP_OK, d);
-}
-
-/* GET /v1/data?calendar=V&procedures=V: the current files the asker does not hold. */
-static enum MHD_Result on_data(server *sv, struct MHD_Connection *c)
-{
-	static const char *const kinds[] = {"calendar", "procedures"};
-	json_t *have = json_object(), *files = NULL;
-	central_store *s = NULL;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < DS_ARRAY_LEN(kinds); i++) {
-		const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, kinds[i]);
-		if (v && *v)
-			json_object_set_new(have, kinds[i], json_string(v));
-	}
-	rc = sync_data_versions_check(have);
-	if (rc == 0 && (rc = pool_get(sv, &s)) == 0)
-		rc = central_data_files(s, have, &files);
-	pool_put(sv, s);
-	json_decref(have);
-	return rc ? reply_rc(c, rc) : reply_json(c, MHD_HTTP_OK, files);
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -469,10 +105,10 @@ static int authenticate(server *sv, struct MHD_Connection *c, request *r)
 	/* The scheme is case-insensitive (RFC 9110 11.1); the token follows one or more spaces. */
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
 		return ds_error_set(DS_EPERM, "missing token: send Authorization: Bearer <token>");
-	if ((rc = pool_get(sv, &s)))
+	if ((rc = serve_pool_get(sv, &s)))
 		return rc;
 	rc = central_token_verify(s, h + 7 + strspn(h + 7, " "), &r->auth);
-	pool_put(sv, s);
+	serve_pool_put(sv, s);
 	return rc;
 }
 
@@ -486,14 +122,17 @@ static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const ch
 	r->route = route_of(url, method, &wanted);
 	r->answered = 1;
 	if (r->route == R_NONE)
-		return reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint", 0);
+		return serve_reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint", 0);
 	if (strcmp(method, wanted) != 0)
-		return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here", 0);
+		return serve_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here",
+		                         0);
 	if (r->route != R_HEALTH && (rc = authenticate(sv, c, r)))
-		return reply_error(c, rc == DS_EPERM ? MHD_HTTP_UNAUTHORIZED : http_status(rc),
-		                   ds_error_msg(), 0);
+		return serve_reply_error(
+		    c, rc == DS_EPERM ? MHD_HTTP_UNAUTHORIZED : serve_http_status(rc),
+		    ds_error_msg(), 0);
 	if (r->route == R_METRICS && !r->auth.province)
-		return reply_error(c, MHD_HTTP_FORBIDDEN, "GET /metrics needs a province token", 0);
+		return serve_reply_error(c, MHD_HTTP_FORBIDDEN,
+		                         "GET /metrics needs a province token", 0);
 	/* A caller with a valid token may be slow or keep the connection for its next
 	 * request; one without keeps the short timeout it started with. */
 	if (r->route != R_HEALTH)
@@ -504,8 +143,8 @@ static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const ch
 		return MHD_YES; /* answered on the next call: a reply queued now closes */
 	len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (len && strtoull(len, NULL, 10) > SYNC_MAX_BODY)
-		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-		                   "request body larger than the 8 MiB limit", 0);
+		return serve_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+		                         "request body larger than the 8 MiB limit", 0);
 	return MHD_YES;
 }
 
@@ -515,17 +154,17 @@ static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const cha
 	r->answered = 1;
 	switch (r->route) {
 	case R_HEALTH:
-		return on_health(sv, c);
+		return serve_on_health(sv, c);
 	case R_METRICS:
-		return on_metrics(sv, c);
+		return serve_on_metrics(sv, c);
 	case R_PULL:
-		return on_pull(sv, c, r);
+		return serve_on_pull(sv, c, r);
 	case R_DOSSIER:
-		return on_dossier(sv, c, r, url + 13);
+		return serve_on_dossier(sv, c, r, url + 13);
 	case R_DATA:
-		return on_data(sv, c);
+		return serve_on_data(sv, c);
 	default:
-		return on_push(sv, c, r);
+		return serve_on_push(sv, c, r);
 	}
 }
 
@@ -539,14 +178,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!r) {
 		r = ds_calloc(1, sizeof(*r));
 		ds_buf_init(&r->body, SYNC_MAX_BODY);
-		r->started_us = now_us();
+		r->started_us = serve_now_us();
 		r->pull_cursor = r->pull_behind = -1;
 		*con_cls = r;
 		atomic_fetch_add(&sv->inflight, 1);
-		current = r;
+		serve_current = r;
 		return first_call(sv, c, url, method, r);
 	}
-	current = r;
+	serve_current = r;
 	r->bytes_in += *upload_data_size;
 	if (*upload_data_size) {
 		if (!r->answered && !r->too_big && r->route == R_PUSH &&
@@ -581,7 +220,7 @@ static void peer_text(struct MHD_Connection *c, char *out, size_t n)
 static void request_done(server *sv, struct MHD_Connection *c, request *r,
                          enum MHD_RequestTerminationCode toe)
 {
-	int64_t us = now_us() - r->started_us;
+	int64_t us = serve_now_us() - r->started_us;
 	central_contact ct;
 	char peer[64];
 
@@ -654,13 +293,14 @@ static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *c, c
                                           const char *upload_data, size_t *upload_data_size,
                                           void **con_cls)
 {
-	current = NULL;
+	serve_current = NULL;
 	if (strcmp(url, "/metrics") != 0)
-		return reply_error(c, MHD_HTTP_NOT_FOUND, "only /metrics is served here", 0);
+		return serve_reply_error(c, MHD_HTTP_NOT_FOUND, "only /metrics is served here", 0);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-		return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here", 0);
+		return serve_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here",
+		                         0);
 	central_metrics_request("/metrics", MHD_HTTP_OK);
-	return on_metrics(cls, c);
+	return serve_on_metrics(cls, c);
 }
 
 static int start_metrics(server *sv, const central_serve_opts *o, struct MHD_Daemon **out)
@@ -765,9 +405,9 @@ int central_serve(const central_serve_opts *o)
 	pthread_mutex_init(&sv.group.lock, NULL);
 	pthread_cond_init(&sv.group.done, NULL);
 	ds_os_stop_block();
-	/* the database is there and current before we listen */
-	if ((rc = pool_get(&sv, &first)) == 0) {
-		pool_put(&sv, first);
+	/* the database is there and serve_current before we listen */
+	if ((rc = serve_pool_get(&sv, &first)) == 0) {
+		serve_pool_put(&sv, first);
 		rc = central_contacts_start(&sv.contacts, o->db_path, &sv.write_lock);
 	}
 	if (rc == 0)

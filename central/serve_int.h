@@ -1,0 +1,64 @@
+/* serve_int.h: what central's HTTP server shares between its files: the server and the
+ * request it answers (server.c: the pool of stores, dispatch and serving), and the
+ * replies and endpoint handlers (serve_handlers.c). */
+#ifndef DOSSYNC_CENTRAL_SERVE_INT_H
+#define DOSSYNC_CENTRAL_SERVE_INT_H
+
+#include "central/central_int.h"
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+
+typedef struct server {
+	const char *db_path;
+	pthread_mutex_t pool_lock;
+	pthread_mutex_t write_lock;
+	central_group group;
+	central_store **stores; /* every store opened, to close at the end */
+	size_t nstores;
+	central_store **idle; /* the ones not lent out */
+	size_t nidle;
+	size_t cap;
+	atomic_int inflight;
+	central_contacts *contacts;
+} server;
+
+enum route { R_NONE, R_HEALTH, R_PUSH, R_PULL, R_DOSSIER, R_DATA, R_METRICS };
+typedef struct request {
+	enum route route;
+	int answered; /* a response was queued before the body was read */
+	int too_big;  /* the body went past SYNC_MAX_BODY: dropped */
+	central_auth auth;
+	ds_buf body;
+	/* for the access line, the counters and the node's contact */
+	int64_t started_us;
+	size_t bytes_in, bytes_out;
+	unsigned status; /* 0: no answer was queued */
+	char node[65];   /* the node it came from, when it said */
+	char error[CENTRAL_CONTACT_ERROR_MAX + 1];
+	int64_t pull_cursor, pull_behind; /* -1: not a pull with node= */
+} request;
+
+/* The request the calling thread is answering: libmicrohttpd calls on_request and the
+ * replies it queues on one thread, so the replies note status and size here. */
+extern _Thread_local request *serve_current;
+
+/* server.c: a monotonic clock in microseconds, and a store lent from the pool. */
+int64_t serve_now_us(void);
+int serve_pool_get(server *sv, central_store **out);
+void serve_pool_put(server *sv, central_store *s);
+
+/* serve_handlers.c: the HTTP status of an error code, an error reply, and one handler per
+ * endpoint (docs/PROTOCOL.md). */
+unsigned serve_http_status(int rc);
+enum MHD_Result serve_on_pull(server *sv, struct MHD_Connection *c, request *r);
+enum MHD_Result serve_on_metrics(server *sv, struct MHD_Connection *c);
+enum MHD_Result serve_on_dossier(server *sv, struct MHD_Connection *c, request *r,
+                                 const char *code);
+enum MHD_Result serve_on_data(server *sv, struct MHD_Connection *c);
+enum MHD_Result serve_reply_error(struct MHD_Connection *c, unsigned status, const char *msg,
+                                  int64_t expected_seq);
+enum MHD_Result serve_on_health(server *sv, struct MHD_Connection *c);
+enum MHD_Result serve_on_push(server *sv, struct MHD_Connection *c, request *r);
+
+#endif
