@@ -34,3 +34,21 @@ void fixture_remove(agent *a, char *dir)
 		fail_msg("cannot remove %s: %s", dir, ds_error_msg());
 	free(dir);
 }
+
+int fixture_setup(void **state)
+{
+	store_fx *f = ds_calloc(1, sizeof(*f));
+
+	f->a = fixture_store(&f->dir, "xa1");
+	*state = f;
+	return 0;
+}
+
+int fixture_teardown(void **state)
+{
+	store_fx *f = *state;
+
+	fixture_remove(f->a, f->dir);
+	free(f);
+	return 0;
+}

@@ -11,4 +11,13 @@ agent *fixture_store(char **dir, const char *node);
 /* Closes a and removes dir with everything in it; frees dir. */
 void fixture_remove(agent *a, char *dir);
 
+/* The state of a test that needs one store: cmocka setup and teardown making and removing
+ * it (node xa1). */
+typedef struct store_fx {
+	char *dir;
+	agent *a;
+} store_fx;
+int fixture_setup(void **state);
+int fixture_teardown(void **state);
+
 #endif

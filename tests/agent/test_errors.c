@@ -15,28 +15,7 @@
 
 #include "tests/agent/fixture.h"
 
-typedef struct fx {
-	char *dir;
-	agent *a;
-} fx;
-
-static int setup(void **state)
-{
-	fx *f = ds_calloc(1, sizeof(*f));
-
-	f->a = fixture_store(&f->dir, "xa1");
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx *f = *state;
-
-	fixture_remove(f->a, f->dir);
-	free(f);
-	return 0;
-}
+typedef store_fx fx;
 
 /* Runs sql on the agent's own connection: how a test breaks the store under it. */
 static void break_store(fx *f, const char *sql)
@@ -210,17 +189,22 @@ static void test_sync_outcome(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_pending_ops, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_push_first_unpushed, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_unmerged, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_status_sync_state, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_catch_up_bad_state, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_catch_up_not_object, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_catch_up_interrupted, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_sync_label, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_list_bad_body, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_sync_outcome, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pending_ops, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_push_first_unpushed, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_unmerged, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_status, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_status_sync_state, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_catch_up_bad_state, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_catch_up_not_object, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_catch_up_interrupted, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_label, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_list_bad_body, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_outcome, fixture_setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,28 +19,7 @@
 #define CODE "000.00.12.H22-240414-0001"
 #define WHEN "2024-04-14T07:00:00+07:00"
 
-typedef struct fx {
-	char *dir;
-	agent *a;
-} fx;
-
-static int setup(void **state)
-{
-	fx *f = ds_calloc(1, sizeof(*f));
-
-	f->a = fixture_store(&f->dir, "xa1");
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx *f = *state;
-
-	fixture_remove(f->a, f->dir);
-	free(f);
-	return 0;
-}
+typedef store_fx fx;
 
 /* Appends patch op seq on CODE after the journal's last entry; its hash in hash. */
 static void append(fx *f, int64_t seq, const char *parent, char hash[DS_SHA256_HEX])
@@ -327,15 +306,15 @@ static void test_http_setting(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_http_setting, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_receipt_args, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_sync_state, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_inbox, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_actor_nfc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_journal, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_http_setting, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_pending, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_receipt_args, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_state, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_rows, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_inbox, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_stmt_cache, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_actor_nfc, fixture_setup, fixture_teardown),
 	    cmocka_unit_test(test_result_parse),
 	};
 
