@@ -56,6 +56,7 @@ typedef struct agent {
 	/* When set and non-zero (the daemon's stop flag), long work stops between steps:
 	 * push batches, pull pages and history chunks return DS_ERETRY "cancelled". */
 	const volatile sig_atomic_t *cancel;
+	ds_progress *progress;       /* long work reports here (base.h "progress"); NULL: silent */
 	int pull_limit;              /* changes per pull page; adapts to the link (0: 1000) */
 	struct schema_calendar *cal; /* loaded on first need (agent/deadline.c), or NULL */
 	struct schema_catalogue *cat;

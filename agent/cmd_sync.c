@@ -54,7 +54,8 @@ static int cmd_sync(cli *c, int argc, char **argv)
 	agent *a = NULL;
 	int json, rc;
 
-	if ((rc = json_flag(cli_find("sync"), argc, argv, 0, &json)) ||
+	if ((rc = cli_take_progress(c, cli_find("sync"), &argc, argv)) ||
+	    (rc = json_flag(cli_find("sync"), argc, argv, 0, &json)) ||
 	    (rc = cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_sync(a, &s);
@@ -175,10 +176,12 @@ done:
 
 const cli_command cli_sync_commands[] = {
     {"sync", cmd_sync,
-     "sync [--json]\n"
+     "sync [--json] [--progress=MODE]\n"
      "Pushes every pending change to central and pulls central's changes until caught\n"
      "up, merging what diverged, then exits. Exit 75 when central cannot be reached\n"
-     "(nothing is lost: run it again later), 77 when central refuses the token.\n"},
+     "(nothing is lost: run it again later), 77 when central refuses the token.\n"
+     "Progress (done/total, rate, ETA) is one line on stderr at a terminal; --progress=json\n"
+     "sends it as JSON events on stderr, --progress=none turns it off.\n"},
     {"conflicts", cmd_conflicts,
      "conflicts [--json]\n"
      "Lists the fields that wait for a person: code, field, ancestor, ours, theirs, since.\n"},

@@ -363,6 +363,7 @@ int agent_pull_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 	int64_t since, next = 0;
 	int more = 1, rc = 0;
 
+	ds_progress_begin(a->progress, "pull", 0);
 	while (!rc && more) {
 		json_t *changes = NULL;
 		if ((rc = agent_cancelled(a)) || (rc = agent_state_get(a, "cursor", &cur)))
@@ -391,12 +392,14 @@ int agent_pull_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 		if (!rc) {
 			st->pulled += (int64_t)json_array_size(changes);
 			st->pages++;
+			ds_progress_add(a->progress, (int64_t)json_array_size(changes));
 		}
 		json_decref(changes);
 		if (!rc && more && next == since)
 			rc = ds_error_set(DS_ERROR,
 			                  "central says more changes remain but sent none");
 	}
+	ds_progress_end(a->progress);
 	if (!rc)
 		agent_data_refresh(a, w); /* the last page names central's data versions */
 	return rc;

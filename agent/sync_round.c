@@ -216,14 +216,18 @@ out:
 
 int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
-	int64_t from = 1, resent_at = 0;
+	int64_t from = 1, resent_at = 0, pending = 0;
 	int done = 0, rc = journal_first_pending(a, &from);
 
+	if (!rc && !(rc = agent_pending_ops(a, &pending)))
+		ds_progress_begin(a->progress, "push", pending);
 	while (!rc && !done) {
 		int64_t before = from;
 		if ((rc = agent_cancelled(a)))
 			break;
 		rc = push_batch(a, w, &from, &done, st);
+		if (!rc && from > before)
+			ds_progress_add(a->progress, from - before);
 		if (!rc && from < before) {
 			if (resent_at == from)
 				return ds_error_set(DS_ERROR,
@@ -233,6 +237,7 @@ int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 			resent_at = from;
 		}
 	}
+	ds_progress_end(a->progress);
 	return rc;
 }
 
