@@ -25,11 +25,11 @@ static json_t *echo_changes(agent *a, const json_t *ops, const json_t *receipts,
 		if (!json_is_integer(cur))
 			continue;
 		*last = json_integer_value(cur);
-		json_array_append_new(
-		    list, json_pack("{s:O, s:O, s:O, s:O, s:s}", "cursor", cur, "code",
-		                    json_object_get(json_array_get(ops, i), "code"), "version",
-		                    json_object_get(r, "version"), "op_id",
-		                    json_object_get(r, "op_id"), "node", a->cfg.node));
+		json_array_append_new(list,
+		                      json_pack("{s:O, s:O, s:O, s:O, s:s}", "cursor", cur, "code",
+		                                json_object_get(json_array_get(ops, i), "code"),
+		                                "version", json_object_get(r, "version"), "op_id",
+		                                json_object_get(r, "op_id"), "node", a->cfg.node));
 	}
 	return list;
 }
@@ -57,8 +57,10 @@ static int take(agent *a, json_t *list, const sync_echo *e, int64_t last, int *t
 	if ((rc = agent_own_fill(a, list, e->sha256, &ok)))
 		return rc;
 	if (!ok) {
-		ds_log(DS_LOG_INFO, "the states of %zu applied ops differ from central's: the pull "
-		       "brings them", json_array_size(list));
+		ds_log(DS_LOG_INFO,
+		       "the states of %zu applied ops differ from central's: the pull "
+		       "brings them",
+		       json_array_size(list));
 		return 0;
 	}
 	if (agent_pull_check(a, list, e->before, last)) {

@@ -163,4 +163,3 @@ done:
 	own_close(&o);
 	return rc;
 }
-

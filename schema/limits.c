@@ -57,6 +57,9 @@ static size_t chars(const char *s)
 	return n;
 }
 
+/* The checks walk the dossier twice at most: first with path NULL, building no names
+ * (the dossiers that pass, nearly all: no string formatting per field), then, only for one
+ * that fails, again with paths, to name the field in the message. */
 static int check_node(const json_t *v, const char *path, const char *key);
 
 static int check_members(const json_t *obj, const char *path)
@@ -68,8 +71,9 @@ static int check_members(const json_t *obj, const char *path)
 
 	json_object_foreach((json_t *)obj, key, v)
 	{
-		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
-		if ((rc = check_node(v, sub, key)))
+		if (path)
+			snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
+		if ((rc = check_node(v, path ? sub : NULL, key)))
 			return rc;
 	}
 	return 0;
@@ -83,16 +87,17 @@ static int check_items(const json_t *list, const char *path, const char *key)
 	int rc, max = list_max(key);
 
 	if (max && json_array_size(list) > (size_t)max)
-		return ds_error_set(DS_EINVALID, "%s: at most %d items (got %zu)", path, max,
-		                    json_array_size(list));
+		return path ? ds_error_set(DS_EINVALID, "%s: at most %d items (got %zu)", path, max,
+		                           json_array_size(list))
+		            : DS_EINVALID;
 	json_array_foreach(list, i, item)
 	{
 		const char *id = json_string_value(json_object_get(item, "id"));
-		if (id)
+		if (path && id)
 			snprintf(sub, sizeof(sub), "%s[%s]", path, id);
-		else
+		else if (path)
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-		if ((rc = check_node(item, sub, NULL)))
+		if ((rc = check_node(item, path ? sub : NULL, NULL)))
 			return rc;
 	}
 	return 0;
@@ -107,8 +112,9 @@ static int check_node(const json_t *v, const char *path, const char *key)
 	if (json_is_array(v))
 		return check_items(v, path, key);
 	if (json_is_string(v) && (n = chars(json_string_value(v))) > (size_t)text_max(key))
-		return ds_error_set(DS_EINVALID, "%s: at most %d characters (got %zu)", path,
-		                    text_max(key), n);
+		return path ? ds_error_set(DS_EINVALID, "%s: at most %d characters (got %zu)", path,
+		                           text_max(key), n)
+		            : DS_EINVALID;
 	return 0;
 }
 
@@ -138,7 +144,9 @@ int schema_dossier_limits(const json_t *d)
 	size_t n = 0, big_n;
 	int rc;
 
-	if ((rc = check_node(d, "", NULL)) || (rc = ds_json_canonical(d, &text, &n)))
+	if (check_node(d, NULL, NULL) && (rc = check_node(d, "", NULL)))
+		goto done; /* the second walk names the field */
+	if ((rc = ds_json_canonical(d, &text, &n)))
 		goto done;
 	if (n > SCHEMA_DOSSIER_MAX_BYTES) {
 		big = largest_field(d, &big_n);

@@ -38,8 +38,8 @@ static int runs_make(const json_t *receipts, int64_t before, json_t **out)
 			                    i, (long long)last);
 		}
 		if (run && c == last + 1)
-			json_array_set_new(run, 1,
-			                   json_integer(json_integer_value(json_array_get(run, 1)) + 1));
+			json_array_set_new(
+			    run, 1, json_integer(json_integer_value(json_array_get(run, 1)) + 1));
 		else
 			json_array_append_new(runs, run = json_pack("[I, i]", (json_int_t)c, 1));
 		last = c;
@@ -98,14 +98,15 @@ static int runs_spread(const json_t *runs, json_t *receipts, int64_t before)
 			continue;
 		if (count == 0) {
 			if (k >= json_array_size(runs))
-				return ds_error_set(DS_EINVALID,
-				                    "receipts: fewer cursors than applied receipts");
+				return ds_error_set(
+				    DS_EINVALID, "receipts: fewer cursors than applied receipts");
 			if ((rc = run_read(json_array_get(runs, k), k, &first, &count)))
 				return rc;
 			k++;
 		}
 		if (first <= last)
-			return ds_error_set(DS_EINVALID, "receipts: cursors must increase past %lld",
+			return ds_error_set(DS_EINVALID,
+			                    "receipts: cursors must increase past %lld",
 			                    (long long)last);
 		json_object_set_new(r, "cursor", json_integer(first));
 		last = first++;
