@@ -234,8 +234,11 @@ static int echo_make(central_store *s, const central_auth *a, const json_t *rece
 	int rc;
 
 	memset(e, 0, sizeof(*e));
-	json_array_foreach(receipts, i, r) if (!first && json_object_get(r, "cursor")) first =
-	    json_integer_value(json_object_get(r, "cursor"));
+	json_array_foreach(receipts, i, r)
+	{
+		if (!first && json_is_integer(json_object_get(r, "cursor")))
+			first = json_integer_value(json_object_get(r, "cursor"));
+	}
 	if (!first || !own->len)
 		return 0;
 	if (!st)
