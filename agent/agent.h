@@ -165,6 +165,7 @@ int agent_state_set(agent *a, const char *key, const char *value);
 typedef struct agent_sync_stats {
 	int64_t pushed, batches, applied, duplicate, conflict, rejected;
 	int64_t pulled, pages, merged, queued;
+	int64_t echo_taken; /* own applied ops taken into the inbox from receipts, not pulled */
 	uint64_t bytes_up, bytes_down, requests;
 } agent_sync_stats;
 

@@ -27,13 +27,14 @@ static void print_stats(const agent_sync_stats *s, int json)
 {
 	if (json) {
 		json_t *o = json_pack(
-		    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
+		    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
 		    (json_int_t)s->pushed, "batches", (json_int_t)s->batches, "applied",
 		    (json_int_t)s->applied, "duplicate", (json_int_t)s->duplicate, "conflict",
 		    (json_int_t)s->conflict, "rejected", (json_int_t)s->rejected, "pulled",
-		    (json_int_t)s->pulled, "merged", (json_int_t)s->merged, "queued",
-		    (json_int_t)s->queued, "bytes_up", (json_int_t)s->bytes_up, "bytes_down",
-		    (json_int_t)s->bytes_down, "requests", (json_int_t)s->requests);
+		    (json_int_t)s->pulled, "echo_taken", (json_int_t)s->echo_taken, "merged",
+		    (json_int_t)s->merged, "queued", (json_int_t)s->queued, "bytes_up",
+		    (json_int_t)s->bytes_up, "bytes_down", (json_int_t)s->bytes_down, "requests",
+		    (json_int_t)s->requests);
 		cli_print_json(o);
 		json_decref(o);
 		return;
@@ -42,8 +43,10 @@ static void print_stats(const agent_sync_stats *s, int json)
 	       "%lld rejected)\n",
 	       (long long)s->pushed, (long long)s->batches, (long long)s->applied,
 	       (long long)s->duplicate, (long long)s->conflict, (long long)s->rejected);
-	printf("pulled %lld changes; merged %lld dossiers, %lld fields wait for a person\n",
-	       (long long)s->pulled, (long long)s->merged, (long long)s->queued);
+	printf("pulled %lld changes (%lld own taken from the receipts); merged %lld dossiers, "
+	       "%lld fields wait for a person\n",
+	       (long long)s->pulled, (long long)s->echo_taken, (long long)s->merged,
+	       (long long)s->queued);
 	printf("%llu requests, %llu bytes up, %llu bytes down\n", (unsigned long long)s->requests,
 	       (unsigned long long)s->bytes_up, (unsigned long long)s->bytes_down);
 }

@@ -173,12 +173,13 @@ static int push_batch(agent *a, const agent_wire *w, int64_t *from, int *done, a
 	char prev[DS_SHA256_HEX] = "", last[DS_SHA256_HEX] = "";
 	json_t *ops = NULL, *receipts = NULL;
 	ds_buf body = DS_BUF_INIT;
-	sync_head head = {0, 0, ""};
+	sync_head head;
 	int64_t expected = 0;
 	size_t n;
 	int rc;
 
 	*done = 0;
+	memset(&head, 0, sizeof(head));
 	if ((rc = load_batch(a, *from, a->cfg.batch_bytes, &ops, prev, last)))
 		goto out;
 	if ((n = json_array_size(ops)) == 0) {
@@ -202,6 +203,8 @@ static int push_batch(agent *a, const agent_wire *w, int64_t *from, int *done, a
 	if ((rc = store_receipts(a, receipts, *from, n)))
 		goto out;
 	if (head.known && (rc = agent_check_tail(a, head.seq, head.hash)))
+		goto out;
+	if ((rc = agent_echo_take(a, ops, receipts, &head.echo, st))) /* echo.c */
 		goto out;
 	count_receipts(receipts, st);
 	st->pushed += (int64_t)n;

@@ -154,6 +154,8 @@ int ds_json_parse(const char *s, size_t n, json_t **out);
 /* The canonical bytes of v: keys sorted, no spaces, UTF-8 unescaped. The same value
  * always gives the same bytes. *out is the caller's to free(). */
 int ds_json_canonical(const json_t *v, char **out, size_t *len);
+/* The byte count of v's canonical JSON, without building it (no allocation). */
+int ds_json_canonical_size(const json_t *v, size_t *len);
 /* True when a and b have the same canonical bytes. */
 int ds_json_same(const json_t *a, const json_t *b);
 /* RFC 7396 JSON merge patch: applies patch to *target in place (target may be
