@@ -151,10 +151,10 @@ static int cmd_show(cli *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_q(cli_find("show"), argc, argv, &q, 1)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if (q.json) {
-		rc = cli_print_dossier(a, argv[optind]);
+		rc = agent_cli_print_dossier(a, argv[optind]);
 		goto done;
 	}
 	if ((rc = agent_get(a, argv[optind], &d, &version, &sync)) == 0)
@@ -216,7 +216,7 @@ static int cmd_list(cli *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_list(cli_find("list"), argc, argv, &l)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_find_list(a, &l.f, &list)))
 		goto done;
@@ -247,7 +247,7 @@ static int cmd_journal(cli *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_q(cli_find("journal"), argc, argv, &q, 0)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_journal(a, q.since, &list)))
 		goto done;
@@ -321,9 +321,9 @@ static int cmd_verify(cli *c, int argc, char **argv)
 	int64_t n = 0;
 	int rc;
 
-	if ((rc = cli_take_progress(c, cli_find("verify"), &argc, argv)) ||
+	if ((rc = agent_cli_take_progress(c, cli_find("verify"), &argc, argv)) ||
 	    (rc = parse_q(cli_find("verify"), argc, argv, &q, 0)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_verify_journal(a, &n);
 	if (!rc && !q.json)
@@ -422,7 +422,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_q(cli_find("status"), argc, argv, &q, 0)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_status(a, &s)))
 		goto done;
