@@ -58,17 +58,26 @@ static void overview(FILE *f)
 
 static const cli_program prog = {"prog", "usage: prog ", "", "prog ", tables, overview, NULL};
 
-/* cli_main over the words of line (space-separated). */
-static int run(cli *c, const char *line)
+/* Splits line at spaces into argv (static storage, NULL after the last word). */
+static int split(const char *line, char **argv)
 {
 	static char buf[256];
-	char *argv[16], *w;
+	char *w;
 	int argc = 0;
 
 	snprintf(buf, sizeof(buf), "%s", line);
 	for (w = strtok(buf, " "); w && argc < 15; w = strtok(NULL, " "))
 		argv[argc++] = w;
 	argv[argc] = NULL;
+	return argc;
+}
+
+/* cli_main over the words of line. */
+static int run(cli *c, const char *line)
+{
+	char *argv[16];
+	int argc = split(line, argv);
+
 	return cli_main(&prog, c, argc, argv);
 }
 
@@ -126,14 +135,9 @@ static void test_errors(void **state)
 
 static const char *report(const char *line, cli_report_args *o)
 {
-	static char buf[256];
-	char *argv[16], *w;
-	int argc = 0;
+	char *argv[16];
+	int argc = split(line, argv);
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (w = strtok(buf, " "); w && argc < 15; w = strtok(NULL, " "))
-		argv[argc++] = w;
-	argv[argc] = NULL;
 	optind = 0;
 	return cli_report_parse(argc, argv, "html", o);
 }
