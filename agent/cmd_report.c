@@ -30,16 +30,8 @@ static int text_report(const json_t *r)
 
 	printf("office %s, dossiers received from %s to %s, at %s, calendar %s\n",
 	       json_string_value(json_object_get(r, "office")),
-	       json_is_string(json_object_get(period, "from"))
-	           ? json_string_value(json_object_get(period, "from"))
-	           : "the start",
-	       json_is_string(json_object_get(period, "to"))
-	           ? json_string_value(json_object_get(period, "to"))
-	           : "today",
-	       json_string_value(json_object_get(r, "at")),
-	       json_is_string(json_object_get(r, "calendar"))
-	           ? json_string_value(json_object_get(r, "calendar"))
-	           : "none");
+	       cli_text(period, "from", "the start"), cli_text(period, "to", "today"),
+	       json_string_value(json_object_get(r, "at")), cli_text(r, "calendar", "none"));
 	rc = schema_report_text(r, "procedures", 14, &b);
 	if (!rc)
 		fwrite(b.ptr, 1, b.len, stdout);

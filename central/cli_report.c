@@ -22,14 +22,8 @@ static int text_report(const json_t *r)
 	ds_buf b = DS_BUF_INIT;
 	int rc;
 
-	printf("%s, at %s, calendar %s\n",
-	       json_is_string(json_object_get(r, "office"))
-	           ? json_string_value(json_object_get(r, "office"))
-	           : "province",
-	       json_string_value(json_object_get(r, "at")),
-	       json_is_string(json_object_get(r, "calendar"))
-	           ? json_string_value(json_object_get(r, "calendar"))
-	           : "none");
+	printf("%s, at %s, calendar %s\n", cli_text(r, "office", "province"),
+	       json_string_value(json_object_get(r, "at")), cli_text(r, "calendar", "none"));
 	rc = schema_report_text(
 	    r, json_is_array(json_object_get(r, "offices")) ? "offices" : "procedures", 20, &b);
 	if (!rc)

@@ -152,6 +152,13 @@ void cli_print_json(const json_t *v)
 	cli_print_json_flags(v, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
 
+const char *cli_text(const json_t *obj, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : dflt;
+}
+
 int cli_read_json(const char *path, json_t **out)
 {
 	ds_buf b = DS_BUF_INIT;

@@ -77,6 +77,9 @@ void cli_print_json(const json_t *v);
 /* The same with jansson's flags of the caller's choice (JSON_PRESERVE_ORDER, a real
  * precision, JSON_COMPACT), then a newline. */
 void cli_print_json_flags(const json_t *v, size_t flags);
+/* The text of obj's member key, or dflt when it is absent or not text (printf would show
+ * a NULL as "(null)"); borrowed from obj. */
+const char *cli_text(const json_t *obj, const char *key, const char *dflt);
 /* Reads a JSON document from FILE or "-" (stdin), at most 16 MiB. DS_EINVALID, naming
  * the file, when it is missing or not JSON. */
 int cli_read_json(const char *path, json_t **out);

@@ -1,8 +1,8 @@
 /* test_cli.c: units for cli/cli.h against a program of two commands: the dispatch (no
  * command, --version, help, help COMMAND, COMMAND --help before and after "--", an
  * unknown command), the exit code of a command's error, the two forms of a usage error,
- * and the report options. The tests read exit codes, the error message and what the
- * commands saw; what the program prints goes to the test's log. */
+ * the report options and the helpers. The tests read exit codes, the error message and
+ * what the commands saw; what the program prints goes to the test's log. */
 #include <getopt.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,13 +177,25 @@ static void test_helpers(void **state)
 	assert_int_equal(cli_number(NULL), -1);
 }
 
+static void test_text(void **state)
+{
+	json_t *o = json_pack("{s:s, s:i, s:n}", "a", "x", "n", 1, "z");
+
+	(void)state;
+	assert_string_equal(cli_text(o, "a", "-"), "x");
+	assert_string_equal(cli_text(o, "n", "-"), "-");
+	assert_string_equal(cli_text(o, "z", "none"), "none");
+	assert_string_equal(cli_text(o, "missing", "never"), "never");
+	assert_string_equal(cli_text(NULL, "a", "-"), "-");
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_dispatch),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_report_args),
-	    cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_dispatch),    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_report_args), cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
