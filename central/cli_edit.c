@@ -24,21 +24,6 @@ static const char usage_list[] =
     "dossync-central list [--json] [--agency A] [--status N]\n"
     "  --json: [{\"code\", \"agency\", \"status\", \"version\", \"due_at\"}]\n";
 
-/* Reads a JSON document from a file or "-". */
-static int read_json(const char *path, json_t **out)
-{
-	ds_buf b = DS_BUF_INIT;
-	int rc = ds_file_read(path, 0, &b);
-
-	*out = NULL;
-	if (rc == 0)
-		rc = ds_json_parse(b.ptr, b.len, out);
-	if (rc)
-		ds_error_wrap(rc, "%s", strcmp(path, "-") ? path : "standard input");
-	ds_buf_release(&b);
-	return rc;
-}
-
 static void print_version(central_store *s, const char *code)
 {
 	json_t *d = NULL;
@@ -58,7 +43,7 @@ static int cmd_create(cli *cl, int argc, char **argv)
 
 	if (argc != 2)
 		return cli_usage_error(cli_find("create"), NULL);
-	if ((rc = read_json(argv[1], &d)))
+	if ((rc = cli_read_json(argv[1], &d)))
 		return rc;
 	if ((rc = central_cli_open(cl, &s)) == 0) {
 		rc = central_edit_create(s, cl->actor, d, code);
@@ -121,7 +106,7 @@ static int update_patch(int argc, char **argv, json_t **patch)
 		return cli_usage_error(cli_find("update"), NULL);
 	if (file) {
 		json_decref(*patch);
-		return read_json(file, patch);
+		return cli_read_json(file, patch);
 	}
 	return 0;
 }

@@ -170,8 +170,8 @@ int cli_read_json(const char *path, json_t **out)
 		rc = DS_EINVALID;
 	if (!rc)
 		rc = ds_json_parse(b.ptr, b.len, out);
-	if (rc && strcmp(path, "-") != 0 && rc == DS_EINVALID)
-		rc = ds_error_wrap(rc, "%s", path);
+	if (rc == DS_EINVALID)
+		rc = ds_error_wrap(rc, "%s", strcmp(path, "-") ? path : "standard input");
 	ds_buf_release(&b);
 	return rc;
 }

@@ -80,8 +80,9 @@ void cli_print_json_flags(const json_t *v, size_t flags);
 /* The text of obj's member key, or dflt when it is absent or not text (printf would show
  * a NULL as "(null)"); borrowed from obj. */
 const char *cli_text(const json_t *obj, const char *key, const char *dflt);
-/* Reads a JSON document from FILE or "-" (stdin), at most 16 MiB. DS_EINVALID, naming
- * the file, when it is missing or not JSON. */
+/* Reads a JSON document from FILE or "-" (stdin), at most 16 MiB (DS_ETOOBIG beyond).
+ * DS_EINVALID, naming the file ("standard input" for "-"), when it is missing or not
+ * JSON. *out: the caller's. */
 int cli_read_json(const char *path, json_t **out);
 /* Parses a whole non-negative number; -1 when it is not one. */
 long long cli_number(const char *s);
