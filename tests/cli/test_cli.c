@@ -1,8 +1,9 @@
 /* test_cli.c: units for cli/cli.h against a program of two commands: the dispatch (no
  * command, --version, help, help COMMAND, COMMAND --help before and after "--", an
- * unknown command), the exit code of a command's error, the two forms of a usage error,
- * the report options and the helpers. The tests read exit codes, the error message and
- * what the commands saw; what the program prints goes to the test's log. */
+ * unknown command), the exit code of a command's error and the program's hook before
+ * its line, the two forms of a usage error, the report options and the helpers. The tests
+ * read exit codes, the error message and what the commands saw; what the program prints
+ * goes to the test's log. */
 #include <getopt.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,11 +17,11 @@
 #include "cli/cli.h"
 
 struct cli {
-	int runs;         /* how many times a command ran */
-	char last[32];    /* the name it ran as */
-	int argc;         /* its argc */
-	int rc;           /* what "fail" returns */
-	const char *file; /* what "read" got as its FILE */
+	int runs;      /* how many times a command ran */
+	char last[32]; /* the name it ran as */
+	int argc;      /* its argc */
+	int rc;        /* what "fail" returns */
+	int cleaned;   /* calls of before_error */
 };
 
 static int cmd_ok(cli *c, int argc, char **argv)
@@ -56,7 +57,13 @@ static void overview(FILE *f)
 	overviews++;
 }
 
-static const cli_program prog = {"prog", "usage: prog ", "", "prog ", tables, overview, NULL};
+static void before_error(cli *c)
+{
+	c->cleaned++;
+}
+
+static const cli_program prog = {"prog", "usage: prog ", "",          "prog ",
+                                 tables, overview,       before_error};
 
 /* Splits line at spaces into argv (static storage, NULL after the last word). */
 static int split(const char *line, char **argv)
@@ -131,6 +138,9 @@ static void test_errors(void **state)
 	assert_int_equal(run(&c, "fail"), 64);
 	assert_string_equal(ds_error_msg(), "give 2 things (usage: prog fail A B)");
 	assert_int_equal(c.runs, 7);
+	assert_int_equal(c.cleaned, 7); /* before every error line, and only then */
+	assert_int_equal(run(&c, "ok"), 0);
+	assert_int_equal(c.cleaned, 7);
 }
 
 static const char *report(const char *line, cli_report_args *o)
