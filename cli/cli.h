@@ -1,8 +1,9 @@
 /* cli.h: the command-line framework of both programs (dossync and dossync-central): the
  * command table, the dispatch of a command line to its command (help, --version, unknown
- * commands), usage errors, the one error line and its exit code, JSON out and in, whole
- * numbers. Depends on base/ only. Each program defines struct cli (its global options),
- * its command tables and a cli_program, parses its global options and calls cli_main. */
+ * commands), usage errors, the one error line and its exit code, JSON out and in, a
+ * member as text, whole numbers, the options of `report`. Depends on base/ only. Each
+ * program defines struct cli (its global options), its command tables and a cli_program,
+ * parses its global options and calls cli_main. */
 #ifndef DOSSYNC_CLI_H
 #define DOSSYNC_CLI_H
 
@@ -47,7 +48,9 @@ typedef struct cli_program {
  *   -h, --help, help [COMMAND]  the overview or the command's usage on stdout, 0
  *   COMMAND ... -h|--help ...   the command's usage on stdout, 0 (before a "--")
  *   COMMAND ARGS                the command; on error one line "NAME: message" on stderr
- *                               and ds_exit_code of its code
+ *                               and ds_exit_code of its code (after p->before_error), or
+ *                               for cli_usage_error(cmd, NULL) "usage: " and the whole
+ *                               usage of cmd, 64
  *   anything else               "NAME: unknown command 'X' (see NAME --help)", 64
  * Commands parse with getopt from optind 0 (a fresh start); opterr is the caller's. p
  * becomes the program cli_find and the usage functions refer to. */
