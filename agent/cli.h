@@ -1,56 +1,36 @@
-/* cli.h: the command-line front of the agent, shared by main.c and the cmd_*.c files.
- * Each command parses its own options and returns a DS_E* code; main prints the error. */
-#ifndef DOSSYNC_CLI_H
-#define DOSSYNC_CLI_H
+/* cli.h: the agent's own part of the command line, shared by main.c and the cmd_*.c
+ * files: its global options (struct cli), its command tables, progress of the long
+ * commands, and opening the data directory. The framework (tables, dispatch, help, usage
+ * errors) is cli/cli.h. Each command parses its own options and returns a DS_E* code;
+ * cli_main prints the error. */
+#ifndef DOSSYNC_AGENT_CLI_H
+#define DOSSYNC_AGENT_CLI_H
 
 #include "agent/agent.h"
+#include "cli/cli.h"
 
-typedef struct cli {
+struct cli {
 	const char *dir;      /* -d DIR, $DOSSYNC_DIR, else ./dossync-data */
 	const char *actor;    /* --actor */
 	ds_progress progress; /* --progress=MODE of the long commands; silent by default */
-} cli;
-
-typedef struct cli_command {
-	const char *name;
-	int (*run)(cli *c, int argc, char **argv);
-	const char *usage; /* first line: synopsis; then a description */
-} cli_command;
+};
 
 extern const cli_command cli_change_commands[];
 extern const cli_command cli_query_commands[];
 extern const cli_command cli_sync_commands[];
 extern const cli_command cli_daemon_commands[];
 extern const cli_command cli_report_commands[];
-/* The five tables above, in the order `dossync --help` lists them, NULL-terminated. */
-extern const cli_command *const cli_tables[];
 
-/* The command called name in any table, or NULL. */
-const cli_command *cli_find(const char *name);
-
-/* Prints the usage of a command to stdout (help) and returns 0. */
-int cli_help(const cli_command *cmd);
-/* Reports a usage error for a command (DS_EUSAGE). */
-int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* True when argv holds -h or --help. */
-int cli_wants_help(int argc, char **argv);
-/* Prints v as one JSON document on stdout. */
-void cli_print_json(const json_t *v);
 /* Prints dossier code as `show --json` does: its canonical JSON plus "version", "sync"
  * and the verdict's members (agent_verdict_fields).
  * The change commands' --json prints this after the change. */
-int cli_print_dossier(agent *a, const char *code);
-/* Reads a JSON document from FILE or "-" (stdin). */
-int cli_read_json(const char *path, json_t **out);
+int agent_cli_print_dossier(agent *a, const char *code);
 /* Takes --progress=MODE (auto, line, json, none; auto when absent) out of a long
  * command's arguments, before it parses the rest, and sets c->progress up to report on
  * stderr: a line redrawn in place when stdout and stderr are terminals (auto), JSON
  * events for an app (json). DS_EUSAGE for another mode. */
-int cli_take_progress(cli *c, const cli_command *cmd, int *argc, char **argv);
+int agent_cli_take_progress(cli *c, const cli_command *cmd, int *argc, char **argv);
 /* Opens the data directory for a command; long work reports to c->progress. */
-int cli_open(cli *c, int mode, agent **out);
-/* Parses a whole non-negative number; -1 when it is not one. */
-long long cli_number(const char *s);
+int agent_cli_open(cli *c, int mode, agent **out);
 
 #endif

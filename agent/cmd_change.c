@@ -142,10 +142,10 @@ static int cmd_create(cli *c, int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage_error(me, "one FILE at most");
 	path = optind < argc ? argv[optind] : "-";
-	if ((rc = cli_read_json(path, &d)) || (rc = cli_open(c, AGENT_WRITE, &a)))
+	if ((rc = cli_read_json(path, &d)) || (rc = agent_cli_open(c, AGENT_WRITE, &a)))
 		goto done;
 	if ((rc = agent_create(a, d, &code)) == 0 && json)
-		rc = cli_print_dossier(a, code);
+		rc = agent_cli_print_dossier(a, code);
 	else if (rc == 0)
 		printf("%s\n", code);
 done:
@@ -181,13 +181,13 @@ static int cmd_update(cli *c, int argc, char **argv)
 	if (!rc && patch_file)
 		rc = cli_read_json(patch_file, &patch);
 	if (!rc)
-		rc = cli_open(c, AGENT_WRITE, &a);
+		rc = agent_cli_open(c, AGENT_WRITE, &a);
 	if (!rc && !patch_file)
 		rc = agent_patch_from_sets(a, argv[optind], sets, n, &patch);
 	if (!rc)
 		rc = agent_update(a, argv[optind], patch);
 	if (!rc && json)
-		rc = cli_print_dossier(a, argv[optind]);
+		rc = agent_cli_print_dossier(a, argv[optind]);
 	agent_close(a);
 	json_decref(patch);
 	free(sets);
@@ -222,10 +222,10 @@ static int cmd_transition(cli *c, int argc, char **argv)
 		                    "status '%s' is not one of the ten national codes "
 		                    "(1-10)",
 		                    argv[optind + 1]);
-	if ((rc = cli_open(c, AGENT_WRITE, &a)) == 0)
+	if ((rc = agent_cli_open(c, AGENT_WRITE, &a)) == 0)
 		rc = agent_transition(a, argv[optind], (int)to, note);
 	if (!rc && json)
-		rc = cli_print_dossier(a, argv[optind]);
+		rc = agent_cli_print_dossier(a, argv[optind]);
 	else if (!rc)
 		printf("%s -> %lld %s\n", argv[optind], to, schema_status_name((int)to));
 	agent_close(a);
@@ -262,11 +262,11 @@ static int cmd_extend(cli *c, int argc, char **argv)
 	if (!rc && days > 1000)
 		rc = cli_usage_error(me, "--working-days: at most 1000");
 	if (!rc)
-		rc = cli_open(c, AGENT_WRITE, &a);
+		rc = agent_cli_open(c, AGENT_WRITE, &a);
 	if (!rc)
 		rc = agent_extend(a, argv[optind], due, (int)days, reason);
 	if (!rc && json)
-		rc = cli_print_dossier(a, argv[optind]);
+		rc = agent_cli_print_dossier(a, argv[optind]);
 	agent_close(a);
 	return rc;
 }

@@ -17,7 +17,7 @@ static int cmd_import(cli *c, int argc, char **argv)
 	int64_t n = 0;
 	int rc, ch, json = 0;
 
-	if ((rc = cli_take_progress(c, cli_find("import"), &argc, argv)))
+	if ((rc = agent_cli_take_progress(c, cli_find("import"), &argc, argv)))
 		return rc;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch != 'j')
@@ -31,7 +31,7 @@ static int cmd_import(cli *c, int argc, char **argv)
 	if (rc == DS_ENOTFOUND)
 		rc = ds_error_set(DS_EINVALID, "cannot read %s: no such file", path);
 	if (!rc)
-		rc = cli_open(c, AGENT_WRITE, &a);
+		rc = agent_cli_open(c, AGENT_WRITE, &a);
 	if (!rc)
 		rc = agent_import(a, text.ptr, text.len, &n);
 	if (!rc && json) {
@@ -69,7 +69,7 @@ static int cmd_daemon(cli *c, int argc, char **argv)
 	}
 	if (o.http && agent_http_addr_check(o.http))
 		return ds_error_set(DS_EUSAGE, "--%s", ds_error_msg());
-	if ((rc = cli_open(c, AGENT_READ, &a)))
+	if ((rc = agent_cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_daemon_run(a, &o);
 	agent_close(a);

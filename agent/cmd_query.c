@@ -40,15 +40,6 @@ static int parse_q(const cli_command *me, int argc, char **argv, struct qopts *q
 	return 0;
 }
 
-/* The text of obj's member key, or "-" when it is absent or not text: a state pulled from
- * central may lack a field, and printf would show a NULL as "(null)". */
-static const char *text_of(const json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-
-	return s ? s : "-";
-}
-
 /* A duration as a clerk says it: "2 days 3 h", "5 h 10 min", "12 min". */
 static void say_duration(int64_t s, char *out, size_t n)
 {
@@ -100,14 +91,15 @@ static void show_times(const json_t *d)
 	json_t *v = json_object();
 	int64_t now = ds_time_now(), due = 0;
 
-	printf("  received   %s\n  due        %s", text_of(d, "received_at"), text_of(d, "due_at"));
+	printf("  received   %s\n  due        %s", cli_text(d, "received_at", "-"),
+	       cli_text(d, "due_at", "-"));
 	if (json_is_string(json_object_get(d, "original_due_at")))
-		printf("  (first due %s)", text_of(d, "original_due_at"));
+		printf("  (first due %s)", cli_text(d, "original_due_at", "-"));
 	printf("\n");
 	if (json_is_string(json_object_get(d, "finished_at")))
-		printf("  finished   %s\n", text_of(d, "finished_at"));
+		printf("  finished   %s\n", cli_text(d, "finished_at", "-"));
 	if (json_is_string(json_object_get(d, "returned_at")))
-		printf("  returned   %s\n", text_of(d, "returned_at"));
+		printf("  returned   %s\n", cli_text(d, "returned_at", "-"));
 	if (!json_is_string(json_object_get(d, "due_at")) ||
 	    ds_time_parse(json_string_value(json_object_get(d, "due_at")), &due, NULL))
 		due = now;
@@ -121,20 +113,20 @@ static void show_text(const json_t *d, int64_t version, const char *sync)
 	const json_t *ap = json_object_get(d, "applicant"), *pr = json_object_get(d, "procedure");
 	int status = (int)json_integer_value(json_object_get(d, "status"));
 
-	printf("%s  (version %lld, %s)\n", text_of(d, "code"), (long long)version,
+	printf("%s  (version %lld, %s)\n", cli_text(d, "code", "-"), (long long)version,
 	       sync ? sync : "-");
-	printf("  procedure  %s %s\n", text_of(pr, "code"), text_of(pr, "name"));
+	printf("  procedure  %s %s\n", cli_text(pr, "code", "-"), cli_text(pr, "name", "-"));
 	printf("  status     %d %s%s\n", status, schema_status_name(status),
 	       schema_dossier_overdue(d, ds_time_now()) ? "  [overdue]" : "");
-	printf("  applicant  %s", text_of(ap, "name"));
+	printf("  applicant  %s", cli_text(ap, "name", "-"));
 	if (json_is_string(json_object_get(ap, "id_number")))
-		printf("  CCCD %s", text_of(ap, "id_number"));
+		printf("  CCCD %s", cli_text(ap, "id_number", "-"));
 	if (json_is_string(json_object_get(ap, "phone")))
-		printf("  tel %s", text_of(ap, "phone"));
+		printf("  tel %s", cli_text(ap, "phone", "-"));
 	printf("\n");
 	show_times(d);
 	if (json_is_string(json_object_get(d, "summary")))
-		printf("  summary    %s\n", text_of(d, "summary"));
+		printf("  summary    %s\n", cli_text(d, "summary", "-"));
 	printf("  lists      %zu components, %zu fees, %zu progress rows\n",
 	       json_array_size(json_object_get(d, "components")),
 	       json_array_size(json_object_get(d, "fees")),
@@ -151,10 +143,10 @@ static int cmd_show(cli *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_q(cli_find("show"), argc, argv, &q, 1)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if (q.json) {
-		rc = cli_print_dossier(a, argv[optind]);
+		rc = agent_cli_print_dossier(a, argv[optind]);
 		goto done;
 	}
 	if ((rc = agent_get(a, argv[optind], &d, &version, &sync)) == 0)
@@ -216,7 +208,7 @@ static int cmd_list(cli *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_list(cli_find("list"), argc, argv, &l)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_find_list(a, &l.f, &list)))
 		goto done;
@@ -226,10 +218,10 @@ static int cmd_list(cli *c, int argc, char **argv)
 	}
 	json_array_foreach(list, i, row)
 	{
-		printf("%-28s %2lld  %-25s %-8s %s%s\n", text_of(row, "code"),
+		printf("%-28s %2lld  %-25s %-8s %s%s\n", cli_text(row, "code", "-"),
 		       (long long)json_integer_value(json_object_get(row, "status")),
-		       text_of(row, "due_at"), text_of(row, "sync"), text_of(row, "applicant"),
-		       verdict_tag(row));
+		       cli_text(row, "due_at", "-"), cli_text(row, "sync", "-"),
+		       cli_text(row, "applicant", "-"), verdict_tag(row));
 	}
 	printf("%zu dossier%s\n", json_array_size(list), json_array_size(list) == 1 ? "" : "s");
 done:
@@ -247,7 +239,7 @@ static int cmd_journal(cli *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_q(cli_find("journal"), argc, argv, &q, 0)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_journal(a, q.since, &list)))
 		goto done;
@@ -321,9 +313,9 @@ static int cmd_verify(cli *c, int argc, char **argv)
 	int64_t n = 0;
 	int rc;
 
-	if ((rc = cli_take_progress(c, cli_find("verify"), &argc, argv)) ||
+	if ((rc = agent_cli_take_progress(c, cli_find("verify"), &argc, argv)) ||
 	    (rc = parse_q(cli_find("verify"), argc, argv, &q, 0)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_verify_journal(a, &n);
 	if (!rc && !q.json)
@@ -401,9 +393,7 @@ static void status_text(const json_t *s)
 	printf("\nrejected    %lld ops\nconflicts   %lld open\n",
 	       (long long)json_integer_value(json_object_get(s, "rejected_ops")),
 	       (long long)json_integer_value(json_object_get(s, "open_conflicts")));
-	printf("last sync   %s\n", json_is_string(json_object_get(s, "last_sync_at"))
-	                               ? json_string_value(json_object_get(s, "last_sync_at"))
-	                               : "never");
+	printf("last sync   %s\n", cli_text(s, "last_sync_at", "never"));
 	if (json_is_string(json_object_get(s, "last_success_at")))
 		printf("last ok     %s\n",
 		       json_string_value(json_object_get(s, "last_success_at")));
@@ -422,7 +412,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_q(cli_find("status"), argc, argv, &q, 0)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		goto done;
 	if ((rc = agent_status(a, &s)))
 		goto done;

@@ -57,9 +57,9 @@ static int cmd_sync(cli *c, int argc, char **argv)
 	agent *a = NULL;
 	int json, rc;
 
-	if ((rc = cli_take_progress(c, cli_find("sync"), &argc, argv)) ||
+	if ((rc = agent_cli_take_progress(c, cli_find("sync"), &argc, argv)) ||
 	    (rc = json_flag(cli_find("sync"), argc, argv, 0, &json)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_sync(a, &s);
 	if (!rc)
@@ -76,7 +76,7 @@ static int cmd_conflicts(cli *c, int argc, char **argv)
 	int json, rc;
 
 	if ((rc = json_flag(cli_find("conflicts"), argc, argv, 0, &json)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		return rc;
 	if ((rc = agent_conflicts(a, &list)) == 0 && json)
 		cli_print_json(list);
@@ -128,7 +128,7 @@ static int cmd_resolve(cli *c, int argc, char **argv)
 	if (!rc && (n != 1 || optind != argc - 2))
 		rc = cli_usage_error(me, "give CODE FIELD and one of --ours, --theirs, --value");
 	if (!rc)
-		rc = cli_open(c, AGENT_WRITE, &a);
+		rc = agent_cli_open(c, AGENT_WRITE, &a);
 	if (!rc)
 		rc = agent_resolve(a, argv[optind], argv[optind + 1], how,
 		                   json_is_null(value) ? NULL : value);
@@ -148,7 +148,7 @@ static int cmd_log(cli *c, int argc, char **argv)
 	int json, rc;
 
 	if ((rc = json_flag(cli_find("log"), argc, argv, 1, &json)) ||
-	    (rc = cli_open(c, AGENT_READ, &a)))
+	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		return rc;
 	if ((rc = agent_get(a, argv[optind], &d, NULL, NULL)) ||
 	    (rc = agent_history_log(a, argv[optind], &log)))

@@ -26,17 +26,12 @@
 #include "conflict/conflict.h"
 #include "sync/sync.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define TICK_MS 300                    /* how often the journal's max seq is read */
 #define MAX_PASSES 8                   /* push/pull/reconcile passes in one round */
@@ -319,7 +314,7 @@ static void on_reload(struct daemon *d)
 
 static void init_daemon(struct daemon *d, agent *a)
 {
-	uint64_t seed = (uint64_t)ds_clock_ms() ^ ((uint64_t)getpid() << 32);
+	uint64_t seed = (uint64_t)ds_clock_ms() ^ ((uint64_t)ds_os_pid() << 32);
 
 	memset(d, 0, sizeof(*d));
 	d->a = a;
@@ -368,7 +363,7 @@ int agent_daemon_run(agent *a, const agent_daemon_opts *o)
 	ds_log(DS_LOG_INFO,
 	       "daemon started on %s (pid %ld): office %s, node %s, central %s; pull every %d "
 	       "s, backoff %d-%d ms, batch %ld KiB",
-	       a->dir, (long)getpid(), a->cfg.office, a->cfg.node, a->cfg.central,
+	       a->dir, ds_os_pid(), a->cfg.office, a->cfg.node, a->cfg.central,
 	       a->cfg.pull_interval_s, a->cfg.backoff_base_ms, a->cfg.backoff_cap_ms,
 	       a->cfg.batch_bytes >> 10);
 	while (!stop_signal) {
@@ -377,7 +372,7 @@ int agent_daemon_run(agent *a, const agent_daemon_opts *o)
 		if (round_due(&d))
 			one_round(&d);
 		else
-			poll(NULL, 0, TICK_MS); /* a signal ends it early */
+			ds_os_sleep_ms(TICK_MS); /* a signal ends it early */
 	}
 	ds_log(DS_LOG_INFO, "daemon stopped on signal %d after %lld rounds", (int)stop_signal,
 	       (long long)d.rounds);
@@ -388,25 +383,11 @@ int agent_daemon_run(agent *a, const agent_daemon_opts *o)
 
 int agent_daemon_probe(agent *a, int *running, long *pid)
 {
-	char *p = ds_path_join(a->dir, "daemon.lock"), buf[32] = {0};
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	char *p = ds_path_join(a->dir, "daemon.lock");
+	int rc = ds_os_lock_probe(p, running, pid);
 
-	*running = 0;
-	*pid = 0;
 	free(p);
-	if (fd < 0)
-		return errno == ENOENT ? 0
-		                       : ds_error_set(DS_ERROR, "cannot open %s/daemon.lock: %s",
-		                                      a->dir, strerror(errno));
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-		flock(fd, LOCK_UN);
-	} else if (errno == EWOULDBLOCK) {
-		*running = 1;
-		if (pread(fd, buf, sizeof(buf) - 1, 0) > 0)
-			*pid = atol(buf);
-	}
-	close(fd);
-	return 0;
+	return rc;
 }
 
 int agent_daemon_status(agent *a, json_t **out)

@@ -1,7 +1,7 @@
-/* main.c: `dossync`, the office agent's command line. Global options, the command table
- * and the error contract: one clear line on stderr and a sysexits code (docs/DESIGN.md). */
+/* main.c: `dossync`, the office agent's command line: its overview, global options and
+ * command tables, handed to the framework of cli/cli.h, which dispatches and keeps the
+ * error contract: one clear line on stderr and a sysexits code (docs/DESIGN.md). */
 #include "agent/cli.h"
-#include "base/version.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -18,22 +18,31 @@ static const char overview[] =
     "\n"
     "commands:\n";
 
+static const cli_command *const tables[] = {cli_change_commands, cli_query_commands,
+                                            cli_report_commands, cli_sync_commands,
+                                            cli_daemon_commands, NULL};
+
+static void overview_help(FILE *f);
+static void before_error(cli *c);
+
+static const cli_program program = {
+    "dossync",   "usage: dossync [-d DIR] [--actor ID] ", "\n", "dossync ", tables, overview_help,
+    before_error};
+
 static void overview_help(FILE *f)
 {
-	size_t t;
-	const cli_command *c;
-
 	fputs(overview, f);
-	for (t = 0; cli_tables[t]; t++)
-		for (c = cli_tables[t]; c->name; c++) {
-			const char *nl = strchr(c->usage, '\n');
-			fprintf(f, "  %.*s\n", (int)(nl ? nl - c->usage : (long)strlen(c->usage)),
-			        c->usage);
-		}
+	cli_list_commands(&program, f);
 	fputs("\nexit codes: 0 done, 64 usage, 65 invalid data (nothing written), 75 try "
 	      "again later,\n77 permission refused, 1 anything else. `dossync COMMAND --help` "
 	      "for details.\n",
 	      f);
+}
+
+/* The error line starts on a clean line: a progress line is wiped first. */
+static void before_error(cli *c)
+{
+	ds_progress_end(&c->progress);
 }
 
 /* Global options stand before the command. */
@@ -64,39 +73,15 @@ static int parse_globals(cli *c, int argc, char **argv, int *next)
 int main(int argc, char **argv)
 {
 	cli c = {.dir = NULL, .actor = NULL};
-	const cli_command *cmd;
 	int i = 1, rc;
 
 	c.dir = getenv("DOSSYNC_DIR");
 	if (!c.dir || !*c.dir)
 		c.dir = "dossync-data";
-	if ((rc = parse_globals(&c, argc, argv, &i)) != 0)
-		goto fail;
-	if (i < argc && !strcmp(argv[i], "--version")) {
-		printf("dossync %s\n", DOSSYNC_VERSION);
-		return 0;
+	if ((rc = parse_globals(&c, argc, argv, &i)) != 0) { /* no progress has begun */
+		fprintf(stderr, "dossync: %s\n", ds_error_msg());
+		return ds_exit_code(rc);
 	}
-	if (i >= argc || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||
-	    !strcmp(argv[i], "help")) {
-		if (i + 1 < argc && (cmd = cli_find(argv[i + 1])) != NULL)
-			return cli_help(cmd);
-		overview_help(i >= argc ? stderr : stdout);
-		return i >= argc ? 64 : 0;
-	}
-	cmd = cli_find(argv[i]);
-	if (!cmd) {
-		rc = ds_error_set(DS_EUSAGE, "unknown command '%s' (see dossync --help)", argv[i]);
-		goto fail;
-	}
-	if (cli_wants_help(argc - i, argv + i))
-		return cli_help(cmd);
-	optind = 1;
 	opterr = 0; /* a bad option gets one line: the command's own usage error */
-	rc = cmd->run(&c, argc - i, argv + i);
-	if (!rc)
-		return 0;
-fail:
-	ds_progress_end(&c.progress); /* the error line starts on a clean line */
-	fprintf(stderr, "dossync: %s\n", ds_error_msg());
-	return ds_exit_code(rc);
+	return cli_main(&program, &c, argc - i, argv + i);
 }

@@ -18,6 +18,8 @@
 int ds_os_errno_code(int e);
 /* This process's id. */
 long ds_os_pid(void);
+/* Sleeps ms milliseconds; a signal handled by ds_os_on_signals ends it early. */
+void ds_os_sleep_ms(int ms);
 
 /* ---------------------------------------------------------------- file locks
  * An exclusive lock on a file that the holder keeps open; it goes with the process (a
@@ -29,6 +31,11 @@ long ds_os_pid(void);
 int ds_os_lock_file(const char *path, int wait_ms, int *fd_out, long *holder);
 /* Releases and closes a lock taken by ds_os_lock_file; *fd becomes -1 (no-op when -1). */
 void ds_os_unlock_file(int *fd);
+/* Whether a process holds the lock on path, without taking it or creating the file:
+ * *held 1 and *holder the pid written in the file (0 when unknown), or *held 0 (also when
+ * path does not exist). DS_ERROR "cannot open PATH: why" when the file is there but
+ * cannot be opened. */
+int ds_os_lock_probe(const char *path, int *held, long *holder);
 
 /* ---------------------------------------------------------------- signals
  * Stop: SIGTERM and SIGINT (a service stop or Ctrl-C); reload: SIGHUP. */

@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +34,11 @@ int ds_os_errno_code(int e)
 long ds_os_pid(void)
 {
 	return (long)getpid();
+}
+
+void ds_os_sleep_ms(int ms)
+{
+	poll(NULL, 0, ms); /* no SA_RESTART (ds_os_on_signals): a signal ends it */
 }
 
 /* ---------------------------------------------------------------- file locks */
@@ -72,6 +78,26 @@ int ds_os_lock_file(const char *path, int wait_ms, int *fd_out, long *holder)
 		/* The pid is only informative; the lock is what excludes. */
 	}
 	*fd_out = fd;
+	return 0;
+}
+
+int ds_os_lock_probe(const char *path, int *held, long *holder)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*held = 0;
+	*holder = 0;
+	if (fd < 0)
+		return errno == ENOENT
+		           ? 0
+		           : ds_error_set(DS_ERROR, "cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(fd, LOCK_UN);
+	} else if (errno == EWOULDBLOCK) {
+		*held = 1;
+		*holder = lock_holder(fd);
+	}
+	close(fd);
 	return 0;
 }
 

@@ -281,30 +281,4 @@ int central_announce(struct MHD_Daemon *d, const char *what, const char *host, i
  * minute, the rest counted (serve_log.c). */
 void central_http_log(void *cls, const char *fmt, va_list ap);
 
-/* ---------------------------------------------------------------- the command line
- * dossync-central's commands (main.c, cli_token.c, cli_edit.c; in the executable, not
- * the library). Each takes its own argv (argv[0] is the command's name) and returns an
- * exit code. */
-typedef struct cli_ctx {
-	const char *db_path;
-	const char *actor;
-} cli_ctx;
-
-/* Prints "usage: ..." for a usage error (64) or to stdout for --help (0). */
-int cli_usage(const char *text, int help);
-/* Opens the store for a command; prints the error and returns the exit code on failure. */
-int cli_open(const cli_ctx *ctx, central_store **out);
-/* Prints the current error message and returns the exit code for rc. */
-int cli_fail(int rc);
-int cli_token(const cli_ctx *ctx, int argc, char **argv);
-int cli_node(const cli_ctx *ctx, int argc, char **argv);
-int cli_nodes(const cli_ctx *ctx, int argc, char **argv);
-int cli_create(const cli_ctx *ctx, int argc, char **argv);
-int cli_update(const cli_ctx *ctx, int argc, char **argv);
-int cli_transition(const cli_ctx *ctx, int argc, char **argv);
-int cli_show(const cli_ctx *ctx, int argc, char **argv);
-int cli_list(const cli_ctx *ctx, int argc, char **argv);
-int cli_data(const cli_ctx *ctx, int argc, char **argv);
-int cli_report(const cli_ctx *ctx, int argc, char **argv);
-
 #endif

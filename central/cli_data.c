@@ -1,7 +1,7 @@
 /* cli_data.c: `dossync-central data publish|versions`: the working calendar and the
  * procedure catalogue the province distributes (data/README.md). Offices pick a new
  * version up on their next pull (docs/PROTOCOL.md "GET /v1/data"). */
-#include "central/central_int.h"
+#include "central/cli_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -43,22 +43,25 @@ static int versions(central_store *s)
 	return rc;
 }
 
-int cli_data(const cli_ctx *ctx, int argc, char **argv)
+static int cmd_data(cli *cl, int argc, char **argv)
 {
 	central_store *s = NULL;
 	int i, rc = 0;
 
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-		return cli_usage(usage_data, 1);
 	if (argc < 2 || (strcmp(argv[1], "publish") == 0) == (argc < 3) ||
 	    (strcmp(argv[1], "publish") && (strcmp(argv[1], "versions") || argc != 2)))
-		return cli_usage(usage_data, 0);
-	if ((rc = cli_open(ctx, &s)))
+		return cli_usage_error(cli_find("data"), NULL);
+	if ((rc = central_cli_open(cl, &s)))
 		return rc;
 	if (!strcmp(argv[1], "versions"))
 		rc = versions(s);
 	for (i = 2; !rc && i < argc; i++)
 		rc = publish_one(s, argv[i]);
 	central_store_free(s);
-	return rc ? cli_fail(rc) : 0;
+	return rc;
 }
+
+const cli_command central_cli_data_commands[] = {
+    {"data", cmd_data, usage_data},
+    {NULL, NULL, NULL},
+};

@@ -1,7 +1,7 @@
 /* cli_edit.c: the province's edits and reads on central's own store: `create`, `update`,
  * `transition`, `show` and `list`. Edits act as node "central" (central_edit_*); bad input
  * is one line on stderr, exit 65, nothing written. */
-#include "central/central_int.h"
+#include "central/cli_int.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -24,31 +24,6 @@ static const char usage_list[] =
     "dossync-central list [--json] [--agency A] [--status N]\n"
     "  --json: [{\"code\", \"agency\", \"status\", \"version\", \"due_at\"}]\n";
 
-static int help_asked(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return 1;
-	return 0;
-}
-
-/* Reads a JSON document from a file or "-". */
-static int read_json(const char *path, json_t **out)
-{
-	ds_buf b = DS_BUF_INIT;
-	int rc = ds_file_read(path, 0, &b);
-
-	*out = NULL;
-	if (rc == 0)
-		rc = ds_json_parse(b.ptr, b.len, out);
-	if (rc)
-		ds_error_wrap(rc, "%s", strcmp(path, "-") ? path : "standard input");
-	ds_buf_release(&b);
-	return rc;
-}
-
 static void print_version(central_store *s, const char *code)
 {
 	json_t *d = NULL;
@@ -59,22 +34,21 @@ static void print_version(central_store *s, const char *code)
 	json_decref(d);
 }
 
-int cli_create(const cli_ctx *ctx, int argc, char **argv)
+static int cmd_create(cli *cl, int argc, char **argv)
 {
 	char code[SCHEMA_CODE_MAX];
 	central_store *s = NULL;
 	json_t *d = NULL;
 	int rc;
 
-	if (help_asked(argc, argv))
-		return cli_usage(usage_create, 1);
 	if (argc != 2)
-		return cli_usage(usage_create, 0);
-	if ((rc = read_json(argv[1], &d)))
-		return cli_fail(rc);
-	if ((rc = cli_open(ctx, &s)) == 0) {
-		rc = central_edit_create(s, ctx->actor, d, code);
-		rc = rc ? cli_fail(rc) : (printf("%s\n", code), 0);
+		return cli_usage_error(cli_find("create"), NULL);
+	if ((rc = cli_read_json(argv[1], &d)))
+		return rc;
+	if ((rc = central_cli_open(cl, &s)) == 0) {
+		rc = central_edit_create(s, cl->actor, d, code);
+		if (rc == 0)
+			printf("%s\n", code);
 	}
 	central_store_free(s);
 	json_decref(d);
@@ -124,42 +98,37 @@ static int update_patch(int argc, char **argv, json_t **patch)
 		if (c == 's' && (rc = add_set(*patch, optarg)))
 			return rc;
 		if (c != 's' && c != 'p')
-			return DS_EUSAGE;
+			return cli_usage_error(cli_find("update"), NULL);
 		sets += c == 's';
 		file = c == 'p' ? optarg : file;
 	}
 	if (optind != argc - 1 || (sets > 0) == (file != NULL))
-		return DS_EUSAGE;
+		return cli_usage_error(cli_find("update"), NULL);
 	if (file) {
 		json_decref(*patch);
-		return read_json(file, patch);
+		return cli_read_json(file, patch);
 	}
 	return 0;
 }
 
-int cli_update(const cli_ctx *ctx, int argc, char **argv)
+static int cmd_update(cli *cl, int argc, char **argv)
 {
 	central_store *s = NULL;
 	json_t *patch = NULL;
 	int rc;
 
-	if (help_asked(argc, argv))
-		return cli_usage(usage_update, 1);
 	rc = update_patch(argc, argv, &patch);
-	if (rc == DS_EUSAGE)
-		rc = ds_error_code() == DS_EUSAGE ? cli_fail(rc) : cli_usage(usage_update, 0);
-	else if (rc)
-		rc = cli_fail(rc);
-	else if ((rc = cli_open(ctx, &s)) == 0) {
-		rc = central_edit_patch(s, ctx->actor, argv[optind], patch);
-		rc ? (void)(rc = cli_fail(rc)) : print_version(s, argv[optind]);
+	if (rc == 0 && (rc = central_cli_open(cl, &s)) == 0) {
+		rc = central_edit_patch(s, cl->actor, argv[optind], patch);
+		if (rc == 0)
+			print_version(s, argv[optind]);
 	}
 	central_store_free(s);
 	json_decref(patch);
 	return rc;
 }
 
-int cli_transition(const cli_ctx *ctx, int argc, char **argv)
+static int cmd_transition(cli *cl, int argc, char **argv)
 {
 	static const struct option opts[] = {{"note", required_argument, 0, 'n'}, {0, 0, 0, 0}};
 	const char *note = NULL;
@@ -168,23 +137,22 @@ int cli_transition(const cli_ctx *ctx, int argc, char **argv)
 	long to;
 	int c, rc;
 
-	if (help_asked(argc, argv))
-		return cli_usage(usage_transition, 1);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'n')
-			return cli_usage(usage_transition, 0);
+			return cli_usage_error(cli_find("transition"), NULL);
 		note = optarg;
 	}
 	if (optind != argc - 2)
-		return cli_usage(usage_transition, 0);
+		return cli_usage_error(cli_find("transition"), NULL);
 	to = strtol(argv[optind + 1], &end, 10);
 	if (!argv[optind + 1][0] || *end || !schema_status_valid((int)to) || to != (int)to)
-		return cli_fail(ds_error_set(
-		    DS_EINVALID, "status: must be a code 1 to 10, not \"%s\"", argv[optind + 1]));
-	if ((rc = cli_open(ctx, &s)))
+		return ds_error_set(DS_EINVALID, "status: must be a code 1 to 10, not \"%s\"",
+		                    argv[optind + 1]);
+	if ((rc = central_cli_open(cl, &s)))
 		return rc;
-	rc = central_edit_transition(s, ctx->actor, argv[optind], (int)to, note);
-	rc ? (void)(rc = cli_fail(rc)) : print_version(s, argv[optind]);
+	rc = central_edit_transition(s, cl->actor, argv[optind], (int)to, note);
+	if (rc == 0)
+		print_version(s, argv[optind]);
 	central_store_free(s);
 	return rc;
 }
@@ -207,7 +175,7 @@ static void show_text(const json_t *d)
 	printf("due:       %s\n", due ? due : "");
 }
 
-int cli_show(const cli_ctx *ctx, int argc, char **argv)
+static int cmd_show(cli *cl, int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
 	central_store *s = NULL;
@@ -215,23 +183,19 @@ int cli_show(const cli_ctx *ctx, int argc, char **argv)
 	char *text = NULL;
 	int c, json = 0, rc;
 
-	if (help_asked(argc, argv))
-		return cli_usage(usage_show, 1);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'j')
-			return cli_usage(usage_show, 0);
+			return cli_usage_error(cli_find("show"), NULL);
 		json = 1;
 	}
 	if (optind != argc - 1)
-		return cli_usage(usage_show, 0);
-	if ((rc = cli_open(ctx, &s)))
+		return cli_usage_error(cli_find("show"), NULL);
+	if ((rc = central_cli_open(cl, &s)))
 		return rc;
-	rc = central_dossier_get(s, NULL, argv[optind], &d);
-	if (rc)
-		rc = cli_fail(rc);
-	else if (json && (rc = ds_json_canonical(d, &text, NULL)) == 0)
+	if ((rc = central_dossier_get(s, NULL, argv[optind], &d)) == 0 && json &&
+	    (rc = ds_json_canonical(d, &text, NULL)) == 0)
 		printf("%s\n", text);
-	else if (!json)
+	else if (rc == 0)
 		show_text(d);
 	free(text);
 	json_decref(d);
@@ -262,7 +226,7 @@ static int list_args(int argc, char **argv, int *json, const char **agency, int 
 	return optind == argc ? 0 : -1;
 }
 
-int cli_list(const cli_ctx *ctx, int argc, char **argv)
+static int cmd_list(cli *cl, int argc, char **argv)
 {
 	const char *agency = NULL;
 	central_store *s = NULL;
@@ -270,17 +234,13 @@ int cli_list(const cli_ctx *ctx, int argc, char **argv)
 	int json = 0, status = 0, rc;
 	size_t i;
 
-	if (help_asked(argc, argv))
-		return cli_usage(usage_list, 1);
 	if (list_args(argc, argv, &json, &agency, &status))
-		return cli_usage(usage_list, 0);
-	if ((rc = cli_open(ctx, &s)))
+		return cli_usage_error(cli_find("list"), NULL);
+	if ((rc = central_cli_open(cl, &s)))
 		return rc;
-	if ((rc = central_dossier_list(s, agency, status, &list)))
-		rc = cli_fail(rc);
-	else if (json)
-		json_dumpf(list, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER), putchar('\n');
-	else
+	if ((rc = central_dossier_list(s, agency, status, &list)) == 0 && json)
+		cli_print_json_flags(list, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	else if (rc == 0)
 		json_array_foreach(list, i, d)
 		{
 			const char *due = json_string_value(json_object_get(d, "due_at"));
@@ -296,3 +256,12 @@ int cli_list(const cli_ctx *ctx, int argc, char **argv)
 	central_store_free(s);
 	return rc;
 }
+
+const cli_command central_cli_edit_commands[] = {
+    {"create", cmd_create, usage_create},
+    {"update", cmd_update, usage_update},
+    {"transition", cmd_transition, usage_transition},
+    {"show", cmd_show, usage_show},
+    {"list", cmd_list, usage_list},
+    {NULL, NULL, NULL},
+};

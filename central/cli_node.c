@@ -2,7 +2,7 @@
  * another token of the same agency (an office's replaced token, a reinstalled machine),
  * the only way a bound node changes hands; and `dossync-central nodes`: every node with
  * what the server last saw of it. */
-#include "central/central_int.h"
+#include "central/cli_int.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@ static const char usage_node[] =
     "  binds NODE to the token TOKEN-ID (see token list), which must act for the node's\n"
     "  agency; the previous token can no longer push as NODE.\n";
 
-static int node_move(const cli_ctx *ctx, int argc, char **argv)
+static int node_move(const cli *cl, int argc, char **argv)
 {
 	static const struct option opts[] = {{"token", required_argument, 0, 't'}, {0, 0, 0, 0}};
 	const char *token = NULL;
@@ -22,32 +22,26 @@ static int node_move(const cli_ctx *ctx, int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 't')
-			return cli_usage(usage_node, 0);
+			return cli_usage_error(cli_find("node"), NULL);
 		token = optarg;
 	}
 	if (!token || optind != argc - 1)
-		return cli_usage(usage_node, 0);
-	if ((rc = cli_open(ctx, &s)))
+		return cli_usage_error(cli_find("node"), NULL);
+	if ((rc = central_cli_open(cl, &s)))
 		return rc;
 	rc = central_node_move(s, argv[optind], token);
 	central_store_free(s);
 	if (rc)
-		return cli_fail(rc);
+		return rc;
 	printf("node %s moved to token %s\n", argv[optind], token);
 	return 0;
 }
 
-int cli_node(const cli_ctx *ctx, int argc, char **argv)
+static int cmd_node(cli *cl, int argc, char **argv)
 {
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return cli_usage(usage_node, 1);
 	if (argc < 2 || strcmp(argv[1], "move"))
-		return cli_usage(usage_node, 0);
-	optind = 0;
-	return node_move(ctx, argc - 1, argv + 1);
+		return cli_usage_error(cli_find("node"), NULL);
+	return node_move(cl, argc - 1, argv + 1);
 }
 
 static const char usage_nodes[] =
@@ -91,35 +85,14 @@ static void nodes_print(const json_t *list)
 	}
 }
 
-int cli_nodes(const cli_ctx *ctx, int argc, char **argv)
+static int cmd_nodes(cli *cl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	central_store *s = NULL;
-	json_t *list = NULL;
-	int c, json = 0, rc;
-
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h')
-			return cli_usage(usage_nodes, 1);
-		if (c != 'j')
-			return cli_usage(usage_nodes, 0);
-		json = 1;
-	}
-	if (optind != argc)
-		return cli_usage(usage_nodes, 0);
-	if ((rc = cli_open(ctx, &s)))
-		return rc;
-	rc = central_node_list(s, &list);
-	central_store_free(s);
-	if (rc)
-		return cli_fail(rc);
-	if (json) {
-		json_dumpf(list, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-	} else {
-		nodes_print(list);
-	}
-	json_decref(list);
-	return 0;
+	return central_cli_json_list(cl, cli_find("nodes"), argc, argv, central_node_list,
+	                             nodes_print);
 }
+
+const cli_command central_cli_node_commands[] = {
+    {"node", cmd_node, usage_node},
+    {"nodes", cmd_nodes, usage_nodes},
+    {NULL, NULL, NULL},
+};

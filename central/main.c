@@ -1,8 +1,8 @@
-/* main.c: dossync-central, the reference central server's command line: global options,
- * dispatch to the commands, and the init and serve commands. Exit codes follow
- * docs/DESIGN.md: 0 done, 64 usage, 65 invalid data, 75 try later, 77 refused, 1 other. */
-#include "central/central_int.h"
-#include "base/version.h"
+/* main.c: dossync-central, the reference central server's command line: its overview,
+ * global options and command tables, handed to the framework of cli/cli.h, and the init
+ * and serve commands. Exit codes follow docs/DESIGN.md: 0 done, 64 usage, 65 invalid
+ * data, 75 try later, 77 refused, 1 other. */
+#include "central/cli_int.h"
 
 #include <getopt.h>
 #include <malloc.h>
@@ -46,56 +46,65 @@ static const char usage_serve[] =
     "  without one on --metrics-listen. One access line per request at level info (the\n"
     "  default). SIGTERM or SIGINT stops it.\n";
 
-int cli_usage(const char *text, int help)
+/* The error just set, with its message, as DS_ERROR (exit 1). */
+static int as_failure(void)
 {
-	fputs(help ? "" : "usage: ", help ? stdout : stderr);
-	fputs(text, help ? stdout : stderr);
-	return help ? 0 : 64;
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", ds_error_msg());
+	return ds_error_set(DS_ERROR, "%s", msg);
 }
 
-int cli_fail(int rc)
+int central_cli_open(const cli *c, central_store **out)
 {
-	fprintf(stderr, "dossync-central: %s\n", ds_error_msg());
-	return ds_exit_code(rc);
+	int rc = central_store_open(out, c->db_path, 0);
+
+	return rc == 0 || rc == DS_EPERM || rc == DS_ERETRY ? rc : as_failure();
 }
 
-int cli_open(const cli_ctx *ctx, central_store **out)
-{
-	int rc = central_store_open(out, ctx->db_path, 0);
-
-	if (rc == 0)
-		return 0;
-	fprintf(stderr, "dossync-central: %s\n", ds_error_msg());
-	return rc == DS_EPERM || rc == DS_ERETRY ? ds_exit_code(rc) : 1;
-}
-
-/* 1 when argv holds --help or -h (each command answers it before anything else). */
-static int wants_help(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return 1;
-	return 0;
-}
-
-static int cmd_init(const cli_ctx *ctx, int argc, char **argv)
+static int cmd_init(cli *c, int argc, char **argv)
 {
 	central_store *s = NULL;
 	int rc;
 
-	if (wants_help(argc, argv))
-		return cli_usage(usage_init, 1);
+	(void)argv;
 	if (argc != 1)
-		return cli_usage(usage_init, 0);
-	rc = central_store_open(&s, ctx->db_path, 1);
+		return cli_usage_error(cli_find("init"), NULL);
+	rc = central_store_open(&s, c->db_path, 1);
 	central_store_free(s);
 	if (rc)
-		return cli_fail(rc);
-	printf("central database ready at %s (schema version %d)\n", ctx->db_path,
-	       schema_version_latest(central_where_pg(ctx->db_path) ? "central_pg" : "central"));
+		return rc;
+	printf("central database ready at %s (schema version %d)\n", c->db_path,
+	       schema_version_latest(central_where_pg(c->db_path) ? "central_pg" : "central"));
 	return 0;
+}
+
+int central_cli_json_list(const cli *cl, const cli_command *me, int argc, char **argv,
+                          int (*get)(central_store *s, json_t **out),
+                          void (*text)(const json_t *list))
+{
+	static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
+	central_store *s = NULL;
+	json_t *list = NULL;
+	int c, json = 0, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			return cli_usage_error(me, NULL);
+		json = 1;
+	}
+	if (optind != argc)
+		return cli_usage_error(me, NULL);
+	if ((rc = central_cli_open(cl, &s)))
+		return rc;
+	rc = get(s, &list);
+	central_store_free(s);
+	if (rc == 0 && json)
+		cli_print_json_flags(list, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	else if (rc == 0)
+		text(list);
+	json_decref(list);
+	return rc;
 }
 
 /* "HOST:PORT" (the host may be "[v6]"). */
@@ -160,7 +169,10 @@ static int count_arg(const char *v, unsigned *out)
 	return 0;
 }
 
-static int cmd_serve(const cli_ctx *ctx, int argc, char **argv)
+/* Parses serve's options into o, *host, *metrics_host (malloc'd) and *level; -1 when
+ * they are not serve's. */
+static int serve_parse(int argc, char **argv, central_serve_opts *o, char **host,
+                       char **metrics_host, int *level)
 {
 	static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
 	                                     {"threads", required_argument, 0, 't'},
@@ -172,35 +184,39 @@ static int cmd_serve(const cli_ctx *ctx, int argc, char **argv)
 	                                     {"metrics-listen", required_argument, 0, 'M'},
 	                                     {"log-level", required_argument, 0, 'L'},
 	                                     {0, 0, 0, 0}};
-	central_serve_opts o = {ctx->db_path, NULL, 7070, 4, NULL, 0, 0, NULL, NULL, NULL, 0};
-	char *host = NULL, *metrics_host = NULL, *end;
-	int c, rc, level = DS_LOG_INFO;
+	char *end;
+	int c;
 
-	if (wants_help(argc, argv))
-		return cli_usage(usage_serve, 1);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'l' && parse_listen(optarg, &host, &o.port) == 0)
+		if (c == 'l' && parse_listen(optarg, host, &o->port) == 0)
 			continue;
-		if (c == 't' && (o.threads = (int)strtol(optarg, &end, 10)) >= 1 &&
-		    o.threads <= 256 && !*end)
+		if (c == 't' && (o->threads = (int)strtol(optarg, &end, 10)) >= 1 &&
+		    o->threads <= 256 && !*end)
 			continue;
 		if (c == 'p') {
-			o.port_file = optarg;
+			o->port_file = optarg;
 			continue;
 		}
 		if ((c == 'm' || c == 'i') &&
-		    count_arg(optarg, c == 'm' ? &o.max_connections : &o.max_per_ip) == 0)
+		    count_arg(optarg, c == 'm' ? &o->max_connections : &o->max_per_ip) == 0)
 			continue;
-		if (serve_extra(&o, c, &metrics_host, &level) == 0)
+		if (serve_extra(o, c, metrics_host, level) == 0)
 			continue;
-		free(host);
-		free(metrics_host);
-		return cli_usage(usage_serve, 0);
+		return -1;
 	}
-	if (optind != argc) {
+	return optind == argc ? 0 : -1;
+}
+
+static int cmd_serve(cli *cl, int argc, char **argv)
+{
+	central_serve_opts o = {cl->db_path, NULL, 7070, 4, NULL, 0, 0, NULL, NULL, NULL, 0};
+	char *host = NULL, *metrics_host = NULL;
+	int rc, level = DS_LOG_INFO;
+
+	if (serve_parse(argc, argv, &o, &host, &metrics_host, &level)) {
 		free(host);
 		free(metrics_host);
-		return cli_usage(usage_serve, 0);
+		return cli_usage_error(cli_find("serve"), NULL);
 	}
 	o.host = host ? host : "127.0.0.1";
 	o.metrics_host = metrics_host;
@@ -213,11 +229,10 @@ static int cmd_serve(const cli_ctx *ctx, int argc, char **argv)
 	rc = central_serve(&o);
 	free(host);
 	free(metrics_host);
-	if (rc == DS_ENOTFOUND || (rc && ds_exit_code(rc) == 65)) {
-		fprintf(stderr, "dossync-central: %s\n", ds_error_msg());
-		return 1;
-	}
-	return rc ? cli_fail(rc) : 0;
+	/* A store that cannot be opened or a certificate that cannot be read: exit 1. */
+	if (rc == DS_ENOTFOUND || (rc && ds_exit_code(rc) == 65))
+		rc = as_failure();
+	return rc;
 }
 
 /* The account running the command; kept for the process's life. */
@@ -230,17 +245,26 @@ static const char *default_actor(void)
 	return name ? name : "central";
 }
 
-static const struct command {
-	const char *name;
-	int (*run)(const cli_ctx *ctx, int argc, char **argv);
-} commands[] = {
-    {"init", cmd_init},     {"serve", cmd_serve},
-    {"token", cli_token},   {"node", cli_node},
-    {"nodes", cli_nodes},   {"create", cli_create},
-    {"update", cli_update}, {"transition", cli_transition},
-    {"show", cli_show},     {"list", cli_list},
-    {"data", cli_data},     {"report", cli_report},
+static const cli_command main_commands[] = {
+    {"init", cmd_init, usage_init},
+    {"serve", cmd_serve, usage_serve},
+    {NULL, NULL, NULL},
 };
+
+static const cli_command *const tables[] = {main_commands,
+                                            central_cli_token_commands,
+                                            central_cli_node_commands,
+                                            central_cli_edit_commands,
+                                            central_cli_data_commands,
+                                            central_cli_report_commands,
+                                            NULL};
+
+static void overview(FILE *f)
+{
+	fprintf(f, "usage: %s", usage_main);
+}
+
+static const cli_program program = {"dossync-central", "", "", "", tables, overview, NULL};
 
 int main(int argc, char **argv)
 {
@@ -249,34 +273,22 @@ int main(int argc, char **argv)
 	                                     {"help", no_argument, 0, 'h'},
 	                                     {"version", no_argument, 0, 'V'},
 	                                     {0, 0, 0, 0}};
-	cli_ctx ctx = {getenv("DOSSYNC_CENTRAL_DB"), NULL};
-	size_t i;
-	int c;
+	cli c = {getenv("DOSSYNC_CENTRAL_DB"), NULL};
+	int o;
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'd')
-			ctx.db_path = optarg;
-		else if (c == 'a')
-			ctx.actor = optarg;
-		else if (c == 'V')
-			return printf("dossync-central %s\n", DOSSYNC_VERSION) < 0;
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (o == 'd')
+			c.db_path = optarg;
+		else if (o == 'a')
+			c.actor = optarg;
+		else if (o == 'V')
+			return cli_version(&program);
 		else
-			return cli_usage(usage_main, c == 'h');
+			return cli_overview(&program, o != 'h');
 	}
-	if (!ctx.db_path || !ctx.db_path[0])
-		ctx.db_path = "./central.db";
-	if (!ctx.actor)
-		ctx.actor = default_actor();
-	if (optind >= argc)
-		return cli_usage(usage_main, 0);
-	for (i = 0; i < DS_ARRAY_LEN(commands); i++) {
-		if (strcmp(argv[optind], commands[i].name) == 0) {
-			argv += optind;
-			argc -= optind;
-			optind = 0; /* 0: getopt starts afresh on the command's argv */
-			return commands[i].run(&ctx, argc, argv);
-		}
-	}
-	fprintf(stderr, "dossync-central: unknown command \"%s\"\n", argv[optind]);
-	return cli_usage(usage_main, 0);
+	if (!c.db_path || !c.db_path[0])
+		c.db_path = "./central.db";
+	if (!c.actor)
+		c.actor = default_actor();
+	return cli_main(&program, &c, argc - optind, argv + optind);
 }

@@ -337,13 +337,12 @@ static void wait_signal(void)
 static void drain(struct MHD_Daemon *d, server *sv)
 {
 	int64_t until = ds_clock_ms() + DRAIN_MS;
-	struct timespec pause = {0, 10 * 1000 * 1000};
 	MHD_socket fd = MHD_quiesce_daemon(d);
 
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
 	while (atomic_load(&sv->inflight) > 0 && ds_clock_ms() < until)
-		nanosleep(&pause, NULL);
+		ds_os_sleep_ms(10);
 }
 
 static void server_release(server *sv)

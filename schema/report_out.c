@@ -83,3 +83,40 @@ int schema_report_csv(const json_t *report, const char *group, ds_buf *out)
 	csv_row(out, "TOTAL", "", json_object_get(report, "total"));
 	return 0;
 }
+
+/* One line of the text table: the group's key, then each column. */
+static void text_row(ds_buf *b, int width, const char *key, const json_t *row)
+{
+	const struct schema_report_column *c;
+	char cell[32];
+
+	ds_buf_printf(b, "%-*s", width, key ? key : "-");
+	for (c = schema_report_columns; c->key; c++) {
+		schema_report_cell(row, c, cell);
+		ds_buf_printf(b, " %8s", *cell ? cell : "-");
+	}
+	ds_buf_puts(b, "\n");
+}
+
+int schema_report_text(const json_t *report, const char *group, int width, ds_buf *out)
+{
+	static const char *const heads[] = {"received", "on_time", "late",     "in_time",
+	                                    "overdue",  "none",    "on_time%", "avg_days",
+	                                    "online%",  "digit%",  "synced%"};
+	const json_t *rows = json_object_get(report, group), *row, *note;
+	const char *key = strcmp(group, "offices") ? "procedure" : "office";
+	size_t i;
+
+	if (!json_is_array(rows))
+		return ds_error_set(DS_EINVALID, "the report has no %s", group);
+	ds_buf_printf(out, "%-*s", width, key);
+	for (i = 0; i < DS_ARRAY_LEN(heads); i++)
+		ds_buf_printf(out, " %8s", heads[i]);
+	ds_buf_puts(out, "\n");
+	json_array_foreach(rows, i, row)
+	    text_row(out, width, json_string_value(json_object_get(row, key)), row);
+	text_row(out, width, "TOTAL", json_object_get(report, "total"));
+	json_array_foreach(json_object_get(report, "notes"), i, note)
+	    ds_buf_printf(out, "note: %s\n", json_string_value(note));
+	return 0;
+}

@@ -253,6 +253,10 @@ void schema_report_cell(const json_t *row, const struct schema_report_column *c,
  * report's group ("procedures" or "offices": key, name, then the columns) and a row
  * "TOTAL". DS_EINVALID when the report has no such group. */
 int schema_report_csv(const json_t *report, const char *group, ds_buf *out);
+/* Appends the report as a text table to out: a header line, one line per item of the
+ * report's group (its key in a column width characters wide, then the columns), a line
+ * "TOTAL" and a line "note: ..." per note. DS_EINVALID when the report has no such group. */
+int schema_report_text(const json_t *report, const char *group, int width, ds_buf *out);
 
 /* ---------------------------------------------------------------- SQL schemas
  * "agent" (agent.db), "central" (central.db) and "central_pg" (central on PostgreSQL), each an

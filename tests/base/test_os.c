@@ -1,5 +1,6 @@
 /* test_os.c: units for the platform layer (base/os.h): a file lock excludes a second
- * holder and names the first one's pid, the stop and reload signals reach their handlers
+ * holder and names the first one's pid, a probe sees a held lock without taking it, a
+ * sleep lasts its time, the stop and reload signals reach their handlers
  * (and a blocked stop is taken by ds_os_stop_wait), atomic writes leave one file and no
  * temporary, durable moves, folders made, listed, measured and removed, paths joined and
  * made absolute. Written against the header only, so a Windows build runs it unchanged. */
@@ -89,6 +90,51 @@ static void on_stop(int sig)
 static void on_reload(int sig)
 {
 	reloaded = sig;
+}
+
+/* A probe sees a lock held by another handle (here, this process's own) and its pid,
+ * takes nothing, creates no file, and names a file it cannot open. */
+static void lock_probe_sees_holder(void **state)
+{
+	char *dir = scratch(), *p = ds_path_join(dir, "daemon.lock"), *bad;
+	ds_buf b = DS_BUF_INIT;
+	int fd = -1, held = -1;
+	long holder = -1;
+
+	(void)state;
+	assert_int_equal(ds_os_lock_probe(p, &held, &holder), 0);
+	assert_int_equal(held, 0);
+	assert_int_equal(holder, 0);
+	assert_int_equal(ds_file_read(p, 0, &b), DS_ENOTFOUND); /* the probe made no file */
+	assert_int_equal(ds_os_lock_file(p, 0, &fd, NULL), 0);
+	assert_int_equal(ds_os_lock_probe(p, &held, &holder), 0);
+	assert_int_equal(held, 1);
+	assert_int_equal(holder, ds_os_pid());
+	ds_os_unlock_file(&fd);
+	assert_int_equal(ds_os_lock_probe(p, &held, &holder), 0);
+	assert_int_equal(held, 0);
+	assert_int_equal(ds_os_lock_file(p, 0, &fd, NULL), 0); /* the probe left it free */
+	ds_os_unlock_file(&fd);
+	bad = ds_path_join(p, "x"); /* under a file: not a folder */
+	assert_int_equal(ds_os_lock_probe(bad, &held, &holder), DS_ERROR);
+	assert_non_null(strstr(ds_error_msg(), "cannot open"));
+	assert_int_equal(ds_os_remove_tree(dir), 0);
+	free(bad);
+	free(p);
+	free(dir);
+}
+
+/* The sleep lasts its time (the daemon's tick; a stop signal ending it early is
+ * e2e.daemon.basic's stop). */
+static void sleep_waits(void **state)
+{
+	int64_t t0 = ds_clock_ms(), waited;
+
+	(void)state;
+	ds_os_sleep_ms(60);
+	waited = ds_clock_ms() - t0;
+	assert_true(waited >= 55);
+	assert_true(waited < 5000);
 }
 
 static void signals_reach_handlers(void **state)
@@ -181,10 +227,9 @@ static void paths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(lock_excludes),
-	    cmocka_unit_test(signals_reach_handlers),
-	    cmocka_unit_test(files_and_folders),
-	    cmocka_unit_test(paths),
+	    cmocka_unit_test(lock_excludes),     cmocka_unit_test(lock_probe_sees_holder),
+	    cmocka_unit_test(sleep_waits),       cmocka_unit_test(signals_reach_handlers),
+	    cmocka_unit_test(files_and_folders), cmocka_unit_test(paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
