@@ -222,6 +222,8 @@ int agent_history_marks(agent *a, json_t **marks);
 int64_t agent_mark_int(const json_t *mark, const char *key);
 /* The oldest mark is written: drops it and records its seq and cursor as done. */
 int agent_history_mark_done(agent *a);
+/* The central branch holds the feed up to cursor (for agent_history_behind). */
+int agent_history_central_done(agent *a, int64_t cursor);
 /* Where the last partial step of the oldest mark stopped: the code in *code (caller frees;
  * NULL when none), only while the local head is still head, the commit that step wrote. */
 int agent_history_resume_get(agent *a, const char *head, char **code);

@@ -112,7 +112,8 @@ static int central_step(agent *a, conflict_history *h, int64_t from, int64_t to,
 	         (long long)last);
 	snprintf(cur, sizeof(cur), "%lld", (long long)last);
 	tr = json_pack("{s:s}", "Central-Cursor", cur);
-	rc = commit_step(a, h, "central", changes, msg, tr, NULL, NULL);
+	if (!(rc = commit_step(a, h, "central", changes, msg, tr, NULL, NULL)))
+		rc = agent_history_central_done(a, last);
 done:
 	agent_stmt_put(st);
 	json_decref(tr);

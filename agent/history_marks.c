@@ -2,9 +2,9 @@
  * round pass records a mark: the journal seq and feed cursor it reached, whether the local
  * branch may merge central there (every diverged dossier was merged) and the merge note.
  * The marks wait in sync_state under "history_marks" (a JSON array, oldest first) until the
- * catch-up has written them; "history_done" holds the seq and cursor of the last mark
- * written. Marks are bookkeeping: a lost one costs a merge note, never a change, since the
- * catch-up works from the journal and the inbox. */
+ * catch-up has written them; "history_done" holds the seq of the last mark written and
+ * the feed cursor the central branch has reached. Marks are bookkeeping: a lost one costs a merge
+ * note, never a change, since the catch-up works from the journal and the inbox. */
 #include "agent/agent_int.h"
 
 #include <stdlib.h>
@@ -161,6 +161,19 @@ out:
 int agent_history_mark_done(agent *a)
 {
 	return agent_tx(a, done_tx, NULL);
+}
+
+int agent_history_central_done(agent *a, int64_t cursor)
+{
+	json_t *done = NULL;
+	int rc = state_json(a, DONE_KEY, 0, &done);
+
+	if (!rc && agent_mark_int(done, "cursor") < cursor) {
+		json_object_set_new(done, "cursor", json_integer(cursor));
+		rc = state_put_json(a, DONE_KEY, done);
+	}
+	json_decref(done);
+	return rc;
 }
 
 int agent_history_resume_get(agent *a, const char *head, char **code)
