@@ -184,6 +184,8 @@ int journal_max_seq(agent *a, int64_t *seq);
 int journal_receipt_put(agent *a, int64_t seq, const char *result, int64_t version,
                         const char *reason, const char *at);
 
+/* How long a lock is waited for: DOSSYNC_LOCK_WAIT seconds (default 10), in ms. */
+int agent_lock_wait_ms(void);
 /* Takes an exclusive file lock (ds_os_lock_file) on DIR/name, waiting up to wait_ms.
  * DS_ERETRY (no message) when another process holds it; *holder is that process's pid
  * when known. */

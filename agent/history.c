@@ -1,10 +1,11 @@
 /* history.c: keeps DATA/history.git in step with the store, after the sync rounds and in
- * small steps (each one commit and one pack under the writer lock), towards the marks the
- * rounds left (history_marks.c). The central branch mirrors the inbox (trailer
- * Central-Cursor), the local branch the replay of the journal and the inbox at each mark
- * (trailers Journal-Seq and Central-Cursor, second parent: the central commit it merged),
- * never the rows, which a shell can edit (replay.c). Both are caught up from the database
- * alone, so a crash or a deleted history.git is repaired by the next catch-up. */
+ * small steps towards the marks the rounds left (history_marks.c). A step holds
+ * DIR/history.lock (one writer of history.git), reads agent.db in one read transaction,
+ * writes one commit as one pack, and takes the writer lock only to record how far it got. The
+ * central branch mirrors the inbox (trailer Central-Cursor), the local branch the replay of the
+ * journal and the inbox at each mark (trailers Journal-Seq and Central-Cursor, second parent: the
+ * central commit it merged), never the rows, which a shell can edit (replay.c). Both are caught up
+ * from the database alone, so a crash or a deleted history.git is repaired by the next catch-up. */
 #include "agent/agent_int.h"
 #include "conflict/conflict.h"
 
@@ -36,6 +37,22 @@ static int64_t trailer_num(conflict_history *h, const char *branch, const char *
 		n = atoll(v);
 	free(v);
 	return n;
+}
+
+/* A step reads the store in one read transaction (one snapshot, no writer lock: clerks go
+ * on writing meanwhile) and ends it before it writes history.git. */
+static int read_begin(agent *a)
+{
+	return ds_db_exec(agent_db(a), "BEGIN DEFERRED");
+}
+
+static int read_end(agent *a, int rc)
+{
+	if (rc)
+		ds_db_rollback(agent_db(a));
+	else
+		rc = ds_db_commit(agent_db(a));
+	return rc;
 }
 
 /* Commits one step's states on a branch and writes it out as its own pack, so memory and
@@ -90,7 +107,7 @@ static int central_step(agent *a, conflict_history *h, int64_t from, int64_t to,
 	int rc;
 
 	*did = 0;
-	if ((rc = agent_stmt_get(a, ST_INBOX_FROM, &st)))
+	if ((rc = read_begin(a)) || (rc = agent_stmt_get(a, ST_INBOX_FROM, &st)))
 		goto done;
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
@@ -98,24 +115,19 @@ static int central_step(agent *a, conflict_history *h, int64_t from, int64_t to,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((rc = inbox_change(st, changes, &last)))
 			goto done;
-	if (rc != SQLITE_DONE) {
-		rc = ds_error_sqlite(agent_db(a), rc, "inbox");
-		goto done;
-	}
-	agent_stmt_put(st);
-	st = NULL;
-	rc = 0;
-	if (last == from)
-		goto done;
-	*did = 1;
-	snprintf(msg, sizeof(msg), "central: changes %lld-%lld of the feed", (long long)from + 1,
-	         (long long)last);
-	snprintf(cur, sizeof(cur), "%lld", (long long)last);
-	tr = json_pack("{s:s}", "Central-Cursor", cur);
-	if (!(rc = commit_step(a, h, "central", changes, msg, tr, NULL, NULL)))
-		rc = agent_history_central_done(a, last);
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
 done:
 	agent_stmt_put(st);
+	rc = read_end(a, rc);
+	if (!rc && last > from) {
+		*did = 1;
+		snprintf(msg, sizeof(msg), "central: changes %lld-%lld of the feed",
+		         (long long)from + 1, (long long)last);
+		snprintf(cur, sizeof(cur), "%lld", (long long)last);
+		tr = json_pack("{s:s}", "Central-Cursor", cur);
+		if (!(rc = commit_step(a, h, "central", changes, msg, tr, NULL, NULL)))
+			rc = agent_history_central_done(a, last);
+	}
 	json_decref(tr);
 	json_decref(changes);
 	return rc;
@@ -310,8 +322,12 @@ static int local_step(agent *a, conflict_history *h, const json_t *m, int *finis
 	char *after = NULL, *last = NULL;
 	int more = 0, rc;
 
-	if (!(rc = local_range_get(a, h, m, &r, &after)) &&
-	    !(rc = step_codes(a, &r, changes, same, &more, &last)))
+	if (!(rc = read_begin(a))) {
+		if (!(rc = local_range_get(a, h, m, &r, &after)))
+			rc = step_codes(a, &r, changes, same, &more, &last);
+		rc = read_end(a, rc);
+	}
+	if (!rc)
 		rc = local_commit(a, h, m, &r, changes, same, more, last, finished);
 	free(after);
 	free(last);
@@ -338,12 +354,17 @@ int agent_history_step(agent *a, int *more)
 {
 	conflict_history *h;
 	json_t *marks = NULL;
-	int held = a->lock_fd >= 0, finished = 0, rc;
+	long holder = 0;
+	int fd = -1, finished = 0, rc;
 
 	*more = 0;
-	if ((rc = agent_lock(a, -1)))
-		return rc;
-	if ((rc = agent_history_marks(a, &marks)) || json_array_size(marks) == 0)
+	rc = agent_lock_file(a, "history.lock", agent_lock_wait_ms(), &fd, &holder);
+	if (rc == DS_ERETRY)
+		return ds_error_set(DS_ERETRY,
+		                    "history.git of %s is being caught up by another process (pid "
+		                    "%ld); try again",
+		                    a->dir, holder);
+	if (rc || (rc = agent_history_marks(a, &marks)) || json_array_size(marks) == 0)
 		goto done;
 	if ((rc = agent_history(a, &h)) || (rc = conflict_history_begin(h)))
 		goto done;
@@ -355,8 +376,7 @@ done:
 	conflict_history_free(a->hist);
 	a->hist = NULL;
 	json_decref(marks);
-	if (!held)
-		agent_unlock(a);
+	agent_unlock_file(&fd);
 	return rc;
 }
 

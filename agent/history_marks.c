@@ -102,6 +102,18 @@ static void marks_add(json_t *marks, json_t *m)
 	json_array_append_new(marks, m);
 }
 
+/* Runs fn in one transaction under the writer lock (taken here unless held). */
+static int locked_tx(agent *a, int (*fn)(agent *a, void *arg), void *arg)
+{
+	int held = a->lock_fd >= 0, rc = agent_lock(a, -1);
+
+	if (!rc)
+		rc = agent_tx(a, fn, arg);
+	if (!held)
+		agent_unlock(a);
+	return rc;
+}
+
 static int mark_tx(agent *a, void *arg)
 {
 	json_t *m = arg, *marks = NULL;
@@ -124,14 +136,11 @@ done:
 int agent_history_mark(agent *a, const char *note, int merge)
 {
 	json_t *m = json_pack("{s:b}", "merge", merge);
-	int held = a->lock_fd >= 0, rc;
+	int rc;
 
 	if (note && *note)
 		json_object_set_new(m, "note", json_string(note));
-	if (!(rc = agent_lock(a, -1)))
-		rc = agent_tx(a, mark_tx, m);
-	if (!held)
-		agent_unlock(a);
+	rc = locked_tx(a, mark_tx, m);
 	json_decref(m);
 	return rc;
 }
@@ -160,11 +169,12 @@ out:
 
 int agent_history_mark_done(agent *a)
 {
-	return agent_tx(a, done_tx, NULL);
+	return locked_tx(a, done_tx, NULL);
 }
 
-int agent_history_central_done(agent *a, int64_t cursor)
+static int central_tx(agent *a, void *arg)
 {
+	int64_t cursor = *(const int64_t *)arg;
 	json_t *done = NULL;
 	int rc = state_json(a, DONE_KEY, 0, &done);
 
@@ -174,6 +184,11 @@ int agent_history_central_done(agent *a, int64_t cursor)
 	}
 	json_decref(done);
 	return rc;
+}
+
+int agent_history_central_done(agent *a, int64_t cursor)
+{
+	return locked_tx(a, central_tx, &cursor);
 }
 
 int agent_history_resume_get(agent *a, const char *head, char **code)
@@ -189,10 +204,15 @@ int agent_history_resume_get(agent *a, const char *head, char **code)
 	return rc;
 }
 
+static int resume_tx(agent *a, void *arg)
+{
+	return agent_state_set(a, RESUME_KEY, arg);
+}
+
 int agent_history_resume_set(agent *a, const char *head, const char *code)
 {
 	char *v = ds_asprintf("%s %s", head, code);
-	int rc = agent_state_set(a, RESUME_KEY, v);
+	int rc = locked_tx(a, resume_tx, v);
 
 	free(v);
 	return rc;
