@@ -213,7 +213,7 @@ struct conflict_history;
 /* history.git of this agent, opened (or created) on first use; borrowed. */
 int agent_history(agent *a, struct conflict_history **out);
 /* Dossiers (local branch) or feed changes (central branch) one catch-up step commits. */
-#define AGENT_HISTORY_STEP 200
+#define AGENT_HISTORY_STEP 500
 /* Records what a round pass leaves for the history catch-up (history_marks.c): the journal
  * seq and feed cursor reached now, note for the local commit's message, merge when the
  * local branch may merge central there. Takes the writer lock for one transaction. */
