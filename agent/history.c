@@ -358,12 +358,18 @@ int agent_history_step(agent *a, int *more)
 	int fd = -1, finished = 0, rc;
 
 	*more = 0;
+	/* Nothing to do takes no lock: a reader of a store it may not write is not bothered. */
+	if ((rc = agent_history_marks(a, &marks)) || json_array_size(marks) == 0)
+		goto done;
+	json_decref(marks);
+	marks = NULL;
 	rc = agent_lock_file(a, "history.lock", agent_lock_wait_ms(), &fd, &holder);
 	if (rc == DS_ERETRY)
-		return ds_error_set(DS_ERETRY,
-		                    "history.git of %s is being caught up by another process (pid "
-		                    "%ld); try again",
-		                    a->dir, holder);
+		rc = ds_error_set(DS_ERETRY,
+		                  "history.git of %s is being caught up by another process (pid "
+		                  "%ld); try again",
+		                  a->dir, holder);
+	/* Read again under the lock: another process may have written them meanwhile. */
 	if (rc || (rc = agent_history_marks(a, &marks)) || json_array_size(marks) == 0)
 		goto done;
 	if ((rc = agent_history(a, &h)) || (rc = conflict_history_begin(h)))
