@@ -56,6 +56,7 @@ typedef struct agent {
 	/* When set and non-zero (the daemon's stop flag), long work stops between steps:
 	 * push batches, pull pages and history chunks return DS_ERETRY "cancelled". */
 	const volatile sig_atomic_t *cancel;
+	ds_progress *progress;       /* long work reports here (base.h "progress"); NULL: silent */
 	int pull_limit;              /* changes per pull page; adapts to the link (0: 1000) */
 	struct schema_calendar *cal; /* loaded on first need (agent/deadline.c), or NULL */
 	struct schema_catalogue *cat;
@@ -164,6 +165,7 @@ int agent_state_set(agent *a, const char *key, const char *value);
 typedef struct agent_sync_stats {
 	int64_t pushed, batches, applied, duplicate, conflict, rejected;
 	int64_t pulled, pages, merged, queued;
+	int64_t echo_taken; /* own applied ops taken into the inbox from receipts, not pulled */
 	uint64_t bytes_up, bytes_down, requests;
 } agent_sync_stats;
 

@@ -208,6 +208,22 @@ int agent_pull_check(agent *a, const json_t *changes, int64_t since, int64_t nex
 int agent_replay(agent *a, const char *code, json_t **want, int *is_central, char **why);
 /* Resets a settled dossier's row to the newest central state in the inbox, if any. */
 int agent_settle_from_inbox(agent *a, const char *code);
+/* Stores checked changes of the feed in the inbox, applies them to the settled rows and
+ * moves the pull cursor to next; the caller holds the writer lock and a transaction. */
+int agent_page_store(agent *a, const json_t *changes, int64_t next);
+/* Gives every change of list sent without its state the state this node rebuilds for it
+ * (own.c): *ok 1 when each was rebuilt and their canonical bytes, in order, each followed
+ * by "\n", hash to want (hex SHA-256). Storage errors only; a change that cannot be rebuilt
+ * is *ok 0. */
+int agent_own_fill(agent *a, json_t *list, const char *want, int *ok);
+/* The receipts' echo (echo.c, docs/PROTOCOL.md "Receipts carry the echo"): when central
+ * says where its feed holds the ops of a batch it applied (e, from the receipts of ops),
+ * the feed before them is where this node's pull cursor stands, and the states rebuilt
+ * here hash to e->sha256, those changes go into the inbox now and the cursor past them,
+ * so the next pull does not bring them again. Anything else leaves them to the pull.
+ * st->echo_taken counts the changes taken. Storage errors only. */
+int agent_echo_take(agent *a, const json_t *ops, const json_t *receipts, const sync_echo *e,
+                    agent_sync_stats *st);
 
 struct conflict_history;
 /* history.git of this agent, opened (or created) on first use; borrowed. */

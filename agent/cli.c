@@ -99,9 +99,41 @@ int cli_read_json(const char *path, json_t **out)
 	return rc;
 }
 
+int cli_take_progress(cli *c, const cli_command *cmd, int *argc, char **argv)
+{
+	const char *mode = "auto";
+	int i, kept = 1, m = DS_PROGRESS_NONE;
+
+	for (i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			while (i < *argc)
+				argv[kept++] = argv[i++];
+			break;
+		}
+		if (!strncmp(argv[i], "--progress=", 11))
+			mode = argv[i] + 11;
+		else if (!strcmp(argv[i], "--progress"))
+			return cli_usage_error(cmd, "--progress needs a mode: --progress=json");
+		else
+			argv[kept++] = argv[i];
+	}
+	*argc = kept;
+	argv[kept] = NULL;
+	if (ds_progress_mode(mode, stderr, &m))
+		return cli_usage_error(cmd, "%s", ds_error_msg());
+	if (m == DS_PROGRESS_LINE && !strcmp(mode, "auto") && !ds_os_is_terminal(stdout))
+		m = DS_PROGRESS_NONE;
+	ds_progress_init(&c->progress, stderr, m);
+	return 0;
+}
+
 int cli_open(cli *c, int mode, agent **out)
 {
-	return agent_open(out, c->dir, mode, c->actor);
+	int rc = agent_open(out, c->dir, mode, c->actor);
+
+	if (!rc)
+		(*out)->progress = &c->progress;
+	return rc;
 }
 
 long long cli_number(const char *s)

@@ -6,8 +6,9 @@
 #include "agent/agent.h"
 
 typedef struct cli {
-	const char *dir;   /* -d DIR, $DOSSYNC_DIR, else ./dossync-data */
-	const char *actor; /* --actor */
+	const char *dir;      /* -d DIR, $DOSSYNC_DIR, else ./dossync-data */
+	const char *actor;    /* --actor */
+	ds_progress progress; /* --progress=MODE of the long commands; silent by default */
 } cli;
 
 typedef struct cli_command {
@@ -42,7 +43,12 @@ void cli_print_json(const json_t *v);
 int cli_print_dossier(agent *a, const char *code);
 /* Reads a JSON document from FILE or "-" (stdin). */
 int cli_read_json(const char *path, json_t **out);
-/* Opens the data directory for a command. */
+/* Takes --progress=MODE (auto, line, json, none; auto when absent) out of a long
+ * command's arguments, before it parses the rest, and sets c->progress up to report on
+ * stderr: a line redrawn in place when stdout and stderr are terminals (auto), JSON
+ * events for an app (json). DS_EUSAGE for another mode. */
+int cli_take_progress(cli *c, const cli_command *cmd, int *argc, char **argv);
+/* Opens the data directory for a command; long work reports to c->progress. */
 int cli_open(cli *c, int mode, agent **out);
 /* Parses a whole non-negative number; -1 when it is not one. */
 long long cli_number(const char *s);

@@ -17,6 +17,8 @@ static int cmd_import(cli *c, int argc, char **argv)
 	int64_t n = 0;
 	int rc, ch, json = 0;
 
+	if ((rc = cli_take_progress(c, cli_find("import"), &argc, argv)))
+		return rc;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch != 'j')
 			return cli_usage_error(cli_find("import"), "unknown option");
@@ -88,11 +90,13 @@ const cli_command cli_daemon_commands[] = {
      "status page on that loopback address (docs/LOCAL-API.md); clients send the key of\n"
      "DIR/api.key as a bearer token. PORT 0 takes a free port, written to F.\n"},
     {"import", cmd_import,
-     "import [--json] [FILE|-]\n"
+     "import [--json] [--progress=MODE] [FILE|-]\n"
      "Records each line of FILE (JSON lines: one dossier object per line, as for create)\n"
      "as a new dossier, each a journal entry of its own, all in one transaction. A bad\n"
      "line is reported by its number and nothing of the file is written (exit 65).\n"
      "Blank lines are skipped. Prints the number of dossiers imported (--json:\n"
-     "{\"imported\": N}).\n"},
+     "{\"imported\": N}).\n"
+     "Progress (done/total, rate, ETA) is one line on stderr at a terminal; --progress=json\n"
+     "sends it as JSON events on stderr, --progress=none turns it off.\n"},
     {NULL, NULL, NULL},
 };

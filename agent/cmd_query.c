@@ -322,7 +322,8 @@ static int cmd_verify(cli *c, int argc, char **argv)
 	int64_t n = 0;
 	int rc;
 
-	if ((rc = parse_q(cli_find("verify"), argc, argv, &q, 0)) ||
+	if ((rc = cli_take_progress(c, cli_find("verify"), &argc, argv)) ||
+	    (rc = parse_q(cli_find("verify"), argc, argv, &q, 0)) ||
 	    (rc = cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_verify_journal(a, &n);
@@ -473,13 +474,15 @@ const cli_command cli_query_commands[] = {
      "journal [--since SEQ] [--json]\n"
      "Prints journal entries after SEQ: every change, who made it, when, its hash.\n"},
     {"verify", cmd_verify,
-     "verify [--json]\n"
+     "verify [--json] [--progress=MODE]\n"
      "Walks the journal's hash chain, checks every dossier row against the replay of the\n"
      "journal and the inbox (one line per row that differs, naming the first differing\n"
      "field), and history.git against that replay when it is caught up. When journal and\n"
      "rows are intact it first catches history.git up with the last sync; it writes\n"
      "nothing else. Exits 0 only when all is intact, else 65. --json prints {ok,\n"
-     "journal_entries, rows_differ, history, error}.\n"},
+     "journal_entries, rows_differ, history, error}.\n"
+     "Progress (done/total, rate, ETA) is one line on stderr at a terminal; --progress=json\n"
+     "sends it as JSON events on stderr, --progress=none turns it off.\n"},
     {"status", cmd_status,
      "status [--json]\n"
      "Pending ops and the age of the oldest, rejected ops, open conflicts, last sync, and\n"

@@ -25,13 +25,14 @@ static int json_flag(const cli_command *me, int argc, char **argv, int npos, int
 
 static json_t *stats_json(const agent_sync_stats *s)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
 	                 (json_int_t)s->pushed, "batches", (json_int_t)s->batches, "applied",
 	                 (json_int_t)s->applied, "duplicate", (json_int_t)s->duplicate, "conflict",
 	                 (json_int_t)s->conflict, "rejected", (json_int_t)s->rejected, "pulled",
-	                 (json_int_t)s->pulled, "merged", (json_int_t)s->merged, "queued",
-	                 (json_int_t)s->queued, "bytes_up", (json_int_t)s->bytes_up, "bytes_down",
-	                 (json_int_t)s->bytes_down, "requests", (json_int_t)s->requests);
+	                 (json_int_t)s->pulled, "echo_taken", (json_int_t)s->echo_taken, "merged",
+	                 (json_int_t)s->merged, "queued", (json_int_t)s->queued, "bytes_up",
+	                 (json_int_t)s->bytes_up, "bytes_down", (json_int_t)s->bytes_down,
+	                 "requests", (json_int_t)s->requests);
 }
 
 static void print_stats(const agent_sync_stats *s)
@@ -40,8 +41,10 @@ static void print_stats(const agent_sync_stats *s)
 	       "%lld rejected)\n",
 	       (long long)s->pushed, (long long)s->batches, (long long)s->applied,
 	       (long long)s->duplicate, (long long)s->conflict, (long long)s->rejected);
-	printf("pulled %lld changes; merged %lld dossiers, %lld fields wait for a person\n",
-	       (long long)s->pulled, (long long)s->merged, (long long)s->queued);
+	printf("pulled %lld changes (%lld own taken from the receipts); merged %lld dossiers, "
+	       "%lld fields wait for a person\n",
+	       (long long)s->pulled, (long long)s->echo_taken, (long long)s->merged,
+	       (long long)s->queued);
 	printf("%llu requests, %llu bytes up, %llu bytes down\n", (unsigned long long)s->requests,
 	       (unsigned long long)s->bytes_up, (unsigned long long)s->bytes_down);
 }
@@ -74,6 +77,8 @@ static int cmd_sync(cli *c, int argc, char **argv)
 	json_t *o = NULL;
 	int json = 0, hist = 0, ch, rc;
 
+	if ((rc = cli_take_progress(c, cli_find("sync"), &argc, argv)))
+		return rc;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch != 'j' && ch != 'H')
 			return cli_usage_error(cli_find("sync"), "unknown option");
@@ -212,13 +217,15 @@ done:
 
 const cli_command cli_sync_commands[] = {
     {"sync", cmd_sync,
-     "sync [--history] [--json]\n"
+     "sync [--history] [--json] [--progress=MODE]\n"
      "Pushes every pending change to central and pulls central's changes until caught\n"
      "up, merging what diverged, then exits. Exit 75 when central cannot be reached\n"
      "(nothing is lost: run it again later), 77 when central refuses the token.\n"
      "history.git is caught up after the round, by the daemon, log or verify; with\n"
      "--history, sync catches it up before it exits. The last line says how far behind\n"
-     "it is (json: history_behind, changes not yet in history.git).\n"},
+     "it is (json: history_behind, changes not yet in history.git).\n"
+     "Progress (done/total, rate, ETA) is one line on stderr at a terminal; --progress=json\n"
+     "sends it as JSON events on stderr, --progress=none turns it off.\n"},
     {"conflicts", cmd_conflicts,
      "conflicts [--json]\n"
      "Lists the fields that wait for a person: code, field, ancestor, ours, theirs, since.\n"},

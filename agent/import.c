@@ -31,6 +31,20 @@ static int blank(const char *p, size_t n)
 	return 1;
 }
 
+/* The lines of text, the last one counted when it has no newline. */
+static int64_t line_count(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	int64_t n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		n++;
+		p = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
 /* Records one line (without its newline) as a new dossier; errors name the line. */
 static int import_line(agent *a, const char *line, size_t n, long lineno)
 {
@@ -70,6 +84,7 @@ static int import_tx(agent *a, void *arg)
 			rc = import_line(a, p, n, lineno);
 			r->count += !rc;
 		}
+		ds_progress_add(a->progress, 1);
 		p += n + (nl != NULL);
 	}
 	return rc;
@@ -84,7 +99,9 @@ int agent_import(agent *a, const char *text, size_t len, int64_t *count)
 		*count = 0;
 	if (!a || (!text && len))
 		return ds_error_set(DS_EINVALID, "import: no text");
+	ds_progress_begin(a->progress, "import", line_count(text, len));
 	rc = agent_tx(a, import_tx, &r);
+	ds_progress_end(a->progress);
 	if (!rc && count)
 		*count = r.count;
 	return rc;

@@ -162,14 +162,20 @@ int agent_verify_journal(agent *a, int64_t *count)
 	int rc;
 
 	memcpy(prev, schema_genesis_hash, DS_SHA256_HEX);
+	if ((rc = agent_query_int(a, ST_JOURNAL_MAX, 0, &n)))
+		return rc;
 	rc = agent_stmt_get(a, ST_JOURNAL_ALL, &st);
 	if (rc)
 		return rc;
+	ds_progress_begin(a->progress, "verify journal", n);
+	n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = verify_row(st, n + 1, prev)) != 0)
 			break;
 		n++;
+		ds_progress_add(a->progress, 1);
 	}
+	ds_progress_end(a->progress);
 	if (rc == SQLITE_DONE)
 		rc = 0;
 	else if (rc > 0)

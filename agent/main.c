@@ -63,7 +63,7 @@ static int parse_globals(cli *c, int argc, char **argv, int *next)
 
 int main(int argc, char **argv)
 {
-	cli c = {NULL, NULL};
+	cli c = {.dir = NULL, .actor = NULL};
 	const cli_command *cmd;
 	int i = 1, rc;
 
@@ -96,6 +96,7 @@ int main(int argc, char **argv)
 	if (!rc)
 		return 0;
 fail:
+	ds_progress_end(&c.progress); /* the error line starts on a clean line */
 	fprintf(stderr, "dossync: %s\n", ds_error_msg());
 	return ds_exit_code(rc);
 }

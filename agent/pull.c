@@ -2,7 +2,8 @@
  * append-only inbox and applied, in one transaction, to the rows of dossiers that have
  * nothing local waiting; the cursor moves only with the page, so a repeated page is
  * harmless. Dossiers with local ops in flight wait for their receipts (or a merge).
- * This node's own changes come back as hashes and are rebuilt from its own rows and ops. */
+ * This node's own changes come back as hashes and are rebuilt from its own rows and ops
+ * (own.c), unless its receipts brought them in already (echo.c). */
 #include "agent/agent_int.h"
 #include "sync/sync.h"
 
@@ -150,186 +151,28 @@ static int apply_changes(agent *a, const json_t *changes)
 	return rc;
 }
 
-static int apply_page(agent *a, const json_t *changes, int64_t next)
+int agent_page_store(agent *a, const json_t *changes, int64_t next)
 {
 	char cursor[32];
+	int rc = apply_changes(a, changes);
+
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)next);
+	return rc ? rc : agent_state_set(a, "cursor", cursor);
+}
+
+static int apply_page(agent *a, const json_t *changes, int64_t next)
+{
 	int rc;
 
 	if ((rc = agent_lock(a, -1)) || (rc = ds_db_begin(agent_db(a))))
 		goto done;
-	rc = apply_changes(a, changes);
-	snprintf(cursor, sizeof(cursor), "%lld", (long long)next);
-	if (!rc)
-		rc = agent_state_set(a, "cursor", cursor);
+	rc = agent_page_store(a, changes, next);
 	if (!rc)
 		rc = ds_db_commit(agent_db(a));
 done:
 	if (rc)
 		ds_db_rollback(agent_db(a));
 	agent_unlock(a);
-	return rc;
-}
-
-/* ---------------------------------------------------------------- own changes
- * Asked with node=, central sends the changes this node made without their state, and
- * own_sha256 over those states' canonical bytes (docs/PROTOCOL.md). Each is rebuilt from
- * what this node holds: the dossier row while that op is still its last local change,
- * else the op replayed on central's state before it (earlier in the page or in the
- * inbox). The page is used only when the rebuilt bytes hash to own_sha256. */
-typedef struct own {
-	sqlite3_stmt *row, *op, *prev;
-	ds_buf bytes; /* the rebuilt states, each followed by "\n" */
-} own;
-
-static void own_close(own *o)
-{
-	agent_stmt_put(o->row);
-	agent_stmt_put(o->op);
-	agent_stmt_put(o->prev);
-	ds_buf_release(&o->bytes);
-}
-
-static int own_open(agent *a, own *o)
-{
-	int rc;
-
-	memset(o, 0, sizeof(*o));
-	ds_buf_init(&o->bytes, 0);
-	rc = agent_stmt_get(a, ST_OWN_ROW, &o->row);
-	if (!rc)
-		rc = agent_stmt_get(a, ST_JOURNAL_BY_OP_ID, &o->op);
-	if (!rc)
-		rc = agent_stmt_get(a, ST_INBOX_AT, &o->prev);
-	return rc;
-}
-
-/* Takes n bytes of canonical text as the change's state (parsed) and adds them to the
- * bytes to check. */
-static int own_take(own *o, json_t *ch, const char *text, size_t n)
-{
-	json_t *state = NULL;
-	int rc = ds_json_parse(text, n, &state);
-
-	if (!rc && !(rc = ds_buf_add(&o->bytes, text, n)))
-		rc = ds_buf_add(&o->bytes, "\n", 1);
-	if (!rc)
-		json_object_set_new(ch, "state", state);
-	else
-		json_decref(state);
-	return rc;
-}
-
-/* The dossier row, when the change's op is the last local change on it; *found 1. */
-static int from_row(agent *a, own *o, json_t *ch, int *found)
-{
-	int rc;
-
-	*found = 0;
-	sqlite3_bind_text(o->row, 1, json_string_value(json_object_get(ch, "code")), -1,
-	                  SQLITE_STATIC);
-	sqlite3_bind_text(o->row, 2, json_string_value(json_object_get(ch, "op_id")), -1,
-	                  SQLITE_STATIC);
-	rc = sqlite3_step(o->row);
-	if (rc == SQLITE_ROW) {
-		*found = 1;
-		rc = own_take(o, ch, (const char *)sqlite3_column_text(o->row, 0),
-		              (size_t)sqlite3_column_bytes(o->row, 0));
-	} else {
-		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossier row");
-	}
-	sqlite3_reset(o->row);
-	return rc;
-}
-
-/* A copy of central's state of code at version v: from the changes before i in the
- * page, else the inbox. *out NULL when neither has it. */
-static int state_before(agent *a, own *o, const json_t *page, size_t i, const char *code, int64_t v,
-                        json_t **out)
-{
-	const json_t *ch, *state;
-	int rc;
-
-	*out = NULL;
-	while (i-- > 0) {
-		ch = json_array_get(page, i);
-		if (json_integer_value(json_object_get(ch, "version")) != v ||
-		    strcmp(json_string_value(json_object_get(ch, "code")), code))
-			continue;
-		state = json_object_get(ch, "state");
-		*out = state ? json_deep_copy(state) : NULL;
-		return 0;
-	}
-	sqlite3_bind_text(o->prev, 1, code, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(o->prev, 2, v);
-	rc = sqlite3_step(o->prev);
-	if (rc == SQLITE_ROW)
-		rc = ds_json_parse((const char *)sqlite3_column_text(o->prev, 0),
-		                   (size_t)sqlite3_column_bytes(o->prev, 0), out);
-	else
-		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
-	sqlite3_reset(o->prev);
-	return rc;
-}
-
-/* This node's op of change i replayed on central's state before it; *found 1 when the
- * op and that state are here and the op applies. */
-static int from_replay(agent *a, own *o, json_t *page, size_t i, int *found)
-{
-	json_t *ch = json_array_get(page, i), *state = NULL, *op = NULL;
-	const char *code = json_string_value(json_object_get(ch, "code"));
-	int64_t v = json_integer_value(json_object_get(ch, "version"));
-	char *text = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	*found = 0;
-	if (v > 1 && ((rc = state_before(a, o, page, i, code, v - 1, &state)) || !state))
-		goto done;
-	sqlite3_bind_text(o->op, 1, json_string_value(json_object_get(ch, "op_id")), -1,
-	                  SQLITE_STATIC);
-	if ((rc = sqlite3_step(o->op)) == SQLITE_ROW)
-		op = journal_row_to_op(o->op);
-	rc =
-	    rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
-	sqlite3_reset(o->op);
-	/* An op that does not apply here rebuilds nothing: the page is asked again whole. */
-	if (rc || !op || schema_op_apply(&state, op))
-		goto done;
-	if ((rc = ds_json_canonical(state, &text, &n)) == 0 && (rc = own_take(o, ch, text, n)) == 0)
-		*found = 1;
-done:
-	json_decref(state);
-	json_decref(op);
-	free(text);
-	return rc;
-}
-
-/* Rebuilds the state of every change sent without one; *ok 1 when all were rebuilt and
- * their bytes hash to want. */
-static int fill_own(agent *a, json_t *page, const char *want, int *ok)
-{
-	char got[DS_SHA256_HEX];
-	int found = 1, rc;
-	json_t *ch;
-	size_t i;
-	own o;
-
-	*ok = 0;
-	if ((rc = own_open(a, &o)))
-		goto done;
-	json_array_foreach(page, i, ch)
-	{
-		if (json_object_get(ch, "state"))
-			continue;
-		if ((rc = from_row(a, &o, ch, &found)) == 0 && !found)
-			rc = from_replay(a, &o, page, i, &found);
-		if (rc || !found)
-			goto done;
-	}
-	ds_sha256_hex(o.bytes.ptr, o.bytes.len, got);
-	*ok = strcmp(got, want) == 0;
-done:
-	own_close(&o);
 	return rc;
 }
 
@@ -349,7 +192,7 @@ static int pull_page(agent *a, const agent_wire *w, int64_t since, json_t **chan
 	if (!rc && head.known)
 		rc = agent_check_tail(a, head.seq, head.hash);
 	if (!rc && want[0])
-		rc = fill_own(a, *changes, want, &ok);
+		rc = agent_own_fill(a, *changes, want, &ok);
 	if (rc || !want[0] || ok)
 		return rc;
 	json_decref(*changes);
@@ -363,6 +206,7 @@ int agent_pull_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 	int64_t since, next = 0;
 	int more = 1, rc = 0;
 
+	ds_progress_begin(a->progress, "pull", 0);
 	while (!rc && more) {
 		json_t *changes = NULL;
 		if ((rc = agent_cancelled(a)) || (rc = agent_state_get(a, "cursor", &cur)))
@@ -391,12 +235,14 @@ int agent_pull_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 		if (!rc) {
 			st->pulled += (int64_t)json_array_size(changes);
 			st->pages++;
+			ds_progress_add(a->progress, (int64_t)json_array_size(changes));
 		}
 		json_decref(changes);
 		if (!rc && more && next == since)
 			rc = ds_error_set(DS_ERROR,
 			                  "central says more changes remain but sent none");
 	}
+	ds_progress_end(a->progress);
 	if (!rc)
 		agent_data_refresh(a, w); /* the last page names central's data versions */
 	return rc;

@@ -303,10 +303,14 @@ done:
 int agent_verify_rows(agent *a, json_t **bad, json_t **states)
 {
 	sqlite3_stmt *st = NULL;
+	int64_t total = 0;
 	int rc;
 
 	*bad = json_array();
 	*states = json_object();
+	if ((rc = agent_query_int(a, ST_DOSSIER_COUNT, 0, &total)))
+		return rc;
+	ds_progress_begin(a->progress, "verify dossiers", total);
 	rc = agent_stmt_get(a, ST_ALL_CODES, &st);
 	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *code = (const char *)sqlite3_column_text(st, 0);
@@ -319,7 +323,9 @@ int agent_verify_rows(agent *a, json_t **bad, json_t **states)
 		if (why)
 			json_array_append_new(*bad, json_string(why));
 		free(why);
+		ds_progress_add(a->progress, 1);
 	}
+	ds_progress_end(a->progress);
 	rc = rc == SQLITE_DONE ? 0 : rc > 0 ? ds_error_sqlite(agent_db(a), rc, "dossiers") : rc;
 	agent_stmt_put(st);
 	return rc;

@@ -173,12 +173,13 @@ static int push_batch(agent *a, const agent_wire *w, int64_t *from, int *done, a
 	char prev[DS_SHA256_HEX] = "", last[DS_SHA256_HEX] = "";
 	json_t *ops = NULL, *receipts = NULL;
 	ds_buf body = DS_BUF_INIT;
-	sync_head head = {0, 0, ""};
+	sync_head head;
 	int64_t expected = 0;
 	size_t n;
 	int rc;
 
 	*done = 0;
+	memset(&head, 0, sizeof(head));
 	if ((rc = load_batch(a, *from, a->cfg.batch_bytes, &ops, prev, last)))
 		goto out;
 	if ((n = json_array_size(ops)) == 0) {
@@ -203,6 +204,8 @@ static int push_batch(agent *a, const agent_wire *w, int64_t *from, int *done, a
 		goto out;
 	if (head.known && (rc = agent_check_tail(a, head.seq, head.hash)))
 		goto out;
+	if ((rc = agent_echo_take(a, ops, receipts, &head.echo, st))) /* echo.c */
+		goto out;
 	count_receipts(receipts, st);
 	st->pushed += (int64_t)n;
 	st->batches++;
@@ -216,14 +219,18 @@ out:
 
 int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
-	int64_t from = 1, resent_at = 0;
+	int64_t from = 1, resent_at = 0, pending = 0;
 	int done = 0, rc = journal_first_pending(a, &from);
 
+	if (!rc && !(rc = agent_pending_ops(a, &pending)))
+		ds_progress_begin(a->progress, "push", pending);
 	while (!rc && !done) {
 		int64_t before = from;
 		if ((rc = agent_cancelled(a)))
 			break;
 		rc = push_batch(a, w, &from, &done, st);
+		if (!rc && from > before)
+			ds_progress_add(a->progress, from - before);
 		if (!rc && from < before) {
 			if (resent_at == from)
 				return ds_error_set(DS_ERROR,
@@ -233,6 +240,7 @@ int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 			resent_at = from;
 		}
 	}
+	ds_progress_end(a->progress);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -111,6 +112,35 @@ void ds_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* 1 when lines of level are written (ds_log_open's level), to skip building them. */
 int ds_log_enabled(int level);
 
+/* ---------------------------------------------------------------- progress
+ * Progress of long work (import, push, pull, history, verify) for whoever watches: a
+ * person at a terminal gets one line redrawn in place ("import  1200/20000  6%  850/s
+ * ETA 0:19"), an app gets one JSON object a line ({"event": "begin"|"progress"|"end",
+ * "phase", "done", "total", "rate", "eta_s", "elapsed_s"}), anyone else nothing. Lines
+ * are redrawn at most ten times a second and events sent at most twice a second; begin
+ * and end always. A NULL reporter is silent, so work functions call it unconditionally. */
+enum { DS_PROGRESS_NONE, DS_PROGRESS_LINE, DS_PROGRESS_JSON };
+typedef struct ds_progress {
+	FILE *out;
+	int mode;          /* DS_PROGRESS_* */
+	const char *phase; /* static text: "import", "push", ... */
+	int64_t total;     /* 0: not known (no share, no ETA) */
+	int64_t done;      /* units done in this phase */
+	int64_t start_ms;  /* ds_clock_ms at begin */
+	int64_t shown_ms;  /* when last drawn or sent */
+} ds_progress;
+/* Parses a --progress value: "auto" (a line when out is a terminal, else nothing),
+ * "line" (always a line), "json" or "none". DS_EUSAGE for anything else. */
+int ds_progress_mode(const char *s, FILE *out, int *mode);
+/* Sets p up to report to out in mode. */
+void ds_progress_init(ds_progress *p, FILE *out, int mode);
+/* Starts a phase of total units (0: not known); phase must outlive the phase. */
+void ds_progress_begin(ds_progress *p, const char *phase, int64_t total);
+/* Counts n more units done, and shows them when it is time. */
+void ds_progress_add(ds_progress *p, int64_t n);
+/* Ends the phase: wipes the line, or sends the "end" event. */
+void ds_progress_end(ds_progress *p);
+
 /* ---------------------------------------------------------------- JSON and text */
 /* A field path in a message ("applicant.name", "fees[2].amount"); longer ones are cut. */
 #define DS_FIELD_PATH_MAX 512
@@ -124,6 +154,8 @@ int ds_json_parse(const char *s, size_t n, json_t **out);
 /* The canonical bytes of v: keys sorted, no spaces, UTF-8 unescaped. The same value
  * always gives the same bytes. *out is the caller's to free(). */
 int ds_json_canonical(const json_t *v, char **out, size_t *len);
+/* The byte count of v's canonical JSON, without building it (no allocation). */
+int ds_json_canonical_size(const json_t *v, size_t *len);
 /* True when a and b have the same canonical bytes. */
 int ds_json_same(const json_t *a, const json_t *b);
 /* RFC 7396 JSON merge patch: applies patch to *target in place (target may be

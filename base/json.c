@@ -32,6 +32,12 @@ int ds_json_canonical(const json_t *v, char **out, size_t *len)
 	return 0;
 }
 
+int ds_json_canonical_size(const json_t *v, size_t *len)
+{
+	*len = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	return *len ? 0 : ds_error_set(DS_ERROR, "cannot serialise JSON");
+}
+
 int ds_json_same(const json_t *a, const json_t *b)
 {
 	char *x = NULL, *y = NULL;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* The DS_E* code of an errno value (ENOSPC: DS_ENOSPC, EACCES: DS_EPERM, ENOENT:
  * DS_ENOTFOUND, else DS_ERROR). */
@@ -76,5 +77,9 @@ char *ds_path_join(const char *dir, const char *name);
 char *ds_os_abs_path(const char *path);
 /* The account name this process runs as (malloc'd), or NULL when it has none. */
 char *ds_os_user_name(void);
+
+/* ---------------------------------------------------------------- terminals */
+/* 1 when f is a terminal (a person watches it), else 0. */
+int ds_os_is_terminal(FILE *f);
 
 #endif

@@ -308,3 +308,9 @@ char *ds_os_user_name(void)
 
 	return pw && pw->pw_name && pw->pw_name[0] ? ds_strdup(pw->pw_name) : NULL;
 }
+
+/* ---------------------------------------------------------------- terminals */
+int ds_os_is_terminal(FILE *f)
+{
+	return f && isatty(fileno(f)) == 1;
+}

@@ -159,9 +159,23 @@ static char *screen(const central_auth *a, const char *node, const json_t *op, c
 	return NULL;
 }
 
-/* The dossier row and the feed row of an applied op. */
+/* Appends the feed row of an applied op; *cursor gets its cursor. */
+static int feed_append(central_q *st, int64_t *cursor)
+{
+	int rc = central_step(st, "appending to the feed");
+
+	if (rc == 1)
+		*cursor = central_col_int(st, 0);
+	central_reset(st);
+	if (rc == 0)
+		rc = ds_error_set(DS_ERROR, "appending to the feed: no cursor came back");
+	return rc < 0 ? rc : 0;
+}
+
+/* The dossier row and the feed row of an applied op; *cursor: the feed row's. During a
+ * push of protocol 2 the state's bytes go to s->own too. */
 static int write_state(central_store *s, const char *node, const json_t *op, const json_t *state,
-                       const char *ready, const current *c)
+                       const char *ready, const current *c, int64_t *cursor)
 {
 	const char *code = str_member(op, "code"), *op_id = str_member(op, "op_id");
 	const char *agency = str_member(state, "agency"), *now = c->now;
@@ -197,7 +211,9 @@ static int write_state(central_store *s, const char *node, const json_t *op, con
 	central_bind_text(st, 5, node);
 	central_bind_text(st, 6, ready);
 	central_bind_text(st, 7, now);
-	rc = central_step_done(s, st, "appending to the feed");
+	rc = feed_append(st, cursor);
+	if (rc == 0 && s->own && (rc = ds_buf_add(s->own, ready, strlen(ready))) == 0)
+		rc = ds_buf_add(s->own, "\n", 1);
 done:
 	free(body);
 	return rc;
@@ -265,7 +281,7 @@ static int new_state(const json_t *op, const current *c, const central_prep *p, 
 /* Applies op on c inside a savepoint. 0: applied; DS_EINVALID: rejected (message set,
  * nothing written); other: storage failure. */
 static int apply(central_store *s, const char *node, const json_t *op, current *c,
-                 const central_prep *p)
+                 const central_prep *p, int64_t *cursor)
 {
 	json_t *state = NULL;
 	const char *ready;
@@ -275,7 +291,7 @@ static int apply(central_store *s, const char *node, const json_t *op, current *
 		goto done;
 	if ((rc = savepoint(s, ST_SAVEPOINT)))
 		goto done;
-	rc = write_state(s, node, op, state, ready, c);
+	rc = write_state(s, node, op, state, ready, c, cursor);
 	if (rc == 0 && create)
 		rc = claim(s, str_member(op, "code"));
 	if (rc) {
@@ -325,6 +341,7 @@ static int verdict(central_store *s, const central_auth *a, const char *node, co
                    current *c, const central_prep *p, json_t **receipt)
 {
 	const char *op_id = str_member(op, "op_id");
+	int64_t cursor = 0;
 	char *why;
 	int conflict, hide, rc;
 
@@ -341,7 +358,7 @@ static int verdict(central_store *s, const central_auth *a, const char *node, co
 		json_object_set(*receipt, "state", c->state);
 		return 0;
 	}
-	rc = apply(s, node, op, c, p);
+	rc = apply(s, node, op, c, p, &cursor);
 	if (rc == DS_EINVALID) {
 		*receipt = receipt_new(op_id, sync_result_name(SYNC_REJECTED), c->version);
 		json_object_set_new(*receipt, "reason", json_string(ds_error_msg()));
@@ -349,6 +366,8 @@ static int verdict(central_store *s, const central_auth *a, const char *node, co
 	}
 	if (rc == 0)
 		*receipt = receipt_new(op_id, sync_result_name(SYNC_APPLIED), c->version + 1);
+	if (rc == 0 && s->own) /* protocol 2: the receipts carry where the feed holds it */
+		json_object_set_new(*receipt, "cursor", json_integer(cursor));
 	return rc;
 }
 

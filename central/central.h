@@ -117,6 +117,11 @@ int central_push(central_store *s, const central_auth *a, const json_t *push, js
 int central_push_head(central_store *s, const central_auth *a, const json_t *push,
                       json_t **receipts, int64_t *expected_seq, int64_t *node_seq,
                       char node_hash[DS_SHA256_HEX]);
+/* central_push_head, with the whole answer beside the receipts: head->seq and hash as
+ * above (known 1 when rc is 0) and, for a push of protocol 2 that applied ops, head->echo
+ * (docs/PROTOCOL.md "Receipts carry the echo"); each applied receipt then has "cursor". */
+int central_push_answer(central_store *s, const central_auth *a, const json_t *push,
+                        json_t **receipts, int64_t *expected_seq, sync_head *head);
 /* The last seq and hash central holds for node (0 and the genesis hash when it holds
  * none). DS_EPERM when the node is bound to another token than a's. */
 int central_node_head(central_store *s, const central_auth *a, const char *node, int64_t *seq,

@@ -29,6 +29,8 @@ enum central_stmt_id {
 	ST_DOSSIER_LIST,
 	ST_FEED_INSERT,
 	ST_FEED_STATE,
+	ST_FEED_BEFORE_ALL,
+	ST_FEED_BEFORE_AGENCY,
 	ST_PULL_ALL,
 	ST_PULL_AGENCY,
 	ST_SAVEPOINT,
@@ -123,6 +125,9 @@ struct central_store {
 	 * batch has changed so far, so a batch touching a dossier many times reads and parses
 	 * it once. NULL outside a push. */
 	json_t *cache;
+	/* During a push of protocol 2: the canonical states of the ops applied so far, each
+	 * followed by "\n" (the receipts' own_sha256). NULL otherwise. */
+	ds_buf *own;
 };
 
 /* 1 when where names a PostgreSQL database (postgresql:// or postgres://). */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 typedef struct batch {
+	int v; /* the protocol version the push was written for */
 	const char *node;
 	int64_t first_seq;
 	const char *prev_hash;
@@ -31,6 +32,7 @@ struct central_job {
 	int64_t expected_seq;
 	int64_t node_seq; /* the node's head once written (rc 0) */
 	char node_hash[DS_SHA256_HEX];
+	sync_echo echo; /* protocol 2: where the feed holds the applied ops */
 	int rc;
 	char *msg; /* the error message when rc is not 0 */
 	int done;
@@ -53,6 +55,9 @@ static int batch_read(batch *b, const json_t *push)
 	int rc;
 
 	memset(b, 0, sizeof(*b));
+	b->v = json_is_integer(json_object_get(push, "v"))
+	           ? (int)json_integer_value(json_object_get(push, "v"))
+	           : SYNC_PROTOCOL_MIN;
 	b->node = json_string_value(json_object_get(push, "node"));
 	b->first_seq = json_integer_value(json_object_get(push, "first_seq"));
 	b->prev_hash = json_string_value(json_object_get(push, "prev_hash"));
@@ -216,16 +221,54 @@ static void head_after(const batch *b, const central_head *h, central_job *j)
 	         last > h->last_seq ? b->prep[b->n - 1].hash : h->last_hash);
 }
 
+/* The echo members of a push that applied ops (docs/PROTOCOL.md "Receipts carry the
+ * echo"): the last cursor the token sees before the first applied op, and the hash of
+ * the states the ops made (own). Nothing when no op was applied. */
+static int echo_make(central_store *s, const central_auth *a, const json_t *receipts,
+                     const ds_buf *own, sync_echo *e)
+{
+	central_q *st = central_stmt(s, a->province ? ST_FEED_BEFORE_ALL : ST_FEED_BEFORE_AGENCY);
+	const json_t *r;
+	int64_t first = 0;
+	size_t i;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	json_array_foreach(receipts, i, r)
+	{
+		if (!first && json_is_integer(json_object_get(r, "cursor")))
+			first = json_integer_value(json_object_get(r, "cursor"));
+	}
+	if (!first || !own->len)
+		return 0;
+	if (!st)
+		return ds_error_code();
+	central_bind_int(st, 1, first);
+	if (!a->province)
+		central_bind_text(st, 2, a->agency);
+	rc = central_step(st, "reading the feed");
+	if (rc == 1)
+		e->before = central_col_int(st, 0);
+	central_reset(st);
+	if (rc < 0)
+		return rc;
+	ds_sha256_hex(own->ptr, own->len, e->sha256);
+	e->known = 1;
+	return 0;
+}
+
 /* The part of a push that needs the store, inside the caller's write transaction. */
 static int push_locked(central_store *s, central_job *j)
 {
 	const central_auth *a = j->a;
 	const batch *b = j->b;
 	json_t *out = json_array();
+	ds_buf own = DS_BUF_INIT;
 	central_head h;
 	int rc;
 
 	s->cache = json_object();
+	s->own = b->v >= 2 ? &own : NULL;
 	rc = bind_node(s, a, b, &h);
 	if (rc == 0)
 		rc = check_chain(s, b, &h, &j->expected_seq);
@@ -233,8 +276,12 @@ static int push_locked(central_store *s, central_job *j)
 		rc = receive_all(s, a, b, &h, out);
 	if (rc == 0)
 		rc = bind_earned(b, &h, out);
+	if (rc == 0 && s->own)
+		rc = echo_make(s, a, out, &own, &j->echo);
 	json_decref(s->cache);
 	s->cache = NULL;
+	s->own = NULL;
+	ds_buf_release(&own);
 	if (rc == 0) {
 		head_after(b, &h, j);
 		j->receipts = out;
@@ -349,14 +396,24 @@ int central_push_head(central_store *s, const central_auth *a, const json_t *pus
                       json_t **receipts, int64_t *expected_seq, int64_t *node_seq,
                       char node_hash[DS_SHA256_HEX])
 {
+	sync_head head;
+	int rc = central_push_answer(s, a, push, receipts, expected_seq, &head);
+
+	*node_seq = head.seq;
+	snprintf(node_hash, DS_SHA256_HEX, "%s", head.hash);
+	return rc;
+}
+
+int central_push_answer(central_store *s, const central_auth *a, const json_t *push,
+                        json_t **receipts, int64_t *expected_seq, sync_head *head)
+{
 	central_job job = {0};
 	batch b = {0};
 	int rc;
 
 	*receipts = NULL;
 	*expected_seq = 0;
-	*node_seq = 0;
-	node_hash[0] = '\0';
+	memset(head, 0, sizeof(*head));
 	if ((rc = batch_read(&b, push)) || (rc = batch_prepare(&b)))
 		goto done;
 	job.a = a;
@@ -368,8 +425,10 @@ int central_push_head(central_store *s, const central_auth *a, const json_t *pus
 		rc = central_write_end(s, rc);
 	}
 	*expected_seq = job.expected_seq;
-	*node_seq = job.node_seq;
-	snprintf(node_hash, DS_SHA256_HEX, "%s", job.node_hash);
+	head->known = rc == 0;
+	head->seq = job.node_seq;
+	snprintf(head->hash, DS_SHA256_HEX, "%s", job.node_hash);
+	head->echo = job.echo;
 	if (rc == 0) {
 		*receipts = job.receipts;
 		job.receipts = NULL;

@@ -189,9 +189,10 @@ static enum MHD_Result push_answer(server *sv, struct MHD_Connection *c, request
 	central_store *s = NULL;
 	ds_buf body = DS_BUF_INIT;
 	int64_t expected = 0;
-	sync_head head = {1, 0, ""};
+	sync_head head;
 	int rc;
 
+	memset(&head, 0, sizeof(head));
 	if (r->too_big)
 		return serve_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 		                         "request body larger than the 8 MiB limit", 0);
@@ -201,8 +202,7 @@ static enum MHD_Result push_answer(server *sv, struct MHD_Connection *c, request
 	if (rc == 0)
 		rc = serve_pool_get(sv, &s);
 	if (rc == 0)
-		rc =
-		    central_push_head(s, &r->auth, doc, &receipts, &expected, &head.seq, head.hash);
+		rc = central_push_answer(s, &r->auth, doc, &receipts, &expected, &head);
 	serve_pool_put(sv, s);
 	json_decref(doc);
 	central_metrics_receipts(receipts);
@@ -275,10 +275,11 @@ enum MHD_Result serve_on_pull(server *sv, struct MHD_Connection *c, request *r)
 	ds_buf body = DS_BUF_INIT;
 	int64_t since, limit, next = 0;
 	char own[DS_SHA256_HEX];
-	sync_head head = {0, 0, ""};
+	sync_head head;
 	const char *node;
 	int more = 0, rc;
 
+	memset(&head, 0, sizeof(head));
 	if ((rc = int_arg(c, "since", 0, &since)) ||
 	    (rc = int_arg(c, "limit", CENTRAL_PULL_DEFAULT, &limit)) || (rc = node_arg(c, &node)))
 		return reply_rc(c, rc);

@@ -48,11 +48,15 @@ static const struct {
     /* PostgreSQL: the cursor is the next after the highest, assigned under the writer lock
      * every write transaction holds until it commits (docs/DESIGN-NOTES.md). */
     [ST_FEED_INSERT] = {"INSERT INTO feed(code, agency, version, op_id, node, state, at) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING cursor",
                         "INSERT INTO feed(cursor, code, agency, version, op_id, node, state, "
                         "at) VALUES ((SELECT coalesce(max(cursor), 0) + 1 FROM feed), "
-                        "$1, $2, $3, $4, $5, $6, $7)"},
+                        "$1, $2, $3, $4, $5, $6, $7) RETURNING cursor"},
     [ST_FEED_STATE] = {"SELECT state FROM feed WHERE code = ?1 AND version = ?2"},
+    /* the last change a token sees before a cursor: the receipts' cursor_before */
+    [ST_FEED_BEFORE_ALL] = {"SELECT coalesce(max(cursor), 0) FROM feed WHERE cursor < ?1"},
+    [ST_FEED_BEFORE_AGENCY] = {"SELECT coalesce(max(cursor), 0) FROM feed "
+                               "WHERE agency = ?2 AND cursor < ?1"},
     /* with the kind and true time of the op behind each change (two PCs of one office) */
     [ST_PULL_ALL] = {"SELECT f.cursor, f.code, f.version, f.op_id, f.node, f.state, o.kind, "
                      "json_extract(o.entry, '$.occurred_at') FROM feed f LEFT JOIN ops o "

@@ -57,9 +57,18 @@ static size_t chars(const char *s)
 	return n;
 }
 
-static int check_node(const json_t *v, const char *path, const char *key);
+/* The checks walk the dossier twice at most: first with path NULL, building no names
+ * (the dossiers that pass, nearly all: no string formatting per field), then, only for one
+ * that fails, again with paths, to name the field in the message. The walk also adds up
+ * an upper bound of the dossier's canonical size (*bound: every byte of text escaped as
+ * \uXXXX, 32 bytes a number), so the exact size is worked out only for a dossier whose
+ * bound passes the limit. */
+#define BOUND_SCALAR 32
+#define BOUND_ESCAPED 6
 
-static int check_members(const json_t *obj, const char *path)
+static int check_node(const json_t *v, const char *path, const char *key, size_t *bound);
+
+static int check_members(const json_t *obj, const char *path, size_t *bound)
 {
 	char sub[PATH_MAX_LEN];
 	const char *key;
@@ -68,14 +77,16 @@ static int check_members(const json_t *obj, const char *path)
 
 	json_object_foreach((json_t *)obj, key, v)
 	{
-		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
-		if ((rc = check_node(v, sub, key)))
+		if (path)
+			snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
+		*bound += 4 + BOUND_ESCAPED * strlen(key); /* "key": and a comma */
+		if ((rc = check_node(v, path ? sub : NULL, key, bound)))
 			return rc;
 	}
 	return 0;
 }
 
-static int check_items(const json_t *list, const char *path, const char *key)
+static int check_items(const json_t *list, const char *path, const char *key, size_t *bound)
 {
 	char sub[PATH_MAX_LEN];
 	const json_t *item;
@@ -83,32 +94,38 @@ static int check_items(const json_t *list, const char *path, const char *key)
 	int rc, max = list_max(key);
 
 	if (max && json_array_size(list) > (size_t)max)
-		return ds_error_set(DS_EINVALID, "%s: at most %d items (got %zu)", path, max,
-		                    json_array_size(list));
+		return path ? ds_error_set(DS_EINVALID, "%s: at most %d items (got %zu)", path, max,
+		                           json_array_size(list))
+		            : DS_EINVALID;
 	json_array_foreach(list, i, item)
 	{
 		const char *id = json_string_value(json_object_get(item, "id"));
-		if (id)
+		if (path && id)
 			snprintf(sub, sizeof(sub), "%s[%s]", path, id);
-		else
+		else if (path)
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-		if ((rc = check_node(item, sub, NULL)))
+		*bound += 1; /* a comma */
+		if ((rc = check_node(item, path ? sub : NULL, NULL, bound)))
 			return rc;
 	}
 	return 0;
 }
 
-static int check_node(const json_t *v, const char *path, const char *key)
+static int check_node(const json_t *v, const char *path, const char *key, size_t *bound)
 {
 	size_t n;
 
+	*bound += json_is_string(v) ? 2 + BOUND_ESCAPED * json_string_length(v)
+	          : json_is_object(v) || json_is_array(v) ? 2
+	                                                  : BOUND_SCALAR;
 	if (json_is_object(v))
-		return check_members(v, path);
+		return check_members(v, path, bound);
 	if (json_is_array(v))
-		return check_items(v, path, key);
+		return check_items(v, path, key, bound);
 	if (json_is_string(v) && (n = chars(json_string_value(v))) > (size_t)text_max(key))
-		return ds_error_set(DS_EINVALID, "%s: at most %d characters (got %zu)", path,
-		                    text_max(key), n);
+		return path ? ds_error_set(DS_EINVALID, "%s: at most %d characters (got %zu)", path,
+		                           text_max(key), n)
+		            : DS_EINVALID;
 	return 0;
 }
 
@@ -133,13 +150,16 @@ static const char *largest_field(const json_t *d, size_t *size)
 
 int schema_dossier_limits(const json_t *d)
 {
-	char *text = NULL;
 	const char *big;
-	size_t n = 0, big_n;
+	size_t n = 0, big_n, bound = 0, again = 0;
 	int rc;
 
-	if ((rc = check_node(d, "", NULL)) || (rc = ds_json_canonical(d, &text, &n)))
-		goto done;
+	if (check_node(d, NULL, NULL, &bound))
+		return check_node(d, "", NULL, &again); /* the same walk, naming the field */
+	if (bound <= SCHEMA_DOSSIER_MAX_BYTES)
+		return 0;
+	if ((rc = ds_json_canonical_size(d, &n)))
+		return rc;
 	if (n > SCHEMA_DOSSIER_MAX_BYTES) {
 		big = largest_field(d, &big_n);
 		rc =
@@ -148,7 +168,5 @@ int schema_dossier_limits(const json_t *d)
 		                 "allowed (%s holds %zu)",
 		                 big, n, SCHEMA_DOSSIER_MAX_BYTES, big, big_n);
 	}
-done:
-	free(text);
 	return rc;
 }

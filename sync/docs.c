@@ -211,8 +211,10 @@ static int push_header(const json_t *doc, json_int_t *first)
 	const json_t *v = json_object_get(doc, "v"), *n;
 	json_int_t count;
 
-	if (!json_is_integer(v) || json_integer_value(v) != SYNC_PROTOCOL_VERSION)
-		return ds_error_set(DS_EINVALID, "push: v must be %d", SYNC_PROTOCOL_VERSION);
+	if (!json_is_integer(v) || json_integer_value(v) < SYNC_PROTOCOL_MIN ||
+	    json_integer_value(v) > SYNC_PROTOCOL_VERSION)
+		return ds_error_set(DS_EINVALID, "push: v must be %d to %d", SYNC_PROTOCOL_MIN,
+		                    SYNC_PROTOCOL_VERSION);
 	if (!sync_node_ok(json_string_value(json_object_get(doc, "node"))))
 		return ds_error_set(DS_EINVALID, "push: node must be 1 to 64 of "
 		                                 "A-Z a-z 0-9 . _ -");
@@ -285,9 +287,9 @@ int sync_push_decode(const void *body, size_t n, json_t **out)
 	node = json_string_value(json_object_get(doc, "node"));
 	if ((rc = restore_ops(ops, node, first)))
 		goto done;
-	*out = json_pack("{s:s, s:I, s:O, s:O, s:O}", "node", node, "first_seq", first, "prev_hash",
-	                 json_object_get(doc, "prev_hash"), "hash", json_object_get(doc, "hash"),
-	                 "ops", ops);
+	*out = json_pack("{s:O, s:s, s:I, s:O, s:O, s:O}", "v", json_object_get(doc, "v"), "node",
+	                 node, "first_seq", first, "prev_hash", json_object_get(doc, "prev_hash"),
+	                 "hash", json_object_get(doc, "hash"), "ops", ops);
 done:
 	json_decref(doc);
 	json_decref(ops);
@@ -363,17 +365,38 @@ int sync_receipts_encode(const json_t *receipts, ds_buf *body)
 	return sync_receipts_encode_head(receipts, NULL, body);
 }
 
+/* The receipts as sent: without the "cursor" members (the echo members carry them). */
+static json_t *receipts_bare(const json_t *receipts)
+{
+	json_t *bare = json_array(), *r, *copy;
+	size_t i;
+
+	json_array_foreach(receipts, i, r)
+	{
+		copy = json_copy((json_t *)r);
+		json_object_del(copy, "cursor");
+		json_array_append_new(bare, copy);
+	}
+	return bare;
+}
+
 int sync_receipts_encode_head(const json_t *receipts, const sync_head *head, ds_buf *body)
 {
-	json_t *cols = NULL, *doc = NULL;
+	json_t *cols = NULL, *doc = NULL, *bare = NULL;
 	int rc;
 
-	if ((rc = receipts_check(receipts)) || (rc = sync_cols_encode(receipts, &cols)))
+	if ((rc = receipts_check(receipts)))
+		goto done;
+	bare = receipts_bare(receipts);
+	if ((rc = sync_cols_encode(bare, &cols)))
 		goto done;
 	doc = json_pack("{s:O}", "receipts", cols);
-	if ((rc = head_put(doc, head)) == 0)
+	if ((rc = head_put(doc, head)) == 0 && head)
+		rc = sync_echo_put(doc, receipts, &head->echo);
+	if (rc == 0)
 		rc = sync_body_encode(doc, body);
 done:
+	json_decref(bare);
 	json_decref(cols);
 	json_decref(doc);
 	return rc;
@@ -393,6 +416,8 @@ int sync_receipts_decode_head(const void *body, size_t n, json_t **receipts, syn
 	if ((rc = open_doc(body, n, "receipts", "receipts", SYNC_MAX_BATCH_OPS, &receipts_budget,
 	                   &doc, &list)) ||
 	    (rc = receipts_check(list)) || (rc = head_get(doc, "receipts", head)))
+		goto done;
+	if (head && (rc = sync_echo_get(doc, list, &head->echo)))
 		goto done;
 	*receipts = list;
 	list = NULL;

@@ -13,7 +13,11 @@
 
 #include <signal.h>
 
-#define SYNC_PROTOCOL_VERSION 1
+/* The protocol version this build speaks (docs/PROTOCOL.md): a push says which it was
+ * written for ("v"), and central answers it in that version's form; 2 adds the receipts'
+ * echo members (sync_echo). Central accepts pushes from SYNC_PROTOCOL_MIN on. */
+#define SYNC_PROTOCOL_VERSION 2
+#define SYNC_PROTOCOL_MIN 1
 /* Limits both sides enforce (docs/PROTOCOL.md "Limits"). */
 #define SYNC_MAX_BODY (8u << 20)              /* compressed request or response body */
 #define SYNC_MAX_INFLATED (64u << 20)         /* inflated body: the zip-bomb cap */
@@ -78,13 +82,14 @@ int sync_body_decode_budget(const void *p, size_t n, size_t max_inflated, size_t
 int sync_json_weigh(const char *s, size_t n, size_t max, size_t *weight);
 
 /* ---------------------------------------------------------------- documents
- * Push request: {"v":1, "node":N, "first_seq":S, "prev_hash":H0, "hash":Hn,
+ * Push request: {"v":2, "node":N, "first_seq":S, "prev_hash":H0, "hash":Hn,
  *                "ops": <cols of the ops without seq and op_id>}
  * ops (in): canonical op entries (schema.h) of one node, consecutive seqs. */
 int sync_push_encode(const char *node, const char *prev_hash, const char *final_hash,
                      const json_t *ops, ds_buf *body);
-/* Decodes a push body into {"node", "first_seq", "prev_hash", "hash", "ops": [full op
- * entries with seq and op_id restored]}. DS_EINVALID for any malformed part. */
+/* Decodes a push body into {"v", "node", "first_seq", "prev_hash", "hash", "ops": [full op
+ * entries with seq and op_id restored]}. DS_EINVALID for any malformed part (a "v" other
+ * than SYNC_PROTOCOL_MIN to SYNC_PROTOCOL_VERSION included). */
 int sync_push_decode(const void *body, size_t n, json_t **out);
 
 /* Push response: {"receipts": [{"op_id", "result", "version", "reason"?, "state"?}]}
@@ -180,10 +185,22 @@ int sync_client_pull_node(sync_client *c, int64_t since, int limit, const char *
  * Push answers (200), and pull pages asked with node=N, carry the last seq and its hash
  * that central holds for the node: "node_seq" and "node_hash" (docs/PROTOCOL.md). A node
  * whose own journal ends before node_seq lost entries central has (a restored backup). */
+/* The echo members of a push answer (protocol 2, docs/PROTOCOL.md "Receipts carry the
+ * echo"): where central's feed holds the ops of the batch it applied, so the node can
+ * write those changes into its inbox itself instead of pulling them back. On the wire,
+ * "cursors" (the applied receipts' feed cursors as runs [first, count]), "cursor_before"
+ * and "own_sha256"; decoded, each applied receipt gets its "cursor" member. */
+typedef struct sync_echo {
+	int known;                  /* 0: the answer carried none */
+	int64_t before;             /* the last feed cursor the token sees before the first */
+	char sha256[DS_SHA256_HEX]; /* SHA-256 of the applied states, each followed by "\n" */
+} sync_echo;
+
 typedef struct sync_head {
 	int known;                /* 0: the answer carried none (an older central) */
 	int64_t seq;              /* the last seq central holds for the node (0: none) */
 	char hash[DS_SHA256_HEX]; /* the hash of that entry (the genesis hash for 0) */
+	sync_echo echo;           /* receipts only: the echo members */
 } sync_head;
 
 /* head NULL or not known: exactly sync_receipts_encode / sync_changes_encode_own. */
@@ -191,10 +208,18 @@ int sync_receipts_encode_head(const json_t *receipts, const sync_head *head, ds_
 int sync_changes_encode_head(const json_t *changes, int64_t next, int more, const char *own_sha256,
                              const sync_head *head, ds_buf *body);
 /* head (may be NULL) gets the document's node_seq and node_hash; known 0 when it has
- * none. DS_EINVALID when they are malformed or only one of them is there. */
+ * none. DS_EINVALID when they are malformed or only one of them is there. Receipts: when
+ * head->echo.known, the encoder lays out the applied receipts' "cursor" members as the
+ * echo members (every applied receipt must have one; "cursor" is never sent per receipt),
+ * and the decoder reads them back into head->echo and each applied receipt's "cursor". */
 int sync_receipts_decode_head(const void *body, size_t n, json_t **receipts, sync_head *head);
 int sync_changes_decode_head(const void *body, size_t n, json_t **changes, int64_t *next, int *more,
                              char *own_sha256, sync_head *head);
+/* The receipts document's echo members (echo.c): put adds them to doc from receipts'
+ * "cursor" members; get reads them into e (known 0 when absent) and gives each applied
+ * receipt its "cursor". DS_EINVALID when malformed or not one cursor per applied receipt. */
+int sync_echo_put(json_t *doc, const json_t *receipts, const sync_echo *e);
+int sync_echo_get(const json_t *doc, json_t *receipts, sync_echo *e);
 /* sync_client_push and sync_client_pull_node, with central's head of the node (head may be
  * NULL; known 0 when the answer had none, or for a pull without node). */
 int sync_client_push_head(sync_client *c, const ds_buf *body, json_t **receipts,

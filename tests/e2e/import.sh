@@ -130,5 +130,5 @@ same "journal unchanged after every bad file" "$(jsum)" "$BEFORE"
 same "dossiers unchanged after every bad file" "$(count)" "$N"
 expect 0 "verify at the end" -- ds verify
 expect 0 "help" -- "$DS" import --help
-expect_out "import [--json] [FILE|-]"
+expect_out "import [--json] [--progress=MODE] [FILE|-]"
 finish

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# pull_echo.sh BIN: an office pulls its own changes back without their states (pull with
-# node=, docs/PROTOCOL.md) and rebuilds them; its inbox, rows and history must come out
-# byte-identical to those of a second office of the agency that gets every state. Then a
-# local change between push and pull, and a rebuilt state that does not match central's
-# (the page is asked again with every state): the inbox holds central's bytes each time.
+# pull_echo.sh BIN: an office takes its own changes into its inbox from central's receipts
+# (docs/PROTOCOL.md "Receipts carry the echo") and pulls nothing back; its inbox, rows and
+# history must come out byte-identical to those of a second office of the agency that
+# pulls every state. Then a lost push answer with a local change after it (the pull brings
+# the changes without their states, node=, and they are rebuilt), and a rebuilt state that
+# does not match central's (the receipts' echo is not taken; the page is asked again with
+# every state): the inbox holds central's bytes each time.
 BIN=$1
 . "$(dirname "$0")/lib.sh"
 DS="$BIN/dossync"
@@ -42,8 +44,9 @@ C2=$(sed -n 2p "$WORK/codes")
 expect 0 "A syncs" -- "$DS" -d "$A" sync --json
 cp "$WORK/out" "$WORK/a1.json"
 same "A applied" "$(jget applied <"$WORK/a1.json")" 32
-same "A pulled its echo" "$(jget pulled <"$WORK/a1.json")" 32
-same "A: one pull page, not asked twice (push + pull)" "$(jget requests <"$WORK/a1.json")" 2
+same "A took its echo from the receipts" "$(jget echo_taken <"$WORK/a1.json")" 32
+same "A pulled none of its own changes back" "$(jget pulled <"$WORK/a1.json")" 0
+same "A: push + one empty pull page" "$(jget requests <"$WORK/a1.json")" 2
 expect 0 "B syncs (every state: none of the changes is B's)" -- "$DS" -d "$B" sync --json
 cp "$WORK/out" "$WORK/b1.json"
 same "B pulled" "$(jget pulled <"$WORK/b1.json")" 32
@@ -89,6 +92,8 @@ expect 0 "central holds C3 from the cut round" -- "$CEN" --db "$DB" show "$C3" -
 local_row=$(sqlite3 "$A/agent.db" "SELECT body FROM dossiers WHERE code = '$C3'")
 expect 0 "A syncs again" -- "$DS" -d "$A" sync --json
 same "both own changes rebuilt (replay, row): push + one pull" "$(jget requests <"$WORK/out")" 2
+same "the lost answer's change and the next came by the pull" "$(jget pulled <"$WORK/out")" 2
+same "nothing taken from receipts that missed a change" "$(jget echo_taken <"$WORK/out")" 0
 same "C3 v1 in A's inbox is central's, not A's row" "$(inbox_state "$A" "$C3" 1)" "$(feed_state "$C3" 1)"
 if [ "$(inbox_state "$A" "$C3" 1)" != "$local_row" ]; then pass; else
 	fail "C3 v1 in the inbox is A's later local state"; fi
@@ -102,6 +107,7 @@ agree "$A" "$DB" "$C3"
 sqlite3 "$A/agent.db" "UPDATE dossiers SET body = json_set(body, '\$.summary', 'khác') WHERE code = '$C2'"
 expect 0 "A syncs with a mismatching rebuild" -- "$DS" -d "$A" sync --json
 same "push + pull + the same page again" "$(jget requests <"$WORK/out")" 3
+same "the mismatching echo is not taken from the receipts" "$(jget echo_taken <"$WORK/out")" 0
 same "C2 v2 in A's inbox is central's" "$(inbox_state "$A" "$C2" 2)" "$(feed_state "$C2" 2)"
 expect 0 "B syncs" -- "$DS" -d "$B" sync --json
 same "inbox of A = inbox of B at the end" "$(inbox "$A" | md5sum)" "$(inbox "$B" | md5sum)"

@@ -160,6 +160,26 @@ static void gen_push(const json_t *ops)
 	json_decref(one);
 }
 
+/* A push answer of protocol 2: the head of the node and the echo of two applied ops. */
+static void gen_receipts_echo(void)
+{
+	json_t *r = json_pack("[{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:s}, {s:s, s:s, s:i, s:i}]",
+	                      "op_id", "xa1:5", "result", "applied", "version", 1, "cursor", 12,
+	                      "op_id", "xa1:6", "result", "rejected", "version", 3, "reason",
+	                      "status: 2 -> 8 is not a legal move", "op_id", "xa1:7", "result",
+	                      "applied", "version", 2, "cursor", 13);
+	sync_head head = {1, 7, "", {1, 9, ""}};
+	ds_buf b = DS_BUF_INIT;
+
+	memset(head.hash, 'a', 64);
+	memset(head.echo.sha256, 'b', 64);
+	if (sync_receipts_encode_head(r, &head, &b))
+		die("receipts with the echo");
+	seed_body("sync_receipts_decode", "echo", &b);
+	ds_buf_release(&b);
+	json_decref(r);
+}
+
 static void gen_receipts(const json_t *state)
 {
 	json_t *r = json_pack("[{s:s, s:s, s:i}, {s:s, s:s, s:i}, {s:s, s:s, s:i, s:O},"
@@ -175,6 +195,7 @@ static void gen_receipts(const json_t *state)
 	seed_body("sync_receipts_decode", "four-results", &b);
 	ds_buf_release(&b);
 	json_decref(r);
+	gen_receipts_echo();
 }
 
 static void gen_changes(const json_t *states)

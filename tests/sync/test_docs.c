@@ -73,9 +73,9 @@ static void push_roundtrip(void **state)
 	}
 	assert_true(ds_json_same(ops, json_object_get(out, "ops")));
 
-	/* On the wire: v is 1 and neither seq nor op_id nor a hash is sent per op. */
+	/* On the wire: v is this build's and neither seq nor op_id nor a hash is sent per op. */
 	assert_int_equal(sync_body_decode(body.ptr, body.len, 0, &wire), 0);
-	assert_int_equal(json_integer_value(json_object_get(wire, "v")), 1);
+	assert_int_equal(json_integer_value(json_object_get(wire, "v")), SYNC_PROTOCOL_VERSION);
 	assert_int_equal(ds_json_canonical(json_object_get(wire, "ops"), &cols, NULL), 0);
 	assert_null(strstr(cols, "[\"seq\"]"));
 	assert_null(strstr(cols, "[\"op_id\"]"));
@@ -182,9 +182,10 @@ static void push_decode_refusals(void **state)
 	json_decref(doc);
 	ds_buf_release(&body);
 
-	decode_with("v", json_integer(2), "v must be 1");
-	decode_with("v", NULL, "v must be 1");
-	decode_with("v", json_string("1"), "v must be 1");
+	decode_with("v", json_integer(3), "v must be 1 to 2");
+	decode_with("v", json_integer(0), "v must be 1 to 2");
+	decode_with("v", NULL, "v must be 1 to 2");
+	decode_with("v", json_string("1"), "v must be 1 to 2");
 	decode_with("node", json_string("xa 1"), "node must be");
 	decode_with("node", json_string(""), "node must be");
 	decode_with("node", json_string("xa1/../x"), "node must be");

@@ -1,0 +1,165 @@
+/* own.c: this node's own changes rebuilt from what it holds, for a pull page asked with
+ * node= (its own changes come without their state) and for the receipts' echo (echo.c):
+ * each state comes from the dossier row while that op is still its last local change,
+ * else from the op replayed on central's state before it (earlier in the list or in the
+ * inbox). The rebuilt bytes are used only when they hash to the SHA-256 central sent, so
+ * nothing is stored that central did not have (docs/PROTOCOL.md). */
+#include "agent/agent_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct own {
+	sqlite3_stmt *row, *op, *prev;
+	ds_buf bytes; /* the rebuilt states, each followed by "\n" */
+} own;
+
+static void own_close(own *o)
+{
+	agent_stmt_put(o->row);
+	agent_stmt_put(o->op);
+	agent_stmt_put(o->prev);
+	ds_buf_release(&o->bytes);
+}
+
+static int own_open(agent *a, own *o)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	ds_buf_init(&o->bytes, 0);
+	rc = agent_stmt_get(a, ST_OWN_ROW, &o->row);
+	if (!rc)
+		rc = agent_stmt_get(a, ST_JOURNAL_BY_OP_ID, &o->op);
+	if (!rc)
+		rc = agent_stmt_get(a, ST_INBOX_AT, &o->prev);
+	return rc;
+}
+
+/* Takes n bytes of canonical text as the change's state (parsed) and adds them to the
+ * bytes to check. */
+static int own_take(own *o, json_t *ch, const char *text, size_t n)
+{
+	json_t *state = NULL;
+	int rc = ds_json_parse(text, n, &state);
+
+	if (!rc && !(rc = ds_buf_add(&o->bytes, text, n)))
+		rc = ds_buf_add(&o->bytes, "\n", 1);
+	if (!rc)
+		json_object_set_new(ch, "state", state);
+	else
+		json_decref(state);
+	return rc;
+}
+
+/* The dossier row, when the change's op is the last local change on it; *found 1. */
+static int from_row(agent *a, own *o, json_t *ch, int *found)
+{
+	int rc;
+
+	*found = 0;
+	sqlite3_bind_text(o->row, 1, json_string_value(json_object_get(ch, "code")), -1,
+	                  SQLITE_STATIC);
+	sqlite3_bind_text(o->row, 2, json_string_value(json_object_get(ch, "op_id")), -1,
+	                  SQLITE_STATIC);
+	rc = sqlite3_step(o->row);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		rc = own_take(o, ch, (const char *)sqlite3_column_text(o->row, 0),
+		              (size_t)sqlite3_column_bytes(o->row, 0));
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossier row");
+	}
+	sqlite3_reset(o->row);
+	return rc;
+}
+
+/* A copy of central's state of code at version v: from the changes before i in the
+ * page, else the inbox. *out NULL when neither has it. */
+static int state_before(agent *a, own *o, const json_t *page, size_t i, const char *code, int64_t v,
+                        json_t **out)
+{
+	const json_t *ch, *state;
+	int rc;
+
+	*out = NULL;
+	while (i-- > 0) {
+		ch = json_array_get(page, i);
+		if (json_integer_value(json_object_get(ch, "version")) != v ||
+		    strcmp(json_string_value(json_object_get(ch, "code")), code))
+			continue;
+		state = json_object_get(ch, "state");
+		*out = state ? json_deep_copy(state) : NULL;
+		return 0;
+	}
+	sqlite3_bind_text(o->prev, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(o->prev, 2, v);
+	rc = sqlite3_step(o->prev);
+	if (rc == SQLITE_ROW)
+		rc = ds_json_parse((const char *)sqlite3_column_text(o->prev, 0),
+		                   (size_t)sqlite3_column_bytes(o->prev, 0), out);
+	else
+		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
+	sqlite3_reset(o->prev);
+	return rc;
+}
+
+/* This node's op of change i replayed on central's state before it; *found 1 when the
+ * op and that state are here and the op applies. */
+static int from_replay(agent *a, own *o, json_t *page, size_t i, int *found)
+{
+	json_t *ch = json_array_get(page, i), *state = NULL, *op = NULL;
+	const char *code = json_string_value(json_object_get(ch, "code"));
+	int64_t v = json_integer_value(json_object_get(ch, "version"));
+	char *text = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	*found = 0;
+	if (v > 1 && ((rc = state_before(a, o, page, i, code, v - 1, &state)) || !state))
+		goto done;
+	sqlite3_bind_text(o->op, 1, json_string_value(json_object_get(ch, "op_id")), -1,
+	                  SQLITE_STATIC);
+	if ((rc = sqlite3_step(o->op)) == SQLITE_ROW)
+		op = journal_row_to_op(o->op);
+	rc =
+	    rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "journal");
+	sqlite3_reset(o->op);
+	/* An op that does not apply here rebuilds nothing: the page is asked again whole. */
+	if (rc || !op || schema_op_apply(&state, op))
+		goto done;
+	if ((rc = ds_json_canonical(state, &text, &n)) == 0 && (rc = own_take(o, ch, text, n)) == 0)
+		*found = 1;
+done:
+	json_decref(state);
+	json_decref(op);
+	free(text);
+	return rc;
+}
+
+int agent_own_fill(agent *a, json_t *page, const char *want, int *ok)
+{
+	char got[DS_SHA256_HEX];
+	int found = 1, rc;
+	json_t *ch;
+	size_t i;
+	own o;
+
+	*ok = 0;
+	if ((rc = own_open(a, &o)))
+		goto done;
+	json_array_foreach(page, i, ch)
+	{
+		if (json_object_get(ch, "state"))
+			continue;
+		if ((rc = from_row(a, &o, ch, &found)) == 0 && !found)
+			rc = from_replay(a, &o, page, i, &found);
+		if (rc || !found)
+			goto done;
+	}
+	ds_sha256_hex(o.bytes.ptr, o.bytes.len, got);
+	*ok = strcmp(got, want) == 0;
+done:
+	own_close(&o);
+	return rc;
+}
