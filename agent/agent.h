@@ -188,8 +188,8 @@ int agent_check_tail(agent *a, int64_t central_seq, const char *central_hash);
 /* The number of journal ops without a receipt, in *n. */
 int agent_pending_ops(agent *a, int64_t *n);
 /* Merges every dossier central answered `conflict` for (receipts and central's newest
- * state at hand), appends the merge ops, opens review-queue rows, and catches the history
- * up. */
+ * state at hand), appends the merge ops, opens review-queue rows, and leaves a mark for
+ * the history catch-up (agent_history_step). */
 int agent_reconcile(agent *a, agent_sync_stats *st);
 
 /* ---------------------------------------------------------------- conflicts, history */
@@ -202,10 +202,23 @@ int agent_conflicts(agent *a, json_t **out);
  * removes the field). Recorded as a journal op of kind resolve. */
 int agent_resolve(agent *a, const char *code, const char *field, const char *how,
                   const json_t *value);
-/* Brings history.git up to the store (central branch from the inbox, local branch from
- * the replay of the journal and the inbox, never the rows); note goes into the local
- * commit's message; merge makes it a merge of the central head. Takes the writer lock. */
-int agent_history_catch_up(agent *a, const char *note, int merge);
+/* history.git is derived data, written after the sync rounds: each round pass leaves a
+ * mark (the journal seq and feed cursor it reached, its merge note), and the catch-up
+ * brings history.git up to the marks in steps of at most AGENT_HISTORY_STEP dossiers (or
+ * feed changes), each one commit and one pack under the writer lock, never longer. The
+ * central branch follows the inbox, the local branch the replay of the journal and the
+ * inbox (never the rows); a mark whose round merged every diverged dossier makes the local
+ * commit a merge of central. One step in *more: 1 when work is left. */
+int agent_history_step(agent *a, int *more);
+/* Steps until no mark is left (each step takes and drops the writer lock). */
+int agent_history_catch_up(agent *a);
+/* The catch-up of a reader (log, verify) before it reads history.git: a failure (a busy
+ * store, a full disk, a directory it may not write) is logged as a warning and returned;
+ * the reader goes on with the history there is. */
+int agent_history_ready(agent *a);
+/* How far history.git is behind what the rounds have left: journal entries and feed
+ * changes not yet written in *changes, marks waiting in *marks (may be NULL). */
+int agent_history_behind(agent *a, int64_t *changes, int64_t *marks);
 /* Checks every dossier row against the replay of the journal and the inbox, writing
  * nothing. *bad: one line per dossier whose row is not what the replay allows, naming
  * the code and the first differing field; *states: {code: replayed state} (both the

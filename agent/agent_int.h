@@ -45,11 +45,15 @@ enum agent_stmt_id {
 	ST_OWN_ROW,
 	ST_ALL_CODES,
 	ST_CHANGED_CODES,
+	ST_CHANGED_STEP,
 	ST_INBOX_INSERT,
 	ST_INBOX_NEWEST,
 	ST_INBOX_AT,
 	ST_INBOX_STATE,
 	ST_INBOX_FROM,
+	ST_INBOX_MAX_CURSOR,
+	ST_INBOX_CODE_CURSOR,
+	ST_INBOX_COUNT,
 	ST_INBOX_MAX_VERSION,
 	ST_ACTS_INBOX,
 	ST_CONFLICTS_OPEN_COUNT,
@@ -180,6 +184,8 @@ int journal_max_seq(agent *a, int64_t *seq);
 int journal_receipt_put(agent *a, int64_t seq, const char *result, int64_t version,
                         const char *reason, const char *at);
 
+/* How long a lock is waited for: DOSSYNC_LOCK_WAIT seconds (default 10), in ms. */
+int agent_lock_wait_ms(void);
 /* Takes an exclusive file lock (ds_os_lock_file) on DIR/name, waiting up to wait_ms.
  * DS_ERETRY (no message) when another process holds it; *holder is that process's pid
  * when known. */
@@ -222,6 +228,24 @@ int agent_echo_take(agent *a, const json_t *ops, const json_t *receipts, const s
 struct conflict_history;
 /* history.git of this agent, opened (or created) on first use; borrowed. */
 int agent_history(agent *a, struct conflict_history **out);
+/* Dossiers (local branch) or feed changes (central branch) one catch-up step commits. */
+#define AGENT_HISTORY_STEP 500
+/* Records what a round pass leaves for the history catch-up (history_marks.c): the journal
+ * seq and feed cursor reached now, note for the local commit's message, merge when the
+ * local branch may merge central there. Takes the writer lock for one transaction. */
+int agent_history_mark(agent *a, const char *note, int merge);
+/* The marks waiting, oldest first: [{seq, cursor, merge, note}] (caller decrefs). */
+int agent_history_marks(agent *a, json_t **marks);
+/* The integer member key of a mark (0 when absent). */
+int64_t agent_mark_int(const json_t *mark, const char *key);
+/* The oldest mark is written: drops it and records its seq and cursor as done. */
+int agent_history_mark_done(agent *a);
+/* The central branch holds the feed up to cursor (for agent_history_behind). */
+int agent_history_central_done(agent *a, int64_t cursor);
+/* Where the last partial step of the oldest mark stopped: the code in *code (caller frees;
+ * NULL when none), only while the local head is still head, the commit that step wrote. */
+int agent_history_resume_get(agent *a, const char *head, char **code);
+int agent_history_resume_set(agent *a, const char *head, const char *code);
 
 /* Who made each side's value of a field a merge of code found changed on both sides
  * (acts.c), as a conflict_acts_fn: ctx is an agent_acts, ancestor the merge's ancestor,

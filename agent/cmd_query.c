@@ -303,7 +303,8 @@ static void verify_json(int rc, int64_t n, const json_t *bad, const char *note)
 	json_decref(o);
 }
 
-/* Read-only: writes neither agent.db nor history.git. */
+/* Writes nothing but the history catch-up the last sync left (history.git and its marks),
+ * and that only once the journal and the rows check out. */
 static int cmd_verify(cli *c, int argc, char **argv)
 {
 	json_t *bad = NULL, *states = NULL;
@@ -322,6 +323,8 @@ static int cmd_verify(cli *c, int argc, char **argv)
 		printf("journal intact: %lld entries, hash chain verified\n", (long long)n);
 	if (!rc && !(rc = agent_verify_rows(a, &bad, &states)))
 		rc = q.json ? rows_verdict(bad) : report_rows(bad);
+	if (!rc)
+		agent_history_ready(a); /* on failure: warned, and the note says behind */
 	if (!rc && !(rc = agent_history_check(a, states, &note)) && !q.json)
 		printf("%s\n", note);
 	if (q.json)
@@ -399,6 +402,12 @@ static void status_text(const json_t *s)
 		       json_string_value(json_object_get(s, "last_success_at")));
 	if (json_is_string(json_object_get(s, "last_error")))
 		printf("last error  %s\n", json_string_value(json_object_get(s, "last_error")));
+	if (json_integer_value(json_object_get(s, "history_behind")) > 0)
+		printf("history     %lld changes behind (caught up by the daemon, log, verify, "
+		       "sync --history)\n",
+		       (long long)json_integer_value(json_object_get(s, "history_behind")));
+	else
+		printf("history     caught up with the last sync\n");
 	clock_text(s);
 	tail_text(json_object_get(s, "journal_tail"));
 	daemon_text(json_object_get(s, "daemon"));
@@ -458,13 +467,15 @@ const cli_command cli_query_commands[] = {
      "verify [--json] [--progress=MODE]\n"
      "Walks the journal's hash chain, checks every dossier row against the replay of the\n"
      "journal and the inbox (one line per row that differs, naming the first differing\n"
-     "field), and history.git against that replay when it is caught up. Writes nothing;\n"
-     "exits 0 only when all is intact, else 65. --json prints {ok, journal_entries,\n"
-     "rows_differ, history, error}.\n"
+     "field), and history.git against that replay when it is caught up. When journal and\n"
+     "rows are intact it first catches history.git up with the last sync; it writes\n"
+     "nothing else. Exits 0 only when all is intact, else 65. --json prints {ok,\n"
+     "journal_entries, rows_differ, history, error}.\n"
      "Progress (done/total, rate, ETA) is one line on stderr at a terminal; --progress=json\n"
      "sends it as JSON events on stderr, --progress=none turns it off.\n"},
     {"status", cmd_status,
      "status [--json]\n"
-     "Pending ops and the age of the oldest, rejected ops, open conflicts, last sync.\n"},
+     "Pending ops and the age of the oldest, rejected ops, open conflicts, last sync, and\n"
+     "how far history.git is behind the rounds (history_behind).\n"},
     {NULL, NULL, NULL},
 };

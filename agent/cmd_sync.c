@@ -23,22 +23,20 @@ static int json_flag(const cli_command *me, int argc, char **argv, int npos, int
 	return 0;
 }
 
-static void print_stats(const agent_sync_stats *s, int json)
+static json_t *stats_json(const agent_sync_stats *s)
 {
-	if (json) {
-		json_t *o = json_pack(
-		    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
-		    (json_int_t)s->pushed, "batches", (json_int_t)s->batches, "applied",
-		    (json_int_t)s->applied, "duplicate", (json_int_t)s->duplicate, "conflict",
-		    (json_int_t)s->conflict, "rejected", (json_int_t)s->rejected, "pulled",
-		    (json_int_t)s->pulled, "echo_taken", (json_int_t)s->echo_taken, "merged",
-		    (json_int_t)s->merged, "queued", (json_int_t)s->queued, "bytes_up",
-		    (json_int_t)s->bytes_up, "bytes_down", (json_int_t)s->bytes_down, "requests",
-		    (json_int_t)s->requests);
-		cli_print_json(o);
-		json_decref(o);
-		return;
-	}
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
+	                 (json_int_t)s->pushed, "batches", (json_int_t)s->batches, "applied",
+	                 (json_int_t)s->applied, "duplicate", (json_int_t)s->duplicate, "conflict",
+	                 (json_int_t)s->conflict, "rejected", (json_int_t)s->rejected, "pulled",
+	                 (json_int_t)s->pulled, "echo_taken", (json_int_t)s->echo_taken, "merged",
+	                 (json_int_t)s->merged, "queued", (json_int_t)s->queued, "bytes_up",
+	                 (json_int_t)s->bytes_up, "bytes_down", (json_int_t)s->bytes_down,
+	                 "requests", (json_int_t)s->requests);
+}
+
+static void print_stats(const agent_sync_stats *s)
+{
 	printf("pushed %lld ops in %lld batches (%lld applied, %lld duplicate, %lld conflict, "
 	       "%lld rejected)\n",
 	       (long long)s->pushed, (long long)s->batches, (long long)s->applied,
@@ -51,19 +49,57 @@ static void print_stats(const agent_sync_stats *s, int json)
 	       (unsigned long long)s->bytes_up, (unsigned long long)s->bytes_down);
 }
 
+/* The history line of sync: how far history.git is behind the rounds (json: a member). */
+static int history_note(agent *a, json_t *o)
+{
+	int64_t behind = 0;
+	int rc = agent_history_behind(a, &behind, NULL);
+
+	if (rc)
+		return rc;
+	if (o)
+		json_object_set_new(o, "history_behind", json_integer(behind));
+	else if (behind)
+		printf("history: %lld changes behind (the daemon, log, verify or sync --history "
+		       "catch it up)\n",
+		       (long long)behind);
+	else
+		printf("history: caught up\n");
+	return 0;
+}
+
 static int cmd_sync(cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+	    {"json", 0, 0, 'j'}, {"history", 0, 0, 'H'}, {0, 0, 0, 0}};
 	agent_sync_stats s;
 	agent *a = NULL;
-	int json, rc;
+	json_t *o = NULL;
+	int json = 0, hist = 0, ch, rc;
 
-	if ((rc = agent_cli_take_progress(c, cli_find("sync"), &argc, argv)) ||
-	    (rc = json_flag(cli_find("sync"), argc, argv, 0, &json)) ||
-	    (rc = agent_cli_open(c, AGENT_READ, &a)))
+	if ((rc = agent_cli_take_progress(c, cli_find("sync"), &argc, argv)))
+		return rc;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j' && ch != 'H')
+			return cli_usage_error(cli_find("sync"), "unknown option");
+		json |= ch == 'j';
+		hist |= ch == 'H';
+	}
+	if (argc != optind)
+		return cli_usage_error(cli_find("sync"), "unexpected argument");
+	if ((rc = agent_cli_open(c, AGENT_READ, &a)))
 		return rc;
 	rc = agent_sync(a, &s);
-	if (!rc)
-		print_stats(&s, json);
+	if (!rc && hist)
+		rc = agent_history_catch_up(a);
+	if (!rc) {
+		o = json ? stats_json(&s) : NULL;
+		if (!json)
+			print_stats(&s);
+		if (!(rc = history_note(a, o)) && o)
+			cli_print_json(o);
+	}
+	json_decref(o);
 	agent_close(a);
 	return rc;
 }
@@ -147,11 +183,14 @@ static int cmd_log(cli *c, int argc, char **argv)
 	size_t i;
 	int json, rc;
 
-	if ((rc = json_flag(cli_find("log"), argc, argv, 1, &json)) ||
+	if ((rc = agent_cli_take_progress(c, cli_find("log"), &argc, argv)) ||
+	    (rc = json_flag(cli_find("log"), argc, argv, 1, &json)) ||
 	    (rc = agent_cli_open(c, AGENT_READ, &a)))
 		return rc;
-	if ((rc = agent_get(a, argv[optind], &d, NULL, NULL)) ||
-	    (rc = agent_history_log(a, argv[optind], &log)))
+	if ((rc = agent_get(a, argv[optind], &d, NULL, NULL)))
+		goto done;
+	agent_history_ready(a); /* on failure: warned, the history there is shown */
+	if ((rc = agent_history_log(a, argv[optind], &log)))
 		goto done;
 	if (json) {
 		cli_print_json(log);
@@ -179,10 +218,13 @@ done:
 
 const cli_command cli_sync_commands[] = {
     {"sync", cmd_sync,
-     "sync [--json] [--progress=MODE]\n"
+     "sync [--history] [--json] [--progress=MODE]\n"
      "Pushes every pending change to central and pulls central's changes until caught\n"
      "up, merging what diverged, then exits. Exit 75 when central cannot be reached\n"
      "(nothing is lost: run it again later), 77 when central refuses the token.\n"
+     "history.git is caught up after the round, by the daemon, log or verify; with\n"
+     "--history, sync catches it up before it exits. The last line says how far behind\n"
+     "it is (json: history_behind, changes not yet in history.git).\n"
      "Progress (done/total, rate, ETA) is one line on stderr at a terminal; --progress=json\n"
      "sends it as JSON events on stderr, --progress=none turns it off.\n"},
     {"conflicts", cmd_conflicts,
@@ -192,7 +234,8 @@ const cli_command cli_sync_commands[] = {
      "resolve CODE FIELD (--ours | --theirs | --value JSON)\n"
      "Settles one open conflict; the decision is a journal entry that syncs like any other.\n"},
     {"log", cmd_log,
-     "log CODE [--json]\n"
-     "The versions of one dossier from history.git: when, who, which fields changed.\n"},
+     "log CODE [--json] [--progress=MODE]\n"
+     "The versions of one dossier from history.git: when, who, which fields changed.\n"
+     "Catches history.git up with the last sync first, with progress as for sync.\n"},
     {NULL, NULL, NULL},
 };

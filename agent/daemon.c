@@ -19,6 +19,11 @@
  *      REFUSED (logged loudly, kept in `status`): no retry until SIGHUP, a new token
  *        file, or REFUSED_RETRY_MS
  *
+ *      IDLE with history behind the rounds' marks --(no round due)--> HISTORY STEP
+ *        (history_step: one agent_history_step, at most AGENT_HISTORY_STEP dossiers under
+ *        the writer lock), then IDLE again: a round or a stop comes first between steps;
+ *        a failed step is logged and tried again after pull_interval.
+ *
  *      any state --SIGTERM/SIGINT--> STOP: the request in flight is cancelled (sync
  *      client cancel flag), every store write being one transaction; exit 0.
  */
@@ -55,6 +60,10 @@ struct daemon {
 	int64_t next_ms;   /* idle: next pull; backoff/refused: next try (ds_clock_ms) */
 	struct stat token; /* the token file when central refused it */
 	int64_t rounds;
+	int hist_more;        /* the history catch-up may have steps left */
+	int64_t hist_next_ms; /* no step before this (after a failed one) */
+	int64_t hist_steps;   /* steps of the catch-up under way, for its log line */
+	int64_t hist_t0;      /* when it started (ds_clock_ms) */
 };
 
 static void on_stop(int sig)
@@ -280,6 +289,36 @@ static int round_due(struct daemon *d)
 	return seq > d->seen_seq;
 }
 
+/* One step of the history catch-up in idle time; one log line when it ends or fails. */
+static void history_step(struct daemon *d)
+{
+	int64_t now = ds_clock_ms();
+	int more = 0, rc;
+
+	if (d->hist_steps++ == 0)
+		d->hist_t0 = now;
+	rc = agent_history_step(d->a, &more);
+	if (stop_signal)
+		return; /* cancelled between two commits: the next start goes on */
+	if (rc) {
+		ds_log(DS_LOG_WARN, "history catch-up failed, again in %d s: %s",
+		       d->a->cfg.pull_interval_s, ds_error_msg());
+		d->hist_next_ms = ds_clock_ms() + d->a->cfg.pull_interval_s * 1000LL;
+		return;
+	}
+	d->hist_more = more;
+	if (!more && d->hist_steps > 1)
+		ds_log(DS_LOG_INFO, "history caught up: %lld steps, %.1f s",
+		       (long long)d->hist_steps, (double)(ds_clock_ms() - d->hist_t0) / 1000.0);
+	if (!more)
+		d->hist_steps = 0;
+}
+
+static int history_due(const struct daemon *d)
+{
+	return d->hist_more && ds_clock_ms() >= d->hist_next_ms;
+}
+
 static void one_round(struct daemon *d)
 {
 	agent_sync_stats s;
@@ -293,6 +332,7 @@ static void one_round(struct daemon *d)
 	if (stop_signal)
 		return; /* cancelled, not failed: nothing to record */
 	after_round(d, rc, &s, push_failed, seq0, (double)(ds_clock_ms() - t0) / 1000.0);
+	d->hist_more = 1; /* even a failed round may have left a mark */
 }
 
 static void on_reload(struct daemon *d)
@@ -324,6 +364,7 @@ static void init_daemon(struct daemon *d, agent *a)
 	d->state = ST_IDLE;
 	d->seen_seq = -1;
 	d->next_ms = 0;
+	d->hist_more = 1; /* marks an earlier run left */
 }
 
 /* The local API beside the loop, when --http or the config's http asks for it. The
@@ -371,6 +412,8 @@ int agent_daemon_run(agent *a, const agent_daemon_opts *o)
 			on_reload(&d);
 		if (round_due(&d))
 			one_round(&d);
+		else if (history_due(&d))
+			history_step(&d);
 		else
 			ds_os_sleep_ms(TICK_MS); /* a signal ends it early */
 	}

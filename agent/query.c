@@ -492,6 +492,18 @@ static int status_add_states(agent *a, json_t *o)
 	return rc ? rc : status_add_clock(a, o);
 }
 
+/* history_behind: journal entries and feed changes the rounds left that history.git does
+ * not hold yet (agent_history_behind). */
+static int status_add_history(agent *a, json_t *o)
+{
+	int64_t n = 0;
+	int rc = agent_history_behind(a, &n, NULL);
+
+	if (!rc)
+		json_object_set_new(o, "history_behind", json_integer(n));
+	return rc;
+}
+
 int agent_status(agent *a, json_t **out)
 {
 	int64_t now = ds_time_now();
@@ -511,7 +523,7 @@ int agent_status(agent *a, json_t **out)
 	    "dossiers", (json_int_t)c.dossiers, "open_conflicts", (json_int_t)c.nconf,
 	    "oldest_conflict_age_s", c.nconf ? json_integer(now - c.oldest_conf) : json_null(),
 	    "central_cursor", (json_int_t)c.cursor);
-	if ((rc = status_add_states(a, o)))
+	if ((rc = status_add_states(a, o)) || (rc = status_add_history(a, o)))
 		goto done;
 	if (agent_daemon_status(a, &d) == 0)
 		json_object_set_new(o, "daemon", d);

@@ -333,7 +333,7 @@ int agent_reconcile(agent *a, agent_sync_stats *st)
 	}
 	/* The local branch merges central only when every diverged dossier was merged, so
 	 * the merge base never passes a dossier whose merge is still to come. */
-	rc = agent_history_catch_up(a, note.ptr, !deferred);
+	rc = agent_history_mark(a, note.ptr, !deferred);
 done:
 	conflict_policy_free(pol);
 	json_decref(codes);

@@ -87,6 +87,9 @@ static const char *const sql[ST_COUNT] = {
                      "SELECT code FROM inbox ORDER BY 1",
     [ST_CHANGED_CODES] = "SELECT code FROM journal WHERE seq > ?1 UNION SELECT code FROM "
                          "inbox WHERE cursor > ?2 ORDER BY 1",
+    [ST_CHANGED_STEP] = "SELECT code FROM journal WHERE seq > ?1 AND seq <= ?2 AND code > ?5 "
+                        "UNION SELECT code FROM inbox WHERE cursor > ?3 AND cursor <= ?4 AND "
+                        "code > ?5 ORDER BY 1 LIMIT ?6",
     [ST_INBOX_INSERT] = "INSERT OR IGNORE INTO inbox(cursor, code, version, op_id, node, "
                         "state, received_at, kind, occurred_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -96,7 +99,11 @@ static const char *const sql[ST_COUNT] = {
                     "ORDER BY cursor DESC LIMIT 1",
     [ST_INBOX_STATE] = "SELECT state, version FROM inbox WHERE code = ?1 AND (?2 = 0 OR "
                        "version = ?2) ORDER BY version DESC LIMIT 1",
-    [ST_INBOX_FROM] = "SELECT cursor, code, state FROM inbox WHERE cursor > ? ORDER BY cursor",
+    [ST_INBOX_FROM] = "SELECT cursor, code, state FROM inbox WHERE cursor > ?1 AND cursor <= ?2 "
+                      "ORDER BY cursor LIMIT ?3",
+    [ST_INBOX_MAX_CURSOR] = "SELECT coalesce(max(cursor), 0) FROM inbox",
+    [ST_INBOX_CODE_CURSOR] = "SELECT coalesce(max(cursor), 0) FROM inbox WHERE code = ?",
+    [ST_INBOX_COUNT] = "SELECT count(*) FROM inbox WHERE cursor > ?1 AND cursor <= ?2",
     [ST_INBOX_MAX_VERSION] = "SELECT coalesce(max(version), 0) FROM inbox WHERE code = ?",
     [ST_ACTS_INBOX] = "SELECT node, kind, occurred_at, state FROM inbox WHERE code = ? AND "
                       "version > ? ORDER BY version",

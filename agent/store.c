@@ -79,7 +79,7 @@ static char *login_name(void)
 	return name ? name : ds_strdup("unknown");
 }
 
-static int lock_wait_ms(void)
+int agent_lock_wait_ms(void)
 {
 	const char *w = getenv("DOSSYNC_LOCK_WAIT");
 
@@ -125,7 +125,7 @@ int agent_open(agent **out, const char *dir, int mode, const char *actor)
 	}
 	if ((rc = load_config(a)) != 0)
 		goto done;
-	if (mode == AGENT_WRITE && (rc = agent_lock(a, lock_wait_ms())) != 0)
+	if (mode == AGENT_WRITE && (rc = agent_lock(a, agent_lock_wait_ms())) != 0)
 		goto done;
 	if ((rc = agent_store_open(&a->store, dbp)) != 0)
 		goto done;
@@ -176,7 +176,7 @@ int agent_lock(agent *a, int wait_ms)
 	if (a->lock_fd >= 0)
 		return 0;
 	if (wait_ms < 0)
-		wait_ms = lock_wait_ms();
+		wait_ms = agent_lock_wait_ms();
 	rc = agent_lock_file(a, "lock", wait_ms, &a->lock_fd, &holder);
 	if (rc == DS_ERETRY)
 		return ds_error_set(DS_ERETRY,

@@ -109,7 +109,7 @@ def push_rows(rows, d, n, updates):
         fig(rows, "push.phase_push", f"push of {n}, push phase alone (bench_agent phases)",
             o["push_s"], "s", r=p)
         fig(rows, "push.phase_pull", f"push of {n}, pull of the echo", o["pull_s"], "s", r=p)
-        fig(rows, "push.phase_reconcile", f"push of {n}, reconcile + history catch-up",
+        fig(rows, "push.phase_reconcile", f"push of {n}, reconcile (history comes after)",
             o["reconcile_s"], "s", r=p)
     sync_rows(rows, "updates", f"4 fields in {updates}", load(d, "updates"), None, 0.030)
     sync_rows(rows, "pull", f"pull of {n} into a second PC", load(d, "pull"))
@@ -123,7 +123,13 @@ def history_rows(rows, d, n, big):
         fig(rows, "history.per_s", f"history catch-up alone, {o['dossiers']} dossiers: per second",
             o["per_s"], "/s", 5000, "high", note=f"{o['seconds']:.2f} s wall, CPU "
             f"{o['cpu_s']:.2f} s, peak RSS {o['peak_kb'] / 1024:.1f} MiB", r=h)
-    for name, label in (("clerk", f"sync of {n}"), ("big_sync", f"sync of {big}")):
+    s = load(d, "history")
+    if s:
+        fig(rows, "history.sync_history", f"sync --history after the push of {n}: the "
+            "catch-up alone", s["wall_s"], "s", note=cpu_note(s) +
+            f", peak RSS {s['peak_rss_kb'] / 1024:.1f} MiB", r=s)
+    for name, label in (("clerk", f"sync of {n}"), ("clerk_hist", f"sync --history of {n}"),
+                        ("big_sync", f"sync of {big}")):
         c, s = load(d, name + "_clerk"), load(d, name)
         if c and s:
             fig(rows, name + ".lock_p99", f"a clerk's change during the {label}: lock wait p99",

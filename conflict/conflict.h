@@ -123,7 +123,7 @@ int conflict_merge_dossier(const json_t *ancestor, const json_t *ours, const jso
  *   conflict_history_free(h);                    (an unflushed batch is discarded)
  * Without begin, every commit is flushed on its own. Enables libgit2's fsync of the git
  * directory for the whole process. Not thread-safe: one history per thread. One writer
- * at a time per repository (the agent writes only under its writer lock): a branch's ref
+ * at a time per repository (the agent writes only under DIR/history.lock): a branch's ref
  * lock file found while moving it is taken for one left by a crash, and removed. */
 typedef struct conflict_history conflict_history;
 

@@ -102,7 +102,8 @@ static void test_catch_up_bad_state(void **state)
 	break_store(f, "INSERT INTO inbox(cursor, code, version, op_id, node, state, received_at) "
 	               "VALUES (1, '000.00.12.H22-240414-0001', 1, 'central:1', 'central', "
 	               "'{\"code\": tru', '2024-04-14T07:00:00+07:00')");
-	assert_error(agent_history_catch_up(f->a, "test", 1), "cursor 1");
+	assert_int_equal(agent_history_mark(f->a, "test", 1), 0);
+	assert_error(agent_history_catch_up(f->a), "cursor 1");
 }
 
 static void test_catch_up_not_object(void **state)
@@ -112,13 +113,19 @@ static void test_catch_up_not_object(void **state)
 	break_store(f, "INSERT INTO inbox(cursor, code, version, op_id, node, state, received_at) "
 	               "VALUES (1, '000.00.12.H22-240414-0001', 1, 'central:1', 'central', "
 	               "'null', '2024-04-14T07:00:00+07:00')");
-	assert_error(agent_history_catch_up(f->a, "test", 1), "cursor 1");
+	assert_int_equal(agent_history_mark(f->a, "test", 1), 0);
+	assert_error(agent_history_catch_up(f->a), "cursor 1");
 }
 
+/* Interrupts the catch-up's read of the inbox, and only that statement. */
 static int interrupt(void *arg)
 {
-	(void)arg;
-	return 1;
+	sqlite3_stmt *st = NULL;
+
+	while ((st = sqlite3_next_stmt(arg, st)))
+		if (sqlite3_stmt_busy(st) && strstr(sqlite3_sql(st), "FROM inbox WHERE cursor >"))
+			return 1;
+	return 0;
 }
 
 /* A query that fails while it steps gives a DS_E* code, not SQLite's positive one. */
@@ -126,8 +133,12 @@ static void test_catch_up_interrupted(void **state)
 {
 	fx *f = *state;
 
-	sqlite3_progress_handler(agent_db(f->a), 1, interrupt, NULL);
-	assert_error(agent_history_catch_up(f->a, "test", 1), "inbox");
+	break_store(f, "INSERT INTO inbox(cursor, code, version, op_id, node, state, received_at) "
+	               "VALUES (1, '000.00.12.H22-240414-0001', 1, 'central:1', 'central', "
+	               "'{}', '2024-04-14T07:00:00+07:00')");
+	assert_int_equal(agent_history_mark(f->a, "test", 1), 0);
+	sqlite3_progress_handler(agent_db(f->a), 1, interrupt, agent_db(f->a));
+	assert_error(agent_history_catch_up(f->a), "inbox");
 	sqlite3_progress_handler(agent_db(f->a), 0, NULL, NULL);
 }
 

@@ -37,7 +37,7 @@ agree "$O" "$DB" "$C1"
 # --- the same field: the owner wins (the counter owns the applicant, central the due date)
 ds update "$C2" --set 'applicant.phone="0911000001"' --set 'due_at="2099-02-01T17:00:00+07:00"' >/dev/null
 cen update "$C2" --set 'applicant.phone="0911000002"' --set 'due_at="2099-02-02T17:00:00+07:00"' >/dev/null
-expect 0 "sync: same fields" -- ds sync
+expect 0 "sync: same fields, history caught up" -- ds sync --history
 same "the counter's phone wins" "$(field "$C2" applicant.phone)" "0911000001"
 same "central's due date wins" "$(field "$C2" due_at)" "2099-02-02T17:00:00+07:00"
 same "no conflict queued" "$(ds status --json | jget open_conflicts)" "0"
@@ -106,7 +106,7 @@ rm -rf "$O/history.git"
 expect 0 "verify does not mind a deleted history" -- ds verify
 expect_out "history.git is missing: the next sync rebuilds it"
 [ -e "$O/history.git" ] && fail "verify wrote history.git" || pass
-expect 0 "sync rebuilds a deleted history" -- ds sync
+expect 0 "sync --history rebuilds a deleted history" -- ds sync --history
 [ -d "$O/history.git" ] && pass || fail "history.git rebuilt"
 expect 0 "verify checks the rebuilt history" -- ds verify
 expect_out "history agrees with the replay of the journal and inbox"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # daemon_basic.sh: `dossync daemon` as an operator meets it: it pushes a new change within
 # about two seconds, reloads its config on SIGHUP (and keeps the old one when the new one
-# is bad), stops within two seconds on SIGTERM even in the middle of a hung request,
-# refuses to run twice on one data directory (exit 75), shows in `status`, and stops
-# retrying when central refuses its token, saying so loudly.
+# is bad), catches history.git up between rounds, stops within two seconds on SIGTERM even
+# in the middle of a hung request, refuses to run twice on one data directory (exit 75),
+# shows in `status`, and stops retrying when central refuses its token, saying so loudly.
 BIN=$1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fault_lib.sh"
@@ -41,6 +41,12 @@ same "daemon.state" "$(jget daemon.state <"$WORK/out")" "idle"
 expect 0 "status with the daemon" -- "$DS" -d "$D" status
 expect_out "daemon      running (pid $DPID)"
 grep -q "sync ok: pushed 20 (20 applied" "$LOG" && pass || fail "one log line for the first round: $(tail -3 "$LOG")"
+# history.git is caught up between rounds, by the daemon alone (read with stock git, which
+# catches nothing up)
+history_done() { [ "$("$DS" -d "$D" status --json | jget history_behind)" = 0 ]; }
+wait_for "the daemon catches history up between rounds" 20 history_done
+same "history holds the 20 dossiers" "$(git --git-dir="$D/history.git" ls-tree -r -d --name-only \
+	local | awk -F/ 'NF == 3' | wc -l)" 20
 
 # --- a second daemon on the same directory refuses
 expect 75 "a second daemon" -- "$DS" -d "$D" daemon --foreground

@@ -5,7 +5,7 @@
 # clerk's change then fails with one clear "disk full" line and exit 75 and writes nothing;
 # the journal still verifies; the daemon keeps running and retries; `status` without a
 # daemon says "disk full"; and once space is back everything syncs on its own. A full disk
-# under history.git alone (tmpfs only) makes `sync` exit 75 too, and heals the same way.
+# under history.git alone (tmpfs only) makes `sync --history` exit 75 too, and heals the same way.
 # FAULT_DISK_MODE=tmpfs|fsize picks the method (default: tmpfs when possible).
 BIN=$1
 . "$(dirname "$0")/lib.sh"
@@ -142,8 +142,8 @@ fl_daemon_stop "$DPID"
 fl_converged "$D" "$CDB"
 
 # --- only history.git's disk is full (tmpfs: history.git moved to a second small tmpfs):
-# central's change is stored, the history cannot take it; `sync` says "disk full" with
-# exit 75 (libgit2's write error, not exit 1) and the next round catches history up.
+# central's change is stored, the history cannot take it; `sync --history` says "disk full"
+# with exit 75 (libgit2's write error, not exit 1) and the next catch-up brings history up.
 if [ $MODE = tmpfs ]; then
 	HMNT=$WORK/hdisk
 	mkdir -p "$HMNT"
@@ -153,12 +153,12 @@ if [ $MODE = tmpfs ]; then
 	dd if=/dev/zero of="$HMNT/filler" bs=64k 2>/dev/null
 	dd if=/dev/zero of="$HMNT/filler" bs=4k oflag=append conv=notrunc 2>/dev/null
 	"$DSC" --db "$CDB" update "$CODE2" --set 'summary="Tỉnh sửa khi lịch sử đầy"' >/dev/null
-	expect 75 "sync with history.git on a full disk" -- "$DS" -d "$D" sync
+	expect 75 "sync with history.git on a full disk" -- "$DS" -d "$D" sync --history
 	expect_err "disk full"
 	grep -q "history" "$WORK/err" && pass || fail "the error names history: $(cat "$WORK/err")"
 	cat "$WORK/err"
 	rm -f "$HMNT/filler"
-	expect 0 "sync once history.git has space" -- "$DS" -d "$D" sync
+	expect 0 "sync once history.git has space" -- "$DS" -d "$D" sync --history
 	expect 0 "verify once history.git caught up" -- "$DS" -d "$D" verify
 	same "central's edit stored while history was full" \
 		"$("$DS" -d "$D" show "$CODE2" --json | jget summary)" "Tỉnh sửa khi lịch sử đầy"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# progress.sh: progress of the long commands (import, sync, verify) as a clerk and an app
+# progress.sh: progress of the long commands (import, sync, verify and its history
+# catch-up) as a clerk and an app
 # see it. At a terminal (run under script(1), which gives the command a pseudo-terminal)
 # one line is redrawn in place with done/total and wiped before the result; with stdout
 # piped nothing is shown; --progress=json sends begin/end events (and progress between)
@@ -58,7 +59,11 @@ same "sync's result is one JSON document" "$(jget pushed <"$WORK/out")" $N
 same "push events: total, done" "$(events "$WORK/err" push | cut -d' ' -f1-2)" "$N $N"
 same "pull events: done" "$(events "$WORK/err" pull | cut -d' ' -f2)" \
 	"$(jget pulled <"$WORK/out")"
+BEHIND=$(jget history_behind <"$WORK/out")
+[ "$BEHIND" -gt 0 ] && pass || fail "history should be behind after a plain sync: $BEHIND"
 expect 0 "verify --progress=json" -- ds verify --progress=json
+same "history catch-up events: total, done" \
+	"$(events "$WORK/err" history | cut -d' ' -f1-2)" "$BEHIND $BEHIND"
 same "verify journal events" "$(events "$WORK/err" "verify journal" | cut -d' ' -f1-2)" "$N $N"
 same "verify dossiers events" "$(events "$WORK/err" "verify dossiers" | cut -d' ' -f1-2)" \
 	"$N $N"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # trust_verify.sh BIN: a clerk with shell access edits a dossier row with sqlite3 while its
 # op is still pending. `verify` writes nothing (agent.db's content and every file of
-# history.git stay the same), exits 65 and names the dossier and the first differing
-# field; the next sync commits the replay of the journal to history.git, never the row.
+# history.git stay the same: no sync left history behind), exits 65 and names the dossier
+# and the first differing field; the next sync's history catch-up commits the replay of
+# the journal to history.git, never the row.
 BIN=$1
 . "$(dirname "$0")/lib.sh"
 DS="$BIN/dossync"
@@ -54,8 +55,8 @@ expect_err "3 dossier rows differ"
 expect_out "$C2: no row, though the journal and inbox hold the dossier"
 expect_out "$FAKE: the row has no source in the journal or the inbox"
 
-# --- the sync commits the replay, not the forged row
-expect 0 "A syncs" -- "$DS" -d "$A" sync
+# --- the sync's history catch-up commits the replay, not the forged row
+expect 0 "A syncs, history caught up" -- "$DS" -d "$A" sync --history
 same "history holds the phone of the op" "$(history_field "$C1" applicant/phone)" 0911222333
 same "history does not take the forged name" "$(history_name "$C1")" \
 	"$(sed -n 1p "$WORK/a.jsonl" | jget applicant.name)"

@@ -37,7 +37,7 @@ tick
 da update "$C1" --set 'summary="A mới hơn"' --set 'due_at="2099-06-01T17:00:00+07:00"' >/dev/null
 da sync >/dev/null
 fl_ctl pass >/dev/null
-expect 0 "b syncs and merges" -- db sync --json
+expect 0 "b syncs and merges" -- db sync --history --json
 same "one merge" "$(jget merged <"$WORK/out")" "1"
 same "a's later summary stands" "$(cfield "$C1" summary)" "A mới hơn"
 same "a's later due date stands" "$(cfield "$C1" due_at)" "2099-06-01T17:00:00+07:00"
@@ -53,7 +53,7 @@ da sync >/dev/null
 tick
 db update "$C2" --set 'summary="B sau"' --set 'due_at="2099-08-01T17:00:00+07:00"' >/dev/null
 fl_ctl pass >/dev/null
-expect 0 "b syncs and merges" -- db sync
+expect 0 "b syncs and merges" -- db sync --history
 same "b's later summary stands" "$(cfield "$C2" summary)" "B sau"
 same "b's later due date stands" "$(cfield "$C2" due_at)" "2099-08-01T17:00:00+07:00"
 case "$(merge_note)" in *"$C2 due_at: later-act"*'replaced "2099-07-01T17:00:00+07:00"'*) pass ;;
