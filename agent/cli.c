@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-const cli_command *const cli_tables[] = {cli_change_commands, cli_query_commands,
-                                         cli_report_commands, cli_sync_commands,
-                                         cli_daemon_commands, NULL};
+const cli_command *const cli_tables[] = {cli_change_commands,
+                                         cli_query_commands,
+                                         cli_report_commands,
+                                         cli_sync_commands,
+                                         cli_daemon_commands,
+                                         cli_attach_commands,
+                                         NULL};
 
 const cli_command *cli_find(const char *name)
 {

@@ -21,7 +21,8 @@ extern const cli_command cli_query_commands[];
 extern const cli_command cli_sync_commands[];
 extern const cli_command cli_daemon_commands[];
 extern const cli_command cli_report_commands[];
-/* The five tables above, in the order `dossync --help` lists them, NULL-terminated. */
+extern const cli_command cli_attach_commands[];
+/* The six tables above, in the order `dossync --help` lists them, NULL-terminated. */
 extern const cli_command *const cli_tables[];
 
 /* The command called name in any table, or NULL. */

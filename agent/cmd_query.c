@@ -383,6 +383,25 @@ static void clock_text(const json_t *s)
 	           : "");
 }
 
+/* The attachment backlog line (agent_attach_backlog). */
+static void attach_text(const json_t *b)
+{
+	const json_t *eta = json_object_get(b, "eta_s"), *age = json_object_get(b, "oldest_age_s");
+
+	printf("attachments %lld files, %lld bytes to send",
+	       (long long)json_integer_value(json_object_get(b, "files")),
+	       (long long)json_integer_value(json_object_get(b, "bytes")));
+	if (json_is_integer(age))
+		printf(", oldest %lld s old", (long long)json_integer_value(age));
+	if (json_integer_value(json_object_get(b, "files")) && json_is_integer(eta))
+		printf(", about %lld s at %lld bytes/s", (long long)json_integer_value(eta),
+		       (long long)json_integer_value(json_object_get(b, "rate_bps")));
+	if (json_integer_value(json_object_get(b, "refused")))
+		printf(", %lld refused by central",
+		       (long long)json_integer_value(json_object_get(b, "refused")));
+	printf("\n");
+}
+
 static void status_text(const json_t *s)
 {
 	const json_t *age = json_object_get(s, "oldest_pending_age_s");
@@ -408,6 +427,7 @@ static void status_text(const json_t *s)
 		       json_string_value(json_object_get(s, "last_success_at")));
 	if (json_is_string(json_object_get(s, "last_error")))
 		printf("last error  %s\n", json_string_value(json_object_get(s, "last_error")));
+	attach_text(json_object_get(s, "attachments"));
 	clock_text(s);
 	tail_text(json_object_get(s, "journal_tail"));
 	daemon_text(json_object_get(s, "daemon"));

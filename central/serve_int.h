@@ -21,13 +21,15 @@ typedef struct server {
 	size_t cap;
 	atomic_int inflight;
 	central_contacts *contacts;
+	central_files files; /* attachments: files.dir NULL when none are kept */
 } server;
 
-enum route { R_NONE, R_HEALTH, R_PUSH, R_PULL, R_DOSSIER, R_DATA, R_METRICS };
+enum route { R_NONE, R_HEALTH, R_PUSH, R_PULL, R_DOSSIER, R_DATA, R_METRICS, R_FILE };
 typedef struct request {
 	enum route route;
-	int answered; /* a response was queued before the body was read */
-	int too_big;  /* the body went past SYNC_MAX_BODY: dropped */
+	int answered;   /* a response was queued before the body was read */
+	int too_big;    /* the body went past SYNC_MAX_BODY: dropped */
+	int takes_body; /* a push or a chunk: the body is kept */
 	central_auth auth;
 	ds_buf body;
 	/* for the access line, the counters and the node's contact */
@@ -60,5 +62,9 @@ enum MHD_Result serve_reply_error(struct MHD_Connection *c, unsigned status, con
                                   int64_t expected_seq);
 enum MHD_Result serve_on_health(server *sv, struct MHD_Connection *c);
 enum MHD_Result serve_on_push(server *sv, struct MHD_Connection *c, request *r);
+/* serve_files.c: /v1/files/SHA256 (GET, PUT) and /v1/files/SHA256/state (GET); rest is
+ * the URL after /v1/files/. */
+enum MHD_Result serve_on_file(server *sv, struct MHD_Connection *c, request *r, const char *rest,
+                              const char *method);
 
 #endif

@@ -34,7 +34,7 @@
 
 /* How each route is counted and logged (metrics.c knows the same names). */
 static const char *const route_name[] = {"other",        "/v1/health", "/v1/push", "/v1/pull",
-                                         "/v1/dossiers", "/v1/data",   "/metrics"};
+                                         "/v1/dossiers", "/v1/data",   "/metrics", "/v1/files"};
 
 _Thread_local request *serve_current;
 
@@ -89,6 +89,12 @@ static enum route route_of(const char *url, const char *method, const char **wan
 		return R_DATA;
 	if (strncmp(url, "/v1/dossiers/", 13) == 0 && url[13] && !strchr(url + 13, '/'))
 		return R_DOSSIER;
+	/* attachments: GET, and PUT for a chunk (serve_files.c checks the rest) */
+	if (strncmp(url, "/v1/files/", 10) == 0 && url[10]) {
+		if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
+			*wanted = MHD_HTTP_METHOD_PUT;
+		return R_FILE;
+	}
 	*wanted = MHD_HTTP_METHOD_POST;
 	if (strcmp(url, "/v1/push") == 0)
 		return R_PUSH;
@@ -139,17 +145,23 @@ static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const ch
 		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
 		                          (unsigned)CENTRAL_IDLE_TIMEOUT_S);
 	r->answered = 0;
-	if (r->route != R_PUSH)
+	if (r->route != R_PUSH && !(r->route == R_FILE && strcmp(method, wanted) == 0 &&
+	                            strcmp(method, MHD_HTTP_METHOD_PUT) == 0))
 		return MHD_YES; /* answered on the next call: a reply queued now closes */
 	len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (len && strtoull(len, NULL, 10) > SYNC_MAX_BODY)
+	if (len && strtoull(len, NULL, 10) > (r->route == R_FILE ? SYNC_MAX_CHUNK : SYNC_MAX_BODY))
 		return serve_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-		                         "request body larger than the 8 MiB limit", 0);
+		                         r->route == R_FILE ? "a chunk is at most 1 MiB"
+		                                            : "request body larger than the 8 MiB "
+		                                              "limit",
+		                         0);
+	r->takes_body = 1;
 	return MHD_YES;
 }
 
 /* The last call for a request, once the whole body is in. */
-static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const char *url, request *r)
+static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const char *url,
+                                 const char *method, request *r)
 {
 	r->answered = 1;
 	switch (r->route) {
@@ -163,6 +175,8 @@ static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const cha
 		return serve_on_dossier(sv, c, r, url + 13);
 	case R_DATA:
 		return serve_on_data(sv, c);
+	case R_FILE:
+		return serve_on_file(sv, c, r, url + 10, method);
 	default:
 		return serve_on_push(sv, c, r);
 	}
@@ -188,7 +202,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	serve_current = r;
 	r->bytes_in += *upload_data_size;
 	if (*upload_data_size) {
-		if (!r->answered && !r->too_big && r->route == R_PUSH &&
+		if (!r->answered && !r->too_big && r->takes_body &&
 		    ds_buf_add(&r->body, upload_data, *upload_data_size)) {
 			r->too_big = 1;
 			ds_buf_release(&r->body);
@@ -198,7 +212,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->answered)
 		return MHD_YES;
-	return last_call(sv, c, url, r);
+	return last_call(sv, c, url, method, r);
 }
 
 /* The client's address as text, "-" when unknown. */
@@ -390,6 +404,27 @@ done:
 	return rc;
 }
 
+/* Where attachments go: --files DIR, else DIR/files beside a SQLite file; none on
+ * PostgreSQL without --files. */
+static int files_setup(central_files *f, const central_serve_opts *o)
+{
+	char *copy, *slash;
+
+	f->max = o->file_max > 0 ? o->file_max : CENTRAL_FILE_MAX;
+	f->quota = o->office_quota;
+	if (o->files_dir)
+		f->dir = ds_strdup(o->files_dir);
+	else if (!central_where_pg(o->db_path)) {
+		copy = ds_strdup(o->db_path);
+		slash = strrchr(copy, '/');
+		if (slash)
+			*slash = '\0';
+		f->dir = slash ? ds_path_join(copy, "files") : ds_strdup("files");
+		free(copy);
+	}
+	return f->dir ? ds_mkdirs(f->dir, 0750) : 0;
+}
+
 int central_serve(const central_serve_opts *o)
 {
 	central_store *first = NULL;
@@ -397,6 +432,8 @@ int central_serve(const central_serve_opts *o)
 	int rc;
 
 	sv.db_path = o->db_path;
+	if ((rc = files_setup(&sv.files, o)))
+		return rc;
 	sv.cap = (size_t)(o->threads > 0 ? o->threads : 1) + 2;
 	sv.stores = ds_calloc(sv.cap, sizeof(*sv.stores));
 	sv.idle = ds_calloc(sv.cap, sizeof(*sv.idle));
@@ -415,5 +452,6 @@ int central_serve(const central_serve_opts *o)
 	central_contacts_stop(sv.contacts); /* writes the last contacts */
 	server_release(&sv);
 	ds_os_stop_unblock();
+	free(sv.files.dir);
 	return rc;
 }
