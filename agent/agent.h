@@ -182,6 +182,9 @@ int agent_sync(agent *a, agent_sync_stats *st);
 int agent_client_new(agent *a, struct sync_client **out);
 int agent_push(agent *a, struct sync_client *c, agent_sync_stats *st);
 int agent_pull(agent *a, struct sync_client *c, agent_sync_stats *st);
+/* After push and pull: the waiting attachments up, then (prefetch = own) the office's
+ * files down, within the round's upload time (upload.c, fetch.c). */
+int agent_upload(agent *a, struct sync_client *c, agent_sync_stats *st);
 /* Compares what central holds of this node's journal (its last seq and that entry's hash,
  * sent in push and pull answers) with the local journal, and records the verdict for
  * `status` (tail_state "ok", "behind" or "forked"). DS_EINVALID when the journal ends
@@ -236,9 +239,10 @@ int agent_attach(agent *a, const char *code, const char *path, const char *compo
                  const char *kind, json_t **item);
 /* DIR/files/ab/SHA256 (malloc'd). */
 char *agent_file_path(const agent *a, const char *sha256);
-/* {files, bytes, oldest_age_s, refused, rate_bps, eta_s}: the files waiting to go up,
- * their bytes central still lacks, the age of the oldest, how many central refused last
- * time, the upload rate last measured and the time to drain at it (null: unknown). */
+/* {files, bytes, oldest_age_s, refused, refusals, rate_bps, eta_s}: the files waiting to
+ * go up, their bytes central still lacks, the age of the oldest, how many central refused
+ * last time and why ([{sha256, code, error}], ten at most), the upload rate last measured
+ * and the time to drain at it (null: unknown). */
 int agent_attach_backlog(agent *a, json_t **out);
 /* dossync fetch: brings code's files that DIR/files lacks from central and copies every
  * file code lists into out_dir (NULL: none) under its item's name. *got: files

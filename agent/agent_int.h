@@ -66,6 +66,7 @@ enum agent_stmt_id {
 	ST_FILE_ERROR,
 	ST_FILE_BACKLOG,
 	ST_FILE_MISSING,
+	ST_FILE_REFUSED,
 	ST_COUNT
 };
 

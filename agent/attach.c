@@ -17,10 +17,10 @@ char *agent_file_path(const agent *a, const char *sha256)
 /* The MIME type a scanner's file name suggests. */
 static const char *mime_of(const char *name)
 {
-	static const char *const map[][2] = {
-	    {".pdf", "application/pdf"}, {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
-	    {".png", "image/png"},       {".tif", "image/tiff"}, {".tiff", "image/tiff"},
-	    {".xml", "application/xml"}, {".txt", "text/plain"}};
+	static const char *const map[][2] = {{".pdf", "application/pdf"}, {".jpg", "image/jpeg"},
+	                                     {".jpeg", "image/jpeg"},     {".png", "image/png"},
+	                                     {".tif", "image/tiff"},      {".tiff", "image/tiff"},
+	                                     {".xml", "application/xml"}, {".txt", "text/plain"}};
 	const char *dot = strrchr(name, '.');
 	size_t i;
 
@@ -59,9 +59,9 @@ static int new_list(agent *a, const json_t *state, struct attach *t, json_t **li
 	{
 		const char *h = json_string_value(json_object_get(item, "sha256"));
 		if (h && !strcmp(h, sha))
-			return ds_error_set(DS_EINVALID,
-			                    "dossier %s lists this file already (attachments[%s])",
-			                    t->code, json_string_value(json_object_get(item, "id")));
+			return ds_error_set(
+			    DS_EINVALID, "dossier %s lists this file already (attachments[%s])",
+			    t->code, json_string_value(json_object_get(item, "id")));
 	}
 	if ((rc = journal_last(a, &seq, hash)))
 		return rc;
@@ -85,7 +85,8 @@ static int attach_tx(agent *a, void *arg)
 	if ((rc = agent_load(a, t->code, &state, &version)) || (rc = new_list(a, state, t, &list)))
 		goto done;
 	patch = json_pack("{s:O}", "attachments", list);
-	if ((rc = agent_apply_local(a, t->code, SCHEMA_OP_PATCH, patch, version, &state, &t->seq)) ||
+	if ((rc =
+	         agent_apply_local(a, t->code, SCHEMA_OP_PATCH, patch, version, &state, &t->seq)) ||
 	    (rc = agent_stmt_get(a, ST_FILE_ADD, &st)))
 		goto done;
 	sqlite3_bind_text(st, 1, json_string_value(json_object_get(t->item, "sha256")), -1,
@@ -136,7 +137,8 @@ static int store_bytes(agent *a, const char *sha, const ds_buf *b, int *created)
 
 	*created = 0;
 	if (ds_sha256_file(path, got) != 0 || strcmp(got, sha) != 0) {
-		if (!(rc = ds_mkdirs(dir, 0700)) && !(rc = ds_file_write_atomic(path, b->ptr, b->len, 0600)))
+		if (!(rc = ds_mkdirs(dir, 0700)) &&
+		    !(rc = ds_file_write_atomic(path, b->ptr, b->len, 0600)))
 			*created = 1;
 	}
 	free(path);
@@ -176,11 +178,31 @@ done:
 	return rc;
 }
 
+/* The files central refused last time: [{sha256, code, error}], ten at most. */
+static int refusals(agent *a, json_t **out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = json_array();
+	if ((rc = agent_stmt_get(a, ST_FILE_REFUSED, &st)))
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(*out, json_pack("{s:s,s:s,s:s}", "sha256",
+		                                      sqlite3_column_text(st, 0), "code",
+		                                      sqlite3_column_text(st, 1), "error",
+		                                      sqlite3_column_text(st, 2)));
+	rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "files");
+	agent_stmt_put(st);
+	return rc;
+}
+
 int agent_attach_backlog(agent *a, json_t **out)
 {
 	sqlite3_stmt *st = NULL;
 	char rate[32] = "";
 	char *r = NULL;
+	json_t *list = NULL;
 	int64_t files = 0, bytes = 0, oldest = 0, refused = 0, bps = 0;
 	int rc;
 
@@ -198,14 +220,15 @@ int agent_attach_backlog(agent *a, json_t **out)
 	if (!rc && (rc = agent_state_get(a, "attach_rate_bps", &r)) == 0 && r)
 		snprintf(rate, sizeof(rate), "%s", r), bps = atoll(rate);
 	free(r);
-	if (rc)
+	if (rc || (rc = refusals(a, &list)))
 		return rc;
-	*out = json_pack("{s:I,s:I,s:o,s:I,s:o,s:o}", "files", (json_int_t)files, "bytes",
-	                 (json_int_t)bytes, "oldest_age_s",
+	*out = json_pack("{s:o,s:I,s:I,s:o,s:I,s:o,s:o}", "refusals", list, "files",
+	                 (json_int_t)files, "bytes", (json_int_t)bytes, "oldest_age_s",
 	                 files ? json_integer(ds_time_now() - oldest) : json_null(), "refused",
 	                 (json_int_t)refused, "rate_bps", bps > 0 ? json_integer(bps) : json_null(),
 	                 "eta_s",
 	                 files && bps > 0 ? json_integer((bytes + bps - 1) / bps)
-	                                  : files ? json_null() : json_integer(0));
+	                 : files          ? json_null()
+	                                  : json_integer(0));
 	return 0;
 }

@@ -10,10 +10,8 @@
 
 static int cmd_attach(cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"component", 1, 0, 'c'},
-	                                     {"kind", 1, 0, 'k'},
-	                                     {"json", 0, 0, 'j'},
-	                                     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"component", 1, 0, 'c'}, {"kind", 1, 0, 'k'}, {"json", 0, 0, 'j'}, {0, 0, 0, 0}};
 	const cli_command *me = cli_find("attach");
 	const char *component = NULL, *kind = NULL;
 	json_t *item = NULL;
@@ -70,8 +68,8 @@ static int cmd_fetch(cli *c, int argc, char **argv)
 		return rc;
 	rc = agent_fetch(a, argv[optind], out, &got);
 	if (!rc)
-		printf("%lld files brought from central%s%s\n", (long long)got, out ? "; copied to " : "",
-		       out ? out : "");
+		printf("%lld files brought from central%s%s\n", (long long)got,
+		       out ? "; copied to " : "", out ? out : "");
 	agent_close(a);
 	return rc;
 }

@@ -396,10 +396,17 @@ static void attach_text(const json_t *b)
 	if (json_integer_value(json_object_get(b, "files")) && json_is_integer(eta))
 		printf(", about %lld s at %lld bytes/s", (long long)json_integer_value(eta),
 		       (long long)json_integer_value(json_object_get(b, "rate_bps")));
+	const json_t *r;
+	size_t i;
+
 	if (json_integer_value(json_object_get(b, "refused")))
 		printf(", %lld refused by central",
 		       (long long)json_integer_value(json_object_get(b, "refused")));
 	printf("\n");
+	json_array_foreach(json_object_get(b, "refusals"), i, r)
+	    printf("  refused   %.12s (%s): %s\n", json_string_value(json_object_get(r, "sha256")),
+	           json_string_value(json_object_get(r, "code")),
+	           json_string_value(json_object_get(r, "error")));
 }
 
 static void status_text(const json_t *s)

@@ -21,8 +21,9 @@ static int land(agent *a, const char *sha, int64_t size, const char *code, const
 
 	if (!rc && strcmp(got, sha) != 0) {
 		ds_os_remove(part);
-		rc = ds_error_set(DS_ERETRY, "the bytes central sent for %s do not match its SHA-256; "
-		                             "thrown away",
+		rc = ds_error_set(DS_ERETRY,
+		                  "the bytes central sent for %s do not match its SHA-256; "
+		                  "thrown away",
 		                  sha);
 	}
 	if (!rc && !(rc = ds_mkdirs(dir, 0700)) && !(rc = ds_os_rename_durable(part, final)) &&
@@ -45,8 +46,7 @@ static int land(agent *a, const char *sha, int64_t size, const char *code, const
 }
 
 /* Brings one file down, from the length of its part file on. */
-static int fetch_one(agent *a, const agent_wire *w, const char *sha, int64_t size,
-                     const char *code)
+static int fetch_one(agent *a, const agent_wire *w, const char *sha, int64_t size, const char *code)
 {
 	char *part = ds_asprintf("%s/files/tmp/%s.part", a->dir, sha);
 	char *tmp = ds_asprintf("%s/files/tmp", a->dir);
@@ -115,7 +115,8 @@ void agent_prefetch(agent *a, const agent_wire *w)
 
 	if (w->file_get && agent_stmt_get(a, ST_FILE_MISSING, &st) == 0)
 		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(codes, json_string((const char *)sqlite3_column_text(st, 0)));
+			json_array_append_new(
+			    codes, json_string((const char *)sqlite3_column_text(st, 0)));
 	agent_stmt_put(st);
 	json_array_foreach(codes, i, c)
 	{
@@ -123,7 +124,8 @@ void agent_prefetch(agent *a, const agent_wire *w)
 		if (rc == DS_ENOTFOUND)
 			continue; /* not on central yet: the next round asks again */
 		if (rc) {
-			ds_log(DS_LOG_WARN, "prefetch of %s: %s", json_string_value(c), ds_error_msg());
+			ds_log(DS_LOG_WARN, "prefetch of %s: %s", json_string_value(c),
+			       ds_error_msg());
 			break;
 		}
 	}
@@ -149,7 +151,8 @@ static int copy_out(agent *a, const char *code, const char *out_dir)
 		ds_buf b = DS_BUF_INIT;
 		if (rc || !sha)
 			continue;
-		if (!name || !name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		if (!name || !name[0] || strchr(name, '/') || !strcmp(name, ".") ||
+		    !strcmp(name, ".."))
 			name = sha;
 		src = agent_file_path(a, sha);
 		dst = ds_path_join(out_dir, name);
@@ -179,6 +182,8 @@ int agent_fetch(agent *a, const char *code, const char *out_dir, int64_t *got)
 	agent_wire_client(&w, c);
 	rc = agent_fetch_over(a, &w, code, got);
 	sync_client_free(c);
+	if (rc == DS_ENOTFOUND) /* the dossier is here: central lacks the file, for now */
+		rc = ds_error_set(DS_ERETRY, "%s; try again later", ds_error_msg());
 	if (!rc && out_dir)
 		rc = copy_out(a, code, out_dir);
 	return rc;

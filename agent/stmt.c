@@ -129,6 +129,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_FILE_ERROR] = "UPDATE files SET error = ?2 WHERE sha256 = ?1",
     [ST_FILE_BACKLOG] = "SELECT count(*), coalesce(sum(size - acked), 0), min(added_at), "
                         "count(error) FROM files WHERE state = 'up'",
+    [ST_FILE_REFUSED] = "SELECT sha256, code, error FROM files WHERE state = 'up' AND error IS "
+                        "NOT NULL ORDER BY added_at LIMIT 10",
     /* the files the store's dossiers list that DIR/files lacks (prefetch) */
     [ST_FILE_MISSING] = "SELECT DISTINCT d.code FROM dossiers d, json_each(d.body, "
                         "'$.attachments') x WHERE json_extract(x.value, '$.sha256') NOT IN "

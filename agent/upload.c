@@ -31,8 +31,7 @@ struct up {
 };
 
 /* One write to `files` under the writer lock: acked bytes, done, or an error line. */
-static int file_set(agent *a, enum agent_stmt_id id, const char *sha, int64_t v,
-                    const char *text)
+static int file_set(agent *a, enum agent_stmt_id id, const char *sha, int64_t v, const char *text)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -170,8 +169,8 @@ static int rate_note(agent *a, int64_t bytes, int64_t ms)
 
 int agent_upload_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
-	struct up u = {a, w, st, ds_clock_ms() + (int64_t)a->cfg.attach_round_s * 1000, 64u << 10,
-	               0, 0};
+	struct up u = {a,         w, st, ds_clock_ms() + (int64_t)a->cfg.attach_round_s * 1000,
+	               64u << 10, 0, 0};
 	int64_t t0 = ds_clock_ms();
 	json_t *list = NULL, *f;
 	size_t i;
@@ -191,5 +190,16 @@ int agent_upload_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 		rc = rate_note(a, u.sent, ds_clock_ms() - t0);
 	else
 		rate_note(a, u.sent, ds_clock_ms() - t0);
+	return rc;
+}
+
+int agent_upload(agent *a, sync_client *c, agent_sync_stats *st)
+{
+	agent_wire w;
+	int rc;
+
+	agent_wire_client(&w, c);
+	if ((rc = agent_upload_over(a, &w, st)) == 0 && a->cfg.prefetch_own)
+		agent_prefetch(a, &w);
 	return rc;
 }

@@ -224,7 +224,9 @@ int central_file_state(central_store *s, const central_auth *a, const central_fi
                        const char *sha256, const char *code, central_file_res *res);
 /* Appends the chunk p[0..n) at offset when it matches its SHA-256 chunk_sha256 and offset
  * is the length held; once the file is whole, checks its SHA-256 and keeps it (else
- * discards it, res->status 422). Durable before it returns 0. */
+ * discards it, res->status 422). Durable before it returns 0. chunk_sha256 NULL: the
+ * prefix of a chunk whose connection was cut, kept unchecked (the whole file's SHA-256
+ * still decides). */
 int central_file_put(central_store *s, const central_auth *a, const central_files *f,
                      const char *sha256, const char *code, int64_t offset, const char *chunk_sha256,
                      const void *p, size_t n, central_file_res *res);

@@ -136,7 +136,8 @@ static int finish(central_store *s, const central_files *f, const char *sha256,
 	if (ds_sha256_file(final, got) == 0 && strcmp(got, sha256) == 0)
 		goto verified;
 	if (ds_sha256_file(part, got) != 0 || strcmp(got, sha256) != 0) {
-		if (!(rc = ds_os_remove(part)) && !(rc = row_set(s, ST_FILE_RECEIVED, sha256, 0, NULL)))
+		if (!(rc = ds_os_remove(part)) &&
+		    !(rc = row_set(s, ST_FILE_RECEIVED, sha256, 0, NULL)))
 			res->have = 0, res->status = 422,
 			rc = ds_error_set(DS_ERETRY,
 			                  "the file's bytes do not match its SHA-256 %s; nothing "
@@ -158,10 +159,37 @@ done:
 	return rc;
 }
 
+/* A checked chunk that starts before the length held (its sender did not know a cut
+ * chunk's prefix was kept): 1 with the chunk cut to its new tail when the bytes it shares
+ * with the file are the same, 0 when it holds nothing new, DS_ECONFLICT (409) when they
+ * differ. */
+static int overlap(const central_files *f, const char *sha256, int64_t *offset, const void **p,
+                   size_t *n, int64_t have)
+{
+	char *part = file_path(f, sha256, 1);
+	size_t same = (size_t)(have - *offset) < *n ? (size_t)(have - *offset) : *n;
+	ds_buf held = DS_BUF_INIT;
+	int rc = ds_os_read_at(part, *offset, same, &held);
+
+	free(part);
+	if (!rc && (held.len != same || memcmp(held.ptr, *p, same) != 0))
+		rc = ds_error_set(DS_ECONFLICT,
+		                  "central holds %lld bytes of the file, other ones "
+		                  "than the chunk at %lld",
+		                  (long long)have, (long long)*offset);
+	ds_buf_release(&held);
+	if (rc)
+		return rc;
+	*p = (const char *)*p + same;
+	*n -= same;
+	*offset += (int64_t)same;
+	return *n > 0;
+}
+
 /* The write under the transaction: the row (new, or checked at offset), the bytes, the
  * row moved, and finish() once whole. */
-static int put_locked(central_store *s, const central_files *f, const char *sha256,
-                      int64_t size, const char *agency, int64_t offset, const void *p, size_t n,
+static int put_locked(central_store *s, const central_files *f, const char *sha256, int64_t size,
+                      const char *agency, int64_t offset, const void *p, size_t n,
                       central_file_res *res)
 {
 	char *part = NULL, *tmp = NULL;
@@ -171,6 +199,10 @@ static int put_locked(central_store *s, const central_files *f, const char *sha2
 		rc = row_new(s, f, sha256, size, agency, res);
 	if (rc < 0 || res->complete)
 		return rc < 0 ? rc : 0;
+	if (offset < res->have && (rc = overlap(f, sha256, &offset, &p, &n, res->have)) <= 0) {
+		res->status = rc == DS_ECONFLICT ? 409 : 0;
+		return rc; /* 0: nothing new in the chunk, the state is the answer */
+	}
 	if (offset != res->have) {
 		res->status = 409;
 		return ds_error_set(DS_ECONFLICT, "central holds %lld bytes of the file, not %lld",
@@ -192,8 +224,8 @@ static int put_locked(central_store *s, const central_files *f, const char *sha2
 }
 
 int central_file_put(central_store *s, const central_auth *a, const central_files *f,
-                     const char *sha256, const char *code, int64_t offset,
-                     const char *chunk_sha256, const void *p, size_t n, central_file_res *res)
+                     const char *sha256, const char *code, int64_t offset, const char *chunk_sha256,
+                     const void *p, size_t n, central_file_res *res)
 {
 	char agency[SCHEMA_CODE_MAX], got[DS_SHA256_HEX];
 	int64_t size;
@@ -204,15 +236,17 @@ int central_file_put(central_store *s, const central_auth *a, const central_file
 		return rc;
 	if (size > f->max) {
 		res->status = 413;
-		return ds_error_set(DS_ETOOBIG, "the file is %lld bytes, over central's cap of %lld "
-		                                "bytes per file",
+		return ds_error_set(DS_ETOOBIG,
+		                    "the file is %lld bytes, over central's cap of %lld "
+		                    "bytes per file",
 		                    (long long)size, (long long)f->max);
 	}
 	ds_sha256_hex(p, n, got);
-	if (!chunk_sha256 || strcmp(got, chunk_sha256) != 0) {
+	if (chunk_sha256 && strcmp(got, chunk_sha256) != 0) {
 		res->status = 422;
-		rc = ds_error_set(DS_ERETRY, "the chunk at %lld does not match its SHA-256; nothing "
-		                             "was kept, send it again",
+		rc = ds_error_set(DS_ERETRY,
+		                  "the chunk at %lld does not match its SHA-256; nothing "
+		                  "was kept, send it again",
 		                  (long long)offset);
 		if (row_get(s, sha256, res) < 0)
 			return ds_error_code();

@@ -84,8 +84,7 @@ static int64_t offset_arg(const char *v)
 	return n;
 }
 
-static enum MHD_Result on_put(server *sv, struct MHD_Connection *c, request *r,
-                              const char *sha256)
+static enum MHD_Result on_put(server *sv, struct MHD_Connection *c, request *r, const char *sha256)
 {
 	int64_t offset = offset_arg(arg(c, "offset"));
 	central_store *s = NULL;
@@ -94,11 +93,13 @@ static enum MHD_Result on_put(server *sv, struct MHD_Connection *c, request *r,
 
 	memset(&res, 0, sizeof(res));
 	if (r->too_big || r->body.len > SYNC_MAX_CHUNK)
-		return serve_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-		                         "a chunk is at most 1 MiB", 0);
-	if (offset < 0 || r->body.len == 0)
+		return serve_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "a chunk is at most 1 MiB",
+		                         0);
+	if (offset < 0 || r->body.len == 0 || !sync_sha256_ok(arg(c, "chunk")))
 		return serve_reply_error(c, MHD_HTTP_BAD_REQUEST,
-		                         "give ?offset=N (digits) and a chunk of 1 byte or more", 0);
+		                         "give ?offset=N (digits), ?chunk=SHA256 and a chunk of 1 "
+		                         "byte or more",
+		                         0);
 	if ((rc = serve_pool_get(sv, &s)) == 0)
 		rc = central_file_put(s, &r->auth, &sv->files, sha256, arg(c, "code"), offset,
 		                      arg(c, "chunk"), r->body.ptr, r->body.len, &res);
@@ -148,8 +149,8 @@ static enum MHD_Result send_range(struct MHD_Connection *c, const char *path, in
 		                         "central cannot read the file", 0);
 	if (size == 0)
 		from = 0, to = -1;
-	resp = MHD_create_response_from_fd_at_offset64((uint64_t)(to - from + 1), fd,
-	                                               (uint64_t)from);
+	resp =
+	    MHD_create_response_from_fd_at_offset64((uint64_t)(to - from + 1), fd, (uint64_t)from);
 	if (!resp) {
 		close(fd);
 		return MHD_NO;
@@ -167,8 +168,7 @@ static enum MHD_Result send_range(struct MHD_Connection *c, const char *path, in
 	return ret;
 }
 
-static enum MHD_Result on_get(server *sv, struct MHD_Connection *c, request *r,
-                              const char *sha256)
+static enum MHD_Result on_get(server *sv, struct MHD_Connection *c, request *r, const char *sha256)
 {
 	central_store *s = NULL;
 	char *path = NULL;
@@ -177,7 +177,8 @@ static enum MHD_Result on_get(server *sv, struct MHD_Connection *c, request *r,
 	int rc;
 
 	if ((rc = serve_pool_get(sv, &s)) == 0)
-		rc = central_file_path(s, &r->auth, &sv->files, sha256, arg(c, "code"), &path, &size);
+		rc = central_file_path(s, &r->auth, &sv->files, sha256, arg(c, "code"), &path,
+		                       &size);
 	serve_pool_put(sv, s);
 	if (rc)
 		return serve_reply_error(c, serve_http_status(rc), ds_error_msg(), 0);
@@ -209,7 +210,8 @@ enum MHD_Result serve_on_file(server *sv, struct MHD_Connection *c, request *r, 
 	snprintf(sha256, sizeof(sha256), "%.64s", rest);
 	if (!sv->files.dir)
 		return serve_reply_error(c, MHD_HTTP_NOT_IMPLEMENTED,
-		                         "this central keeps no attachments (serve --files DIR)", 0);
+		                         "this central keeps no attachments (serve --files DIR)",
+		                         0);
 	if ((strlen(rest) != 64 && !state) || !sync_sha256_ok(sha256))
 		return serve_reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint", 0);
 	if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
@@ -217,4 +219,21 @@ enum MHD_Result serve_on_file(server *sv, struct MHD_Connection *c, request *r, 
 		                                 "method not allowed here", 0)
 		             : on_put(sv, c, r, sha256);
 	return state ? on_state(sv, c, r, sha256) : on_get(sv, c, r, sha256);
+}
+
+void serve_file_keep_cut(server *sv, request *r)
+{
+	central_store *s = NULL;
+	central_file_res res;
+	int rc;
+
+	if (!sv->files.dir || !sync_sha256_ok(r->file_sha))
+		return;
+	if ((rc = serve_pool_get(sv, &s)) == 0)
+		rc = central_file_put(s, &r->auth, &sv->files, r->file_sha, r->file_code,
+		                      r->file_offset, NULL, r->body.ptr, r->body.len, &res);
+	serve_pool_put(sv, s);
+	if (rc == 0)
+		ds_log(DS_LOG_DEBUG, "kept %zu bytes of a cut chunk of %s at %lld", r->body.len,
+		       r->file_sha, (long long)r->file_offset);
 }

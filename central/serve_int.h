@@ -30,6 +30,7 @@ typedef struct request {
 	int answered;   /* a response was queued before the body was read */
 	int too_big;    /* the body went past SYNC_MAX_BODY: dropped */
 	int takes_body; /* a push or a chunk: the body is kept */
+	int chunk;      /* a PUT of an attachment chunk: its prefix is kept if cut */
 	central_auth auth;
 	ds_buf body;
 	/* for the access line, the counters and the node's contact */
@@ -39,6 +40,8 @@ typedef struct request {
 	char node[65];   /* the node it came from, when it said */
 	char error[CENTRAL_CONTACT_ERROR_MAX + 1];
 	int64_t pull_cursor, pull_behind; /* -1: not a pull with node= */
+	char file_sha[65], file_code[65]; /* a chunk's file and dossier, for a cut */
+	int64_t file_offset;
 } request;
 
 /* The request the calling thread is answering: libmicrohttpd calls on_request and the
@@ -66,5 +69,9 @@ enum MHD_Result serve_on_push(server *sv, struct MHD_Connection *c, request *r);
  * the URL after /v1/files/. */
 enum MHD_Result serve_on_file(server *sv, struct MHD_Connection *c, request *r, const char *rest,
                               const char *method);
+/* A chunk whose connection was cut: the bytes that did arrive are appended when they
+ * start at the length held (the whole file's SHA-256 still decides). rest and the
+ * arguments are the request's, copied when it began. */
+void serve_file_keep_cut(server *sv, request *r);
 
 #endif

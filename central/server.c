@@ -118,6 +118,24 @@ static int authenticate(server *sv, struct MHD_Connection *c, request *r)
 	return rc;
 }
 
+/* A chunk's file, dossier and offset, kept for on_completed should the chunk be cut. */
+static void note_chunk(struct MHD_Connection *c, const char *url, request *r)
+{
+	const char *code = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "code");
+	const char *off = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "offset");
+	char *end = NULL;
+
+	if (!code || strlen(code) >= sizeof(r->file_code) || strlen(url + 10) != 64 || !off ||
+	    off[0] < '0' || off[0] > '9')
+		return;
+	r->file_offset = strtoll(off, &end, 10);
+	if (*end)
+		return;
+	snprintf(r->file_sha, sizeof(r->file_sha), "%s", url + 10);
+	snprintf(r->file_code, sizeof(r->file_code), "%s", code);
+	r->chunk = 1;
+}
+
 /* The first call for a request: everything decided before the body is read. */
 static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const char *url,
                                   const char *method, request *r)
@@ -156,6 +174,8 @@ static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const ch
 		                                              "limit",
 		                         0);
 	r->takes_body = 1;
+	if (r->route == R_FILE)
+		note_chunk(c, url, r);
 	return MHD_YES;
 }
 
@@ -267,6 +287,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (!r)
 		return;
+	if (r->chunk && !r->answered && !r->too_big && r->body.len > 0 &&
+	    toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		serve_file_keep_cut(sv, r);
 	request_done(sv, c, r, toe);
 	ds_buf_release(&r->body);
 	free(r);

@@ -266,6 +266,38 @@ static int transport_error(sync_client *c, CURLcode cr)
 	return ds_error_set(DS_ERETRY, "central unreachable at %s: %s", c->url, why);
 }
 
+/* A PUT body, read from c->upload. */
+static size_t on_read(char *p, size_t size, size_t n, void *cls)
+{
+	sync_client *c = cls;
+	size_t left = c->upload->len - c->upload_at, k = size * n < left ? size * n : left;
+
+	memcpy(p, c->upload->ptr + c->upload_at, k);
+	c->upload_at += k;
+	return k;
+}
+
+/* libcurl resends a request whose reused connection died before any answer, rewinding
+ * its body. A chunk must not be: central may have kept what arrived, so the client asks
+ * central's length instead (files.c). */
+static int on_seek(void *cls, curl_off_t offset, int origin)
+{
+	(void)cls;
+	(void)offset;
+	(void)origin;
+	return CURL_SEEKFUNC_CANTSEEK;
+}
+
+static void upload_setup(sync_client *c)
+{
+	curl_easy_setopt(c->h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c->h, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(c->h, CURLOPT_READDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_SEEKFUNCTION, on_seek);
+	curl_easy_setopt(c->h, CURLOPT_SEEKDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->upload->len);
+}
+
 /* Sends one request (POST when body is given, else GET) to the central in use and reads
  * the answer into c->resp. 0 with *status set when central answered at all. */
 static int perform_one(sync_client *c, const char *path, const ds_buf *body, long *status)
@@ -277,6 +309,7 @@ static int perform_one(sync_client *c, const char *path, const ds_buf *body, lon
 
 	ds_buf_reset(&c->resp);
 	c->overflow = 0;
+	c->upload_at = 0;
 	c->status[0] = c->err[0] = '\0';
 	c->server_time = 0;
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
@@ -291,6 +324,8 @@ static int perform_one(sync_client *c, const char *path, const ds_buf *body, lon
 	}
 	curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, c->method);
 	curl_easy_setopt(c->h, CURLOPT_RANGE, c->range);
+	if (c->upload)
+		upload_setup(c);
 	cr = curl_easy_perform(c->h);
 	c->cnt.requests++;
 	if (curl_easy_getinfo(c->h, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK && up > 0)

@@ -27,6 +27,8 @@ struct sync_client {
 	const char *method;
 	struct curl_slist *req_hdrs;
 	const char *range;
+	ds_buf *upload; /* a PUT body read by on_read, never rewound (files.c); NULL: none */
+	size_t upload_at;
 };
 
 /* Sends one request (POST when body is given, else GET; c->method, c->req_hdrs and

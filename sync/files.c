@@ -133,11 +133,13 @@ int sync_client_file_put(sync_client *c, const char *sha256, const char *code, i
 	snprintf(path, sizeof(path), "/v1/files/%s?code=%s&offset=%lld&chunk=%s", sha256, code,
 	         (long long)offset, chunk);
 	c->method = "PUT";
+	c->upload = &body;
 	c->req_hdrs = headers_with(c, "Content-Type: application/octet-stream");
-	rc = sync_perform(c, path, &body, &status);
+	rc = sync_perform(c, path, NULL, &status);
 	curl_slist_free_all(c->req_hdrs);
 	c->req_hdrs = NULL;
 	c->method = NULL;
+	c->upload = NULL;
 	if (rc)
 		return rc;
 	return status == 200 ? state_answer(c, st) : file_error(c, status, st);
