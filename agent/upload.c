@@ -1,7 +1,7 @@
 /* upload.c: attachments go up after the records (docs/PROTOCOL.md "Attachments"). Each
  * waiting file is resumed where central stands: ask its state, then send chunks from
  * `have` on, each acknowledged with central's new length. The chunk size follows the link
- * (doubled after a chunk that took under 2 s, halved after a failure, 16 KiB to 1 MiB),
+ * (doubled after a chunk that took under 4 s, halved after a failure, 16 KiB to 1 MiB),
  * and before each chunk a clerk's new change is pushed first.
  *
  *   file --state()--> complete: done ------------------------------------------+
@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FAILS 3 /* failures in a row before the round gives up */
+#define MAX_FAILS 3        /* failures in a row before the round gives up */
+#define CHUNK_AIM_MS 4000 /* a chunk that took less: the next is twice as big */
 
 struct up {
 	agent *a;
@@ -119,7 +120,7 @@ static int send_chunk(struct up *u, const char *sha, const char *code, const cha
 		return rc;
 	u->fails = 0;
 	u->sent += fs->have > before ? fs->have - before : 0;
-	if (ds_clock_ms() - t0 < 2000 && u->chunk < SYNC_MAX_CHUNK)
+	if (ds_clock_ms() - t0 < CHUNK_AIM_MS && u->chunk < SYNC_MAX_CHUNK)
 		u->chunk *= 2;
 	return fs->complete ? 0 : file_set(u->a, ST_FILE_ACKED, sha, fs->have, NULL);
 }
