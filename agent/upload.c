@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FAILS 3        /* failures in a row before the round gives up */
+#define MAX_FAILS 3       /* failures in a row before the round gives up */
 #define CHUNK_AIM_MS 4000 /* a chunk that took less: the next is twice as big */
 
 struct up {
