@@ -34,6 +34,8 @@ static void print_stats(const agent_sync_stats *s, int json)
 		    (json_int_t)s->pulled, "merged", (json_int_t)s->merged, "queued",
 		    (json_int_t)s->queued, "bytes_up", (json_int_t)s->bytes_up, "bytes_down",
 		    (json_int_t)s->bytes_down, "requests", (json_int_t)s->requests);
+		json_object_set_new(o, "files_sent", json_integer(s->files_sent));
+		json_object_set_new(o, "file_bytes", json_integer(s->file_bytes));
 		cli_print_json(o);
 		json_decref(o);
 		return;
@@ -44,6 +46,9 @@ static void print_stats(const agent_sync_stats *s, int json)
 	       (long long)s->duplicate, (long long)s->conflict, (long long)s->rejected);
 	printf("pulled %lld changes; merged %lld dossiers, %lld fields wait for a person\n",
 	       (long long)s->pulled, (long long)s->merged, (long long)s->queued);
+	if (s->files_sent)
+		printf("sent %lld attachments, %lld bytes\n", (long long)s->files_sent,
+		       (long long)s->file_bytes);
 	printf("%llu requests, %llu bytes up, %llu bytes down\n", (unsigned long long)s->requests,
 	       (unsigned long long)s->bytes_up, (unsigned long long)s->bytes_down);
 }

@@ -8,8 +8,8 @@
  *     |  have                                                                    |
  *     v                                                                          v
  *   SEND --put(offset = have)--> receipt: have += n, acked stored --whole--> DONE
- *     ^   \--409: have = central's   \--cut, 5xx, 422: chunk halved, state() again
- *     +-------------------------------/   (3 failures in a row end the round: 75)
+ *     ^   \--409: have = central's   \--cut, 5xx, 422: state() again; no progress:
+ *     +-------------------------------/   chunk halved (3 in a row end the round: 75)
  *   time used (attach_round_s), cancel: stop; the next round resumes at central's have.
  */
 #include "agent/agent_int.h"
@@ -83,8 +83,10 @@ static int pause_for(struct up *u, int *stop)
 	return pending ? agent_push_over(u->a, u->w, u->st) : 0;
 }
 
-/* A failure that may pass (cut, 5xx, 422): a smaller chunk, and central's length again. */
-static int after_failure(struct up *u, int rc, const char *sha, const char *code,
+/* A failure that may pass (cut, 5xx, 422) of a chunk sent from `from`: central's length
+ * again. Central keeps what arrived of a cut chunk, so a failure that still moved the
+ * file on is progress; one that did not halves the chunk and counts towards MAX_FAILS. */
+static int after_failure(struct up *u, int rc, const char *sha, const char *code, int64_t from,
                          sync_file_state *fs)
 {
 	char saved[512];
@@ -93,10 +95,13 @@ static int after_failure(struct up *u, int rc, const char *sha, const char *code
 	ds_log(DS_LOG_INFO, "attachment %.12s: %s", sha, saved);
 	if (++u->fails >= MAX_FAILS)
 		return ds_error_set(rc, "%s", saved);
-	u->chunk = u->chunk / 2 < SYNC_MIN_CHUNK ? SYNC_MIN_CHUNK : u->chunk / 2;
-	if ((rc = u->w->file_state(u->w->ctx, sha, code, fs)) == 0)
-		return 0;
-	return ++u->fails >= MAX_FAILS ? rc : 0;
+	if ((rc = u->w->file_state(u->w->ctx, sha, code, fs)) != 0)
+		return ++u->fails >= MAX_FAILS ? rc : 0;
+	if (fs->have > from)
+		u->fails = 0;
+	else
+		u->chunk = u->chunk / 2 < SYNC_MIN_CHUNK ? SYNC_MIN_CHUNK : u->chunk / 2;
+	return 0;
 }
 
 /* Sends one chunk from fs->have; fs becomes central's answer. */
@@ -131,14 +136,16 @@ static int upload_one(struct up *u, const char *sha, int64_t size, const char *c
 {
 	char *path = agent_file_path(u->a, sha);
 	sync_file_state fs;
+	int64_t from = 0;
 	int rc = u->w->file_state(u->w->ctx, sha, code, &fs);
 
 	if (rc == DS_ERETRY)
-		rc = after_failure(u, rc, sha, code, &fs);
+		rc = after_failure(u, rc, sha, code, 0, &fs);
 	while (!rc && !fs.complete && !(rc = pause_for(u, stop)) && !*stop) {
 		fs.size = size;
+		from = fs.have;
 		if ((rc = send_chunk(u, sha, code, path, &fs)) == DS_ERETRY)
-			rc = after_failure(u, rc, sha, code, &fs);
+			rc = after_failure(u, rc, sha, code, from, &fs);
 	}
 	if (!rc && fs.complete && !(rc = file_set(u->a, ST_FILE_DONE, sha, ds_time_now(), NULL))) {
 		u->st->files_sent++;

@@ -19,7 +19,7 @@ O2=$WORK/office2
 
 fl_central_init "$CDB"
 fl_token "$CDB" "$FL_AGENCY" "$WORK/token"
-at_central_start "$CDB" --files "$CF" --file-max 4000000 --office-quota 15000000
+at_central_start "$CDB" --files "$CF" --file-max 4000000 --office-quota 16500000
 fl_proxy_start
 fl_office "$O" xa1 "$FL_PROXY_URL" "$WORK/token" "$FL_AGENCY" "backoff_base_ms = 200" \
 	"backoff_cap_ms = 1000" "low_speed_bytes = 50" "low_speed_time = 3"
@@ -174,6 +174,22 @@ at_central_start "$CDB"
 fl_ctl pass >/dev/null
 at_sync_drained "$O" 10 && pass || fail "s7 did not arrive after central's crash"
 same "s7 arrived intact" "$(at_central_file "$CF" "$(at_sha "$WORK/s7.pdf")")" "$(at_sha "$WORK/s7.pdf")"
+
+# --- 503s while the link is cut mid-chunk: the round gives up (75), the next one goes on
+at_scan "$WORK/s8.pdf" 1500000
+expect 0 "attach s8" -- "$DS" -d "$O" attach "$D2" "$WORK/s8.pdf"
+fl_ctl bandwidth 300000 >/dev/null
+"$DS" -d "$O" sync >>"$WORK/sync.log" 2>&1 &
+p=$!
+wait_for "the upload of s8 starts" 20 uploading
+fl_ctl http503 >/dev/null # new connections get 503...
+fl_ctl reset up 100000 >/dev/null # ...once the one in use is cut mid-chunk
+wait "$p"
+same "the sync gives up with 75" "$?" 75
+fl_ctl pass >/dev/null
+same "s8 is not kept yet" "$(at_central_file "$CF" "$(at_sha "$WORK/s8.pdf")")" none
+at_sync_drained "$O" 10 && pass || fail "s8 did not arrive after the 503s"
+same "s8 arrived intact" "$(at_central_file "$CF" "$(at_sha "$WORK/s8.pdf")")" "$(at_sha "$WORK/s8.pdf")"
 
 # --- central's size cap and the office's quota: clear refusals, the file waits
 at_scan "$WORK/big.pdf" 4500000
