@@ -182,10 +182,12 @@ int agent_upload_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 	int64_t t0 = ds_clock_ms();
 	json_t *list = NULL, *f;
 	size_t i;
-	int stop = 0, rc;
+	int stop = 0, rc = 0, noted;
 
-	if (!w->file_put || (rc = waiting(a, &list)))
-		return w->file_put ? rc : 0;
+	if (!w->file_put)
+		return 0; /* a wire without attachments (the unit tests' fake central) */
+	if ((rc = waiting(a, &list)))
+		return rc;
 	json_array_foreach(list, i, f)
 	{
 		if (stop || (rc = upload_one(&u, json_string_value(json_array_get(f, 0)),
@@ -194,11 +196,8 @@ int agent_upload_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 			break;
 	}
 	json_decref(list);
-	if (!rc)
-		rc = rate_note(a, u.sent, ds_clock_ms() - t0);
-	else
-		rate_note(a, u.sent, ds_clock_ms() - t0);
-	return rc;
+	noted = rate_note(a, u.sent, ds_clock_ms() - t0);
+	return rc ? rc : noted; /* the round's own failure, if any, is the one to tell */
 }
 
 int agent_upload(agent *a, sync_client *c, agent_sync_stats *st)

@@ -60,6 +60,22 @@ static size_t on_header(char *p, size_t size, size_t n, void *cls)
 	return size * n;
 }
 
+/* Before each request libcurl sends: a chunk goes once per attempt. libcurl resends a
+ * request on a new connection when the reused one died before an answer, and for a body
+ * read by a callback it may then send what it had buffered from mid-body under the
+ * chunk's offset; central keeps what arrives of a cut chunk, so that resend is refused
+ * here before a byte of it leaves (the client asks central's length instead). */
+static int on_prereq(void *cls, char *ip, char *local_ip, int port, int local_port)
+{
+	sync_client *c = cls;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	return c->upload && ++c->prereqs > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 /* libcurl calls this at least about once a second, even while nothing moves. */
 static int on_progress(void *cls, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
@@ -100,6 +116,8 @@ static int setup(sync_client *c, const sync_opts *o)
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
 	bad |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	bad |= curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+	bad |= curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+	bad |= curl_easy_setopt(h, CURLOPT_PREREQDATA, c);
 	if (bad)
 		return ds_error_set(DS_ERROR, "sync: this libcurl lacks an option dossync needs");
 	return 0;
@@ -257,6 +275,9 @@ static int transport_error(sync_client *c, CURLcode cr)
 			                    c->url, SYNC_MAX_BODY);
 		break;
 	case CURLE_ABORTED_BY_CALLBACK:
+		if (c->upload && !(c->cancel && *c->cancel))
+			return ds_error_set(
+			    DS_ERETRY, "the connection to central at %s died mid-chunk", c->url);
 		return ds_error_set(DS_ERETRY, "request to central at %s cancelled", c->url);
 	case CURLE_OPERATION_TIMEDOUT:
 		return ds_error_set(DS_ERETRY, "central timed out at %s: %s", c->url, detail);
@@ -310,6 +331,7 @@ static int perform_one(sync_client *c, const char *path, const ds_buf *body, lon
 	ds_buf_reset(&c->resp);
 	c->overflow = 0;
 	c->upload_at = 0;
+	c->prereqs = 0;
 	c->status[0] = c->err[0] = '\0';
 	c->server_time = 0;
 	curl_easy_setopt(c->h, CURLOPT_URL, url);

@@ -29,6 +29,7 @@ struct sync_client {
 	const char *range;
 	ds_buf *upload; /* a PUT body read by on_read, never rewound (files.c); NULL: none */
 	size_t upload_at;
+	int prereqs; /* requests libcurl began to send in this attempt (on_prereq) */
 };
 
 /* Sends one request (POST when body is given, else GET; c->method, c->req_hdrs and

@@ -17,14 +17,14 @@
 
 #define DOSSIER                                                                                    \
 	"{\"procedure\": {\"code\": \"1.001193\", \"name\": \"Đăng ký khai sinh\"},"            \
-	" \"applicant\": {\"name\": \"Phạm Ngọc Giang\"},"                                         \
+	" \"applicant\": {\"name\": \"Phạm Ngọc Giang\"},"                                     \
 	" \"received_at\": \"2024-04-14T07:00:00+07:00\","                                         \
 	" \"due_at\": \"2024-04-16T17:00:00+07:00\"}"
 #define SCAN_BYTES 300000
 
 typedef struct fake {
 	agent *a;
-	ds_buf held;        /* central's bytes of the one file */
+	ds_buf held; /* central's bytes of the one file */
 	int complete;
 	int64_t sent;       /* chunk bytes the agent put on the wire */
 	int pushes, puts;   /* calls so far */
@@ -47,10 +47,9 @@ static int f_push(void *ctx, const ds_buf *body, json_t **receipts, int64_t *exp
 	memset(head, 0, sizeof(*head));
 	assert_int_equal(sync_push_decode(body->ptr, body->len, &doc), 0);
 	*receipts = json_array();
-	json_array_foreach(json_object_get(doc, "ops"), i, op)
-	    json_array_append_new(*receipts,
-	                          json_pack("{s:O,s:s,s:i}", "op_id", json_object_get(op, "op_id"),
-	                                    "result", "applied", "version", f->pushes));
+	json_array_foreach(json_object_get(doc, "ops"), i, op) json_array_append_new(
+	    *receipts, json_pack("{s:O,s:s,s:i}", "op_id", json_object_get(op, "op_id"), "result",
+	                         "applied", "version", f->pushes));
 	json_decref(doc);
 	if (f->clerk && f->puts > 0)
 		f->push_after_clerk = f->puts;
