@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The state document of a file, as a 200 answer or inside a refusal. */
@@ -187,6 +188,56 @@ static enum MHD_Result on_get(server *sv, struct MHD_Connection *c, request *r, 
 	return ret;
 }
 
+void serve_chunk_begin(server *sv, request *r)
+{
+	size_t i;
+
+	pthread_mutex_lock(&sv->chunk_lock);
+	for (i = 0; i < DS_ARRAY_LEN(sv->chunks) && r->chunk_slot < 0; i++)
+		if (!sv->chunks[i][0]) {
+			memcpy(sv->chunks[i], r->file_sha, sizeof(sv->chunks[i]));
+			r->chunk_slot = (int)i;
+		}
+	pthread_mutex_unlock(&sv->chunk_lock);
+}
+
+void serve_chunk_end(server *sv, request *r)
+{
+	if (r->chunk_slot < 0)
+		return;
+	pthread_mutex_lock(&sv->chunk_lock);
+	sv->chunks[r->chunk_slot][0] = '\0';
+	r->chunk_slot = -1;
+	pthread_cond_broadcast(&sv->chunk_done);
+	pthread_mutex_unlock(&sv->chunk_lock);
+}
+
+/* 1 while a chunk of sha256 is being received (the caller holds chunk_lock). */
+static int receiving(server *sv, const char *sha256)
+{
+	size_t i;
+
+	for (i = 0; i < DS_ARRAY_LEN(sv->chunks); i++)
+		if (!strcmp(sv->chunks[i], sha256))
+			return 1;
+	return 0;
+}
+
+/* A client asks the state right after a cut, often before this server has seen the cut
+ * chunk end: wait for it (2 s at most), so the answer counts the prefix it keeps. */
+static void wait_chunks(server *sv, const char *sha256)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	pthread_mutex_lock(&sv->chunk_lock);
+	while (receiving(sv, sha256) &&
+	       pthread_cond_timedwait(&sv->chunk_done, &sv->chunk_lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&sv->chunk_lock);
+}
+
 static enum MHD_Result on_state(server *sv, struct MHD_Connection *c, request *r,
                                 const char *sha256)
 {
@@ -195,6 +246,7 @@ static enum MHD_Result on_state(server *sv, struct MHD_Connection *c, request *r
 	int rc;
 
 	memset(&res, 0, sizeof(res));
+	wait_chunks(sv, sha256);
 	if ((rc = serve_pool_get(sv, &s)) == 0)
 		rc = central_file_state(s, &r->auth, &sv->files, sha256, arg(c, "code"), &res);
 	serve_pool_put(sv, s);

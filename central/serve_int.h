@@ -22,6 +22,11 @@ typedef struct server {
 	atomic_int inflight;
 	central_contacts *contacts;
 	central_files files; /* attachments: files.dir NULL when none are kept */
+	/* chunks being received now (their files' SHA-256, "" for a free slot), so that a
+	 * state asked right after a cut waits for the cut chunk's prefix to be kept */
+	pthread_mutex_t chunk_lock;
+	pthread_cond_t chunk_done;
+	char chunks[32][65];
 } server;
 
 enum route { R_NONE, R_HEALTH, R_PUSH, R_PULL, R_DOSSIER, R_DATA, R_METRICS, R_FILE };
@@ -42,6 +47,7 @@ typedef struct request {
 	int64_t pull_cursor, pull_behind; /* -1: not a pull with node= */
 	char file_sha[65], file_code[65]; /* a chunk's file and dossier, for a cut */
 	int64_t file_offset;
+	int chunk_slot; /* its slot in server.chunks while it is received, else -1 */
 } request;
 
 /* The request the calling thread is answering: libmicrohttpd calls on_request and the
@@ -73,5 +79,8 @@ enum MHD_Result serve_on_file(server *sv, struct MHD_Connection *c, request *r, 
  * start at the length held (the whole file's SHA-256 still decides). rest and the
  * arguments are the request's, copied when it began. */
 void serve_file_keep_cut(server *sv, request *r);
+/* A chunk of r->file_sha begins to arrive, or is done (answered, kept or dropped). */
+void serve_chunk_begin(server *sv, request *r);
+void serve_chunk_end(server *sv, request *r);
 
 #endif

@@ -176,6 +176,8 @@ static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const ch
 	r->takes_body = 1;
 	if (r->route == R_FILE)
 		note_chunk(c, url, r);
+	if (r->chunk)
+		serve_chunk_begin(sv, r);
 	return MHD_YES;
 }
 
@@ -214,6 +216,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		ds_buf_init(&r->body, SYNC_MAX_BODY);
 		r->started_us = serve_now_us();
 		r->pull_cursor = r->pull_behind = -1;
+		r->chunk_slot = -1;
 		*con_cls = r;
 		atomic_fetch_add(&sv->inflight, 1);
 		serve_current = r;
@@ -290,6 +293,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r->chunk && !r->answered && !r->too_big && r->body.len > 0 &&
 	    toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		serve_file_keep_cut(sv, r);
+	serve_chunk_end(sv, r);
 	request_done(sv, c, r, toe);
 	ds_buf_release(&r->body);
 	free(r);
@@ -395,6 +399,8 @@ static void server_release(server *sv)
 	pthread_mutex_destroy(&sv->write_lock);
 	pthread_mutex_destroy(&sv->group.lock);
 	pthread_cond_destroy(&sv->group.done);
+	pthread_mutex_destroy(&sv->chunk_lock);
+	pthread_cond_destroy(&sv->chunk_done);
 }
 
 /* Listens (TLS when asked), says so, and serves until a signal. */
@@ -464,6 +470,8 @@ int central_serve(const central_serve_opts *o)
 	pthread_mutex_init(&sv.write_lock, NULL);
 	pthread_mutex_init(&sv.group.lock, NULL);
 	pthread_cond_init(&sv.group.done, NULL);
+	pthread_mutex_init(&sv.chunk_lock, NULL);
+	pthread_cond_init(&sv.chunk_done, NULL);
 	ds_os_stop_block();
 	/* the database is there and serve_current before we listen */
 	if ((rc = serve_pool_get(&sv, &first)) == 0) {

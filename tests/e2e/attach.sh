@@ -83,16 +83,14 @@ fl_ctl pass >/dev/null
 fl_ctl zero >/dev/null
 at_scan "$WORK/s3b.pdf" 2000000
 expect 0 "attach s3b" -- "$DS" -d "$O" attach "$D3" "$WORK/s3b.pdf"
-fl_ctl bandwidth 1000000 >/dev/null # a link, not a memory copy: central reads as it comes
+fl_ctl bandwidth 300000 >/dev/null # a link, not a memory copy: central reads as it comes
 fl_ctl reset up 300000 >/dev/null
 at_sync_drained "$O" 40 && pass || fail "s3b did not arrive over a link cut every 300 KB"
 fl_ctl pass >/dev/null
 UP=$(fl_stat bytes_up)
 echo "2,000,000 bytes through a link cut every 300,000: $UP bytes up in $AT_SYNCS syncs"
 same "s3b arrived intact" "$(at_central_file "$CF" "$(at_sha "$WORK/s3b.pdf")")" "$(at_sha "$WORK/s3b.pdf")"
-# dsproxy's reset is abortive: what central's kernel had not handed to it yet is dropped,
-# and at 1 MB/s that varies from run to run (the 2% bound is e2e.attach.slow's, at 256 kbit/s)
-[ "$UP" -le 4000000 ] && pass || fail "a cut link cost $UP bytes for 2,000,000 (want <= 200%)"
+[ "$UP" -le 2100000 ] && pass || fail "a cut link cost $UP bytes for 2,000,000 (want <= 105%)"
 
 # --- a chunk or a whole file that does not match its SHA-256 is refused, never kept
 D4=$(at_dossier "$O")
