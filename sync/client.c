@@ -60,22 +60,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *cls)
 	return size * n;
 }
 
-/* Before each request libcurl sends: a chunk goes once per attempt. libcurl resends a
- * request on a new connection when the reused one died before an answer, and for a body
- * read by a callback it may then send what it had buffered from mid-body under the
- * chunk's offset; central keeps what arrives of a cut chunk, so that resend is refused
- * here before a byte of it leaves (the client asks central's length instead). */
-static int on_prereq(void *cls, char *ip, char *local_ip, int port, int local_port)
-{
-	sync_client *c = cls;
-
-	(void)ip;
-	(void)local_ip;
-	(void)port;
-	(void)local_port;
-	return c->upload && ++c->prereqs > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
-}
-
 /* libcurl calls this at least about once a second, even while nothing moves. */
 static int on_progress(void *cls, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
@@ -116,8 +100,6 @@ static int setup(sync_client *c, const sync_opts *o)
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
 	bad |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	bad |= curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-	bad |= curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
-	bad |= curl_easy_setopt(h, CURLOPT_PREREQDATA, c);
 	if (bad)
 		return ds_error_set(DS_ERROR, "sync: this libcurl lacks an option dossync needs");
 	return 0;
@@ -287,38 +269,6 @@ static int transport_error(sync_client *c, CURLcode cr)
 	return ds_error_set(DS_ERETRY, "central unreachable at %s: %s", c->url, why);
 }
 
-/* A PUT body, read from c->upload. */
-static size_t on_read(char *p, size_t size, size_t n, void *cls)
-{
-	sync_client *c = cls;
-	size_t left = c->upload->len - c->upload_at, k = size * n < left ? size * n : left;
-
-	memcpy(p, c->upload->ptr + c->upload_at, k);
-	c->upload_at += k;
-	return k;
-}
-
-/* libcurl resends a request whose reused connection died before any answer, rewinding
- * its body. A chunk must not be: central may have kept what arrived, so the client asks
- * central's length instead (files.c). */
-static int on_seek(void *cls, curl_off_t offset, int origin)
-{
-	(void)cls;
-	(void)offset;
-	(void)origin;
-	return CURL_SEEKFUNC_CANTSEEK;
-}
-
-static void upload_setup(sync_client *c)
-{
-	curl_easy_setopt(c->h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c->h, CURLOPT_READFUNCTION, on_read);
-	curl_easy_setopt(c->h, CURLOPT_READDATA, c);
-	curl_easy_setopt(c->h, CURLOPT_SEEKFUNCTION, on_seek);
-	curl_easy_setopt(c->h, CURLOPT_SEEKDATA, c);
-	curl_easy_setopt(c->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->upload->len);
-}
-
 /* Sends one request (POST when body is given, else GET) to the central in use and reads
  * the answer into c->resp. 0 with *status set when central answered at all. */
 static int perform_one(sync_client *c, const char *path, const ds_buf *body, long *status)
@@ -347,7 +297,7 @@ static int perform_one(sync_client *c, const char *path, const ds_buf *body, lon
 	curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, c->method);
 	curl_easy_setopt(c->h, CURLOPT_RANGE, c->range);
 	if (c->upload)
-		upload_setup(c);
+		sync_upload_setup(c);
 	cr = curl_easy_perform(c->h);
 	c->cnt.requests++;
 	if (curl_easy_getinfo(c->h, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK && up > 0)

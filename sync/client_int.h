@@ -36,6 +36,9 @@ struct sync_client {
  * c->range change that) to the central in use, failing over to the next on no answer or
  * a 5xx; the answer is in c->resp. 0 with *status set when a central answered at all. */
 int sync_perform(sync_client *c, const char *path, const ds_buf *body, long *status);
+/* Makes the next request a PUT of c->upload read by callback, never rewound nor resent
+ * on a new connection within the request (files.c). */
+void sync_upload_setup(sync_client *c);
 /* Central's error document ({"error": ...}) of the last answer, or NULL; text gets its
  * line, else the status line. The document is the caller's. */
 json_t *sync_error_doc(sync_client *c, long status, char *text, size_t n);

@@ -8,6 +8,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---------------------------------------------------------------- the chunk's body */
+/* Before each request libcurl sends: a chunk goes once per attempt. libcurl resends a
+ * request on a new connection when the reused one died before an answer, and for a body
+ * read by a callback it may then send what it had buffered from mid-body under the
+ * chunk's offset; central keeps what arrives of a cut chunk, so that resend is refused
+ * here before a byte of it leaves (the client asks central's length instead). */
+static int on_prereq(void *cls, char *ip, char *local_ip, int port, int local_port)
+{
+	sync_client *c = cls;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	return c->upload && ++c->prereqs > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
+/* A PUT body, read from c->upload. */
+static size_t on_read(char *p, size_t size, size_t n, void *cls)
+{
+	sync_client *c = cls;
+	size_t left = c->upload->len - c->upload_at, k = size * n < left ? size * n : left;
+
+	memcpy(p, c->upload->ptr + c->upload_at, k);
+	c->upload_at += k;
+	return k;
+}
+
+/* libcurl resends a request whose reused connection died before any answer, rewinding
+ * its body. A chunk must not be: central may have kept what arrived, so the client asks
+ * central's length instead (files.c). */
+static int on_seek(void *cls, curl_off_t offset, int origin)
+{
+	(void)cls;
+	(void)offset;
+	(void)origin;
+	return CURL_SEEKFUNC_CANTSEEK;
+}
+
+void sync_upload_setup(sync_client *c)
+{
+	curl_easy_setopt(c->h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c->h, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(c->h, CURLOPT_READDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_SEEKFUNCTION, on_seek);
+	curl_easy_setopt(c->h, CURLOPT_SEEKDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->upload->len);
+	curl_easy_setopt(c->h, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(c->h, CURLOPT_PREREQDATA, c);
+}
+
+/* ---------------------------------------------------------------- requests */
 int sync_sha256_ok(const char *s)
 {
 	size_t i;
