@@ -33,7 +33,11 @@ typedef struct agent_config {
 	char *http;            /* "http = 127.0.0.1:PORT": the daemon serves the local API there */
 	int peer_edits_manual; /* "peer_edits = manual": two PCs' edits of one field wait
 	                          for a person instead of the later act winning */
+	long attach_max_bytes; /* bytes of one attachment at most (AGENT_ATTACH_MAX) */
+	int attach_round_s;    /* seconds of a round's uploads at most (default 120) */
+	int prefetch_own;      /* "prefetch = own": the daemon fetches its agency's files */
 } agent_config;
+#define AGENT_ATTACH_MAX (32L << 20)
 
 void agent_config_init(agent_config *c);
 void agent_config_release(agent_config *c);
@@ -167,6 +171,7 @@ typedef struct agent_sync_stats {
 	int64_t pulled, pages, merged, queued;
 	int64_t echo_taken; /* own applied ops taken into the inbox from receipts, not pulled */
 	uint64_t bytes_up, bytes_down, requests;
+	int64_t files_sent, file_bytes; /* attachments central acknowledged whole; their bytes */
 } agent_sync_stats;
 
 struct sync_client;
@@ -179,6 +184,9 @@ int agent_sync(agent *a, agent_sync_stats *st);
 int agent_client_new(agent *a, struct sync_client **out);
 int agent_push(agent *a, struct sync_client *c, agent_sync_stats *st);
 int agent_pull(agent *a, struct sync_client *c, agent_sync_stats *st);
+/* After push and pull: the waiting attachments up, then (prefetch = own) the office's
+ * files down, within the round's upload time (upload.c, fetch.c). */
+int agent_upload(agent *a, struct sync_client *c, agent_sync_stats *st);
 /* Compares what central holds of this node's journal (its last seq and that entry's hash,
  * sent in push and pull answers) with the local journal, and records the verdict for
  * `status` (tail_state "ok", "behind" or "forked"). DS_EINVALID when the journal ends
@@ -230,6 +238,31 @@ int agent_verify_rows(agent *a, json_t **bad, json_t **states);
 int agent_history_check(agent *a, const json_t *states, const char **note);
 /* A dossier's versions from history: [{commit, branch, when, who, message, fields}]. */
 int agent_history_log(agent *a, const char *code, json_t **out);
+
+/* ---------------------------------------------------------------- attachments
+ * A scan is part of its dossier's record from the moment it is attached: its item in
+ * `attachments` travels as a journal op like any change, and its bytes follow, after the
+ * records, in chunks (docs/PROTOCOL.md "Attachments", docs/OPERATIONS.md). */
+/* Copies the file at path into DIR/files/ab/SHA256 (atomically, fsynced) and records one
+ * patch op adding {id "a-<node>-<seq>", name, mime, size, sha256, kind, component?} to
+ * code's attachments, in one transaction with the file's upload row. kind: "scan"
+ * (default) or "result"; component (may be NULL) must be an id of the dossier's
+ * components. DS_EINVALID for a missing, unreadable or too large file (attach_max_bytes),
+ * a file the dossier lists already, or a bad kind or component; DS_ENOTFOUND for an
+ * unknown code. Nothing is written on error. *item: the item added (caller decrefs). */
+int agent_attach(agent *a, const char *code, const char *path, const char *component,
+                 const char *kind, json_t **item);
+/* DIR/files/ab/SHA256 (malloc'd). */
+char *agent_file_path(const agent *a, const char *sha256);
+/* {files, bytes, oldest_age_s, refused, refusals, rate_bps, eta_s}: the files waiting to
+ * go up, their bytes central still lacks, the age of the oldest, how many central refused
+ * last time and why ([{sha256, code, error}], ten at most), the upload rate last measured
+ * and the time to drain at it (null: unknown). */
+int agent_attach_backlog(agent *a, json_t **out);
+/* dossync fetch: brings code's files that DIR/files lacks from central and copies every
+ * file code lists into out_dir (NULL: none) under its item's name. *got: files
+ * downloaded. DS_ERETRY when central cannot be reached (what arrived is kept). */
+int agent_fetch(agent *a, const char *code, const char *out_dir, int64_t *got);
 
 /* ---------------------------------------------------------------- bulk import */
 /* Records each JSON line of text as a new dossier, in large transactions; a bad line is

@@ -62,6 +62,15 @@ enum agent_stmt_id {
 	ST_CONFLICT_GET,
 	ST_CONFLICT_CLOSE,
 	ST_REPORT_ROWS,
+	ST_FILE_GET,
+	ST_FILE_ADD,
+	ST_FILE_UP_LIST,
+	ST_FILE_ACKED,
+	ST_FILE_DONE,
+	ST_FILE_ERROR,
+	ST_FILE_BACKLOG,
+	ST_FILE_MISSING,
+	ST_FILE_REFUSED,
 	ST_COUNT
 };
 
@@ -273,6 +282,12 @@ typedef struct agent_wire {
 	            int64_t *next, int *more, char own_sha256[DS_SHA256_HEX], sync_head *head);
 	int (*page_data)(void *ctx, json_t **data);
 	int (*data)(void *ctx, const json_t *have, json_t **files);
+	/* attachments (sync_client_file_*); NULL: the round sends and fetches no files */
+	int (*file_state)(void *ctx, const char *sha256, const char *code, sync_file_state *st);
+	int (*file_put)(void *ctx, const char *sha256, const char *code, int64_t offset,
+	                const void *p, size_t n, sync_file_state *st);
+	int (*file_get)(void *ctx, const char *sha256, const char *code, int64_t from, size_t max,
+	                ds_buf *out);
 } agent_wire;
 
 /* w's calls become c's (c stays the caller's). */
@@ -283,6 +298,17 @@ void agent_wire_client(agent_wire *w, struct sync_client *c);
 int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st);
 int agent_pull_over(agent *a, const agent_wire *w, agent_sync_stats *st);
 int agent_sync_over(agent *a, const agent_wire *w, agent_sync_stats *st);
+
+/* After the records: sends the files waiting in `files` chunk by chunk (upload.c), each
+ * resumed at the first byte central lacks, until none is left, a->cfg.attach_round_s has
+ * passed or a failure repeats; a clerk's change made meanwhile is pushed before the next
+ * chunk. Files central refuses (cap, quota, not listed yet) keep their error and wait. */
+int agent_upload_over(agent *a, const agent_wire *w, agent_sync_stats *st);
+/* Brings every file dossier code lists that DIR/files lacks from central (fetch.c),
+ * resumable, each checked against its SHA-256 before it lands; *got: files brought. */
+int agent_fetch_over(agent *a, const agent_wire *w, const char *code, int64_t *got);
+/* prefetch = own: agent_fetch_over for every dossier of the store; failures are logged. */
+void agent_prefetch(agent *a, const agent_wire *w);
 
 /* DS_ERETRY "cancelled" when a->cancel is raised, else 0. */
 int agent_cancelled(agent *a);

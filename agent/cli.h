@@ -20,6 +20,7 @@ extern const cli_command cli_query_commands[];
 extern const cli_command cli_sync_commands[];
 extern const cli_command cli_daemon_commands[];
 extern const cli_command cli_report_commands[];
+extern const cli_command cli_attach_commands[];
 
 /* Prints dossier code as `show --json` does: its canonical JSON plus "version", "sync"
  * and the verdict's members (agent_verdict_fields).

@@ -379,6 +379,32 @@ static void clock_text(const json_t *s)
 	           : "");
 }
 
+/* The attachment backlog line (agent_attach_backlog). */
+static void attach_text(const json_t *b)
+{
+	const json_t *eta = json_object_get(b, "eta_s"), *age = json_object_get(b, "oldest_age_s");
+
+	printf("attachments %lld files, %lld bytes to send",
+	       (long long)json_integer_value(json_object_get(b, "files")),
+	       (long long)json_integer_value(json_object_get(b, "bytes")));
+	if (json_is_integer(age))
+		printf(", oldest %lld s old", (long long)json_integer_value(age));
+	if (json_integer_value(json_object_get(b, "files")) && json_is_integer(eta))
+		printf(", about %lld s at %lld bytes/s", (long long)json_integer_value(eta),
+		       (long long)json_integer_value(json_object_get(b, "rate_bps")));
+	const json_t *r;
+	size_t i;
+
+	if (json_integer_value(json_object_get(b, "refused")))
+		printf(", %lld refused by central",
+		       (long long)json_integer_value(json_object_get(b, "refused")));
+	printf("\n");
+	json_array_foreach(json_object_get(b, "refusals"), i, r)
+	    printf("  refused   %.12s (%s): %s\n", json_string_value(json_object_get(r, "sha256")),
+	           json_string_value(json_object_get(r, "code")),
+	           json_string_value(json_object_get(r, "error")));
+}
+
 static void status_text(const json_t *s)
 {
 	const json_t *age = json_object_get(s, "oldest_pending_age_s");
@@ -408,6 +434,7 @@ static void status_text(const json_t *s)
 		       (long long)json_integer_value(json_object_get(s, "history_behind")));
 	else
 		printf("history     caught up with the last sync\n");
+	attach_text(json_object_get(s, "attachments"));
 	clock_text(s);
 	tail_text(json_object_get(s, "journal_tail"));
 	daemon_text(json_object_get(s, "daemon"));

@@ -25,14 +25,15 @@ static int json_flag(const cli_command *me, int argc, char **argv, int npos, int
 
 static json_t *stats_json(const agent_sync_stats *s)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pushed",
 	                 (json_int_t)s->pushed, "batches", (json_int_t)s->batches, "applied",
 	                 (json_int_t)s->applied, "duplicate", (json_int_t)s->duplicate, "conflict",
 	                 (json_int_t)s->conflict, "rejected", (json_int_t)s->rejected, "pulled",
 	                 (json_int_t)s->pulled, "echo_taken", (json_int_t)s->echo_taken, "merged",
 	                 (json_int_t)s->merged, "queued", (json_int_t)s->queued, "bytes_up",
 	                 (json_int_t)s->bytes_up, "bytes_down", (json_int_t)s->bytes_down,
-	                 "requests", (json_int_t)s->requests);
+	                 "requests", (json_int_t)s->requests, "files_sent",
+	                 (json_int_t)s->files_sent, "file_bytes", (json_int_t)s->file_bytes);
 }
 
 static void print_stats(const agent_sync_stats *s)
@@ -45,6 +46,9 @@ static void print_stats(const agent_sync_stats *s)
 	       "%lld fields wait for a person\n",
 	       (long long)s->pulled, (long long)s->echo_taken, (long long)s->merged,
 	       (long long)s->queued);
+	if (s->files_sent)
+		printf("sent %lld attachments, %lld bytes\n", (long long)s->files_sent,
+		       (long long)s->file_bytes);
 	printf("%llu requests, %llu bytes up, %llu bytes down\n", (unsigned long long)s->requests,
 	       (unsigned long long)s->bytes_up, (unsigned long long)s->bytes_down);
 }

@@ -19,6 +19,8 @@ void agent_config_init(agent_config *c)
 	c->total_timeout_s = 120;
 	c->low_speed_bytes = 100;
 	c->low_speed_time_s = 30;
+	c->attach_max_bytes = AGENT_ATTACH_MAX;
+	c->attach_round_s = 120;
 	c->policies = json_object();
 }
 
@@ -98,6 +100,15 @@ static int set_peer_edits(agent_config *c, const char *v)
 	return 0;
 }
 
+/* "prefetch = own": the daemon brings its own agency's attachments; "none" (default). */
+static int set_prefetch(agent_config *c, const char *v)
+{
+	if (strcmp(v, "own") && strcmp(v, "none"))
+		return -1;
+	c->prefetch_own = !strcmp(v, "own");
+	return 0;
+}
+
 /* Sets one key; -1 for a bad value, -2 for an unknown key. */
 static int set_key(agent_config *c, const char *k, const char *v)
 {
@@ -139,6 +150,12 @@ static int set_key(agent_config *c, const char *k, const char *v)
 		return v[0] && agent_http_addr_check(v) ? -1 : set_str(&c->http, v);
 	if (!strcmp(k, "peer_edits"))
 		return set_peer_edits(c, v);
+	if (!strcmp(k, "attach_max_bytes"))
+		return set_long(&c->attach_max_bytes, v, 1, 1L << 34);
+	if (!strcmp(k, "attach_round_s"))
+		return set_int(&c->attach_round_s, v, 1, 86400);
+	if (!strcmp(k, "prefetch"))
+		return set_prefetch(c, v);
 	if (!strncmp(k, "policy.", 7) && k[7])
 		return set_policy(c, k + 7, v);
 	return -2;
@@ -213,6 +230,12 @@ char *agent_config_format(const agent_config *c)
 		ds_buf_printf(&b, "http = %s\n", c->http);
 	if (c->peer_edits_manual)
 		ds_buf_puts(&b, "peer_edits = manual\n");
+	if (c->attach_max_bytes != AGENT_ATTACH_MAX)
+		ds_buf_printf(&b, "attach_max_bytes = %ld\n", c->attach_max_bytes);
+	if (c->attach_round_s != 120)
+		ds_buf_printf(&b, "attach_round_s = %d\n", c->attach_round_s);
+	if (c->prefetch_own)
+		ds_buf_puts(&b, "prefetch = own\n");
 	json_object_foreach(c->policies, k, v)
 	    ds_buf_printf(&b, "policy.%s = %s\n", k, json_string_value(v));
 	return ds_buf_detach(&b, NULL);

@@ -161,6 +161,8 @@ static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 		    pending == 0)
 			break;
 	}
+	if (!rc && !(rc = stopping())) /* attachments after the records (upload.c) */
+		rc = agent_upload(d->a, c, st);
 	rc = agent_clock_note(d->a, c, rc);
 	st->requests = sync_client_counters(c)->requests;
 	st->bytes_up = sync_client_counters(c)->bytes_up;

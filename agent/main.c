@@ -18,9 +18,13 @@ static const char overview[] =
     "\n"
     "commands:\n";
 
-static const cli_command *const tables[] = {cli_change_commands, cli_query_commands,
-                                            cli_report_commands, cli_sync_commands,
-                                            cli_daemon_commands, NULL};
+static const cli_command *const tables[] = {cli_change_commands,
+                                            cli_query_commands,
+                                            cli_report_commands,
+                                            cli_sync_commands,
+                                            cli_daemon_commands,
+                                            cli_attach_commands,
+                                            NULL};
 
 static void overview_help(FILE *f);
 static void before_error(cli *c);

@@ -527,6 +527,9 @@ int agent_status(agent *a, json_t **out)
 		goto done;
 	if (agent_daemon_status(a, &d) == 0)
 		json_object_set_new(o, "daemon", d);
+	if ((rc = agent_attach_backlog(a, &d)))
+		goto done;
+	json_object_set_new(o, "attachments", d);
 	*out = o;
 	o = NULL;
 done:

@@ -124,6 +124,24 @@ static const char *const sql[ST_COUNT] = {
                        "substr(json_extract(body, '$.received_at'), 1, 10) >= ?1) AND (?2 IS "
                        "NULL OR substr(json_extract(body, '$.received_at'), 1, 10) <= ?2) "
                        "ORDER BY code",
+    /* attachments (attach.c, upload.c, fetch.c; migration 0006) */
+    [ST_FILE_GET] = "SELECT size, state, acked, code FROM files WHERE sha256 = ?",
+    [ST_FILE_ADD] = "INSERT INTO files(sha256, size, code, state, added_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(sha256) DO NOTHING",
+    [ST_FILE_UP_LIST] = "SELECT sha256, size, code FROM files WHERE state = 'up' "
+                        "ORDER BY added_at, sha256 LIMIT 1000",
+    [ST_FILE_ACKED] = "UPDATE files SET acked = ?2 WHERE sha256 = ?1",
+    [ST_FILE_DONE] = "UPDATE files SET state = 'sent', acked = size, done_at = ?2, error = NULL "
+                     "WHERE sha256 = ?1 AND state = 'up'",
+    [ST_FILE_ERROR] = "UPDATE files SET error = ?2 WHERE sha256 = ?1",
+    [ST_FILE_BACKLOG] = "SELECT count(*), coalesce(sum(size - acked), 0), min(added_at), "
+                        "count(error) FROM files WHERE state = 'up'",
+    [ST_FILE_REFUSED] = "SELECT sha256, code, error FROM files WHERE state = 'up' AND error IS "
+                        "NOT NULL ORDER BY added_at LIMIT 10",
+    /* the files the store's dossiers list that DIR/files lacks (prefetch) */
+    [ST_FILE_MISSING] = "SELECT DISTINCT d.code FROM dossiers d, json_each(d.body, "
+                        "'$.attachments') x WHERE json_extract(x.value, '$.sha256') NOT IN "
+                        "(SELECT sha256 FROM files) ORDER BY d.code LIMIT 1000",
 };
 
 /* The parts of `list`'s SELECT of codes (agent_find_prepare), in the order of enum

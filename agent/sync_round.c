@@ -408,6 +408,8 @@ static int run(agent *a, const agent_wire *w, agent_sync_stats *st)
 	}
 	if (!rc)
 		rc = rounds(a, w, st);
+	if (!rc && !(rc = agent_upload_over(a, w, st)) && a->cfg.prefetch_own)
+		agent_prefetch(a, w); /* attachments only after the records (upload.c, fetch.c) */
 	if (c) {
 		const sync_counters *k = sync_client_counters(c);
 

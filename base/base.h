@@ -80,6 +80,9 @@ void ds_buf_release(ds_buf *b);
 void ds_sha256_hex(const void *p, size_t n, char out[DS_SHA256_HEX]);
 /* SHA-256 over a then b, as one message. */
 void ds_sha256_hex2(const void *a, size_t an, const void *b, size_t bn, char out[DS_SHA256_HEX]);
+/* The SHA-256 of the whole file at path, streamed. DS_ENOTFOUND when absent, DS_ERROR
+ * "cannot read PATH: why" when it cannot be read. */
+int ds_sha256_file(const char *path, char out[DS_SHA256_HEX]);
 /* Fills p with n cryptographically random bytes. */
 int ds_random_bytes(void *p, size_t n);
 void ds_hex(const void *p, size_t n, char *out /* 2n+1 */);

@@ -4,7 +4,10 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void ds_hex(const void *p, size_t n, char *out)
 {
@@ -35,6 +38,33 @@ void ds_sha256_hex2(const void *a, size_t an, const void *b, size_t bn, char out
 void ds_sha256_hex(const void *p, size_t n, char out[DS_SHA256_HEX])
 {
 	ds_sha256_hex2(p, n, "", 0, out);
+}
+
+int ds_sha256_file(const char *path, char out[DS_SHA256_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE], block[65536];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int rc = 0;
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		abort(); /* as above */
+	if (!f)
+		rc = ds_error_set(errno == ENOENT ? DS_ENOTFOUND : DS_ERROR, "cannot read %s: %s",
+		                  path, strerror(errno));
+	while (!rc && (n = fread(block, 1, sizeof(block), f)) > 0)
+		if (!EVP_DigestUpdate(ctx, block, n))
+			abort();
+	if (!rc && ferror(f))
+		rc = ds_error_set(DS_ERROR, "cannot read %s", path);
+	if (f)
+		fclose(f);
+	if (!rc && EVP_DigestFinal_ex(ctx, md, &mdlen))
+		ds_hex(md, mdlen, out);
+	EVP_MD_CTX_free(ctx);
+	return rc;
 }
 
 int ds_random_bytes(void *p, size_t n)

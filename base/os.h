@@ -65,6 +65,18 @@ int ds_file_write_atomic(const char *path, const void *p, size_t n, int mode);
  * flushing the folders of both, so the move survives a power cut. DS_ENOSPC, DS_EPERM or
  * DS_ERROR "cannot move FROM to TO: why". */
 int ds_os_rename_durable(const char *from, const char *to);
+/* Writes n bytes of p into path at offset at, cutting the file to at bytes first (so a
+ * tail a crash left behind goes), creating it with mode 0600 when absent, then flushes
+ * the file to disk (and its folder when it was created). The piece is durable on return.
+ * DS_ENOSPC, DS_EPERM or DS_ERROR "cannot write PATH: why". */
+int ds_os_write_at(const char *path, int64_t at, const void *p, size_t n);
+/* Reads at most n bytes of path from offset at into out (appended). DS_ENOTFOUND when the
+ * file is absent. */
+int ds_os_read_at(const char *path, int64_t at, size_t n, ds_buf *out);
+/* The size of the file path in *size. DS_ENOTFOUND when it is absent. */
+int ds_os_file_size(const char *path, int64_t *size);
+/* Removes the file path; 0 when it is gone (or was never there). */
+int ds_os_remove(const char *path);
 /* mkdir -p with the given mode. */
 int ds_mkdirs(const char *path, int mode);
 /* Removes path and everything under it; 0 when it is gone (or was never there). */

@@ -222,6 +222,73 @@ done:
 	return rc;
 }
 
+static int io_fail(const char *what, const char *path)
+{
+	return ds_error_set(ds_os_errno_code(errno), "cannot %s %s: %s", what, path,
+	                    strerror(errno));
+}
+
+int ds_os_write_at(const char *path, int64_t at, const void *p, size_t n)
+{
+	struct stat st;
+	int created = stat(path, &st) != 0, fd, rc = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return io_fail("write", path);
+	if (ftruncate(fd, (off_t)at) != 0 || lseek(fd, (off_t)at, SEEK_SET) < 0)
+		rc = io_fail("write", path);
+	if (!rc)
+		rc = write_all(fd, p, n, path);
+	if (!rc && fsync(fd) != 0)
+		rc = io_fail("sync", path);
+	close(fd);
+	if (!rc && created)
+		sync_dir_of(path);
+	return rc;
+}
+
+int ds_os_read_at(const char *path, int64_t at, size_t n, ds_buf *out)
+{
+	char block[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return io_fail("read", path);
+	while (!rc && n > 0) {
+		ssize_t r = pread(fd, block, n < sizeof(block) ? n : sizeof(block), (off_t)at);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = io_fail("read", path);
+		else if (r == 0)
+			break;
+		else if (!(rc = ds_buf_add(out, block, (size_t)r))) {
+			at += r;
+			n -= (size_t)r;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+int ds_os_file_size(const char *path, int64_t *size)
+{
+	struct stat st;
+
+	*size = 0;
+	if (stat(path, &st) != 0)
+		return io_fail("read", path);
+	*size = (int64_t)st.st_size;
+	return 0;
+}
+
+int ds_os_remove(const char *path)
+{
+	if (unlink(path) != 0 && errno != ENOENT)
+		return io_fail("remove", path);
+	return 0;
+}
+
 int ds_os_rename_durable(const char *from, const char *to)
 {
 	int rc;

@@ -116,6 +116,29 @@ def push_rows(rows, d, n, updates):
     sync_rows(rows, "slow", f"push of {n} at 25 ms / 1 MB/s", load(d, "slow"), 1.5)
 
 
+def attach_rows(rows, d):
+    """Attachments: throughput and bytes on the wire per byte of file; a resumed upload's
+    time to its first new byte on central."""
+    for name, label in (("attach", "loopback"), ("attach_slow", "25 ms / 1 MB/s")):
+        r = load(d, name)
+        if not r:
+            continue
+        o, w = r.get("out") or {}, r.get("wire") or {}
+        fb = o.get("file_bytes") or 0
+        fig(rows, name + ".mb_s", f"attachments, {o.get('files_sent')} files ({label}): MB/s",
+            fb / MB / r["wall_s"] if r["wall_s"] else None, "MB/s", None, "high",
+            note=f"{r['wall_s']:.2f} s wall for {fb} bytes; " + cpu_note(r), r=r)
+        if fb and w.get("bytes_up"):
+            fig(rows, name + ".overhead", f"attachments ({label}): bytes up per file byte",
+                w["bytes_up"] / fb, "x", 1.02, note="dsproxy's count, records and headers "
+                "included", r=r)
+    r = load(d, "attach_resume")
+    if r:
+        fig(rows, "attach.resume_ttfb", "a killed 5 MB upload resumed: time to central's "
+            "first new byte", r["ttfb_ms"], "ms", note=f"{r['held_before']} bytes held before",
+            r=r)
+
+
 def history_rows(rows, d, n, big):
     h = load(d, "catchup")
     if h:
@@ -248,6 +271,7 @@ def build(d, n, big, offices, updates, changes, cg_ops):
     rows = []
     journal_rows(rows, d, n, big, changes)
     push_rows(rows, d, n, updates)
+    attach_rows(rows, d)
     history_rows(rows, d, n, big)
     central_rows(rows, d, offices, cg_ops)
     baseline_rows(rows, d, n)

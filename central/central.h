@@ -196,7 +196,49 @@ typedef struct central_serve_opts {
 	const char *metrics_host; /* NULL: GET /metrics only on the main address, with a
 	                           * province token; else also here, plain HTTP, no token */
 	int metrics_port;
+	const char *files_dir; /* attachments' folder; NULL: DIR/files beside a SQLite file,
+	                        * none on PostgreSQL (the file endpoints answer 501) */
+	int64_t file_max;      /* bytes of one attachment at most; 0: CENTRAL_FILE_MAX */
+	int64_t office_quota;  /* bytes of attachments per office at most; 0: no quota */
 } central_serve_opts;
+
+/* ---------------------------------------------------------------- attachments
+ * Files content addressed by SHA-256, sent in chunks for a dossier that lists them
+ * (files.c, docs/PROTOCOL.md "Attachments"). */
+#define CENTRAL_FILE_MAX ((int64_t)32 << 20)
+typedef struct central_files {
+	char *dir;     /* where the files are: DIR/ab/SHA256, partial ones in DIR/tmp */
+	int64_t max;   /* bytes of one file at most */
+	int64_t quota; /* bytes per office at most; 0: none */
+} central_files;
+
+/* What a file request ended with beyond its DS_* code: the HTTP status of a refusal
+ * particular to files (409 another length held, 422 a chunk or file that does not
+ * match its SHA-256, 413 over the size cap, 507 over the quota; 0: the usual map), and
+ * central's state of the file. */
+typedef struct central_file_res {
+	unsigned status;
+	int64_t size, have;
+	int complete;
+} central_file_res;
+
+/* What central holds of file sha256, listed by dossier code the token may see
+ * (DS_ENOTFOUND otherwise, the same whether or not the dossier exists). A file whose
+ * every byte is in but not yet checked (a crash in between) is checked now. */
+int central_file_state(central_store *s, const central_auth *a, const central_files *f,
+                       const char *sha256, const char *code, central_file_res *res);
+/* Appends the chunk p[0..n) at offset when it matches its SHA-256 chunk_sha256 and offset
+ * is the length held; once the file is whole, checks its SHA-256 and keeps it (else
+ * discards it, res->status 422). Durable before it returns 0. chunk_sha256 NULL: the
+ * prefix of a chunk whose connection was cut, kept unchecked (the whole file's SHA-256
+ * still decides). */
+int central_file_put(central_store *s, const central_auth *a, const central_files *f,
+                     const char *sha256, const char *code, int64_t offset, const char *chunk_sha256,
+                     const void *p, size_t n, central_file_res *res);
+/* The path of the verified file (caller frees) and its size, for a download.
+ * DS_ENOTFOUND when not visible or not whole yet. */
+int central_file_path(central_store *s, const central_auth *a, const central_files *f,
+                      const char *sha256, const char *code, char **path, int64_t *size);
 
 /* Serves until SIGTERM or SIGINT, then finishes the requests in flight, writes the nodes'
  * last contacts, closes the database and returns 0. Prints "dossync-central listening on

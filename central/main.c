@@ -20,7 +20,8 @@ static const char usage_main[] =
     "  init                                   create or migrate the database\n"
     "  serve [--listen HOST:PORT] [--threads N] [--port-file F] [--max-connections N]\n"
     "        [--max-per-ip N] [--tls-cert PEM --tls-key PEM] [--metrics-listen HOST:PORT]\n"
-    "        [--log-level error|warn|info|debug]\n"
+    "        [--log-level error|warn|info|debug] [--files DIR] [--file-max BYTES]\n"
+    "        [--office-quota BYTES]\n"
     "  token add --office AGENCY [--role office|province] [--node NODE]...\n"
     "  token rotate TOKEN-ID    token revoke TOKEN-ID    token list [--json]\n"
     "  node move NODE --token TOKEN-ID          nodes [--json]\n"
@@ -39,12 +40,16 @@ static const char usage_serve[] =
     "dossync-central [--db FILE] serve [--listen HOST:PORT] [--threads N] [--port-file F]\n"
     "                [--max-connections N] [--max-per-ip N] [--tls-cert PEM --tls-key PEM]\n"
     "                [--metrics-listen HOST:PORT] [--log-level error|warn|info|debug]\n"
+    "                [--files DIR] [--file-max BYTES] [--office-quota BYTES]\n"
     "  serves the sync API (default 127.0.0.1:7070, 4 threads); port 0 picks a free\n"
     "  port, written to F when --port-file is given. At most N connections in all\n"
     "  (default 4096) and from one address (default 64). With --tls-cert and --tls-key\n"
     "  (PEM files) it serves HTTPS. GET /metrics needs a province token, or is served\n"
     "  without one on --metrics-listen. One access line per request at level info (the\n"
-    "  default). SIGTERM or SIGINT stops it.\n";
+    "  default). Attachments are kept in DIR (default: files/ beside a SQLite database;\n"
+    "  none on PostgreSQL without --files), each at most BYTES (default 33554432), and\n"
+    "  each office's at most --office-quota bytes in all (default: no quota).\n"
+    "  SIGTERM or SIGINT stops it.\n";
 
 /* The error just set, with its message, as DS_ERROR (exit 1). */
 static int as_failure(void)
@@ -139,6 +144,18 @@ static int level_arg(const char *v, int *out)
 	return -1;
 }
 
+/* A byte count from 1 to 2^50, digits only; 0 when v is one. */
+static int bytes_arg(const char *v, int64_t *out)
+{
+	char *end;
+	long long n = strtoll(v, &end, 10);
+
+	if (!v[0] || *end || v[0] < '0' || v[0] > '9' || n < 1 || n > (1LL << 50))
+		return 1;
+	*out = (int64_t)n;
+	return 0;
+}
+
 /* The options of serve beyond the listening address and limits; 1 when c is not one. */
 static int serve_extra(central_serve_opts *o, int c, char **metrics_host, int *level)
 {
@@ -152,6 +169,10 @@ static int serve_extra(central_serve_opts *o, int c, char **metrics_host, int *l
 		return parse_listen(optarg, metrics_host, &o->metrics_port) != 0;
 	} else if (c == 'L')
 		return level_arg(optarg, level) != 0;
+	else if (c == 'F')
+		o->files_dir = optarg;
+	else if (c == 'X' || c == 'Q')
+		return bytes_arg(optarg, c == 'X' ? &o->file_max : &o->office_quota);
 	else
 		return 1;
 	return 0;
@@ -183,6 +204,9 @@ static int serve_parse(int argc, char **argv, central_serve_opts *o, char **host
 	                                     {"tls-key", required_argument, 0, 'k'},
 	                                     {"metrics-listen", required_argument, 0, 'M'},
 	                                     {"log-level", required_argument, 0, 'L'},
+	                                     {"files", required_argument, 0, 'F'},
+	                                     {"file-max", required_argument, 0, 'X'},
+	                                     {"office-quota", required_argument, 0, 'Q'},
 	                                     {0, 0, 0, 0}};
 	char *end;
 	int c;
@@ -209,7 +233,8 @@ static int serve_parse(int argc, char **argv, central_serve_opts *o, char **host
 
 static int cmd_serve(cli *cl, int argc, char **argv)
 {
-	central_serve_opts o = {cl->db_path, NULL, 7070, 4, NULL, 0, 0, NULL, NULL, NULL, 0};
+	central_serve_opts o = {cl->db_path, NULL, 7070, 4, NULL, 0, 0,
+	                        NULL,        NULL, NULL, 0, NULL, 0, 0};
 	char *host = NULL, *metrics_host = NULL;
 	int rc, level = DS_LOG_INFO;
 

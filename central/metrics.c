@@ -11,7 +11,7 @@
 
 /* The endpoints counted apart; anything else is "other". */
 static const char *const endpoints[] = {"other",        "/v1/health", "/v1/push", "/v1/pull",
-                                        "/v1/dossiers", "/v1/data",   "/metrics"};
+                                        "/v1/dossiers", "/v1/data",   "/metrics", "/v1/files"};
 #define N_ENDPOINTS (sizeof(endpoints) / sizeof(endpoints[0]))
 #define N_STATUS 600
 /* Push latency bucket bounds in milliseconds. */

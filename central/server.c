@@ -34,7 +34,7 @@
 
 /* How each route is counted and logged (metrics.c knows the same names). */
 static const char *const route_name[] = {"other",        "/v1/health", "/v1/push", "/v1/pull",
-                                         "/v1/dossiers", "/v1/data",   "/metrics"};
+                                         "/v1/dossiers", "/v1/data",   "/metrics", "/v1/files"};
 
 _Thread_local request *serve_current;
 
@@ -89,6 +89,12 @@ static enum route route_of(const char *url, const char *method, const char **wan
 		return R_DATA;
 	if (strncmp(url, "/v1/dossiers/", 13) == 0 && url[13] && !strchr(url + 13, '/'))
 		return R_DOSSIER;
+	/* attachments: GET, and PUT for a chunk (serve_files.c checks the rest) */
+	if (strncmp(url, "/v1/files/", 10) == 0 && url[10]) {
+		if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
+			*wanted = MHD_HTTP_METHOD_PUT;
+		return R_FILE;
+	}
 	*wanted = MHD_HTTP_METHOD_POST;
 	if (strcmp(url, "/v1/push") == 0)
 		return R_PUSH;
@@ -110,6 +116,24 @@ static int authenticate(server *sv, struct MHD_Connection *c, request *r)
 	rc = central_token_verify(s, h + 7 + strspn(h + 7, " "), &r->auth);
 	serve_pool_put(sv, s);
 	return rc;
+}
+
+/* A chunk's file, dossier and offset, kept for on_completed should the chunk be cut. */
+static void note_chunk(struct MHD_Connection *c, const char *url, request *r)
+{
+	const char *code = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "code");
+	const char *off = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "offset");
+	char *end = NULL;
+
+	if (!code || strlen(code) >= sizeof(r->file_code) || strlen(url + 10) != 64 || !off ||
+	    off[0] < '0' || off[0] > '9')
+		return;
+	r->file_offset = strtoll(off, &end, 10);
+	if (*end)
+		return;
+	snprintf(r->file_sha, sizeof(r->file_sha), "%s", url + 10);
+	snprintf(r->file_code, sizeof(r->file_code), "%s", code);
+	r->chunk = 1;
 }
 
 /* The first call for a request: everything decided before the body is read. */
@@ -139,17 +163,27 @@ static enum MHD_Result first_call(server *sv, struct MHD_Connection *c, const ch
 		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
 		                          (unsigned)CENTRAL_IDLE_TIMEOUT_S);
 	r->answered = 0;
-	if (r->route != R_PUSH)
+	if (r->route != R_PUSH && !(r->route == R_FILE && strcmp(method, wanted) == 0 &&
+	                            strcmp(method, MHD_HTTP_METHOD_PUT) == 0))
 		return MHD_YES; /* answered on the next call: a reply queued now closes */
 	len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (len && strtoull(len, NULL, 10) > SYNC_MAX_BODY)
+	if (len && strtoull(len, NULL, 10) > (r->route == R_FILE ? SYNC_MAX_CHUNK : SYNC_MAX_BODY))
 		return serve_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-		                         "request body larger than the 8 MiB limit", 0);
+		                         r->route == R_FILE ? "a chunk is at most 1 MiB"
+		                                            : "request body larger than the 8 MiB "
+		                                              "limit",
+		                         0);
+	r->takes_body = 1;
+	if (r->route == R_FILE)
+		note_chunk(c, url, r);
+	if (r->chunk)
+		serve_chunk_begin(sv, r);
 	return MHD_YES;
 }
 
 /* The last call for a request, once the whole body is in. */
-static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const char *url, request *r)
+static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const char *url,
+                                 const char *method, request *r)
 {
 	r->answered = 1;
 	switch (r->route) {
@@ -163,6 +197,8 @@ static enum MHD_Result last_call(server *sv, struct MHD_Connection *c, const cha
 		return serve_on_dossier(sv, c, r, url + 13);
 	case R_DATA:
 		return serve_on_data(sv, c);
+	case R_FILE:
+		return serve_on_file(sv, c, r, url + 10, method);
 	default:
 		return serve_on_push(sv, c, r);
 	}
@@ -180,6 +216,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		ds_buf_init(&r->body, SYNC_MAX_BODY);
 		r->started_us = serve_now_us();
 		r->pull_cursor = r->pull_behind = -1;
+		r->chunk_slot = -1;
 		*con_cls = r;
 		atomic_fetch_add(&sv->inflight, 1);
 		serve_current = r;
@@ -188,7 +225,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	serve_current = r;
 	r->bytes_in += *upload_data_size;
 	if (*upload_data_size) {
-		if (!r->answered && !r->too_big && r->route == R_PUSH &&
+		if (!r->answered && !r->too_big && r->takes_body &&
 		    ds_buf_add(&r->body, upload_data, *upload_data_size)) {
 			r->too_big = 1;
 			ds_buf_release(&r->body);
@@ -198,7 +235,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->answered)
 		return MHD_YES;
-	return last_call(sv, c, url, r);
+	return last_call(sv, c, url, method, r);
 }
 
 /* The client's address as text, "-" when unknown. */
@@ -253,6 +290,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (!r)
 		return;
+	if (r->chunk && !r->answered && !r->too_big && r->body.len > 0 &&
+	    toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		serve_file_keep_cut(sv, r);
+	serve_chunk_end(sv, r);
 	request_done(sv, c, r, toe);
 	ds_buf_release(&r->body);
 	free(r);
@@ -357,6 +398,8 @@ static void server_release(server *sv)
 	pthread_mutex_destroy(&sv->write_lock);
 	pthread_mutex_destroy(&sv->group.lock);
 	pthread_cond_destroy(&sv->group.done);
+	pthread_mutex_destroy(&sv->chunk_lock);
+	pthread_cond_destroy(&sv->chunk_done);
 }
 
 /* Listens (TLS when asked), says so, and serves until a signal. */
@@ -389,6 +432,27 @@ done:
 	return rc;
 }
 
+/* Where attachments go: --files DIR, else DIR/files beside a SQLite file; none on
+ * PostgreSQL without --files. */
+static int files_setup(central_files *f, const central_serve_opts *o)
+{
+	char *copy, *slash;
+
+	f->max = o->file_max > 0 ? o->file_max : CENTRAL_FILE_MAX;
+	f->quota = o->office_quota;
+	if (o->files_dir)
+		f->dir = ds_strdup(o->files_dir);
+	else if (!central_where_pg(o->db_path)) {
+		copy = ds_strdup(o->db_path);
+		slash = strrchr(copy, '/');
+		if (slash)
+			*slash = '\0';
+		f->dir = slash ? ds_path_join(copy, "files") : ds_strdup("files");
+		free(copy);
+	}
+	return f->dir ? ds_mkdirs(f->dir, 0750) : 0;
+}
+
 int central_serve(const central_serve_opts *o)
 {
 	central_store *first = NULL;
@@ -396,6 +460,8 @@ int central_serve(const central_serve_opts *o)
 	int rc;
 
 	sv.db_path = o->db_path;
+	if ((rc = files_setup(&sv.files, o)))
+		return rc;
 	sv.cap = (size_t)(o->threads > 0 ? o->threads : 1) + 2;
 	sv.stores = ds_calloc(sv.cap, sizeof(*sv.stores));
 	sv.idle = ds_calloc(sv.cap, sizeof(*sv.idle));
@@ -403,6 +469,8 @@ int central_serve(const central_serve_opts *o)
 	pthread_mutex_init(&sv.write_lock, NULL);
 	pthread_mutex_init(&sv.group.lock, NULL);
 	pthread_cond_init(&sv.group.done, NULL);
+	pthread_mutex_init(&sv.chunk_lock, NULL);
+	pthread_cond_init(&sv.chunk_done, NULL);
 	ds_os_stop_block();
 	/* the database is there and serve_current before we listen */
 	if ((rc = serve_pool_get(&sv, &first)) == 0) {
@@ -414,5 +482,6 @@ int central_serve(const central_serve_opts *o)
 	central_contacts_stop(sv.contacts); /* writes the last contacts */
 	server_release(&sv);
 	ds_os_stop_unblock();
+	free(sv.files.dir);
 	return rc;
 }

@@ -132,6 +132,13 @@ static const struct {
                         "(?2 IS NULL OR agency = ?2)",
                         "SELECT count(*) FROM feed WHERE cursor > $1 AND "
                         "($2::text IS NULL OR agency = $2::text)"},
+    /* attachments (files.c; migrations central/0005, central_pg/0003) */
+    [ST_FILE_GET] = {"SELECT size, received, verified FROM files WHERE sha256 = ?1"},
+    [ST_FILE_INSERT] = {"INSERT INTO files(sha256, size, received, verified, agency, "
+                        "created_at) VALUES (?1, ?2, 0, 0, ?3, ?4)"},
+    [ST_FILE_RECEIVED] = {"UPDATE files SET received = ?2 WHERE sha256 = ?1"},
+    [ST_FILE_VERIFIED] = {"UPDATE files SET verified = 1, verified_at = ?2 WHERE sha256 = ?1"},
+    [ST_FILE_USED] = {"SELECT coalesce(sum(size), 0) FROM files WHERE agency = ?1"},
 };
 
 int central_where_pg(const char *where)

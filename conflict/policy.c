@@ -43,8 +43,8 @@ static const struct {
     {"finished_at", CF_OWNER_CENTRAL},
     {"supplements", CF_OWNER_CENTRAL},
     {"handling_unit", CF_OWNER_CENTRAL},
-    {"attachments", CF_OWNER_CENTRAL},
     {"progress", CF_OWNER_UNION},
+    {"attachments", CF_OWNER_UNION},
     {"status", CF_OWNER_STATUS},
     {"prior_status", CF_OWNER_STATUS},
 };

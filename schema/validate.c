@@ -107,6 +107,14 @@ static int sha256_hex(const json_t *v)
 	return chars_in(json_string_value(v), DIGITS "abcdef", 64, 64);
 }
 
+/* An attachment's kind: a scan of a paper handed in, or the result document. */
+static int attach_kind(const json_t *v)
+{
+	const char *k = json_string_value(v);
+
+	return k && (strcmp(k, "scan") == 0 || strcmp(k, "result") == 0);
+}
+
 static int agency(const json_t *v)
 {
 	return schema_agency_check(json_string_value(v)) == 0;
@@ -238,6 +246,8 @@ static const field attachment_f[] = {
     STR("mime"),
     {"size", K_INT, 0, count, MSG_COUNT, NULL},
     {"sha256", K_STR, 0, sha256_hex, "must be 64 lower-case hex digits", NULL},
+    {"kind", K_STR, 0, attach_kind, "must be scan or result", NULL},
+    {"component", K_STR, 0, item_id, "must be the id of an item of components", NULL},
     END,
 };
 

@@ -2,30 +2,13 @@
  * so one connection is kept alive across requests; bodies are zlib JSON that we encode
  * and decode ourselves (curl never decodes them). Transport failures, timeouts and
  * stalls become DS_ERETRY; central's answers map to DS_* codes as sync.h says. */
-#include "sync/sync.h"
+#include "sync/client_int.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct sync_client {
-	CURL *h;
-	struct curl_slist *post_hdrs, *get_hdrs;
-	char *url;   /* the URL in use: urls[cur] */
-	char **urls; /* every central, base URLs without a trailing slash */
-	size_t nurls, cur;
-	char *list;       /* the list as given, to remember which central worked */
-	ds_buf resp;      /* the last response body, capped at SYNC_MAX_BODY */
-	int overflow;     /* the response passed the cap */
-	char status[160]; /* the last status line, "HTTP/1.1 503 Service Unavailable" */
-	char err[CURL_ERROR_SIZE];
-	sync_counters cnt;
-	const volatile sig_atomic_t *cancel; /* non-zero: abort the request in flight */
-	int64_t server_time; /* central's Date header in the last response, 0: none */
-	int64_t seen_at;     /* this PC's clock when that header arrived */
-};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* The central that answered last, for the next client of the same list in this process
@@ -274,6 +257,9 @@ static int transport_error(sync_client *c, CURLcode cr)
 			                    c->url, SYNC_MAX_BODY);
 		break;
 	case CURLE_ABORTED_BY_CALLBACK:
+		if (c->upload && !(c->cancel && *c->cancel))
+			return ds_error_set(
+			    DS_ERETRY, "the connection to central at %s died mid-chunk", c->url);
 		return ds_error_set(DS_ERETRY, "request to central at %s cancelled", c->url);
 	case CURLE_OPERATION_TIMEDOUT:
 		return ds_error_set(DS_ERETRY, "central timed out at %s: %s", c->url, detail);
@@ -294,17 +280,24 @@ static int perform_one(sync_client *c, const char *path, const ds_buf *body, lon
 
 	ds_buf_reset(&c->resp);
 	c->overflow = 0;
+	c->upload_at = 0;
+	c->prereqs = 0;
 	c->status[0] = c->err[0] = '\0';
 	c->server_time = 0;
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
 	if (body) {
 		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body->ptr);
 		curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
-		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->post_hdrs);
+		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER,
+		                 c->req_hdrs ? c->req_hdrs : c->post_hdrs);
 	} else {
 		curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->get_hdrs);
+		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->req_hdrs ? c->req_hdrs : c->get_hdrs);
 	}
+	curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, c->method);
+	curl_easy_setopt(c->h, CURLOPT_RANGE, c->range);
+	if (c->upload)
+		sync_upload_setup(c);
 	cr = curl_easy_perform(c->h);
 	c->cnt.requests++;
 	if (curl_easy_getinfo(c->h, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK && up > 0)
@@ -332,7 +325,7 @@ static void remember(sync_client *c)
  * the next one of the list gets the same request (every request is safe to repeat,
  * docs/PROTOCOL.md), each central once at most; the client then stays on the one that
  * answered. */
-static int perform(sync_client *c, const char *path, const ds_buf *body, long *status)
+int sync_perform(sync_client *c, const char *path, const ds_buf *body, long *status)
 {
 	int rc, down;
 
@@ -352,7 +345,7 @@ static int perform(sync_client *c, const char *path, const ds_buf *body, long *s
 }
 
 /* Central's error text: {"error": ...} from the body, else the status line. */
-static json_t *error_doc(sync_client *c, long status, char *text, size_t n)
+json_t *sync_error_doc(sync_client *c, long status, char *text, size_t n)
 {
 	json_t *doc = NULL;
 	const char *e;
@@ -374,7 +367,7 @@ static json_t *error_doc(sync_client *c, long status, char *text, size_t n)
 static int http_error(sync_client *c, long status, int64_t *expected_seq)
 {
 	char text[512];
-	json_t *doc = error_doc(c, status, text, sizeof(text));
+	json_t *doc = sync_error_doc(c, status, text, sizeof(text));
 	const json_t *exp = json_object_get(doc, "expected_seq");
 	int rc;
 
@@ -434,7 +427,7 @@ int sync_client_push_head(sync_client *c, const ds_buf *body, json_t **receipts,
 	if (!body || body->len == 0 || body->len > SYNC_MAX_BODY)
 		return ds_error_set(DS_EINVALID, "push: the body must be 1 to %u bytes",
 		                    SYNC_MAX_BODY);
-	if ((rc = perform(c, "/v1/push", body, &status)))
+	if ((rc = sync_perform(c, "/v1/push", body, &status)))
 		return rc;
 	if (status != 200)
 		return http_error(c, status, expected_seq);
@@ -477,7 +470,7 @@ int sync_client_pull_head(sync_client *c, int64_t since, int limit, const char *
 		return ds_error_set(DS_EINVALID, "pull: node must be 1 to 64 of A-Z a-z 0-9 . _ -");
 	snprintf(path, sizeof(path), "/v1/pull?since=%lld&limit=%d%s%s", (long long)since, limit,
 	         node ? "&node=" : "", node ? node : "");
-	if ((rc = perform(c, path, NULL, &status)))
+	if ((rc = sync_perform(c, path, NULL, &status)))
 		return rc;
 	if (status != 200)
 		return http_error(c, status, NULL);
@@ -493,7 +486,7 @@ int sync_client_health(sync_client *c)
 	long status = 0;
 	int rc;
 
-	if ((rc = perform(c, "/v1/health", NULL, &status)))
+	if ((rc = sync_perform(c, "/v1/health", NULL, &status)))
 		return rc;
 	return status == 200 ? 0 : http_error(c, status, NULL);
 }
@@ -549,7 +542,7 @@ int sync_client_data(sync_client *c, const json_t *have, json_t **files)
 		return rc;
 	snprintf(path, sizeof(path), "/v1/data?calendar=%s&procedures=%s", cal ? cal : "",
 	         proc ? proc : "");
-	if ((rc = perform(c, path, NULL, &status)))
+	if ((rc = sync_perform(c, path, NULL, &status)))
 		return rc;
 	if (status == 404)
 		return ds_error_set(DS_ENOTFOUND, "central at %s distributes no data files",

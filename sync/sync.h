@@ -278,4 +278,38 @@ int sync_client_page_data(sync_client *c, json_t **data);
  * to date. DS_ENOTFOUND (404) from a central that distributes nothing. */
 int sync_client_data(sync_client *c, const json_t *have, json_t **files);
 
+/* ---------------------------------------------------------------- attachments
+ * Scanned files, content addressed by SHA-256 (docs/PROTOCOL.md "Attachments"): central
+ * takes a file in chunks, each appended only at the length it holds, checks each chunk's
+ * SHA-256 and the whole file's before it keeps it, and serves it back by byte range to
+ * whoever may see a dossier listing it. Every call names the dossier (code) whose
+ * attachments list the file. */
+#define SYNC_MAX_CHUNK (1u << 20) /* bytes of one chunk, up or down */
+#define SYNC_MIN_CHUNK (16u << 10)
+
+typedef struct sync_file_state {
+	int64_t size; /* the file's size, from the dossier's attachment item */
+	int64_t have; /* the bytes central holds, from the first on */
+	int complete; /* 1: central holds the whole file, verified */
+} sync_file_state;
+
+/* 1 when s is 64 lower-case hex digits. */
+int sync_sha256_ok(const char *s);
+/* GET /v1/files/SHA256/state?code=CODE. */
+int sync_client_file_state(sync_client *c, const char *sha256, const char *code,
+                           sync_file_state *st);
+/* PUT /v1/files/SHA256?code=CODE&offset=N with the n bytes at p; *st: central's state
+ * after it. Errors, besides the transport's DS_ERETRY: DS_ECONFLICT (409: central holds
+ * another length, in st->have), DS_ERETRY (422: the chunk or the whole file did not match
+ * its SHA-256 and was not kept; st->have is what central holds), DS_ENOTFOUND (404: no
+ * such dossier, or it lists no such file yet), DS_ETOOBIG (413: over central's file size
+ * cap), DS_ENOSPC (507: the office's quota is used up), DS_EPERM (401, 403). */
+int sync_client_file_put(sync_client *c, const char *sha256, const char *code, int64_t offset,
+                         const void *p, size_t n, sync_file_state *st);
+/* GET /v1/files/SHA256?code=CODE with Range: bytes=from-(from+max-1): appends the bytes
+ * central sends (at most max, at least 1 unless from is the size) to out. Errors as
+ * above; DS_ENOTFOUND also when central does not hold the whole file yet. */
+int sync_client_file_get(sync_client *c, const char *sha256, const char *code, int64_t from,
+                         size_t max, ds_buf *out);
+
 #endif

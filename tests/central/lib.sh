@@ -23,6 +23,7 @@ if [ -n "${DOSSYNC_TEST_PG:-}" ]; then
 fi
 SERVER_PID=""
 URL=""
+SERVE_OPTS=() # more options for serve (start_central)
 FAILS=0
 CHECKS=0
 AG1=000.00.12.H22
@@ -93,7 +94,7 @@ start_central() {
 	"$CENTRAL" init >/dev/null || die "init failed"
 	rm -f "$WORK/port"
 	"$CENTRAL" serve --listen 127.0.0.1:0 --port-file "$WORK/port" --threads "${THREADS:-4}" \
-		2>>"$WORK/serve.log" &
+		"${SERVE_OPTS[@]}" 2>>"$WORK/serve.log" &
 	SERVER_PID=$!
 	poll_until 10 up_or_gone "$WORK/port" "$SERVER_PID"
 	kill -0 "$SERVER_PID" 2>/dev/null || die "dossync-central serve exited"

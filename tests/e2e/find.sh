@@ -114,7 +114,7 @@ expect 0 "rows agree with the journal" -- da verify
 
 # --- an older store: step 5 fills the index for the rows already there
 cp -r "$A" "$WORK/old"
-sqlite3 "$WORK/old/agent.db" "DROP TABLE dossier_search; DROP TABLE search_ids;
+sqlite3 "$WORK/old/agent.db" "DROP TABLE files; DROP TABLE dossier_search; DROP TABLE search_ids;
 	DROP INDEX dossiers_received; DROP INDEX dossiers_due;
 	ALTER TABLE dossiers DROP COLUMN received_at; PRAGMA user_version = 4;" ||
 	fail "making a step-4 store"

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # progress.sh: progress of the long commands (import, sync, verify and its history
-# catch-up) as a clerk and an app
-# see it. At a terminal (run under script(1), which gives the command a pseudo-terminal)
+# catch-up) as a clerk and an app see it. At a terminal (run under script(1), which gives the command a pseudo-terminal)
 # one line is redrawn in place with done/total and wiped before the result; with stdout
 # piped nothing is shown; --progress=json sends begin/end events (and progress between)
 # whose counts match the work done; a bad mode is a usage error (64) that writes nothing.

@@ -209,6 +209,8 @@ static const bad_case cases[] = {
       "attachments[a1].sha256"),
     P("negative size", "{\"attachments\": [{\"id\": \"a1\", \"size\": -5}]}",
       "attachments[a1].size"),
+    P("bad attachment kind", "{\"attachments\": [{\"id\": \"a1\", \"kind\": \"photo\"}]}",
+      "attachments[a1].kind"),
     P("representative without name",
       "{\"applicant\": {\"representative\": {\"relation\": \"Cha\"}}}",
       "applicant.representative.name: is required"),
