@@ -252,6 +252,10 @@ int agent_history_log(agent *a, const char *code, json_t **out);
  * unknown code. Nothing is written on error. *item: the item added (caller decrefs). */
 int agent_attach(agent *a, const char *code, const char *path, const char *component,
                  const char *kind, json_t **item);
+/* The same for n bytes at p named name (a file name: not empty, no '/' or '\\'), as the
+ * local API receives them. */
+int agent_attach_bytes(agent *a, const char *code, const char *name, const void *p, size_t n,
+                       const char *component, const char *kind, json_t **item);
 /* DIR/files/ab/SHA256 (malloc'd). */
 char *agent_file_path(const agent *a, const char *sha256);
 /* {files, bytes, oldest_age_s, refused, refusals, rate_bps, eta_s}: the files waiting to

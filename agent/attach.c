@@ -105,31 +105,45 @@ done:
 	return rc;
 }
 
-/* Reads path whole (up to the cap) and describes it: name, mime, size, sha256. */
-static int read_scan(agent *a, const char *path, ds_buf *b, json_t **item)
+static int too_big(const agent *a, const char *what, int64_t size)
 {
-	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	char sha[DS_SHA256_HEX];
+	return ds_error_set(DS_EINVALID,
+	                    "%s is %lld bytes, over the %ld bytes an attachment may have "
+	                    "(attach_max_bytes)",
+	                    what, (long long)size, a->cfg.attach_max_bytes);
+}
+
+/* Reads path whole (up to the cap). */
+static int read_scan(agent *a, const char *path, ds_buf *b)
+{
 	int64_t size = 0;
 	int rc;
 
 	if ((rc = ds_os_file_size(path, &size)))
 		return ds_error_set(rc == DS_ENOTFOUND ? DS_EINVALID : rc, "%s", ds_error_msg());
 	if (size > a->cfg.attach_max_bytes)
-		return ds_error_set(DS_EINVALID,
-		                    "%s is %lld bytes, over the %ld bytes an attachment may have "
-		                    "(attach_max_bytes)",
-		                    path, (long long)size, a->cfg.attach_max_bytes);
+		return too_big(a, path, size);
 	if ((rc = ds_file_read(path, (size_t)a->cfg.attach_max_bytes + 1, b)))
 		return ds_error_set(DS_EINVALID, "cannot read %s: %s", path, ds_error_msg());
-	ds_sha256_hex(b->ptr, b->len, sha);
+	return 0;
+}
+
+/* The item describing n bytes at p under name: name, mime, size, sha256. */
+static int describe(const char *name, const void *p, size_t n, json_t **item)
+{
+	char sha[DS_SHA256_HEX];
+
+	if (!*name || strchr(name, '/') || strchr(name, '\\'))
+		return ds_error_set(DS_EINVALID, "an attachment's name is a file name, not '%s'",
+		                    name);
+	ds_sha256_hex(p, n, sha);
 	*item = json_pack("{s:s,s:s,s:I,s:s}", "name", name, "mime", mime_of(name), "size",
-	                  (json_int_t)b->len, "sha256", sha);
-	return *item ? 0 : ds_error_set(DS_EINVALID, "%s: the file name is not valid UTF-8", path);
+	                  (json_int_t)n, "sha256", sha);
+	return *item ? 0 : ds_error_set(DS_EINVALID, "%s: the file name is not valid UTF-8", name);
 }
 
 /* Puts the bytes at DIR/files/ab/SHA256 unless they are there; *created when written. */
-static int store_bytes(agent *a, const char *sha, const ds_buf *b, int *created)
+static int store_bytes(agent *a, const char *sha, const void *p, size_t n, int *created)
 {
 	char *path = agent_file_path(a, sha), *dir = ds_asprintf("%s/files/%.2s", a->dir, sha);
 	char got[DS_SHA256_HEX] = "";
@@ -137,8 +151,7 @@ static int store_bytes(agent *a, const char *sha, const ds_buf *b, int *created)
 
 	*created = 0;
 	if (ds_sha256_file(path, got) != 0 || strcmp(got, sha) != 0) {
-		if (!(rc = ds_mkdirs(dir, 0700)) &&
-		    !(rc = ds_file_write_atomic(path, b->ptr, b->len, 0600)))
+		if (!(rc = ds_mkdirs(dir, 0700)) && !(rc = ds_file_write_atomic(path, p, n, 0600)))
 			*created = 1;
 	}
 	free(path);
@@ -149,32 +162,53 @@ static int store_bytes(agent *a, const char *sha, const ds_buf *b, int *created)
 int agent_attach(agent *a, const char *code, const char *path, const char *component,
                  const char *kind, json_t **item)
 {
-	struct attach t = {code, component, kind ? kind : "scan", NULL, 0};
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	ds_buf b = DS_BUF_INIT;
+	json_t *probe = NULL;
+	int64_t version = 0;
+	int rc;
+
+	*item = NULL;
+	/* An unknown code is named before the file is read. */
+	if (!(rc = agent_load(a, code, &probe, &version)) && !(rc = read_scan(a, path, &b)))
+		rc = agent_attach_bytes(a, code, name, b.ptr, b.len, component, kind, item);
+	json_decref(probe);
+	ds_buf_release(&b);
+	return rc;
+}
+
+int agent_attach_bytes(agent *a, const char *code, const char *name, const void *p, size_t n,
+                       const char *component, const char *kind, json_t **item)
+{
+	struct attach t = {code, component, kind ? kind : "scan", NULL, 0};
 	json_t *probe = NULL;
 	int64_t version = 0;
 	int created = 0, rc;
 
 	*item = NULL;
-	if ((rc = agent_load(a, code, &probe, &version)) || (rc = read_scan(a, path, &b, &t.item)))
+	if (strcmp(t.kind, "scan") && strcmp(t.kind, "result"))
+		return ds_error_set(DS_EINVALID, "kind is scan or result, not '%s'", t.kind);
+	if ((int64_t)n > a->cfg.attach_max_bytes && (rc = too_big(a, name, (int64_t)n)))
+		goto done;
+	if ((rc = agent_load(a, code, &probe, &version)) || (rc = describe(name, p, n, &t.item)))
 		goto done;
 	json_object_set_new(t.item, "kind", json_string(t.kind));
 	if (component)
 		json_object_set_new(t.item, "component", json_string(component));
-	if ((rc = store_bytes(a, json_string_value(json_object_get(t.item, "sha256")), &b,
+	if ((rc = store_bytes(a, json_string_value(json_object_get(t.item, "sha256")), p, n,
 	                      &created)))
 		goto done;
 	if ((rc = agent_tx(a, attach_tx, &t)) && created) {
-		char *p = agent_file_path(a, json_string_value(json_object_get(t.item, "sha256")));
-		ds_os_remove(p); /* nothing written on error */
-		free(p);
+		char *path =
+		    agent_file_path(a, json_string_value(json_object_get(t.item, "sha256")));
+		ds_os_remove(path); /* nothing written on error */
+		free(path);
 	}
 done:
 	if (!rc)
 		*item = json_incref(t.item);
 	json_decref(t.item);
 	json_decref(probe);
-	ds_buf_release(&b);
 	return rc;
 }
 

@@ -28,6 +28,7 @@ struct agent_http {
 /* One request: its body so far, and whether it was answered before the body came. */
 typedef struct request {
 	ds_buf body;
+	size_t max; /* API_MAX_BODY, or API_MAX_FILE for an attach call */
 	int too_big, answered;
 } request;
 
@@ -214,6 +215,23 @@ static int actor_check(const char *who)
 	return 0;
 }
 
+/* The budget of a request's body: a scan for an attach call, else a JSON document. */
+static size_t body_max(const char *url, const char *method)
+{
+	size_t n = strlen(url), t = strlen("/attachments");
+
+	if (!strcmp(method, "POST") && n > t && !strcmp(url + n - t, "/attachments"))
+		return API_MAX_FILE;
+	return API_MAX_BODY;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *c, const request *r)
+{
+	return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+	                   r->max == API_MAX_FILE ? "the file is larger than 64 MiB"
+	                                          : "the request body is larger than 1 MiB");
+}
+
 static enum MHD_Result answer_page(agent_http *h, struct MHD_Connection *c)
 {
 	char *html = NULL;
@@ -235,8 +253,7 @@ static enum MHD_Result answer_call(agent_http *h, struct MHD_Connection *c, cons
 	int rc;
 
 	if (r->too_big)
-		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-		                   "the request body is larger than 1 MiB");
+		return too_large(c, r);
 	ds_error_clear();
 	if (who && *who && (rc = actor_check(who)))
 		return reply_error(c, api_http_status(rc), ds_error_msg());
@@ -260,9 +277,8 @@ static enum MHD_Result first_call(agent_http *h, struct MHD_Connection *c, const
 		return reply_error(c, MHD_HTTP_UNAUTHORIZED,
 		                   "missing or wrong key: send 'Authorization: Bearer KEY' with "
 		                   "the key of DIR/api.key");
-	if (len && strtoull(len, NULL, 10) > API_MAX_BODY)
-		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-		                   "the request body is larger than 1 MiB");
+	if (len && strtoull(len, NULL, 10) > r->max)
+		return too_large(c, r);
 	r->answered = 0;
 	return MHD_YES;
 }
@@ -277,7 +293,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (!r) {
 		r = ds_calloc(1, sizeof(*r));
-		ds_buf_init(&r->body, API_MAX_BODY);
+		r->max = body_max(url, method);
+		ds_buf_init(&r->body, r->max);
 		*con_cls = r;
 		return first_call(h, c, url, method, r);
 	}

@@ -226,6 +226,54 @@ static int call_resolve(api_call *call, json_t **out)
 	return rc;
 }
 
+/* The query arguments of attach: name (required), kind, component; nothing else. */
+struct attach_args {
+	const char *name, *kind, *component;
+	int rc;
+};
+
+static enum MHD_Result attach_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+	struct attach_args *aa = cls;
+	const char *v = value ? value : "";
+
+	(void)kind;
+	if (!strcmp(key, "name"))
+		aa->name = v;
+	else if (!strcmp(key, "kind"))
+		aa->kind = v;
+	else if (!strcmp(key, "component"))
+		aa->component = v;
+	else
+		aa->rc = ds_error_set(DS_EINVALID,
+		                      "attach takes name, kind and component, not '%s'", key);
+	return aa->rc ? MHD_NO : MHD_YES;
+}
+
+/* The body is the file's bytes; ?name=FILE&kind=scan|result&component=ID, as `attach CODE
+ * FILE --kind K --component ID --json`; answers the item added (201). */
+static int call_attach(api_call *call, json_t **out)
+{
+	struct attach_args aa = {NULL, NULL, NULL, 0};
+	agent *a = NULL;
+	int rc;
+
+	MHD_get_connection_values(call->conn, MHD_GET_ARGUMENT_KIND, attach_arg, &aa);
+	if (aa.rc)
+		return aa.rc;
+	if (!aa.name || !*aa.name)
+		return ds_error_set(DS_EINVALID, "attach needs ?name=FILE, the scan's file name");
+	if ((rc = agent_open(&a, call->dir, AGENT_WRITE, call->actor)) == 0)
+		rc = agent_attach_bytes(a, call->code, aa.name, call->body, call->body_len,
+		                        aa.component && *aa.component ? aa.component : NULL,
+		                        aa.kind, out);
+	agent_close(a);
+	if (!rc)
+		call->status = MHD_HTTP_CREATED;
+	return rc;
+}
+
 /* ---------------------------------------------------------------- routing */
 static const struct route {
 	const char *method, *path, *tail; /* path: exact, or the prefix of .../CODE[tail] */
@@ -240,6 +288,7 @@ static const struct route {
     {"PATCH", "/api/dossiers/", "", call_update},
     {"POST", "/api/dossiers/", "/transition", call_transition},
     {"POST", "/api/dossiers/", "/resolve", call_resolve},
+    {"POST", "/api/dossiers/", "/attachments", call_attach},
 };
 
 /* Whether url matches r; *code (malloc'd) is the CODE part of a prefix route. */

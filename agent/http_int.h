@@ -7,7 +7,8 @@
 
 #include <microhttpd.h>
 
-#define API_MAX_BODY (1u << 20) /* a request body: 1 MiB at most (413 beyond) */
+#define API_MAX_BODY (1u << 20)  /* a request body: 1 MiB at most (413 beyond) */
+#define API_MAX_FILE (64u << 20) /* an attach call's body, the scan: 64 MiB at most */
 
 /* One JSON call being answered. The handler sets *out (its answer, owned by the server)
  * and may set status (200 unless it says otherwise). */

@@ -145,6 +145,37 @@ static void clock_row(ds_buf *b, const json_t *s)
 	row(b, "clock_skew", "Đồng hồ máy này so với máy chủ tỉnh", text, ok ? "ok" : "bad");
 }
 
+/* The scans waiting to go up (agent_attach_backlog): "2 tệp, 3,5 MB, cũ nhất 12 phút, còn
+ * khoảng 4 phút", or none; bad when central refused some. */
+static void attach_row(ds_buf *b, const json_t *att)
+{
+	long long files = int_of(att, "files"), bytes = int_of(att, "bytes");
+	const json_t *age = json_object_get(att, "oldest_age_s"),
+	             *eta = json_object_get(att, "eta_s");
+	char text[256], words[64];
+	int n;
+
+	if (files == 0) {
+		row(b, "attachments", "Tệp đính kèm chờ gửi", "Không có", "ok");
+		return;
+	}
+	n = snprintf(text, sizeof(text), "%lld tệp, %lld,%lld MB", files, bytes / 1000000,
+	             bytes % 1000000 / 100000);
+	if (json_is_integer(age)) {
+		age_words(json_integer_value(age), words, sizeof(words));
+		n += snprintf(text + n, sizeof(text) - (size_t)n, ", cũ nhất %s", words);
+	}
+	if (json_is_number(eta)) {
+		age_words((long long)json_number_value(eta), words, sizeof(words));
+		snprintf(text + n, sizeof(text) - (size_t)n, ", còn khoảng %s", words);
+	}
+	row(b, "attachments", "Tệp đính kèm chờ gửi", text,
+	    int_of(att, "refused") > 0 ? "bad" : "ok");
+	if (int_of(att, "refused") > 0)
+		row_int(b, "attachments_refused", "Tệp bị máy chủ tỉnh từ chối",
+		        int_of(att, "refused"), 1);
+}
+
 static void daemon_row(ds_buf *b, const json_t *d)
 {
 	const char *st = json_string_value(json_object_get(d, "state"));
@@ -156,7 +187,7 @@ static void daemon_row(ds_buf *b, const json_t *d)
 	row(b, "daemon", "Dịch vụ đồng bộ", text, strcmp(text, "Đang chạy") ? "bad" : "ok");
 }
 
-static void draw(ds_buf *b, const json_t *s, size_t overdue)
+static void draw(ds_buf *b, const json_t *s, size_t overdue, size_t late)
 {
 	ds_buf_printf(b, head, REFRESH_S);
 	ds_buf_puts(b,
@@ -168,6 +199,8 @@ static void draw(ds_buf *b, const json_t *s, size_t overdue)
 	sync_rows(b, s);
 	row_int(b, "conflicts", "Xung đột chờ người xử lý", int_of(s, "open_conflicts"), 1);
 	row_int(b, "overdue", "Hồ sơ quá hạn (chưa kết thúc)", (long long)overdue, 1);
+	row_int(b, "late", "Hồ sơ đã kết thúc trễ hạn", (long long)late, 1);
+	attach_row(b, json_object_get(s, "attachments"));
 	row_int(b, "dossiers", "Tổng số hồ sơ", int_of(s, "dossiers"), 0);
 	clock_row(b, s);
 	daemon_row(b, json_object_get(s, "daemon"));
@@ -180,19 +213,23 @@ static void draw(ds_buf *b, const json_t *s, size_t overdue)
 int api_status_page(const char *dir, char **out, size_t *len)
 {
 	ds_buf b = DS_BUF_INIT;
-	json_t *s = NULL, *late = NULL;
+	json_t *s = NULL, *overdue = NULL, *late = NULL;
+	agent_find f;
 	agent *a = NULL;
 	int rc;
 
 	*out = NULL;
+	memset(&f, 0, sizeof(f));
+	f.late = 1;
 	if ((rc = agent_open(&a, dir, AGENT_READ, NULL)) || (rc = agent_status(a, &s)) ||
-	    (rc = agent_list(a, 0, 1, &late)))
+	    (rc = agent_list(a, 0, 1, &overdue)) || (rc = agent_find_list(a, &f, &late)))
 		goto done;
-	draw(&b, s, json_array_size(late));
+	draw(&b, s, json_array_size(overdue), json_array_size(late));
 	*out = ds_buf_detach(&b, len);
 done:
 	ds_buf_release(&b);
 	json_decref(s);
+	json_decref(overdue);
 	json_decref(late);
 	agent_close(a);
 	return rc;

@@ -158,6 +158,29 @@ N=$((N + 1))
 api 400 "an actor that is not UTF-8" -- -H $'X-Dossync-Actor: \xff' --data '{"status": 4}' "$URL/api/dossiers/$CODE/transition"
 same "actor named by the call" "$(ds journal --json | jget "$((N - 1)).actor")" "mai"
 
+# --- attach: the body is the scan; the same checks and item as `dossync attach`
+head -c 3000000 /dev/urandom >"$WORK/scan.pdf" # over the 1 MiB of a JSON body
+SHA=$(sha256sum "$WORK/scan.pdf" | cut -c1-64)
+api 201 "attach" -- --data-binary @"$WORK/scan.pdf" "$URL/api/dossiers/$CODE/attachments?name=to-khai.pdf&kind=scan"
+same "attach: the item's hash" "$(body sha256)" "$SHA"
+same "attach: the item's size" "$(body size)" "3000000"
+same "attach: the item's mime" "$(body mime)" "application/pdf"
+N=$((N + 1))
+same "attach journalled" "$(jlen)" "$N"
+same "attach: the file kept" "$(sha256sum "$D/files/${SHA:0:2}/$SHA" | cut -c1-64)" "$SHA"
+same "attach: in the dossier" "$(ds show "$CODE" --json | jget attachments.0.sha256)" "$SHA"
+same "attach: in the backlog" "$(ds status --json | jget attachments.files)" "1"
+api 400 "attach the same file again" -- --data-binary @"$WORK/scan.pdf" "$URL/api/dossiers/$CODE/attachments?name=again.pdf"
+expect 65 "CLI attach of the same file" -- ds attach "$CODE" "$WORK/scan.pdf"
+same "the same refusal" "$(body error | sed 's/ .*//')" "$(sed 's/^dossync: //; s/ .*//' "$WORK/err")"
+api 400 "attach without a name" -- --data-binary @"$WORK/scan.pdf" "$URL/api/dossiers/$CODE/attachments"
+api 400 "attach with a path for a name" -- --data-binary @"$WORK/scan.pdf" "$URL/api/dossiers/$CODE/attachments?name=a/b.pdf"
+api 400 "attach with a bad kind" -- --data-binary @"$WORK/scan.pdf" "$URL/api/dossiers/$CODE/attachments?name=x.pdf&kind=photo"
+api 400 "attach with an unknown argument" -- --data-binary @"$WORK/scan.pdf" "$URL/api/dossiers/$CODE/attachments?name=x.pdf&colour=red"
+api 404 "attach to an unknown code" -- --data-binary @"$WORK/scan.pdf" "$URL/api/dossiers/000.00.12.H22-240414-0099/attachments?name=x.pdf"
+api 413 "a scan over 1 MiB is not a JSON body" -- --data-binary @"$WORK/big" "$URL/api/dossiers/$CODE/transition"
+same "refused attaches write nothing" "$(jlen)" "$N"
+
 # --- resolve: no conflict here (tests/e2e/conflicts.sh makes real ones for the CLI)
 api 404 "resolve without a conflict" -- --data '{"field": "summary", "how": "ours"}' "$URL/api/dossiers/$CODE/resolve"
 expect 65 "CLI resolve without a conflict" -- ds resolve "$CODE" summary --ours
@@ -212,6 +235,7 @@ run_examples() {
 }
 mkdir "$WORK/ex"
 cp "$E2E_DATA/birth.json" "$WORK/ex/dossier.json"
+head -c 200000 /dev/urandom >"$WORK/ex/to-khai.pdf"
 D="$WORK/office2"
 office_init "$D" 000.00.12.H22 xb1 "$WORK/token"
 kill "$DPID"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # status_page.sh: the status page of `dossync daemon --http` (GET /, docs/LOCAL-API.md) in a
-# real browser: headless Chromium loads the page of a known state (two dossiers pending,
-# one overdue, a failed sync whose error holds markup) and the rendered DOM must show
+# real browser: headless Chromium loads the page of a known state (three dossiers and
+# their changes pending, one overdue, one finished late with a scan waiting to go up, a
+# failed sync whose error holds markup) and the rendered DOM must show
 # those numbers, the Vietnamese labels and the error as text, not markup; the clock row
 # appears once a skew is recorded. A screenshot is
 # kept under the build tree (its path is printed).
@@ -21,6 +22,11 @@ expect 0 "an overdue dossier" -- ds create "$E2E_DATA/birth.json"
 sed 's/"due_at": "2024-04-16T17:00:00+07:00"/"due_at": "2099-04-16T17:00:00+07:00"/' \
 	"$E2E_DATA/birth.json" >"$WORK/later.json"
 expect 0 "a dossier due in 2099" -- ds create "$WORK/later.json"
+LATE=$(ds create "$E2E_DATA/birth.json" 2>/dev/null)
+expect 0 "a move" -- ds transition "$LATE" 4
+expect 0 "finished two years late" -- ds transition "$LATE" 9
+head -c 2500000 /dev/urandom >"$WORK/scan.pdf"
+expect 0 "a scan to send" -- ds attach "$LATE" "$WORK/scan.pdf"
 expect 75 "a sync that cannot reach central" -- ds sync
 
 "$DS" -d "$D" daemon --http 127.0.0.1:0 --port-file "$WORK/api.port" 2>"$WORK/daemon.log" &
@@ -56,10 +62,13 @@ p = P(); p.feed(open(path, encoding="utf-8").read()); print(p.text.strip())
 PY
 }
 same "in sync" "$(cell in_sync)" "Chưa đồng bộ"
-same "pending" "$(cell pending)" "2"
+same "pending" "$(cell pending)" "6"
 same "overdue" "$(cell overdue)" "1"
+same "late" "$(cell late)" "1"
+[[ "$(cell attachments)" =~ ^1\ tệp,\ 2,5\ MB,\ cũ\ nhất\ [0-9]+\ (giây|phút)$ ]] && pass ||
+	fail "attachment backlog in plain words: '$(cell attachments)'"
 same "conflicts" "$(cell conflicts)" "0"
-same "dossiers" "$(cell dossiers)" "2"
+same "dossiers" "$(cell dossiers)" "3"
 same "office" "$(cell office)" "000.00.12.H22"
 same "never synced" "$(cell last_success)" "chưa bao giờ"
 [[ "$(cell oldest_pending)" =~ ^[0-9]+\ (giây|phút)$ ]] && pass ||
