@@ -22,29 +22,14 @@ static json_t *state_doc(const char *sha256, const central_file_res *res)
 static enum MHD_Result reply_doc(struct MHD_Connection *c, unsigned status, json_t *doc)
 {
 	ds_buf body = DS_BUF_INIT;
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	size_t len;
-	char *p;
+	int rc = sync_body_encode(doc, &body);
 
-	if (sync_body_encode(doc, &body)) {
-		json_decref(doc);
+	json_decref(doc);
+	if (rc) {
 		ds_buf_release(&body);
 		return MHD_NO;
 	}
-	json_decref(doc);
-	p = ds_buf_detach(&body, &len);
-	if (!(resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE))) {
-		free(p);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "deflate");
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	if (serve_current)
-		serve_current->status = status, serve_current->bytes_out = len;
-	return ret;
+	return serve_reply_body(c, status, &body);
 }
 
 /* The answer to rc: the state, a file refusal with the state in it, or the usual error. */

@@ -32,8 +32,7 @@ unsigned serve_http_status(int rc)
 	}
 }
 
-/* Queues body (an encoded document) with status; takes the bytes. */
-static enum MHD_Result reply_body(struct MHD_Connection *c, unsigned status, ds_buf *body)
+enum MHD_Result serve_reply_body(struct MHD_Connection *c, unsigned status, ds_buf *body)
 {
 	size_t len;
 	char *p = ds_buf_detach(body, &len);
@@ -86,7 +85,7 @@ static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, jso
 		ds_buf_release(&body);
 		return MHD_NO;
 	}
-	return reply_body(c, status, &body);
+	return serve_reply_body(c, status, &body);
 }
 
 /* {"error": msg} (plus "expected_seq" when it is > 0). */
@@ -215,7 +214,7 @@ static enum MHD_Result push_answer(server *sv, struct MHD_Connection *c, request
 		ds_buf_release(&body);
 		return reply_rc(c, rc);
 	}
-	return reply_body(c, MHD_HTTP_OK, &body);
+	return serve_reply_body(c, MHD_HTTP_OK, &body);
 }
 
 /* push_answer, timed from the full body to the queued answer. */
@@ -306,7 +305,7 @@ enum MHD_Result serve_on_pull(server *sv, struct MHD_Connection *c, request *r)
 		ds_buf_release(&body);
 		return reply_rc(c, rc);
 	}
-	return reply_body(c, MHD_HTTP_OK, &body);
+	return serve_reply_body(c, MHD_HTTP_OK, &body);
 }
 
 enum MHD_Result serve_on_dossier(server *sv, struct MHD_Connection *c, request *r, const char *code)

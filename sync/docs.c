@@ -7,18 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_hex64(const char *s)
-{
-	size_t i;
-
-	if (!s || strlen(s) != 64)
-		return 0;
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 /* A node name: 1 to 64 of [A-Za-z0-9._-]. */
 int sync_node_ok(const char *s)
 {
@@ -52,7 +40,7 @@ static int head_put(json_t *doc, const sync_head *head)
 {
 	if (!head || !head->known)
 		return 0;
-	if (head->seq < 0 || !is_hex64(head->hash))
+	if (head->seq < 0 || !sync_sha256_ok(head->hash))
 		return ds_error_set(DS_EINVALID, "node_seq must not be negative and node_hash "
 		                                 "must be 64 lowercase hex digits");
 	json_object_set_new(doc, "node_seq", json_integer(head->seq));
@@ -72,7 +60,7 @@ static int head_get(const json_t *doc, const char *what, sync_head *head)
 	if (!seq && !hash)
 		return 0;
 	if (!json_is_integer(seq) || json_integer_value(seq) < 0 ||
-	    !is_hex64(json_string_value(hash)))
+	    !sync_sha256_ok(json_string_value(hash)))
 		return ds_error_set(DS_EINVALID,
 		                    "%s: node_seq must be a non-negative integer and node_hash 64 "
 		                    "lowercase hex digits",
@@ -186,7 +174,7 @@ int sync_push_encode(const char *node, const char *prev_hash, const char *final_
 	if (!sync_node_ok(node))
 		return ds_error_set(DS_EINVALID, "push: the node name must be 1 to 64 of "
 		                                 "A-Z a-z 0-9 . _ -");
-	if (!is_hex64(prev_hash) || !is_hex64(final_hash))
+	if (!sync_sha256_ok(prev_hash) || !sync_sha256_ok(final_hash))
 		return ds_error_set(DS_EINVALID, "push: prev_hash and hash must be 64 lowercase "
 		                                 "hex digits");
 	if (!json_is_array(ops) || json_array_size(ops) < 1 ||
@@ -222,10 +210,10 @@ static int push_header(const json_t *doc, json_int_t *first)
 		return DS_EINVALID;
 	if (*first > INT64_MAX - SYNC_MAX_BATCH_OPS)
 		return ds_error_set(DS_EINVALID, "push: first_seq is too large");
-	if (!is_hex64(json_string_value(json_object_get(doc, "prev_hash"))))
+	if (!sync_sha256_ok(json_string_value(json_object_get(doc, "prev_hash"))))
 		return ds_error_set(DS_EINVALID, "push: prev_hash must be 64 lowercase hex "
 		                                 "digits");
-	if (!is_hex64(json_string_value(json_object_get(doc, "hash"))))
+	if (!sync_sha256_ok(json_string_value(json_object_get(doc, "hash"))))
 		return ds_error_set(DS_EINVALID, "push: hash must be 64 lowercase hex digits");
 	/* Refuse an oversized batch before building it. */
 	n = json_object_get(json_object_get(doc, "ops"), "n");
@@ -507,7 +495,7 @@ int sync_changes_encode_page(const json_t *changes, int64_t next, int more, cons
 
 	if (next < 0)
 		return ds_error_set(DS_EINVALID, "changes: next must not be negative");
-	if (own && !is_hex64(own_sha256))
+	if (own && !sync_sha256_ok(own_sha256))
 		return ds_error_set(DS_EINVALID,
 		                    "changes: own_sha256 must be 64 lowercase hex digits");
 	if ((rc = changes_check(changes, next, own)) || (rc = sync_cols_encode(changes, &cols)))
@@ -544,7 +532,7 @@ static int page_own(const json_t *doc, char *own)
 	own[0] = '\0';
 	if (!v)
 		return 0;
-	if (!is_hex64(json_string_value(v)))
+	if (!sync_sha256_ok(json_string_value(v)))
 		return ds_error_set(DS_EINVALID,
 		                    "pull: own_sha256 must be 64 lowercase hex digits");
 	memcpy(own, json_string_value(v), DS_SHA256_HEX);

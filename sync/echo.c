@@ -11,11 +11,6 @@ static int is_applied(const json_t *r)
 	return sync_result_parse(json_string_value(json_object_get(r, "result"))) == SYNC_APPLIED;
 }
 
-static int is_hex64(const char *s)
-{
-	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
-}
-
 /* The applied receipts' cursors as runs [[first, count], ...]; DS_EINVALID when one lacks
  * its cursor or they do not increase past before. */
 static int runs_make(const json_t *receipts, int64_t before, json_t **out)
@@ -55,7 +50,7 @@ int sync_echo_put(json_t *doc, const json_t *receipts, const sync_echo *e)
 
 	if (!e || !e->known)
 		return 0;
-	if (e->before < 0 || !is_hex64(e->sha256))
+	if (e->before < 0 || !sync_sha256_ok(e->sha256))
 		return ds_error_set(DS_EINVALID, "receipts: cursor_before must not be negative and "
 		                                 "own_sha256 must be 64 lowercase hex digits");
 	if ((rc = runs_make(receipts, e->before, &runs)))
@@ -129,7 +124,7 @@ int sync_echo_get(const json_t *doc, json_t *receipts, sync_echo *e)
 		return 0;
 	if (!json_is_array(runs) || json_array_size(runs) > SYNC_MAX_BATCH_OPS ||
 	    !json_is_integer(before) || json_integer_value(before) < 0 ||
-	    json_integer_value(before) > INT64_MAX / 2 || !is_hex64(json_string_value(sha)))
+	    json_integer_value(before) > INT64_MAX / 2 || !sync_sha256_ok(json_string_value(sha)))
 		return ds_error_set(DS_EINVALID,
 		                    "receipts: cursors, cursor_before and own_sha256 come "
 		                    "together, as a list of runs, a cursor and 64 lowercase hex "
