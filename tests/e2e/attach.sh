@@ -2,7 +2,8 @@
 # attach.sh: scans go with their dossiers (issue 16). attach, sync and fetch on another PC
 # give back the same bytes; the same scan on two dossiers is sent and kept once; an upload
 # cut mid-file resumes where central stands; a chunk or a file that does not match its
-# SHA-256 is refused and never kept; central's size cap and quota refuse clearly; a clerk's
+# SHA-256 is refused and never kept (also a chunk the link corrupts: the proxy flips a
+# byte), and is sent again; central's size cap and quota refuse clearly; a clerk's
 # change made during a long upload reaches central at once; and SIGKILLs of the agent
 # mid-chunk and of central mid-upload lose nothing and store nothing corrupt.
 BIN=$1
@@ -124,6 +125,25 @@ expect_err "does not hold the whole file"
 same "the right bytes in two chunks" "$(put_chunk "$WORK/s4.pdf" 0 300000)$(put_chunk "$WORK/s4.pdf" 300000 300000)" 200200
 expect 0 "fetch central's file" -- "$DS" -d "$O" fetch "$D4" --out "$WORK/out4"
 same "it matches" "$(at_sha "$WORK/out4/ket-qua.pdf")" "$S4"
+
+# --- the link corrupts one byte of an upload (the proxy flips it on the way, far past the
+# records): central refuses that chunk, the agent sends it again, the file arrives whole
+D6=$(at_dossier "$O")
+at_scan "$WORK/s6.pdf" 600000
+S6=$(at_sha "$WORK/s6.pdf")
+expect 0 "attach s6" -- "$DS" -d "$O" attach "$D6" "$WORK/s6.pdf"
+fl_ctl pass >/dev/null
+fl_ctl zero >/dev/null
+FLIP_LOG_FROM=$(wc -c <"$WORK/central.log")
+same "the proxy will flip byte 150000 up" "$(fl_ctl 'flip up 150000')" ok
+at_sync_drained "$O" 5 && pass || fail "s6 never drained after a flipped byte"
+same "s6 arrived whole" "$(at_central_file "$CF" "$S6")" "$S6"
+tail -c +$((FLIP_LOG_FROM + 1)) "$WORK/central.log" >"$WORK/central.log.flip"
+grep -q "/v1/files 422 " "$WORK/central.log.flip" && pass ||
+	fail "no chunk was refused (422) after the flip: $(grep /v1/files "$WORK/central.log.flip" | head -3)"
+UP=$(fl_ctl stats | jget bytes_up)
+[ "$UP" -gt 600000 ] && [ "$UP" -lt 900000 ] && pass ||
+	fail "bytes up with one chunk sent again: $UP (file 600000)"
 
 # --- a clerk's change during a long upload reaches central at once
 at_scan "$WORK/s5.pdf" 3000000

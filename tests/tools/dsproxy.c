@@ -28,8 +28,9 @@ static const char usage[] =
     "       dsproxy --version\n"
     "Forwards TCP from --listen to --target and injects faults switched by text commands\n"
     "on --control (pass, latency MS, bandwidth B/S, refuse, reset up|down N, hold,\n"
-    "http503, drop, stats, zero, quit). Every address must be on loopback (127.0.0.0/8,\n"
-    "[::1]); PORT 0 on --listen and --control picks a free port, and --portfile then\n"
+    "http503, flip up|down N, drop, stats, zero, quit). Every address must be on loopback\n"
+    "(127.0.0.0/8, [::1]); PORT 0 on --listen and --control picks a free port, and --portfile "
+    "then\n"
     "receives \"LISTENPORT CONTROLPORT\". See docs/TESTING-PROXY.md.\n";
 
 struct opts {
@@ -371,6 +372,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	px.listen_fd = px.control_fd = -1;
 	px.f.reset[DSP_UP] = px.f.reset[DSP_DOWN] = -1;
+	px.f.flip[DSP_UP] = px.f.flip[DSP_DOWN] = -1;
 	if (parse_opts(argc, argv, &o) < 0)
 		return EX_USAGE;
 	px.verbose = o.verbose;

@@ -207,6 +207,18 @@ static int pipe_read(struct dsp_proxy *px, struct dsp_pipe *p, int src, int64_t 
 	return push(p, buf, (size_t)n, now + px->f.latency_ms * 1000);
 }
 
+/* The flip fault: when the byte it waits for is among the want bytes about to go out of k,
+ * that byte is changed (its lowest bit inverted), once. */
+static void flip_due(struct dsp_proxy *px, struct dsp_chunk *k, size_t want, int d)
+{
+	int64_t *f = &px->f.flip[d];
+
+	if (*f >= 0 && (uint64_t)*f < want) {
+		k->data[k->off + (size_t)*f] ^= 0x01;
+		*f = -1;
+	}
+}
+
 /* Sends the due chunks of direction d; -1 asks for a reset (write error, or the reset
  * budget is spent and one more byte would go out). */
 static int pipe_write(struct dsp_proxy *px, struct dsp_conn *c, int d, int dst_ready, int64_t now)
@@ -236,6 +248,7 @@ static int pipe_write(struct dsp_proxy *px, struct dsp_conn *c, int d, int dst_r
 		want = bucket_allow(px, d, want, now, &p->wake_us);
 		if (want == 0)
 			return 0;
+		flip_due(px, k, want, d);
 		n = send(dst, k->data + k->off, want, MSG_NOSIGNAL);
 		if (n < 0 && would_block()) {
 			p->blocked = 1; /* POLLOUT says when to go on */
@@ -249,6 +262,8 @@ static int pipe_write(struct dsp_proxy *px, struct dsp_conn *c, int d, int dst_r
 		px->bucket[d].tokens -= px->f.rate ? (double)n : 0;
 		if (p->budget > 0)
 			p->budget -= n;
+		if (px->f.flip[d] > 0)
+			px->f.flip[d] -= n;
 		if (k->off == k->len)
 			pop(p);
 	}

@@ -64,6 +64,7 @@ static void cmd_pass(struct dsp_proxy *px, char **argv, char *reply, size_t cap)
 	px->f.hold = 0;
 	for (int d = DSP_UP; d <= DSP_DOWN; d++) {
 		px->f.reset[d] = -1;
+		px->f.flip[d] = -1;
 		dsp_conn_budget_all(px, d, -1);
 	}
 	admit(px, DSP_ADMIT_FORWARD, reply, cap);
@@ -129,6 +130,24 @@ static void cmd_reset(struct dsp_proxy *px, char **argv, char *reply, size_t cap
 	dsp_conn_budget_all(px, d, (int64_t)n);
 }
 
+static void cmd_flip(struct dsp_proxy *px, char **argv, char *reply, size_t cap)
+{
+	int d = !strcmp(argv[1], "up") ? DSP_UP : !strcmp(argv[1], "down") ? DSP_DOWN : -1;
+	uint64_t n;
+
+	if (d < 0) {
+		snprintf(reply, cap, "error: flip '%s': expected the direction up or down",
+		         argv[1]);
+		return;
+	}
+	if (parse_num(argv[2], MAX_RESET, &n) < 0) {
+		snprintf(reply, cap, "error: flip %s '%s': expected a number of bytes", argv[1],
+		         argv[2]);
+		return;
+	}
+	px->f.flip[d] = (int64_t)n;
+}
+
 static void cmd_hold(struct dsp_proxy *px, char **argv, char *reply, size_t cap)
 {
 	px->f.hold = 1;
@@ -165,6 +184,7 @@ static const struct cmd cmds[] = {
     {"bandwidth", 1, " BYTES_PER_S", cmd_bandwidth},
     {"refuse", 0, "", cmd_refuse},
     {"reset", 2, " up|down N", cmd_reset},
+    {"flip", 2, " up|down N", cmd_flip},
     {"hold", 0, "", cmd_hold},
     {"http503", 0, "", cmd_http503},
     {"drop", 0, "", cmd_drop},

@@ -73,6 +73,8 @@ struct dsp_faults {
 	int64_t latency_ms; /* added to every chunk, each direction */
 	uint64_t rate;      /* bytes per second per direction over all connections; 0: none */
 	int64_t reset[2];   /* per direction: bytes forwarded before a reset; -1: none */
+	int64_t flip[2];    /* per direction, over all connections: bytes forwarded before
+	                       the next byte is corrupted once; -1: none */
 	int hold;           /* nothing moves until pass */
 	int admit;          /* DSP_ADMIT_* for new clients */
 };

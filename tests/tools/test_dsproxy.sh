@@ -111,6 +111,16 @@ def roundtrip(port, n):
     s.close()
     print("%s %d" % ("same" if got == data else "differs:" + how, ms))
 
+def flipped(port, n):
+    # the echo of n random bytes: the offsets that differ, and by which bits
+    data = os.urandom(n)
+    s = socket.create_connection((H, port), timeout=5)
+    s.sendall(data)
+    got, how = recv_upto(s, n, 15)
+    s.close()
+    diff = [(i, a ^ b) for i, (a, b) in enumerate(zip(data, got)) if a != b]
+    print("%d %s" % (len(got), " ".join("%d^%d" % d for d in diff) or "none"))
+
 def cut(port, n):
     try:  # a reset can beat connect() back to the caller on loopback
         s = socket.create_connection((H, port), timeout=5)
@@ -278,6 +288,21 @@ expect_eq "capped bytes are counted" "$(settled_stats)" \
 expect_eq "bandwidth 0 removes the cap" "$(ctl 'bandwidth 0')" ok
 r=$(py roundtrip "$LPORT" 200000)
 expect_match "200 KB uncapped is fast (under 1 s, not 20)" "$r" '^same [0-9]{1,3}$'
+
+# ---------------------------------------------------------------- flip up / down
+# "flip up 1000": byte 1000 of what goes up next (over all connections) arrives with its
+# lowest bit inverted, once; the echo shows it. "flip down 10" does the same on the way
+# back; pass clears a flip not yet done.
+ctl pass >/dev/null
+expect_eq "flip up 1000" "$(ctl 'flip up 1000')" ok
+expect_eq "the byte after 1000 changed, once" "$(py flipped "$LPORT" 5000)" "5000 1000^1"
+expect_eq "the next echo is intact" "$(py flipped "$LPORT" 5000)" "5000 none"
+expect_eq "flip down 10" "$(ctl 'flip down 10')" ok
+expect_eq "byte 10 changed on the way back" "$(py flipped "$LPORT" 100)" "100 10^1"
+ctl 'flip up 0' >/dev/null
+expect_eq "pass clears a flip" "$(ctl pass)" ok
+expect_eq "nothing changed after pass" "$(py flipped "$LPORT" 100)" "100 none"
+expect_match "flip sideways" "$(ctl 'flip sideways 1')" '^error: flip .sideways.'
 
 # ---------------------------------------------------------------- reset up / down
 # "reset up 100": the proxy forwards exactly 100 bytes upward on the connection, then
