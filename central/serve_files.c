@@ -19,19 +19,6 @@ static json_t *state_doc(const char *sha256, const central_file_res *res)
 	                 "have", (json_int_t)res->have, "complete", res->complete);
 }
 
-static enum MHD_Result reply_doc(struct MHD_Connection *c, unsigned status, json_t *doc)
-{
-	ds_buf body = DS_BUF_INIT;
-	int rc = sync_body_encode(doc, &body);
-
-	json_decref(doc);
-	if (rc) {
-		ds_buf_release(&body);
-		return MHD_NO;
-	}
-	return serve_reply_body(c, status, &body);
-}
-
 /* The answer to rc: the state, a file refusal with the state in it, or the usual error. */
 static enum MHD_Result reply_file(struct MHD_Connection *c, int rc, const char *sha256,
                                   const central_file_res *res)
@@ -39,7 +26,7 @@ static enum MHD_Result reply_file(struct MHD_Connection *c, int rc, const char *
 	json_t *doc;
 
 	if (rc == 0)
-		return reply_doc(c, MHD_HTTP_OK, state_doc(sha256, res));
+		return serve_reply_json(c, MHD_HTTP_OK, state_doc(sha256, res));
 	if (!res->status)
 		return serve_reply_error(c, serve_http_status(rc), ds_error_msg(), 0);
 	doc = state_doc(sha256, res);
@@ -47,7 +34,7 @@ static enum MHD_Result reply_file(struct MHD_Connection *c, int rc, const char *
 	if (serve_current)
 		snprintf(serve_current->error, sizeof(serve_current->error), "%u %s", res->status,
 		         ds_error_msg());
-	return reply_doc(c, res->status, doc);
+	return serve_reply_json(c, res->status, doc);
 }
 
 static const char *arg(struct MHD_Connection *c, const char *name)

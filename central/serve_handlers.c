@@ -32,30 +32,9 @@ unsigned serve_http_status(int rc)
 	}
 }
 
-enum MHD_Result serve_reply_body(struct MHD_Connection *c, unsigned status, ds_buf *body)
-{
-	size_t len;
-	char *p = ds_buf_detach(body, &len);
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-
-	resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(p);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "deflate");
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	if (serve_current)
-		serve_current->status = status, serve_current->bytes_out = len;
-	return ret;
-}
-
-/* Queues body as is (not compressed) with its content type; takes the bytes. */
-static enum MHD_Result reply_plain(struct MHD_Connection *c, unsigned status, const char *type,
-                                   ds_buf *body)
+/* Queues body with its content type (and encoding, NULL: none); takes the bytes. */
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, const char *type,
+                             const char *encoding, ds_buf *body)
 {
 	size_t len;
 	char *p = ds_buf_detach(body, &len);
@@ -68,6 +47,8 @@ static enum MHD_Result reply_plain(struct MHD_Connection *c, unsigned status, co
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (encoding)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	if (serve_current)
@@ -75,7 +56,19 @@ static enum MHD_Result reply_plain(struct MHD_Connection *c, unsigned status, co
 	return ret;
 }
 
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *doc)
+enum MHD_Result serve_reply_body(struct MHD_Connection *c, unsigned status, ds_buf *body)
+{
+	return queue(c, status, "application/json", "deflate", body);
+}
+
+/* Queues body as is (not compressed) with its content type; takes the bytes. */
+static enum MHD_Result reply_plain(struct MHD_Connection *c, unsigned status, const char *type,
+                                   ds_buf *body)
+{
+	return queue(c, status, type, NULL, body);
+}
+
+enum MHD_Result serve_reply_json(struct MHD_Connection *c, unsigned status, json_t *doc)
 {
 	ds_buf body = DS_BUF_INIT;
 	int rc = sync_body_encode(doc, &body);
@@ -102,7 +95,7 @@ enum MHD_Result serve_reply_error(struct MHD_Connection *c, unsigned status, con
 		ds_log(DS_LOG_ERROR, "answering %u: %s", status, msg);
 	if (serve_current)
 		snprintf(serve_current->error, sizeof(serve_current->error), "%u %s", status, msg);
-	return reply_json(c, status, doc);
+	return serve_reply_json(c, status, doc);
 }
 
 static enum MHD_Result reply_rc(struct MHD_Connection *c, int rc)
@@ -144,7 +137,7 @@ enum MHD_Result serve_on_health(server *sv, struct MHD_Connection *c)
 		json_object_set_new(doc, "error", json_string(ds_error_msg()));
 	}
 	if (wants_deflate(c))
-		return reply_json(c, rc ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, doc);
+		return serve_reply_json(c, rc ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, doc);
 	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (!text || ds_buf_puts(&body, text) || ds_buf_puts(&body, "\n")) {
@@ -317,7 +310,7 @@ enum MHD_Result serve_on_dossier(server *sv, struct MHD_Connection *c, request *
 	if (rc == 0)
 		rc = central_dossier_get(s, &r->auth, code, &d);
 	serve_pool_put(sv, s);
-	return rc ? reply_rc(c, rc) : reply_json(c, MHD_HTTP_OK, d);
+	return rc ? reply_rc(c, rc) : serve_reply_json(c, MHD_HTTP_OK, d);
 }
 
 /* GET /v1/data?calendar=V&procedures=V: the serve_current files the asker does not hold. */
@@ -339,5 +332,5 @@ enum MHD_Result serve_on_data(server *sv, struct MHD_Connection *c)
 		rc = central_data_files(s, have, &files);
 	serve_pool_put(sv, s);
 	json_decref(have);
-	return rc ? reply_rc(c, rc) : reply_json(c, MHD_HTTP_OK, files);
+	return rc ? reply_rc(c, rc) : serve_reply_json(c, MHD_HTTP_OK, files);
 }

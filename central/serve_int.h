@@ -71,6 +71,8 @@ enum MHD_Result serve_reply_error(struct MHD_Connection *c, unsigned status, con
                                   int64_t expected_seq);
 /* Queues body (an encoded document: JSON, deflated) with status; takes the bytes. */
 enum MHD_Result serve_reply_body(struct MHD_Connection *c, unsigned status, ds_buf *body);
+/* Encodes doc (taken) as serve_reply_body sends it and queues it. */
+enum MHD_Result serve_reply_json(struct MHD_Connection *c, unsigned status, json_t *doc);
 enum MHD_Result serve_on_health(server *sv, struct MHD_Connection *c);
 enum MHD_Result serve_on_push(server *sv, struct MHD_Connection *c, request *r);
 /* serve_files.c: /v1/files/SHA256 (GET, PUT) and /v1/files/SHA256/state (GET); rest is

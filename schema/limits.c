@@ -61,7 +61,7 @@ static size_t chars(const char *s)
  * (the dossiers that pass, nearly all: no string formatting per field), then, only for one
  * that fails, again with paths, to name the field in the message. The walk also adds up
  * an upper bound of the dossier's canonical size (*bound: every byte of text escaped as
- * \uXXXX, 32 bytes a number), so the exact size is worked out only for a dossier whose
+ * a \u escape, 32 bytes a number), so the exact size is worked out only for a dossier whose
  * bound passes the limit. */
 #define BOUND_SCALAR 32
 #define BOUND_ESCAPED 6

@@ -586,17 +586,3 @@ int schema_patch_check(const json_t *patch)
 			                         : "set by the transition to 10, not by a patch");
 	return 0;
 }
-
-int schema_dossier_overdue(const json_t *dossier, int64_t now)
-{
-	json_t *st = json_object_get(dossier, "status");
-	int64_t due;
-
-	/* 9 (result ready at the counter) has ended processing: it is no longer late. */
-	if (!json_is_integer(st) || schema_status_terminal((int)json_integer_value(st)) ||
-	    json_integer_value(st) == 9)
-		return 0;
-	if (ds_time_parse(json_string_value(json_object_get(dossier, "due_at")), &due, NULL))
-		return 0;
-	return now > due;
-}
