@@ -212,7 +212,7 @@ void cols_pack(json_t *col, json_t *vals)
 	}
 	if ((form = as_times(vals)))
 		json_object_set_new(col, "t", form);
-	else if (as_dict(col, vals) == 0)
+	else if (as_dict(col, vals) == 0 || cols_num_pack(col, vals) == 0)
 		;
 	else if ((form = as_fixed(vals, &w))) {
 		json_object_set_new(col, "w", json_integer((json_int_t)w));
@@ -225,41 +225,43 @@ void cols_pack(json_t *col, json_t *vals)
 
 /* ---------------------------------------------------------------- decoding */
 
-/* The members each form has beside "p" and "r". */
-static const char *const forms[][2] = {{"v", NULL}, {"d", "i"}, {"t", NULL}, {"w", "s"}};
+/* The members each form has beside "p" and "r"; the first one decides the form, the
+ * second holds one entry per row (NULL: the first does). */
+static const char *const forms[][3] = {
+    {"v", NULL, NULL}, {"d", "i", NULL}, {"t", NULL, NULL}, {"w", "s", NULL}, {"x", "i", "n"}};
 
 int cols_form_check(const json_t *col, size_t ci, size_t rows)
 {
-	size_t f, members;
+	const json_t *per_row;
+	size_t f, m, members;
+	int all;
 
 	for (f = 0; f < DS_ARRAY_LEN(forms); f++) {
-		members = 2 + 1 + (forms[f][1] != NULL);
-		if (!json_object_get(col, forms[f][0]) ||
-		    (forms[f][1] && !json_object_get(col, forms[f][1])))
+		if (!json_object_get(col, forms[f][0]))
 			continue;
-		if (json_object_size(col) != members)
+		for (all = 1, members = 2, m = 0; m < 3 && forms[f][m]; m++, members++)
+			all &= json_object_get(col, forms[f][m]) != NULL;
+		if (!all || json_object_size(col) != members)
 			break;
-		if (f == 3)
-			return 0; /* w and s are checked as they are read */
-		if (!json_is_array(json_object_get(col, forms[f][f == 1])) ||
-		    (f == 1 && !json_is_array(json_object_get(col, "d"))))
+		if (f == 3 || f == 4)
+			return 0; /* checked as they are read */
+		per_row = json_object_get(col, forms[f][f == 1]);
+		if (!json_is_array(per_row) || (f == 1 && !json_is_array(json_object_get(col, "d"))))
 			return ds_error_set(DS_EINVALID, "columns: cols[%zu].%s must be an array", ci,
 			                    forms[f][f == 1]);
-		if (json_array_size(json_object_get(col, forms[f][f == 1])) != rows)
+		if (json_array_size(per_row) != rows)
 			return ds_error_set(DS_EINVALID,
 			                    "columns: cols[%zu] has %zu rows in r but %zu in %s", ci,
-			                    rows, json_array_size(json_object_get(col, forms[f][f == 1])),
-			                    forms[f][f == 1]);
+			                    rows, json_array_size(per_row), forms[f][f == 1]);
 		return 0;
 	}
 	return ds_error_set(DS_EINVALID,
 	                    "columns: cols[%zu] must have p, r and exactly one of v, d and i, t, "
-	                    "w and s",
+	                    "w and s, x and i and n",
 	                    ci);
 }
 
-/* Counts n built bytes against the budget. */
-static int made_add(size_t *made, size_t n, size_t max)
+int cols_made_add(size_t *made, size_t n, size_t max)
 {
 	if (n > max || *made > max - n)
 		return ds_error_set(DS_ETOOBIG, "columns: the values would take more than %zu bytes",
@@ -314,7 +316,7 @@ static int from_dict(const json_t *col, size_t ci, size_t *made, size_t max, jso
 			break;
 		}
 		v = json_array_get(d, (size_t)at);
-		if (used[at] && (rc = made_add(made, weight(v), max)))
+		if (used[at] && (rc = cols_made_add(made, weight(v), max)))
 			break;
 		json_array_append_new(vals, used[at] ? json_deep_copy(v) : json_incref(v));
 		used[at] = 1;
@@ -347,7 +349,7 @@ static int from_times(const json_t *col, size_t ci, size_t *made, size_t max, js
 			                    "columns: cols[%zu].t[%zu] must be a number of seconds "
 			                    "that keeps the time within the years 1 to 9999",
 			                    ci, j);
-		if ((rc = made_add(made, W_MADE + TIME_LEN, max)))
+		if ((rc = cols_made_add(made, W_MADE + TIME_LEN, max)))
 			return rc;
 		secs += json_integer_value(k);
 		time_format(secs, off + 19, text);
@@ -376,7 +378,7 @@ static int from_fixed(const json_t *col, size_t ci, size_t rows, size_t *made, s
 			return ds_error_set(DS_EINVALID,
 			                    "columns: cols[%zu].s must be printable ASCII", ci);
 	for (j = 0; j < rows; j++) {
-		if ((rc = made_add(made, W_MADE + width, max)))
+		if ((rc = cols_made_add(made, W_MADE + width, max)))
 			return rc;
 		json_array_append_new(vals, json_stringn_nocheck(p + j * width, width));
 	}
@@ -396,6 +398,8 @@ int cols_unpack(const json_t *col, size_t ci, size_t *made, size_t max_made, jso
 	*vals = json_array();
 	if (json_object_get(col, "d"))
 		rc = from_dict(col, ci, made, max_made, *vals);
+	else if (json_object_get(col, "x"))
+		rc = cols_num_unpack(col, ci, rows, made, max_made, *vals);
 	else if (json_object_get(col, "t"))
 		rc = rows ? from_times(col, ci, made, max_made, *vals) : 0;
 	else
