@@ -61,8 +61,9 @@ static json_t *path_json(const struct enc *e)
 	size_t i;
 
 	for (i = 0; i < e->depth; i++)
-		json_array_append_new(p, e->path[i].key ? json_string_nocheck(e->path[i].key)
-		                                        : json_integer((json_int_t)e->path[i].index));
+		json_array_append_new(p, e->path[i].key
+		                             ? json_string_nocheck(e->path[i].key)
+		                             : json_integer((json_int_t)e->path[i].index));
 	return p;
 }
 
@@ -217,4 +218,3 @@ done:
 	ds_buf_release(&e.key);
 	return rc;
 }
-

@@ -254,9 +254,10 @@ static int doc_shape(const json_t *doc, size_t *rows)
 }
 
 /* The records hold the document's values by reference (one more refcount each), not
- * copies (which is how place() tells a list a path made, held once, from a value): a decoder parses a body, decodes it and frees the document, after which every
- * value belongs to the records alone. A caller that keeps doc must not change a record's
- * values in place while it does (jansson's refcounts say who else holds them). */
+ * copies (which is how place() tells a list a path made, held once, from a value): a decoder parses
+ * a body, decodes it and frees the document, after which every value belongs to the records alone.
+ * A caller that keeps doc must not change a record's values in place while it does (jansson's
+ * refcounts say who else holds them). */
 int sync_cols_decode_budget(const json_t *doc, size_t max_objects, json_t **records)
 {
 	const json_t *cols = json_object_get(doc, "cols");

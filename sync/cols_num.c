@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_RUNS 16     /* digit runs in one value */
-#define MAX_DIGITS 18   /* digits in one run: below 10^18, an int64 */
-#define W_MADE 96       /* what a built string costs beyond its text (budget.c) */
+#define MAX_RUNS 16   /* digit runs in one value */
+#define MAX_DIGITS 18 /* digits in one run: below 10^18, an int64 */
+#define W_MADE 96     /* what a built string costs beyond its text (budget.c) */
 static const int64_t LIMIT = 1000000000000000000; /* 10^18 */
 
 static int is_digit(char c)
@@ -90,7 +90,8 @@ static int templates(json_t *col, const json_t *vals)
 		t = template_of(json_string_value(v), json_string_length(v));
 		key = json_dumps(t, JSON_COMPACT);
 		if (!(at = json_object_get(index, key))) {
-			json_object_set_new_nocheck(index, key, json_integer((json_int_t)json_array_size(x)));
+			json_object_set_new_nocheck(index, key,
+			                            json_integer((json_int_t)json_array_size(x)));
 			at = json_object_get(index, key);
 			json_array_append(x, t);
 		}
@@ -136,36 +137,44 @@ static int all_runs(const json_t *vals, int64_t *num, unsigned char *wid)
  * deltas would cost more than half the digits they replace. */
 static json_t *deltas(const int64_t *num, const unsigned char *wid, size_t rows, int k)
 {
-	json_t *n = json_array(), *run;
+	json_t *n, *run;
 	size_t i, spent = 0, digits = 0;
 	int j;
 
+	for (i = 0; i < rows * MAX_RUNS; i++) {
+		spent += cost(num[i] - (i >= MAX_RUNS ? num[i - MAX_RUNS] : 0));
+		digits += wid[i];
+	}
+	if (spent * 2 > digits)
+		return NULL;
+	n = json_array();
 	for (j = 0; j < k; j++) {
 		json_array_append_new(n, run = json_array());
 		for (i = 0; i < rows; i++) {
-			int64_t v = num[i * MAX_RUNS + j], d = v - (i ? num[(i - 1) * MAX_RUNS + j] : 0);
+			int64_t v = num[i * MAX_RUNS + j],
+			        d = v - (i ? num[(i - 1) * MAX_RUNS + j] : 0);
 
-			spent += cost(d);
-			digits += wid[i * MAX_RUNS + j];
 			json_array_append_new(run, delta_json(d, wid[i * MAX_RUNS + j], v));
 		}
-	}
-	if (spent * 2 > digits) {
-		json_decref(n);
-		return NULL;
 	}
 	return n;
 }
 
 int cols_num_pack(json_t *col, const json_t *vals)
 {
+	const char *first = json_string_value(json_array_get(vals, 0));
 	size_t rows = json_array_size(vals);
-	int64_t *num = ds_calloc(rows * MAX_RUNS, sizeof(*num));
-	unsigned char *wid = ds_calloc(rows * MAX_RUNS, 1);
+	int64_t *num;
+	unsigned char *wid;
 	json_t *n = NULL;
-	int k = all_runs(vals, num, wid), rc = -1;
+	int k, rc = -1;
 
-	if (k > 0 && (n = deltas(num, wid, rows, k)) && templates(col, vals) == 0) {
+	if (!first || !first[strcspn(first, "0123456789")])
+		return -1; /* not text, or no digits: not worth the arrays below */
+	num = ds_calloc(rows * MAX_RUNS, sizeof(*num));
+	wid = ds_calloc(rows * MAX_RUNS, 1);
+	if ((k = all_runs(vals, num, wid)) > 0 && (n = deltas(num, wid, rows, k)) &&
+	    templates(col, vals) == 0) {
 		json_object_set_new(col, "n", n);
 		n = NULL;
 		rc = 0;
@@ -192,7 +201,8 @@ static int delta_get(const json_t *e, int64_t *d, int *w)
 		*w = (int)json_integer_value(wj);
 		e = json_array_get(e, 0);
 	}
-	if (!json_is_integer(e) || json_integer_value(e) <= -LIMIT || json_integer_value(e) >= LIMIT)
+	if (!json_is_integer(e) || json_integer_value(e) <= -LIMIT ||
+	    json_integer_value(e) >= LIMIT)
 		return -1;
 	*d = json_integer_value(e);
 	return 0;
@@ -205,15 +215,19 @@ static int num_shape(const json_t *col, size_t ci, size_t rows, int *k)
 	size_t a, b;
 
 	if (!json_is_array(x) || !json_is_array(n) || json_array_size(n) < 1 ||
-	    json_array_size(n) > MAX_RUNS ||
-	    json_array_size(json_object_get(col, "i")) != rows)
+	    json_array_size(n) > MAX_RUNS || json_array_size(json_object_get(col, "i")) != rows)
 		return ds_error_set(DS_EINVALID,
 		                    "columns: cols[%zu].x must be an array, .i an array of %zu "
 		                    "indexes and .n an array of 1 to %d runs",
 		                    ci, rows, MAX_RUNS);
 	*k = (int)json_array_size(n);
-	json_array_foreach(n, a, t) if (!json_is_array(t) || json_array_size(t) != rows) return ds_error_set(
-	    DS_EINVALID, "columns: cols[%zu].n[%zu] must be an array of %zu deltas", ci, a, rows);
+	json_array_foreach(n, a,
+	                   t) if (!json_is_array(t) ||
+	                          json_array_size(t) !=
+	                              rows) return ds_error_set(DS_EINVALID,
+	                                                        "columns: cols[%zu].n[%zu] must be "
+	                                                        "an array of %zu deltas",
+	                                                        ci, a, rows);
 	json_array_foreach(x, a, t)
 	{
 		if (!json_is_array(t) || json_array_size(t) != (size_t)*k + 1)
@@ -281,17 +295,18 @@ int cols_num_unpack(const json_t *col, size_t ci, size_t rows, size_t *made, siz
 		json_int_t t = json_is_integer(at) ? json_integer_value(at) : -1;
 
 		if (t < 0 || (uint64_t)t >= json_array_size(x))
-			rc = ds_error_set(DS_EINVALID, "columns: cols[%zu].i[%zu] is not an index into x",
-			                  ci, i);
+			rc = ds_error_set(
+			    DS_EINVALID, "columns: cols[%zu].i[%zu] is not an index into x", ci, i);
 		else if (num_row(json_array_get(x, (size_t)t), json_object_get(col, "n"), i, prev,
 		                 &text))
-			rc = ds_error_set(DS_EINVALID,
-			                  "columns: cols[%zu].n: row %zu's numbers must stay within 0 "
-			                  "to 10^18 and fit their widths",
-			                  ci, i);
+			rc = ds_error_set(
+			    DS_EINVALID,
+			    "columns: cols[%zu].n: row %zu's numbers must stay within 0 "
+			    "to 10^18 and fit their widths",
+			    ci, i);
 		else if (!(rc = cols_made_add(made, W_MADE + text.len, max)))
-			json_array_append_new(vals, json_stringn_nocheck(text.ptr ? text.ptr : "",
-			                                                 text.len));
+			json_array_append_new(
+			    vals, json_stringn_nocheck(text.ptr ? text.ptr : "", text.len));
 	}
 	ds_buf_release(&text);
 	return rc;

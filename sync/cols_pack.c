@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TIME_LEN 25         /* "2025-11-29T08:01:02+07:00" */
+#define TIME_LEN 25           /* "2025-11-29T08:01:02+07:00" */
 #define MIN_SECS -62135596800 /* 0001-01-01T00:00:00 */
 #define MAX_SECS 253402300799 /* 9999-12-31T23:59:59 */
 #define MAX_WIDTH 64          /* the widest fixed-width text */
@@ -86,14 +86,14 @@ static int time_parse(const json_t *v, int64_t *secs)
 	char back[TIME_LEN + 1];
 	int y, mo, d, h, mi, se;
 
-	if (!s || json_string_length(v) != TIME_LEN || s[4] != '-' || s[7] != '-' ||
-	    s[10] != 'T' || s[13] != ':' || s[16] != ':' || (s[19] != '+' && s[19] != '-') ||
-	    s[22] != ':' || digits(s + 20, 2) < 0 || digits(s + 23, 2) < 0)
+	if (!s || json_string_length(v) != TIME_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || (s[19] != '+' && s[19] != '-') || s[22] != ':' ||
+	    digits(s + 20, 2) < 0 || digits(s + 23, 2) < 0)
 		return -1;
 	y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
 	h = digits(s + 11, 2), mi = digits(s + 14, 2), se = digits(s + 17, 2);
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
-	    mi > 59 || se < 0 || se > 59)
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    se < 0 || se > 59)
 		return -1;
 	*secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
 	time_format(*secs, s + 19, back);
@@ -246,13 +246,14 @@ int cols_form_check(const json_t *col, size_t ci, size_t rows)
 		if (f == 3 || f == 4)
 			return 0; /* checked as they are read */
 		per_row = json_object_get(col, forms[f][f == 1]);
-		if (!json_is_array(per_row) || (f == 1 && !json_is_array(json_object_get(col, "d"))))
-			return ds_error_set(DS_EINVALID, "columns: cols[%zu].%s must be an array", ci,
-			                    forms[f][f == 1]);
+		if (!json_is_array(per_row) ||
+		    (f == 1 && !json_is_array(json_object_get(col, "d"))))
+			return ds_error_set(DS_EINVALID, "columns: cols[%zu].%s must be an array",
+			                    ci, forms[f][f == 1]);
 		if (json_array_size(per_row) != rows)
 			return ds_error_set(DS_EINVALID,
-			                    "columns: cols[%zu] has %zu rows in r but %zu in %s", ci,
-			                    rows, json_array_size(per_row), forms[f][f == 1]);
+			                    "columns: cols[%zu] has %zu rows in r but %zu in %s",
+			                    ci, rows, json_array_size(per_row), forms[f][f == 1]);
 		return 0;
 	}
 	return ds_error_set(DS_EINVALID,
@@ -264,8 +265,8 @@ int cols_form_check(const json_t *col, size_t ci, size_t rows)
 int cols_made_add(size_t *made, size_t n, size_t max)
 {
 	if (n > max || *made > max - n)
-		return ds_error_set(DS_ETOOBIG, "columns: the values would take more than %zu bytes",
-		                    max);
+		return ds_error_set(DS_ETOOBIG,
+		                    "columns: the values would take more than %zu bytes", max);
 	*made += n;
 	return 0;
 }
@@ -344,7 +345,8 @@ static int from_times(const json_t *col, size_t ci, size_t *made, size_t max, js
 		k = json_array_get(t, j);
 		if (!json_is_integer(k) || json_integer_value(k) < MIN_SECS - MAX_SECS ||
 		    json_integer_value(k) > MAX_SECS - MIN_SECS ||
-		    secs + json_integer_value(k) < MIN_SECS || secs + json_integer_value(k) > MAX_SECS)
+		    secs + json_integer_value(k) < MIN_SECS ||
+		    secs + json_integer_value(k) > MAX_SECS)
 			return ds_error_set(DS_EINVALID,
 			                    "columns: cols[%zu].t[%zu] must be a number of seconds "
 			                    "that keeps the time within the years 1 to 9999",

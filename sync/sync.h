@@ -60,10 +60,12 @@
  * (copy it first). */
 int sync_cols_encode(const json_t *records, json_t **out);
 int sync_cols_decode(const json_t *doc, json_t **records);
-/* The same, making at most max_objects new objects (the records and the objects their
- * paths run through; the values are shared, not counted): DS_ETOOBIG past it. Paths of
- * more than SYNC_MAX_PATH_DEPTH keys are DS_EINVALID either way (sync_cols_decode has no
- * other bound). */
+/* The same, making at most max_objects new objects (the records and the objects and lists
+ * their paths run through; values taken from doc are shared, not counted) and at most
+ * max_objects KiB of built values (times, fixed-width and numbered text, further uses of a
+ * dictionary value, each 96 bytes plus its size): DS_ETOOBIG past either. Paths of more
+ * than SYNC_MAX_PATH_DEPTH keys and indexes are DS_EINVALID either way (sync_cols_decode
+ * has no other bound). */
 int sync_cols_decode_budget(const json_t *doc, size_t max_objects, json_t **records);
 
 /* ---------------------------------------------------------------- zlib bodies */
