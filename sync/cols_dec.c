@@ -198,7 +198,7 @@ static int put_values(struct dec *d, const json_t *p, const char *text, const js
 
 		if ((rc = next_row(json_array_get(r, j), ci, j, n, &row)))
 			return rc;
-		if ((json_is_object(val) && json_object_size(val)) || cols_flat_array(val))
+		if (json_is_object(val) && json_object_size(val))
 			return ds_error_set(DS_EINVALID,
 			                    "columns: cols[%zu] value %zu: a non-empty object must "
 			                    "be split into paths, and so must a list of them",

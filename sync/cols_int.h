@@ -30,7 +30,7 @@ int cols_num_unpack(const json_t *col, size_t ci, size_t rows, size_t *made, siz
                     json_t *vals);
 
 /* 1 when an array is laid out by element (non-empty, every element a non-empty object):
- * the encoder recurses into it, and the decoder refuses it as a value. */
+ * the encoder recurses into it (a decoder also takes one sent as a value). */
 int cols_flat_array(const json_t *v);
 
 #endif

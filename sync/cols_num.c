@@ -32,10 +32,11 @@ static int runs_of(const char *s, size_t n, int64_t *num, unsigned char *wid)
 		}
 		if (k == MAX_RUNS)
 			return -1;
-		for (start = i, num[k] = 0; i < n && is_digit(s[i]); i++)
+		for (start = i, num[k] = 0; i < n && is_digit(s[i]); i++) {
+			if (i - start == MAX_DIGITS)
+				return -1; /* before num[k] could overflow */
 			num[k] = num[k] * 10 + (s[i] - '0');
-		if (i - start > MAX_DIGITS)
-			return -1;
+		}
 		wid[k++] = (unsigned char)(i - start);
 	}
 	return k;

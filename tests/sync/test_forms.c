@@ -123,6 +123,7 @@ static void forms_roundtrip(void **state)
 	    "[{\"x\":\"Số 9, đường A\"},{\"x\":\"Số 8, đường A\"},{\"x\":\"Số 7, đường A\"}]");
 	/* 19 digits and 17 runs are not numbered text. */
 	roundtrip("[{\"x\":\"1000000000000000000\"},{\"x\":\"1000000000000000001\"}]");
+	roundtrip("[{\"x\":\"a33333333333333333333333333333333333333333\"},{\"x\":\"a1\"}]");
 	roundtrip("[{\"x\":\"1.2.3.4.5.6.7.8.9.1.2.3.4.5.6.7.8\"},"
 	          "{\"x\":\"1.2.3.4.5.6.7.8.9.1.2.3.4.5.6.7.9\"}]");
 	/* Dictionary values that repeat are copies, mixed types, and a fixed width of spaces. */
@@ -198,8 +199,13 @@ static void forms_refused(void **state)
 	refused("{\"n\":1,\"cols\":[{\"p\":[\"a\"],\"r\":[0],\"v\":[[{\"c\":1},2]]},"
 	        "{\"p\":[\"a\",2,\"b\"],\"r\":[0],\"v\":[1]}]}",
 	        DS_EINVALID, "clashes with another path");
-	refused(COLS1("[\"a\"]", "\"v\":[[{\"b\":1}]]"), DS_EINVALID, "and so must a list of them");
-	refused(COLS1("[\"a\"]", "\"d\":[[{\"b\":1}]],\"i\":[0]"), DS_EINVALID, "a list of them");
+	refused(COLS1("[\"a\"]", "\"d\":[{\"b\":1}],\"i\":[0]"), DS_EINVALID,
+	        "a non-empty object must be split into paths");
+	/* A list of objects sent as a value (as a version 2 encoder did) is taken as it is, but
+	 * no path may run through it. */
+	refused("{\"n\":1,\"cols\":[{\"p\":[\"a\"],\"r\":[0],\"v\":[[{\"c\":1}]]},"
+	        "{\"p\":[\"a\",1,\"b\"],\"r\":[0],\"v\":[1]}]}",
+	        DS_EINVALID, "clashes with another path");
 }
 
 /* Built values count against the budget: 64 objects allow 64 KiB of them. */
