@@ -78,30 +78,49 @@ static json_t *delta_json(int64_t delta, unsigned width, int64_t value)
 	return json_pack("[I, i]", (json_int_t)delta, (int)width);
 }
 
+/* The lookup key of s[0..n)'s template: the text around its digit runs, each part as
+ * "<length>:<bytes>" (unambiguous whatever the text holds). */
+static void template_key(const char *s, size_t n, ds_buf *key)
+{
+	size_t i = 0, from = 0;
+
+	key->len = 0;
+	for (;;) {
+		while (i < n && !is_digit(s[i]))
+			i++;
+		ds_buf_printf(key, "%zu:", i - from);
+		ds_buf_add(key, s + from, i - from);
+		if (i == n)
+			return;
+		while (i < n && is_digit(s[i]))
+			i++;
+		from = i;
+	}
+}
+
 /* The templates and their indexes of vals into col ("x", "i"); -1 when more than half of
  * the values have a template of their own. */
 static int templates(json_t *col, const json_t *vals)
 {
-	json_t *index = json_object(), *x = json_array(), *ix = json_array(), *v, *t, *at;
+	json_t *index = json_object(), *x = json_array(), *ix = json_array(), *v, *at;
 	size_t i, n = json_array_size(vals);
-	char *key;
+	ds_buf key = DS_BUF_INIT;
 
 	json_array_foreach(vals, i, v)
 	{
-		t = template_of(json_string_value(v), json_string_length(v));
-		key = json_dumps(t, JSON_COMPACT);
-		if (!(at = json_object_get(index, key))) {
-			json_object_set_new_nocheck(index, key,
-			                            json_integer((json_int_t)json_array_size(x)));
-			at = json_object_get(index, key);
-			json_array_append(x, t);
+		template_key(json_string_value(v), json_string_length(v), &key);
+		if (!(at = json_object_getn(index, key.ptr, key.len))) {
+			at = json_integer((json_int_t)json_array_size(x));
+			json_object_setn_nocheck(index, key.ptr, key.len, at);
+			json_decref(at);
+			json_array_append_new(
+			    x, template_of(json_string_value(v), json_string_length(v)));
 		}
-		free(key);
-		json_decref(t);
 		if (json_array_size(x) * 2 > n)
 			break;
 		json_array_append(ix, at);
 	}
+	ds_buf_release(&key);
 	json_decref(index);
 	if (i < n) {
 		json_decref(x);

@@ -125,21 +125,42 @@ static json_t *as_times(const json_t *vals)
 	return t;
 }
 
-/* The dictionary key of v into key: its text for a string, else its JSON. */
+/* The dictionary key of v into key: "s" and its text for a string, a letter for true,
+ * false and null, "i" and its digits for an integer, else "j" and its JSON (no allocation
+ * but for lists, objects and reals). */
 static void dict_key(const json_t *v, ds_buf *key)
 {
-	char *text;
+	char num[24], *text;
+	json_int_t x;
+	size_t i = sizeof(num);
 
 	key->len = 0;
-	if (json_is_string(v)) {
+	switch (json_typeof(v)) {
+	case JSON_STRING:
 		ds_buf_add(key, "s", 1);
 		ds_buf_add(key, json_string_value(v), json_string_length(v));
 		return;
+	case JSON_TRUE:
+	case JSON_FALSE:
+	case JSON_NULL:
+		ds_buf_add(key, json_is_true(v) ? "t" : json_is_false(v) ? "f" : "n", 1);
+		return;
+	case JSON_INTEGER:
+		x = json_integer_value(v);
+		do
+			num[--i] = (char)('0' + (x < 0 ? -(x % 10) : x % 10));
+		while ((x /= 10));
+		if (json_integer_value(v) < 0)
+			num[--i] = '-';
+		num[--i] = 'i';
+		ds_buf_add(key, num + i, sizeof(num) - i);
+		return;
+	default:
+		text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+		ds_buf_add(key, "j", 1);
+		ds_buf_puts(key, text ? text : "");
+		free(text);
 	}
-	text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	ds_buf_add(key, "j", 1);
-	ds_buf_puts(key, text ? text : "");
-	free(text);
 }
 
 /* Sets "d" and "i" on col when at most half of the values are distinct; 0 when it did. */
