@@ -186,7 +186,7 @@ int sync_push_encode(const char *node, const char *prev_hash, const char *final_
 	doc =
 	    json_pack("{s:i, s:s, s:I, s:s, s:s, s:O}", "v", SYNC_PROTOCOL_VERSION, "node", node,
 	              "first_seq", first, "prev_hash", prev_hash, "hash", final_hash, "ops", cols);
-	rc = sync_body_encode(doc, body);
+	rc = sync_body_encode_dict(doc, body);
 done:
 	json_decref(bare);
 	json_decref(cols);
@@ -382,7 +382,7 @@ int sync_receipts_encode_head(const json_t *receipts, const sync_head *head, ds_
 	if ((rc = head_put(doc, head)) == 0 && head)
 		rc = sync_echo_put(doc, receipts, &head->echo);
 	if (rc == 0)
-		rc = sync_body_encode(doc, body);
+		rc = sync_body_encode_dict(doc, body);
 done:
 	json_decref(bare);
 	json_decref(cols);
@@ -509,7 +509,7 @@ int sync_changes_encode_page(const json_t *changes, int64_t next, int more, cons
 	if (data)
 		json_object_set(doc, "data", (json_t *)data);
 	if ((rc = head_put(doc, head)) == 0)
-		rc = sync_body_encode(doc, body);
+		rc = sync_body_encode_dict(doc, body);
 done:
 	json_decref(cols);
 	json_decref(doc);

@@ -15,9 +15,13 @@
 
 /* The protocol version this build speaks (docs/PROTOCOL.md): a push says which it was
  * written for ("v"), and central answers it in that version's form; 2 adds the receipts'
- * echo members (sync_echo). Central accepts pushes from SYNC_PROTOCOL_MIN on. */
-#define SYNC_PROTOCOL_VERSION 2
-#define SYNC_PROTOCOL_MIN 1
+ * echo members (sync_echo); 3 the column value forms, lists laid out by element and the
+ * preset dictionary SYNC_DICT_NAME. Central accepts pushes from SYNC_PROTOCOL_MIN on. */
+#define SYNC_PROTOCOL_VERSION 3
+#define SYNC_PROTOCOL_MIN 3
+/* The preset zlib dictionary of the documents (data/wire-dict-1.txt), named on the wire by
+ * its Adler-32 in the zlib header (docs/PROTOCOL.md "Preset dictionary"). */
+#define SYNC_DICT_NAME "wire-dict-1"
 /* Limits both sides enforce (docs/PROTOCOL.md "Limits"). */
 #define SYNC_MAX_BODY (8u << 20)              /* compressed request or response body */
 #define SYNC_MAX_INFLATED (64u << 20)         /* inflated body: the zip-bomb cap */
@@ -47,18 +51,21 @@
 
 /* ---------------------------------------------------------------- column codec
  * records: an array of JSON objects. Each record is flattened into key paths (nested
- * non-empty objects recurse; everything else is a leaf); the document holds, for each
- * path, the rows that have it (as deltas) and their values:
+ * non-empty objects, and non-empty lists of non-empty objects by index, recurse; everything
+ * else is a leaf); the document holds, for each path, the rows that have it (as deltas)
+ * and their values, in one of the value forms of docs/PROTOCOL.md "Columns":
  *   {"n": 3, "cols": [{"p": ["applicant","name"], "r": [0,1,1], "v": ["A","B","C"]}, ...]}
  * decode(encode(x)) gives records with the same canonical bytes as x. The decoded records
  * hold doc's values by reference: a caller that keeps doc must not change a record in place
  * (copy it first). */
 int sync_cols_encode(const json_t *records, json_t **out);
 int sync_cols_decode(const json_t *doc, json_t **records);
-/* The same, making at most max_objects new objects (the records and the objects their
- * paths run through; the values are shared, not counted): DS_ETOOBIG past it. Paths of
- * more than SYNC_MAX_PATH_DEPTH keys are DS_EINVALID either way (sync_cols_decode has no
- * other bound). */
+/* The same, making at most max_objects new objects (the records and the objects and lists
+ * their paths run through; values taken from doc are shared, not counted) and at most
+ * max_objects KiB of built values (times, fixed-width and numbered text, further uses of a
+ * dictionary value, each 96 bytes plus its size): DS_ETOOBIG past either. Paths of more
+ * than SYNC_MAX_PATH_DEPTH keys and indexes are DS_EINVALID either way (sync_cols_decode
+ * has no other bound). */
 int sync_cols_decode_budget(const json_t *doc, size_t max_objects, json_t **records);
 
 /* ---------------------------------------------------------------- zlib bodies */
@@ -69,6 +76,10 @@ int sync_deflate(const void *p, size_t n, int level, ds_buf *out);
 int sync_inflate(const void *p, size_t n, size_t max, ds_buf *out);
 /* A JSON document as a body: deflate(canonical JSON), level 9. */
 int sync_body_encode(const json_t *doc, ds_buf *out);
+/* The same, deflated with the preset dictionary SYNC_DICT_NAME (the push, receipts and pull
+ * documents; errors and the other answers go without, so any version can read them).
+ * sync_inflate reads both, and refuses a body that asks for any other dictionary. */
+int sync_body_encode_dict(const json_t *doc, ds_buf *out);
 /* The inverse, with the inflate cap; DS_EINVALID for bad zlib or bad JSON. The tree
  * budget is SYNC_TREE_PER_BYTE times max_inflated (0: SYNC_MAX_INFLATED). */
 int sync_body_decode(const void *p, size_t n, size_t max_inflated, json_t **out);

@@ -15,7 +15,7 @@ import json, sys
 keys = ",".join('"k%d"' % i for i in range(1, 32))
 cols = ",".join('{"p":["c%d",%s],"r":[0%s],"v":[0%s]}' % (i, keys, ",1" * 4999, ",0" * 4999)
                 for i in range(40))
-open(sys.argv[1], "w").write('{"v":1,"node":"xa1","first_seq":2,"prev_hash":"%s","hash":"%s",'
+open(sys.argv[1], "w").write('{"v":3,"node":"xa1","first_seq":2,"prev_hash":"%s","hash":"%s",'
                              '"ops":{"n":5000,"cols":[%s]}}' % ("0" * 64, "0" * 64, cols))
 PY
 "$DSWIRE" deflate <"$WORK/deep.json" >"$WORK/deep.z"

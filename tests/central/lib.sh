@@ -149,9 +149,9 @@ health_ok() {
 	local code
 	code=$(curl -s -o "$WORK/health.json" -w '%{http_code}' "$URL/v1/health")
 	same "health status" "$code" 200
-	same "health body" "$(cat "$WORK/health.json")" '{"ok":true,"v":2}'
+	same "health body" "$(cat "$WORK/health.json")" '{"ok":true,"v":3}'
 	curl -s -o "$WORK/health.z" -H 'Accept-Encoding: deflate' "$URL/v1/health"
-	same "health body, deflated" "$("$DSWIRE" decode <"$WORK/health.z")" '{"ok":true,"v":2}'
+	same "health body, deflated" "$("$DSWIRE" decode <"$WORK/health.z")" '{"ok":true,"v":3}'
 }
 
 # ---------------------------------------------------------------- dossiers and ops

@@ -94,7 +94,7 @@ same "metrics listener serves nothing else" \
 	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/v1/health")" 404
 
 # Health: plain JSON, or deflate on request.
-same "health, plain" "$(curl -s "$CENTRAL_URL/v1/health")" '{"ok":true,"v":2}'
+same "health, plain" "$(curl -s "$CENTRAL_URL/v1/health")" '{"ok":true,"v":3}'
 H=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: deflate' "$CENTRAL_URL/v1/health" | tr -d '\r')
 [[ "$H" == *"Content-Encoding: deflate"* ]] && pass || fail "health with Accept-Encoding: deflate: $H"
 
@@ -133,12 +133,12 @@ expect 64 "a bad log level" -- "$C" --db "$DB" serve --log-level loud
 # back): health answers 503 with the reason.
 cp "$DB" "$WORK/broken.db"
 central_start "$WORK/broken.db"
-same "health before" "$(curl -s "$CENTRAL_URL/v1/health")" '{"ok":true,"v":2}'
+same "health before" "$(curl -s "$CENTRAL_URL/v1/health")" '{"ok":true,"v":3}'
 sqlite3 "$WORK/broken.db" "ALTER TABLE feed RENAME TO feed_gone"
 same "health of a broken database" \
 	"$(curl -s -o "$WORK/h.json" -w '%{http_code}' "$CENTRAL_URL/v1/health")" 503
 same "says why" "$(cat "$WORK/h.json")" \
-	'{"ok":false,"v":2,"error":"reading the feed head: no such table: feed"}'
+	'{"ok":false,"v":3,"error":"reading the feed head: no such table: feed"}'
 central_stop
 grep -q "error health: reading the feed head" "$WORK/central.log" && pass || fail "health failure not logged"
 finish

@@ -56,7 +56,7 @@ PIDS+=($!)
 for i in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 URL="https://127.0.0.1:$PORT"
 
-same "health through nginx" "$(curl -s --cacert "$W/ca.pem" "$URL/v1/health")" '{"ok":true,"v":2}'
+same "health through nginx" "$(curl -s --cacert "$W/ca.pem" "$URL/v1/health")" '{"ok":true,"v":3}'
 same "no /metrics through nginx" \
 	"$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca.pem" "$URL/metrics")" 404
 "$BIN/dossync" -d "$W/a" init --office $AG --node a --central "$URL" --token-file "$W/tok" \

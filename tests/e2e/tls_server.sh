@@ -44,7 +44,7 @@ expect_err "does not fit the certificate"
 
 central_start "$DB" --tls-cert "$W/srv.pem" --tls-key "$W/srv.key"
 same "an https URL" "${CENTRAL_URL%%:*}" https
-same "health over TLS" "$(curl -s --cacert "$W/ca.pem" "$CENTRAL_URL/v1/health")" '{"ok":true,"v":2}'
+same "health over TLS" "$(curl -s --cacert "$W/ca.pem" "$CENTRAL_URL/v1/health")" '{"ok":true,"v":3}'
 same "plain HTTP gets no answer" \
 	"$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$CENTRAL_PORT/v1/health")" 000
 

@@ -131,7 +131,7 @@ static void push_with_cols(const char *cols, ds_buf *z)
 	ds_buf text = DS_BUF_INIT;
 
 	ds_buf_printf(&text,
-	              "{\"v\":1,\"node\":\"xa1\",\"first_seq\":1,\"prev_hash\":\"%s\","
+	              "{\"v\":3,\"node\":\"xa1\",\"first_seq\":1,\"prev_hash\":\"%s\","
 	              "\"hash\":\"%s\",\"ops\":%s}",
 	              H0, H0, cols);
 	ds_buf_reset(z);

@@ -229,21 +229,21 @@ static void refuse_malformed(void **state)
 	refused("{\"n\":1000001,\"cols\":[]}", "n must be an integer from 0 to 1000000");
 	refused("{\"n\":1,\"cols\":{}}", "cols must be an array");
 	refused("{\"n\":1,\"cols\":[7]}", "cols[0] is not an object");
-	refused("{\"n\":1,\"cols\":[{\"p\":[\"a\"],\"r\":[0]}]}", "exactly the members p, r "
-	                                                          "and v");
+	refused("{\"n\":1,\"cols\":[{\"p\":[\"a\"],\"r\":[0]}]}", "exactly one of v, d and i, "
+	                                                          "t, w and s");
 	refused("{\"n\":1,\"cols\":[{\"p\":[\"a\"],\"r\":[0],\"v\":[1],\"w\":[]}]}",
-	        "exactly the members p, r and v");
+	        "exactly one of v, d and i, t, w and s");
 	refused("{\"n\":1,\"cols\":[{\"p\":[],\"r\":[0],\"v\":[1]}]}", "cols[0].p must be a "
 	                                                               "non-empty array");
 	refused("{\"n\":1,\"cols\":[{\"p\":\"a\",\"r\":[0],\"v\":[1]}]}", "cols[0].p must be");
 	refused("{\"n\":1,\"cols\":[{\"p\":[\"a\",3],\"r\":[0],\"v\":[1]}]}",
-	        "cols[0].p[1] is not a string");
-	refused("{\"n\":1,\"cols\":[{\"p\":[\"a\"],\"r\":0,\"v\":[1]}]}", "r and .v must be "
-	                                                                  "arrays");
+	        "cols[0].p[1] must be a key, or an index");
+	refused("{\"n\":1,\"cols\":[{\"p\":[\"a\"],\"r\":0,\"v\":[1]}]}", "r must be an "
+	                                                                  "array");
 	refused("{\"n\":2,\"cols\":[{\"p\":[\"a\"],\"r\":[0,1],\"v\":[1]}]}",
-	        "2 rows in r but 1 values in v");
+	        "2 rows in r but 1 in v");
 	refused("{\"n\":2,\"cols\":[{\"p\":[\"a\"],\"r\":[0],\"v\":[1,2]}]}",
-	        "1 rows in r but 2 values in v");
+	        "1 rows in r but 2 in v");
 	refused("{\"n\":2,\"cols\":[{\"p\":[\"a\"],\"r\":[2],\"v\":[1]}]}", "r[0]: row out of "
 	                                                                    "range");
 	refused("{\"n\":2,\"cols\":[{\"p\":[\"a\"],\"r\":[1,1],\"v\":[1,2]}]}",

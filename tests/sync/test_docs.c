@@ -143,7 +143,7 @@ static void push_encode_refusals(void **state)
 /* A valid push document as it travels, to be broken one member at a time. */
 static json_t *push_doc(void)
 {
-	return parse("{\"v\":1,\"node\":\"xa1\",\"first_seq\":3,\"prev_hash\":\"" H0 "\","
+	return parse("{\"v\":3,\"node\":\"xa1\",\"first_seq\":3,\"prev_hash\":\"" H0 "\","
 	             "\"hash\":\"" H1 "\",\"ops\":{\"n\":2,\"cols\":[{\"p\":[\"kind\"],"
 	             "\"r\":[0,1],\"v\":[\"patch\",\"patch\"]}]}}");
 }
@@ -182,10 +182,11 @@ static void push_decode_refusals(void **state)
 	json_decref(doc);
 	ds_buf_release(&body);
 
-	decode_with("v", json_integer(3), "v must be 1 to 2");
-	decode_with("v", json_integer(0), "v must be 1 to 2");
-	decode_with("v", NULL, "v must be 1 to 2");
-	decode_with("v", json_string("1"), "v must be 1 to 2");
+	decode_with("v", json_integer(4), "v must be 3 to 3");
+	decode_with("v", json_integer(2), "v must be 3 to 3");
+	decode_with("v", json_integer(0), "v must be 3 to 3");
+	decode_with("v", NULL, "v must be 3 to 3");
+	decode_with("v", json_string("1"), "v must be 3 to 3");
 	decode_with("node", json_string("xa 1"), "node must be");
 	decode_with("node", json_string(""), "node must be");
 	decode_with("node", json_string("xa1/../x"), "node must be");
