@@ -31,7 +31,6 @@ int agent_settled(agent *a, const char *code, int *settled)
 	return rc;
 }
 
-/* Makes a settled dossier's row central's state at version (never going back). */
 /* A dossier this node did not create arrives: if its code is in this node's block (an
  * office PC restored from central under a new name, or a misconfigured twin), the
  * allocator must never issue it again. */
@@ -46,19 +45,16 @@ static int learn_code(agent *a, const char *code)
 	return schema_code_claim(agent_db(a), code);
 }
 
-static int take_central(agent *a, const json_t *state, int64_t version)
+/* Makes a settled dossier's row central's state at version (never going back). */
+int agent_take_central(agent *a, const json_t *state, int64_t version)
 {
 	const char *code = json_string_value(json_object_get(state, "code"));
-	json_t *cur = NULL;
 	int64_t have = 0;
-	int rc = agent_load(a, code, &cur, &have);
+	int found = 0, rc = agent_row_version(a, code, &found, &have);
 
-	json_decref(cur);
-	if (rc && rc != DS_ENOTFOUND)
+	if (rc || (found && have >= version))
 		return rc;
-	if (rc == 0 && have >= version)
-		return 0;
-	if (rc == DS_ENOTFOUND && (rc = learn_code(a, code)))
+	if (!found && (rc = learn_code(a, code)))
 		return rc;
 	return agent_save(a, state, version, 0);
 }
@@ -144,8 +140,8 @@ static int apply_changes(agent *a, const json_t *changes)
 		if ((rc = agent_settled(a, code, &settled)))
 			break;
 		if (settled)
-			rc = take_central(a, json_object_get(ch, "state"),
-			                  json_integer_value(json_object_get(ch, "version")));
+			rc = agent_take_central(a, json_object_get(ch, "state"),
+			                        json_integer_value(json_object_get(ch, "version")));
 	}
 	agent_stmt_put(ins);
 	return rc;

@@ -72,6 +72,7 @@ static const char *const sql[ST_COUNT] = {
                       "0) FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
                       "WHERE j.code = ? ORDER BY j.seq",
     [ST_DOSSIER_GET] = "SELECT body, version FROM dossiers WHERE code = ?",
+    [ST_DOSSIER_VERSION] = "SELECT version FROM dossiers WHERE code = ?",
     [ST_DOSSIER_PUT] = "INSERT INTO dossiers(code, agency, status, due_at, body, version, "
                        "updated_seq, received_at) VALUES (?1, ?2, ?3, ?4, ?5, max(?6, 0), ?7, "
                        "?8) ON CONFLICT(code) DO UPDATE SET status = ?3, due_at = ?4, "
@@ -338,6 +339,27 @@ int agent_result_parse(const char *text, enum agent_result *out)
 		return 0;
 	}
 	return ds_error_set(DS_EINVALID, "unknown op result \"%.40s\"", text);
+}
+
+int agent_row_version(agent *a, const char *code, int *found, int64_t *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*found = 0;
+	*version = 0;
+	if ((rc = agent_stmt_get(a, ST_DOSSIER_VERSION, &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		*version = sqlite3_column_int64(st, 0);
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+	                                           : ds_error_sqlite(a->store->db, rc, "dossiers");
+	agent_stmt_put(st);
+	return rc;
 }
 
 int journal_first_pending(agent *a, int64_t *seq)
