@@ -201,6 +201,13 @@ int agent_lock_wait_ms(void);
  * when known. */
 int agent_lock_file(agent *a, const char *name, int wait_ms, int *fd_out, long *holder);
 void agent_unlock_file(int *fd);
+/* 1 when another process waits for the writer lock this process holds (store.c). */
+int agent_lock_wanted(agent *a);
+/* Between the steps of a long write that holds the writer lock and a transaction: when
+ * another process waits for the lock, commits what is done, lets the waiter in, then takes
+ * the lock and begins a transaction again. 0 and nothing done when nobody waits. */
+int agent_tx_yield(agent *a);
+#define AGENT_STEP 64 /* changes or receipts written between two agent_tx_yield */
 
 /* 1 in *settled when the dossier has no op waiting for central (no receipt, or a
  * conflict not yet merged). */
@@ -239,11 +246,13 @@ int agent_own_fill(agent *a, json_t *list, const char *want, int *ok);
 typedef struct agent_own {
 	ds_buf bytes;      /* each rebuilt state followed by "\n", in list order */
 	size_t *off, *len; /* change i's text is bytes.ptr[off[i]..]; len (size_t)-1: none */
+	int64_t *row;      /* the row's version when the text is the row's, else -1 */
 	size_t n;          /* the changes of list */
 } agent_own;
 int agent_own_texts(agent *a, const json_t *list, const char *want, agent_own *out, int *ok);
-/* Change i's rebuilt text (borrowed) and its length; NULL when it carried its state. */
-const char *agent_own_text(const agent_own *o, size_t i, size_t *len);
+/* Change i's rebuilt text (borrowed) and its length, and in *row (may be NULL) the
+ * version of the row it was read from (-1: replayed); NULL when it carried its state. */
+const char *agent_own_text(const agent_own *o, size_t i, size_t *len, int64_t *row);
 void agent_own_release(agent_own *o);
 /* The receipts' echo (echo.c, docs/PROTOCOL.md "Receipts carry the echo"): when central
  * says where its feed holds the ops of a batch it applied (e, from the receipts of ops),

@@ -64,9 +64,10 @@ static int settle(agent *a, const char *code, const char *text, size_t n, int64_
 	return rc;
 }
 
-/* Stores one change with its text in the inbox (ins: ST_INBOX_INSERT) and settles its row. */
+/* Stores one change with its text in the inbox (ins: ST_INBOX_INSERT) and settles its row
+ * (nothing to settle when the text is the row's and the row holds version v already). */
 static int store_one(agent *a, sqlite3_stmt *ins, const json_t *ch, const char *text, size_t n,
-                     const char *now)
+                     int64_t row, const char *now)
 {
 	const char *code = json_string_value(json_object_get(ch, "code"));
 	int64_t v = json_integer_value(json_object_get(ch, "version"));
@@ -87,18 +88,37 @@ static int store_one(agent *a, sqlite3_stmt *ins, const json_t *ch, const char *
 	rc = sqlite3_step(ins);
 	if (rc != SQLITE_DONE)
 		return ds_error_sqlite(agent_db(a), rc, "inbox");
-	return settle(a, code, text, n, v);
+	return row >= v ? 0 : settle(a, code, text, n, v);
+}
+
+static int cursor_set(agent *a, int64_t at)
+{
+	char cursor[32];
+
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)at);
+	return agent_state_set(a, "cursor", cursor);
+}
+
+/* A clerk waits for the lock: what is stored so far is committed with the cursor after
+ * it (at), and the clerk gets in (agent_tx_yield). The texts in hand stay central's. */
+static int step(agent *a, int64_t at)
+{
+	int rc = cursor_set(a, at);
+
+	return rc ? rc : agent_tx_yield(a);
 }
 
 /* Stores the checked changes of list with their texts and moves the cursor to last; the
- * caller holds the writer lock and a transaction. */
+ * caller holds the writer lock and a transaction, which may be committed in steps when a
+ * clerk waits (step). */
 static int store(agent *a, const json_t *list, const agent_own *texts, int64_t last)
 {
 	sqlite3_stmt *ins = NULL;
-	char now[DS_TIME_LEN], cursor[32];
+	char now[DS_TIME_LEN];
 	const json_t *ch;
 	const char *text;
 	size_t i, n = 0;
+	int64_t row = -1;
 	int rc;
 
 	ds_time_format(ds_time_now(), DS_TZ_VN, now);
@@ -107,12 +127,13 @@ static int store(agent *a, const json_t *list, const agent_own *texts, int64_t l
 	{
 		if (rc)
 			break;
-		text = agent_own_text(texts, i, &n);
-		rc = store_one(a, ins, ch, text, n, now);
+		text = agent_own_text(texts, i, &n, &row);
+		if ((rc = store_one(a, ins, ch, text, n, row, now)) == 0 &&
+		    i % AGENT_STEP == AGENT_STEP - 1 && agent_lock_wanted(a))
+			rc = step(a, json_integer_value(json_object_get(ch, "cursor")));
 	}
 	agent_stmt_put(ins);
-	snprintf(cursor, sizeof(cursor), "%lld", (long long)last);
-	return rc ? rc : agent_state_set(a, "cursor", cursor);
+	return rc ? rc : cursor_set(a, last);
 }
 
 /* Inside the writer lock and a transaction: stores list when the cursor, the rebuilt

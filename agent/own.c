@@ -22,6 +22,7 @@ void agent_own_release(agent_own *o)
 	ds_buf_release(&o->bytes);
 	free(o->off);
 	free(o->len);
+	free(o->row);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -42,9 +43,12 @@ static int own_open(agent *a, own *o, agent_own *out, size_t n)
 	ds_buf_init(&out->bytes, 0);
 	out->off = ds_calloc(n + 1, sizeof(*out->off));
 	out->len = ds_calloc(n + 1, sizeof(*out->len));
+	out->row = ds_calloc(n + 1, sizeof(*out->row));
 	out->n = n;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		out->len[i] = NOT_REBUILT;
+		out->row[i] = -1;
+	}
 	o->out = out;
 	rc = agent_stmt_get(a, ST_OWN_ROW, &o->row);
 	if (!rc)
@@ -85,6 +89,7 @@ static int from_row(agent *a, own *o, const json_t *ch, size_t i, int *found)
 		*found = 1;
 		rc = own_take(o, i, (const char *)sqlite3_column_text(o->row, 0),
 		              (size_t)sqlite3_column_bytes(o->row, 0));
+		o->out->row[i] = sqlite3_column_int64(o->row, 1);
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossier row");
 	}
@@ -186,11 +191,13 @@ done:
 	return rc;
 }
 
-const char *agent_own_text(const agent_own *o, size_t i, size_t *len)
+const char *agent_own_text(const agent_own *o, size_t i, size_t *len, int64_t *row)
 {
 	if (i >= o->n || o->len[i] == NOT_REBUILT)
 		return NULL;
 	*len = o->len[i];
+	if (row)
+		*row = o->row[i];
 	return o->bytes.ptr + o->off[i];
 }
 
@@ -206,7 +213,7 @@ int agent_own_fill(agent *a, json_t *page, const char *want, int *ok)
 	{
 		if (rc || !*ok)
 			break;
-		if (!(text = agent_own_text(&texts, i, &n)))
+		if (!(text = agent_own_text(&texts, i, &n, NULL)))
 			continue;
 		if ((rc = ds_json_parse(text, n, &state)) == 0)
 			json_object_set_new(ch, "state", state);

@@ -121,7 +121,20 @@ static int inbox_add(agent *a, sqlite3_stmt *ins, const json_t *ch, const char *
 	return rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
 }
 
-/* Stores one page and applies it; the caller holds a transaction. */
+/* A clerk waits for the lock: what is applied so far is committed with the cursor after
+ * it (at), and the clerk gets in (agent_tx_yield, store.c); the page goes on after. */
+static int step(agent *a, int64_t at)
+{
+	char cursor[32];
+	int rc;
+
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)at);
+	rc = agent_state_set(a, "cursor", cursor);
+	return rc ? rc : agent_tx_yield(a);
+}
+
+/* Stores one page and applies it; the caller holds a transaction, committed in steps
+ * when a clerk waits (step). */
 static int apply_changes(agent *a, const json_t *changes)
 {
 	sqlite3_stmt *ins = NULL;
@@ -142,6 +155,8 @@ static int apply_changes(agent *a, const json_t *changes)
 		if (settled)
 			rc = agent_take_central(a, json_object_get(ch, "state"),
 			                        json_integer_value(json_object_get(ch, "version")));
+		if (!rc && i % AGENT_STEP == AGENT_STEP - 1 && agent_lock_wanted(a))
+			rc = step(a, json_integer_value(json_object_get(ch, "cursor")));
 	}
 	agent_stmt_put(ins);
 	return rc;

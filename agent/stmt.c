@@ -82,7 +82,7 @@ static const char *const sql[ST_COUNT] = {
     [ST_SEARCH_PUT] = "INSERT OR REPLACE INTO dossier_search(rowid, text) "
                       "SELECT id, ?2 FROM search_ids WHERE code = ?1",
     [ST_DOSSIER_COUNT] = "SELECT count(*) FROM dossiers",
-    [ST_OWN_ROW] = "SELECT d.body FROM dossiers d JOIN journal j ON j.op_id = ?2 "
+    [ST_OWN_ROW] = "SELECT d.body, d.version FROM dossiers d JOIN journal j ON j.op_id = ?2 "
                    "WHERE d.code = ?1 AND d.updated_seq = j.seq",
     [ST_ALL_CODES] = "SELECT code FROM dossiers UNION SELECT code FROM journal UNION "
                      "SELECT code FROM inbox ORDER BY 1",
