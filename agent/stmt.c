@@ -309,8 +309,15 @@ int agent_state_set(agent *a, const char *key, const char *value)
 json_t *journal_row_to_op(sqlite3_stmt *st)
 {
 	const char *payload = (const char *)sqlite3_column_text(st, 4);
-	json_t *p = json_loads(payload ? payload : "null", JSON_DECODE_ANY, NULL);
 	const char *parent = (const char *)sqlite3_column_text(st, 6);
+	json_t *p = NULL;
+
+	/* written canonical (journal_insert): the quick reader takes it; any other text is
+	 * read as it always was */
+	if (payload && ds_json_parse_fast(payload, (size_t)sqlite3_column_bytes(st, 4), &p)) {
+		ds_error_clear();
+		p = json_loads(payload, JSON_DECODE_ANY, NULL);
+	}
 
 	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:I,s:o,s:s,s:s}", "seq",
 	                 (json_int_t)sqlite3_column_int64(st, 0), "op_id",
