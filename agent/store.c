@@ -178,18 +178,19 @@ void agent_unlock_file(int *fd)
 int agent_lock(agent *a, int wait_ms)
 {
 	long holder = 0;
-	int waited = 0, flag = -1, rc;
+	int64_t until;
+	int flag = -1, rc;
 
 	if (a->lock_fd >= 0)
 		return 0;
 	if (wait_ms < 0)
 		wait_ms = agent_lock_wait_ms();
+	until = ds_clock_ms() + wait_ms;
 	while ((rc = agent_lock_file(a, "lock", 0, &a->lock_fd, &holder)) == DS_ERETRY &&
-	       waited < wait_ms) {
+	       ds_clock_ms() < until) {
 		if (flag < 0 && agent_lock_file(a, "lock.wait", 0, &flag, NULL) != DS_ERETRY)
 			ds_error_clear(); /* without the flag the wait may only be longer */
 		usleep(LOCK_POLL_MS * 1000);
-		waited += LOCK_POLL_MS;
 	}
 	agent_unlock_file(&flag);
 	if (rc == DS_ERETRY)
@@ -218,7 +219,8 @@ int agent_lock_wanted(agent *a)
 
 int agent_tx_yield(agent *a)
 {
-	int waited = 0, rc;
+	int64_t until;
+	int rc;
 
 	if (a->lock_fd < 0 || !agent_lock_wanted(a))
 		return 0;
@@ -226,10 +228,10 @@ int agent_tx_yield(agent *a)
 		return rc;
 	agent_unlock(a);
 	/* the waiter tries every LOCK_POLL_MS and lets its flag go once it holds the lock */
-	do {
+	until = ds_clock_ms() + YIELD_MAX_MS;
+	do
 		usleep(LOCK_POLL_MS * 1000);
-		waited += LOCK_POLL_MS;
-	} while (waited < YIELD_MAX_MS && agent_lock_wanted(a));
+	while (ds_clock_ms() < until && agent_lock_wanted(a));
 	if ((rc = agent_lock(a, -1)) == 0)
 		rc = ds_db_begin(agent_db(a));
 	return rc;
