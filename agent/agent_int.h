@@ -38,6 +38,7 @@ enum agent_stmt_id {
 	ST_LOCAL_MOVE_TIME,
 	ST_REPLAY_OPS,
 	ST_DOSSIER_GET,
+	ST_DOSSIER_VERSION,
 	ST_DOSSIER_PUT,
 	ST_SEARCH_ID,
 	ST_SEARCH_PUT,
@@ -200,6 +201,13 @@ int agent_lock_wait_ms(void);
  * when known. */
 int agent_lock_file(agent *a, const char *name, int wait_ms, int *fd_out, long *holder);
 void agent_unlock_file(int *fd);
+/* 1 when another process waits for the writer lock this process holds (store.c). */
+int agent_lock_wanted(agent *a);
+/* Between the steps of a long write that holds the writer lock and a transaction: when
+ * another process waits for the lock, commits what is done, lets the waiter in, then takes
+ * the lock and begins a transaction again. 0 and nothing done when nobody waits. */
+int agent_tx_yield(agent *a);
+#define AGENT_STEP 64 /* changes or receipts written between two agent_tx_yield */
 
 /* 1 in *settled when the dossier has no op waiting for central (no receipt, or a
  * conflict not yet merged). */
@@ -209,6 +217,9 @@ int agent_settled(agent *a, const char *code, int *settled);
  * inbox's and below 2^53, cursors past since, next not behind them. DS_EINVALID naming
  * the change and the check (pull_check.c). */
 int agent_pull_check(agent *a, const json_t *changes, int64_t since, int64_t next);
+/* The same for the receipts' echo, whose changes carry no state (their texts are this
+ * node's own, rebuilt by own.c and hashing to central's): cursors and versions only. */
+int agent_echo_check(agent *a, const json_t *changes, int64_t since, int64_t next);
 /* What the row of code must hold, from the journal, its receipts and the inbox alone
  * (replay.c). *want: the state history takes (the row's when the replay allows it, else
  * the replay's; NULL: no dossier; caller decrefs). *is_central (may be NULL): 1 when
@@ -220,11 +231,29 @@ int agent_settle_from_inbox(agent *a, const char *code);
 /* Stores checked changes of the feed in the inbox, applies them to the settled rows and
  * moves the pull cursor to next; the caller holds the writer lock and a transaction. */
 int agent_page_store(agent *a, const json_t *changes, int64_t next);
+/* Makes the row of state's dossier central's state at version unless the row holds that
+ * version or a newer one already (pull.c); the caller holds a transaction. */
+int agent_take_central(agent *a, const json_t *state, int64_t version);
+/* The version of code's row in *version; *found 0 when there is no row (stmt.c). */
+int agent_row_version(agent *a, const char *code, int *found, int64_t *version);
 /* Gives every change of list sent without its state the state this node rebuilds for it
  * (own.c): *ok 1 when each was rebuilt and their canonical bytes, in order, each followed
  * by "\n", hash to want (hex SHA-256). Storage errors only; a change that cannot be rebuilt
  * is *ok 0. */
 int agent_own_fill(agent *a, json_t *list, const char *want, int *ok);
+/* The same without parsing (own.c): the canonical texts of the states rebuilt for the
+ * changes of list that lack one, in one buffer. Release with agent_own_release. */
+typedef struct agent_own {
+	ds_buf bytes;      /* each rebuilt state followed by "\n", in list order */
+	size_t *off, *len; /* change i's text is bytes.ptr[off[i]..]; len (size_t)-1: none */
+	int64_t *row;      /* the row's version when the text is the row's, else -1 */
+	size_t n;          /* the changes of list */
+} agent_own;
+int agent_own_texts(agent *a, const json_t *list, const char *want, agent_own *out, int *ok);
+/* Change i's rebuilt text (borrowed) and its length, and in *row (may be NULL) the
+ * version of the row it was read from (-1: replayed); NULL when it carried its state. */
+const char *agent_own_text(const agent_own *o, size_t i, size_t *len, int64_t *row);
+void agent_own_release(agent_own *o);
 /* The receipts' echo (echo.c, docs/PROTOCOL.md "Receipts carry the echo"): when central
  * says where its feed holds the ops of a batch it applied (e, from the receipts of ops),
  * the feed before them is where this node's pull cursor stands, and the states rebuilt

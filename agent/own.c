@@ -3,31 +3,53 @@
  * each state comes from the dossier row while that op is still its last local change,
  * else from the op replayed on central's state before it (earlier in the list or in the
  * inbox). The rebuilt bytes are used only when they hash to the SHA-256 central sent, so
- * nothing is stored that central did not have (docs/PROTOCOL.md). */
+ * nothing is stored that central did not have (docs/PROTOCOL.md). The row's bytes are
+ * taken as they are (agent_save wrote them canonical): only a replay parses. */
 #include "agent/agent_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#define NOT_REBUILT ((size_t)-1) /* a change that came with its state */
+
 typedef struct own {
 	sqlite3_stmt *row, *op, *prev;
-	ds_buf bytes; /* the rebuilt states, each followed by "\n" */
+	agent_own *out;
 } own;
+
+void agent_own_release(agent_own *o)
+{
+	ds_buf_release(&o->bytes);
+	free(o->off);
+	free(o->len);
+	free(o->row);
+	memset(o, 0, sizeof(*o));
+}
 
 static void own_close(own *o)
 {
 	agent_stmt_put(o->row);
 	agent_stmt_put(o->op);
 	agent_stmt_put(o->prev);
-	ds_buf_release(&o->bytes);
 }
 
-static int own_open(agent *a, own *o)
+static int own_open(agent *a, own *o, agent_own *out, size_t n)
 {
+	size_t i;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	ds_buf_init(&o->bytes, 0);
+	memset(out, 0, sizeof(*out));
+	ds_buf_init(&out->bytes, 0);
+	out->off = ds_calloc(n + 1, sizeof(*out->off));
+	out->len = ds_calloc(n + 1, sizeof(*out->len));
+	out->row = ds_calloc(n + 1, sizeof(*out->row));
+	out->n = n;
+	for (i = 0; i < n; i++) {
+		out->len[i] = NOT_REBUILT;
+		out->row[i] = -1;
+	}
+	o->out = out;
 	rc = agent_stmt_get(a, ST_OWN_ROW, &o->row);
 	if (!rc)
 		rc = agent_stmt_get(a, ST_JOURNAL_BY_OP_ID, &o->op);
@@ -36,24 +58,24 @@ static int own_open(agent *a, own *o)
 	return rc;
 }
 
-/* Takes n bytes of canonical text as the change's state (parsed) and adds them to the
- * bytes to check. */
-static int own_take(own *o, json_t *ch, const char *text, size_t n)
+/* Takes n bytes of canonical text as change i's state and adds them to the bytes to
+ * check, followed by "\n". */
+static int own_take(own *o, size_t i, const char *text, size_t n)
 {
-	json_t *state = NULL;
-	int rc = ds_json_parse(text, n, &state);
+	size_t at = o->out->bytes.len;
+	int rc = ds_buf_add(&o->out->bytes, text, n);
 
-	if (!rc && !(rc = ds_buf_add(&o->bytes, text, n)))
-		rc = ds_buf_add(&o->bytes, "\n", 1);
 	if (!rc)
-		json_object_set_new(ch, "state", state);
-	else
-		json_decref(state);
+		rc = ds_buf_add(&o->out->bytes, "\n", 1);
+	if (!rc) {
+		o->out->off[i] = at;
+		o->out->len[i] = n;
+	}
 	return rc;
 }
 
-/* The dossier row, when the change's op is the last local change on it; *found 1. */
-static int from_row(agent *a, own *o, json_t *ch, int *found)
+/* The dossier row, when change i's op is the last local change on it; *found 1. */
+static int from_row(agent *a, own *o, const json_t *ch, size_t i, int *found)
 {
 	int rc;
 
@@ -65,8 +87,9 @@ static int from_row(agent *a, own *o, json_t *ch, int *found)
 	rc = sqlite3_step(o->row);
 	if (rc == SQLITE_ROW) {
 		*found = 1;
-		rc = own_take(o, ch, (const char *)sqlite3_column_text(o->row, 0),
+		rc = own_take(o, i, (const char *)sqlite3_column_text(o->row, 0),
 		              (size_t)sqlite3_column_bytes(o->row, 0));
+		o->out->row[i] = sqlite3_column_int64(o->row, 1);
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "dossier row");
 	}
@@ -75,7 +98,7 @@ static int from_row(agent *a, own *o, json_t *ch, int *found)
 }
 
 /* A copy of central's state of code at version v: from the changes before i in the
- * page, else the inbox. *out NULL when neither has it. */
+ * page (carried or rebuilt), else the inbox. *out NULL when none has it. */
 static int state_before(agent *a, own *o, const json_t *page, size_t i, const char *code, int64_t v,
                         json_t **out)
 {
@@ -88,8 +111,11 @@ static int state_before(agent *a, own *o, const json_t *page, size_t i, const ch
 		if (json_integer_value(json_object_get(ch, "version")) != v ||
 		    strcmp(json_string_value(json_object_get(ch, "code")), code))
 			continue;
-		state = json_object_get(ch, "state");
-		*out = state ? json_deep_copy(state) : NULL;
+		if ((state = json_object_get(ch, "state")))
+			*out = json_deep_copy(state);
+		else if (o->out->len[i] != NOT_REBUILT)
+			return ds_json_parse(o->out->bytes.ptr + o->out->off[i], o->out->len[i],
+			                     out);
 		return 0;
 	}
 	sqlite3_bind_text(o->prev, 1, code, -1, SQLITE_STATIC);
@@ -106,11 +132,12 @@ static int state_before(agent *a, own *o, const json_t *page, size_t i, const ch
 
 /* This node's op of change i replayed on central's state before it; *found 1 when the
  * op and that state are here and the op applies. */
-static int from_replay(agent *a, own *o, json_t *page, size_t i, int *found)
+static int from_replay(agent *a, own *o, const json_t *page, size_t i, int *found)
 {
-	json_t *ch = json_array_get(page, i), *state = NULL, *op = NULL;
+	const json_t *ch = json_array_get(page, i);
 	const char *code = json_string_value(json_object_get(ch, "code"));
 	int64_t v = json_integer_value(json_object_get(ch, "version"));
+	json_t *state = NULL, *op = NULL;
 	char *text = NULL;
 	size_t n = 0;
 	int rc = 0;
@@ -128,7 +155,7 @@ static int from_replay(agent *a, own *o, json_t *page, size_t i, int *found)
 	/* An op that does not apply here rebuilds nothing: the page is asked again whole. */
 	if (rc || !op || schema_op_apply(&state, op))
 		goto done;
-	if ((rc = ds_json_canonical(state, &text, &n)) == 0 && (rc = own_take(o, ch, text, n)) == 0)
+	if ((rc = ds_json_canonical(state, &text, &n)) == 0 && (rc = own_take(o, i, text, n)) == 0)
 		*found = 1;
 done:
 	json_decref(state);
@@ -137,29 +164,62 @@ done:
 	return rc;
 }
 
-int agent_own_fill(agent *a, json_t *page, const char *want, int *ok)
+int agent_own_texts(agent *a, const json_t *page, const char *want, agent_own *out, int *ok)
 {
 	char got[DS_SHA256_HEX];
 	int found = 1, rc;
-	json_t *ch;
+	const json_t *ch;
 	size_t i;
 	own o;
 
 	*ok = 0;
-	if ((rc = own_open(a, &o)))
+	if ((rc = own_open(a, &o, out, json_array_size(page))))
 		goto done;
 	json_array_foreach(page, i, ch)
 	{
 		if (json_object_get(ch, "state"))
 			continue;
-		if ((rc = from_row(a, &o, ch, &found)) == 0 && !found)
+		if ((rc = from_row(a, &o, ch, i, &found)) == 0 && !found)
 			rc = from_replay(a, &o, page, i, &found);
 		if (rc || !found)
 			goto done;
 	}
-	ds_sha256_hex(o.bytes.ptr, o.bytes.len, got);
+	ds_sha256_hex(out->bytes.ptr, out->bytes.len, got);
 	*ok = strcmp(got, want) == 0;
 done:
 	own_close(&o);
+	return rc;
+}
+
+const char *agent_own_text(const agent_own *o, size_t i, size_t *len, int64_t *row)
+{
+	if (i >= o->n || o->len[i] == NOT_REBUILT)
+		return NULL;
+	*len = o->len[i];
+	if (row)
+		*row = o->row[i];
+	return o->bytes.ptr + o->off[i];
+}
+
+int agent_own_fill(agent *a, json_t *page, const char *want, int *ok)
+{
+	agent_own texts;
+	json_t *ch, *state;
+	const char *text;
+	size_t i, n = 0;
+	int rc = agent_own_texts(a, page, want, &texts, ok);
+
+	json_array_foreach(page, i, ch)
+	{
+		if (rc || !*ok)
+			break;
+		if (!(text = agent_own_text(&texts, i, &n, NULL)))
+			continue;
+		if ((rc = ds_json_parse(text, n, &state)) == 0)
+			json_object_set_new(ch, "state", state);
+	}
+	if (rc)
+		*ok = 0;
+	agent_own_release(&texts);
 	return rc;
 }

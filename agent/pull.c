@@ -31,7 +31,6 @@ int agent_settled(agent *a, const char *code, int *settled)
 	return rc;
 }
 
-/* Makes a settled dossier's row central's state at version (never going back). */
 /* A dossier this node did not create arrives: if its code is in this node's block (an
  * office PC restored from central under a new name, or a misconfigured twin), the
  * allocator must never issue it again. */
@@ -46,19 +45,16 @@ static int learn_code(agent *a, const char *code)
 	return schema_code_claim(agent_db(a), code);
 }
 
-static int take_central(agent *a, const json_t *state, int64_t version)
+/* Makes a settled dossier's row central's state at version (never going back). */
+int agent_take_central(agent *a, const json_t *state, int64_t version)
 {
 	const char *code = json_string_value(json_object_get(state, "code"));
-	json_t *cur = NULL;
 	int64_t have = 0;
-	int rc = agent_load(a, code, &cur, &have);
+	int found = 0, rc = agent_row_version(a, code, &found, &have);
 
-	json_decref(cur);
-	if (rc && rc != DS_ENOTFOUND)
+	if (rc || (found && have >= version))
 		return rc;
-	if (rc == 0 && have >= version)
-		return 0;
-	if (rc == DS_ENOTFOUND && (rc = learn_code(a, code)))
+	if (!found && (rc = learn_code(a, code)))
 		return rc;
 	return agent_save(a, state, version, 0);
 }
@@ -125,7 +121,20 @@ static int inbox_add(agent *a, sqlite3_stmt *ins, const json_t *ch, const char *
 	return rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "inbox");
 }
 
-/* Stores one page and applies it; the caller holds a transaction. */
+/* A clerk waits for the lock: what is applied so far is committed with the cursor after
+ * it (at), and the clerk gets in (agent_tx_yield, store.c); the page goes on after. */
+static int step(agent *a, int64_t at)
+{
+	char cursor[32];
+	int rc;
+
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)at);
+	rc = agent_state_set(a, "cursor", cursor);
+	return rc ? rc : agent_tx_yield(a);
+}
+
+/* Stores one page and applies it; the caller holds a transaction, committed in steps
+ * when a clerk waits (step). */
 static int apply_changes(agent *a, const json_t *changes)
 {
 	sqlite3_stmt *ins = NULL;
@@ -144,8 +153,10 @@ static int apply_changes(agent *a, const json_t *changes)
 		if ((rc = agent_settled(a, code, &settled)))
 			break;
 		if (settled)
-			rc = take_central(a, json_object_get(ch, "state"),
-			                  json_integer_value(json_object_get(ch, "version")));
+			rc = agent_take_central(a, json_object_get(ch, "state"),
+			                        json_integer_value(json_object_get(ch, "version")));
+		if (!rc && i % AGENT_STEP == AGENT_STEP - 1 && agent_lock_wanted(a))
+			rc = step(a, json_integer_value(json_object_get(ch, "cursor")));
 	}
 	agent_stmt_put(ins);
 	return rc;

@@ -1,7 +1,9 @@
 /* pull_check.c: the agent believes no page of central's feed it has not checked. Every
  * change of a page must be a valid dossier of this office under its own code, newer than
  * anything the inbox holds for that code, at a cursor past the one asked from; one bad
- * change refuses the whole page before anything of it is stored (docs/PROTOCOL.md). */
+ * change refuses the whole page before anything of it is stored (docs/PROTOCOL.md).
+ * The receipts' echo (echo.c) is checked the same way but for its states: they are this
+ * node's own rows, made by schema_op_apply, and byte for byte central's. */
 #include "agent/agent_int.h"
 
 #include <string.h>
@@ -47,7 +49,8 @@ static int state_check(agent *a, const char *code, const json_t *state)
 
 /* One change: cursor past *cursor, version newer than the inbox and the page so far
  * (seen: code -> version in this page). */
-static int change_check(agent *a, sqlite3_stmt *st, const json_t *ch, json_t *seen, int64_t *cursor)
+static int change_check(agent *a, sqlite3_stmt *st, const json_t *ch, json_t *seen, int64_t *cursor,
+                        int states)
 {
 	const char *code = json_string_value(json_object_get(ch, "code"));
 	int64_t cur = json_integer_value(json_object_get(ch, "cursor"));
@@ -64,7 +67,7 @@ static int change_check(agent *a, sqlite3_stmt *st, const json_t *ch, json_t *se
 	if (v < 1 || v >= VERSION_MAX)
 		return ds_error_set(DS_EINVALID, "its version %lld is out of range (1 to 2^53)",
 		                    (long long)v);
-	if ((rc = state_check(a, code, json_object_get(ch, "state"))))
+	if (states && (rc = state_check(a, code, json_object_get(ch, "state"))))
 		return rc;
 	if ((prev = json_object_get(seen, code)))
 		have = json_integer_value(prev);
@@ -80,7 +83,7 @@ static int change_check(agent *a, sqlite3_stmt *st, const json_t *ch, json_t *se
 	return 0;
 }
 
-int agent_pull_check(agent *a, const json_t *changes, int64_t since, int64_t next)
+static int check(agent *a, const json_t *changes, int64_t since, int64_t next, int states)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *seen = json_object();
@@ -93,7 +96,7 @@ int agent_pull_check(agent *a, const json_t *changes, int64_t since, int64_t nex
 		goto done;
 	json_array_foreach(changes, i, ch)
 	{
-		if ((rc = change_check(a, st, ch, seen, &cursor)) == 0)
+		if ((rc = change_check(a, st, ch, seen, &cursor, states)) == 0)
 			continue;
 		rc = ds_error_wrap(rc, "change %zu of the page (%s, cursor %lld)", i + 1,
 		                   json_string_value(json_object_get(ch, "code")),
@@ -112,4 +115,14 @@ done:
 	agent_stmt_put(st);
 	json_decref(seen);
 	return rc;
+}
+
+int agent_pull_check(agent *a, const json_t *changes, int64_t since, int64_t next)
+{
+	return check(a, changes, since, next, 1);
+}
+
+int agent_echo_check(agent *a, const json_t *changes, int64_t since, int64_t next)
+{
+	return check(a, changes, since, next, 0);
 }

@@ -72,6 +72,7 @@ static const char *const sql[ST_COUNT] = {
                       "0) FROM journal j LEFT JOIN op_state s ON s.seq = j.seq "
                       "WHERE j.code = ? ORDER BY j.seq",
     [ST_DOSSIER_GET] = "SELECT body, version FROM dossiers WHERE code = ?",
+    [ST_DOSSIER_VERSION] = "SELECT version FROM dossiers WHERE code = ?",
     [ST_DOSSIER_PUT] = "INSERT INTO dossiers(code, agency, status, due_at, body, version, "
                        "updated_seq, received_at) VALUES (?1, ?2, ?3, ?4, ?5, max(?6, 0), ?7, "
                        "?8) ON CONFLICT(code) DO UPDATE SET status = ?3, due_at = ?4, "
@@ -81,7 +82,7 @@ static const char *const sql[ST_COUNT] = {
     [ST_SEARCH_PUT] = "INSERT OR REPLACE INTO dossier_search(rowid, text) "
                       "SELECT id, ?2 FROM search_ids WHERE code = ?1",
     [ST_DOSSIER_COUNT] = "SELECT count(*) FROM dossiers",
-    [ST_OWN_ROW] = "SELECT d.body FROM dossiers d JOIN journal j ON j.op_id = ?2 "
+    [ST_OWN_ROW] = "SELECT d.body, d.version FROM dossiers d JOIN journal j ON j.op_id = ?2 "
                    "WHERE d.code = ?1 AND d.updated_seq = j.seq",
     [ST_ALL_CODES] = "SELECT code FROM dossiers UNION SELECT code FROM journal UNION "
                      "SELECT code FROM inbox ORDER BY 1",
@@ -308,8 +309,15 @@ int agent_state_set(agent *a, const char *key, const char *value)
 json_t *journal_row_to_op(sqlite3_stmt *st)
 {
 	const char *payload = (const char *)sqlite3_column_text(st, 4);
-	json_t *p = json_loads(payload ? payload : "null", JSON_DECODE_ANY, NULL);
 	const char *parent = (const char *)sqlite3_column_text(st, 6);
+	json_t *p = NULL;
+
+	/* written canonical (journal_insert): the quick reader takes it; any other text is
+	 * read as it always was */
+	if (payload && ds_json_parse_fast(payload, (size_t)sqlite3_column_bytes(st, 4), &p)) {
+		ds_error_clear();
+		p = json_loads(payload, JSON_DECODE_ANY, NULL);
+	}
 
 	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:I,s:o,s:s,s:s}", "seq",
 	                 (json_int_t)sqlite3_column_int64(st, 0), "op_id",
@@ -338,6 +346,27 @@ int agent_result_parse(const char *text, enum agent_result *out)
 		return 0;
 	}
 	return ds_error_set(DS_EINVALID, "unknown op result \"%.40s\"", text);
+}
+
+int agent_row_version(agent *a, const char *code, int *found, int64_t *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*found = 0;
+	*version = 0;
+	if ((rc = agent_stmt_get(a, ST_DOSSIER_VERSION, &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		*version = sqlite3_column_int64(st, 0);
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+	                                           : ds_error_sqlite(a->store->db, rc, "dossiers");
+	agent_stmt_put(st);
+	return rc;
 }
 
 int journal_first_pending(agent *a, int64_t *seq)

@@ -168,16 +168,31 @@ void agent_unlock_file(int *fd)
 	ds_os_unlock_file(fd);
 }
 
+/* How often a held writer lock is tried again. A process waiting for it also holds
+ * DIR/lock.wait meanwhile (one waiter at a time; the others try for it too), so that a long
+ * holder (a sync round) sees it and steps aside between its steps (agent_tx_yield): a
+ * clerk's change waits for one step, not for a whole batch of receipts or a pull page. */
+#define LOCK_POLL_MS 2
+#define YIELD_MAX_MS 200 /* how long a holder that stepped aside waits for the waiter */
+
 int agent_lock(agent *a, int wait_ms)
 {
-	long holder;
-	int rc;
+	long holder = 0;
+	int64_t until;
+	int flag = -1, rc;
 
 	if (a->lock_fd >= 0)
 		return 0;
 	if (wait_ms < 0)
 		wait_ms = agent_lock_wait_ms();
-	rc = agent_lock_file(a, "lock", wait_ms, &a->lock_fd, &holder);
+	until = ds_clock_ms() + wait_ms;
+	while ((rc = agent_lock_file(a, "lock", 0, &a->lock_fd, &holder)) == DS_ERETRY &&
+	       ds_clock_ms() < until) {
+		if (flag < 0 && agent_lock_file(a, "lock.wait", 0, &flag, NULL) != DS_ERETRY)
+			ds_error_clear(); /* without the flag the wait may only be longer */
+		usleep(LOCK_POLL_MS * 1000);
+	}
+	agent_unlock_file(&flag);
 	if (rc == DS_ERETRY)
 		return ds_error_set(DS_ERETRY,
 		                    "%s is in use by another dossync process (pid %ld); try again",
@@ -188,6 +203,38 @@ int agent_lock(agent *a, int wait_ms)
 void agent_unlock(agent *a)
 {
 	agent_unlock_file(&a->lock_fd);
+}
+
+int agent_lock_wanted(agent *a)
+{
+	char *p = ds_path_join(a->dir, "lock.wait");
+	long holder = 0;
+	int held = 0;
+
+	if (ds_os_lock_probe(p, &held, &holder))
+		ds_error_clear();
+	free(p);
+	return held;
+}
+
+int agent_tx_yield(agent *a)
+{
+	int64_t until;
+	int rc;
+
+	if (a->lock_fd < 0 || !agent_lock_wanted(a))
+		return 0;
+	if ((rc = ds_db_commit(agent_db(a))))
+		return rc;
+	agent_unlock(a);
+	/* the waiter tries every LOCK_POLL_MS and lets its flag go once it holds the lock */
+	until = ds_clock_ms() + YIELD_MAX_MS;
+	do
+		usleep(LOCK_POLL_MS * 1000);
+	while (ds_clock_ms() < until && agent_lock_wanted(a));
+	if ((rc = agent_lock(a, -1)) == 0)
+		rc = ds_db_begin(agent_db(a));
+	return rc;
 }
 
 int agent_cancelled(agent *a)

@@ -113,7 +113,9 @@ static int store_one(agent *a, sqlite3_stmt *ver, const json_t *r, int64_t seq, 
 	return rc == SQLITE_DONE ? 0 : ds_error_sqlite(agent_db(a), rc, "receipts");
 }
 
-/* Stores the receipts of the batch [first, first + n) in one transaction. */
+/* Stores the receipts of the batch [first, first + n) in one transaction, or in steps of
+ * AGENT_STEP when a clerk waits for the lock (the receipts stored are a prefix of the
+ * journal at every commit: a crash between steps leaves the rest to be sent again). */
 static int store_receipts(agent *a, const json_t *receipts, int64_t first, size_t n)
 {
 	sqlite3_stmt *ver = NULL;
@@ -138,6 +140,9 @@ static int store_receipts(agent *a, const json_t *receipts, int64_t first, size_
 			                  want);
 		else
 			rc = store_one(a, ver, r, first + (int64_t)i, now);
+		/* a clerk waiting for the lock gets in between steps (store.c) */
+		if (!rc && i % AGENT_STEP == AGENT_STEP - 1 && i + 1 < n)
+			rc = agent_tx_yield(a);
 	}
 	if (!rc)
 		rc = ds_db_commit(agent_db(a));

@@ -1,7 +1,8 @@
 /* test_store.c: the agent store's typed accessors (agent/stmt.c, agent/journal.c,
  * agent/change.c) on a store in a scratch folder: journal append and read, receipts and
  * the one definition of pending, the sync state, dossier rows, the inbox, and the
- * statement cache's own checks. */
+ * statement cache's own checks; the writer lock's waiter flag and a holder that steps
+ * aside for it (agent/store.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <unistd.h>
@@ -303,6 +305,57 @@ static void test_http_setting(void **state)
 	free(text);
 }
 
+/* A process waiting for the writer lock (no store of its own: only the lock) is seen
+ * through lock.wait; the holder that yields commits what it has, the waiter gets the lock
+ * and lets it go, and the holder goes on in a new transaction. */
+static void test_lock_yield(void **state)
+{
+	fx *f = *state;
+	char *got = ds_path_join(f->dir, "got"), *v = NULL;
+	struct stat sb;
+	int i, status = -1;
+	pid_t pid;
+
+	assert_int_equal(agent_lock(f->a, -1), 0);
+	assert_int_equal(agent_lock_wanted(f->a), 0);
+	assert_int_equal(ds_db_begin(agent_db(f->a)), 0);
+	assert_int_equal(agent_state_set(f->a, "a", "1"), 0);
+	assert_int_equal(agent_tx_yield(f->a), 0); /* nobody waits: nothing happens */
+	assert_false(sqlite3_get_autocommit(agent_db(f->a)));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		agent w = {.dir = f->dir, .lock_fd = -1};
+		int rc = agent_lock(&w, 5000);
+		FILE *fp = rc ? NULL : fopen(got, "w");
+		if (fp)
+			fclose(fp);
+		usleep(20 * 1000);
+		agent_unlock(&w);
+		_exit(rc || !fp ? 1 : 0);
+	}
+	for (i = 0; i < 3000 && !agent_lock_wanted(f->a); i++)
+		usleep(1000);
+	assert_int_equal(agent_lock_wanted(f->a), 1);
+	assert_int_equal(stat(got, &sb), -1);
+	assert_int_equal(agent_tx_yield(f->a), 0);
+	assert_int_equal(stat(got, &sb), 0); /* the waiter had the lock in between */
+	assert_true(f->a->lock_fd >= 0);
+	assert_false(sqlite3_get_autocommit(agent_db(f->a)));
+	assert_int_equal(agent_state_set(f->a, "c", "3"), 0);
+	assert_int_equal(ds_db_commit(agent_db(f->a)), 0);
+	agent_unlock(f->a);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(agent_state_get(f->a, "a", &v), 0);
+	assert_string_equal(v, "1");
+	free(v);
+	assert_int_equal(agent_state_get(f->a, "c", &v), 0);
+	assert_string_equal(v, "3");
+	free(v);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +368,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_inbox, fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_stmt_cache, fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_actor_nfc, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_lock_yield, fixture_setup, fixture_teardown),
 	    cmocka_unit_test(test_result_parse),
 	};
 
