@@ -15,7 +15,7 @@
 
 /* 1 when libgit2's message carries the OS error of a full disk (it appends strerror to
  * the message of a failed write): ENOSPC, or EDQUOT and EFBIG as SQLite's adapter does. */
-static int git_disk_full(const char *m)
+int cf_disk_full(const char *m)
 {
 	return m && (strstr(m, strerror(ENOSPC)) || strstr(m, strerror(EDQUOT)) ||
 	             strstr(m, strerror(EFBIG)));
@@ -26,7 +26,7 @@ int cf_git_error(int rc, const char *what)
 	const git_error *e = git_error_last();
 	const char *m = e && e->message ? e->message : "libgit2 error";
 
-	if (git_disk_full(m))
+	if (cf_disk_full(m))
 		return ds_error_set(DS_ENOSPC, "%s: disk full (%s)", what, m);
 	return ds_error_set(rc == GIT_ENOTFOUND ? DS_ENOTFOUND : DS_ERROR, "%s: %s", what, m);
 }
