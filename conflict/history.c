@@ -13,6 +13,8 @@
 
 #define VN_OFFSET_MIN (7 * 60)
 
+static int lib_held; /* 1: libgit2 is initialised for the rest of the process */
+
 /* 1 when libgit2's message carries the OS error of a full disk (it appends strerror to
  * the message of a failed write): ENOSPC, or EDQUOT and EFBIG as SQLite's adapter does. */
 int cf_disk_full(const char *m)
@@ -89,6 +91,11 @@ int conflict_history_open(conflict_history **out, const char *path)
 
 	*out = NULL;
 	git_libgit2_init();
+	/* ... and once more for the life of the process: the last shutdown tears down
+	 * libgit2's global state (its TLS library and certificates), which the next init would
+	 * build again, and the agent opens the history once per catch-up step. */
+	if (!lib_held)
+		lib_held = git_libgit2_init() > 0;
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	/* Objects are written once and rarely read back: keep libgit2's cache small so memory
 	 * stays bounded however large a catch-up is (default 256 MiB). */

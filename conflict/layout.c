@@ -64,22 +64,31 @@ static char *decode_name(const char *s)
 
 static int write_value(git_repository *repo, const json_t *v, git_oid *oid, git_filemode_t *mode);
 
+/* A field's blob: its canonical JSON and a newline, written straight to the object store
+ * (git_blob_create_from_buffer goes through a write stream: two more allocations and
+ * copies a field). */
 static int write_blob(git_repository *repo, const json_t *v, git_oid *oid)
 {
-	char *s = NULL;
+	char stack[512], *p = stack;
+	git_odb *odb = NULL;
 	size_t n;
-	ds_buf b = DS_BUF_INIT;
 	int rc;
 
-	if ((rc = ds_json_canonical(v, &s, &n)))
+	if ((rc = ds_json_canonical_buf(v, stack, sizeof(stack) - 1, &n)))
 		return rc;
-	ds_buf_add(&b, s, n);
-	ds_buf_puts(&b, "\n");
-	rc = git_blob_create_from_buffer(oid, repo, b.ptr, b.len);
-	if (rc)
+	if (n + 1 > sizeof(stack)) {
+		p = ds_malloc(n + 1);
+		if ((rc = ds_json_canonical_buf(v, p, n, &n)))
+			goto done;
+	}
+	p[n] = '\n';
+	if ((rc = git_repository_odb(&odb, repo)) ||
+	    (rc = git_odb_write(oid, odb, p, n + 1, GIT_OBJECT_BLOB)))
 		rc = cf_git_error(rc, "history: write blob");
-	free(s);
-	ds_buf_release(&b);
+done:
+	git_odb_free(odb);
+	if (p != stack)
+		free(p);
 	return rc;
 }
 
