@@ -110,6 +110,9 @@ int cf_packs_refresh(conflict_history *h);
 /* Writes the objects in memory as one pack (fsynced) and forgets them; *name gets
  * "pack-<hash>" (free()), or NULL when there was nothing to write. */
 int cf_pack_batch(conflict_history *h, char **name);
+/* Writes one object (hashed here with SHA-1, not by libgit2) unless the packs on disk or
+ * the batch already hold it; *oid gets its id. */
+int cf_object_put(conflict_history *h, git_object_t type, const void *p, size_t n, git_oid *oid);
 /* Forgets every object written to memory since the last pack. */
 void cf_mem_reset(conflict_history *h);
 
@@ -145,7 +148,7 @@ char *cf_pack_dir(conflict_history *h);
 int cf_pack_added(conflict_history *h, const char *name);
 
 /* layout.c: a dossier state <-> the tree of one dossier. */
-int cf_layout_write(git_repository *repo, const json_t *state, git_oid *tree);
+int cf_layout_write(conflict_history *h, const json_t *state, git_oid *tree);
 int cf_layout_read(git_repository *repo, const git_oid *tree, json_t **state);
 /* 1 when name can be a tree entry: non-empty, at most 255 bytes, no "/", no control
  * characters, not starting with ".". */
