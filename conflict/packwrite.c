@@ -179,14 +179,14 @@ static void index_build(const cf_packw *w, const unsigned char *pack_sum, ds_buf
 	ds_buf_add(idx, sum, GIT_OID_RAWSZ);
 }
 
-/* Writes the pack, then its index (each to a temporary name, fsynced, renamed), so a crash
- * leaves at worst a pack without an index, which no reader sees. */
+/* Writes the pack and its index (temporary names, both fsynced, then renamed: the pack
+ * first), so a crash leaves at worst a pack without an index, which no reader sees. */
 int cf_packw_finish(cf_packw *w, const char *dir, char **name)
 {
 	unsigned char sum[GIT_OID_RAWSZ];
 	char hex[GIT_OID_HEXSZ + 1];
 	ds_buf idx = DS_BUF_INIT;
-	char *path = NULL;
+	char *path = NULL, *ipath = NULL;
 	git_oid id;
 	int rc;
 
@@ -204,13 +204,12 @@ int cf_packw_finish(cf_packw *w, const char *dir, char **name)
 	git_oid_fromraw(&id, sum);
 	git_oid_tostr(hex, sizeof(hex), &id);
 	path = ds_asprintf("%s/pack-%s.pack", dir, hex);
-	if (!(rc = ds_file_write_atomic(path, w->pack.ptr, w->pack.len, 0444))) {
-		strcpy(path + strlen(path) - 4, "idx");
-		rc = ds_file_write_atomic(path, idx.ptr, idx.len, 0444);
-	}
+	ipath = ds_asprintf("%s/pack-%s.idx", dir, hex);
+	rc = ds_file_write_atomic2(path, w->pack.ptr, w->pack.len, ipath, idx.ptr, idx.len, 0444);
 	if (!rc)
 		*name = ds_asprintf("pack-%s", hex);
 	free(path);
+	free(ipath);
 	ds_buf_release(&idx);
 	return rc;
 }
