@@ -70,8 +70,9 @@ static char *decode_name(const char *s)
  * if it ended in "/". */
 
 typedef struct tentry {
-	char *name; /* encoded (encode_name) */
-	int tree;   /* 1: a folder, 0: a blob */
+	const char *name; /* the entry name: the key itself, or owned */
+	char *owned;      /* the key encoded (encode_name) when it had to be */
+	int tree;         /* 1: a folder, 0: a blob */
 	git_oid oid;
 } tentry;
 
@@ -94,14 +95,31 @@ static int tentry_cmp(const void *x, const void *y)
 	return ca < cb ? -1 : ca > cb;
 }
 
-/* Adds an entry; takes name. */
-static void tree_add(tree_w *t, char *name, int tree, const git_oid *oid)
+/* 1 when key is its own entry name (encode_name would not change it). */
+static int plain_name(const char *key)
 {
+	const unsigned char *p = (const unsigned char *)key;
+
+	if (*p == '.')
+		return 0;
+	for (; *p; p++)
+		if (*p == '%' || *p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Adds an entry for key (borrowed: it must outlive t), encoded unless raw. */
+static void tree_add(tree_w *t, const char *key, int raw, int tree, const git_oid *oid)
+{
+	tentry *e;
+
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
 		t->v = ds_realloc(t->v, t->cap * sizeof(*t->v));
 	}
-	t->v[t->n].name = name;
+	e = &t->v[t->n];
+	e->owned = raw || plain_name(key) ? NULL : encode_name(key);
+	e->name = e->owned ? e->owned : key;
 	t->v[t->n].tree = tree;
 	git_oid_cpy(&t->v[t->n].oid, oid);
 	t->n++;
@@ -112,7 +130,7 @@ static void tree_release(tree_w *t)
 	size_t i;
 
 	for (i = 0; i < t->n; i++)
-		free(t->v[i].name);
+		free(t->v[i].owned);
 	free(t->v);
 }
 
@@ -175,7 +193,7 @@ static int write_object(conflict_history *h, const json_t *v, const char *skip, 
 		}
 		if ((rc = write_value(h, child, &sub, &tree)))
 			break;
-		tree_add(&t, encode_name(key), tree, &sub);
+		tree_add(&t, key, 0, tree, &sub);
 	}
 	if (!rc)
 		rc = tree_write(h, &t, oid);
@@ -197,10 +215,10 @@ static int write_list(conflict_history *h, const json_t *list, git_oid *oid)
 		json_array_append(ids, id);
 		if ((rc = write_object(h, item, "id", &sub)))
 			break;
-		tree_add(&t, encode_name(json_string_value(id)), 1, &sub);
+		tree_add(&t, json_string_value(id), 0, 1, &sub);
 	}
 	if (!rc && !(rc = write_blob(h, ids, &sub))) {
-		tree_add(&t, ds_strdup(ORDER_NAME), 0, &sub);
+		tree_add(&t, ORDER_NAME, 1, 0, &sub);
 		rc = tree_write(h, &t, oid);
 	}
 	tree_release(&t);

@@ -102,15 +102,35 @@ static int mem_new(git_odb_backend **out)
 	return 0;
 }
 
+/* "blob 12\0": what git hashes before an object's bytes; its length, the NUL included. */
+static size_t object_head(char out[32], git_object_t type, size_t n)
+{
+	const char *t = type == GIT_OBJECT_BLOB ? "blob " : type == GIT_OBJECT_TREE ? "tree " : NULL;
+	char digits[24];
+	size_t k = 0, len;
+
+	if (!t)
+		return (size_t)snprintf(out, 32, "%s %zu", git_object_type2string(type), n) + 1;
+	do
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	memcpy(out, t, 5);
+	for (len = 5; k > 0;)
+		out[len++] = digits[--k];
+	out[len++] = '\0';
+	return len;
+}
+
 int cf_object_put(conflict_history *h, git_object_t type, const void *p, size_t n, git_oid *oid)
 {
 	mem_backend *m = (mem_backend *)h->mem;
 	unsigned char sum[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	char head[32];
-	int hn = snprintf(head, sizeof(head), "%s %zu", git_object_type2string(type), n) + 1, rc;
+	size_t hn = object_head(head, type, n);
+	int rc;
 
-	if (!EVP_DigestInit_ex(m->md, m->sha1, NULL) || !EVP_DigestUpdate(m->md, head, (size_t)hn) ||
+	if (!EVP_DigestInit_ex(m->md, m->sha1, NULL) || !EVP_DigestUpdate(m->md, head, hn) ||
 	    !EVP_DigestUpdate(m->md, p, n) || !EVP_DigestFinal_ex(m->md, sum, &len))
 		return ds_error_set(DS_ERROR, "history: cannot hash an object");
 	git_oid_fromraw(oid, sum);
