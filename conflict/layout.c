@@ -141,7 +141,8 @@ static int tree_write(conflict_history *h, tree_w *t, git_oid *oid)
 	size_t i;
 	int rc;
 
-	qsort(t->v, t->n, sizeof(*t->v), tentry_cmp);
+	if (t->n > 1) /* an empty object is the empty tree: nothing to sort */
+		qsort(t->v, t->n, sizeof(*t->v), tentry_cmp);
 	for (i = 0; i < t->n; i++) {
 		ds_buf_puts(&b, t->v[i].tree ? "40000 " : "100644 ");
 		ds_buf_add(&b, t->v[i].name, strlen(t->v[i].name) + 1);
