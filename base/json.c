@@ -69,7 +69,10 @@ static size_t plain_scalar(const json_t *v, char *buf, size_t cap)
 	size_t n, i;
 
 	if (json_is_integer(v) || json_is_true(v) || json_is_false(v) || json_is_null(v)) {
-		s = json_is_true(v) ? "true" : json_is_false(v) ? "false" : json_is_null(v) ? "null" : num;
+		s = json_is_true(v)    ? "true"
+		    : json_is_false(v) ? "false"
+		    : json_is_null(v)  ? "null"
+		                       : num;
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		n = strlen(s);
 		if (n <= cap)

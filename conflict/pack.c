@@ -105,7 +105,9 @@ static int mem_new(git_odb_backend **out)
 /* "blob 12\0": what git hashes before an object's bytes; its length, the NUL included. */
 static size_t object_head(char out[32], git_object_t type, size_t n)
 {
-	const char *t = type == GIT_OBJECT_BLOB ? "blob " : type == GIT_OBJECT_TREE ? "tree " : NULL;
+	const char *t = type == GIT_OBJECT_BLOB   ? "blob "
+	                : type == GIT_OBJECT_TREE ? "tree "
+	                                          : NULL;
 	char digits[24];
 	size_t k = 0, len;
 

@@ -72,8 +72,13 @@ static void entry_add(cf_packw *w, const git_oid *oid, uint64_t offset, uint32_t
 static void stored(ds_buf *b, const void *data, size_t len)
 {
 	uint32_t ad = (uint32_t)adler32(adler32(0, NULL, 0), data, (uInt)len);
-	unsigned char h[7] = {0x78, 0x01, 0x01, (unsigned char)len, (unsigned char)(len >> 8),
-	                      (unsigned char)~len, (unsigned char)(~len >> 8)};
+	unsigned char h[7] = {0x78,
+	                      0x01,
+	                      0x01,
+	                      (unsigned char)len,
+	                      (unsigned char)(len >> 8),
+	                      (unsigned char)~len,
+	                      (unsigned char)(~len >> 8)};
 	unsigned char t[4] = {(unsigned char)(ad >> 24), (unsigned char)(ad >> 16),
 	                      (unsigned char)(ad >> 8), (unsigned char)ad};
 

@@ -140,10 +140,26 @@ static void same_is_canonical_bytes(void **state)
 static void canonical_buf_same_bytes(void **state)
 {
 	static const char *const values[] = {
-	    "\"plain\"", "\"Nguyễn Văn Ánh\"", "\"a\\\"b\"", "\"back\\\\slash\"",
-	    "\"tab\\there\"", "\"ctl\\u0001x\"", "\"del\\u007f\"", "\"sep\\u2028\"",
-	    "\"a/b\"", "\"\"", "0", "-9223372036854775808", "9223372036854775807", "true",
-	    "false", "null", "1.5", "-0.0", "[\"tp1\",\"tp2\"]", "{\"b\":1,\"a\":[]}",
+	    "\"plain\"",
+	    "\"Nguyễn Văn Ánh\"",
+	    "\"a\\\"b\"",
+	    "\"back\\\\slash\"",
+	    "\"tab\\there\"",
+	    "\"ctl\\u0001x\"",
+	    "\"del\\u007f\"",
+	    "\"sep\\u2028\"",
+	    "\"a/b\"",
+	    "\"\"",
+	    "0",
+	    "-9223372036854775808",
+	    "9223372036854775807",
+	    "true",
+	    "false",
+	    "null",
+	    "1.5",
+	    "-0.0",
+	    "[\"tp1\",\"tp2\"]",
+	    "{\"b\":1,\"a\":[]}",
 	};
 	size_t i, n;
 

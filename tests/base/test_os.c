@@ -259,9 +259,12 @@ static void paths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(lock_excludes),     cmocka_unit_test(lock_probe_sees_holder),
-	    cmocka_unit_test(sleep_waits),       cmocka_unit_test(signals_reach_handlers),
-	    cmocka_unit_test(files_and_folders), cmocka_unit_test(two_files_at_once),
+	    cmocka_unit_test(lock_excludes),
+	    cmocka_unit_test(lock_probe_sees_holder),
+	    cmocka_unit_test(sleep_waits),
+	    cmocka_unit_test(signals_reach_handlers),
+	    cmocka_unit_test(files_and_folders),
+	    cmocka_unit_test(two_files_at_once),
 	    cmocka_unit_test(paths),
 	};
 
