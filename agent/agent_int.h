@@ -266,8 +266,10 @@ int agent_echo_take(agent *a, const json_t *ops, const json_t *receipts, const s
 struct conflict_history;
 /* history.git of this agent, opened (or created) on first use; borrowed. */
 int agent_history(agent *a, struct conflict_history **out);
-/* Dossiers (local branch) or feed changes (central branch) one catch-up step commits. */
-#define AGENT_HISTORY_STEP 500
+/* Dossiers (local branch) or feed changes (central branch) one catch-up step commits. A
+ * step's pack of new dossiers is then about 1.2 MB, over half of
+ * CONFLICT_HISTORY_MERGE_CAP, so a catch-up's packs are not merged again (docs/HISTORY.md). */
+#define AGENT_HISTORY_STEP 1000
 /* Records what a round pass leaves for the history catch-up (history_marks.c): the journal
  * seq and feed cursor reached now, note for the local commit's message, merge when the
  * local branch may merge central there. Takes the writer lock for one transaction. */

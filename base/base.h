@@ -162,6 +162,9 @@ int ds_json_parse_fast(const char *s, size_t n, json_t **out);
 int ds_json_canonical(const json_t *v, char **out, size_t *len);
 /* The byte count of v's canonical JSON, without building it (no allocation). */
 int ds_json_canonical_size(const json_t *v, size_t *len);
+/* Writes v's canonical bytes into buf (no NUL) when they fit in cap bytes; *len gets
+ * their count either way (more than cap: nothing useful in buf). No allocation. */
+int ds_json_canonical_buf(const json_t *v, char *buf, size_t cap, size_t *len);
 /* True when a and b have the same canonical bytes. */
 int ds_json_same(const json_t *a, const json_t *b);
 /* RFC 7396 JSON merge patch: applies patch to *target in place (target may be

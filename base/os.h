@@ -61,6 +61,11 @@ void ds_os_syslog(int level, const char *line);
 /* Writes a file safely: a temporary name beside it, flushed to disk, moved over path,
  * the folder flushed, so a crash leaves either the old file or the new one. */
 int ds_file_write_atomic(const char *path, const void *p, size_t n, int mode);
+/* Two files of one folder written as ds_file_write_atomic does, both flushed before either
+ * is moved into place (path1 first) and the folder flushed once at the end: a crash leaves
+ * neither new file, path1 alone, or both. */
+int ds_file_write_atomic2(const char *path1, const void *p1, size_t n1, const char *path2,
+                          const void *p2, size_t n2, int mode);
 /* Moves the file or folder from onto the name to (which must not be a non-empty folder),
  * flushing the folders of both, so the move survives a power cut. DS_ENOSPC, DS_EPERM or
  * DS_ERROR "cannot move FROM to TO: why". */

@@ -194,31 +194,60 @@ static int write_all(int fd, const char *s, size_t n, const char *path)
 	return 0;
 }
 
-int ds_file_write_atomic(const char *path, const void *p, size_t n, int mode)
+/* Writes p to a temporary name beside path and flushes it to disk; *tmp gets the name. */
+static int write_tmp(const char *path, const void *p, size_t n, int mode, char **tmp)
 {
-	char *tmp = ds_asprintf("%s.tmp.%ld", path, ds_os_pid());
 	int fd, rc = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		rc = ds_error_set(ds_os_errno_code(errno), "cannot write %s: %s", path,
-		                  strerror(errno));
-		goto done;
-	}
+	*tmp = ds_asprintf("%s.tmp.%ld", path, ds_os_pid());
+	fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return ds_error_set(ds_os_errno_code(errno), "cannot write %s: %s", path,
+		                    strerror(errno));
 	rc = write_all(fd, p, n, path);
 	if (!rc && fsync(fd) != 0)
 		rc = ds_error_set(ds_os_errno_code(errno), "cannot sync %s: %s", path,
 		                  strerror(errno));
 	close(fd);
-	if (!rc && rename(tmp, path) != 0)
-		rc = ds_error_set(ds_os_errno_code(errno), "cannot rename onto %s: %s", path,
-		                  strerror(errno));
 	if (rc)
-		unlink(tmp);
-	else
+		unlink(*tmp);
+	return rc;
+}
+
+static int rename_onto(const char *tmp, const char *path)
+{
+	if (rename(tmp, path) == 0)
+		return 0;
+	unlink(tmp);
+	return ds_error_set(ds_os_errno_code(errno), "cannot rename onto %s: %s", path,
+	                    strerror(errno));
+}
+
+int ds_file_write_atomic(const char *path, const void *p, size_t n, int mode)
+{
+	char *tmp = NULL;
+	int rc = write_tmp(path, p, n, mode, &tmp);
+
+	if (!rc && !(rc = rename_onto(tmp, path)))
 		sync_dir_of(path);
-done:
 	free(tmp);
+	return rc;
+}
+
+int ds_file_write_atomic2(const char *path1, const void *p1, size_t n1, const char *path2,
+                          const void *p2, size_t n2, int mode)
+{
+	char *tmp1 = NULL, *tmp2 = NULL;
+	int rc = write_tmp(path1, p1, n1, mode, &tmp1);
+
+	if (!rc && (rc = write_tmp(path2, p2, n2, mode, &tmp2)))
+		unlink(tmp1);
+	if (!rc && (rc = rename_onto(tmp1, path1)))
+		unlink(tmp2);
+	if (!rc && !(rc = rename_onto(tmp2, path2)))
+		sync_dir_of(path2);
+	free(tmp1);
+	free(tmp2);
 	return rc;
 }
 

@@ -175,7 +175,7 @@ static int apply_change(build *b, const char *code, const json_t *state)
 		return rc;
 	if (!reused_tree(b, code, &tree)) {
 		b->h->assume_new = unseen(b, code);
-		rc = cf_layout_write(b->h->repo, state, &tree);
+		rc = cf_layout_write(b->h, state, &tree);
 		b->h->assume_new = 0;
 		if (rc)
 			return rc;

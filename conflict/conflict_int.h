@@ -10,6 +10,7 @@
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
+#include <zlib.h>
 
 /* ---------------------------------------------------------------- field paths (path.c) */
 typedef struct fstep {
@@ -92,6 +93,8 @@ struct conflict_history {
  * (ENOSPC, EDQUOT, EFBIG) -> DS_ENOSPC "what: disk full (...)", anything else -> DS_ERROR;
  * the message is "what: libgit2's message". */
 int cf_git_error(int rc, const char *what);
+/* 1 when message m carries the OS error of a full disk (ENOSPC, EDQUOT, EFBIG). */
+int cf_disk_full(const char *m);
 
 /* pack.c: the object store with its in-memory backend, and one pack per batch. */
 int cf_repo_attach(conflict_history *h);
@@ -107,8 +110,36 @@ int cf_packs_refresh(conflict_history *h);
 /* Writes the objects in memory as one pack (fsynced) and forgets them; *name gets
  * "pack-<hash>" (free()), or NULL when there was nothing to write. */
 int cf_pack_batch(conflict_history *h, char **name);
+/* Writes one object (hashed here with SHA-1, not by libgit2) unless the packs on disk or
+ * the batch already hold it; *oid gets its id. */
+int cf_object_put(conflict_history *h, git_object_t type, const void *p, size_t n, git_oid *oid);
 /* Forgets every object written to memory since the last pack. */
 void cf_mem_reset(conflict_history *h);
+
+/* packwrite.c: one pack written as its objects arrive (no delta search), and its index. */
+typedef struct cf_packw_entry {
+	git_oid oid;
+	uint64_t offset; /* in the pack */
+	uint32_t crc;    /* CRC-32 of the object's bytes in the pack */
+} cf_packw_entry;
+
+typedef struct cf_packw {
+	ds_buf pack; /* the pack so far: header (count set at the end), then the objects */
+	cf_packw_entry *v;
+	size_t n, cap;
+	z_stream z; /* the deflate stream for larger objects */
+	int ready;  /* z is set up */
+} cf_packw;
+
+void cf_packw_init(cf_packw *w);
+/* Appends one object (its raw content, the id libgit2 computed for it), deflated. */
+int cf_packw_add(cf_packw *w, const git_oid *oid, const void *data, size_t len, git_object_t type);
+/* Writes the pack and its index into dir (fsynced, index last); *name gets "pack-<hash>"
+ * (free()), NULL when there is no object. The writer must be reset before the next pack. */
+int cf_packw_finish(cf_packw *w, const char *dir, char **name);
+/* Forgets the objects (keeps the memory for the next pack). */
+void cf_packw_reset(cf_packw *w);
+void cf_packw_release(cf_packw *w);
 /* The objects/pack folder (free()). */
 char *cf_pack_dir(conflict_history *h);
 
@@ -117,7 +148,7 @@ char *cf_pack_dir(conflict_history *h);
 int cf_pack_added(conflict_history *h, const char *name);
 
 /* layout.c: a dossier state <-> the tree of one dossier. */
-int cf_layout_write(git_repository *repo, const json_t *state, git_oid *tree);
+int cf_layout_write(conflict_history *h, const json_t *state, git_oid *tree);
 int cf_layout_read(git_repository *repo, const git_oid *tree, json_t **state);
 /* 1 when name can be a tree entry: non-empty, at most 255 bytes, no "/", no control
  * characters, not starting with ".". */

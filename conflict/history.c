@@ -13,9 +13,11 @@
 
 #define VN_OFFSET_MIN (7 * 60)
 
+static int lib_held; /* 1: libgit2 is initialised for the rest of the process */
+
 /* 1 when libgit2's message carries the OS error of a full disk (it appends strerror to
  * the message of a failed write): ENOSPC, or EDQUOT and EFBIG as SQLite's adapter does. */
-static int git_disk_full(const char *m)
+int cf_disk_full(const char *m)
 {
 	return m && (strstr(m, strerror(ENOSPC)) || strstr(m, strerror(EDQUOT)) ||
 	             strstr(m, strerror(EFBIG)));
@@ -26,7 +28,7 @@ int cf_git_error(int rc, const char *what)
 	const git_error *e = git_error_last();
 	const char *m = e && e->message ? e->message : "libgit2 error";
 
-	if (git_disk_full(m))
+	if (cf_disk_full(m))
 		return ds_error_set(DS_ENOSPC, "%s: disk full (%s)", what, m);
 	return ds_error_set(rc == GIT_ENOTFOUND ? DS_ENOTFOUND : DS_ERROR, "%s: %s", what, m);
 }
@@ -89,6 +91,11 @@ int conflict_history_open(conflict_history **out, const char *path)
 
 	*out = NULL;
 	git_libgit2_init();
+	/* ... and once more for the life of the process: the last shutdown tears down
+	 * libgit2's global state (its TLS library and certificates), which the next init would
+	 * build again, and the agent opens the history once per catch-up step. */
+	if (!lib_held)
+		lib_held = git_libgit2_init() > 0;
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	/* Objects are written once and rarely read back: keep libgit2's cache small so memory
 	 * stays bounded however large a catch-up is (default 256 MiB). */

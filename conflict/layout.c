@@ -62,124 +62,187 @@ static char *decode_name(const char *s)
 	return out;
 }
 
-static int write_value(git_repository *repo, const json_t *v, git_oid *oid, git_filemode_t *mode);
+/* ---------------------------------------------------------------- writing
+ * A dossier's trees are formatted here and its objects hashed by cf_object_put (pack.c),
+ * not by libgit2's tree builder: a catch-up writes dossiers by the thousand, and the
+ * builder's allocations and checks (it looks each entry's object up again) cost more than
+ * the trees. A tree lists its entries in git's order: by name, a folder's name compared as
+ * if it ended in "/". */
 
-static int write_blob(git_repository *repo, const json_t *v, git_oid *oid)
+typedef struct tentry {
+	const char *name; /* the entry name: the key itself, or owned */
+	char *owned;      /* the key encoded (encode_name) when it had to be */
+	int tree;         /* 1: a folder, 0: a blob */
+	git_oid oid;
+} tentry;
+
+typedef struct tree_w {
+	tentry *v;
+	size_t n, cap;
+} tree_w;
+
+static int tentry_cmp(const void *x, const void *y)
 {
-	char *s = NULL;
-	size_t n;
+	const tentry *a = x, *b = y;
+	size_t an = strlen(a->name), bn = strlen(b->name), n = an < bn ? an : bn;
+	int c = memcmp(a->name, b->name, n);
+	unsigned char ca, cb;
+
+	if (c)
+		return c;
+	ca = an > n ? (unsigned char)a->name[n] : a->tree ? '/' : 0;
+	cb = bn > n ? (unsigned char)b->name[n] : b->tree ? '/' : 0;
+	return ca < cb ? -1 : ca > cb;
+}
+
+/* 1 when key is its own entry name (encode_name would not change it). */
+static int plain_name(const char *key)
+{
+	const unsigned char *p = (const unsigned char *)key;
+
+	if (*p == '.')
+		return 0;
+	for (; *p; p++)
+		if (*p == '%' || *p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Adds an entry for key (borrowed: it must outlive t), encoded unless raw. */
+static void tree_add(tree_w *t, const char *key, int raw, int tree, const git_oid *oid)
+{
+	tentry *e;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->v = ds_realloc(t->v, t->cap * sizeof(*t->v));
+	}
+	e = &t->v[t->n];
+	e->owned = raw || plain_name(key) ? NULL : encode_name(key);
+	e->name = e->owned ? e->owned : key;
+	t->v[t->n].tree = tree;
+	git_oid_cpy(&t->v[t->n].oid, oid);
+	t->n++;
+}
+
+static void tree_release(tree_w *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->v[i].owned);
+	free(t->v);
+}
+
+/* Sorts, formats ("<mode> <name>\0<20-byte id>" an entry) and writes the tree. */
+static int tree_write(conflict_history *h, tree_w *t, git_oid *oid)
+{
 	ds_buf b = DS_BUF_INIT;
+	size_t i;
 	int rc;
 
-	if ((rc = ds_json_canonical(v, &s, &n)))
-		return rc;
-	ds_buf_add(&b, s, n);
-	ds_buf_puts(&b, "\n");
-	rc = git_blob_create_from_buffer(oid, repo, b.ptr, b.len);
-	if (rc)
-		rc = cf_git_error(rc, "history: write blob");
-	free(s);
+	if (t->n > 1) /* an empty object is the empty tree: nothing to sort */
+		qsort(t->v, t->n, sizeof(*t->v), tentry_cmp);
+	for (i = 0; i < t->n; i++) {
+		ds_buf_puts(&b, t->v[i].tree ? "40000 " : "100644 ");
+		ds_buf_add(&b, t->v[i].name, strlen(t->v[i].name) + 1);
+		ds_buf_add(&b, t->v[i].oid.id, GIT_OID_RAWSZ);
+	}
+	rc = cf_object_put(h, GIT_OBJECT_TREE, b.ptr, b.len, oid);
 	ds_buf_release(&b);
 	return rc;
 }
 
-static int insert(git_treebuilder *tb, const char *key, const json_t *v, git_repository *repo)
+static int write_value(conflict_history *h, const json_t *v, git_oid *oid, int *tree);
+
+/* A field's blob: its canonical JSON and a newline. */
+static int write_blob(conflict_history *h, const json_t *v, git_oid *oid)
 {
-	char *name = encode_name(key);
-	git_oid oid;
-	git_filemode_t mode;
+	char stack[512], *p = stack;
+	size_t n;
 	int rc;
 
-	if (!name)
-		return ds_error_set(DS_EINVALID, "history: an empty key cannot be stored");
-	if ((rc = write_value(repo, v, &oid, &mode)) == 0 &&
-	    (rc = git_treebuilder_insert(NULL, tb, name, &oid, mode)))
-		rc = cf_git_error(rc, "history: tree entry");
-	free(name);
+	if ((rc = ds_json_canonical_buf(v, stack, sizeof(stack) - 1, &n)))
+		return rc;
+	if (n + 1 > sizeof(stack)) {
+		p = ds_malloc(n + 1);
+		rc = ds_json_canonical_buf(v, p, n, &n);
+	}
+	p[n] = '\n';
+	if (!rc)
+		rc = cf_object_put(h, GIT_OBJECT_BLOB, p, n + 1, oid);
+	if (p != stack)
+		free(p);
 	return rc;
 }
 
-static int write_object(git_repository *repo, const json_t *v, const char *skip, git_oid *oid)
+static int write_object(conflict_history *h, const json_t *v, const char *skip, git_oid *oid)
 {
-	git_treebuilder *tb = NULL;
+	tree_w t = {NULL, 0, 0};
 	const char *key;
 	json_t *child;
-	int rc;
+	git_oid sub;
+	int rc = 0, tree;
 
-	if ((rc = git_treebuilder_new(&tb, repo, NULL)))
-		return cf_git_error(rc, "history: tree");
 	json_object_foreach((json_t *)v, key, child)
 	{
 		if (skip && strcmp(key, skip) == 0)
 			continue;
-		if ((rc = insert(tb, key, child, repo)))
-			goto done;
+		if (!*key) {
+			rc = ds_error_set(DS_EINVALID, "history: an empty key cannot be stored");
+			break;
+		}
+		if ((rc = write_value(h, child, &sub, &tree)))
+			break;
+		tree_add(&t, key, 0, tree, &sub);
 	}
-	if ((rc = git_treebuilder_write(oid, tb)))
-		rc = cf_git_error(rc, "history: write tree");
-done:
-	git_treebuilder_free(tb);
+	if (!rc)
+		rc = tree_write(h, &t, oid);
+	tree_release(&t);
 	return rc;
 }
 
-static int write_item(git_repository *repo, git_treebuilder *tb, const json_t *item)
+static int write_list(conflict_history *h, const json_t *list, git_oid *oid)
 {
-	char *name = encode_name(json_string_value(json_object_get(item, "id")));
-	git_oid sub;
-	int rc;
-
-	if ((rc = write_object(repo, item, "id", &sub)) == 0 &&
-	    (rc = git_treebuilder_insert(NULL, tb, name, &sub, GIT_FILEMODE_TREE)))
-		rc = cf_git_error(rc, "history: tree entry");
-	free(name);
-	return rc;
-}
-
-static int write_list(git_repository *repo, const json_t *list, git_oid *oid)
-{
-	git_treebuilder *tb = NULL;
+	tree_w t = {NULL, 0, 0};
 	json_t *ids = json_array(), *item;
 	git_oid sub;
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	if ((rc = git_treebuilder_new(&tb, repo, NULL))) {
-		rc = cf_git_error(rc, "history: tree");
-		goto done;
-	}
 	json_array_foreach(list, i, item)
 	{
-		json_array_append(ids, json_object_get(item, "id"));
-		if ((rc = write_item(repo, tb, item)))
-			goto done;
+		json_t *id = json_object_get(item, "id");
+		json_array_append(ids, id);
+		if ((rc = write_object(h, item, "id", &sub)))
+			break;
+		tree_add(&t, json_string_value(id), 0, 1, &sub);
 	}
-	if ((rc = write_blob(repo, ids, &sub)))
-		goto done;
-	if ((rc = git_treebuilder_insert(NULL, tb, ORDER_NAME, &sub, GIT_FILEMODE_BLOB)) ||
-	    (rc = git_treebuilder_write(oid, tb)))
-		rc = cf_git_error(rc, "history: write list");
-done:
-	git_treebuilder_free(tb);
+	if (!rc && !(rc = write_blob(h, ids, &sub))) {
+		tree_add(&t, ORDER_NAME, 1, 0, &sub);
+		rc = tree_write(h, &t, oid);
+	}
+	tree_release(&t);
 	json_decref(ids);
 	return rc;
 }
 
-static int write_value(git_repository *repo, const json_t *v, git_oid *oid, git_filemode_t *mode)
+static int write_value(conflict_history *h, const json_t *v, git_oid *oid, int *tree)
 {
-	*mode = GIT_FILEMODE_TREE;
+	*tree = 1;
 	if (json_is_object(v))
-		return write_object(repo, v, NULL, oid);
+		return write_object(h, v, NULL, oid);
 	if (json_array_size(v) > 0 && cf_is_idlist(v))
-		return write_list(repo, v, oid);
-	*mode = GIT_FILEMODE_BLOB;
-	return write_blob(repo, v, oid);
+		return write_list(h, v, oid);
+	*tree = 0;
+	return write_blob(h, v, oid);
 }
 
-int cf_layout_write(git_repository *repo, const json_t *state, git_oid *tree)
+int cf_layout_write(conflict_history *h, const json_t *state, git_oid *tree)
 {
 	if (!json_is_object(state))
 		return ds_error_set(DS_EINVALID, "history: a dossier state must be an object");
-	return write_object(repo, state, NULL, tree);
+	return write_object(h, state, NULL, tree);
 }
 
 /* ---------------------------------------------------------------- dossier paths

@@ -2,19 +2,23 @@
  * backend and lands on disk as one pack per batch (repack.c consolidates the packs). */
 #include "conflict/conflict_int.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MEMORY_PRIORITY 999
 
-/* The in-memory store: libgit2's mempack, wrapped to remember which objects were written
- * (git_mempack_dump in libgit2 1.5 packs every commit's whole tree, not just the new
- * objects, so a batch pack would hold a full snapshot). */
+/* The in-memory store: libgit2's mempack, for reads inside the batch, and the batch's pack
+ * built as objects are written (packwrite.c). git_mempack_dump is not used: in libgit2 1.5
+ * it packs every commit's whole tree, not just the new objects, so a batch pack would hold
+ * a full snapshot. */
 typedef struct mem_backend {
 	git_odb_backend parent;
 	git_odb_backend *inner; /* a git_mempack */
-	git_oid *oids;          /* written since the last reset */
-	size_t n, cap;
+	cf_packw pack;          /* the objects written since the last reset */
+	EVP_MD *sha1;           /* for cf_object_put */
+	EVP_MD_CTX *md;
 } mem_backend;
 
 static int mem_read(void **buf, size_t *len, git_object_t *type, git_odb_backend *b,
@@ -43,16 +47,17 @@ static int mem_write(git_odb_backend *b, const git_oid *oid, const void *data, s
                      git_object_t type)
 {
 	mem_backend *m = (mem_backend *)b;
-	int rc = m->inner->write(m->inner, oid, data, len, type);
+	int rc;
 
-	if (rc == 0) {
-		if (m->n == m->cap) {
-			m->cap = m->cap ? m->cap * 2 : 256;
-			m->oids = ds_realloc(m->oids, m->cap * sizeof(*m->oids));
-		}
-		git_oid_cpy(&m->oids[m->n++], oid);
+	if (m->inner->exists(m->inner, oid))
+		return 0; /* already in this batch's pack */
+	if ((rc = m->inner->write(m->inner, oid, data, len, type)))
+		return rc;
+	if (cf_packw_add(&m->pack, oid, data, len, type)) {
+		git_error_set_str(GIT_ERROR_ZLIB, ds_error_msg());
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 static void mem_free(git_odb_backend *b)
@@ -60,7 +65,9 @@ static void mem_free(git_odb_backend *b)
 	mem_backend *m = (mem_backend *)b;
 
 	m->inner->free(m->inner);
-	free(m->oids);
+	cf_packw_release(&m->pack);
+	EVP_MD_CTX_free(m->md);
+	EVP_MD_free(m->sha1);
 	free(m);
 }
 
@@ -70,10 +77,21 @@ static int mem_new(git_odb_backend **out)
 	int rc;
 
 	*out = NULL;
-	if ((rc = git_mempack_new(&m->inner))) {
+	m->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	m->md = EVP_MD_CTX_new();
+	if (!m->sha1 || !m->md) {
+		git_error_set_str(GIT_ERROR_NOMEMORY, "cannot set up SHA-1");
+		rc = -1;
+	} else {
+		rc = git_mempack_new(&m->inner);
+	}
+	if (rc) {
+		EVP_MD_CTX_free(m->md);
+		EVP_MD_free(m->sha1);
 		free(m);
 		return rc;
 	}
+	cf_packw_init(&m->pack);
 	git_odb_init_backend(&m->parent, GIT_ODB_BACKEND_VERSION);
 	m->parent.read = mem_read;
 	m->parent.read_header = mem_read_header;
@@ -84,6 +102,46 @@ static int mem_new(git_odb_backend **out)
 	return 0;
 }
 
+/* "blob 12\0": what git hashes before an object's bytes; its length, the NUL included. */
+static size_t object_head(char out[32], git_object_t type, size_t n)
+{
+	const char *t = type == GIT_OBJECT_BLOB   ? "blob "
+	                : type == GIT_OBJECT_TREE ? "tree "
+	                                          : NULL;
+	char digits[24];
+	size_t k = 0, len;
+
+	if (!t)
+		return (size_t)snprintf(out, 32, "%s %zu", git_object_type2string(type), n) + 1;
+	do
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	memcpy(out, t, 5);
+	for (len = 5; k > 0;)
+		out[len++] = digits[--k];
+	out[len++] = '\0';
+	return len;
+}
+
+int cf_object_put(conflict_history *h, git_object_t type, const void *p, size_t n, git_oid *oid)
+{
+	mem_backend *m = (mem_backend *)h->mem;
+	unsigned char sum[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char head[32];
+	size_t hn = object_head(head, type, n);
+	int rc;
+
+	if (!EVP_DigestInit_ex(m->md, m->sha1, NULL) || !EVP_DigestUpdate(m->md, head, hn) ||
+	    !EVP_DigestUpdate(m->md, p, n) || !EVP_DigestFinal_ex(m->md, sum, &len))
+		return ds_error_set(DS_ERROR, "history: cannot hash an object");
+	git_oid_fromraw(oid, sum);
+	if (h->disk->exists(h->disk, oid))
+		return 0;
+	rc = mem_write(h->mem, oid, p, n, type);
+	return rc ? cf_git_error(rc, "history: write object") : 0;
+}
+
 void cf_mem_reset(conflict_history *h)
 {
 	mem_backend *m = (mem_backend *)h->mem;
@@ -91,7 +149,7 @@ void cf_mem_reset(conflict_history *h)
 	if (!m)
 		return;
 	git_mempack_reset(m->inner);
-	m->n = 0;
+	cf_packw_reset(&m->pack);
 }
 
 /* ---------------------------------------------------------------- the packs on disk
@@ -279,23 +337,21 @@ done:
 int cf_pack_batch(conflict_history *h, char **name)
 {
 	mem_backend *m = (mem_backend *)h->mem;
-	git_packbuilder *pb = NULL;
-	size_t i;
-	int rc = 0;
+	char *dir = cf_pack_dir(h);
+	int rc;
 
-	*name = NULL;
-	if (m->n == 0)
-		goto done;
-	if ((rc = git_packbuilder_new(&pb, h->repo)))
-		goto done;
-	git_packbuilder_set_threads(pb, 1);
-	for (i = 0; i < m->n && rc == 0; i++)
-		rc = git_packbuilder_insert(pb, &m->oids[i], NULL);
 	/* The pack (and its index) is fsynced before the memory copy goes. */
-	if (rc || (rc = cf_pack_write(h, pb, name)) || (rc = cf_packs_refresh(h)))
-		goto done;
-	cf_mem_reset(h);
-done:
-	git_packbuilder_free(pb);
-	return rc ? cf_git_error(rc, "history: write pack") : 0;
+	if ((rc = cf_packw_finish(&m->pack, dir, name))) {
+		char *why = ds_strdup(ds_error_msg());
+		rc = rc == DS_ENOSPC || cf_disk_full(why)
+		         ? ds_error_set(DS_ENOSPC, "history: write pack: disk full (%s)", why)
+		         : ds_error_set(rc, "history: write pack: %s", why);
+		free(why);
+	} else if (*name && (rc = cf_packs_refresh(h))) {
+		rc = cf_git_error(rc, "history: write pack");
+	}
+	if (rc == 0)
+		cf_mem_reset(h);
+	free(dir);
+	return rc;
 }

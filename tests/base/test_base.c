@@ -100,6 +100,88 @@ static void canonical_sorted(void **state)
 	json_decref(b);
 }
 
+/* ds_json_same is "same canonical bytes": 1 and 1.0, -0.0 and 0.0, "a" and "A" differ;
+ * key order and a deep copy do not. */
+static void same_is_canonical_bytes(void **state)
+{
+	static const char *const pairs[][3] = {
+	    {"{\"a\":[1,{\"b\":2.5}],\"c\":\"x\"}", "{\"c\":\"x\",\"a\":[1,{\"b\":2.5}]}", "1"},
+	    {"[1]", "[1.0]", "0"},
+	    {"{\"t\":-0.0}", "{\"t\":0.0}", "0"},
+	    {"{\"t\":[0.0]}", "{\"t\":[0.0]}", "1"},
+	    {"\"a\"", "\"A\"", "0"},
+	    {"{\"a\":1}", "{\"a\":1,\"b\":null}", "0"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		json_t *a = NULL, *b = NULL, *c;
+		char *x = NULL, *y = NULL;
+
+		assert_int_equal(ds_json_parse(pairs[i][0], strlen(pairs[i][0]), &a), 0);
+		assert_int_equal(ds_json_parse(pairs[i][1], strlen(pairs[i][1]), &b), 0);
+		assert_int_equal(ds_json_canonical(a, &x, NULL), 0);
+		assert_int_equal(ds_json_canonical(b, &y, NULL), 0);
+		assert_int_equal(ds_json_same(a, b), strcmp(x, y) == 0);
+		assert_int_equal(ds_json_same(a, b), pairs[i][2][0] == '1');
+		c = json_deep_copy(a);
+		assert_true(ds_json_same(a, c));
+		assert_false(ds_json_same(a, NULL));
+		json_decref(c);
+		json_decref(a);
+		json_decref(b);
+		free(x);
+		free(y);
+	}
+}
+
+/* ds_json_canonical_buf writes what ds_json_canonical writes, whichever path it takes. */
+static void canonical_buf_same_bytes(void **state)
+{
+	static const char *const values[] = {
+	    "\"plain\"",
+	    "\"Nguyễn Văn Ánh\"",
+	    "\"a\\\"b\"",
+	    "\"back\\\\slash\"",
+	    "\"tab\\there\"",
+	    "\"ctl\\u0001x\"",
+	    "\"del\\u007f\"",
+	    "\"sep\\u2028\"",
+	    "\"a/b\"",
+	    "\"\"",
+	    "0",
+	    "-9223372036854775808",
+	    "9223372036854775807",
+	    "true",
+	    "false",
+	    "null",
+	    "1.5",
+	    "-0.0",
+	    "[\"tp1\",\"tp2\"]",
+	    "{\"b\":1,\"a\":[]}",
+	};
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char buf[64], small[2];
+		char *want = NULL;
+		size_t wn;
+		json_t *v = NULL;
+
+		assert_int_equal(ds_json_parse(values[i], strlen(values[i]), &v), 0);
+		assert_int_equal(ds_json_canonical(v, &want, &wn), 0);
+		assert_int_equal(ds_json_canonical_buf(v, buf, sizeof(buf), &n), 0);
+		assert_int_equal(n, wn);
+		assert_memory_equal(buf, want, n);
+		assert_int_equal(ds_json_canonical_buf(v, small, sizeof(small), &n), 0);
+		assert_int_equal(n, wn); /* the size even when it does not fit */
+		free(want);
+		json_decref(v);
+	}
+}
+
 static void nfc_same_bytes(void **state)
 {
 	/* "Nguyễn" typed precomposed and as e + circumflex + tilde. */
@@ -195,6 +277,8 @@ int main(void)
 	    cmocka_unit_test(canonical_sorted),
 	    cmocka_unit_test(nfc_same_bytes),
 	    cmocka_unit_test(json_nfc_keys_and_values),
+	    cmocka_unit_test(same_is_canonical_bytes),
+	    cmocka_unit_test(canonical_buf_same_bytes),
 	    cmocka_unit_test(merge_patch_rfc7396),
 	    cmocka_unit_test(diff_then_patch),
 	    cmocka_unit_test(sha256_known),

@@ -195,6 +195,38 @@ static void files_and_folders(void **state)
 	free(moved);
 }
 
+/* Two files written together: both there with their bytes, no temporary left; a second
+ * file that cannot be written leaves neither (and no temporary). */
+static void two_files_at_once(void **state)
+{
+	char *dir = scratch(), *p1 = ds_path_join(dir, "x.pack"), *p2 = ds_path_join(dir, "x.idx");
+	char *bad = ds_path_join(dir, "no/such/x.idx"), *s;
+	ds_buf got = DS_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(ds_file_write_atomic2(p1, "pack", 4, p2, "index", 5, 0444), 0);
+	assert_int_equal(ds_file_read(p1, 0, &got), 0);
+	assert_string_equal(got.ptr, "pack");
+	ds_buf_reset(&got);
+	assert_int_equal(ds_file_read(p2, 0, &got), 0);
+	assert_string_equal(got.ptr, "index");
+	s = listing(dir);
+	assert_string_equal(s, "x.idx x.pack");
+	free(s);
+	assert_int_equal(ds_os_remove(p1), 0);
+	assert_int_equal(ds_os_remove(p2), 0);
+	assert_int_not_equal(ds_file_write_atomic2(p1, "pack", 4, bad, "index", 5, 0444), 0);
+	s = listing(dir);
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(ds_os_remove_tree(dir), 0);
+	ds_buf_release(&got);
+	free(dir);
+	free(p1);
+	free(p2);
+	free(bad);
+}
+
 static void paths(void **state)
 {
 	char *dir = scratch(), *j = ds_path_join(dir, "x/../f"), *f = ds_path_join(dir, "f");
@@ -227,9 +259,13 @@ static void paths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(lock_excludes),     cmocka_unit_test(lock_probe_sees_holder),
-	    cmocka_unit_test(sleep_waits),       cmocka_unit_test(signals_reach_handlers),
-	    cmocka_unit_test(files_and_folders), cmocka_unit_test(paths),
+	    cmocka_unit_test(lock_excludes),
+	    cmocka_unit_test(lock_probe_sees_holder),
+	    cmocka_unit_test(sleep_waits),
+	    cmocka_unit_test(signals_reach_handlers),
+	    cmocka_unit_test(files_and_folders),
+	    cmocka_unit_test(two_files_at_once),
+	    cmocka_unit_test(paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
