@@ -19,19 +19,7 @@ int ds_json_parse(const char *s, size_t n, json_t **out)
 	return 0;
 }
 
-int ds_json_canonical(const json_t *v, char **out, size_t *len)
-{
-	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-
-	*out = NULL;
-	if (!s)
-		return ds_error_set(DS_ERROR, "cannot serialise JSON");
-	*out = s;
-	if (len)
-		*len = strlen(s);
-	return 0;
-}
-
+/* ds_json_canonical is in canon.c. */
 int ds_json_canonical_size(const json_t *v, size_t *len)
 {
 	*len = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
