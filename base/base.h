@@ -219,5 +219,8 @@ char *ds_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * ("applicant.name: text is not valid UTF-8"), for text holding a NUL character or invalid
  * UTF-8. */
 int ds_json_nfc_strict(const json_t *v, json_t **out);
+/* 1 when every string and key of v is NFC already and free of NUL, whoever else holds v
+ * or its parts (nothing is copied or changed). */
+int ds_json_nfc_is(const json_t *v);
 
 #endif

@@ -20,24 +20,7 @@ int ds_json_parse(const char *s, size_t n, json_t **out)
 	return 0;
 }
 
-int ds_json_canonical(const json_t *v, char **out, size_t *len)
-{
-	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-
-	*out = NULL;
-	if (!s)
-		return ds_error_set(DS_ERROR, "cannot serialise JSON");
-	*out = s;
-	if (len)
-		*len = strlen(s);
-	return 0;
-}
-
-int ds_json_canonical_size(const json_t *v, size_t *len)
-{
-	*len = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	return *len ? 0 : ds_error_set(DS_ERROR, "cannot serialise JSON");
-}
+/* ds_json_canonical, ds_json_canonical_size and ds_json_canonical_buf are in canon.c. */
 
 /* 1 when v holds a real anywhere: json_equal takes -0.0 for 0.0, canonical text does not. */
 static int has_real(const json_t *v)
@@ -59,49 +42,6 @@ static int has_real(const json_t *v)
 /* Same canonical text, without writing it in the common cases: values json_equal tells
  * apart never print alike (reals print exactly, to 17 digits), and equal values print alike
  * unless a real is signed differently (-0.0 and 0.0), which the text comparison settles. */
-/* The canonical text of the scalars json_dumpb would write without escapes or number
- * formatting choices: a string with no '"', '\\' or control byte (jansson holds valid
- * UTF-8), an integer, true, false, null. 0 when v is something else. */
-static size_t plain_scalar(const json_t *v, char *buf, size_t cap)
-{
-	char num[32];
-	const char *s;
-	size_t n, i;
-
-	if (json_is_integer(v) || json_is_true(v) || json_is_false(v) || json_is_null(v)) {
-		s = json_is_true(v)    ? "true"
-		    : json_is_false(v) ? "false"
-		    : json_is_null(v)  ? "null"
-		                       : num;
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		n = strlen(s);
-		if (n <= cap)
-			memcpy(buf, s, n);
-		return n;
-	}
-	if (!json_is_string(v))
-		return 0;
-	s = json_string_value(v);
-	n = json_string_length(v);
-	for (i = 0; i < n; i++)
-		if (s[i] == '"' || s[i] == '\\' || (unsigned char)s[i] < 0x20)
-			return 0;
-	if (n + 2 <= cap) {
-		buf[0] = '"';
-		memcpy(buf + 1, s, n);
-		buf[n + 1] = '"';
-	}
-	return n + 2;
-}
-
-int ds_json_canonical_buf(const json_t *v, char *buf, size_t cap, size_t *len)
-{
-	if ((*len = plain_scalar(v, buf, cap)))
-		return 0;
-	*len = json_dumpb(v, buf, cap, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	return *len ? 0 : ds_error_set(DS_ERROR, "cannot serialise JSON");
-}
-
 int ds_json_same(const json_t *a, const json_t *b)
 {
 	char *x = NULL, *y = NULL;

@@ -112,10 +112,10 @@ static int nfc_same(const char *s)
 	return same;
 }
 
-/* 1 when v may stand for its own NFC copy: every string and key already NFC and free of
- * NUL, and no part of it held by anyone else (each refcount 1; true, false and null are
- * shared constants), so keeping v is the same as keeping a fresh copy. */
-static int nfc_already(const json_t *v)
+/* 1 when every string and key of v is NFC already and free of NUL; with own set, also
+ * no part of v held by anyone else (each refcount 1; true, false and null are shared
+ * constants), so keeping v is the same as keeping a fresh copy. */
+static int nfc_walk(const json_t *v, int own)
 {
 	const char *key;
 	json_t *item;
@@ -123,22 +123,32 @@ static int nfc_already(const json_t *v)
 
 	if (json_is_true(v) || json_is_false(v) || json_is_null(v))
 		return 1;
-	if (v->refcount != 1)
+	if (own && v->refcount != 1)
 		return 0;
 	if (json_is_string(v))
 		return strlen(json_string_value(v)) == json_string_length(v) &&
 		       nfc_same(json_string_value(v));
 	json_array_foreach(v, i, item)
 	{
-		if (!nfc_already(item))
+		if (!nfc_walk(item, own))
 			return 0;
 	}
 	json_object_foreach((json_t *)v, key, item)
 	{
-		if (!nfc_same(key) || !nfc_already(item))
+		if (!nfc_same(key) || !nfc_walk(item, own))
 			return 0;
 	}
 	return 1;
+}
+
+static int nfc_already(const json_t *v)
+{
+	return nfc_walk(v, 1);
+}
+
+int ds_json_nfc_is(const json_t *v)
+{
+	return nfc_walk(v, 0);
 }
 
 /* ---------------------------------------------------------------- a normalised copy */

@@ -7,9 +7,10 @@
  *   code taken (create), dossier missing, another agency,
  *     or schema_op_apply refuses the result ---------------> rejected (reason)
  *
- * An applied op updates the dossier row and appends a feed row inside a savepoint, so a
- * failure half-way leaves nothing behind; every op is stored with its receipt and hash
- * whatever the verdict. central_op_receipt answers a replay from what was stored.
+ * An applied op updates the dossier row and appends a feed row; a failure half-way fails
+ * the whole push, whose savepoint (or transaction) leaves nothing behind. Every op is
+ * stored with its receipt and hash whatever the verdict. central_op_receipt answers a replay from
+ * what was stored.
  */
 #include "central/central_int.h"
 
@@ -231,13 +232,6 @@ static int check_identity(const json_t *op, const json_t *state, const current *
 	return 0;
 }
 
-static int savepoint(central_store *s, enum central_stmt_id id)
-{
-	central_q *st = central_stmt(s, id);
-
-	return st ? central_step_done(s, st, "savepoint") : ds_error_code();
-}
-
 /* schema_code_claim on the cached statement (inside the write transaction). */
 static int claim(central_store *s, const char *code)
 {
@@ -278,8 +272,10 @@ static int new_state(const json_t *op, const current *c, const central_prep *p, 
 	return check_identity(op, *state, c);
 }
 
-/* Applies op on c inside a savepoint. 0: applied; DS_EINVALID: rejected (message set,
- * nothing written); other: storage failure. */
+/* Applies op on c. 0: applied; DS_EINVALID: rejected (message set, nothing written);
+ * other: the writes failed, and the whole push with them (its caller's savepoint or
+ * transaction undoes what was written: no savepoint per op, whose journal would copy
+ * every page an op touches). */
 static int apply(central_store *s, const char *node, const json_t *op, current *c,
                  const central_prep *p, int64_t *cursor)
 {
@@ -289,21 +285,12 @@ static int apply(central_store *s, const char *node, const json_t *op, current *
 
 	if ((rc = new_state(op, c, p, &state, &ready)))
 		goto done;
-	if ((rc = savepoint(s, ST_SAVEPOINT)))
-		goto done;
 	rc = write_state(s, node, op, state, ready, c, cursor);
 	if (rc == 0 && create)
 		rc = claim(s, str_member(op, "code"));
-	if (rc) {
-		char msg[1024];
-
-		snprintf(msg, sizeof(msg), "%s", ds_error_msg());
-		savepoint(s, ST_ROLLBACK_TO);
-		savepoint(s, ST_RELEASE);
-		ds_error_set(rc, "%s", msg);
-		goto done;
-	}
-	if ((rc = savepoint(s, ST_RELEASE)) == 0) {
+	if (rc == DS_EINVALID) /* a constraint of the store: not the op's fault */
+		rc = ds_error_wrap(DS_ERROR, "storing op %s", str_member(op, "op_id"));
+	if (rc == 0) {
 		cache_put(s, op, state, c->version + 1);
 		state = NULL;
 	}

@@ -33,9 +33,6 @@ enum central_stmt_id {
 	ST_FEED_BEFORE_AGENCY,
 	ST_PULL_ALL,
 	ST_PULL_AGENCY,
-	ST_SAVEPOINT,
-	ST_RELEASE,
-	ST_ROLLBACK_TO,
 	ST_PUSH_SAVEPOINT,
 	ST_PUSH_RELEASE,
 	ST_PUSH_ROLLBACK_TO,
@@ -63,7 +60,9 @@ enum central_stmt_id {
 
 /* Group commit (server only): pushes that arrive while another is being written wait
  * here; the next writer takes every waiting push and writes them all in one transaction,
- * each inside its own savepoint, then commits once and answers them all. */
+ * each inside its own savepoint, then commits once and answers them all. The writes go
+ * through one connection of the group's own (writer), so its page cache stays warm: a
+ * connection that finds the database changed by another drops its whole cache. */
 typedef struct central_job central_job;
 typedef struct central_group {
 	pthread_mutex_t lock;
@@ -71,6 +70,7 @@ typedef struct central_group {
 	int busy;          /* a writer holds the group */
 	central_job *head; /* pushes waiting, in arrival order */
 	central_job *tail;
+	central_store *writer; /* opened by the first writer; used only while busy */
 } central_group;
 
 #define CENTRAL_MAX_PARAMS 12 /* bound parameters of one statement at most */
@@ -134,6 +134,10 @@ struct central_store {
 	 * followed by "\n" (the receipts' own_sha256). NULL otherwise. */
 	ds_buf *own;
 };
+
+/* Settings for the group's writer connection (SQLite: a page cache of 64 MiB, held by
+ * the one connection that writes; the others keep the default). */
+void central_store_writer_tune(central_store *s);
 
 /* 1 when where names a PostgreSQL database (postgresql:// or postgres://). */
 int central_where_pg(const char *where);

@@ -350,6 +350,22 @@ static void group_write(central_store *s, central_job *list)
 	free(msg);
 }
 
+/* The group's writer connection, opened on first use with the caller's settings; the
+ * caller's own connection when it cannot be opened (the push still goes through). */
+static central_store *group_writer(central_group *g, central_store *s)
+{
+	central_store *w = NULL;
+
+	if (g->writer)
+		return g->writer;
+	if (central_store_open(&w, s->where, 0) != 0)
+		return s;
+	w->write_lock = s->write_lock;
+	central_store_writer_tune(w);
+	g->writer = w;
+	return w;
+}
+
 /* Queues the job; the first push to find no writer becomes the writer and writes every
  * push waiting at that moment (its own among them), then hands over to the next. */
 static int group_run(central_store *s, central_job *job)
@@ -372,7 +388,7 @@ static int group_run(central_store *s, central_job *job)
 		list = g->head;
 		g->head = g->tail = NULL;
 		pthread_mutex_unlock(&g->lock);
-		group_write(s, list);
+		group_write(group_writer(g, s), list);
 		pthread_mutex_lock(&g->lock);
 		for (; list; list = list->next)
 			list->done = 1;

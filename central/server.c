@@ -394,6 +394,7 @@ static void server_release(server *sv)
 		central_store_free(sv->stores[i]);
 	free(sv->stores);
 	free(sv->idle);
+	central_store_free(sv->group.writer);
 	pthread_mutex_destroy(&sv->pool_lock);
 	pthread_mutex_destroy(&sv->write_lock);
 	pthread_mutex_destroy(&sv->group.lock);

@@ -72,9 +72,6 @@ static const struct {
                         "o.kind, o.entry::json ->> 'occurred_at' FROM feed f "
                         "LEFT JOIN ops o ON o.op_id = f.op_id WHERE f.agency = $3 AND "
                         "f.cursor > $1 ORDER BY f.cursor LIMIT $2"},
-    [ST_SAVEPOINT] = {"SAVEPOINT op"},
-    [ST_RELEASE] = {"RELEASE op"},
-    [ST_ROLLBACK_TO] = {"ROLLBACK TO op"},
     [ST_PUSH_SAVEPOINT] = {"SAVEPOINT push"},
     [ST_PUSH_RELEASE] = {"RELEASE push"},
     [ST_PUSH_ROLLBACK_TO] = {"ROLLBACK TO push"},
@@ -166,6 +163,12 @@ int central_store_open(central_store **out, const char *where, int create)
 	}
 	*out = s;
 	return 0;
+}
+
+void central_store_writer_tune(central_store *s)
+{
+	if (s->db && ds_db_exec(s->db, "PRAGMA cache_size=-65536"))
+		ds_log(DS_LOG_WARN, "the writer keeps the default page cache: %s", ds_error_msg());
 }
 
 void central_store_free(central_store *s)

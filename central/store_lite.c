@@ -40,6 +40,10 @@ static int lite_open(central_store *s, const char *path, int create)
 		flags |= SQLITE_OPEN_CREATE;
 	if ((rc = ds_db_open(path, flags, &s->db)))
 		return rc;
+	/* Savepoint journals in memory: a push's savepoint spans every page its ops touch,
+	 * which otherwise spills past 64 KiB into a temporary file written page by page. */
+	if ((rc = ds_db_exec(s->db, "PRAGMA temp_store=MEMORY")))
+		return rc;
 	return create ? schema_migrate(s->db, "central") : check_version(s->db, path);
 }
 

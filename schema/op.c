@@ -195,6 +195,7 @@ static int int_of(const json_t *obj, const char *key)
 static int apply_create(const json_t *cur, const json_t *op, json_t **out)
 {
 	const char *code = str_of(op, "code");
+	const json_t *payload;
 	int rc, st;
 
 	if (cur)
@@ -202,8 +203,13 @@ static int apply_create(const json_t *cur, const json_t *op, json_t **out)
 		                    "a create applies only where there is no dossier yet; %s "
 		                    "already has a state",
 		                    code);
-	*out = json_deep_copy(json_object_get(op, "payload"));
-	if ((rc = schema_dossier_validate(out)))
+	/* The usual create brings its dossier valid and normal already: the state is then the
+	 * payload itself, shared (states are copied before an op changes them), not a copy. */
+	payload = json_object_get(op, "payload");
+	if ((rc = schema_dossier_check_normal(payload)) < 0)
+		return rc;
+	*out = rc == 0 ? json_incref((json_t *)payload) : json_deep_copy(payload);
+	if (rc == 1 && (rc = schema_dossier_validate(out)))
 		return rc;
 	if (strcmp(str_of(*out, "code"), code) != 0)
 		return ds_error_set(DS_EINVALID,

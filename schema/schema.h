@@ -61,6 +61,11 @@ int schema_code_claim(sqlite3 *db, const char *code);
  * DS_EINVALID with a message naming the field ("applicant.id_number: must be 12 digits",
  * "summary: at most 2000 characters (got 4194304)"). */
 int schema_dossier_validate(json_t **dossier);
+/* schema_dossier_validate without a copy, for a dossier that may be shared: 0 when d is
+ * valid and already normal (schema_dossier_validate would keep it as it is), 1 when it
+ * needs normalising (call schema_dossier_validate on a copy), DS_EINVALID with the same
+ * message otherwise. d is not changed. */
+int schema_dossier_check_normal(const json_t *d);
 /* Checks a merge patch a person asked for (update): it may not touch code, agency,
  * status or prior_status (status moves go through a transition), nor finished_at or
  * returned_at (the moves to 9 and 10 set them). */

@@ -519,29 +519,31 @@ static int cross_check(const json_t *d)
 	return 0;
 }
 
-/* Rewrites every time of obj (fields as in the table) at +07:00, the office's offset:
- * "2024-04-14T00:00:00Z" is stored as "2024-04-14T07:00:00+07:00". obj is ours alone. */
-static void times_to_vn(const field *fields, json_t *obj)
+/* 1 when a time of obj (fields as in the table) is not at +07:00, the office's offset;
+ * with write, rewrites it there ("...T00:00:00Z" -> "...T07:00:00+07:00"; obj is ours). */
+static int times_vn(const field *fields, json_t *obj, int write)
 {
 	char out[DS_TIME_LEN];
 	const field *f;
 	json_t *v, *item;
 	int64_t t;
 	size_t i;
+	int off = 0;
 
-	for (f = fields; f->name; f++) {
+	for (f = fields; f->name && (write || !off); f++) {
 		if (!(v = json_object_get(obj, f->name)))
 			continue;
 		if (f->kind == K_TIME && ds_time_parse(json_string_value(v), &t, NULL) == 0) {
 			ds_time_format(t, DS_TZ_VN, out);
-			if (strcmp(out, json_string_value(v)) != 0)
+			if (strcmp(out, json_string_value(v)) != 0 && ++off && write)
 				json_object_set_new(obj, f->name, json_string(out));
 		} else if (f->kind == K_OBJ) {
-			times_to_vn(f->sub, v);
+			off |= times_vn(f->sub, v, write);
 		} else if (f->kind == K_LIST) {
-			json_array_foreach(v, i, item) times_to_vn(f->sub, item);
+			json_array_foreach(v, i, item) off |= times_vn(f->sub, item, write);
 		}
 	}
+	return off;
 }
 
 int schema_dossier_validate(json_t **dossier)
@@ -558,10 +560,24 @@ int schema_dossier_validate(json_t **dossier)
 		json_decref(v);
 		return rc;
 	}
-	times_to_vn(dossier_f, v);
+	times_vn(dossier_f, v, 1);
 	json_decref(*dossier);
 	*dossier = v;
 	return 0;
+}
+
+int schema_dossier_check_normal(const json_t *d)
+{
+	int rc;
+
+	if (!json_is_object(d) || !ds_json_nfc_is(d))
+		return json_is_object(d)
+		           ? 1
+		           : ds_error_set(DS_EINVALID, "a dossier must be a JSON object");
+	if ((rc = check_object(dossier_f, d, NULL)) || (rc = cross_check(d)) ||
+	    (rc = schema_dossier_limits(d)))
+		return rc;
+	return times_vn(dossier_f, (json_t *)d, 0); /* read only */
 }
 
 int schema_patch_check(const json_t *patch)

@@ -31,7 +31,8 @@ typedef struct pusher {
 } pusher;
 
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-static central_group group = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, NULL};
+static central_group group = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, NULL, NULL};
 
 static void *run(void *arg)
 {
@@ -158,6 +159,9 @@ static void test_group_commit(void **state)
 	assert_int_equal(fx_count(f, "feed"), GOOD * ROUNDS * PER + 1);
 	for (k = 0; k < THREADS; k++)
 		release(&p[k]);
+	assert_non_null(group.writer); /* the writes went through the group's own connection */
+	central_store_free(group.writer);
+	group.writer = NULL;
 }
 
 int main(void)
