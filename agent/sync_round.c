@@ -278,6 +278,8 @@ static int push_step(pusher *p)
 	if (rc)
 		return rc;
 	rc = agent_flight_wait(&p->f, &receipts, &expected, &head);
+	ds_log(DS_LOG_DEBUG, "push batch: %zu ops, %ld KiB, answered in %lld ms", p->cur.n,
+	       p->cur.bytes >> 10, (long long)p->f.ms);
 	if (rc == DS_ECONFLICT && expected >= 1 && expected < p->cur.from)
 		return resend(p, expected);
 	if (rc)
