@@ -317,7 +317,8 @@ void agent_flight_land(agent_flight *f);
  * from sending it to its receipts, and ask agent_pace_next before making each batch. */
 typedef struct agent_pace {
 	long cap;
-	int n, asked;
+	int n;
+	long ramp; /* the next batch while the line is unknown, 0: the floor */
 	double sx, sy, sxx, sxy; /* sums of bytes (x) and milliseconds (y) */
 } agent_pace;
 void agent_pace_init(agent_pace *p, long cap, int64_t pending);

@@ -5,9 +5,10 @@
  * fixed part is at most a fifth of its time, so a far link pays few round trips, and no
  * bigger, so the pipeline (sync_round.c) fills and drains quickly on a near one.
  *
- *   first batch: PACE_PROBE when more than PACE_PROBE_OPS ops are pending (it fills the
- *                pipeline at once and measures the link; a small backlog goes whole)
- *   until two exchanges are known: PACE_FLOOR
+ *   more than PACE_PROBE_OPS ops pending: PACE_PROBE, then four times bigger each batch
+ *       up to PACE_FLOOR while fewer than two exchanges are known (the pipeline fills at
+ *       once, and the first answers measure the link);
+ *   a smaller backlog: PACE_FLOOR (it goes whole when it fits);
  *   then: 4 * fixed / per_byte, within [PACE_FLOOR, cap]        (cap = batch_bytes)
  */
 #include "agent/agent_int.h"
@@ -22,7 +23,7 @@ void agent_pace_init(agent_pace *p, long cap, int64_t pending)
 {
 	memset(p, 0, sizeof(*p));
 	p->cap = cap;
-	p->asked = pending > PACE_PROBE_OPS ? 0 : 1; /* no probe before a small backlog */
+	p->ramp = pending > PACE_PROBE_OPS ? PACE_PROBE : 0; /* none before a small backlog */
 }
 
 void agent_pace_note(agent_pace *p, long bytes, int64_t ms)
@@ -58,10 +59,13 @@ long agent_pace_next(agent_pace *p)
 	long floor = p->cap < PACE_FLOOR ? p->cap : PACE_FLOOR;
 	double fixed = 0, per_byte = 0, want;
 
-	if (p->asked++ == 0)
-		return p->cap < PACE_PROBE ? p->cap : PACE_PROBE;
-	if (fit(p, &fixed, &per_byte))
-		return floor;
+	if (fit(p, &fixed, &per_byte)) {
+		long ramp = p->ramp;
+		if (!ramp || ramp >= floor)
+			return floor;
+		p->ramp *= 4;
+		return ramp;
+	}
 	if (per_byte <= 0) /* the size costs nothing measurable: the fixed part is all */
 		return p->cap;
 	want = 4.0 * fixed / per_byte;
