@@ -292,24 +292,35 @@ typedef struct agent_wire {
 	                ds_buf *out);
 } agent_wire;
 
-/* One push on its way (flight.c): agent_flight_send hands body (borrowed until the
- * wait) to a thread that calls w->push; agent_flight_wait joins it and gives its answer
- * as w->push would have, error message included (*receipts the caller's). One at a time.
- * agent_flight_land waits for and drops an answer still due, keeping this thread's error. */
+/* One request on its way (flight.c), one at a time. agent_flight_send hands body
+ * (borrowed until the wait) to a thread that calls w->push; agent_flight_wait joins it and
+ * gives its answer as w->push would have, error message included (*receipts the
+ * caller's). agent_flight_pull asks w->pull for the page after since (node borrowed);
+ * agent_flight_page gives it as w->pull would have. agent_flight_land waits for and drops
+ * an answer still due, keeping this thread's error. */
 typedef struct agent_flight {
 	const agent_wire *w;
-	const ds_buf *body;
+	const ds_buf *body; /* a push; NULL: a pull of since, limit, node */
+	int64_t since;
+	int limit;
+	const char *node;
 	pthread_t thread;
 	int busy, threaded;
-	json_t *receipts;
-	int64_t expected;
+	json_t *doc; /* the receipts or the changes */
+	int64_t expected, next;
+	int more;
+	char want[DS_SHA256_HEX];
 	sync_head head;
 	int rc;
 	char msg[1024];
-	int64_t ms; /* how long the push took */
+	int64_t ms; /* how long the request took */
 } agent_flight;
 void agent_flight_send(agent_flight *f, const agent_wire *w, const ds_buf *body);
 int agent_flight_wait(agent_flight *f, json_t **receipts, int64_t *expected_seq, sync_head *head);
+void agent_flight_pull(agent_flight *f, const agent_wire *w, int64_t since, int limit,
+                       const char *node);
+int agent_flight_page(agent_flight *f, json_t **changes, int64_t *next, int *more,
+                      char want[DS_SHA256_HEX], sync_head *head);
 void agent_flight_land(agent_flight *f);
 
 /* The size of the round's next push batch from the exchanges so far (pace.c): init with
