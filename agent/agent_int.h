@@ -330,6 +330,7 @@ typedef struct agent_pace {
 	long cap;
 	int n;
 	long ramp; /* the next batch while the line is unknown, 0: the floor */
+	long last; /* the size asked last */
 	double sx, sy, sxx, sxy; /* sums of bytes (x) and milliseconds (y) */
 } agent_pace;
 void agent_pace_init(agent_pace *p, long cap, int64_t pending);

@@ -9,7 +9,9 @@
  *       up to PACE_FLOOR while fewer than two exchanges are known (the pipeline fills at
  *       once, and the first answers measure the link);
  *   a smaller backlog: PACE_FLOOR (it goes whole when it fits);
- *   then: 4 * fixed / per_byte, within [PACE_FLOOR, cap]        (cap = batch_bytes)
+ *   then: 4 * fixed / per_byte, within [PACE_FLOOR, cap]        (cap = batch_bytes),
+ *       and at most twice the batch before it: a loaded machine makes noisy points, and
+ *       a line that shows no cost per byte keeps the size it has (memory grows with it).
  */
 #include "agent/agent_int.h"
 
@@ -62,14 +64,16 @@ long agent_pace_next(agent_pace *p)
 	if (fit(p, &fixed, &per_byte)) {
 		long ramp = p->ramp;
 		if (!ramp || ramp >= floor)
-			return floor;
+			return p->last = floor;
 		p->ramp *= 4;
-		return ramp;
+		return p->last = ramp;
 	}
-	if (per_byte <= 0) /* the size costs nothing measurable: the fixed part is all */
-		return p->cap;
+	if (per_byte <= 0)
+		return p->last < floor ? p->last = floor : p->last;
 	want = 4.0 * fixed / per_byte;
+	if (want > 2.0 * (double)p->last)
+		want = 2.0 * (double)p->last;
 	if (want > (double)p->cap)
-		return p->cap;
-	return want < (double)floor ? floor : (long)want;
+		want = (double)p->cap;
+	return p->last = want < (double)floor ? floor : (long)want;
 }
