@@ -324,13 +324,14 @@ int agent_flight_page(agent_flight *f, json_t **changes, int64_t *next, int *mor
 void agent_flight_land(agent_flight *f);
 
 /* The size of the round's next push batch from the exchanges so far (pace.c): init with
- * the largest batch (batch_bytes) and the ops pending, note each batch's canonical bytes and the milliseconds
- * from sending it to its receipts, and ask agent_pace_next before making each batch. */
+ * the largest batch (batch_bytes) and the ops pending, note each batch's canonical bytes
+ * and the milliseconds from sending it to its receipts, and ask agent_pace_next before
+ * making each batch. */
 typedef struct agent_pace {
 	long cap;
 	int n;
-	long ramp; /* the next batch while the line is unknown, 0: the floor */
-	long last; /* the size asked last */
+	long ramp;               /* the next batch while the line is unknown, 0: the floor */
+	long last;               /* the size asked last */
 	double sx, sy, sxx, sxy; /* sums of bytes (x) and milliseconds (y) */
 } agent_pace;
 void agent_pace_init(agent_pace *p, long cap, int64_t pending);

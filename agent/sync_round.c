@@ -298,7 +298,8 @@ static int push_step(pusher *p)
 
 int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
-	pusher p = {a, w, st, {0}, {0}, {0, NULL, 0, 0, DS_BUF_INIT}, {0, NULL, 0, 0, DS_BUF_INIT}, 0};
+	pusher p = {a, w, st, {0}, {0}, {0, NULL, 0, 0, DS_BUF_INIT}, {0, NULL, 0, 0, DS_BUF_INIT},
+	            0};
 	int64_t from = 1, pending = 0;
 	int rc = journal_first_pending(a, &from);
 
