@@ -6,6 +6,8 @@
 #include "agent/agent.h"
 #include "sync/sync.h"
 
+#include <pthread.h>
+
 /* ---------------------------------------------------------------- the store
  * agent.db and every statement the agent runs on it (stmt.c): the SQL text is one table
  * indexed by this enum, each prepared on first use and cached for the connection. */
@@ -320,6 +322,52 @@ typedef struct agent_wire {
 	int (*file_get)(void *ctx, const char *sha256, const char *code, int64_t from, size_t max,
 	                ds_buf *out);
 } agent_wire;
+
+/* One request on its way (flight.c), one at a time. agent_flight_send hands body
+ * (borrowed until the wait) to a thread that calls w->push; agent_flight_wait joins it and
+ * gives its answer as w->push would have, error message included (*receipts the
+ * caller's). agent_flight_pull asks w->pull for the page after since (node borrowed);
+ * agent_flight_page gives it as w->pull would have. agent_flight_land waits for and drops
+ * an answer still due, keeping this thread's error. */
+typedef struct agent_flight {
+	const agent_wire *w;
+	const ds_buf *body; /* a push; NULL: a pull of since, limit, node */
+	int64_t since;
+	int limit;
+	const char *node;
+	pthread_t thread;
+	int busy, threaded;
+	json_t *doc; /* the receipts or the changes */
+	int64_t expected, next;
+	int more;
+	char want[DS_SHA256_HEX];
+	sync_head head;
+	int rc;
+	char msg[1024];
+	int64_t ms; /* how long the request took */
+} agent_flight;
+void agent_flight_send(agent_flight *f, const agent_wire *w, const ds_buf *body);
+int agent_flight_wait(agent_flight *f, json_t **receipts, int64_t *expected_seq, sync_head *head);
+void agent_flight_pull(agent_flight *f, const agent_wire *w, int64_t since, int limit,
+                       const char *node);
+int agent_flight_page(agent_flight *f, json_t **changes, int64_t *next, int *more,
+                      char want[DS_SHA256_HEX], sync_head *head);
+void agent_flight_land(agent_flight *f);
+
+/* The size of the round's next push batch from the exchanges so far (pace.c): init with
+ * the largest batch (batch_bytes) and the ops pending, note each batch's canonical bytes
+ * and the milliseconds from sending it to its receipts, and ask agent_pace_next before
+ * making each batch. */
+typedef struct agent_pace {
+	long cap;
+	int n;
+	long ramp;               /* the next batch while the line is unknown, 0: the floor */
+	long last;               /* the size asked last */
+	double sx, sy, sxx, sxy; /* sums of bytes (x) and milliseconds (y) */
+} agent_pace;
+void agent_pace_init(agent_pace *p, long cap, int64_t pending);
+void agent_pace_note(agent_pace *p, long bytes, int64_t ms);
+long agent_pace_next(agent_pace *p);
 
 /* w's calls become c's (c stays the caller's). */
 void agent_wire_client(agent_wire *w, struct sync_client *c);

@@ -3,7 +3,8 @@
  * nothing local waiting; the cursor moves only with the page, so a repeated page is
  * harmless. Dossiers with local ops in flight wait for their receipts (or a merge).
  * This node's own changes come back as hashes and are rebuilt from its own rows and ops
- * (own.c), unless its receipts brought them in already (echo.c). */
+ * (own.c), unless its receipts brought them in already (echo.c). The next page is asked
+ * as soon as a page is taken, so it comes while that one is applied (flight.c). */
 #include "agent/agent_int.h"
 #include "sync/sync.h"
 
@@ -187,72 +188,99 @@ done:
 	return rc;
 }
 
-/* One page after since, asked as this node; when its own changes cannot all be rebuilt
- * here exactly (changed here again since, or gone), the same page is asked again with
- * every state, so the inbox only ever holds central's bytes. */
-static int pull_page(agent *a, const agent_wire *w, int64_t since, json_t **changes, int64_t *next,
-                     int *more)
+/* Asks the page after since, as this node, at the link's page size: it comes while the
+ * page before it is applied (flight.c). */
+static void ask(agent *a, const agent_wire *w, agent_flight *f, int64_t since)
 {
-	const char *node = sync_node_ok(a->cfg.node) ? a->cfg.node : NULL;
+	if (a->pull_limit <= 0)
+		a->pull_limit = PULL_PAGE;
+	agent_flight_pull(f, w, since, a->pull_limit,
+	                  sync_node_ok(a->cfg.node) ? a->cfg.node : NULL);
+}
+
+/* A page that dies on the way is too big for this link: ask for smaller ones (a link that
+ * never moves a page would never catch up); grow back after. */
+static void adapt(agent *a, int rc)
+{
+	if (rc == DS_ERETRY && a->pull_limit > PULL_PAGE_MIN)
+		a->pull_limit /= 2;
+	else if (!rc && a->pull_limit < PULL_PAGE)
+		a->pull_limit = a->pull_limit * 2 > PULL_PAGE ? PULL_PAGE : a->pull_limit * 2;
+}
+
+/* Takes the page asked after since; when its own changes cannot all be rebuilt here
+ * exactly (changed here again since, or gone), the same page is asked again with every
+ * state, so the inbox only ever holds central's bytes. */
+static int take_page(agent *a, const agent_wire *w, agent_flight *f, int64_t since,
+                     json_t **changes, int64_t *next, int *more)
+{
 	char want[DS_SHA256_HEX];
-	int ok = 0;
+	int ok = 0, limit = f->limit;
 	sync_head head;
-	int rc = w->pull(w->ctx, since, a->pull_limit, node, changes, next, more, want, &head);
+	int rc = agent_flight_page(f, changes, next, more, want, &head);
 
 	/* Central's head of this node first: a journal behind it must not take its echo. */
 	if (!rc && head.known)
 		rc = agent_check_tail(a, head.seq, head.hash);
 	if (!rc && want[0])
 		rc = agent_own_fill(a, *changes, want, &ok);
-	if (rc || !want[0] || ok)
-		return rc;
-	json_decref(*changes);
-	*changes = NULL;
-	return w->pull(w->ctx, since, a->pull_limit, NULL, changes, next, more, want, NULL);
+	if (!rc && want[0] && !ok) {
+		json_decref(*changes);
+		*changes = NULL;
+		rc = w->pull(w->ctx, since, limit, NULL, changes, next, more, want, NULL);
+	}
+	adapt(a, rc);
+	if (!rc && *next < since)
+		return ds_error_set(DS_ERROR, "central moved the feed cursor back (%lld < %lld)",
+		                    (long long)*next, (long long)since);
+	if (!rc && *more && *next == since)
+		return ds_error_set(DS_ERROR, "central says more changes remain but sent none");
+	return rc;
+}
+
+/* Stores one page taken after since, in the inbox and the rows, with the cursor. */
+static int store_page(agent *a, const json_t *changes, int64_t since, int64_t next,
+                      agent_sync_stats *st)
+{
+	int rc = agent_pull_check(a, changes, since, next);
+
+	if (!rc)
+		rc = apply_page(a, changes, next);
+	if (!rc) {
+		st->pulled += (int64_t)json_array_size(changes);
+		st->pages++;
+		ds_progress_add(a->progress, (int64_t)json_array_size(changes));
+	}
+	return rc;
 }
 
 int agent_pull_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
+	agent_flight f;
 	char *cur = NULL;
-	int64_t since, next = 0;
-	int more = 1, rc = 0;
+	int64_t since = 0, next = 0;
+	int more = 0, stop = 0, rc;
 
+	memset(&f, 0, sizeof(f));
 	ds_progress_begin(a->progress, "pull", 0);
-	while (!rc && more) {
-		json_t *changes = NULL;
-		if ((rc = agent_cancelled(a)) || (rc = agent_state_get(a, "cursor", &cur)))
-			break;
+	if (!(rc = agent_cancelled(a)) && !(rc = agent_state_get(a, "cursor", &cur))) {
 		since = cur ? atoll(cur) : 0;
-		free(cur);
-		cur = NULL;
-		if (a->pull_limit <= 0)
-			a->pull_limit = PULL_PAGE;
-		rc = pull_page(a, w, since, &changes, &next, &more);
-		/* A page that dies on the way is too big for this link: ask for smaller ones
-		 * (a link that never moves a page would never catch up); grow back after. */
-		if (rc == DS_ERETRY && a->pull_limit > PULL_PAGE_MIN)
-			a->pull_limit /= 2;
-		else if (!rc && a->pull_limit < PULL_PAGE)
-			a->pull_limit =
-			    a->pull_limit * 2 > PULL_PAGE ? PULL_PAGE : a->pull_limit * 2;
-		if (!rc && next < since)
-			rc = ds_error_set(DS_ERROR,
-			                  "central moved the feed cursor back (%lld < %lld)",
-			                  (long long)next, (long long)since);
-		if (!rc)
-			rc = agent_pull_check(a, changes, since, next);
-		if (!rc)
-			rc = apply_page(a, changes, next);
-		if (!rc) {
-			st->pulled += (int64_t)json_array_size(changes);
-			st->pages++;
-			ds_progress_add(a->progress, (int64_t)json_array_size(changes));
-		}
-		json_decref(changes);
-		if (!rc && more && next == since)
-			rc = ds_error_set(DS_ERROR,
-			                  "central says more changes remain but sent none");
+		ask(a, w, &f, since);
 	}
+	free(cur);
+	while (!rc && f.busy) {
+		json_t *changes = NULL;
+		rc = take_page(a, w, &f, since, &changes, &next, &more);
+		if (!rc && more && !(stop = agent_cancelled(a)))
+			ask(a, w, &f, next); /* a cancel asks nothing more */
+		if (!rc)
+			rc = store_page(a, changes, since, next, st);
+		json_decref(changes);
+		since = next;
+		if (!rc && stop)
+			rc = agent_cancelled(a);
+	}
+	agent_flight_land(&f); /* after a failure: the page still due is dropped */
 	ds_progress_end(a->progress);
 	if (!rc)
 		agent_data_refresh(a, w); /* the last page names central's data versions */

@@ -5,8 +5,8 @@
  *        agent_sync() (agent_sync_over(): the same over any agent_wire, wire.c)
  *             |
  *             v
- *     +--> PUSH --push_batch()--> receipts stored (store_receipts) --more pending--+
- *     |       |  <--------------------------------------------------------------+
+ *     +--> PUSH --push_step()--> receipts stored (batch_settle) --more pending--+
+ *     |       |  <-------------------------------------------------------------+
  *     |       | none pending
  *     |       v
  *     |     PULL --pull_page()--> page stored in inbox, rows updated (apply_page)
@@ -20,6 +20,12 @@
  *             v
  *           DONE (last_sync_at)      any failure -> FAILED (last_error; DS_ERETRY, DS_EPERM)
  *
+ * The push is a pipeline: while batch n is on its way (agent/flight.c, a thread making the
+ * one request), batch n+1 is read and encoded; n's answer is taken, n+1 sent at once, and
+ * n's receipts stored while n+1 is on its way. Batches are sized by the link (pace.c). A
+ * batch is marked sent only by its receipts; a kill at any point leaves the rest pending,
+ * and a resend is answered "duplicate".
+ *
  * Network I/O happens without the writer lock; each store write takes it briefly, so
  * clerks keep working during a long sync. sync.lock keeps two rounds from overlapping.
  */
@@ -32,12 +38,12 @@
 
 #define MAX_ROUNDS 8
 
-/* Loads ops from seq `from` on, up to max_bytes of payload (at least one op). */
+/* Loads ops from seq `from` on, up to max_bytes of payload (at least one op); *bytes gets
+ * the payload counted. */
 static int load_batch(agent *a, int64_t from, long max_bytes, json_t **ops,
-                      char prev[DS_SHA256_HEX], char last[DS_SHA256_HEX])
+                      char prev[DS_SHA256_HEX], char last[DS_SHA256_HEX], long *bytes)
 {
 	sqlite3_stmt *st = NULL;
-	long bytes = 0;
 	int rc;
 
 	*ops = json_array();
@@ -46,12 +52,13 @@ static int load_batch(agent *a, int64_t from, long max_bytes, json_t **ops,
 		return rc;
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int(st, 2, SYNC_MAX_BATCH_OPS);
-	while (bytes < max_bytes && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	*bytes = 0;
+	while (*bytes < max_bytes && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (json_array_size(*ops) == 0)
 			snprintf(prev, DS_SHA256_HEX, "%s",
 			         (const char *)sqlite3_column_text(st, 9));
 		snprintf(last, DS_SHA256_HEX, "%s", (const char *)sqlite3_column_text(st, 10));
-		bytes += sqlite3_column_bytes(st, 4) + 200;
+		*bytes += sqlite3_column_bytes(st, 4) + 200;
 		json_array_append_new(*ops, journal_row_to_op(st));
 	}
 	rc =
@@ -172,79 +179,145 @@ static void count_receipts(const json_t *receipts, agent_sync_stats *st)
 	}
 }
 
-/* Pushes one batch starting at *from; *from moves past it. 0 with *done when none. */
-static int push_batch(agent *a, const agent_wire *w, int64_t *from, int *done, agent_sync_stats *st)
+/* A batch of the push: the ops from seq `from` on, and their body as sent. */
+typedef struct batch {
+	int64_t from;
+	json_t *ops;
+	size_t n;
+	long bytes; /* the payload as load_batch counts it */
+	ds_buf body;
+} batch;
+
+static void batch_release(batch *b)
+{
+	json_decref(b->ops);
+	ds_buf_release(&b->body);
+	b->ops = NULL;
+	b->n = 0;
+}
+
+/* Loads and encodes the batch from seq `from` on, up to max_bytes; b->n is 0 when nothing
+ * is pending. */
+static int batch_make(agent *a, int64_t from, long max_bytes, batch *b)
 {
 	char prev[DS_SHA256_HEX] = "", last[DS_SHA256_HEX] = "";
-	json_t *ops = NULL, *receipts = NULL;
-	ds_buf body = DS_BUF_INIT;
-	sync_head head;
-	int64_t expected = 0;
-	size_t n;
 	int rc;
 
-	*done = 0;
-	memset(&head, 0, sizeof(head));
-	if ((rc = load_batch(a, *from, a->cfg.batch_bytes, &ops, prev, last)))
-		goto out;
-	if ((n = json_array_size(ops)) == 0) {
-		*done = 1;
-		goto out;
-	}
-	if ((rc = sync_push_encode(a->cfg.node, prev, last, ops, &body)))
-		goto out;
-	rc = w->push(w->ctx, &body, &receipts, &expected, &head);
-	if (rc == DS_ECONFLICT && expected >= 1 && expected < *from) {
-		/* Central holds less of our journal than we thought (restored from a backup):
-		 * resend from where it stands. */
-		ds_log(DS_LOG_WARN, "central expects seq %lld; resending from there",
-		       (long long)expected);
-		*from = expected;
-		rc = 0;
-		goto out;
-	}
-	if (rc)
-		goto out;
-	if ((rc = store_receipts(a, receipts, *from, n)))
-		goto out;
-	if (head.known && (rc = agent_check_tail(a, head.seq, head.hash)))
-		goto out;
-	if ((rc = agent_echo_take(a, ops, receipts, &head.echo, st))) /* echo.c */
-		goto out;
+	batch_release(b);
+	b->from = from;
+	if ((rc = load_batch(a, from, max_bytes, &b->ops, prev, last, &b->bytes)))
+		return rc;
+	if ((b->n = json_array_size(b->ops)) == 0)
+		return 0;
+	return sync_push_encode(a->cfg.node, prev, last, b->ops, &b->body);
+}
+
+/* Stores what central answered for b: the receipts, its head of our chain, the echo. */
+static int batch_settle(agent *a, const batch *b, const json_t *receipts, const sync_head *head,
+                        agent_sync_stats *st)
+{
+	int rc;
+
+	if ((rc = store_receipts(a, receipts, b->from, b->n)))
+		return rc;
+	if (head->known && (rc = agent_check_tail(a, head->seq, head->hash)))
+		return rc;
+	if ((rc = agent_echo_take(a, b->ops, receipts, &head->echo, st))) /* echo.c */
+		return rc;
 	count_receipts(receipts, st);
-	st->pushed += (int64_t)n;
+	st->pushed += (int64_t)b->n;
 	st->batches++;
-	*from += (int64_t)n;
-out:
-	json_decref(ops);
-	json_decref(receipts);
-	ds_buf_release(&body);
+	ds_progress_add(a->progress, (int64_t)b->n);
+	return 0;
+}
+
+/* The push as a pipeline: `cur` is on its way (p->f) while `next` is loaded and encoded
+ * and cur's receipts are stored, so the office and central work at the same time. */
+typedef struct pusher {
+	agent *a;
+	const agent_wire *w;
+	agent_sync_stats *st;
+	agent_flight f;
+	agent_pace pace;
+	batch cur, next;
+	int64_t resent_at; /* the seq central last asked us to resend from */
+} pusher;
+
+/* Makes the batch from seq `from` on and sends it, unless the round is cancelled. */
+static int send_from(pusher *p, int64_t from)
+{
+	int rc = batch_make(p->a, from, agent_pace_next(&p->pace), &p->cur);
+
+	if (!rc && p->cur.n && !(rc = agent_cancelled(p->a)))
+		agent_flight_send(&p->f, p->w, &p->cur.body);
 	return rc;
+}
+
+/* Central holds less of our journal than we thought (restored from a backup): resend
+ * from where it stands, once per seq. */
+static int resend(pusher *p, int64_t expected)
+{
+	if (p->resent_at == expected)
+		return ds_error_set(DS_ERROR,
+		                    "central keeps refusing our journal at seq %lld: is the "
+		                    "journal forked?",
+		                    (long long)expected);
+	ds_log(DS_LOG_WARN, "central expects seq %lld; resending from there", (long long)expected);
+	p->resent_at = expected;
+	batch_release(&p->next);
+	return send_from(p, expected);
+}
+
+/* One step: encodes the next batch while cur flies, takes cur's answer, sends the next
+ * batch at once and stores cur's receipts while it flies. A cancel sends nothing more. */
+static int push_step(pusher *p)
+{
+	json_t *receipts = NULL;
+	int64_t expected = 0;
+	sync_head head;
+	batch done;
+	int rc = batch_make(p->a, p->cur.from + (int64_t)p->cur.n, agent_pace_next(&p->pace),
+	                    &p->next),
+	    stop;
+
+	if (rc)
+		return rc;
+	rc = agent_flight_wait(&p->f, &receipts, &expected, &head);
+	ds_log(DS_LOG_DEBUG, "push batch: %zu ops, %ld KiB, answered in %lld ms", p->cur.n,
+	       p->cur.bytes >> 10, (long long)p->f.ms);
+	if (rc == DS_ECONFLICT && expected >= 1 && expected < p->cur.from)
+		return resend(p, expected);
+	if (rc)
+		return rc;
+	agent_pace_note(&p->pace, p->cur.bytes, p->f.ms);
+	done = p->cur;
+	p->cur = p->next;
+	p->next = (batch){0, NULL, 0, 0, DS_BUF_INIT};
+	if (!(stop = agent_cancelled(p->a)) && p->cur.n)
+		agent_flight_send(&p->f, p->w, &p->cur.body);
+	rc = batch_settle(p->a, &done, receipts, &head, p->st);
+	json_decref(receipts);
+	batch_release(&done);
+	return rc ? rc : stop ? agent_cancelled(p->a) : 0;
 }
 
 int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
-	int64_t from = 1, resent_at = 0, pending = 0;
-	int done = 0, rc = journal_first_pending(a, &from);
+	pusher p = {a, w, st, {0}, {0}, {0, NULL, 0, 0, DS_BUF_INIT}, {0, NULL, 0, 0, DS_BUF_INIT},
+	            0};
+	int64_t from = 1, pending = 0;
+	int rc = journal_first_pending(a, &from);
 
 	if (!rc && !(rc = agent_pending_ops(a, &pending)))
 		ds_progress_begin(a->progress, "push", pending);
-	while (!rc && !done) {
-		int64_t before = from;
-		if ((rc = agent_cancelled(a)))
-			break;
-		rc = push_batch(a, w, &from, &done, st);
-		if (!rc && from > before)
-			ds_progress_add(a->progress, from - before);
-		if (!rc && from < before) {
-			if (resent_at == from)
-				return ds_error_set(DS_ERROR,
-				                    "central keeps refusing our journal at "
-				                    "seq %lld: is the journal forked?",
-				                    (long long)from);
-			resent_at = from;
-		}
-	}
+	agent_pace_init(&p.pace, a->cfg.batch_bytes, pending);
+	if (!rc)
+		rc = send_from(&p, from);
+	while (!rc && p.f.busy)
+		rc = push_step(&p);
+	agent_flight_land(&p.f); /* after a failure: the answer still due is dropped */
+	batch_release(&p.cur);
+	batch_release(&p.next);
 	ds_progress_end(a->progress);
 	return rc;
 }

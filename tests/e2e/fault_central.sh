@@ -49,7 +49,10 @@ echo "central down: drained $(($(now_ms) - T0)) ms after it came back"
 fl_wait_in_step "a pull brings central's state after the restart" 15 "$D" "$CDB"
 fl_converged "$D" "$CDB"
 
-# --- central killed with SIGKILL during apply, five times
+# --- central killed with SIGKILL during apply, five times. The push is a pipeline (the
+# next batch goes the moment the last one's receipts arrive), so on a near link 400 ops
+# are all applied before a kill can land: 20 ms each way keeps the push going for a while.
+fl_ctl latency 20 >/dev/null
 KILLS=0
 for k in 1 2 3 4 5; do
 	BEFORE=$(fl_central_ops "$CDB")
@@ -68,6 +71,7 @@ for k in 1 2 3 4 5; do
 	fl_central_start "$CDB"
 done
 echo "$KILLS of 5 kills landed before the batch was all applied"
+fl_ctl pass >/dev/null
 [ "$KILLS" -ge 3 ] && pass || fail "only $KILLS kills landed during the push"
 T0=$(now_ms)
 fl_wait_drained 90 "$D" && pass || fail "the backlog did not drain after the kills"
