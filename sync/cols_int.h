@@ -22,6 +22,13 @@ int cols_unpack(const json_t *col, size_t ci, size_t *made, size_t max_made, jso
 /* Counts n more bytes of built values against max: DS_ETOOBIG past it. */
 int cols_made_add(size_t *made, size_t n, size_t max);
 
+/* A dictionary of vals: each distinct key (key_of writes a value's key into a buffer) once,
+ * in order of first use, as entry_of makes it (a new reference), and each value's index
+ * into it. Sets name and "i" on col (0) when at most half of the values are distinct; -1
+ * (col untouched) when more are. */
+int cols_dict(json_t *col, const char *name, const json_t *vals,
+              void (*key_of)(const json_t *v, ds_buf *key), json_t *(*entry_of)(const json_t *v));
+
 /* cols_num.c: sets "x", "i" and "n" on col (0) when vals are text with the same count of
  * digit runs whose deltas are cheap; -1 (col untouched) when not. */
 int cols_num_pack(json_t *col, const json_t *vals);

@@ -98,38 +98,22 @@ static void template_key(const char *s, size_t n, ds_buf *key)
 	}
 }
 
+/* The template key and the template of a text value, for cols_dict. */
+static void template_key_of(const json_t *v, ds_buf *key)
+{
+	template_key(json_string_value(v), json_string_length(v), key);
+}
+
+static json_t *template_of_value(const json_t *v)
+{
+	return template_of(json_string_value(v), json_string_length(v));
+}
+
 /* The templates and their indexes of vals into col ("x", "i"); -1 when more than half of
  * the values have a template of their own. */
 static int templates(json_t *col, const json_t *vals)
 {
-	json_t *index = json_object(), *x = json_array(), *ix = json_array(), *v, *at;
-	size_t i, n = json_array_size(vals);
-	ds_buf key = DS_BUF_INIT;
-
-	json_array_foreach(vals, i, v)
-	{
-		template_key(json_string_value(v), json_string_length(v), &key);
-		if (!(at = json_object_getn(index, key.ptr, key.len))) {
-			at = json_integer((json_int_t)json_array_size(x));
-			json_object_setn_nocheck(index, key.ptr, key.len, at);
-			json_decref(at);
-			json_array_append_new(
-			    x, template_of(json_string_value(v), json_string_length(v)));
-		}
-		if (json_array_size(x) * 2 > n)
-			break;
-		json_array_append(ix, at);
-	}
-	ds_buf_release(&key);
-	json_decref(index);
-	if (i < n) {
-		json_decref(x);
-		json_decref(ix);
-		return -1;
-	}
-	json_object_set_new(col, "x", x);
-	json_object_set_new(col, "i", ix);
-	return 0;
+	return cols_dict(col, "x", vals, template_key_of, template_of_value);
 }
 
 /* The runs of every value (all strings with the same count k of runs, 1 to MAX_RUNS) into

@@ -14,18 +14,6 @@
 #define MAX_WIDTH 64          /* the widest fixed-width text */
 #define W_MADE 96             /* what a built string costs beyond its text (budget.c) */
 
-/* Days since 1970-01-01 of a date of the proleptic Gregorian calendar (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
 /* Writes v (0 <= v < 10^n) as n digits. */
 static void put_digits(char *out, int64_t v, int n)
 {
@@ -38,18 +26,10 @@ static void put_digits(char *out, int64_t v, int n)
 /* Writes secs (MIN_SECS..MAX_SECS) and the offset off ("+07:00") as a time into out. */
 static void time_format(int64_t secs, const char *off, char out[TIME_LEN + 1])
 {
-	int64_t z = (secs >= 0 ? secs : secs - 86399) / 86400, s = secs - z * 86400;
-	int64_t era, doe, yoe, doy, mp, y, m, d;
+	int64_t s = secs - (secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400)) * 86400;
+	int y, m, d;
 
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y = yoe + era * 400 + (m <= 2);
+	ds_time_date(secs, 0, &y, &m, &d);
 	put_digits(out, y, 4);
 	out[4] = '-';
 	put_digits(out + 5, m, 2);
@@ -95,7 +75,7 @@ static int time_parse(const json_t *v, int64_t *secs)
 	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
 	    se < 0 || se > 59)
 		return -1;
-	*secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	*secs = ds_time_day_number(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
 	time_format(*secs, s + 19, back);
 	return memcmp(back, s, TIME_LEN) ? -1 : 0; /* 31 February does not write back */
 }
@@ -163,8 +143,8 @@ static void dict_key(const json_t *v, ds_buf *key)
 	}
 }
 
-/* Sets "d" and "i" on col when at most half of the values are distinct; 0 when it did. */
-static int as_dict(json_t *col, const json_t *vals)
+int cols_dict(json_t *col, const char *name, const json_t *vals,
+              void (*key_of)(const json_t *v, ds_buf *key), json_t *(*entry_of)(const json_t *v))
 {
 	json_t *index = json_object(), *d = json_array(), *ix = json_array(), *v, *at;
 	ds_buf key = DS_BUF_INIT;
@@ -172,12 +152,11 @@ static int as_dict(json_t *col, const json_t *vals)
 
 	json_array_foreach(vals, i, v)
 	{
-		dict_key(v, &key);
-		at = json_object_getn(index, key.ptr, key.len);
-		if (!at) {
+		key_of(v, &key);
+		if (!(at = json_object_getn(index, key.ptr, key.len))) {
 			at = json_integer((json_int_t)json_array_size(d));
 			json_object_setn_nocheck(index, key.ptr, key.len, at);
-			json_array_append(d, v);
+			json_array_append_new(d, entry_of(v));
 			json_decref(at);
 		}
 		if (json_array_size(d) * 2 > n)
@@ -191,9 +170,15 @@ static int as_dict(json_t *col, const json_t *vals)
 		json_decref(ix);
 		return -1;
 	}
-	json_object_set_new(col, "d", d);
+	json_object_set_new(col, name, d);
 	json_object_set_new(col, "i", ix);
 	return 0;
+}
+
+/* A dictionary entry: the value itself. */
+static json_t *same_value(const json_t *v)
+{
+	return json_incref((json_t *)v);
 }
 
 /* "s": the values, all text of one width (1 to MAX_WIDTH bytes of printable ASCII),
@@ -233,7 +218,7 @@ void cols_pack(json_t *col, json_t *vals)
 	}
 	if ((form = as_times(vals)))
 		json_object_set_new(col, "t", form);
-	else if (as_dict(col, vals) == 0 || cols_num_pack(col, vals) == 0)
+	else if (cols_dict(col, "d", vals, dict_key, same_value) == 0 || cols_num_pack(col, vals) == 0)
 		;
 	else if ((form = as_fixed(vals, &w))) {
 		json_object_set_new(col, "w", json_integer((json_int_t)w));
