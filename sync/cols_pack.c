@@ -218,7 +218,8 @@ void cols_pack(json_t *col, json_t *vals)
 	}
 	if ((form = as_times(vals)))
 		json_object_set_new(col, "t", form);
-	else if (cols_dict(col, "d", vals, dict_key, same_value) == 0 || cols_num_pack(col, vals) == 0)
+	else if (cols_dict(col, "d", vals, dict_key, same_value) == 0 ||
+	         cols_num_pack(col, vals) == 0)
 		;
 	else if ((form = as_fixed(vals, &w))) {
 		json_object_set_new(col, "w", json_integer((json_int_t)w));
