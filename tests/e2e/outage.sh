@@ -102,7 +102,7 @@ same "daemon exit status (stopped mid-round)" "$?" "0"
 echo "stop in the middle of a 1,000-op round: $FL_STOP_MS ms"
 STOP_BUSY=$FL_STOP_MS
 # A request in flight is cancelled at once, and so is the rest of the round between push
-# batches, pull pages and history chunks of 500 dossiers: the goal is 2 s.
+# batches, pull pages and history steps of 1,000 dossiers: the goal is 2 s.
 [ "$STOP_BUSY" -le 2000 ] && pass || fail "stopping mid-round took $STOP_BUSY ms"
 expect 0 "verify after the stop mid-round" -- "$DS" -d "$WORK/o0" verify
 for i in 1 2; do
