@@ -235,8 +235,10 @@ int sync_body_decode_budget(const void *p, size_t n, size_t max_inflated, size_t
 	*out = NULL;
 	if ((rc = sync_inflate(p, n, max_inflated, &text)))
 		goto done;
+	/* The weighing bounds the tree first; the quick reader hands anything it does not take
+	 * itself (escapes it does not know, reals, depth, duplicates, errors) to ds_json_parse. */
 	if ((rc = sync_json_weigh(text.ptr, text.len, max_tree, NULL)) ||
-	    (rc = ds_json_parse(text.ptr, text.len, out)))
+	    (rc = ds_json_parse_fast(text.ptr, text.len, out)))
 		ds_error_wrap(rc, "body");
 done:
 	ds_buf_release(&text);
