@@ -74,7 +74,7 @@ int sync_deflate(const void *p, size_t n, int level, ds_buf *out);
 /* Inflates at most max bytes: DS_ETOOBIG past it (a zip bomb), DS_EINVALID when the data
  * is corrupt or truncated. */
 int sync_inflate(const void *p, size_t n, size_t max, ds_buf *out);
-/* A JSON document as a body: deflate(canonical JSON), level 9. */
+/* A JSON document as a body: deflate(canonical JSON), level 6. */
 int sync_body_encode(const json_t *doc, ds_buf *out);
 /* The same, deflated with the preset dictionary SYNC_DICT_NAME (the push, receipts and pull
  * documents; errors and the other answers go without, so any version can read them).
