@@ -155,7 +155,8 @@ void ds_field_pathf(char out[DS_FIELD_PATH_MAX], const char *fmt, ...)
  * invalid JSON or invalid UTF-8 gives DS_EINVALID with line and column. */
 int ds_json_parse(const char *s, size_t n, json_t **out);
 /* The same, quicker on the compact text ds_json_canonical writes (json_fast.c): the same
- * values and the same errors, for the hot paths that read back what the project wrote. */
+ * values and the same errors for any text, for the hot paths that read back what dossync
+ * writes (the journal's payloads, the wire's documents). */
 int ds_json_parse_fast(const char *s, size_t n, json_t **out);
 /* The canonical bytes of v: keys sorted, no spaces, UTF-8 unescaped. The same value
  * always gives the same bytes. *out is the caller's to free(). */

@@ -1,6 +1,7 @@
 /* json_fast.c: a quick reader for the JSON the project writes itself (ds_json_canonical:
  * compact, integers, strings with few escapes), for the hot paths that read it back (the
- * journal's payloads on every push). It gives the same values as ds_json_parse; anything it
+ * journal's payloads on every push, the inflated documents of the wire after their
+ * weighing: any text, trusted or not). It gives the same values as ds_json_parse; anything it
  * does not handle itself (a \u escape, a real number, deep nesting, a duplicate key, bad
  * UTF-8, any error) is handed to ds_json_parse, which decides and words the error. */
 #include "base/base.h"
