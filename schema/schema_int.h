@@ -1,6 +1,6 @@
 /* schema_int.h: what the files of schema/ share and the tests may drive, but no other
  * module uses: the embedded SQL steps (generated at build time from schema/sql/) and the
- * step runner behind schema_migrate().
+ * step runner behind schema_migrate(), and the content checks that validate.c's tables name.
  */
 #ifndef DOSSYNC_SCHEMA_INT_H
 #define DOSSYNC_SCHEMA_INT_H
@@ -36,5 +36,29 @@ int schema_dossier_limits(const json_t *d);
 
 /* Checks a list-item or node id: [A-Za-z0-9._-]{1,max}. */
 int schema_id_ok(const char *s, size_t max);
+
+/* The longest list-item id: room for "s-<node>-<seq>" with a 64-character node name. */
+#define SCHEMA_ITEM_ID_MAX 96
+
+/* The content checks of one field's value (content.c), for validate.c's field tables.
+ * Each takes a value of its field's JSON kind (string or integer) and answers 1 if the
+ * content is allowed, else 0. */
+int schema_ok_nonempty(const json_t *v);       /* a string of at least one byte */
+int schema_ok_person_name(const json_t *v);    /* 1 to 200 code points */
+int schema_ok_procedure_code(const json_t *v); /* 1-20 digits and dots */
+int schema_ok_field_code(const json_t *v);     /* 1-20 of [A-Za-z0-9._-] */
+int schema_ok_cccd(const json_t *v);           /* 12 digits */
+int schema_ok_phone(const json_t *v);          /* 0 or +84, then 9 or 10 digits */
+int schema_ok_email(const json_t *v);          /* local@domain.tld, no spaces */
+int schema_ok_item_id(const json_t *v);        /* an id up to SCHEMA_ITEM_ID_MAX */
+int schema_ok_sha256_hex(const json_t *v);     /* 64 lower-case hex digits */
+int schema_ok_attach_kind(const json_t *v);    /* "scan" or "result" */
+int schema_ok_agency(const json_t *v);         /* schema_agency_check() passes */
+int schema_ok_dossier_code(const json_t *v);   /* schema_code_parse() passes */
+int schema_ok_channel(const json_t *v);        /* 1 to 3 */
+int schema_ok_status(const json_t *v);         /* 1 to SCHEMA_STATUS_MAX */
+int schema_ok_prior_status(const json_t *v);   /* a status that may move to 7 */
+int schema_ok_count(const json_t *v);          /* ≥ 0 */
+int schema_ok_vnd(const json_t *v);            /* 0 to 10^12 VND */
 
 #endif

@@ -13,8 +13,6 @@
 #include <string.h>
 
 #define PATH_LEN DS_FIELD_PATH_MAX
-#define ITEM_ID_MAX 96 /* room for "s-<node>-<seq>" with a 64-character node name */
-#define VND_MAX 1000000000000LL
 
 enum kind { K_STR, K_INT, K_BOOL, K_TIME, K_OBJ, K_LIST };
 
@@ -27,141 +25,11 @@ typedef struct field {
 	const struct field *sub;    /* K_OBJ: its fields; K_LIST: each item's fields */
 } field;
 
-/* ---------------------------------------------------------------- content checks */
-static int chars_in(const char *s, const char *set, size_t lo, size_t hi)
-{
-	size_t n = strlen(s);
-
-	return n >= lo && n <= hi && strspn(s, set) == n;
-}
-
-#define DIGITS "0123456789"
-#define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
-
-int schema_id_ok(const char *s, size_t max)
-{
-	return s && chars_in(s, ID_CHARS, 1, max);
-}
-
-static int nonempty(const json_t *v)
-{
-	return json_string_length(v) > 0;
-}
-
-/* 1 to 200 characters (code points, not bytes). */
-static int person_name(const json_t *v)
-{
-	const unsigned char *p = (const unsigned char *)json_string_value(v);
-	size_t n = 0;
-
-	for (; *p; p++)
-		n += (*p & 0xC0) != 0x80;
-	return n >= 1 && n <= 200;
-}
-
-static int procedure_code(const json_t *v)
-{
-	return chars_in(json_string_value(v), DIGITS ".", 1, 20);
-}
-
-static int field_code(const json_t *v)
-{
-	return chars_in(json_string_value(v), ID_CHARS, 1, 20);
-}
-
-static int cccd(const json_t *v)
-{
-	return chars_in(json_string_value(v), DIGITS, 12, 12);
-}
-
-/* 0 followed by 9 or 10 digits, or +84 followed by 9 or 10 digits. */
-static int phone(const json_t *v)
-{
-	const char *s = json_string_value(v);
-
-	if (s[0] == '0')
-		return chars_in(s + 1, DIGITS, 9, 10);
-	if (strncmp(s, "+84", 3) == 0)
-		return chars_in(s + 3, DIGITS, 9, 10);
-	return 0;
-}
-
-/* One '@' after a non-empty local part, a domain with an inner dot, no spaces. */
-static int email(const json_t *v)
-{
-	const char *s = json_string_value(v), *at = strchr(s, '@'), *dot;
-
-	if (!at || at == s || strchr(at + 1, '@') || strpbrk(s, " \t\r\n"))
-		return 0;
-	dot = strchr(at + 1, '.');
-	return dot && dot > at + 1 && dot[1] && s[strlen(s) - 1] != '.';
-}
-
-static int item_id(const json_t *v)
-{
-	return schema_id_ok(json_string_value(v), ITEM_ID_MAX);
-}
-
-static int sha256_hex(const json_t *v)
-{
-	return chars_in(json_string_value(v), DIGITS "abcdef", 64, 64);
-}
-
-/* An attachment's kind: a scan of a paper handed in, or the result document. */
-static int attach_kind(const json_t *v)
-{
-	const char *k = json_string_value(v);
-
-	return k && (strcmp(k, "scan") == 0 || strcmp(k, "result") == 0);
-}
-
-static int agency(const json_t *v)
-{
-	return schema_agency_check(json_string_value(v)) == 0;
-}
-
-static int dossier_code(const json_t *v)
-{
-	return schema_code_parse(json_string_value(v), NULL, NULL, NULL, NULL, NULL) == 0;
-}
-
-static int channel(const json_t *v)
-{
-	json_int_t c = json_integer_value(v);
-
-	return c >= 1 && c <= 3;
-}
-
-static int status(const json_t *v)
-{
-	json_int_t s = json_integer_value(v);
-
-	return s >= 1 && s <= SCHEMA_STATUS_MAX;
-}
-
-/* A status that can move to 7, so 7 can move back to it (status.c). */
-static int prior_status(const json_t *v)
-{
-	json_int_t p = json_integer_value(v);
-
-	return p >= 1 && p <= SCHEMA_STATUS_MAX && schema_status_legal((int)p, 7, 0);
-}
-
-static int count(const json_t *v)
-{
-	return json_integer_value(v) >= 0;
-}
-
-static int vnd(const json_t *v)
-{
-	return json_integer_value(v) >= 0 && json_integer_value(v) <= VND_MAX;
-}
-
 /* ---------------------------------------------------------------- the tables */
 /* Initialiser macros stay one line each. */
 /* clang-format off */
 #define END {NULL, K_STR, 0, NULL, NULL, NULL}
-#define ID {"id", K_STR, 1, item_id, "must be 1-96 characters of A-Z a-z 0-9 . _ -", NULL}
+#define ID {"id", K_STR, 1, schema_ok_item_id, "must be 1-96 characters of A-Z a-z 0-9 . _ -", NULL}
 #define STR(n) {n, K_STR, 0, NULL, NULL, NULL}
 #define TIME(n, req) {n, K_TIME, req, NULL, NULL, NULL}
 /* clang-format on */
@@ -173,24 +41,25 @@ static int vnd(const json_t *v)
 #define MSG_COUNT "must be a whole number ≥ 0"
 
 static const field procedure_f[] = {
-    {"code", K_STR, 1, procedure_code, "must be 1-20 digits and dots, like 1.001193", NULL},
-    {"name", K_STR, 1, nonempty, "must not be empty", NULL},
+    {"code", K_STR, 1, schema_ok_procedure_code, "must be 1-20 digits and dots, like 1.001193",
+     NULL},
+    {"name", K_STR, 1, schema_ok_nonempty, "must not be empty", NULL},
     END,
 };
 
 static const field representative_f[] = {
-    {"name", K_STR, 1, person_name, MSG_NAME, NULL},
-    {"id_number", K_STR, 0, cccd, MSG_CCCD, NULL},
-    {"phone", K_STR, 0, phone, MSG_PHONE, NULL},
+    {"name", K_STR, 1, schema_ok_person_name, MSG_NAME, NULL},
+    {"id_number", K_STR, 0, schema_ok_cccd, MSG_CCCD, NULL},
+    {"phone", K_STR, 0, schema_ok_phone, MSG_PHONE, NULL},
     STR("relation"),
     END,
 };
 
 static const field applicant_f[] = {
-    {"name", K_STR, 1, person_name, MSG_NAME, NULL},
-    {"id_number", K_STR, 0, cccd, MSG_CCCD, NULL},
-    {"phone", K_STR, 0, phone, MSG_PHONE, NULL},
-    {"email", K_STR, 0, email, MSG_EMAIL, NULL},
+    {"name", K_STR, 1, schema_ok_person_name, MSG_NAME, NULL},
+    {"id_number", K_STR, 0, schema_ok_cccd, MSG_CCCD, NULL},
+    {"phone", K_STR, 0, schema_ok_phone, MSG_PHONE, NULL},
+    {"email", K_STR, 0, schema_ok_email, MSG_EMAIL, NULL},
     STR("address"),
     {"representative", K_OBJ, 0, NULL, NULL, representative_f},
     END,
@@ -199,9 +68,9 @@ static const field applicant_f[] = {
 static const field component_f[] = {
     ID,
     STR("code"),
-    {"name", K_STR, 1, nonempty, "must not be empty", NULL},
-    {"originals", K_INT, 0, count, MSG_COUNT, NULL},
-    {"copies", K_INT, 0, count, MSG_COUNT, NULL},
+    {"name", K_STR, 1, schema_ok_nonempty, "must not be empty", NULL},
+    {"originals", K_INT, 0, schema_ok_count, MSG_COUNT, NULL},
+    {"copies", K_INT, 0, schema_ok_count, MSG_COUNT, NULL},
     {"digitised", K_BOOL, 0, NULL, NULL, NULL},
     END,
 };
@@ -209,7 +78,7 @@ static const field component_f[] = {
 static const field fee_f[] = {
     ID,
     STR("code"),
-    {"amount", K_INT, 0, vnd, "must be a whole number of VND ≥ 0", NULL},
+    {"amount", K_INT, 0, schema_ok_vnd, "must be a whole number of VND ≥ 0", NULL},
     {"paid", K_BOOL, 0, NULL, NULL, NULL},
     TIME("paid_at", 0),
     END,
@@ -222,7 +91,7 @@ static const field progress_f[] = {
     STR("unit"),
     TIME("when", 1),
     STR("what"),
-    {"status", K_INT, 0, status, MSG_STATUS, NULL},
+    {"status", K_INT, 0, schema_ok_status, MSG_STATUS, NULL},
     END,
 };
 
@@ -244,10 +113,10 @@ static const field attachment_f[] = {
     ID,
     STR("name"),
     STR("mime"),
-    {"size", K_INT, 0, count, MSG_COUNT, NULL},
-    {"sha256", K_STR, 0, sha256_hex, "must be 64 lower-case hex digits", NULL},
-    {"kind", K_STR, 0, attach_kind, "must be scan or result", NULL},
-    {"component", K_STR, 0, item_id, "must be the id of an item of components", NULL},
+    {"size", K_INT, 0, schema_ok_count, MSG_COUNT, NULL},
+    {"sha256", K_STR, 0, schema_ok_sha256_hex, "must be 64 lower-case hex digits", NULL},
+    {"kind", K_STR, 0, schema_ok_attach_kind, "must be scan or result", NULL},
+    {"component", K_STR, 0, schema_ok_item_id, "must be the id of an item of components", NULL},
     END,
 };
 
@@ -265,15 +134,16 @@ static const field due_basis_f[] = {
 };
 
 static const field dossier_f[] = {
-    {"code", K_STR, 1, dossier_code,
+    {"code", K_STR, 1, schema_ok_dossier_code,
      "must be a dossier code AGENCY-yyMMdd-NNNN with a real date, like "
      "000.00.12.H22-240414-0001",
      NULL},
-    {"agency", K_STR, 1, agency, "must be an agency ID like 000.00.12.H22", NULL},
+    {"agency", K_STR, 1, schema_ok_agency, "must be an agency ID like 000.00.12.H22", NULL},
     {"procedure", K_OBJ, 1, NULL, NULL, procedure_f},
-    {"field", K_STR, 0, field_code, "must be 1-20 characters of A-Z a-z 0-9 . _ -", NULL},
+    {"field", K_STR, 0, schema_ok_field_code, "must be 1-20 characters of A-Z a-z 0-9 . _ -", NULL},
     STR("handling_unit"),
-    {"channel", K_INT, 1, channel, "must be 1 (in person), 2 (online) or 3 (postal)", NULL},
+    {"channel", K_INT, 1, schema_ok_channel, "must be 1 (in person), 2 (online) or 3 (postal)",
+     NULL},
     {"applicant", K_OBJ, 1, NULL, NULL, applicant_f},
     STR("summary"),
     TIME("submitted_at", 0),
@@ -283,9 +153,9 @@ static const field dossier_f[] = {
     {"due_basis", K_OBJ, 0, NULL, NULL, due_basis_f},
     TIME("finished_at", 0),
     TIME("returned_at", 0),
-    {"status", K_INT, 1, status, MSG_STATUS, NULL},
-    {"prior_status", K_INT, 0, prior_status, "must be the status held before 7: 1, 2, 4, 5 or 6",
-     NULL},
+    {"status", K_INT, 1, schema_ok_status, MSG_STATUS, NULL},
+    {"prior_status", K_INT, 0, schema_ok_prior_status,
+     "must be the status held before 7: 1, 2, 4, 5 or 6", NULL},
     {"components", K_LIST, 0, NULL, NULL, component_f},
     {"fees", K_LIST, 0, NULL, NULL, fee_f},
     {"progress", K_LIST, 0, NULL, NULL, progress_f},
@@ -331,7 +201,7 @@ static void path_text(const place *p, char out[PATH_LEN])
 	id = json_string_value(json_object_get(p->item, "id"));
 	if (p->name)
 		join(out, up, p->name);
-	else if (id && schema_id_ok(id, ITEM_ID_MAX))
+	else if (id && schema_id_ok(id, SCHEMA_ITEM_ID_MAX))
 		ds_field_pathf(out, "%s[%s]", up, id);
 	else
 		ds_field_pathf(out, "%s[%zu]", up, p->index);
