@@ -160,19 +160,6 @@ static char *screen(const central_auth *a, const char *node, const json_t *op, c
 	return NULL;
 }
 
-/* Appends the feed row of an applied op; *cursor gets its cursor. */
-static int feed_append(central_q *st, int64_t *cursor)
-{
-	int rc = central_step(st, "appending to the feed");
-
-	if (rc == 1)
-		*cursor = central_col_int(st, 0);
-	central_reset(st);
-	if (rc == 0)
-		rc = ds_error_set(DS_ERROR, "appending to the feed: no cursor came back");
-	return rc < 0 ? rc : 0;
-}
-
 /* The dossier row and the feed row of an applied op; *cursor: the feed row's. During a
  * push of protocol 2 the state's bytes go to s->own too. */
 static int write_state(central_store *s, const char *node, const json_t *op, const json_t *state,
@@ -212,7 +199,7 @@ static int write_state(central_store *s, const char *node, const json_t *op, con
 	central_bind_text(st, 5, node);
 	central_bind_text(st, 6, ready);
 	central_bind_text(st, 7, now);
-	rc = feed_append(st, cursor);
+	rc = central_insert_cursor(s, st, "appending to the feed", cursor);
 	if (rc == 0 && s->own && (rc = ds_buf_add(s->own, ready, strlen(ready))) == 0)
 		rc = ds_buf_add(s->own, "\n", 1);
 done:

@@ -150,6 +150,10 @@ int central_step(central_q *q, const char *what);
 /* Steps a statement expected to finish (INSERT, UPDATE...) and resets it; 0 or a DS_E*
  * error. */
 int central_step_done(central_store *s, central_q *q, const char *what);
+/* Steps an INSERT of one row and resets it; *key: the new row's INTEGER PRIMARY KEY
+ * (SQLite: its rowid, the SQL returning nothing; PostgreSQL: the row the SQL returns).
+ * 0 or a DS_E* error. */
+int central_insert_cursor(central_store *s, central_q *q, const char *what, int64_t *key);
 /* Ends a statement's run early (frees its result); the next central_stmt does too. */
 void central_reset(central_q *q);
 /* Binds text (NULL binds SQL NULL), copied; n bytes, or (size_t)-1 up to the NUL. */

@@ -45,10 +45,12 @@ static const struct {
                          "SELECT code, agency, status, version, due_at FROM dossiers "
                          "WHERE ($1::text IS NULL OR agency = $1::text) AND "
                          "($2::bigint = 0 OR status = $2::bigint) ORDER BY code"},
-    /* PostgreSQL: the cursor is the next after the highest, assigned under the writer lock
-     * every write transaction holds until it commits (docs/DESIGN-NOTES.md). */
+    /* SQLite: the cursor is the new rowid (central_insert_cursor; no RETURNING, which
+     * costs SQLite an ephemeral table per row). PostgreSQL: the next after the highest,
+     * assigned under the writer lock every write transaction holds until it commits
+     * (docs/DESIGN-NOTES.md), and returned. */
     [ST_FEED_INSERT] = {"INSERT INTO feed(code, agency, version, op_id, node, state, at) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING cursor",
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                         "INSERT INTO feed(cursor, code, agency, version, op_id, node, state, "
                         "at) VALUES ((SELECT coalesce(max(cursor), 0) + 1 FROM feed), "
                         "$1, $2, $3, $4, $5, $6, $7) RETURNING cursor"},
@@ -209,6 +211,20 @@ central_q *central_stmt(central_store *s, enum central_stmt_id id)
 int central_step(central_q *q, const char *what)
 {
 	return q->s->e->step(q, what);
+}
+
+int central_insert_cursor(central_store *s, central_q *q, const char *what, int64_t *key)
+{
+	int rc = s->e->step(q, what);
+
+	if (rc == 1)
+		*key = s->e->col_int(q, 0);
+	else if (rc == 0 && s->db)
+		*key = sqlite3_last_insert_rowid(s->db);
+	s->e->reset(q);
+	if (rc == 0 && !s->db)
+		rc = ds_error_set(DS_ERROR, "%s: no key came back", what);
+	return rc < 0 ? rc : 0;
 }
 
 int central_step_done(central_store *s, central_q *q, const char *what)

@@ -389,6 +389,17 @@ static int cross_check(const json_t *d)
 	return 0;
 }
 
+/* 1 when s is a time that ds_time_format writes as it is at +07:00: no fraction, an
+ * upper-case T, seconds below 60 and the offset +07:00 (what a parse then a format
+ * leaves unchanged), without formatting it. */
+static int time_is_vn(const char *s)
+{
+	int offset;
+
+	return ds_time_parse(s, NULL, &offset) == 0 && offset == DS_TZ_VN && strlen(s) == 25 &&
+	       s[10] == 'T' && s[17] < '6' && s[19] == '+';
+}
+
 /* 1 when a time of obj (fields as in the table) is not at +07:00, the office's offset;
  * with write, rewrites it there ("...T00:00:00Z" -> "...T07:00:00+07:00"; obj is ours). */
 static int times_vn(const field *fields, json_t *obj, int write)
@@ -403,7 +414,11 @@ static int times_vn(const field *fields, json_t *obj, int write)
 	for (f = fields; f->name && (write || !off); f++) {
 		if (!(v = json_object_get(obj, f->name)))
 			continue;
-		if (f->kind == K_TIME && ds_time_parse(json_string_value(v), &t, NULL) == 0) {
+		if (f->kind == K_TIME && !write && json_is_string(v)) {
+			off |= !time_is_vn(json_string_value(v)) &&
+			       ds_time_parse(json_string_value(v), &t, NULL) == 0;
+		} else if (f->kind == K_TIME &&
+		           ds_time_parse(json_string_value(v), &t, NULL) == 0) {
 			ds_time_format(t, DS_TZ_VN, out);
 			if (strcmp(out, json_string_value(v)) != 0 && ++off && write)
 				json_object_set_new(obj, f->name, json_string(out));

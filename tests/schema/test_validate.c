@@ -1,6 +1,7 @@
 /* test_validate.c: dossier validation. The birth-registration example passes; each bad case below
  * is its own named test that must be refused with DS_EINVALID and a message naming the
- * field. Also NFC normalisation, patch checks and the overdue rule. */
+ * field. Also NFC normalisation, patch checks, the overdue rule and the check of a dossier
+ * already in normal form. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -345,9 +346,46 @@ static void times_stored_at_vn(void **state)
 	json_decref(d);
 }
 
+/* schema_dossier_check_normal answers 1 for a dossier whose times validation would
+ * rewrite (another offset, a fraction, a lower-case t, second 60), 0 when they are all
+ * as stored: the same answer as validating and comparing. */
+static void check_normal_times(void **state)
+{
+	static const struct {
+		const char *received_at;
+		int off;
+	} times[] = {
+	    {"2024-04-14T07:15:00+07:00", 0},     {"2024-04-14T00:15:00Z", 1},
+	    {"2024-04-14T07:15:00.000+07:00", 1}, {"2024-04-14t07:15:00+07:00", 1},
+	    {"2024-04-14T07:15:60+07:00", 1},     {"2024-04-14T07:15:00+06:00", 1},
+	    {"2024-04-14T07:15:59+07:00", 0},     {"2024-04-14T08:15:00+08:00", 1},
+	};
+	json_t *d, *v;
+
+	(void)state;
+	for (size_t i = 0; i < DS_ARRAY_LEN(times); i++) {
+		d = fixture_dossier();
+		json_object_set_new(d, "received_at", json_string(times[i].received_at));
+		assert_int_equal(schema_dossier_check_normal(d), times[i].off);
+		v = json_deep_copy(d);
+		assert_int_equal(schema_dossier_validate(&v), 0);
+		assert_int_equal(strcmp(json_string_value(json_object_get(v, "received_at")),
+		                        times[i].received_at) != 0,
+		                 times[i].off);
+		json_decref(v);
+		json_decref(d);
+	}
+	d = fixture_dossier();
+	json_object_set_new(
+	    d, "supplements",
+	    fixture_json("[{\"id\": \"s1\", \"requested_at\": \"2024-04-14T01:00:00Z\"}]"));
+	assert_int_equal(schema_dossier_check_normal(d), 1);
+	json_decref(d);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[DS_ARRAY_LEN(cases) + 7];
+	struct CMUnitTest tests[DS_ARRAY_LEN(cases) + 8];
 	size_t n = 0;
 
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(example_passes);
@@ -361,5 +399,6 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(patch_check);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(overdue);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(times_stored_at_vn);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(check_normal_times);
 	return _cmocka_run_group_tests("test_schema_validate", tests, n, NULL, NULL);
 }
