@@ -68,7 +68,7 @@ static int current_load(central_store *s, const char *code, current *c)
 		return 0;
 	if (!st)
 		return ds_error_code();
-	central_bind_text(st, 1, code);
+	central_bind_text_ref(st, 1, code);
 	rc = central_step(st, "reading the dossier");
 	if (rc == 1) {
 		c->found = 1;
@@ -179,26 +179,26 @@ static int write_state(central_store *s, const char *node, const json_t *op, con
 	rc = DS_ERROR;
 	if (!(st = central_stmt(s, ST_DOSSIER_PUT)))
 		goto done;
-	central_bind_text(st, 1, code);
-	central_bind_text(st, 2, agency);
+	central_bind_text_ref(st, 1, code);
+	central_bind_text_ref(st, 2, agency);
 	central_bind_int(st, 3, json_integer_value(json_object_get(state, "status")));
-	central_bind_text(st, 4, json_string_value(json_object_get(state, "due_at")));
-	central_bind_text(st, 5, ready);
+	central_bind_text_ref(st, 4, json_string_value(json_object_get(state, "due_at")));
+	central_bind_text_ref(st, 5, ready);
 	central_bind_int(st, 6, version);
-	central_bind_text(st, 7, op_id);
-	central_bind_text(st, 8, now);
+	central_bind_text_ref(st, 7, op_id);
+	central_bind_text_ref(st, 8, now);
 	if ((rc = central_step_done(s, st, "writing the dossier")))
 		goto done;
 	rc = DS_ERROR;
 	if (!(st = central_stmt(s, ST_FEED_INSERT)))
 		goto done;
-	central_bind_text(st, 1, code);
-	central_bind_text(st, 2, agency);
+	central_bind_text_ref(st, 1, code);
+	central_bind_text_ref(st, 2, agency);
 	central_bind_int(st, 3, version);
-	central_bind_text(st, 4, op_id);
-	central_bind_text(st, 5, node);
-	central_bind_text(st, 6, ready);
-	central_bind_text(st, 7, now);
+	central_bind_text_ref(st, 4, op_id);
+	central_bind_text_ref(st, 5, node);
+	central_bind_text_ref(st, 6, ready);
+	central_bind_text_ref(st, 7, now);
 	rc = central_insert_cursor(s, st, "appending to the feed", cursor);
 	if (rc == 0 && s->own && (rc = ds_buf_add(s->own, ready, strlen(ready))) == 0)
 		rc = ds_buf_add(s->own, "\n", 1);
@@ -295,17 +295,17 @@ static int store_op(central_store *s, const char *node, const json_t *op, const 
 
 	if (!st)
 		return ds_error_code();
-	central_bind_text(st, 1, node);
+	central_bind_text_ref(st, 1, node);
 	central_bind_int(st, 2, json_integer_value(json_object_get(op, "seq")));
-	central_bind_text(st, 3, str_member(op, "op_id"));
-	central_bind_text(st, 4, str_member(op, "code"));
-	central_bind_text(st, 5, str_member(op, "kind"));
-	central_bind_text(st, 6, entry);
-	central_bind_text(st, 7, hash);
-	central_bind_text(st, 8, str_member(receipt, "result"));
+	central_bind_text_ref(st, 3, str_member(op, "op_id"));
+	central_bind_text_ref(st, 4, str_member(op, "code"));
+	central_bind_text_ref(st, 5, str_member(op, "kind"));
+	central_bind_text_ref(st, 6, entry);
+	central_bind_text_ref(st, 7, hash);
+	central_bind_text_ref(st, 8, str_member(receipt, "result"));
 	central_bind_int(st, 9, json_integer_value(json_object_get(receipt, "version")));
-	central_bind_text(st, 10, json_string_value(json_object_get(receipt, "reason")));
-	central_bind_text(st, 11, now);
+	central_bind_text_ref(st, 10, json_string_value(json_object_get(receipt, "reason")));
+	central_bind_text_ref(st, 11, now);
 	rc = central_step_done(s, st, "storing the op");
 	return rc;
 }

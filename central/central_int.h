@@ -159,6 +159,10 @@ void central_reset(central_q *q);
 /* Binds text (NULL binds SQL NULL), copied; n bytes, or (size_t)-1 up to the NUL. */
 void central_bind_text(central_q *q, int i, const char *v);
 void central_bind_textn(central_q *q, int i, const char *v, size_t n);
+/* Binds text the caller keeps unchanged until the statement is reset (central_step_done,
+ * central_insert_cursor, central_reset or the next central_stmt): SQLite reads it in place
+ * instead of copying it (PostgreSQL copies it, as central_bind_text). */
+void central_bind_text_ref(central_q *q, int i, const char *v);
 void central_bind_int(central_q *q, int i, int64_t v);
 /* Column text as a C string, "" for NULL; borrowed until the next step. */
 const char *central_col_text(central_q *q, int i);

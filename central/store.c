@@ -245,6 +245,14 @@ void central_bind_text(central_q *q, int i, const char *v)
 	q->s->e->bind_text(q, i, v, (size_t)-1);
 }
 
+void central_bind_text_ref(central_q *q, int i, const char *v)
+{
+	if (q->lite && v)
+		sqlite3_bind_text(q->lite, i, v, -1, SQLITE_STATIC);
+	else
+		q->s->e->bind_text(q, i, v, (size_t)-1);
+}
+
 void central_bind_textn(central_q *q, int i, const char *v, size_t n)
 {
 	q->s->e->bind_text(q, i, v, n);
@@ -305,7 +313,16 @@ int central_write_end(central_store *s, int rc)
 
 void central_now(char out[DS_TIME_LEN])
 {
-	ds_time_format(ds_time_now(), DS_TZ_VN, out);
+	/* formatted once a second per thread: a push stamps every op it stores */
+	static _Thread_local int64_t at = INT64_MIN;
+	static _Thread_local char text[DS_TIME_LEN];
+	int64_t now = ds_time_now();
+
+	if (now != at) {
+		ds_time_format(now, DS_TZ_VN, text);
+		at = now;
+	}
+	memcpy(out, text, DS_TIME_LEN);
 }
 
 int central_head_get(central_store *s, const char *node, central_head *h)

@@ -24,6 +24,19 @@ static void path_text(const json_t *p, ds_buf *out)
 	}
 }
 
+/* Adds mark and v in decimal to key (no printf: a batch has a key per column). */
+static void key_num(ds_buf *key, char mark, uint64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10));
+	if (mark)
+		*--p = mark;
+	ds_buf_add(key, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 /* Checks step i of column ci's path and adds it to its lookup key: an object's key, or
  * the index of a list's element, which has an object's key on each side. */
 static int path_step(const json_t *p, size_t ci, size_t i, ds_buf *key)
@@ -32,7 +45,11 @@ static int path_step(const json_t *p, size_t ci, size_t i, ds_buf *key)
 	json_int_t at = json_is_integer(k) ? json_integer_value(k) : -1;
 
 	if (json_is_string(k)) {
-		ds_buf_printf(key, "%zu:%s", strlen(json_string_value(k)), json_string_value(k));
+		size_t n = strlen(json_string_value(k));
+
+		key_num(key, 0, n);
+		ds_buf_add(key, ":", 1);
+		ds_buf_add(key, json_string_value(k), n);
 		return 0;
 	}
 	if (at < 0 || at > MAX_INDEX || i == 0 || i + 1 == json_array_size(p) ||
@@ -41,7 +58,7 @@ static int path_step(const json_t *p, size_t ci, size_t i, ds_buf *key)
 		                    "columns: cols[%zu].p[%zu] must be a key, or an index of 0 to "
 		                    "%d between two keys",
 		                    ci, i, MAX_INDEX);
-	ds_buf_printf(key, "#%lld", (long long)at);
+	key_num(key, '#', (uint64_t)at);
 	return 0;
 }
 
@@ -172,23 +189,29 @@ static int col_shape(const json_t *col, size_t ci)
 	return cols_form_check(col, ci, json_array_size(r));
 }
 
-/* The error for place()'s failure how on column ci at row. */
-static int place_error(int how, size_t ci, const char *path, size_t row, size_t max)
+/* The error for place()'s failure how on column ci, path p, at row. */
+static int place_error(int how, size_t ci, const json_t *p, size_t row, size_t max)
 {
+	ds_buf text = DS_BUF_INIT;
+	int rc;
+
 	if (how == -2)
 		return ds_error_set(DS_ETOOBIG,
 		                    "columns: the records would need more than %zu "
 		                    "objects",
 		                    max);
-	return ds_error_set(DS_EINVALID,
-	                    "columns: cols[%zu]: the path %s clashes with another path of "
-	                    "row %zu",
-	                    ci, path, row);
+	path_text(p, &text);
+	rc = ds_error_set(DS_EINVALID,
+	                  "columns: cols[%zu]: the path %s clashes with another path of "
+	                  "row %zu",
+	                  ci, text.ptr, row);
+	ds_buf_release(&text);
+	return rc;
 }
 
-/* Sets the values of column ci, path p (text: for messages), into the records. */
-static int put_values(struct dec *d, const json_t *p, const char *text, const json_t *r,
-                      const json_t *vals, size_t ci)
+/* Sets the values of column ci, path p, into the records. */
+static int put_values(struct dec *d, const json_t *p, const json_t *r, const json_t *vals,
+                      size_t ci)
 {
 	size_t j, row = 0, n = json_array_size(d->rows);
 	int rc, how;
@@ -204,7 +227,7 @@ static int put_values(struct dec *d, const json_t *p, const char *text, const js
 			                    "be split into paths, and so must a list of them",
 			                    ci, j);
 		if ((how = place(d, json_array_get(d->rows, row), p, val)))
-			return place_error(how, ci, text, row, d->max_objects);
+			return place_error(how, ci, p, row, d->max_objects);
 	}
 	return 0;
 }
@@ -219,8 +242,8 @@ static int put_col(struct dec *d, const json_t *col, size_t ci)
 
 	if ((rc = col_shape(col, ci)) || (rc = path_check(p, ci, &key)))
 		goto done;
-	path_text(p, &text);
 	if (json_object_get(d->seen, key.ptr)) {
+		path_text(p, &text);
 		rc = ds_error_set(DS_EINVALID, "columns: cols[%zu] repeats the column %s", ci,
 		                  text.ptr);
 		goto done;
@@ -228,7 +251,7 @@ static int put_col(struct dec *d, const json_t *col, size_t ci)
 	json_object_set_new(d->seen, key.ptr, json_true());
 	if ((rc = cols_unpack(col, ci, &d->made, d->max_made, &vals)))
 		goto done;
-	rc = put_values(d, p, text.ptr, json_object_get(col, "r"), vals, ci);
+	rc = put_values(d, p, json_object_get(col, "r"), vals, ci);
 done:
 	json_decref(vals);
 	ds_buf_release(&key);
