@@ -88,10 +88,13 @@ static int current_load(central_store *s, const char *code, current *c)
  * no version at all, so that it tells nothing about a dossier of another agency. */
 static json_t *receipt_new(const char *op_id, const char *result, int64_t version)
 {
-	if (version == 0 && sync_result_parse(result) == SYNC_REJECTED)
-		return json_pack("{s:s, s:s}", "op_id", op_id, "result", result);
-	return json_pack("{s:s, s:s, s:I}", "op_id", op_id, "result", result, "version",
-	                 (json_int_t)version);
+	json_t *r = json_object(); /* built member by member: json_pack parses its format */
+
+	json_object_set_new(r, "op_id", json_string(op_id));
+	json_object_set_new(r, "result", json_string(result));
+	if (version != 0 || sync_result_parse(result) != SYNC_REJECTED)
+		json_object_set_new(r, "version", json_integer((json_int_t)version));
+	return r;
 }
 
 /* Why an office token may not touch the op's dossier, or NULL. Decided from the op alone
@@ -228,14 +231,18 @@ static int claim(central_store *s, const char *code)
 /* Remembers the state an applied op made, for the rest of the batch. state is stolen. */
 static void cache_put(central_store *s, const json_t *op, json_t *state, int64_t version)
 {
+	json_t *e;
+
 	if (!s->cache) {
 		json_decref(state);
 		return;
 	}
-	json_object_set_new(s->cache, str_member(op, "code"),
-	                    json_pack("{s:s, s:I, s:s, s:o}", "agency", str_member(state, "agency"),
-	                              "version", (json_int_t)version, "last_op",
-	                              str_member(op, "op_id"), "state", state));
+	e = json_object();
+	json_object_set_new(e, "agency", json_string(str_member(state, "agency")));
+	json_object_set_new(e, "version", json_integer((json_int_t)version));
+	json_object_set_new(e, "last_op", json_string(str_member(op, "op_id")));
+	json_object_set_new(e, "state", state);
+	json_object_set_new(s->cache, str_member(op, "code"), e);
 }
 
 /* The state op makes on c: worked out before the transaction for a create (p), here
@@ -254,7 +261,7 @@ static int new_state(const json_t *op, const current *c, const central_prep *p, 
 		return 0;
 	}
 	*state = c->found ? json_deep_copy(c->state) : NULL;
-	if ((rc = schema_op_apply(state, op)))
+	if ((rc = schema_op_apply_checked(state, op)))
 		return rc;
 	return check_identity(op, *state, c);
 }
@@ -377,7 +384,7 @@ static int entry_bytes(const json_t *op, const char *body, char **out, size_t *n
 static int prepare_create(const json_t *op, central_prep *p)
 {
 	p->create = 1;
-	if (schema_op_apply(&p->state, op) == 0 && check_identity(op, p->state, NULL) == 0)
+	if (schema_op_apply_checked(&p->state, op) == 0 && check_identity(op, p->state, NULL) == 0)
 		return ds_json_canonical(p->state, &p->body, NULL);
 	json_decref(p->state);
 	p->state = NULL;

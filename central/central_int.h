@@ -220,9 +220,9 @@ typedef struct central_prep {
 int central_op_prepare(const json_t *op, const char *prev_hash, central_prep *p);
 void central_prep_release(central_prep *p);
 
-/* Gives a new op (never received before) of node its receipt inside the caller's write
- * transaction: decides applied / conflict / rejected by the rules of docs/PROTOCOL.md,
- * applies it (dossier row, feed row) and stores the op with its receipt and hash.
+/* Gives a new op (never received before, checked by schema_op_check) of node its receipt inside the
+ * caller's write transaction: decides applied / conflict / rejected by the rules of
+ * docs/PROTOCOL.md, applies it (dossier row, feed row) and stores the op with its receipt and hash.
  * p: what central_op_prepare worked out for it (hash and entry bytes). *receipt: {"op_id",
  * "result", "version", "reason"?, "state"?}. Errors are only storage failures; every
  * verdict about the op itself is a receipt. */

@@ -328,13 +328,22 @@ static int apply_transition(const json_t *cur, const json_t *op, json_t **out)
 
 int schema_op_apply(json_t **state, const json_t *op)
 {
-	json_t *next = NULL;
 	int rc;
 
 	if (!state)
 		return ds_error_set(DS_EINVALID, "no state to apply the op to");
 	if ((rc = schema_op_check(op)))
 		return rc;
+	return schema_op_apply_checked(state, op);
+}
+
+int schema_op_apply_checked(json_t **state, const json_t *op)
+{
+	json_t *next = NULL;
+	int rc;
+
+	if (!state)
+		return ds_error_set(DS_EINVALID, "no state to apply the op to");
 	switch (schema_op_kind_parse(str_of(op, "kind"))) {
 	case SCHEMA_OP_CREATE:
 		rc = apply_create(*state, op, &next);

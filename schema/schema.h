@@ -151,6 +151,9 @@ extern const char schema_genesis_hash[DS_SHA256_HEX];
  * finished_at/returned_at only with a move to 9/10. DS_EINVALID (state untouched) when
  * the op does not apply. */
 int schema_op_apply(json_t **state, const json_t *op);
+/* schema_op_apply for an op its caller has already passed through schema_op_check: the
+ * op's shape is not checked a second time. */
+int schema_op_apply_checked(json_t **state, const json_t *op);
 
 /* ---------------------------------------------------------------- deadlines
  * Working time and due dates (docs/DOMAIN.md "Deadlines"; the files' format is
