@@ -78,6 +78,19 @@ static json_t *delta_json(int64_t delta, unsigned width, int64_t value)
 	return json_pack("[I, i]", (json_int_t)delta, (int)width);
 }
 
+/* Appends "<n>:" to key (no printf: this runs for every text value of a column). */
+static void put_len(ds_buf *key, size_t n)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	d[--i] = ':';
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10));
+	ds_buf_add(key, d + i, sizeof(d) - i);
+}
+
 /* The lookup key of s[0..n)'s template: the text around its digit runs, each part as
  * "<length>:<bytes>" (unambiguous whatever the text holds). */
 static void template_key(const char *s, size_t n, ds_buf *key)
@@ -88,7 +101,7 @@ static void template_key(const char *s, size_t n, ds_buf *key)
 	for (;;) {
 		while (i < n && !is_digit(s[i]))
 			i++;
-		ds_buf_printf(key, "%zu:", i - from);
+		put_len(key, i - from);
 		ds_buf_add(key, s + from, i - from);
 		if (i == n)
 			return;
