@@ -73,9 +73,14 @@ static size_t cost(int64_t v)
 /* One row's delta as sent: a number, or [delta, width] when the run has leading zeros. */
 static json_t *delta_json(int64_t delta, unsigned width, int64_t value)
 {
+	json_t *pair;
+
 	if (width == 1 || cost(value) == width)
 		return json_integer(delta);
-	return json_pack("[I, i]", (json_int_t)delta, (int)width);
+	pair = json_array(); /* not json_pack: a phone number's column makes one per row */
+	json_array_append_new(pair, json_integer(delta));
+	json_array_append_new(pair, json_integer((json_int_t)width));
+	return pair;
 }
 
 /* Appends "<n>:" to key (no printf: this runs for every text value of a column). */
