@@ -15,6 +15,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The change {cursor, code, version, op_id} of receipt r for op (members by reference,
+ * set one by one: one per applied op); NULL when one is missing, as json_pack would. */
+static json_t *echo_change(json_t *cur, const json_t *op, const json_t *r)
+{
+	json_t *code = json_object_get(op, "code"), *v = json_object_get(r, "version"),
+	       *id = json_object_get(r, "op_id"), *ch;
+
+	if (!code || !v || !id)
+		return NULL;
+	ch = json_object();
+	json_object_set_nocheck(ch, "cursor", cur);
+	json_object_set_nocheck(ch, "code", code);
+	json_object_set_nocheck(ch, "version", v);
+	json_object_set_nocheck(ch, "op_id", id);
+	return ch;
+}
+
 /* The applied ops of the batch as feed changes without their state: {cursor, code,
  * version, op_id}, in cursor order; *last gets the last cursor. */
 static json_t *echo_changes(const json_t *ops, const json_t *receipts, int64_t *last)
@@ -28,11 +45,7 @@ static json_t *echo_changes(const json_t *ops, const json_t *receipts, int64_t *
 		if (!json_is_integer(cur))
 			continue;
 		*last = json_integer_value(cur);
-		json_array_append_new(list,
-		                      json_pack("{s:O, s:O, s:O, s:O}", "cursor", cur, "code",
-		                                json_object_get(json_array_get(ops, i), "code"),
-		                                "version", json_object_get(r, "version"), "op_id",
-		                                json_object_get(r, "op_id")));
+		json_array_append_new(list, echo_change(cur, json_array_get(ops, i), r));
 	}
 	return list;
 }

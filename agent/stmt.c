@@ -306,11 +306,24 @@ int agent_state_set(agent *a, const char *key, const char *value)
 	return rc;
 }
 
+/* Sets obj[key] = v (taken over); 0 when v is NULL (a column that is not text). */
+static int member(json_t *obj, const char *key, json_t *v)
+{
+	return v && json_object_set_new_nocheck(obj, key, v) == 0;
+}
+
+/* Column i of st as a JSON string, checked as json_pack would (NULL when not text). */
+static json_t *text_at(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s ? json_string(s) : NULL;
+}
+
 json_t *journal_row_to_op(sqlite3_stmt *st)
 {
 	const char *payload = (const char *)sqlite3_column_text(st, 4);
-	const char *parent = (const char *)sqlite3_column_text(st, 6);
-	json_t *p = NULL;
+	json_t *op = json_object(), *p = NULL;
 
 	/* written canonical (journal_insert): the quick reader takes it; any other text is
 	 * read as it always was */
@@ -318,16 +331,17 @@ json_t *journal_row_to_op(sqlite3_stmt *st)
 		ds_error_clear();
 		p = json_loads(payload, JSON_DECODE_ANY, NULL);
 	}
-
-	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:I,s:o,s:s,s:s}", "seq",
-	                 (json_int_t)sqlite3_column_int64(st, 0), "op_id",
-	                 (const char *)sqlite3_column_text(st, 1), "code",
-	                 (const char *)sqlite3_column_text(st, 2), "kind",
-	                 (const char *)sqlite3_column_text(st, 3), "payload", p ? p : json_null(),
-	                 "base", (json_int_t)sqlite3_column_int64(st, 5), "parent",
-	                 parent ? json_string(parent) : json_null(), "actor",
-	                 (const char *)sqlite3_column_text(st, 7), "occurred_at",
-	                 (const char *)sqlite3_column_text(st, 8));
+	/* the members one by one, not json_pack: this runs for every op of every push */
+	if (member(op, "seq", json_integer((json_int_t)sqlite3_column_int64(st, 0))) &&
+	    member(op, "op_id", text_at(st, 1)) && member(op, "code", text_at(st, 2)) &&
+	    member(op, "kind", text_at(st, 3)) && member(op, "payload", p ? p : json_null()) &&
+	    member(op, "base", json_integer((json_int_t)sqlite3_column_int64(st, 5))) &&
+	    member(op, "parent", sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null()
+	                                                                    : text_at(st, 6)) &&
+	    member(op, "actor", text_at(st, 7)) && member(op, "occurred_at", text_at(st, 8)))
+		return op;
+	json_decref(op);
+	return NULL;
 }
 
 int agent_result_parse(const char *text, enum agent_result *out)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define MAX_ROWS 1000000
+#define SMALL 16 /* row deltas below this share one JSON number each */
 
 /* One column while encoding: its path, row deltas, values, and the last row it holds. */
 struct col {
@@ -29,6 +30,9 @@ struct enc {
 	struct step *path; /* the keys from the record down to the current value */
 	size_t depth, path_cap;
 	ds_buf key; /* the same path as a lookup key, "<len>:<key>" per level */
+	const char *const *skip; /* the records' own members left out (nskip of them) */
+	size_t nskip;
+	json_t *small[SMALL]; /* the deltas 0..SMALL-1, made once (most deltas are 1) */
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -93,8 +97,13 @@ static struct col *column_for(struct enc *e)
 static void leaf(struct enc *e, const json_t *value, size_t row)
 {
 	struct col *c = column_for(e);
+	size_t d = row - c->last;
 
-	json_array_append_new(c->r, json_integer((json_int_t)(row - c->last)));
+	if (d >= SMALL)
+		json_array_append_new(c->r, json_integer((json_int_t)d));
+	else
+		json_array_append(c->r, e->small[d] ? e->small[d]
+		                                    : (e->small[d] = json_integer((json_int_t)d)));
 	json_array_append(c->v, (json_t *)value);
 	c->last = row;
 }
@@ -145,6 +154,19 @@ static int step(struct enc *e, const char *key, size_t index, const json_t *v, s
 	return rc;
 }
 
+/* 1 when key is a record's own member that the caller leaves out. */
+static int skipped(const struct enc *e, const char *key)
+{
+	size_t i;
+
+	if (e->depth)
+		return 0;
+	for (i = 0; i < e->nskip; i++)
+		if (!strcmp(key, e->skip[i]))
+			return 1;
+	return 0;
+}
+
 /* Walks one object in sorted key order, or one list of objects in order. */
 static int walk(struct enc *e, const json_t *obj, size_t row)
 {
@@ -159,7 +181,8 @@ static int walk(struct enc *e, const json_t *obj, size_t row)
 	}
 	keys = sorted_keys(obj, room, DS_ARRAY_LEN(room), &n, &heap);
 	for (i = 0; i < n && !rc; i++)
-		rc = step(e, keys[i], 0, json_object_get(obj, keys[i]), row);
+		if (!skipped(e, keys[i]))
+			rc = step(e, keys[i], 0, json_object_get(obj, keys[i]), row);
 	if (heap)
 		free(keys);
 	return rc;
@@ -182,7 +205,13 @@ static json_t *enc_doc(struct enc *e, size_t rows)
 
 int sync_cols_encode(const json_t *records, json_t **out)
 {
-	struct enc e = {json_object(), NULL, 0, 0, NULL, 0, 0, DS_BUF_INIT};
+	return cols_encode_skip(records, NULL, 0, out);
+}
+
+int cols_encode_skip(const json_t *records, const char *const *skip, size_t nskip,
+                     json_t **out)
+{
+	struct enc e = {json_object(), NULL, 0, 0, NULL, 0, 0, DS_BUF_INIT, skip, nskip, {NULL}};
 	size_t i, rows;
 	int rc = 0;
 
@@ -213,6 +242,8 @@ done:
 		json_decref(e.cols[i].v);
 	}
 	free(e.cols);
+	for (i = 0; i < SMALL; i++)
+		json_decref(e.small[i]);
 	json_decref(e.index);
 	free(e.path);
 	ds_buf_release(&e.key);

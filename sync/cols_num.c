@@ -73,9 +73,27 @@ static size_t cost(int64_t v)
 /* One row's delta as sent: a number, or [delta, width] when the run has leading zeros. */
 static json_t *delta_json(int64_t delta, unsigned width, int64_t value)
 {
+	json_t *pair;
+
 	if (width == 1 || cost(value) == width)
 		return json_integer(delta);
-	return json_pack("[I, i]", (json_int_t)delta, (int)width);
+	pair = json_array(); /* not json_pack: a phone number's column makes one per row */
+	json_array_append_new(pair, json_integer(delta));
+	json_array_append_new(pair, json_integer((json_int_t)width));
+	return pair;
+}
+
+/* Appends "<n>:" to key (no printf: this runs for every text value of a column). */
+static void put_len(ds_buf *key, size_t n)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	d[--i] = ':';
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10));
+	ds_buf_add(key, d + i, sizeof(d) - i);
 }
 
 /* The lookup key of s[0..n)'s template: the text around its digit runs, each part as
@@ -88,7 +106,7 @@ static void template_key(const char *s, size_t n, ds_buf *key)
 	for (;;) {
 		while (i < n && !is_digit(s[i]))
 			i++;
-		ds_buf_printf(key, "%zu:", i - from);
+		put_len(key, i - from);
 		ds_buf_add(key, s + from, i - from);
 		if (i == n)
 			return;

@@ -2,7 +2,7 @@
  * page, each a JSON object with its lists laid out by column (cols.c) and sent as a zlib
  * body (body.c). Encoders check what they are given; decoders refuse every wrong shape
  * with DS_EINVALID. Unknown top-level members are ignored (room for additions). */
-#include "sync/sync.h"
+#include "sync/cols_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -118,56 +118,44 @@ static int open_doc(const void *body, size_t n, const char *what, const char *co
 
 /* ---------------------------------------------------------------- push */
 
-/* Checks the batch and returns it without seq, op_id, hash and prev_hash. */
-static int bare_ops(const char *node, const json_t *ops, json_int_t *first, json_t **out)
+/* What a push never sends of an op: the receiver knows them (docs/PROTOCOL.md). */
+static const char *const push_never[] = {"seq", "op_id", "hash", "prev_hash"};
+
+/* Checks the batch's seqs and op_ids; *first gets the first seq. The ops are encoded
+ * without push_never (cols_encode_skip), so nothing is copied. */
+static int ops_check(const char *node, const json_t *ops, json_int_t *first)
 {
 	const json_t *seq0 = json_object_get(json_array_get(ops, 0), "seq");
-	json_t *bare = json_array();
 	char want[128];
 	size_t i;
 
-	*out = NULL;
 	if (!json_is_integer(seq0) || json_integer_value(seq0) < 1 ||
-	    json_integer_value(seq0) > INT64_MAX - SYNC_MAX_BATCH_OPS) {
-		json_decref(bare);
+	    json_integer_value(seq0) > INT64_MAX - SYNC_MAX_BATCH_OPS)
 		return ds_error_set(DS_EINVALID, "push: ops[0].seq must be a positive integer");
-	}
 	*first = json_integer_value(seq0);
 	for (i = 0; i < json_array_size(ops); i++) {
 		const json_t *op = json_array_get(ops, i);
 		const json_t *seq = json_object_get(op, "seq");
-		json_t *copy;
 
 		snprintf(want, sizeof(want), "%s:%lld", node, (long long)(*first + (json_int_t)i));
 		if (!json_is_object(op) || !json_is_integer(seq) ||
-		    json_integer_value(seq) != *first + (json_int_t)i) {
-			json_decref(bare);
+		    json_integer_value(seq) != *first + (json_int_t)i)
 			return ds_error_set(DS_EINVALID,
 			                    "push: ops[%zu].seq must be %lld (seqs "
 			                    "must be consecutive)",
 			                    i, (long long)(*first + (json_int_t)i));
-		}
 		if (!json_is_string(json_object_get(op, "op_id")) ||
-		    strcmp(json_string_value(json_object_get(op, "op_id")), want)) {
-			json_decref(bare);
+		    strcmp(json_string_value(json_object_get(op, "op_id")), want))
 			return ds_error_set(DS_EINVALID, "push: ops[%zu].op_id must be \"%s\"", i,
 			                    want);
-		}
-		copy = json_copy((json_t *)op);
-		json_object_del(copy, "seq");
-		json_object_del(copy, "op_id");
-		json_object_del(copy, "hash");
-		json_object_del(copy, "prev_hash");
-		json_array_append_new(bare, copy);
 	}
-	*out = bare;
 	return 0;
 }
 
 int sync_push_encode(const char *node, const char *prev_hash, const char *final_hash,
                      const json_t *ops, ds_buf *body)
 {
-	json_t *bare = NULL, *cols = NULL, *doc = NULL;
+	json_t *cols = NULL, *doc = NULL;
 	json_int_t first = 0;
 	int rc;
 
@@ -181,14 +169,14 @@ int sync_push_encode(const char *node, const char *prev_hash, const char *final_
 	    json_array_size(ops) > SYNC_MAX_BATCH_OPS)
 		return ds_error_set(DS_EINVALID, "push: a batch holds 1 to %d ops",
 		                    SYNC_MAX_BATCH_OPS);
-	if ((rc = bare_ops(node, ops, &first, &bare)) || (rc = sync_cols_encode(bare, &cols)))
+	if ((rc = ops_check(node, ops, &first)) ||
+	    (rc = cols_encode_skip(ops, push_never, DS_ARRAY_LEN(push_never), &cols)))
 		goto done;
 	doc =
 	    json_pack("{s:i, s:s, s:I, s:s, s:s, s:O}", "v", SYNC_PROTOCOL_VERSION, "node", node,
 	              "first_seq", first, "prev_hash", prev_hash, "hash", final_hash, "ops", cols);
 	rc = sync_body_encode_dict(doc, body);
 done:
-	json_decref(bare);
 	json_decref(cols);
 	json_decref(doc);
 	return rc;
@@ -227,7 +215,6 @@ static int push_header(const json_t *doc, json_int_t *first)
 /* Gives each op back its seq and op_id. */
 static int restore_ops(json_t *ops, const char *node, json_int_t first)
 {
-	static const char *const never[] = {"seq", "op_id", "hash", "prev_hash"};
 	size_t i, k;
 	json_t *op;
 
@@ -236,12 +223,12 @@ static int restore_ops(json_t *ops, const char *node, json_int_t first)
 		json_int_t seq = first + (json_int_t)i;
 		char id[128];
 
-		for (k = 0; k < DS_ARRAY_LEN(never); k++)
-			if (json_object_get(op, never[k]))
+		for (k = 0; k < DS_ARRAY_LEN(push_never); k++)
+			if (json_object_get(op, push_never[k]))
 				return ds_error_set(DS_EINVALID,
 				                    "push: ops[%zu] carries \"%s\", "
 				                    "which a push never sends",
-				                    i, never[k]);
+				                    i, push_never[k]);
 		snprintf(id, sizeof(id), "%s:%lld", node, (long long)seq);
 		json_object_set_new(op, "seq", json_integer(seq));
 		json_object_set_new(op, "op_id", json_string(id));
