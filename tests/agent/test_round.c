@@ -148,8 +148,8 @@ static int setup(void **state)
 	f->c.receipts = json_object();
 	f->c.verdicts = json_object();
 	f->c.feed = json_array();
-	f->w =
-	    (agent_wire){&f->c, fake_push, fake_pull, fake_page_data, fake_data, NULL, NULL, NULL};
+	f->w = (agent_wire){&f->c, fake_push, fake_pull, fake_page_data, fake_data, NULL,
+	                    NULL,  NULL,      NULL};
 	*state = f;
 	return 0;
 }

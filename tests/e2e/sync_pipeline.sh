@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # sync_pipeline.sh: the push as a pipeline, over a far link. Through dsproxy at 25 ms each
-# way and 1 MB/s, `dossync sync` of a backlog uses one kept-alive connection for the whole
-# round, one request per batch (a small first batch, then batches sized by the link, never
-# past batch_bytes) and one pull, and ends converged. Then a sync is killed (SIGKILL) while
+# way and 1 MB/s, `dossync sync` of a backlog uses two kept-alive connections for the whole
+# round (two pushes in flight), one request per batch (a small first batch, then batches
+# sized by the link, never past batch_bytes) and one pull, and ends converged. Then a sync is killed (SIGKILL) while
 # a batch's answer is on its way and the next batch is being made: central holds ops the
 # office has no receipt for; the next sync gets them answered "duplicate" and converges.
 BIN=$1
@@ -31,7 +31,7 @@ BATCHES=$(jget batches <"$WORK/s1.json")
 [ "$BATCHES" -ge 10 ] && [ "$BATCHES" -le 16 ] && pass ||
 	fail "$BATCHES batches for 600 ops at batch_bytes 48 KiB (want 10 to 16)"
 same "one request per batch and one pull" "$(jget requests <"$WORK/s1.json")" $((BATCHES + 1))
-same "one connection for the whole round" "$(fl_stat connections)" 1
+same "two connections for the whole round (two pushes in flight)" "$(fl_stat connections)" 2
 fl_converged "$D" "$CDB"
 
 # --- a kill while a batch is on its way: 100 ms each way leaves a window between central
