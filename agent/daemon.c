@@ -166,7 +166,8 @@ static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 	if (rc || (rc = agent_client_new(d->a, &c)))
 		goto done;
 	sync_client_set_cancel(c, &stop_signal);
-	if (agent_client_new(d->a, &c2) == 0) /* a second push in flight (sync_round.c) */
+	agent_client_second(d->a, &c2); /* a second push in flight (sync_round.c) */
+	if (c2)
 		sync_client_set_cancel(c2, &stop_signal);
 	for (i = 0; i < MAX_PASSES; i++) {
 		uint64_t sent = sent_up(c, c2);

@@ -54,6 +54,16 @@ int agent_client_new(agent *a, sync_client **out)
 	return rc;
 }
 
+/* The round's second connection, for a second push in flight: none (*out NULL) when
+ * max_send_bytes caps the upload, as two connections would each take the whole cap, or
+ * when it cannot be made (the push then goes one batch at a time). */
+void agent_client_second(agent *a, sync_client **out)
+{
+	*out = NULL;
+	if (!a->cfg.max_send_bytes_s && agent_client_new(a, out))
+		*out = NULL;
+}
+
 /* The outcome keys of a round; the caller holds the writer lock. */
 static int outcome_set(agent *a, int rc, const char *error, const char *now)
 {

@@ -474,8 +474,8 @@ static int run(agent *a, const agent_wire *w, agent_sync_stats *st)
 
 	if (!w && (rc = agent_client_new(a, &c)) == 0) {
 		agent_wire_client(&own, c);
-		if (agent_client_new(a, &c2) == 0)
-			own.ctx2 = c2;
+		agent_client_second(a, &c2);
+		own.ctx2 = c2;
 		w = &own;
 	}
 	if (!rc)
