@@ -183,6 +183,11 @@ int agent_sync(agent *a, agent_sync_stats *st);
 /* The pieces of a round, for the daemon and tests: a client from the config, push, pull. */
 int agent_client_new(agent *a, struct sync_client **out);
 int agent_push(agent *a, struct sync_client *c, agent_sync_stats *st);
+/* The round's second client (*out NULL when max_send_bytes is set, or it cannot be made):
+ * agent_push_two's c2. */
+void agent_client_second(agent *a, struct sync_client **out);
+/* agent_push with c2 (NULL: none) as a second connection, for a second push in flight. */
+int agent_push_two(agent *a, struct sync_client *c, struct sync_client *c2, agent_sync_stats *st);
 int agent_pull(agent *a, struct sync_client *c, agent_sync_stats *st);
 /* After push and pull: the waiting attachments up, then (prefetch = own) the office's
  * files down, within the round's upload time (upload.c, fetch.c). */

@@ -321,16 +321,21 @@ typedef struct agent_wire {
 	                const void *p, size_t n, sync_file_state *st);
 	int (*file_get)(void *ctx, const char *sha256, const char *code, int64_t from, size_t max,
 	                ds_buf *out);
+	/* a second connection to the same central, for a second push in flight (push called
+	 * with ctx2 for ctx); NULL (left out of an initializer): one push at a time */
+	void *ctx2;
 } agent_wire;
 
-/* One request on its way (flight.c), one at a time. agent_flight_send hands body
- * (borrowed until the wait) to a thread that calls w->push; agent_flight_wait joins it and
+/* One request on its way (flight.c), one at a time per flight. agent_flight_send hands
+ * body (borrowed until the wait) to a thread that calls w->push on ctx (w->ctx or
+ * w->ctx2: two flights never share a connection); agent_flight_wait joins it and
  * gives its answer as w->push would have, error message included (*receipts the
  * caller's). agent_flight_pull asks w->pull for the page after since (node borrowed);
  * agent_flight_page gives it as w->pull would have. agent_flight_land waits for and drops
  * an answer still due, keeping this thread's error. */
 typedef struct agent_flight {
 	const agent_wire *w;
+	void *ctx;          /* the connection the request goes on */
 	const ds_buf *body; /* a push; NULL: a pull of since, limit, node */
 	int64_t since;
 	int limit;
@@ -346,7 +351,7 @@ typedef struct agent_flight {
 	char msg[1024];
 	int64_t ms; /* how long the request took */
 } agent_flight;
-void agent_flight_send(agent_flight *f, const agent_wire *w, const ds_buf *body);
+void agent_flight_send(agent_flight *f, const agent_wire *w, void *ctx, const ds_buf *body);
 int agent_flight_wait(agent_flight *f, json_t **receipts, int64_t *expected_seq, sync_head *head);
 void agent_flight_pull(agent_flight *f, const agent_wire *w, int64_t since, int limit,
                        const char *node);

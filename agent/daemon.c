@@ -130,11 +130,29 @@ static void adapt_batch(struct daemon *d, int push_failed)
 	d->a->cfg.batch_bytes = b;
 }
 
+/* The bytes the round's clients sent. */
+static uint64_t sent_up(const sync_client *c, const sync_client *c2)
+{
+	return sync_client_counters(c)->bytes_up + (c2 ? sync_client_counters(c2)->bytes_up : 0);
+}
+
+/* The counters of the round's clients into st. */
+static void count_round(agent_sync_stats *st, const sync_client *c, const sync_client *c2)
+{
+	st->requests = sync_client_counters(c)->requests;
+	st->bytes_up = sent_up(c, c2);
+	st->bytes_down = sync_client_counters(c)->bytes_down;
+	if (c2) {
+		st->requests += sync_client_counters(c2)->requests;
+		st->bytes_down += sync_client_counters(c2)->bytes_down;
+	}
+}
+
 /* One round under sync.lock: push, pull and reconcile until nothing is pending (a few
  * passes at most). *push_failed tells a push failed after bytes went out. */
 static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 {
-	sync_client *c = NULL;
+	sync_client *c = NULL, *c2 = NULL;
 	int64_t pending = 0;
 	long holder = 0;
 	int fd = -1, i, rc;
@@ -148,12 +166,15 @@ static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 	if (rc || (rc = agent_client_new(d->a, &c)))
 		goto done;
 	sync_client_set_cancel(c, &stop_signal);
+	agent_client_second(d->a, &c2); /* a second push in flight (sync_round.c) */
+	if (c2)
+		sync_client_set_cancel(c2, &stop_signal);
 	for (i = 0; i < MAX_PASSES; i++) {
-		uint64_t sent = sync_client_counters(c)->bytes_up;
-		if ((rc = agent_push(d->a, c, st))) {
+		uint64_t sent = sent_up(c, c2);
+		if ((rc = agent_push_two(d->a, c, c2, st))) {
 			/* A batch too big for the link dies on the way; a link that is down (no
 			 * byte went out) says nothing about the batch size. */
-			*push_failed = sync_client_counters(c)->bytes_up > sent;
+			*push_failed = sent_up(c, c2) > sent;
 			break;
 		}
 		if ((rc = stopping()) || (rc = agent_pull(d->a, c, st)) || (rc = stopping()) ||
@@ -164,10 +185,9 @@ static int sync_once(struct daemon *d, agent_sync_stats *st, int *push_failed)
 	if (!rc && !(rc = stopping())) /* attachments after the records (upload.c) */
 		rc = agent_upload(d->a, c, st);
 	rc = agent_clock_note(d->a, c, rc);
-	st->requests = sync_client_counters(c)->requests;
-	st->bytes_up = sync_client_counters(c)->bytes_up;
-	st->bytes_down = sync_client_counters(c)->bytes_down;
+	count_round(st, c, c2);
 done:
+	sync_client_free(c2);
 	sync_client_free(c);
 	/* history.git is opened again next round: never a stale view of it in between. */
 	conflict_history_free(d->a->hist);

@@ -2,8 +2,9 @@
  * (agent_flight_send): a thread makes the wire's push call while the round stores the
  * previous batch's receipts and encodes the next batch; a pull (agent_flight_pull): the
  * next page is asked while the round applies the one before it. The *_wait / page call
- * takes the answer. At most one request is in flight, so central sees them in order,
- * exactly as one after the other. The thread touches no store (SQLite connections are per
+ * takes the answer. One flight carries one request at a time on its own connection; the
+ * push keeps two flights on two connections (sync_round.c), and central's chain check
+ * keeps their batches in order. The thread touches no store (SQLite connections are per
  * thread) and takes no lock; its error message is carried back to the waiting thread.
  */
 #include "agent/agent_int.h"
@@ -20,9 +21,9 @@ static void fly(agent_flight *f)
 	memset(&f->head, 0, sizeof(f->head));
 	f->ms = ds_clock_ms();
 	if (f->body)
-		f->rc = w->push(w->ctx, f->body, &f->doc, &f->expected, &f->head);
+		f->rc = w->push(f->ctx, f->body, &f->doc, &f->expected, &f->head);
 	else
-		f->rc = w->pull(w->ctx, f->since, f->limit, f->node, &f->doc, &f->next, &f->more,
+		f->rc = w->pull(f->ctx, f->since, f->limit, f->node, &f->doc, &f->next, &f->more,
 		                f->want, &f->head);
 	snprintf(f->msg, sizeof(f->msg), "%s", f->rc ? ds_error_msg() : "");
 	f->ms = ds_clock_ms() - f->ms;
@@ -43,9 +44,10 @@ static void start(agent_flight *f)
 		fly(f);
 }
 
-void agent_flight_send(agent_flight *f, const agent_wire *w, const ds_buf *body)
+void agent_flight_send(agent_flight *f, const agent_wire *w, void *ctx, const ds_buf *body)
 {
 	f->w = w;
+	f->ctx = ctx;
 	f->body = body;
 	start(f);
 }
@@ -54,6 +56,7 @@ void agent_flight_pull(agent_flight *f, const agent_wire *w, int64_t since, int 
                        const char *node)
 {
 	f->w = w;
+	f->ctx = w->ctx;
 	f->body = NULL;
 	f->since = since;
 	f->limit = limit;

@@ -20,11 +20,14 @@
  *             v
  *           DONE (last_sync_at)      any failure -> FAILED (last_error; DS_ERETRY, DS_EPERM)
  *
- * The push is a pipeline: while batch n is on its way (agent/flight.c, a thread making the
- * one request), batch n+1 is read and encoded; n's answer is taken, n+1 sent at once, and
- * n's receipts stored while n+1 is on its way. Batches are sized by the link (pace.c). A
- * batch is marked sent only by its receipts; a kill at any point leaves the rest pending,
- * and a resend is answered "duplicate".
+ * The push is a pipeline: two batches are on their way at once when the wire has a second
+ * connection (agent/flight.c, a thread making each request), n+1 uploaded while central
+ * applies n, while batch n+2 is read and encoded; n's answer is taken, n+2 sent at once on
+ * n's connection, and n's receipts stored while n+1 and n+2 are on their way. Answers are
+ * taken oldest first; a batch central took before the one it follows is refused (409) and
+ * sent again after it. Batches are sized by the link (pace.c). A batch is marked sent only
+ * by its receipts; a kill at any point leaves the rest pending, and a resend is answered
+ * "duplicate". The client, outcome keys and clock check are in round_client.c.
  *
  * Network I/O happens without the writer lock; each store write takes it briefly, so
  * clerks keep working during a long sync. sync.lock keeps two rounds from overlapping.
@@ -231,32 +234,88 @@ static int batch_settle(agent *a, const batch *b, const json_t *receipts, const 
 	return 0;
 }
 
-/* The push as a pipeline: `cur` is on its way (p->f) while `next` is loaded and encoded
- * and cur's receipts are stored, so the office and central work at the same time. */
+/* A batch on its way and the flight carrying it, on its own connection. */
+typedef struct lane {
+	agent_flight f;
+	batch b;
+	void *ctx;
+} lane;
+
+/* The push as a pipeline: up to `lanes` batches on their way at once (two when the wire
+ * has a second connection), q[o] the oldest and q[1 - o] the one after it (k of them),
+ * while `next` (the ops from seq `at` on) is loaded and encoded. Answers are taken and
+ * receipts stored oldest first, so the journal is settled in order. */
 typedef struct pusher {
 	agent *a;
 	const agent_wire *w;
 	agent_sync_stats *st;
-	agent_flight f;
 	agent_pace pace;
-	batch cur, next;
+	lane q[2];
+	int o, k, lanes, stop;
+	batch next;
+	int64_t at;        /* the seq the next batch starts at */
+	int64_t settled;   /* the seq after the last batch settled, -1 before the first */
 	int64_t resent_at; /* the seq central last asked us to resend from */
+	int64_t raced_at;  /* the batch last sent again after it overtook the one before it */
 } pusher;
 
-/* Makes the batch from seq `from` on and sends it, unless the round is cancelled. */
-static int send_from(pusher *p, int64_t from)
-{
-	int rc = batch_make(p->a, from, agent_pace_next(&p->pace), &p->cur);
+static const batch batch_none = {0, NULL, 0, 0, DS_BUF_INIT};
 
-	if (!rc && p->cur.n && !(rc = agent_cancelled(p->a)))
-		agent_flight_send(&p->f, p->w, &p->cur.body);
+/* Loads and encodes `next` from p->at on (n 0 when nothing is pending). */
+static int make_next(pusher *p)
+{
+	int rc = batch_make(p->a, p->at, agent_pace_next(&p->pace), &p->next);
+
+	p->at = p->next.from + (int64_t)p->next.n;
 	return rc;
 }
 
-/* Central holds less of our journal than we thought (restored from a backup): resend
- * from where it stands, once per seq. */
-static int resend(pusher *p, int64_t expected)
+/* Sends `next` on the free lane, unless the round is cancelled (then nothing more is sent
+ * and the batches on their way are still settled). */
+static void fly_next(pusher *p)
 {
+	lane *l = &p->q[(p->o + p->k) % 2];
+
+	if ((p->stop = p->stop || agent_cancelled(p->a)) || !p->next.n || p->k == p->lanes)
+		return;
+	batch_release(&l->b);
+	l->b = p->next;
+	p->next = batch_none;
+	agent_flight_send(&l->f, p->w, l->ctx, &l->b.body);
+	p->k++;
+}
+
+/* Drops every answer still due and starts again at `from` with `again` (the batch from
+ * there, already encoded) or with a batch made anew (again NULL). */
+static void restart(pusher *p, int64_t from, batch *again)
+{
+	for (; p->k; p->k--, p->o = 1 - p->o) {
+		agent_flight_land(&p->q[p->o].f);
+		batch_release(&p->q[p->o].b);
+	}
+	batch_release(&p->next);
+	if (again) {
+		p->next = *again;
+		*again = batch_none;
+	}
+	p->at = p->next.n ? p->next.from + (int64_t)p->next.n : from;
+}
+
+/* The oldest batch was refused (409) with central expecting seq `expected`, before it. It
+ * overtook the batch before it (central took its request first; that one's receipts are
+ * stored): sent again, alone in front, it cannot be refused for a gap again. Otherwise
+ * central holds less of our journal than we thought (restored from a backup): everything
+ * is sent again from where it stands, once per seq. */
+static int refused(pusher *p, batch *b, int64_t expected)
+{
+	if (p->settled == b->from && p->raced_at != b->from) {
+		ds_log(DS_LOG_DEBUG,
+		       "push batch at seq %lld overtook the one before it: sent again",
+		       (long long)b->from);
+		p->raced_at = b->from;
+		restart(p, b->from, b);
+		return 0;
+	}
 	if (p->resent_at == expected)
 		return ds_error_set(DS_ERROR,
 		                    "central keeps refusing our journal at seq %lld: is the "
@@ -264,142 +323,96 @@ static int resend(pusher *p, int64_t expected)
 		                    (long long)expected);
 	ds_log(DS_LOG_WARN, "central expects seq %lld; resending from there", (long long)expected);
 	p->resent_at = expected;
-	batch_release(&p->next);
-	return send_from(p, expected);
+	restart(p, expected, NULL);
+	return 0;
 }
 
-/* One step: encodes the next batch while cur flies, takes cur's answer, sends the next
- * batch at once and stores cur's receipts while it flies. A cancel sends nothing more. */
-static int push_step(pusher *p)
+/* Takes the oldest batch's answer, sends `next` on the lane it frees at once, and stores
+ * the receipts while the batches after it fly. */
+static int take_oldest(pusher *p)
 {
+	lane *l = &p->q[p->o];
 	json_t *receipts = NULL;
 	int64_t expected = 0;
 	sync_head head;
 	batch done;
-	int rc = batch_make(p->a, p->cur.from + (int64_t)p->cur.n, agent_pace_next(&p->pace),
-	                    &p->next),
-	    stop;
+	int rc = agent_flight_wait(&l->f, &receipts, &expected, &head);
 
-	if (rc)
-		return rc;
-	rc = agent_flight_wait(&p->f, &receipts, &expected, &head);
-	ds_log(DS_LOG_DEBUG, "push batch: %zu ops, %ld KiB, answered in %lld ms", p->cur.n,
-	       p->cur.bytes >> 10, (long long)p->f.ms);
-	if (rc == DS_ECONFLICT && expected >= 1 && expected < p->cur.from)
-		return resend(p, expected);
-	if (rc)
-		return rc;
-	agent_pace_note(&p->pace, p->cur.bytes, p->f.ms);
-	done = p->cur;
-	p->cur = p->next;
-	p->next = (batch){0, NULL, 0, 0, DS_BUF_INIT};
-	if (!(stop = agent_cancelled(p->a)) && p->cur.n)
-		agent_flight_send(&p->f, p->w, &p->cur.body);
-	rc = batch_settle(p->a, &done, receipts, &head, p->st);
+	done = l->b;
+	l->b = batch_none;
+	p->o = 1 - p->o;
+	p->k--;
+	ds_log(DS_LOG_DEBUG, "push batch: %zu ops, %ld KiB, answered in %lld ms", done.n,
+	       done.bytes >> 10, (long long)l->f.ms);
+	if (rc == DS_ECONFLICT && expected >= 1 && expected < done.from)
+		rc = refused(p, &done, expected);
+	else if (!rc) {
+		agent_pace_note(&p->pace, done.bytes, l->f.ms);
+		fly_next(p);
+		rc = batch_settle(p->a, &done, receipts, &head, p->st);
+		p->settled = done.from + (int64_t)done.n;
+	}
 	json_decref(receipts);
 	batch_release(&done);
-	return rc ? rc : stop ? agent_cancelled(p->a) : 0;
+	return rc;
+}
+
+/* Keeps the lanes full until nothing is pending and every answer is stored. */
+static int push_run(pusher *p)
+{
+	int rc = 0;
+
+	for (;;) {
+		if (!p->next.n && !p->stop && (rc = make_next(p)))
+			return rc;
+		if (p->next.n && p->k < p->lanes && !p->stop) {
+			fly_next(p);
+			continue;
+		}
+		if (!p->k)
+			return p->stop ? agent_cancelled(p->a) : 0;
+		if ((rc = take_oldest(p)))
+			return rc;
+	}
 }
 
 int agent_push_over(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
-	pusher p = {a, w, st, {0}, {0}, {0, NULL, 0, 0, DS_BUF_INIT}, {0, NULL, 0, 0, DS_BUF_INIT},
-	            0};
-	int64_t from = 1, pending = 0;
-	int rc = journal_first_pending(a, &from);
+	pusher p;
+	int64_t pending = 0;
+	int rc;
 
-	if (!rc && !(rc = agent_pending_ops(a, &pending)))
+	memset(&p, 0, sizeof(p));
+	p.a = a;
+	p.w = w;
+	p.st = st;
+	p.q[0].b = p.q[1].b = p.next = batch_none;
+	p.q[0].ctx = w->ctx;
+	p.q[1].ctx = w->ctx2 ? w->ctx2 : w->ctx;
+	p.lanes = w->ctx2 ? 2 : 1;
+	p.settled = -1;
+	if (!(rc = journal_first_pending(a, &p.at)) && !(rc = agent_pending_ops(a, &pending)))
 		ds_progress_begin(a->progress, "push", pending);
 	agent_pace_init(&p.pace, a->cfg.batch_bytes, pending);
 	if (!rc)
-		rc = send_from(&p, from);
-	while (!rc && p.f.busy)
-		rc = push_step(&p);
-	agent_flight_land(&p.f); /* after a failure: the answer still due is dropped */
-	batch_release(&p.cur);
-	batch_release(&p.next);
+		rc = push_run(&p);
+	restart(&p, 0, NULL); /* after a failure: the answers still due are dropped */
 	ds_progress_end(a->progress);
 	return rc;
 }
 
-int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
+int agent_push_two(agent *a, sync_client *c, sync_client *c2, agent_sync_stats *st)
 {
 	agent_wire w;
 
 	agent_wire_client(&w, c);
+	w.ctx2 = c2;
 	return agent_push_over(a, &w, st);
 }
 
-static int read_token(agent *a, char **token)
+int agent_push(agent *a, sync_client *c, agent_sync_stats *st)
 {
-	ds_buf b = DS_BUF_INIT;
-	int rc;
-
-	*token = NULL;
-	if (!a->cfg.token_file)
-		return ds_error_set(DS_EPERM, "no token: set token_file in %s/config", a->dir);
-	if ((rc = ds_file_read(a->cfg.token_file, 4096, &b)))
-		return ds_error_set(DS_EPERM, "cannot read the token file %s", a->cfg.token_file);
-	while (b.len &&
-	       (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' || b.ptr[b.len - 1] == ' '))
-		b.ptr[--b.len] = '\0';
-	if (!b.len) {
-		ds_buf_release(&b);
-		return ds_error_set(DS_EPERM, "the token file %s is empty", a->cfg.token_file);
-	}
-	*token = ds_buf_detach(&b, NULL);
-	return 0;
-}
-
-int agent_client_new(agent *a, sync_client **out)
-{
-	sync_opts o;
-	char *token = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = read_token(a, &token)))
-		return rc;
-	memset(&o, 0, sizeof(o));
-	o.url = a->cfg.central;
-	o.token = token;
-	o.ca_file = a->cfg.ca_file;
-	o.connect_timeout_s = a->cfg.connect_timeout_s;
-	o.total_timeout_s = a->cfg.total_timeout_s;
-	o.low_speed_bytes = a->cfg.low_speed_bytes;
-	o.low_speed_time_s = a->cfg.low_speed_time_s;
-	o.max_send_bytes_s = a->cfg.max_send_bytes_s;
-	rc = sync_client_new(out, &o);
-	free(token);
-	return rc;
-}
-
-/* The outcome keys of a round; the caller holds the writer lock. */
-static int outcome_set(agent *a, int rc, const char *error, const char *now)
-{
-	int wrc = agent_state_set(a, "last_sync_at", now);
-
-	if (!wrc && rc == 0 && !(wrc = agent_state_set(a, "last_success_at", now)))
-		wrc = agent_state_set(a, "last_error", NULL);
-	else if (!wrc && rc != 0 && !(wrc = agent_state_set(a, "last_error", error)))
-		wrc = agent_state_set(a, "last_error_at", now);
-	return wrc;
-}
-
-int agent_record_outcome(agent *a, int rc, const char *error, const char *daemon_state,
-                         const char *next_try_at)
-{
-	char now[DS_TIME_LEN];
-	int wrc;
-
-	ds_time_format(ds_time_now(), DS_TZ_VN, now);
-	if ((wrc = agent_lock(a, -1)))
-		return wrc;
-	wrc = outcome_set(a, rc, error, now);
-	if (!wrc && daemon_state && !(wrc = agent_state_set(a, "daemon_state", daemon_state)))
-		wrc = agent_state_set(a, "daemon_next_try_at", next_try_at);
-	agent_unlock(a);
-	return wrc;
+	return agent_push_two(a, c, NULL, st);
 }
 
 /* Records the round's outcome; a round that failed keeps its own error, and a failure to
@@ -418,44 +431,6 @@ static int finish_round(agent *a, int rc)
 	                    ds_error_msg());
 }
 
-/* Records how far this PC's clock is from central's, as the round's last answer showed,
- * and warns past SYNC_CLOCK_TOLERANCE_S: a wrong clock writes wrong times into every
- * dossier and every indicator. Nothing when no dated answer came back. */
-static int clock_record(agent *a, sync_client *c)
-{
-	char skew[32], now[DS_TIME_LEN];
-	int64_t s;
-	int rc;
-
-	if (!c || sync_client_clock_skew(c, &s))
-		return 0;
-	if (s > SYNC_CLOCK_TOLERANCE_S || s < -SYNC_CLOCK_TOLERANCE_S)
-		ds_log(DS_LOG_WARN,
-		       "warning: this PC's clock is %lld s %s central's; the times it records "
-		       "are wrong until it is set right",
-		       (long long)(s < 0 ? -s : s), s < 0 ? "behind" : "ahead of");
-	snprintf(skew, sizeof(skew), "%lld", (long long)s);
-	ds_time_format(ds_time_now(), DS_TZ_VN, now);
-	if ((rc = agent_lock(a, -1)))
-		return rc;
-	if (!(rc = agent_state_set(a, "clock_skew_s", skew)))
-		rc = agent_state_set(a, "clock_checked_at", now);
-	agent_unlock(a);
-	return rc;
-}
-
-int agent_clock_note(agent *a, sync_client *c, int rc)
-{
-	char saved[1024];
-
-	if (rc == 0)
-		return clock_record(a, c);
-	snprintf(saved, sizeof(saved), "%s", ds_error_msg());
-	if (clock_record(a, c))
-		ds_log(DS_LOG_WARN, "the clock check could not be recorded: %s", ds_error_msg());
-	return ds_error_set(rc, "%s", saved);
-}
-
 static int rounds(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
 	int64_t pending = 0;
@@ -472,16 +447,35 @@ static int rounds(agent *a, const agent_wire *w, agent_sync_stats *st)
 	return rc;
 }
 
-/* w NULL: a client from the config, whose counters go into st and whose clock check is
- * recorded (agent_clock_note). */
+/* The counters of c and c2 (the push's second connection) into st. */
+static void count_wire(agent_sync_stats *st, const sync_client *c, const sync_client *c2)
+{
+	const sync_counters *k = sync_client_counters(c);
+
+	st->bytes_up = k->bytes_up;
+	st->bytes_down = k->bytes_down;
+	st->requests = k->requests;
+	if (!c2)
+		return;
+	k = sync_client_counters(c2);
+	st->bytes_up += k->bytes_up;
+	st->bytes_down += k->bytes_down;
+	st->requests += k->requests;
+}
+
+/* w NULL: a client from the config, with a second one for a second push in flight (the
+ * push goes one batch at a time without it), whose counters go into st and whose clock
+ * check is recorded (agent_clock_note). */
 static int run(agent *a, const agent_wire *w, agent_sync_stats *st)
 {
-	sync_client *c = NULL;
+	sync_client *c = NULL, *c2 = NULL;
 	agent_wire own;
 	int rc = 0;
 
 	if (!w && (rc = agent_client_new(a, &c)) == 0) {
 		agent_wire_client(&own, c);
+		agent_client_second(a, &c2);
+		own.ctx2 = c2;
 		w = &own;
 	}
 	if (!rc)
@@ -489,14 +483,11 @@ static int run(agent *a, const agent_wire *w, agent_sync_stats *st)
 	if (!rc && !(rc = agent_upload_over(a, w, st)) && a->cfg.prefetch_own)
 		agent_prefetch(a, w); /* attachments only after the records (upload.c, fetch.c) */
 	if (c) {
-		const sync_counters *k = sync_client_counters(c);
-
 		rc = agent_clock_note(a, c, rc);
-		st->bytes_up = k->bytes_up;
-		st->bytes_down = k->bytes_down;
-		st->requests = k->requests;
+		count_wire(st, c, c2);
 	}
 	rc = finish_round(a, rc);
+	sync_client_free(c2);
 	sync_client_free(c);
 	return rc;
 }

@@ -49,6 +49,7 @@ static int c_file_get(void *ctx, const char *sha256, const char *code, int64_t f
 void agent_wire_client(agent_wire *w, struct sync_client *c)
 {
 	w->ctx = c;
+	w->ctx2 = NULL;
 	w->push = c_push;
 	w->pull = c_pull;
 	w->page_data = c_page_data;

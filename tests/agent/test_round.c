@@ -1,8 +1,9 @@
 /* test_round.c: the sync round's logic against a fake central. The round reaches central
  * only through an agent_wire (agent/wire.c); here its calls go to a fake that decodes each
  * push, answers receipts as scripted (applied once per op, duplicate on a re-send, or a
- * conflict, a rejection, a failure before or after it applied), and serves a change feed
- * page by page. Each test checks what the office store holds afterwards. */
+ * conflict, a rejection, a failure before or after it applied, a batch that overtook the
+ * one before it refused for the gap as central does), and serves a change feed page by
+ * page. Each test checks what the office store holds afterwards. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "tests/agent/fixture.h"
@@ -26,9 +28,10 @@
 
 /* How the fake central answers one push. */
 enum fail_mode {
-	FAIL_NONE,   /* answer the receipts */
-	FAIL_BEFORE, /* the link fails before central sees the batch */
-	FAIL_AFTER,  /* central applies the batch, then the answer is lost */
+	FAIL_NONE,     /* answer the receipts */
+	FAIL_BEFORE,   /* the link fails before central sees the batch */
+	FAIL_AFTER,    /* central applies the batch, then the answer is lost */
+	FAIL_OVERTAKE, /* the batch from seq 1 waits until a later one was refused (409) */
 };
 
 typedef struct central {
@@ -40,6 +43,10 @@ typedef struct central {
 	enum fail_mode fail;
 	int applied;                         /* ops central applied, each once */
 	volatile sig_atomic_t *cancel_after; /* raised after the first push answered */
+	pthread_mutex_t lock;                /* two pushes may come at once (wire.ctx2) */
+	pthread_cond_t turn;
+	int64_t held;  /* the journal central holds: 1..held */
+	int overtaken; /* FAIL_OVERTAKE: a batch was refused for a gap */
 } central;
 
 typedef struct fx {
@@ -73,32 +80,79 @@ static json_t *receipt_for(central *c, const json_t *op)
 	return r;
 }
 
-static int fake_push(void *ctx, const ds_buf *body, json_t **receipts, int64_t *expected_seq,
-                     sync_head *head)
+static int64_t op_seq(const json_t *op)
 {
-	central *c = ctx;
+	const char *id = json_string_value(json_object_get(op, "op_id"));
+
+	return strtoll(strchr(id, ':') + 1, NULL, 10);
+}
+
+/* FAIL_OVERTAKE: the batch from seq 1 waits (5 s at most) for a later batch to be refused;
+ * a batch past the journal central holds is refused as central refuses a gap. */
+static int overtake(central *c, const json_t *ops, int64_t *expected_seq)
+{
+	int64_t first = op_seq(json_array_get(ops, 0));
+	struct timespec until;
+
+	if (first == 1 && !c->overtaken) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		while (!c->overtaken && pthread_cond_timedwait(&c->turn, &c->lock, &until) == 0)
+			;
+	}
+	if (first <= c->held + 1)
+		return 0;
+	c->overtaken = 1;
+	pthread_cond_broadcast(&c->turn);
+	*expected_seq = c->held + 1;
+	return ds_error_set(DS_ECONFLICT, "journal gap at seq %lld (fake)", (long long)first);
+}
+
+static int push_locked(central *c, const ds_buf *body, json_t **receipts, int64_t *expected_seq)
+{
 	json_t *doc = NULL, *op;
 	size_t i;
+	int rc = 0;
 
-	*receipts = NULL;
-	*expected_seq = 0;
-	memset(head, 0, sizeof(*head));
 	c->push_calls++;
 	if (c->fail_call == c->push_calls && c->fail == FAIL_BEFORE)
 		return ds_error_set(DS_ERETRY, "central unreachable (fake)");
 	assert_int_equal(sync_push_decode(body->ptr, body->len, &doc), 0);
+	if (c->fail == FAIL_OVERTAKE &&
+	    (rc = overtake(c, json_object_get(doc, "ops"), expected_seq)))
+		goto done;
 	*receipts = json_array();
 	json_array_foreach(json_object_get(doc, "ops"), i, op)
-	    json_array_append_new(*receipts, receipt_for(c, op));
-	json_decref(doc);
+	{
+		json_array_append_new(*receipts, receipt_for(c, op));
+		if (op_seq(op) > c->held)
+			c->held = op_seq(op);
+	}
 	if (c->cancel_after)
 		*c->cancel_after = 1;
 	if (c->fail_call == c->push_calls && c->fail == FAIL_AFTER) {
 		json_decref(*receipts);
 		*receipts = NULL;
-		return ds_error_set(DS_ERETRY, "the answer was lost (fake)");
+		rc = ds_error_set(DS_ERETRY, "the answer was lost (fake)");
 	}
-	return 0;
+done:
+	json_decref(doc);
+	return rc;
+}
+
+static int fake_push(void *ctx, const ds_buf *body, json_t **receipts, int64_t *expected_seq,
+                     sync_head *head)
+{
+	central *c = ctx;
+	int rc;
+
+	*receipts = NULL;
+	*expected_seq = 0;
+	memset(head, 0, sizeof(*head));
+	pthread_mutex_lock(&c->lock);
+	rc = push_locked(c, body, receipts, expected_seq);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 /* Changes with cursor > since, at most limit; states in full, no head, no own_sha256. */
@@ -148,8 +202,10 @@ static int setup(void **state)
 	f->c.receipts = json_object();
 	f->c.verdicts = json_object();
 	f->c.feed = json_array();
-	f->w =
-	    (agent_wire){&f->c, fake_push, fake_pull, fake_page_data, fake_data, NULL, NULL, NULL};
+	pthread_mutex_init(&f->c.lock, NULL);
+	pthread_cond_init(&f->c.turn, NULL);
+	f->w = (agent_wire){&f->c, fake_push, fake_pull, fake_page_data, fake_data, NULL,
+	                    NULL,  NULL,      NULL};
 	*state = f;
 	return 0;
 }
@@ -164,6 +220,8 @@ static int teardown(void **state)
 	json_decref(f->c.receipts);
 	json_decref(f->c.verdicts);
 	json_decref(f->c.feed);
+	pthread_mutex_destroy(&f->c.lock);
+	pthread_cond_destroy(&f->c.turn);
 	free(f);
 	return 0;
 }
@@ -398,6 +456,30 @@ static void test_second_batch_error(void **state)
 	assert_state_has(f->a, "last_error_at", "+07:00");
 }
 
+/* Two pushes in flight (a second connection): batch 2 reaches central before batch 1 and
+ * is refused for the gap (409, expected_seq 1); batch 1 is applied, batch 2 is sent again
+ * after it, and every op is applied once, in order, none lost. */
+static void test_overtaken_batch(void **state)
+{
+	fx *f = *state;
+	agent_sync_stats st;
+
+	memset(&st, 0, sizeof(st));
+	create(f->a, 3, NULL);
+	f->a->cfg.batch_bytes = 1; /* one op a batch */
+	f->c.fail = FAIL_OVERTAKE;
+	f->w.ctx2 = &f->c;
+	assert_int_equal(agent_push_over(f->a, &f->w, &st), 0);
+	assert_true(f->c.overtaken);
+	assert_int_equal(st.pushed, 3);
+	assert_int_equal(st.applied, 3);
+	assert_int_equal(st.duplicate, 0);
+	assert_int_equal(f->c.applied, 3);
+	assert_int_equal(f->c.held, 3);
+	assert_true(f->c.push_calls >= 4);
+	assert_int_equal(status_int(f->a, "pending_ops"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +490,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pull_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancelled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_batch_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overtaken_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,7 +161,7 @@ static int setup(void **state)
 	agent_unlock(t->a);
 	snprintf(t->code, sizeof(t->code), "%s", code);
 	snprintf(t->sha, sizeof(t->sha), "%s", json_string_value(json_object_get(item, "sha256")));
-	t->w = (agent_wire){&t->f, f_push, f_pull, f_page_data, f_data, f_state, f_put, NULL};
+	t->w = (agent_wire){&t->f, f_push, f_pull, f_page_data, f_data, f_state, f_put, NULL, NULL};
 	json_decref(d);
 	json_decref(item);
 	free(code);

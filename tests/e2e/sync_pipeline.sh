@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # sync_pipeline.sh: the push as a pipeline, over a far link. Through dsproxy at 25 ms each
-# way and 1 MB/s, `dossync sync` of a backlog uses one kept-alive connection for the whole
-# round, one request per batch (a small first batch, then batches sized by the link, never
-# past batch_bytes) and one pull, and ends converged. Then a sync is killed (SIGKILL) while
-# a batch's answer is on its way and the next batch is being made: central holds ops the
-# office has no receipt for; the next sync gets them answered "duplicate" and converges.
+# way and 1 MB/s, `dossync sync` of a backlog uses two kept-alive connections for the whole
+# round (two pushes in flight), one request per batch (a small first batch, then batches
+# sized by the link, never past batch_bytes; plus one for each batch refused because it
+# reached central before the one it follows) and one pull, and ends converged. Then a sync
+# is killed (SIGKILL) while a batch's answer is on its way and the next batch is being
+# made: central holds ops the office has no receipt for; the next sync gets them answered
+# "duplicate" and converges.
 BIN=$1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fault_lib.sh"
@@ -22,16 +24,20 @@ fl_import "$D" 600 7
 fl_ctl latency 25 >/dev/null
 fl_ctl bandwidth 1000000 >/dev/null
 fl_ctl zero >/dev/null
+L0=$(wc -l <"$WORK/central.log")
 expect 0 "the backlog syncs over the far link" -- "$DS" -d "$D" sync --json
 cp "$WORK/out" "$WORK/s1.json"
+# a batch central took before the one it follows is refused (409) and sent again
+REFUSED=$(tail -n +$((L0 + 1)) "$WORK/central.log" | grep -c "/v1/push 409 ")
 same "pushed" "$(jget pushed <"$WORK/s1.json")" 600
 same "applied" "$(jget applied <"$WORK/s1.json")" 600
 BATCHES=$(jget batches <"$WORK/s1.json")
 # 600 ops of about 0.9 KiB in batches of at most 48 KiB, after a 16 KiB first one
 [ "$BATCHES" -ge 10 ] && [ "$BATCHES" -le 16 ] && pass ||
 	fail "$BATCHES batches for 600 ops at batch_bytes 48 KiB (want 10 to 16)"
-same "one request per batch and one pull" "$(jget requests <"$WORK/s1.json")" $((BATCHES + 1))
-same "one connection for the whole round" "$(fl_stat connections)" 1
+same "one request per batch, one pull, and the refused ones" \
+	"$(jget requests <"$WORK/s1.json")" $((BATCHES + 1 + REFUSED))
+same "two connections for the whole round (two pushes in flight)" "$(fl_stat connections)" 2
 fl_converged "$D" "$CDB"
 
 # --- a kill while a batch is on its way: 100 ms each way leaves a window between central
