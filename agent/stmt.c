@@ -336,8 +336,8 @@ json_t *journal_row_to_op(sqlite3_stmt *st)
 	    member(op, "op_id", text_at(st, 1)) && member(op, "code", text_at(st, 2)) &&
 	    member(op, "kind", text_at(st, 3)) && member(op, "payload", p ? p : json_null()) &&
 	    member(op, "base", json_integer((json_int_t)sqlite3_column_int64(st, 5))) &&
-	    member(op, "parent", sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null()
-	                                                                    : text_at(st, 6)) &&
+	    member(op, "parent",
+	           sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() : text_at(st, 6)) &&
 	    member(op, "actor", text_at(st, 7)) && member(op, "occurred_at", text_at(st, 8)))
 		return op;
 	json_decref(op);

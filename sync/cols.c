@@ -29,7 +29,7 @@ struct enc {
 	size_t n, cap;
 	struct step *path; /* the keys from the record down to the current value */
 	size_t depth, path_cap;
-	ds_buf key; /* the same path as a lookup key, "<len>:<key>" per level */
+	ds_buf key;              /* the same path as a lookup key, "<len>:<key>" per level */
 	const char *const *skip; /* the records' own members left out (nskip of them) */
 	size_t nskip;
 	json_t *small[SMALL]; /* the deltas 0..SMALL-1, made once (most deltas are 1) */
@@ -208,8 +208,7 @@ int sync_cols_encode(const json_t *records, json_t **out)
 	return cols_encode_skip(records, NULL, 0, out);
 }
 
-int cols_encode_skip(const json_t *records, const char *const *skip, size_t nskip,
-                     json_t **out)
+int cols_encode_skip(const json_t *records, const char *const *skip, size_t nskip, json_t **out)
 {
 	struct enc e = {json_object(), NULL, 0, 0, NULL, 0, 0, DS_BUF_INIT, skip, nskip, {NULL}};
 	size_t i, rows;

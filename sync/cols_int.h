@@ -7,8 +7,7 @@
 
 /* sync_cols_encode of records without their own members named in skip (nskip of them):
  * the same document as the encoding of copies of the records without those members. */
-int cols_encode_skip(const json_t *records, const char *const *skip, size_t nskip,
-                     json_t **out);
+int cols_encode_skip(const json_t *records, const char *const *skip, size_t nskip, json_t **out);
 
 /* Sets on col the values vals (an array, taken over) in the smallest of the value forms:
  * "t" (times as deltas), "d" and "i" (a dictionary and indexes), "x", "i" and "n" (numbered
