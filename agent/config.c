@@ -14,7 +14,7 @@ void agent_config_init(agent_config *c)
 	c->pull_interval_s = 30;
 	c->backoff_base_ms = 1000;
 	c->backoff_cap_ms = 300000;
-	c->batch_bytes = 1L << 20;
+	c->batch_bytes = 256L << 10;
 	c->connect_timeout_s = 10;
 	c->total_timeout_s = 120;
 	c->low_speed_bytes = 100;
