@@ -69,6 +69,8 @@ void ds_buf_init(ds_buf *b, size_t max);
 int ds_buf_grow(ds_buf *b, size_t extra);
 int ds_buf_add(ds_buf *b, const void *p, size_t n);
 int ds_buf_puts(ds_buf *b, const char *s);
+/* Appends v in decimal (no printf: the codec builds a lookup key per value with it). */
+int ds_buf_add_uint(ds_buf *b, uint64_t v);
 int ds_buf_printf(ds_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ds_buf_reset(ds_buf *b);
 /* Hands the bytes to the caller (free() them) and leaves b empty. */

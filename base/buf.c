@@ -55,6 +55,17 @@ int ds_buf_puts(ds_buf *b, const char *s)
 	return ds_buf_add(b, s, strlen(s));
 }
 
+int ds_buf_add_uint(ds_buf *b, uint64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10));
+	return ds_buf_add(b, d + i, sizeof(d) - i);
+}
+
 int ds_buf_printf(ds_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -112,16 +112,10 @@ static void leaf(struct enc *e, const json_t *value, size_t row)
  * key ("<len>:<key>" per key, "#<index>" per element) grow by it. */
 static int push_step(struct enc *e, const char *key, size_t index)
 {
-	char len[24];
-	size_t n = key ? strlen(key) : index, i = sizeof(len);
 	int rc;
 
-	do
-		len[--i] = (char)('0' + n % 10);
-	while ((n /= 10));
-	if (!key)
-		len[--i] = '#';
-	if ((rc = ds_buf_add(&e->key, len + i, sizeof(len) - i)) ||
+	if ((rc = key ? 0 : ds_buf_add(&e->key, "#", 1)) ||
+	    (rc = ds_buf_add_uint(&e->key, key ? strlen(key) : index)) ||
 	    (key && ((rc = ds_buf_add(&e->key, ":", 1)) || (rc = ds_buf_puts(&e->key, key)))))
 		return rc;
 	if (e->depth == e->path_cap) {

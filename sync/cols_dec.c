@@ -24,19 +24,6 @@ static void path_text(const json_t *p, ds_buf *out)
 	}
 }
 
-/* Adds mark and v in decimal to key (no printf: a batch has a key per column). */
-static void key_num(ds_buf *key, char mark, uint64_t v)
-{
-	char tmp[24], *p = tmp + sizeof(tmp);
-
-	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10));
-	if (mark)
-		*--p = mark;
-	ds_buf_add(key, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
 /* Checks step i of column ci's path and adds it to its lookup key: an object's key, or
  * the index of a list's element, which has an object's key on each side. */
 static int path_step(const json_t *p, size_t ci, size_t i, ds_buf *key)
@@ -47,7 +34,7 @@ static int path_step(const json_t *p, size_t ci, size_t i, ds_buf *key)
 	if (json_is_string(k)) {
 		size_t n = strlen(json_string_value(k));
 
-		key_num(key, 0, n);
+		ds_buf_add_uint(key, n);
 		ds_buf_add(key, ":", 1);
 		ds_buf_add(key, json_string_value(k), n);
 		return 0;
@@ -58,7 +45,8 @@ static int path_step(const json_t *p, size_t ci, size_t i, ds_buf *key)
 		                    "columns: cols[%zu].p[%zu] must be a key, or an index of 0 to "
 		                    "%d between two keys",
 		                    ci, i, MAX_INDEX);
-	key_num(key, '#', (uint64_t)at);
+	ds_buf_add(key, "#", 1);
+	ds_buf_add_uint(key, (uint64_t)at);
 	return 0;
 }
 

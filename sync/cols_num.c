@@ -83,17 +83,11 @@ static json_t *delta_json(int64_t delta, unsigned width, int64_t value)
 	return pair;
 }
 
-/* Appends "<n>:" to key (no printf: this runs for every text value of a column). */
+/* Appends "<n>:" to key (this runs for every text value of a column). */
 static void put_len(ds_buf *key, size_t n)
 {
-	char d[24];
-	size_t i = sizeof(d);
-
-	d[--i] = ':';
-	do
-		d[--i] = (char)('0' + n % 10);
-	while ((n /= 10));
-	ds_buf_add(key, d + i, sizeof(d) - i);
+	ds_buf_add_uint(key, n);
+	ds_buf_add(key, ":", 1);
 }
 
 /* The lookup key of s[0..n)'s template: the text around its digit runs, each part as

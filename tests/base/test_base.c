@@ -23,6 +23,26 @@ static void buf_cap(void **state)
 	assert_string_equal(b.ptr, "");
 }
 
+/* Decimal without printf, as printf writes it; the cap still holds. */
+static void buf_add_uint(void **state)
+{
+	ds_buf b = DS_BUF_INIT, small;
+
+	(void)state;
+	assert_int_equal(ds_buf_add_uint(&b, 0), 0);
+	assert_int_equal(ds_buf_add(&b, ",", 1), 0);
+	assert_int_equal(ds_buf_add_uint(&b, 1234567890), 0);
+	assert_int_equal(ds_buf_add(&b, ",", 1), 0);
+	assert_int_equal(ds_buf_add_uint(&b, UINT64_MAX), 0);
+	assert_string_equal(b.ptr, "0,1234567890,18446744073709551615");
+	ds_buf_release(&b);
+	ds_buf_init(&small, 3);
+	assert_int_equal(ds_buf_add_uint(&small, 999), 0);
+	assert_int_equal(ds_buf_add_uint(&small, 1), DS_ETOOBIG);
+	assert_string_equal(small.ptr, "999");
+	ds_buf_release(&small);
+}
+
 static void time_roundtrip(void **state)
 {
 	int64_t t;
@@ -271,6 +291,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(buf_cap),
+	    cmocka_unit_test(buf_add_uint),
 	    cmocka_unit_test(time_roundtrip),
 	    cmocka_unit_test(time_bad),
 	    cmocka_unit_test(time_date_vn),
